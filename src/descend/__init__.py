@@ -1,0 +1,48 @@
+"""descend: gradient-based optimization as it is taught and practised in deep-learning fundamentals.
+
+The layers, each importing only those below it::
+
+    cli            the `descend` command
+    plot, report   pictures and the demo page (matplotlib, imported lazily)
+    sweep          many runs, the SQLite store
+    train          epochs, batches, callbacks, checkpoints
+    nn, datasets   layers and losses; small data sets
+    minimize       the driver: steps, stopping, line search, history, many runs at once
+    optim          one update rule per optimizer, schedules, gradient transforms
+    diff, problems finite differences and gradient checks; test functions
+    numerics       stable softmax / logsumexp / sigmoid, condition number
+
+``import descend`` loads NumPy and the small core only; the rest is imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .errors import DescendError
+from .numerics import condition_number, log_softmax, logsumexp, sigmoid, softmax
+from .diff import check_grad, derivative, diff_error, gradient, hessian, jacobian, tangent_line
+from . import problems
+from .minimize import minimize, Result, History
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DescendError", "softmax", "log_softmax", "logsumexp", "sigmoid", "condition_number",
+    "derivative", "gradient", "jacobian", "hessian", "tangent_line", "check_grad", "diff_error",
+    "problems", "minimize", "Result", "History",
+]
+
+# Sub-packages and functions imported on first use, so `import descend` stays fast.
+_LAZY_MODULES = {"optim", "schedules", "nn", "datasets", "train", "plot", "report", "sweep", "cli"}
+_LAZY_ATTRS = {
+    "compare": "descend.compare",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"descend.{name}")
+    if name in _LAZY_ATTRS:
+        return getattr(importlib.import_module(_LAZY_ATTRS[name]), name)
+    raise AttributeError(f"module 'descend' has no attribute {name!r}")
