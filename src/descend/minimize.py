@@ -1,0 +1,425 @@
+"""The gradient-descent driver: steps, stopping, line search, history, many runs at once.
+
+``minimize(f, x0)`` runs one start; ``minimize(f, X0)`` with ``X0`` of shape (R, n)
+advances R independent runs as one (R, n) array.  Internally a single run is the
+batch of one row, so row i of a batched run takes exactly the same floating-point
+operations as the single run from ``X0[i]`` (bit for bit, as long as ``f`` and the
+gradient compute each row on its own).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import linesearch as _ls
+from .errors import DescendError, check_nonnegative_int, check_positive
+from .result import MESSAGES, History, Result
+
+__all__ = ["minimize", "Result", "History"]
+
+_FD_METHODS = ("forward", "backward", "central", "five-point", "complex", "richardson")
+
+
+class _Objective:
+    """f and its gradient on a block of rows, with shape checks and evaluation counts.
+
+    Points are always handed in as an (k, n) array; ``scalar`` means the user's f takes
+    a plain number (x0 was 0-d).
+    """
+
+    def __init__(self, f, grad, *, vectorized, scalar, method, h):
+        self.f, self.grad, self.vectorized, self.scalar = f, grad, vectorized, scalar
+        self.method, self.h = method, h
+
+    # -- f ---------------------------------------------------------------------------
+    def _point(self, row):
+        return row[0] if self.scalar else row.copy()  # a copy: f can never touch our iterate
+
+    def values(self, X):
+        """f at every row of X, shape (k,)."""
+        if self.vectorized:
+            out = np.asarray(self.f(X[:, 0].copy() if self.scalar else X.copy()))
+            if out.shape != (X.shape[0],):
+                raise DescendError(
+                    f"with vectorized=True f must return one value per row, shape ({X.shape[0]},); "
+                    f"got shape {out.shape}")
+            return out.astype(np.result_type(out.dtype, np.float64), copy=False)
+        out = np.empty(X.shape[0])
+        for i, row in enumerate(X):
+            v = self.f(self._point(row))
+            if np.ndim(v) != 0:
+                raise DescendError(f"f must return a scalar for one point, got an array of shape {np.shape(v)}")
+            out[i] = v
+        return out
+
+    # -- gradient --------------------------------------------------------------------
+    def _row_f(self):
+        if self.vectorized:
+            return (lambda P: self.f(P[:, 0])) if self.scalar else self.f
+        return (lambda p: self.f(p[0])) if self.scalar else self.f
+
+    def gradients(self, X):
+        """(G, f-evaluations per row) at every row of X."""
+        k, n = X.shape
+        if self.grad is None:
+            from .diff import gradient
+
+            G, info = gradient(self._row_f(), X, method=self.method, h=self.h,
+                               vectorized=self.vectorized, full_output=True)
+            return np.asarray(G, dtype=X.dtype).reshape(k, n), info.nfev // k
+        if self.vectorized:
+            G = np.asarray(self.grad(X[:, 0].copy() if self.scalar else X.copy()))
+            G = G.reshape(k, 1) if self.scalar and G.shape == (k,) else G
+            if G.shape != (k, n):
+                raise DescendError(f"with vectorized=True grad must return shape {(k, n)}, got shape {G.shape}")
+            return G, 0
+        G = np.empty_like(X)
+        for i, row in enumerate(X):
+            g = np.asarray(self.grad(self._point(row)))
+            if g.size != n or (g.ndim > 1):
+                raise DescendError(f"grad must return shape ({n},) for one point, got shape {g.shape}")
+            G[i] = g.reshape(n)
+        return G, 0
+
+
+def _resolve_problem(f, x0, grad, vectorized):
+    from .problems import Problem
+
+    if isinstance(f, Problem):
+        if x0 is None:
+            x0 = f.x0
+        if grad is None:
+            grad = f.grad
+        return f.f, x0, grad, True, f.name
+    if not callable(f):
+        raise DescendError(f"f must be a callable or a descend Problem, got {type(f).__name__}")
+    if x0 is None:
+        raise DescendError("x0 is required when f is a plain function (a Problem brings its own start)")
+    return f, x0, grad, vectorized, getattr(f, "__name__", "f")
+
+
+def _check_x0(x0):
+    try:
+        arr = np.asarray(x0)
+    except Exception:
+        raise DescendError(f"x0 must be a number, an (n,) or an (R, n) array, got {x0!r}") from None
+    if arr.dtype.kind not in "biuf":
+        raise DescendError(f"x0 must hold real numbers, got dtype {arr.dtype}")
+    if arr.ndim > 2:
+        raise DescendError(f"x0 must be a number, an (n,) point or an (R, n) batch of starts, got shape {arr.shape}")
+    if arr.size == 0:
+        raise DescendError(f"x0 must not be empty, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise DescendError(f"x0 must be finite, got {np.array2string(arr, threshold=6)}")
+    dtype = arr.dtype if arr.dtype.kind == "f" else np.float64
+    return arr.astype(dtype)
+
+
+def _check_lr(lr, R, batched):
+    if callable(lr) and not isinstance(lr, (int, float, np.ndarray)):
+        return lr  # a schedule: the optimizer checks it
+    arr = np.asarray(lr)
+    if arr.ndim == 0:
+        check_positive("lr", lr)
+        return float(arr)
+    if not batched:
+        raise DescendError(f"lr must be a number for a single start (one lr per run needs x0 of shape (R, n)), "
+                           f"got shape {arr.shape}")
+    if arr.shape != (R,):
+        raise DescendError(f"lr must be a number or have shape ({R},) (one per run), got shape {arr.shape}")
+    check_positive("lr", arr, allow_array=True)
+    return arr.astype(float)
+
+
+def _make_optimizer(optimizer, lr, hyperparameters):
+    from . import optim
+
+    if isinstance(optimizer, str):
+        return optim.get(optimizer, lr=lr, **hyperparameters)
+    if hyperparameters:
+        raise DescendError(f"hyperparameters {sorted(hyperparameters)} can only be given with an optimizer "
+                           f"name; set them on the optimizer instance instead")
+    if not hasattr(optimizer, "step"):
+        raise DescendError(f"optimizer must be a name ({', '.join(optim.names())}) or a descend.optim "
+                           f"optimizer, got {type(optimizer).__name__}")
+    return optimizer
+
+
+def _optimizer_name(opt, optimizer) -> str:
+    if isinstance(optimizer, str):
+        return optimizer.lower()
+    return getattr(opt, "name", type(opt).__name__).lower()
+
+
+def _lr_now(opt, lr, R):
+    """The learning rate the optimizer uses on its next step, one per run."""
+    value = getattr(opt, "current_lr", None)
+    value = lr if value is None or callable(value) and not np.isscalar(value) else value
+    value = value() if callable(value) else value
+    try:
+        return np.broadcast_to(np.asarray(value, dtype=float).reshape(-1), (R,)) if np.ndim(value) else np.full(R, float(value))
+    except (TypeError, ValueError):
+        return np.full(R, np.nan)
+
+
+def _motion(steps):
+    """Describe how the last steps moved: back and forth, or drifting."""
+    if len(steps) < 2:
+        return "did not move downhill"
+    a, b = steps[-2], steps[-1]
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na > 0 and nb > 0 and np.dot(a, b) / (na * nb) < -0.9:
+        grow = "with growing amplitude" if nb > na * (1 + 1e-12) else "with constant amplitude"
+        return f"oscillate back and forth across the minimum {grow}"
+    return "drift without decreasing f"
+
+
+def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=None, line_search=None,
+             vectorized=False, callback=None, h=None, max_growth=1e8, history=True, **hyperparameters):
+    """Minimize ``f`` by gradient descent (or any optimizer of :mod:`descend.optim`).
+
+    Parameters
+    ----------
+    f : callable or Problem
+        The objective. A :class:`descend.problems.Problem` brings its analytic gradient,
+        its default start and batch evaluation (``vectorized`` is then True).
+    x0 : number, array of shape (n,), or (R, n)
+        The start; an (R, n) array runs R independent starts as one array (rows are runs).
+    grad : None, callable or str
+        None: central finite differences; a callable: the analytic gradient (one point
+        -> (n,), or with ``vectorized`` (m, n) -> (m, n)); a method name of
+        :func:`descend.gradient` ("forward", "complex", ...) picks that finite difference.
+    optimizer : str or optimizer
+        "gd" (plain gradient descent ``x -= lr * grad``), any name of
+        :func:`descend.optim.names`, or an optimizer instance.
+    lr : float, array of shape (R,) or schedule
+        The learning rate (one per run for a batch).
+    steps : int
+        The most updates to take.
+    gtol : float or None
+        Stop a run when the norm of its gradient is <= gtol (checked before each update).
+    line_search : None, "backtracking", "grid", "exact" or LineSearch
+        Choose each step size along -grad instead of the fixed lr (plain gradient descent only).
+    vectorized : bool
+        f takes an (m, n) array of points and returns (m,) values.
+    callback : callable or None
+        Called after every step with the current Result-like state (x, fun, nit,
+        grad_norm); returning True (or raising StopIteration) stops the run ("stopped").
+    h : float or None
+        Finite-difference step when the gradient is numerical (None: chosen per dtype and |x|).
+    max_growth : float or None
+        A run diverges when f exceeds f(x0) + max_growth * max(1, |f(x0)|); None turns this
+        test off (non-finite values still count as divergence).
+    history : bool or "f"
+        Keep every iterate (True), only f / gradient norm / lr ("f"), or nothing (False).
+    **hyperparameters
+        Passed to the optimizer when it is given by name (e.g. ``betas=(0.9, 0.99)``).
+
+    Returns
+    -------
+    Result
+    """
+    fun, x0, grad, vectorized, fname = _resolve_problem(f, x0, grad, vectorized)
+    x0 = _check_x0(x0)
+    scalar = x0.ndim == 0
+    batched = x0.ndim == 2
+    X = x0.reshape(1, 1) if scalar else (x0.copy() if batched else x0.reshape(1, -1).copy())
+    R, n = X.shape
+    lr = _check_lr(lr, R, batched)
+    steps = check_nonnegative_int("steps", steps)
+    if gtol is not None:
+        gtol = float(check_positive("gtol", gtol)) if gtol != 0 else 0.0
+    if max_growth is not None:
+        check_positive("max_growth", max_growth)
+    if history not in (True, False, "f"):
+        raise DescendError(f"history must be True, False or 'f', got {history!r}")
+    method = "central"
+    if isinstance(grad, str):
+        if grad not in _FD_METHODS:
+            raise DescendError(f"unknown gradient method {grad!r}; valid: {', '.join(_FD_METHODS)} or a callable")
+        method, grad = grad, None
+    elif grad is not None and not callable(grad):
+        raise DescendError(f"grad must be None, a method name or a callable, got {type(grad).__name__}")
+    if h is not None:
+        check_positive("h", h)
+    if callback is not None and not callable(callback):
+        raise DescendError(f"callback must be callable, got {type(callback).__name__}")
+    ls = _ls.get(line_search)
+    if ls is not None and not (isinstance(optimizer, str) and optimizer.lower() == "gd"):
+        raise DescendError("line_search works with optimizer='gd' only (it picks the step along -grad)")
+    opt = None if ls is not None else _make_optimizer(optimizer, lr, hyperparameters)
+    name = "gd" if ls is not None else _optimizer_name(opt, optimizer)
+    obj = _Objective(fun, grad, vectorized=vectorized, scalar=scalar, method=method, h=h)
+    return _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, history,
+                scalar=scalar, batched=batched, name=name)
+
+
+def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar, batched, name):
+    R, n = X.shape
+    nfev = np.zeros(R, dtype=np.int64)
+    ngev = np.zeros(R, dtype=np.int64)
+    nit = np.zeros(R, dtype=np.int64)
+    status = np.full(R, "max_steps", dtype=object)
+    reason = [None] * R  # message key and numbers of runs that ended early
+    active = np.ones(R, dtype=bool)
+
+    with np.errstate(all="ignore"):  # a diverging run may overflow: that is reported as a status
+        F = obj.values(X)
+        G, fd = obj.gradients(X)
+    nfev += 1 + fd
+    ngev += 1
+    gnorm = np.sqrt(np.einsum("ij,ij->i", G, G))
+    F0 = F.copy()
+    bad0 = ~(np.isfinite(F) & np.isfinite(gnorm))
+    status[bad0] = "diverged"
+    active &= ~bad0
+    for i in np.flatnonzero(bad0):
+        reason[i] = ("diverged_start", {})
+    limit = None if max_growth is None else F0 + max_growth * np.maximum(1.0, np.abs(F0))
+
+    hx, hf, hg, hlr = ([X.copy()] if keep is True else None), [F.copy()], [gnorm.copy()], []
+    last_steps = [np.zeros_like(X), np.zeros_like(X)]
+
+    for k in range(steps):
+        if gtol is not None:
+            done = active & (gnorm <= gtol)
+            status[done] = "converged"
+            active &= ~done
+        if not active.any():
+            break
+        rows = np.flatnonzero(active)
+        every = rows.size == R
+        if ls is not None:
+            step_lr = np.full(R, np.nan)
+            D = -G[rows]
+
+            with np.errstate(all="ignore"):
+                alpha, _, ls_fev = _ls.search(ls, lambda P, r: obj.values(P), X[rows], D, F[rows], G[rows])
+            nfev[rows] += ls_fev
+            step_lr[rows] = alpha
+            failed = alpha == 0
+            X_new = X.copy()
+            X_new[rows] = X[rows] + alpha[:, None] * D
+            for i in rows[failed]:
+                status[i] = "stopped"
+                reason[i] = ("stopped_line_search", {"step": k + 1})
+            moving = rows[~failed]
+        else:
+            step_lr = _lr_now(opt, lr, R)
+            X_new = X.copy()
+            G_step = G if every else np.where(active[:, None], G, 0.0)
+            with np.errstate(all="ignore"):
+                opt.step(X_new, G_step, runs=R)
+            moving = rows
+        if moving.size < R:
+            frozen = np.ones(R, dtype=bool)
+            frozen[moving] = False
+            X_new[frozen] = X[frozen]
+        if moving.size == 0:
+            break
+        with np.errstate(all="ignore"):
+            Xm = X_new[moving]
+            finite_x = np.all(np.isfinite(Xm), axis=1)
+            F_new = np.full(moving.size, np.nan)
+            G_new = np.full((moving.size, n), np.nan)
+            if finite_x.any():
+                ok = np.flatnonzero(finite_x)
+                F_new[ok] = obj.values(Xm[ok])
+                G_new[ok], fd = obj.gradients(Xm[ok])
+                nfev[moving[ok]] += 1 + fd
+                ngev[moving[ok]] += 1
+            gn_new = np.sqrt(np.einsum("ij,ij->i", G_new, G_new))
+        nit[moving] += 1
+        nonfinite = ~(finite_x & np.isfinite(F_new) & np.isfinite(gn_new))
+        grown = np.zeros(moving.size, dtype=bool) if limit is None else (~nonfinite & (F_new > limit[moving]))
+        for j in np.flatnonzero(nonfinite | grown):
+            i = moving[j]
+            status[i] = "diverged"
+            if nonfinite[j]:
+                what = "x" if not finite_x[j] else ("f" if not np.isfinite(F_new[j]) else "the gradient")
+                reason[i] = ("diverged_nonfinite", {"step": k + 1, "what": what})
+            else:
+                reason[i] = ("diverged_growth", {"step": k + 1, "f_bad": F_new[j]})
+        keep_new = moving[~nonfinite]
+        last_steps = [last_steps[1], X_new - X]
+        X[keep_new] = X_new[keep_new]
+        F[keep_new] = F_new[~nonfinite]
+        G[keep_new] = G_new[~nonfinite]
+        gnorm[keep_new] = gn_new[~nonfinite]
+        active[moving[nonfinite | grown]] = False
+        if ls is not None:
+            active[rows[failed]] = False
+        hlr.append(step_lr)
+        if keep is True:
+            hx.append(X.copy())
+        hf.append(F.copy())
+        hg.append(gnorm.copy())
+        if callback is not None:
+            state = _state(X, F, gnorm, nit, scalar, batched)
+            try:
+                stop = callback(state)
+            except StopIteration:
+                stop = True
+            if stop:
+                for i in np.flatnonzero(active):
+                    status[i] = "stopped"
+                    reason[i] = ("stopped_callback", {})
+                active[:] = False
+                break
+
+    if gtol is not None:
+        done = active & (gnorm <= gtol)
+        status[done] = "converged"
+    hlr.append(np.full(R, np.nan))
+    lr_given = lr if not callable(lr) or isinstance(lr, (float, np.ndarray)) else getattr(lr, "__name__", "schedule")
+    hist = None
+    if keep:
+        hist = History(
+            x=None if keep is not True else np.stack(hx),
+            f=np.stack(hf), grad_norm=np.stack(hg), lr=np.stack(hlr),
+        )
+    messages = []
+    for i in range(R):
+        lr_i = float(lr[i]) if isinstance(lr, np.ndarray) else (lr if isinstance(lr, float) else float("nan"))
+        numbers = dict(grad_norm=gnorm[i], gtol=gtol if gtol is not None else float("nan"), nit=int(nit[i]),
+                       f0=F0[i], fun=F[i], lr=lr_i, max_growth=max_growth or float("nan"),
+                       line_search=ls.method if ls is not None else "")
+        if reason[i] is not None and status[i] != "converged":
+            key, extra = reason[i]
+            numbers.update(extra)
+        elif status[i] == "max_steps" and not F[i] < F0[i] and nit[i] > 0:
+            key = "max_steps_no_decrease"
+            numbers["motion"] = _motion([s[i] for s in last_steps])
+        else:
+            key = status[i]
+        messages.append(MESSAGES[key].format(**numbers))
+    success = (status == "converged") | ((status == "max_steps") & (gtol is None))
+
+    if batched:
+        return Result(x=X, fun=F, grad_norm=gnorm, nit=nit, nfev=nfev, ngev=ngev, status=status.astype(str),
+                      success=success, message=messages, history=hist, optimizer=name, lr=lr_given,
+                      batched=True)
+    if hist is not None:
+        hist = History(x=None if hist.x is None else (hist.x[:, 0, 0] if scalar else hist.x[:, 0]),
+                       f=hist.f[:, 0], grad_norm=hist.grad_norm[:, 0], lr=hist.lr[:, 0])
+    return Result(x=float(X[0, 0]) if scalar else X[0].copy(), fun=float(F[0]), grad_norm=float(gnorm[0]),
+                  nit=int(nit[0]), nfev=int(nfev[0]), ngev=int(ngev[0]), status=str(status[0]),
+                  success=bool(success[0]), message=messages[0], history=hist, optimizer=name, lr=lr_given)
+
+
+class _State:
+    """What a callback sees after each step."""
+
+    __slots__ = ("x", "fun", "grad_norm", "nit")
+
+    def __init__(self, x, fun, grad_norm, nit):
+        self.x, self.fun, self.grad_norm, self.nit = x, fun, grad_norm, nit
+
+    def __repr__(self):
+        return f"State(nit={self.nit}, fun={self.fun})"
+
+
+def _state(X, F, gnorm, nit, scalar, batched):
+    if batched:
+        return _State(X.copy(), F.copy(), gnorm.copy(), nit.copy())
+    return _State(float(X[0, 0]) if scalar else X[0].copy(), float(F[0]), float(gnorm[0]), int(nit[0]))

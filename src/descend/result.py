@@ -1,0 +1,188 @@
+"""The result of a run: :class:`Result` and its :class:`History`, modelled on scipy's OptimizeResult.
+
+Every message comes from one table, :data:`MESSAGES`.  A batched run (x0 of shape
+(R, n)) gives one Result whose fields are arrays with one entry per run;
+``result.run(i)`` is the Result of row i alone, equal to the single run from x0[i].
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Result", "History", "MESSAGES", "STATUSES"]
+
+STATUSES = ("converged", "max_steps", "diverged", "stopped")
+
+#: Every message a run can end with; filled in with the run's numbers.
+MESSAGES = {
+    "converged": "Converged: gradient norm {grad_norm:.3g} <= gtol {gtol:g} after {nit} steps.",
+    "max_steps": "Reached the step limit ({nit} steps); gradient norm {grad_norm:.3g}.",
+    "max_steps_no_decrease": (
+        "Reached the step limit ({nit} steps) without decreasing f ({f0:.6g} -> {fun:.6g}): "
+        "the iterates {motion}; try a smaller lr (now {lr:g})."
+    ),
+    "diverged_nonfinite": (
+        "Diverged at step {step}: {what} became non-finite; kept the last finite iterate. "
+        "Try a smaller lr (now {lr:g})."
+    ),
+    "diverged_growth": (
+        "Diverged at step {step}: f grew from {f0:.3g} to {f_bad:.3g} (more than max_growth={max_growth:g} "
+        "times its start). Try a smaller lr (now {lr:g})."
+    ),
+    "diverged_start": "Diverged at step 0: f or its gradient is not finite at the start x0.",
+    "stopped_callback": "Stopped by the callback after {nit} steps.",
+    "stopped_line_search": (
+        "Stopped at step {step}: the {line_search} line search found no step that decreases f "
+        "(gradient norm {grad_norm:.3g}); the gradient may be inaccurate or x is at a minimum."
+    ),
+}
+
+
+@dataclass
+class History:
+    """What a run went through, one entry per iterate (the start included).
+
+    ``x[k]`` is the iterate after k steps, ``f[k]`` and ``grad_norm[k]`` are f and the
+    gradient norm there, and ``lr[k]`` the step size used to leave it (nan for the last).
+    For a batched run each array has a run axis after the step axis; rows that stopped
+    early repeat their final values.
+    """
+
+    x: np.ndarray | None
+    f: np.ndarray
+    grad_norm: np.ndarray
+    lr: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.f)
+
+    def __repr__(self) -> str:
+        shape = None if self.x is None else self.x.shape
+        return f"History({len(self)} iterates, x shape {shape})"
+
+    def row(self, i: int, nit: int) -> History:
+        """The history of run ``i`` of a batch, cut to its ``nit`` steps."""
+        sl = slice(0, nit + 1)
+        return History(
+            x=None if self.x is None else self.x[sl, i].copy(),
+            f=self.f[sl, i].copy(),
+            grad_norm=self.grad_norm[sl, i].copy(),
+            lr=self.lr[sl, i].copy(),
+        )
+
+    def _repr_html_(self) -> str:
+        rows = len(self)
+        picks = list(range(min(rows, 5))) + ([rows - 1] if rows > 5 else [])
+        cells = []
+        for k in picks:
+            f = np.atleast_1d(self.f[k])
+            g = np.atleast_1d(self.grad_norm[k])
+            cells.append(f"<tr><td>{k}</td><td>{_short(f)}</td><td>{_short(g)}</td></tr>")
+        return ("<table><thead><tr><th>step</th><th>f</th><th>|grad|</th></tr></thead><tbody>"
+                + "".join(cells) + "</tbody></table>")
+
+    def plot(self, ax=None, **kwargs):
+        """The loss curve (needs matplotlib; see :func:`descend.plot.loss_curves`)."""
+        from . import plot
+
+        return plot.loss_curves([self], ax=ax, **kwargs)
+
+
+def _short(a) -> str:
+    a = np.asarray(a)
+    if a.size == 1:
+        return f"{float(a.reshape(-1)[0]):.6g}"
+    return html.escape(np.array2string(a, precision=4, threshold=4))
+
+
+@dataclass
+class Result:
+    """The outcome of :func:`descend.minimize`.
+
+    Attributes
+    ----------
+    x : the final iterate (the last finite one for a diverged run).
+    fun : f(x).
+    grad_norm : the Euclidean norm of the gradient at x.
+    nit : number of updates taken.
+    nfev, ngev : evaluations of f (finite-difference and line-search evaluations
+        included) and of the gradient.
+    status : one of "converged", "max_steps", "diverged", "stopped".
+    success : True when converged, or when all steps ran and no tolerance was asked for.
+    message : a sentence from :data:`MESSAGES`.
+    history : a :class:`History` (None when ``history=False``).
+    optimizer : the optimizer's name; lr : the learning rate given.
+
+    For a batched run (x0 of shape (R, n)) every field has one entry per run, and
+    :meth:`run` gives the Result of one row.
+    """
+
+    x: np.ndarray
+    fun: float | np.ndarray
+    grad_norm: float | np.ndarray
+    nit: int | np.ndarray
+    nfev: int | np.ndarray
+    ngev: int | np.ndarray
+    status: str | np.ndarray
+    success: bool | np.ndarray
+    message: str | list
+    history: History | None = None
+    optimizer: str = "gd"
+    lr: float | np.ndarray | None = None
+    batched: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        if self.batched:
+            st, counts = np.unique(self.status, return_counts=True)
+            summary = ", ".join(f"{c} {s}" for s, c in zip(st, counts))
+            return (f"Result({len(self.fun)} runs of {self.optimizer}: {summary}; "
+                    f"best fun {np.nanmin(self.fun):.6g})")
+        x = np.array2string(np.asarray(self.x), precision=6, threshold=6)
+        return (f"Result(status={self.status!r}, x={x}, fun={self.fun:.6g}, "
+                f"grad_norm={self.grad_norm:.3g}, nit={self.nit}, nfev={self.nfev}, ngev={self.ngev})")
+
+    def __len__(self) -> int:
+        return len(self.fun) if self.batched else 1
+
+    def run(self, i: int) -> Result:
+        """The Result of run ``i`` of a batched run."""
+        if not self.batched:
+            if i in (0, -1):
+                return self
+            raise IndexError(f"a single run has only run 0, got {i}")
+        nit = int(self.nit[i])
+        lr = self.lr[i] if np.ndim(self.lr) else self.lr
+        return Result(
+            x=self.x[i].copy(), fun=float(self.fun[i]), grad_norm=float(self.grad_norm[i]),
+            nit=nit, nfev=int(self.nfev[i]), ngev=int(self.ngev[i]), status=str(self.status[i]),
+            success=bool(self.success[i]), message=self.message[i],
+            history=None if self.history is None else self.history.row(i, nit),
+            optimizer=self.optimizer, lr=lr,
+        )
+
+    def runs(self) -> list[Result]:
+        """Every run as its own Result."""
+        return [self.run(i) for i in range(len(self))]
+
+    def _repr_html_(self) -> str:
+        rows = self.runs() if self.batched else [self]
+        head = "<tr><th>run</th><th>status</th><th>f</th><th>|grad|</th><th>steps</th><th>lr</th></tr>"
+        body = "".join(
+            f"<tr><td>{i}</td><td>{html.escape(r.status)}</td><td>{r.fun:.6g}</td>"
+            f"<td>{r.grad_norm:.3g}</td><td>{r.nit}</td><td>{_short(r.lr)}</td></tr>"
+            for i, r in enumerate(rows[:20])
+        )
+        more = f"<p>... {len(rows) - 20} more runs</p>" if len(rows) > 20 else ""
+        return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>{more}"
+
+    def plot(self, problem=None, ax=None, **kwargs):
+        """The path on the problem's contour when a 2-D problem is given, else the loss curve."""
+        from . import plot
+
+        if problem is not None:
+            return plot.trajectories(problem, [self], ax=ax, **kwargs)
+        return plot.loss_curves([self.history], ax=ax, **kwargs)
