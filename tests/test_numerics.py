@@ -35,16 +35,6 @@ def test_extreme_inputs_are_finite_and_silent(x):
     assert np.all((sig >= 0) & (sig <= 1))
 
 
-@pytest.mark.parametrize("c", [10.0, 1000.0, -1000.0])
-def test_seed_softmax_of_equal_entries(c):
-    np.testing.assert_array_equal(descend.softmax(np.full((1, 5), c)), np.full((1, 5), 0.2))
-
-
-def test_softmax_seed_values():
-    expect = [0.01165623, 0.03168492, 0.08612854, 0.23412166, 0.63640865]
-    np.testing.assert_allclose(descend.softmax(np.array([1, 2, 3, 4, 5])), expect, atol=5e-9)
-
-
 def test_softmax_axis_and_batch():
     x = np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, 1000.0]])
     s = descend.softmax(x, axis=-1)
@@ -103,11 +93,6 @@ def test_property_softmax_is_a_distribution(x):
 def test_property_logsumexp_matches_naive_in_safe_range(x):
     naive = np.log(np.sum(np.exp(x)))
     assert descend.logsumexp(x) == pytest.approx(naive, rel=1e-12, abs=1e-12)
-
-
-def test_condition_number_seed_values():
-    assert descend.condition_number(np.array([[1, 0, -1], [0, 1, 0], [1, 0, 1]])) == 1.4142135623730951
-    assert descend.condition_number(np.diag([1, 10, 100])) == 100.0
 
 
 def test_condition_number_singular_and_errors():
