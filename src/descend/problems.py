@@ -441,7 +441,7 @@ def sphere(n: int = 2) -> Problem:
         Number of variables.
 
     The start is seed 001's (-3, 4) for n = 2, repeated or cut to length n otherwise;
-    the 2-D window (-3.5, 3.5) x (-4.5, 4.5) is the seed's plot.
+    the 2-D window (-3.5, 3.5) x (-4.5, 4.5) is the seed's plot; (-5, 5)^n otherwise.
     """
     n = _check_int("n", n, 1)
 
@@ -451,9 +451,7 @@ def sphere(n: int = 2) -> Problem:
     def grad(x):
         return 2.0 * x
 
-    domain = _box(-3.5, 3.5, n)
-    if n == 2:
-        domain[1] = (-4.5, 4.5)
+    domain = np.array([[-3.5, 3.5], [-4.5, 4.5]]) if n == 2 else _box(-5.0, 5.0, n)
     return Problem("sphere", f, grad, x0=_tile_start(n), minimizers=np.zeros((1, n)), minimum=0.0,
                    window=_window(domain), domain=domain,
                    description=f"f(x) = sum_i x_i^2, n={n} (seed 001 function_2)",
@@ -1014,8 +1012,9 @@ def styblinski_tang(n: int = 2) -> Problem:
     """f(x) = 1/2 sum_i (x_i^4 - 16 x_i^2 + 5 x_i) (Styblinski and Tang 1990): 2^n local minima.
 
     The global minimizer has every x_i = -2.903534..., the smallest root of 4x^3 - 32x + 5 = 0,
-    and the minimum is -39.16616570377142 n (often printed as -39.16599 n, which is f at
-    the rounded -2.903534).  Start (-3, 4, -3, ...); window and domain (-5, 5)^n.
+    and the minimum is -39.16616570377142 n (often printed as -39.16599 n, good to five digits).
+    Start at the origin, beside the local maximum 0.156731 of each coordinate, from where
+    gradient descent finds the global minimizer; window and domain (-5, 5)^n.
     """
     n = _check_int("n", n, 1)
     z = _styblinski_tang_root()
@@ -1031,7 +1030,7 @@ def styblinski_tang(n: int = 2) -> Problem:
         return _diag_hessian(6.0 * x * x - 16.0)
 
     domain = _box(-5.0, 5.0, n)
-    return Problem("styblinski_tang", f, grad, x0=_tile_start(n), minimizers=np.full((1, n), z),
+    return Problem("styblinski_tang", f, grad, x0=np.zeros(n), minimizers=np.full((1, n), z),
                    minimum=n * 0.5 * (z ** 4 - 16.0 * z * z + 5.0 * z),
                    window=_window(domain), domain=domain,
                    description=f"f(x) = 1/2 sum_i (x_i^4 - 16 x_i^2 + 5 x_i), n={n}",
