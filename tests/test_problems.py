@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import pickle
 import re
 
 import numpy as np
@@ -139,6 +140,15 @@ def test_start_window_domain_and_description(problem):
     assert repr(problem).startswith(f"Problem({problem.name!r}") and f"dim={n}" in repr(problem)
     # the start is not already a minimizer: there is something to do
     assert problem.distance_to_minimizer(problem.x0) > 0.1
+
+
+def test_pickles_by_recipe(problem):
+    q = pickle.loads(pickle.dumps(problem))
+    assert repr(q) == repr(problem)
+    X = _points(problem, k=3, seed=7)
+    np.testing.assert_array_equal(q.f(X), problem.f(X))
+    np.testing.assert_array_equal(q.grad(X), problem.grad(X))
+    np.testing.assert_array_equal(q.minimizers, problem.minimizers)
 
 
 # --------------------------------------------------------------------------- the seeds' numbers
@@ -363,6 +373,11 @@ def test_home_made_problem():
     assert p.dim == 3 and p.minimizers.shape == (0, 3) and p.hessian is None
     np.testing.assert_array_equal(p.domain, [[0.0, 2.0], [0.0, 4.0], [0.0, 6.0]])
     assert p([1, 1, 1]) == 3.0
+    with pytest.raises((pickle.PicklingError, AttributeError)):  # lambdas cannot be pickled; no silent swap
+        pickle.dumps(p)
+    replaced = dataclasses.replace(problems.get("sphere"), x0=[1.0, 1.0])
+    with pytest.raises((pickle.PicklingError, AttributeError)):  # not the registered recipe any more
+        pickle.dumps(replaced)
 
 
 # --------------------------------------------------------------------------- every error message
@@ -411,11 +426,12 @@ def test_unknown_parameter_lists_the_valid_ones():
     ("quadratic", {"A": np.eye(2), "b": [1.0, 2.0, 3.0]}, "b must have shape (2,) to match A of shape (2, 2), "
                                                           "got shape (3,)"),
     ("quadratic", {"A": np.eye(2), "c": float("nan")}, "c must be a finite real number, got nan"),
-    ("quadratic", {"A": np.eye(2), "x0": [1.0]}, "x0 must have shape (2,) to match A of shape (2, 2), got shape (1,)"),
+    ("quadratic", {"A": np.eye(2), "x0": [1.0]},
+     "x0 must have shape (2,) to match A of shape (2, 2), got shape (1,)"),
     ("least_squares", {"A": [1.0, 2.0]}, "A must have 2 dimensions, got shape (2,)"),
     ("least_squares", {"A": [[1.0, np.inf]]}, "A must be finite, got inf at index (0, 1)"),
-    ("least_squares", {"A": np.ones((3, 2)), "b": [1.0, 2.0]}, "b must have shape (3,) to match A of shape (3, 2), "
-                                                               "got shape (2,)"),
+    ("least_squares", {"A": np.ones((3, 2)), "b": [1.0, 2.0]},
+     "b must have shape (3,) to match A of shape (3, 2), got shape (2,)"),
     ("least_squares", {"b": "ab"}, "b must be an array of numbers, got dtype <U2"),
 ])
 def test_invalid_parameters(name, params, message):

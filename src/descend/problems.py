@@ -143,7 +143,9 @@ class Problem:
 
     ``f``, ``grad`` and ``hessian`` are wrapped so that a point of the wrong
     dimension raises :class:`~descend.errors.DescendError`; the arrays are
-    stored as read-only float64 copies.
+    stored as read-only float64 copies (copy ``x0`` before updating it in place).
+    A problem made by :func:`get` or a factory pickles as its name and arguments,
+    so it can be sent to worker processes.
     """
 
     name: str
@@ -232,6 +234,15 @@ class Problem:
             d = np.sqrt(np.min(np.sum(diff * diff, axis=-1), axis=-1))
         return float(d) if d.ndim == 0 else d
 
+    def __reduce_ex__(self, protocol):
+        # f and grad are closures, which pickle cannot store; a registered problem is rebuilt
+        # from its name and arguments instead (the factories are deterministic), so problems
+        # can be sent to worker processes.  A home-made one pickles field by field.
+        recipe = getattr(self, "_recipe", None)
+        if recipe is not None:
+            return (_rebuild, recipe)
+        return super().__reduce_ex__(protocol)
+
     def __repr__(self):
         params = "".join(f", {k}={_short(v)}" for k, v in self.params.items())
         x0 = np.array2string(self.x0, threshold=6, precision=4)
@@ -286,8 +297,19 @@ _REGISTRY: dict[str, Callable[..., Problem]] = {}
 
 
 def _register(factory):
-    _REGISTRY[factory.__name__] = factory
-    return factory
+    """Register ``factory`` under its name; the problems it builds remember how, so they pickle."""
+    @functools.wraps(factory)
+    def build(*args, **kwargs):
+        problem = factory(*args, **kwargs)
+        object.__setattr__(problem, "_recipe", (factory.__name__, args, kwargs))
+        return problem
+
+    _REGISTRY[factory.__name__] = build
+    return build
+
+
+def _rebuild(name: str, args: tuple, kwargs: dict) -> Problem:
+    return _REGISTRY[name](*args, **kwargs)
 
 
 def names() -> list[str]:
