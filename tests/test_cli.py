@@ -36,8 +36,8 @@ def test_minimize_json(capsys):
 
 def test_minimize_table_with_x0_and_line_search(capsys):
     code, out, _ = run(capsys, "minimize", "sphere", "--x0", "-3,4", "--line-search", "exact", "--steps", "5")
-    assert code == 0 and "converged" not in out or "status" in out
-    assert "status" in out and "x" in out
+    assert code == 0
+    assert "status" in out and "converged" not in out  # 5 exact steps cannot reach a gtol it was not given
 
 
 def test_minimize_problem_parameter(capsys):
@@ -56,7 +56,7 @@ def test_minimize_problem_parameter(capsys):
     (["minimize", "sphere", "--hp", "oops"], "--hp must look like key=value"),
     (["nonsense"], "No such command 'nonsense'"),
     (["minimize"], "Missing argument 'PROBLEM'"),
-    (["minimize", "sphere", "--bogus"], "No such option: --bogus"),
+    (["minimize", "sphere", "--bogus"], "No such option '--bogus'"),
 ])
 def test_errors_are_one_line_exit_2(capsys, argv, fragment):
     code, out, err = run(capsys, *argv)

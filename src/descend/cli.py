@@ -14,12 +14,16 @@ import numpy as np
 from .errors import DescendError
 
 EXIT_USAGE = 2
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 def _console(stderr=False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:  # piped or captured: no folding of wide tables
+        console = Console(stderr=stderr, highlight=False, width=200)
+    return console
 
 
 def _table(title, columns, rows):
@@ -35,11 +39,13 @@ def _table(title, columns, rows):
 
 
 def _cell(v) -> str:
+    from rich.markup import escape
+
     if isinstance(v, (float, np.floating)):
-        return f"{v:.10g}"
+        return repr(float(v))  # the shortest string that reads back to the same float
     if isinstance(v, np.ndarray):
-        return np.array2string(v, precision=8, separator=", ", threshold=6)
-    return str(v)
+        return escape(np.array2string(v, precision=8, separator=", ", threshold=6))
+    return escape(str(v))
 
 
 def _floats(text: str, what: str) -> np.ndarray:
@@ -159,8 +165,8 @@ def demo_cmd(out):
     from . import tour
 
     console = _console()
-    for section in tour.sections():
-        console.print(f"\n[bold]{section.title}[/bold]")
+    for number, section in enumerate(tour.sections(), 1):
+        console.print(f"\n[bold]{number}. {section.title}[/bold]")
         console.print(section.text)
         for t in section.tables:
             console.print(_table(t.title, t.columns, t.rows))
@@ -170,7 +176,7 @@ def main(argv=None):
     """Entry point: one-line errors with exit code 2, no tracebacks for bad input."""
     try:
         rv = cli.main(args=argv, prog_name="descend", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelp as exc:  # pragma: no cover - click >= 8.2 only
+    except _NO_ARGS_IS_HELP as exc:  # click >= 8.2: a group called with no arguments shows its help
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
         return 0
     except click.ClickException as exc:

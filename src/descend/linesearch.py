@@ -85,7 +85,9 @@ def backtracking(phi, phi0, dphi0, alpha0=1.0, rho=0.5, c1=1e-4, max_iter=60):
         rows = np.flatnonzero(todo)
         trial = phi(alpha[rows], rows)
         nfev[rows] += 1
-        ok = np.isfinite(trial) & (trial <= phi0[rows] + c1 * alpha[rows] * dphi0[rows])
+        # Armijo, plus a strict decrease: a step so small that x + a d == x in floating point
+        # satisfies phi(a) <= phi0 + (a rounded-away term) without moving at all.
+        ok = np.isfinite(trial) & (trial <= phi0[rows] + c1 * alpha[rows] * dphi0[rows]) & (trial < phi0[rows])
         value[rows[ok]] = trial[ok]
         todo[rows[ok]] = False
         alpha[rows[~ok]] *= rho

@@ -53,10 +53,20 @@ class _Objective:
         return out
 
     # -- gradient --------------------------------------------------------------------
-    def _row_f(self):
+    def _counted_f(self, counter):
+        """The user's f as the finite-difference module sees it, counting points evaluated."""
+        f, scalar = self.f, self.scalar
+
         if self.vectorized:
-            return (lambda P: self.f(P[:, 0])) if self.scalar else self.f
-        return (lambda p: self.f(p[0])) if self.scalar else self.f
+            def fv(P):
+                counter[0] += P.shape[0]
+                return f(P[:, 0]) if scalar else f(P)
+            return fv
+
+        def f1(p):
+            counter[0] += 1
+            return f(p[0]) if scalar else f(p)
+        return f1
 
     def gradients(self, X):
         """(G, f-evaluations per row) at every row of X."""
@@ -64,9 +74,9 @@ class _Objective:
         if self.grad is None:
             from .diff import gradient
 
-            G, info = gradient(self._row_f(), X, method=self.method, h=self.h,
-                               vectorized=self.vectorized, full_output=True)
-            return np.asarray(G, dtype=X.dtype).reshape(k, n), info.nfev // k
+            counter = [0]
+            G = gradient(self._counted_f(counter), X, method=self.method, h=self.h, vectorized=self.vectorized)
+            return np.asarray(G, dtype=X.dtype).reshape(k, n), counter[0] // k
         if self.vectorized:
             G = np.asarray(self.grad(X[:, 0].copy() if self.scalar else X.copy()))
             G = G.reshape(k, 1) if self.scalar and G.shape == (k,) else G

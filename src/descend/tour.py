@@ -45,7 +45,7 @@ def softmax_section() -> Section:
     x = np.arange(1.0, 6.0)
     rows.append(("x = 1..5", _naive_softmax(x), softmax(x)))
     return Section(
-        "softmax", "1. Overflow, underflow and the stable softmax",
+        "softmax", "Overflow, underflow and the stable softmax",
         "exp(1000) overflows to inf (inf/inf = nan) and exp(-1000) underflows to 0 (0/0 = nan). "
         "Subtracting max(x) first leaves the answer unchanged and makes every exponent <= 0.",
         [Table("softmax of five equal entries c (seed 001)", ["input", "naive exp(x)/sum", "descend.softmax"], rows)],
@@ -65,7 +65,7 @@ def conditioning_section() -> Section:
         r = minimize(p, p.x0, lr=lr, steps=5000, gtol=1e-6)
         runs.append((kappa, lr, r.nit, r.fun, r.status))
     return Section(
-        "conditioning", "2. Conditioning",
+        "conditioning", "Conditioning",
         "The condition number is the ratio of the largest to the smallest singular value. "
         "For a quadratic it is how much more the steepest direction curves than the flattest: the lr must "
         "suit the steepest one, so the flat one crawls, and plain gradient descent needs about kappa times "
@@ -84,7 +84,7 @@ def differentiation_section() -> Section:
     de = diff_error(np.exp, 0.0, 1.0)
     best = [(m, de.best_h[m], de.best_error[m]) for m in de.errors]
     return Section(
-        "differentiation", "3. Numerical differentiation",
+        "differentiation", "Numerical differentiation",
         "f'(x) ~ (f(x+h) - f(x-h)) / 2h. A smaller h cuts the truncation error (h for forward, h^2 for "
         "central) until round-off, about eps/h, takes over: each method has a best h.",
         [Table("derivative of e^x at 0 (exact: 1; seed 004)", ["method", "h", "estimate"], rows),
@@ -104,7 +104,7 @@ def gradient_descent_section() -> Section:
         r = minimize(para, np.array([-3.0]), lr=lr, steps=steps)
         seed2.append((lr, steps, float(r.x[0]), r.status, r.message))
     return Section(
-        "gradient_descent", "5. Gradient descent and the learning rate",
+        "gradient_descent", "Gradient descent and the learning rate",
         "x <- x - lr * grad f(x). With lr 0.1 the sum of squares shrinks by 0.8 per step; with 0.01 by "
         "0.98 (too slow); with 1.0 each step jumps to the mirror point -x and never gets closer.",
         [Table("f(x) = x0^2 + x1^2 from (-3, 4), 20 steps (seed 001)", ["lr", "verdict", "x", "f", "status"], rows),
@@ -121,7 +121,7 @@ def least_squares_section() -> Section:
         q = minimize(p, steps=10_000, gtol=0.01, line_search=method)
         rows.append((f"line search: {method}", q.nit, q.history.x[-2] if q.nit else q.x, q.x, q.status))
     return Section(
-        "line_search", "6. Line search and the tolerance stop",
+        "line_search", "Line search and the tolerance stop",
         "f(x) = |Ax - b|^2 / 2 with A = I and b = (1, 1) from (2, 2): stop when |grad| <= 0.01. "
         "The seed counts 493 iterations and ends at 1.00712059; a line search picks each step along -grad "
         "and gets there in far fewer.",
