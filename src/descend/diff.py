@@ -26,7 +26,8 @@ The powers balance truncation error (``~h^p``) against round-off
 (``~eps/h``).  The complex step has no subtraction, hence no round-off penalty
 for a tiny step, so it uses ``eps^2`` (4.9e-32 for float64): its truncation
 error ``h^2 |f'''| / 6`` is then far below ``eps |f'|`` for any sensibly scaled
-f, while ``h |f'|`` stays far above the underflow threshold.  An automatically
+f, while ``h |f'|`` stays above the underflow threshold for any derivative
+larger than about 1e-276 (pass a larger h for functions with smaller ones).  An automatically
 chosen real step is made exactly representable, ``h = (x + h) - x``, so the
 division uses the step really taken.  An explicit ``h`` (a number, or an array
 with one step per coordinate) is used exactly as given: the perturbed
@@ -51,10 +52,12 @@ J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., section 8.1.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.exceptions import ComplexWarning
 
 from .errors import DescendError, check_choice, check_finite_array
 
@@ -181,6 +184,19 @@ def _complex_dtype(dtype):
     return np.result_type(dtype, np.complex64)
 
 
+def _call_f(f, arg, method: str):
+    """f(arg); for the complex step, an f that drops the imaginary part is an error, not a warning."""
+    if method != "complex":
+        return f(arg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ComplexWarning)
+        try:
+            return f(arg)
+        except (TypeError, ComplexWarning) as exc:
+            raise DescendError(f"method='complex' needs an f that accepts complex input; f raised "
+                               f"{type(exc).__name__}: {exc}") from exc
+
+
 def _check_values(y: np.ndarray, method: str, moved: str, strict: bool) -> None:
     if y.dtype.kind not in "biufc":
         raise DescendError(f"f must return numbers, got dtype {y.dtype} at {moved}")
@@ -233,14 +249,7 @@ class _Evaluator:
                             f"got shape {got}")
 
     def _call(self, arg, moved):
-        try:
-            y = self.f(arg)
-        except TypeError as exc:
-            if self.method == "complex":
-                raise DescendError(
-                    f"method='complex' needs an f that accepts complex input; f raised "
-                    f"TypeError: {exc}") from exc
-            raise
+        y = _call_f(self.f, arg, self.method)
         self.ncalls += 1
         y = np.asarray(y)
         _check_values(y, self.method, moved, self.strict)
@@ -272,7 +281,7 @@ class _Evaluator:
             for q in range(coords.shape[1]):
                 point[coords[k, q]] += deltas[k, q]
             self.nfev += 1
-            moved = f"x[{int(coords[k, 0])}] + {deltas[k, 0]!r}" if coords.size else "x"
+            moved = f"x[{int(coords[k, 0])}] + {deltas[k, 0].item()!r}" if coords.size else "x"
             y = self._call(point.reshape(self.point_shape)
                            if self.point_shape else point.reshape(())[()], moved)
             if self.out_shape is None:
@@ -296,7 +305,7 @@ class DiffInfo:
     error : float or ndarray
         Estimated absolute error of each derivative.  For ``richardson`` it is the
         difference between the last two extrapolations plus a round-off bound.
-        For the other methods it is a truncation estimate ``|D(h) - D(2h)| / (2^p - 1)``
+        For the other methods it is a truncation estimate ``2 |D(h) - D(2h)| / (2^p - 1)``
         (p the order; one extra stencil at step 2h is evaluated for it and counted
         in ``nfev``) plus the round-off bound ``eps * sum_j |w_j f(x + c_j h)| / (d h)``
         (``eps |D|`` for the complex step, which subtracts nothing).  Hessians give nan.
@@ -440,8 +449,9 @@ def _combine(method: str, F: dict, plan, h, shaped, eps: float, full_output: boo
         err = None
         if full_output:
             D2 = F[2].imag / (2 * hb)
-            # truncation of an order-2 method from steps h and 2h; no subtraction: round-off eps|D|
-            err = np.abs(D - D2) / 3 + eps * np.abs(D)
+            # truncation of an order-2 method from steps h and 2h (doubled for safety);
+            # no subtraction, so the round-off is eps |D|
+            err = 2 * np.abs(D - D2) / 3 + eps * np.abs(D)
         return D, err, h
     if method == "richardson":
         steps = [shaped(delta) for key, delta in plan if key[2] == 1]
@@ -453,8 +463,9 @@ def _combine(method: str, F: dict, plan, h, shaped, eps: float, full_output: boo
     err = None
     if full_output:
         D2, _ = _stencil(method, F, hb, scale=2)
-        # Richardson's estimate of the truncation error of an order-p method, plus round-off
-        err = np.abs(D - D2) / (2 ** _ORDER[method] - 1) + eps * mag
+        # Richardson's estimate of the truncation error of an order-p method (doubled for
+        # safety: steps far from the asymptotic regime), plus round-off
+        err = 2 * np.abs(D - D2) / (2 ** _ORDER[method] - 1) + eps * mag
     return D, err, h
 
 
@@ -562,13 +573,7 @@ def _derivative(f, x, *, method, h, full_output, strict):
     def call(delta, what):
         nonlocal calls
         point = x + delta  # a new array: x_i + delta_i, one float add per element
-        try:
-            y = f(point[()] if point.ndim == 0 else point)
-        except TypeError as exc:
-            if method == "complex":
-                raise DescendError(f"method='complex' needs an f that accepts complex input; "
-                                   f"f raised TypeError: {exc}") from exc
-            raise
+        y = _call_f(f, point[()] if point.ndim == 0 else point, method)
         calls += 1
         y = np.asarray(y)
         _check_values(y, method, what, strict)
@@ -579,7 +584,7 @@ def _derivative(f, x, *, method, h, full_output, strict):
                                f"shape {y.shape}")
         return y
 
-    F = {key: call(delta, f"x + {delta!r}" if x.ndim == 0 else "x + h")
+    F = {key: call(delta, f"x + {np.asarray(delta).item()!r}" if x.ndim == 0 else "x + h")
          for key, delta in plan}
     if center:
         F[0] = call(np.zeros_like(x), "x")
@@ -1078,7 +1083,7 @@ def check_grad(f: Callable, grad: Callable, x, *, method: str = "central", h=Non
     scale = max(float(np.max(np.abs(analytic), initial=0.0)),
                 float(np.max(np.abs(numerical), initial=0.0)), float(floor))
     errors = diff / scale
-    order = np.argsort(errors, axis=None, kind="stable")[::-1][:5]
+    order = np.argsort(-errors, axis=None, kind="stable")[:5]  # ties: the first index first
     worst = tuple(tuple(int(i) for i in np.unravel_index(k, x.shape)) for k in order)
     max_err = float(errors.max()) if errors.size else 0.0
     return GradCheck(max_rel_error=max_err, worst=worst, numerical=numerical, analytic=analytic,
