@@ -157,6 +157,78 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, hp, numer
                             _result_rows(res)))
 
 
+def _parse_lr_option(text):
+    """--lr for compare: one number, or name=value pairs separated by commas."""
+    if text is None:
+        return None
+    if "=" in text:
+        out = {}
+        for part in text.split(","):
+            if "=" not in part:
+                raise DescendError(f"--lr must be a number or name=value pairs, got {text!r}")
+            k, v = part.split("=", 1)
+            try:
+                out[k.strip()] = float(v)
+            except ValueError:
+                raise DescendError(f"--lr value for {k.strip()!r} must be a number, got {v!r}") from None
+        return out
+    try:
+        return float(text)
+    except ValueError:
+        raise DescendError(f"--lr must be a number or name=value pairs, got {text!r}") from None
+
+
+@cli.command("compare")
+@click.argument("problem")
+@click.option("--optimizers", default="sgd,momentum,adagrad,adadelta,rmsprop,adam", show_default=True,
+              help="Comma-separated optimizer names.")
+@click.option("--lr", "lr_text", default=None,
+              help="One lr for all, or name=value pairs (default: the book's race lrs).")
+@click.option("--steps", type=int, default=200, show_default=True)
+@click.option("--starts", type=int, default=None, help="Number of random starts (default: the problem's start).")
+@click.option("--tol", type=float, default=1e-6, show_default=True, help="Gap to the minimum that counts as reached.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--param", "params", multiple=True, help="Problem parameter key=value (repeatable).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the paths on the contour to this PNG.")
+@click.option("--gif", "gif_path", type=click.Path(dir_okay=False), default=None,
+              help="Write an animation of the race to this GIF.")
+@click.option("--json", "as_json", is_flag=True)
+def compare_cmd(problem, optimizers, lr_text, steps, starts, tol, seed, params, plot_path, gif_path, as_json):
+    """Race optimizers on a test problem and print a table."""
+    from . import problems
+    from .compare import compare
+
+    p = problems.get(problem, **_parse_hp(params))
+    for path in (plot_path, gif_path):
+        if path is not None:
+            _refuse_overwrite(path)
+    cmp = compare(p, optimizers, lr=_parse_lr_option(lr_text), steps=steps, starts=starts, tol=tol, seed=seed)
+    if plot_path or gif_path:
+        from . import plot
+
+        results = list(cmp.results.values())
+        if plot_path:
+            fig = plot.trajectories(p, results).figure
+            fig.savefig(plot_path, dpi=100)
+        if gif_path:
+            plot.animate(p, results, gif_path)
+    if as_json:
+        click.echo(json.dumps([{k: _jsonable(v) for k, v in row.items()} for row in cmp.rows]))
+        return
+    _console().print(_table(f"compare on {p.name}: {steps} steps, tol {tol:g}", list(cmp.columns), cmp.table()))
+    for path in (plot_path, gif_path):
+        if path:
+            click.echo(f"wrote {path}")
+
+
+def _refuse_overwrite(path):
+    import os
+
+    if os.path.exists(path):
+        raise DescendError(f"{path} already exists; remove it or choose another name (descend never overwrites files)")
+
+
 @cli.command("demo")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Folder for the report page (default: ./descend-demo).")

@@ -288,6 +288,8 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
     limit = None if max_growth is None else F0 + max_growth * np.maximum(1.0, np.abs(F0))
 
     hx, hf, hg, hlr = ([X.copy()] if keep is True else None), [F.copy()], [gnorm.copy()], []
+    # X, F, G and gnorm are replaced, never written in place, after this point: the
+    # history lists hold references.
     last_steps = [np.zeros_like(X), np.zeros_like(X)]
 
     for k in range(steps):
@@ -297,12 +299,12 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
             active &= ~done
         if not active.any():
             break
-        rows = np.flatnonzero(active)
-        every = rows.size == R
+        every = bool(active.all())
+        rows = None if every else np.flatnonzero(active)
         if ls is not None:
+            rows = np.arange(R) if every else rows
             step_lr = np.full(R, np.nan)
             D = -G[rows]
-
             with np.errstate(all="ignore"):
                 alpha, _, ls_fev = _ls.search(ls, lambda P, r: obj.values(P), X[rows], D, F[rows], G[rows])
             nfev[rows] += ls_fev
@@ -313,57 +315,75 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
             for i in rows[failed]:
                 status[i] = "stopped"
                 reason[i] = ("stopped_line_search", {"step": k + 1})
-            moving = rows[~failed]
+            active[rows[failed]] = False
+            every = every and not failed.any()
+            rows = None if every else np.flatnonzero(active)
         else:
             step_lr = _lr_now(opt, lr, R)
             X_new = X.copy()
             G_step = G if every else np.where(active[:, None], G, 0.0)
             with np.errstate(all="ignore"):
                 opt.step(X_new, G_step, runs=R)
-            moving = rows
-        if moving.size < R:
-            frozen = np.ones(R, dtype=bool)
-            frozen[moving] = False
-            X_new[frozen] = X[frozen]
-        if moving.size == 0:
-            break
+        if not every:
+            if rows.size == 0:
+                break
+            X_new[~active] = X[~active]  # runs that stopped do not move
+        Xm = X_new if every else X_new[rows]
         with np.errstate(all="ignore"):
-            Xm = X_new[moving]
             finite_x = np.all(np.isfinite(Xm), axis=1)
-            F_new = np.full(moving.size, np.nan)
-            G_new = np.full((moving.size, n), np.nan)
-            if finite_x.any():
+            if finite_x.all():
+                F_new = obj.values(Xm)
+                G_new, fd = obj.gradients(Xm)
+                fd = np.full(len(Xm), fd)
+            else:  # evaluate only the finite points: f may not even accept inf
+                F_new = np.full(len(Xm), np.nan)
+                G_new = np.full((len(Xm), n), np.nan)
+                fd = np.zeros(len(Xm), dtype=np.int64)
                 ok = np.flatnonzero(finite_x)
-                F_new[ok] = obj.values(Xm[ok])
-                G_new[ok], fd = obj.gradients(Xm[ok])
-                nfev[moving[ok]] += 1 + fd
-                ngev[moving[ok]] += 1
+                if ok.size:
+                    F_new[ok] = obj.values(Xm[ok])
+                    G_new[ok], fd_ok = obj.gradients(Xm[ok])
+                    fd[ok] = fd_ok
             gn_new = np.sqrt(np.einsum("ij,ij->i", G_new, G_new))
-        nit[moving] += 1
-        nonfinite = ~(finite_x & np.isfinite(F_new) & np.isfinite(gn_new))
-        grown = np.zeros(moving.size, dtype=bool) if limit is None else (~nonfinite & (F_new > limit[moving]))
-        for j in np.flatnonzero(nonfinite | grown):
-            i = moving[j]
-            status[i] = "diverged"
-            if nonfinite[j]:
-                what = "x" if not finite_x[j] else ("f" if not np.isfinite(F_new[j]) else "the gradient")
-                reason[i] = ("diverged_nonfinite", {"step": k + 1, "what": what})
-            else:
-                reason[i] = ("diverged_growth", {"step": k + 1, "f_bad": F_new[j]})
-        keep_new = moving[~nonfinite]
-        last_steps = [last_steps[1], X_new - X]
-        X[keep_new] = X_new[keep_new]
-        F[keep_new] = F_new[~nonfinite]
-        G[keep_new] = G_new[~nonfinite]
-        gnorm[keep_new] = gn_new[~nonfinite]
-        active[moving[nonfinite | grown]] = False
-        if ls is not None:
-            active[rows[failed]] = False
+            nonfinite = ~(finite_x & np.isfinite(F_new) & np.isfinite(gn_new))
+            grown = np.zeros(len(Xm), dtype=bool) if limit is None else (
+                ~nonfinite & (F_new > (limit if every else limit[rows])))
+        evaluated = finite_x.astype(np.int64)
+        if every and not (nonfinite.any() or grown.any()):
+            # The common case: every run moved and stayed finite. Nothing is modified in
+            # place, so the history can keep references instead of copies.
+            last_steps = [last_steps[1], X_new - X]
+            X, F, G, gnorm = X_new, F_new, G_new, gn_new
+            nit += 1
+            nfev += 1 + fd
+            ngev += 1
+        else:
+            rows = np.arange(R) if every else rows
+            for j in np.flatnonzero(nonfinite | grown):
+                i = rows[j]
+                status[i] = "diverged"
+                if nonfinite[j]:
+                    what = "x" if not finite_x[j] else ("f" if not np.isfinite(F_new[j]) else "the gradient")
+                    reason[i] = ("diverged_nonfinite", {"step": k + 1, "what": what})
+                else:
+                    reason[i] = ("diverged_growth", {"step": k + 1, "f_bad": F_new[j]})
+            nit[rows] += 1
+            nfev[rows] += evaluated * (1 + fd)
+            ngev[rows] += evaluated
+            take = rows[~nonfinite]
+            last_steps = [last_steps[1], X_new - X]
+            X, F, G, gnorm = X.copy(), F.copy(), G.copy(), gnorm.copy()
+            X[take] = X_new[take]
+            F[take] = F_new[~nonfinite]
+            G[take] = G_new[~nonfinite]
+            gnorm[take] = gn_new[~nonfinite]
+            active[rows[nonfinite | grown]] = False
         hlr.append(step_lr)
         if keep is True:
-            hx.append(X.copy())
-        hf.append(F.copy())
-        hg.append(gnorm.copy())
+            hx.append(X)
+        if keep:
+            hf.append(F)
+            hg.append(gnorm)
         if callback is not None:
             state = _state(X, F, gnorm, nit, scalar, batched)
             try:
