@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -172,30 +173,38 @@ def _complex_dtype(dtype):
     return np.result_type(dtype, np.complex64)
 
 
-def _call_f(f, arg, method: str):
-    """f(arg); for the complex step, an f that drops the imaginary part is an error, not a warning."""
+@contextmanager
+def _complex_guard(method: str):
+    """For the complex step, an f that drops the imaginary part is an error, not a warning."""
     if method != "complex":
-        return f(arg)
+        yield
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("error", ComplexWarning)
         try:
-            return f(arg)
+            yield
         except (TypeError, ComplexWarning) as exc:
             raise DescendError(f"method='complex' needs an f that accepts complex input; f raised "
                                f"{type(exc).__name__}: {exc}") from exc
 
 
-def _check_values(y: np.ndarray, method: str, moved: str, strict: bool) -> None:
+def _check_kind(y: np.ndarray, method: str, where) -> None:
     if y.dtype.kind not in "biufc":
-        raise DescendError(f"f must return numbers, got dtype {y.dtype} at {moved}")
+        raise DescendError(f"f must return numbers, got dtype {y.dtype} at {where()}")
     if method == "complex" and y.dtype.kind != "c":
         raise DescendError(
             f"method='complex' needs an f that keeps complex input complex (NumPy ufuncs, no "
-            f"float(), abs() or np.real); f returned dtype {y.dtype} at {moved}")
-    if strict and not np.all(np.isfinite(y)):
-        bad = y[~np.isfinite(y)].flat[0]
+            f"float(), abs() or np.real); f returned dtype {y.dtype} at {where()}")
+
+
+def _check_finite(y: np.ndarray, where) -> None:
+    """Refuse nan/inf values; ``where(k)`` names the point of the k-th value (along axis 0)."""
+    finite = np.isfinite(y)
+    if not finite.all():
+        k = int(np.argwhere(~finite)[0][0]) if y.ndim else 0
+        bad = y[~finite].flat[0]
         raise DescendError(
-            f"f returned a non-finite value ({bad}) at {moved}; the step may leave f's domain: "
+            f"f returned a non-finite value ({bad}) at {where(k)}; the step may leave f's domain: "
             f"try a smaller h or a one-sided method")
 
 
@@ -236,48 +245,61 @@ class _Evaluator:
         return DescendError(f"f must return an array of shape {expected} at every point, "
                             f"got shape {got}")
 
-    def _call(self, arg, moved):
-        y = _call_f(self.f, arg, self.method)
-        self.ncalls += 1
-        y = np.asarray(y)
-        _check_values(y, self.method, moved, self.strict)
-        return y
-
     def __call__(self, base: np.ndarray, rows, coords, deltas) -> np.ndarray:
         rows = np.asarray(rows)
-        coords = np.asarray(coords).reshape(len(rows), -1)
-        deltas = np.asarray(deltas).reshape(len(rows), -1)
         m = len(rows)
+        coords = np.asarray(coords).reshape(m, -1)
+        deltas = np.asarray(deltas).reshape(m, -1)
         dtype = np.result_type(base.dtype, deltas.dtype)
+
+        def where(k=0):
+            if coords.size == 0 or not np.any(deltas[k]):
+                return "x"
+            return f"x[{int(coords[k, 0])}] + {deltas[k, 0].item()!r}"
+
         if self.vectorized:
             points = base[rows].astype(dtype, copy=True)
             at = np.arange(m)
             for q in range(coords.shape[1]):  # one column at a time: x_i + delta, a single float add
                 points[at, coords[:, q]] += deltas[:, q]
             self.nfev += m
-            y = self._call(points.reshape((m,) + self.point_shape), "the perturbed points")
+            with _complex_guard(self.method):
+                y = np.asarray(self.f(points.reshape((m,) + self.point_shape)))
+            self.ncalls += 1
+            _check_kind(y, self.method, lambda: "the perturbed points")
             if self.out_shape is None:
                 if y.ndim < 1 or y.shape[0] != m:
                     raise self._wrong_shape(y.shape, (m, "..."))
                 self.out_shape = y.shape[1:]
             elif y.shape != (m,) + self.out_shape:
                 raise self._wrong_shape(y.shape, (m,) + self.out_shape)
-            return y
-        values = []
-        for k in range(m):
-            point = base[rows[k]].astype(dtype, copy=True)  # a fresh array for every point
-            for q in range(coords.shape[1]):
-                point[coords[k, q]] += deltas[k, q]
-            self.nfev += 1
-            moved = f"x[{int(coords[k, 0])}] + {deltas[k, 0].item()!r}" if coords.size else "x"
-            y = self._call(point.reshape(self.point_shape)
-                           if self.point_shape else point.reshape(())[()], moved)
-            if self.out_shape is None:
-                self.out_shape = y.shape
-            elif y.shape != self.out_shape:
-                raise self._wrong_shape(y.shape, self.out_shape)
-            values.append(y)
-        return np.stack(values) if values else np.empty((0,) + (self.out_shape or ()))
+        else:
+            rows_c = base.astype(dtype, copy=False)
+            shape = self.point_shape
+            plain = len(shape) == 1  # the rows already have the point's shape
+            values = []
+            f = self.f
+            with _complex_guard(self.method):
+                for k, (r, cs, ds) in enumerate(zip(rows.tolist(), coords.tolist(), deltas.tolist())):
+                    point = rows_c[r].copy()  # a fresh array for every point
+                    for c, d in zip(cs, ds):
+                        point[c] += d  # x_i + delta: one float add
+                    arg = point if plain else (point.reshape(shape) if shape else point[0])
+                    self.nfev += 1
+                    y = np.asarray(f(arg))
+                    self.ncalls += 1
+                    _check_kind(y, self.method, lambda: where(k))
+                    if self.out_shape is None:
+                        self.out_shape = y.shape
+                    elif y.shape != self.out_shape:
+                        raise self._wrong_shape(y.shape, self.out_shape)
+                    values.append(y)
+            if not values:
+                return np.empty((0,) + (self.out_shape or ()), dtype=dtype)
+            y = np.array(values) if self.out_shape == () else np.stack(values)
+        if self.strict:
+            _check_finite(y, where)
+        return y
 
 
 # ----------------------------------------------------------------------------------------
@@ -558,10 +580,12 @@ def _derivative(f, x, *, method, h, full_output, strict):
     def call(delta, what):
         nonlocal calls
         point = x + delta  # a new array: x_i + delta_i, one float add per element
-        y = _call_f(f, point[()] if point.ndim == 0 else point, method)
+        with _complex_guard(method):
+            y = np.asarray(f(point[()] if point.ndim == 0 else point))
         calls += 1
-        y = np.asarray(y)
-        _check_values(y, method, what, strict)
+        _check_kind(y, method, lambda: what)
+        if strict:
+            _check_finite(y.reshape(-1), lambda k: what)
         if y.shape != x.shape:
             if x.ndim == 0:
                 raise DescendError(f"f must return a scalar, got an array of shape {y.shape}")

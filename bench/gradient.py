@@ -1,0 +1,191 @@
+"""Benchmark: numerical gradients of the n-D Rosenbrock function, descend against its peers.
+
+Run as ``python bench/gradient.py`` (``--quick`` for a short run).  Not a test: it
+prints a table of median times, the accuracy against the analytic gradient and the
+time relative to SciPy's 3-point differences (``approx_derivative(method="3-point")``)
+at the same n, then checks the targets recorded in bench/README.md.
+
+Error measure (the one of ``descend.check_grad``): ``max_i |g_i - a_i| / max_i |a_i|``
+with g the numerical and a the analytic gradient.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import descend.diff as dd
+except ImportError:  # run from a checkout without installing: use the source tree
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    import descend.diff as dd
+
+import scipy
+from scipy.optimize import approx_fprime
+from scipy.optimize._numdiff import approx_derivative
+
+try:
+    import numdifftools as nd
+except ImportError:  # optional peer: its rows are printed as skipped
+    nd = None
+
+
+def rosen(x):
+    """n-D Rosenbrock along the last axis: works for one point (n,), a batch (m, n) and complex input."""
+    a, b = x[..., :-1], x[..., 1:]
+    return np.sum(100.0 * (b - a * a) ** 2 + (1.0 - a) ** 2, axis=-1)
+
+
+def rosen_grad(x):
+    a, b = x[:-1], x[1:]
+    g = np.zeros_like(x)
+    g[:-1] = -400.0 * a * (b - a * a) - 2.0 * (1.0 - a)
+    g[1:] += 200.0 * (b - a * a)
+    return g
+
+
+def seed_numerical_gradient(f, x):
+    """The study notes' loop (seed 001), copied: perturb x[idx] in place, then restore it."""
+    h = 1e-4  # 0.0001
+    grad = np.zeros_like(x)
+    for idx in range(x.size):
+        tmp_val = x[idx]
+        x[idx] = float(tmp_val) + h
+        fxh1 = f(x)
+        x[idx] = tmp_val - h
+        fxh2 = f(x)
+        grad[idx] = (fxh1 - fxh2) / (2 * h)
+        x[idx] = tmp_val
+    return grad
+
+
+def cases():
+    """(label, vectorized, make) where make(x) returns a zero-argument callable computing a gradient."""
+    out = []
+    for method in ("forward", "central", "five-point", "complex", "richardson"):
+        for vec in (False, True):
+            f = rosen  # the same function serves one point and a matrix of points
+            out.append((f"descend {method}", vec,
+                        lambda x, m=method, v=vec, f=f: (lambda: dd.gradient(f, x, method=m, vectorized=v))))
+    out.append(("seed loop h=1e-4", False, lambda x: (lambda: seed_numerical_gradient(rosen, x.copy()))))
+    out.append(("scipy approx_fprime", False, lambda x: (lambda: approx_fprime(x, rosen))))
+    out.append(("scipy 3-point", False, lambda x: (lambda: approx_derivative(rosen, x, method="3-point"))))
+    out.append(("scipy cs", False, lambda x: (lambda: approx_derivative(rosen, x, method="cs"))))
+    if nd is not None:
+        out.append(("numdifftools Gradient", False, lambda x: (lambda g=nd.Gradient(rosen): g(x))))
+    else:
+        out.append(("numdifftools Gradient", False, None))
+    return out
+
+
+def median_time(fn, repeats: int, min_time: float) -> float:
+    """timeit-style: loops sized so one repeat lasts >= min_time; the median over repeats, per call."""
+    loops = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        dt = time.perf_counter() - t0
+        if dt >= min_time or loops >= 1 << 20:
+            break
+        loops *= 2 if dt > min_time / 10 else 10
+    times = [dt / loops]
+    for _ in range(repeats - 1):
+        t0 = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        times.append((time.perf_counter() - t0) / loops)
+    return statistics.median(times)
+
+
+def run(ns, repeats: int, min_time: float):
+    rows = []
+    for n in ns:
+        rng = np.random.default_rng(20240601 + n)
+        x = rng.uniform(-1.5, 1.5, n)
+        exact = rosen_grad(x)
+        results = []
+        for label, vec, make in cases():
+            if make is None:
+                results.append((label, vec, None, None, "skipped: numdifftools not installed"))
+                continue
+            fn = make(x)
+            g = np.asarray(fn())
+            err = float(np.max(np.abs(g - exact)) / np.max(np.abs(exact)))
+            slow = label.startswith("numdifftools") or ("richardson" in label and not vec)
+            reps = 1 if (slow and n >= 1000) else (3 if n >= 1000 or slow else repeats)
+            t = median_time(fn, reps, min_time)
+            results.append((label, vec, t, err, ""))
+        base = next(t for label, _, t, _, _ in results if label == "scipy 3-point")
+        for label, vec, t, err, note in results:
+            rows.append((n, label, vec, t, err, None if t is None else t / base, note))
+    return rows
+
+
+def fmt_time(t: float) -> str:
+    if t < 1e-3:
+        return f"{t * 1e6:8.1f} us"
+    if t < 1:
+        return f"{t * 1e3:8.2f} ms"
+    return f"{t:8.2f} s "
+
+
+def print_table(rows) -> None:
+    print(f"{'n':>5}  {'method':<24} {'vectorized':<10} {'median time':>12} {'rel. error':>10} "
+          f"{'x scipy 3-pt':>12}")
+    last = None
+    for n, label, vec, t, err, ratio, note in rows:
+        if last is not None and n != last:
+            print()
+        last = n
+        if t is None:
+            print(f"{n:>5}  {label:<24} {'-':<10} {note}")
+            continue
+        print(f"{n:>5}  {label:<24} {'yes' if vec else 'no':<10} {fmt_time(t):>12} {err:10.1e} {ratio:12.3f}")
+
+
+def check_targets(rows) -> list[str]:
+    """The three targets of bench/README.md, judged on the descend method that reaches <= 1e-12."""
+    lines = []
+    at100 = [r for r in rows if r[0] == 100 and r[1].startswith("descend")]
+    accurate = [r for r in at100 if r[4] <= 1e-12]
+    best = min(at100, key=lambda r: r[4])
+    lines.append(f"accuracy: best descend method at n=100 is {best[1]} (vectorized={best[2]}) with relative "
+                 f"error {best[4]:.1e}: {'MET' if best[4] <= 1e-12 else 'NOT MET'} (target <= 1e-12)")
+    for vec, target in ((True, 0.1), (False, 2.0)):
+        cands = [r for r in accurate if r[2] == vec]
+        if not cands:
+            lines.append(f"vectorized={vec}: no method reaches 1e-12: NOT MET")
+            continue
+        r = min(cands, key=lambda r: r[5])
+        lines.append(f"vectorized={vec}: {r[1]} reaches {r[4]:.1e} at {r[5]:.3f}x scipy 3-point's time "
+                     f"at n=100: {'MET' if r[5] <= target else 'NOT MET'} (target <= {target}x)")
+    return lines
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="n = 10, 100 only and fewer repeats")
+    args = parser.parse_args(argv)
+    ns = (10, 100) if args.quick else (10, 100, 1000)
+    repeats, min_time = (3, 0.02) if args.quick else (7, 0.1)
+    nd_version = getattr(nd, "__version__", "not installed") if nd is not None else "not installed"
+    print(f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}, "
+          f"numdifftools {nd_version}; {platform.machine()} {platform.processor() or ''}".rstrip())
+    print(f"Rosenbrock at a seeded uniform(-1.5, 1.5) point; median of {repeats} repeats "
+          f"(3 at n=1000, 1 for the slowest there)\n")
+    rows = run(ns, repeats, min_time)
+    print_table(rows)
+    print()
+    for line in check_targets(rows):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
