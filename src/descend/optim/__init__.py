@@ -1,0 +1,54 @@
+"""Optimizers: one update rule each, written once for one array, lifted to containers.
+
+>>> import numpy as np
+>>> from descend import optim
+>>> x = np.array([1.0, -2.0])
+>>> opt = optim.Adam(lr=0.1)
+>>> for _ in range(3):
+...     opt.step(x, 2 * x)          # the gradient of |x|^2, updates x in place
+>>> opt.state.count
+3
+
+``optim.get("adam", lr=0.1)`` builds one by name (case-insensitive), ``optim.names()``
+lists the names.  Every optimizer accepts ``params`` as one ndarray or a dict of
+name -> ndarray (updated in place), keeps explicit state (:attr:`Optimizer.state`,
+:meth:`Optimizer.state_dict`), takes a float, a per-run array or a
+:mod:`descend.schedules` schedule as ``lr``, and shares the gradient transforms
+``weight_decay``, ``decoupled_weight_decay``, ``clip_value``, ``clip_norm`` and
+``nonfinite``.  For the optimizers torch.optim also has, the hyperparameter names,
+defaults and numbers are torch's.
+"""
+
+from __future__ import annotations
+
+from ..errors import DescendError
+from .adam import Adam, Adamax, AdamW, NAdam, RAdam
+from .adaptive import Adadelta, AdaGrad, Adagrad, RMSProp, RMSprop
+from .base import Optimizer
+from .lion import Lion
+from .sgd import GD, SGD, Momentum, Nesterov
+
+__all__ = ["Optimizer", "GD", "SGD", "Momentum", "Nesterov", "AdaGrad", "Adagrad", "Adadelta",
+           "RMSProp", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lion", "get", "names"]
+
+_BY_NAME = {cls.name: cls for cls in (SGD, GD, Momentum, Nesterov, AdaGrad, Adadelta, RMSProp, Adam, AdamW,
+                                      NAdam, RAdam, Adamax, Lion)}
+
+
+def names() -> list[str]:
+    """The optimizer names :func:`get` accepts."""
+    return list(_BY_NAME)
+
+
+def get(name: str, **hyperparameters) -> Optimizer:
+    """Build an optimizer by name (case-insensitive), e.g. ``get("adam", lr=1e-2)``.
+
+    Raises
+    ------
+    DescendError
+        For an unknown name (the message lists the valid ones) or an unknown or
+        out-of-range hyperparameter (the message lists the valid ones).
+    """
+    if not isinstance(name, str) or name.lower() not in _BY_NAME:
+        raise DescendError(f"unknown optimizer {name!r}; valid: {', '.join(_BY_NAME)}")
+    return _BY_NAME[name.lower()](**hyperparameters)

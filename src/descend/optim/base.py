@@ -1,0 +1,832 @@
+"""What every optimizer shares: hyperparameter checks, containers, state, gradient transforms.
+
+An optimizer is an update rule written once, for one array, as a pure function::
+
+    def adam(p, g, m, v, v_max, lr, beta1, beta2, eps, amsgrad, bc1, bc2):
+        m = beta1 * m + (1 - beta1) * g
+        ...
+        return p, m, v, v_max
+
+plus a small class that names its hyperparameters (with torch's names and defaults),
+checks them when it is built and turns the step count into the per-step numbers the
+rule needs (bias corrections and the like).  Everything else lives here, in one place:
+
+* containers: ``params`` is one ndarray or a dict of name -> ndarray (the seeds'
+  ``network`` dict), updated in place; ``grads`` must have the same keys and shapes;
+* state: created at the first step (or by :meth:`Optimizer.init`), kept per key as
+  plain arrays named after torch's state (``exp_avg``, ``momentum_buffer``...), saved
+  and loaded with :meth:`Optimizer.state_dict` / :meth:`Optimizer.load_state_dict`;
+* gradient transforms shared by all optimizers, applied in this order:
+  non-finite guard, ``clip_value``, ``clip_norm`` (global norm), coupled weight decay
+  ``g + weight_decay*p`` or decoupled ``p * (1 - lr*weight_decay)``, then the rule;
+* many runs at once: numeric hyperparameters may be arrays of shape (R,), aligned with
+  the leading axis of every parameter; with ``runs=R`` the leading axis is the run
+  axis, the global norm and the non-finite guard act per run and a skipped step
+  skips only that run.  Row i is bit for bit the run with row i's hyperparameters;
+* speed: the rule is applied to the flattened arrays block by block (so the
+  temporaries never grow with the parameters) in float64, or, for large arrays and
+  scalar hyperparameters, by the same rule compiled with numba into one parallel loop
+  (:mod:`descend.optim.fused`), bit for bit the same numbers.
+
+Arithmetic is done in float64 whatever the parameters' dtype and rounded once when
+stored: float32 parameters get the float64 update rounded to float32.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+
+from ..errors import DescendError, check_choice
+
+__all__ = ["Optimizer", "prepare", "elementwise"]
+
+#: Elements per block on the NumPy path: the temporaries of one block (a few dozen
+#: float64 arrays of this size) stay in cache and never grow with the parameters.
+BLOCK = 1 << 14
+
+#: Smallest array (elements) for which the numba kernel is used when ``fused=None``.
+FUSED_MIN_SIZE = 1 << 16
+
+#: the transform arguments of :func:`prepare`, in its order (after p and g)
+_COMMON = ("lr", "clip_value", "use_clip_value", "factor", "use_factor", "weight_decay", "coupled", "decoupled")
+
+
+# -- the gradient transforms, written once for arrays and (under numba) scalars ----------
+
+def prepare(p, g, lr, clip_value, use_clip_value, factor, use_factor,
+            weight_decay, coupled, decoupled):
+    """The shared transforms, in order: clip by value, scale by the clip-norm factor,
+    coupled weight decay ``g + wd*p`` (L2), decoupled weight decay ``p*(1 - lr*wd)``.
+
+    Returns the new ``(p, g)``; never changes its arguments.  The flags switch each
+    transform off exactly (no multiplication by 1, no addition of 0).
+    """
+    if use_clip_value:
+        g = np.minimum(np.maximum(g, -clip_value), clip_value)
+    if use_factor:
+        g = g * factor
+    if coupled:
+        g = g + weight_decay * p
+    if decoupled:
+        p = p * (1 - lr * weight_decay)
+    return p, g
+
+
+def elementwise(f: Callable[..., float], *args):
+    """``f`` on Python numbers, elementwise over any array arguments (broadcast).
+
+    Per-step numbers (bias corrections ``1 - beta**t``, schedule values...) go through
+    this one function, so a run with scalar hyperparameters and row i of a batch with
+    array hyperparameters get the very same float from the same libm call (and the
+    same as torch, which computes them with Python floats too).
+    """
+    if not any(isinstance(a, np.ndarray) for a in args):
+        return float(f(*args))
+    arrays = np.broadcast_arrays(*[np.asarray(a) for a in args])
+    out = np.empty(arrays[0].shape)
+    for idx in np.ndindex(out.shape):
+        out[idx] = f(*(a[idx].item() for a in arrays))
+    return out
+
+
+# -- hyperparameter checks ------------------------------------------------------------------
+
+def _as_number_or_runs(name, value):
+    """A number, or a 1-D array of numbers (one per run); returns float or float64 array."""
+    if isinstance(value, (bool, np.bool_)):
+        raise DescendError(f"{name} must be a number, got {value!r}")
+    if isinstance(value, (list, tuple)):
+        value = np.asarray(value)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf":
+            raise DescendError(f"{name} must be a number or a 1-D array of numbers, got dtype {value.dtype}")
+        if value.ndim == 0:
+            return float(value)
+        if value.ndim != 1 or value.size == 0:
+            raise DescendError(f"{name} as an array must be 1-D with one value per run, got shape {value.shape}")
+        return value.astype(np.float64)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    raise DescendError(f"{name} must be a number or a 1-D array of numbers, got {value!r}")
+
+
+def _fmt(v):
+    return np.array2string(v, threshold=8) if isinstance(v, np.ndarray) else repr(v)
+
+
+def _range_check(name, value, lo, hi, lo_open, hi_open):
+    v = _as_number_or_runs(name, value)
+    a = np.asarray(v)
+    ok = np.isfinite(a) if math.isinf(hi) is False else ~np.isnan(a)
+    ok &= (a > lo) if lo_open else (a >= lo)
+    ok &= (a < hi) if hi_open else (a <= hi)
+    if not np.all(ok):
+        rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise DescendError(f"{name} must be in {rng}, got {_fmt(v)}")
+    return v
+
+
+def positive(name, value):
+    """> 0 and finite."""
+    v = _as_number_or_runs(name, value)
+    a = np.asarray(v)
+    if not (np.all(np.isfinite(a)) and np.all(a > 0)):
+        raise DescendError(f"{name} must be a finite number > 0, got {_fmt(v)}")
+    return v
+
+
+def nonnegative(name, value):
+    """>= 0 and finite."""
+    v = _as_number_or_runs(name, value)
+    a = np.asarray(v)
+    if not (np.all(np.isfinite(a)) and np.all(a >= 0)):
+        raise DescendError(f"{name} must be a finite number >= 0, got {_fmt(v)}")
+    return v
+
+
+def unit_open(name, value):
+    """In [0, 1) (a decay rate that forgets)."""
+    return _range_check(name, value, 0.0, 1.0, False, True)
+
+
+def unit_closed(name, value):
+    """In [0, 1]."""
+    return _range_check(name, value, 0.0, 1.0, False, False)
+
+
+def flag(name, value):
+    """A bool (flags choose the algorithm and cannot differ between runs)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise DescendError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def betas(name, value):
+    """A pair (beta1, beta2), each in [0, 1)."""
+    if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == 2:
+        value = (value[0], value[1])
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise DescendError(f"{name} must be a pair (beta1, beta2) with each in [0, 1), got {value!r}")
+    return (unit_open(f"{name}[0]", value[0]), unit_open(f"{name}[1]", value[1]))
+
+
+def _optional_positive(name, value):
+    return None if value is None else positive(name, value)
+
+
+def _lr(name, value):
+    """A float > 0, an array of them (one per run), or a schedule: a callable step -> lr."""
+    if callable(value) and not isinstance(value, np.ndarray):
+        return value
+    return positive(name, value)
+
+
+def _leaves(v):
+    """The numeric leaves of a checked hyperparameter (a pair gives two)."""
+    return list(v) if isinstance(v, tuple) else [v]
+
+
+# -- state types ------------------------------------------------------------------------------
+
+def state_type(name: str, fields: tuple[str, ...], doc: str) -> type:
+    """A small named state type, like optax's ``ScaleByAdamState(count, mu, nu)``.
+
+    ``count`` is the number of steps taken (an int, or one per run); each other field
+    holds, for a single-array optimizer, that array, and for a dict of parameters a
+    dict of the same keys.  A field the configuration does not use (``max_exp_avg_sq``
+    without ``amsgrad``) is None.
+    """
+    cls = NamedTuple(name, [("count", Any)] + [(f, Any) for f in fields])
+    cls.__doc__ = doc
+    return cls
+
+
+# -- containers -------------------------------------------------------------------------------
+
+class _Leaf:
+    """One parameter array with its gradient, as the step sees it."""
+
+    __slots__ = ("key", "label", "p", "g", "scalar_in", "container")
+
+    def __init__(self, key, label, p, g, scalar_in, container):
+        self.key, self.label, self.p, self.g = key, label, p, g
+        self.scalar_in, self.container = scalar_in, container
+
+    def write_back(self):
+        # a Python or NumPy scalar in a dict cannot be updated in place: replace the entry
+        if self.scalar_in is not None:
+            self.container[self.key] = self.scalar_in(self.p[()])
+
+
+def _param_array(label, value):
+    if not isinstance(value, np.ndarray):
+        raise DescendError(f"{label} must be a NumPy array (updated in place), got {type(value).__name__}")
+    if value.dtype.kind != "f" or value.dtype.itemsize > 8:
+        raise DescendError(f"{label} must be a float16/32/64 array, got dtype {value.dtype}")
+    if not value.flags.writeable:
+        raise DescendError(f"{label} is read-only; the optimizer updates parameters in place")
+    return value
+
+
+def _grad_array(label, value, shape):
+    try:
+        g = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise DescendError(f"{label} must be an array of numbers ({exc})") from None
+    if g.dtype.kind not in "biuf":
+        raise DescendError(f"{label} must be an array of real numbers, got dtype {g.dtype}")
+    if g.shape != shape:
+        raise DescendError(f"{label} has shape {g.shape} but the parameter has shape {shape}")
+    return g
+
+
+def _collect(params, grads) -> tuple[str, list[_Leaf]]:
+    """Pair params with grads: one array, or a dict name -> array (same keys, same shapes)."""
+    if isinstance(params, Mapping):
+        if not isinstance(grads, Mapping):
+            raise DescendError(f"params is a dict, so grads must be a dict with the same keys, got {type(grads).__name__}")
+        missing = [k for k in params if k not in grads]
+        extra = [k for k in grads if k not in params]
+        if missing or extra:
+            parts = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra}"] if extra else [])
+            raise DescendError(f"grads must have the same keys as params ({list(params)}): {', '.join(parts)}")
+        leaves = []
+        for k, v in params.items():
+            if not isinstance(k, str):
+                raise DescendError(f"params keys must be strings, got {k!r}")
+            label = f"params[{k!r}]"
+            scalar_in = None
+            if isinstance(v, (float, np.floating)) and not isinstance(v, np.ndarray):
+                scalar_in = type(v)  # the seeds' network['b2'] = np.random.randn(): a float
+                v = np.array(v, dtype=np.float64)
+            p = _param_array(label, v)
+            g = _grad_array(f"grads[{k!r}]", grads[k], p.shape)
+            leaves.append(_Leaf(k, label, p, g, scalar_in, params))
+        if not leaves:
+            raise DescendError("params is an empty dict: nothing to optimize")
+        return "dict", leaves
+    if isinstance(grads, Mapping):
+        raise DescendError("params is one array, so grads must be one array too, got a dict")
+    p = _param_array("params", params)
+    return "array", [_Leaf("params", "params", p, _grad_array("grads", grads, p.shape), None, None)]
+
+
+def _blocks(rows: int, cols: int):
+    """(row slice, column slice) blocks of about BLOCK elements covering a (rows, cols) view.
+
+    A long row is cut into column blocks of BLOCK elements, short rows are taken whole,
+    several at a time: the same cuts for a row whatever the number of rows, so sums
+    over a row come out the same alone or in a batch.
+    """
+    if cols >= BLOCK:
+        for r in range(rows):
+            for c in range(0, cols, BLOCK):
+                yield slice(r, r + 1), slice(c, min(cols, c + BLOCK))
+    else:
+        per = max(1, BLOCK // max(cols, 1))
+        for r in range(0, rows, per):
+            yield slice(r, min(rows, r + per)), slice(None)
+
+
+def _rows_view(a: np.ndarray, rows: int) -> np.ndarray:
+    return a.reshape(rows, -1)
+
+
+def _at_rows(v, rs):
+    return v[rs] if isinstance(v, np.ndarray) else v
+
+
+class _Slot:
+    """State arrays of one key: name -> ndarray (None where the configuration needs none)."""
+
+    __slots__ = ("shape", "dtype", "arrays")
+
+    def __init__(self, shape, dtype, arrays):
+        self.shape, self.dtype, self.arrays = shape, dtype, arrays
+
+
+# -- the optimizer ------------------------------------------------------------------------------
+
+class Optimizer:
+    """Base class: one update rule (:attr:`rule`) lifted to containers, state and transforms.
+
+    Subclasses set :attr:`name`, :attr:`rule`, :attr:`state_names`,
+    :attr:`hyperparameters` (name -> (default, check)) and :meth:`_scalars`.
+
+    Parameters shared by every optimizer (keywords)
+    -------------------------------------------------
+    weight_decay : float or array, default 0 (AdamW: 0.01)
+        Coupled (L2, torch's ``weight_decay``): ``g <- g + weight_decay * p`` before the
+        rule; or decoupled (AdamW) with ``decoupled_weight_decay=True``:
+        ``p <- p * (1 - lr * weight_decay)`` before the rule.
+    decoupled_weight_decay : bool, default False (AdamW and Lion: True)
+    clip_value : float or array, optional
+        Clip every gradient component to ``[-clip_value, clip_value]``.
+    clip_norm : float or array, optional
+        If the global 2-norm of the (value-clipped) gradients of one step exceeds
+        ``clip_norm``, scale them by ``clip_norm / norm`` (per run with ``runs``).
+    nonfinite : {None, "raise", "skip"}, default None
+        Guard against nan/inf gradients: ``"raise"`` raises a DescendError naming the
+        key, ``"skip"`` leaves the parameters and state as they are and counts the step
+        in :attr:`skipped_steps`; None checks nothing (torch's behaviour).
+    fused : bool or None, default None
+        Use the numba kernel: None for arrays of at least 65536 elements when numba is
+        installed, True for every array it can take, False never.  Same numbers either
+        way; the NumPy path is used silently where the kernel cannot be.
+    """
+
+    name: ClassVar[str] = ""
+    rule: ClassVar[Callable]
+    state_names: ClassVar[tuple[str, ...]] = ()
+    #: per-run numbers kept between steps (NAdam's mu_product): name -> initial value
+    scalar_state: ClassVar[dict[str, float]] = {}
+    hyperparameters: ClassVar[dict[str, tuple[Any, Callable]]] = {}
+    State: ClassVar[type]
+    _default_decoupled: ClassVar[bool] = False
+    _default_weight_decay: ClassVar[float] = 0.0
+
+    def __init__(self, lr=None, **kwargs):
+        spec = self._spec()
+        if lr is not None:
+            if "lr" in kwargs:
+                raise DescendError(f"{self.name}: lr given twice")
+            kwargs["lr"] = lr
+        unknown = [k for k in kwargs if k not in spec]
+        if unknown:
+            raise DescendError(f"{self.name}: unknown hyperparameter {unknown[0]!r}; valid: {', '.join(spec)}")
+        hp = {}
+        try:
+            for k, (default, check) in spec.items():
+                hp[k] = check(k, kwargs[k] if k in kwargs else default)
+            self._check_combination(hp)
+        except DescendError as exc:
+            raise DescendError(f"{self.name}: {exc}") from None
+        self._hp = hp
+        lengths = {k: v.shape[0] for k, v0 in hp.items() for v in _leaves(v0) if isinstance(v, np.ndarray)}
+        if len(set(lengths.values())) > 1:
+            raise DescendError(f"{self.name}: hyperparameter arrays must all have one value per run "
+                               f"(the same length), got lengths {lengths}")
+        self._hp_runs = next(iter(lengths.values()), None)
+        self.reset()
+
+    # -- construction -----------------------------------------------------------------------
+    @classmethod
+    def _spec(cls) -> dict[str, tuple[Any, Callable]]:
+        spec = dict(cls.hyperparameters)
+        spec.setdefault("weight_decay", (cls._default_weight_decay, nonnegative))
+        spec.update({
+            "decoupled_weight_decay": (cls._default_decoupled, flag),
+            "clip_value": (None, _optional_positive),
+            "clip_norm": (None, _optional_positive),
+            "nonfinite": (None, lambda n, v: v if v is None else check_choice(n, v, ("raise", "skip"))),
+            "fused": (None, lambda n, v: v if v is None else flag(n, v)),
+        })
+        return spec
+
+    @classmethod
+    def valid_hyperparameters(cls) -> list[str]:
+        """The keyword names this optimizer accepts."""
+        return list(cls._spec())
+
+    def _check_combination(self, hp):
+        """Checks that involve several hyperparameters (subclasses extend)."""
+
+    def __getattr__(self, name):
+        hp = self.__dict__.get("_hp")
+        if hp is not None and name in hp:
+            return hp[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __repr__(self):
+        spec = self._spec()
+        own = [k for k in spec if k in self.hyperparameters or k == "weight_decay"]
+        shown = [f"{k}={self._hp[k]!r}" for k in own]
+        shown += [f"{k}={self._hp[k]!r}" for k in spec if k not in own and self._hp[k] != spec[k][0]]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    # -- state ------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget all state: the next step starts from scratch (count 0, schedule reset)."""
+        self._kind = None       # "array" | "dict" once the state exists
+        self._slots: dict[str, _Slot] = {}
+        self._runs = None
+        self.count = 0
+        self.skipped_steps = 0
+        self._sstate: dict[str, Any] = {}
+        self.last_lr = None
+        sched = self._hp.get("lr")
+        if callable(sched) and hasattr(sched, "reset"):
+            sched.reset()
+
+    def _present(self) -> tuple[bool, ...]:
+        """Which of :attr:`state_names` this configuration keeps (all, unless overridden)."""
+        return (True,) * len(self.state_names)
+
+    def _state_init(self, name):
+        """Initial value of a state array (0, unless overridden): a number or a (R,) array."""
+        return 0.0
+
+    def _rows_for(self, leaves, runs):
+        R = runs if runs is not None else self._hp_runs
+        if R is None:
+            return 1
+        for leaf in leaves:
+            if leaf.p.ndim == 0 or leaf.p.shape[0] != R:
+                why = "runs" if runs is not None else "hyperparameter arrays"
+                raise DescendError(f"{leaf.label} has shape {leaf.p.shape}, but {why} ask for {R} runs "
+                                   f"along the leading axis")
+        return R
+
+    def init(self, params, *, runs: int | None = None) -> None:
+        """Create zeroed state for ``params`` (done by the first :meth:`step` otherwise)."""
+        kind, leaves = _collect(params, params)
+        self._init_from(kind, leaves, runs)
+
+    def _init_from(self, kind, leaves, runs):
+        if runs is not None:
+            if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
+                raise DescendError(f"runs must be an integer >= 1, got {runs!r}")
+            runs = int(runs)
+            if self._hp_runs is not None and self._hp_runs != runs:
+                raise DescendError(f"{self.name}: runs={runs} but the hyperparameter arrays have "
+                                   f"{self._hp_runs} values")
+        rows = self._rows_for(leaves, runs)
+        present = self._present()
+        self._kind, self._runs, self._slots = kind, runs, {}
+        for leaf in leaves:
+            arrays = {}
+            for name, keep in zip(self.state_names, present):
+                if not keep:
+                    arrays[name] = None
+                    continue
+                a = np.empty(leaf.p.shape, dtype=leaf.p.dtype)
+                fill = self._state_init(name)
+                _rows_view(a, rows)[...] = np.reshape(fill, (-1, 1)) if isinstance(fill, np.ndarray) else fill
+                arrays[name] = a
+            self._slots[leaf.key] = _Slot(leaf.p.shape, leaf.p.dtype, arrays)
+        self.count = np.zeros(runs, dtype=np.int64) if runs is not None else 0
+        self.skipped_steps = np.zeros(runs, dtype=np.int64) if runs is not None else 0
+        self._sstate = {k: (np.full(runs, v) if runs is not None else float(v))
+                        for k, v in self.scalar_state.items()}
+
+    def _check_against_state(self, kind, leaves, runs):
+        if runs != self._runs:
+            raise DescendError(f"{self.name}: the state was made with runs={self._runs}, "
+                               f"this step has runs={runs}; call reset() to start over")
+        if kind != self._kind or [l.key for l in leaves] != list(self._slots):
+            have = "one array" if self._kind == "array" else f"keys {list(self._slots)}"
+            got = "one array" if kind == "array" else f"keys {[l.key for l in leaves]}"
+            raise DescendError(f"{self.name}: params do not match the optimizer state ({have}), got {got}; "
+                               f"call reset() to start over")
+        for leaf in leaves:
+            slot = self._slots[leaf.key]
+            if leaf.p.shape != slot.shape:
+                raise DescendError(f"{leaf.label} has shape {leaf.p.shape} but the optimizer state has "
+                                   f"shape {slot.shape}")
+            if leaf.p.dtype != slot.dtype:  # loaded state: take the parameters' dtype
+                slot.arrays = {k: (None if a is None else a.astype(leaf.p.dtype)) for k, a in slot.arrays.items()}
+                slot.dtype = leaf.p.dtype
+
+    @property
+    def state(self):
+        """The optimizer's named state (see :attr:`State`): count plus one field per state
+        array, each a dict key -> array (or the array itself for one-array params).
+
+        The arrays are read-only views of the live state, handy for plots.
+        """
+        if self._kind is None:
+            raise DescendError(f"{self.name}: no state yet; call step() or init() first")
+        fields = {}
+        for name in self.state_names:
+            per_key = {k: _readonly(s.arrays[name]) for k, s in self._slots.items()}
+            fields[name] = per_key["params"] if self._kind == "array" else per_key
+            if all(v is None for v in per_key.values()):
+                fields[name] = None
+        return self.State(count=_copy(self.count), **fields)
+
+    def state_for(self, key: str = "params"):
+        """The named state of one parameter (``key`` of the params dict)."""
+        if self._kind is None:
+            raise DescendError(f"{self.name}: no state yet; call step() or init() first")
+        if key not in self._slots:
+            raise DescendError(f"{self.name}: no state for key {key!r}; keys: {', '.join(self._slots)}")
+        s = self._slots[key]
+        return self.State(count=_copy(self.count), **{n: _readonly(s.arrays[n]) for n in self.state_names})
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state as plain arrays and numbers with flat string keys.
+
+        ``np.savez(path, **opt.state_dict())`` and ``opt.load_state_dict(np.load(path))``
+        round-trip (no pickle).  Keys: ``optimizer``, ``count``, ``skipped_steps``,
+        ``runs`` (0 for none), ``kind``, ``keys``, ``shape.<key>``, ``state.<key>.<field>``,
+        ``scalar.<name>`` and ``schedule.<name>`` (the schedule's own state).
+        """
+        d: dict[str, Any] = {
+            "optimizer": self.name,
+            "kind": self._kind or "none",
+            "runs": 0 if self._runs is None else self._runs,
+            "count": _copy(self.count),
+            "skipped_steps": _copy(self.skipped_steps),
+            "keys": np.array(list(self._slots), dtype=str),
+        }
+        for key, slot in self._slots.items():
+            d[f"shape.{key}"] = np.array(slot.shape, dtype=np.int64)
+            for name, a in slot.arrays.items():
+                if a is not None:
+                    d[f"state.{key}.{name}"] = a.copy()
+        for k, v in self._sstate.items():
+            d[f"scalar.{k}"] = _copy(v)
+        sched = self._hp.get("lr")
+        if callable(sched) and hasattr(sched, "state_dict"):
+            for k, v in sched.state_dict().items():
+                d[f"schedule.{k}"] = v
+        return d
+
+    def load_state_dict(self, d: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` output (a dict or the ``np.load`` of a savez file).
+
+        Checks the optimizer name, the keys and the shapes; a mismatch is a DescendError
+        and leaves this optimizer unchanged.
+        """
+        d = {k: d[k] for k in d.keys()}
+        def need(k):
+            if k not in d:
+                raise DescendError(f"{self.name}: state_dict has no {k!r} entry")
+            return d[k]
+        who = str(np.asarray(need("optimizer")))
+        if who != self.name:
+            raise DescendError(f"state_dict is for optimizer {who!r}, not {self.name!r}")
+        kind = str(np.asarray(need("kind")))
+        runs = int(np.asarray(need("runs")))
+        runs = None if runs == 0 else runs
+        count = np.asarray(need("count"))
+        skipped = np.asarray(need("skipped_steps"))
+        want_shape = () if runs is None else (runs,)
+        for nm, v in (("count", count), ("skipped_steps", skipped)):
+            if v.shape != want_shape or v.dtype.kind not in "iu" or np.any(v < 0):
+                raise DescendError(f"{self.name}: state_dict {nm} must be integers >= 0 of shape {want_shape}, "
+                                   f"got {_fmt(v)} (shape {v.shape})")
+        keys = [str(k) for k in np.asarray(need("keys")).reshape(-1)]
+        present = self._present()
+        expected = {f"state.{k}.{n}" for k in keys for n, keep in zip(self.state_names, present) if keep}
+        expected |= {f"scalar.{k}" for k in self.scalar_state}
+        found = {k for k in d if k.startswith(("state.", "scalar."))}
+        extra_shapes = {k for k in d if k.startswith("shape.")} - {f"shape.{k}" for k in keys}
+        if extra_shapes:
+            raise DescendError(f"{self.name}: state_dict has unexpected entries {sorted(extra_shapes)}")
+        if expected - found:
+            raise DescendError(f"{self.name}: state_dict is missing {sorted(expected - found)}")
+        if found - expected:
+            raise DescendError(f"{self.name}: state_dict has unexpected entries {sorted(found - expected)} "
+                               f"(another configuration of {self.name}?)")
+        if kind not in ("none", "array", "dict") or (kind == "none") != (not keys):
+            raise DescendError(f"{self.name}: state_dict kind {kind!r} does not fit keys {keys}")
+        slots = {}
+        for k in keys:
+            arrays = {}
+            shape = tuple(int(i) for i in np.asarray(need(f"shape.{k}")).reshape(-1))
+            if runs is not None and (not shape or shape[0] != runs):
+                raise DescendError(f"{self.name}: shape.{k} is {shape}, expected {runs} runs along the leading axis")
+            for n, keep in zip(self.state_names, present):
+                if not keep:
+                    arrays[n] = None
+                    continue
+                a = np.array(d[f"state.{k}.{n}"])
+                if a.dtype.kind != "f":
+                    raise DescendError(f"{self.name}: state.{k}.{n} must be a float array, got dtype {a.dtype}")
+                if a.shape != shape:
+                    raise DescendError(f"{self.name}: state.{k}.{n} has shape {a.shape}, but the parameter "
+                                       f"{k!r} has shape {shape}")
+                arrays[n] = a
+            dtype = next((a.dtype for a in arrays.values() if a is not None), np.dtype(np.float64))
+            slots[k] = _Slot(shape, dtype, arrays)
+        sstate = {}
+        for k in self.scalar_state:
+            v = np.asarray(d[f"scalar.{k}"], dtype=np.float64)
+            if v.shape != want_shape:
+                raise DescendError(f"{self.name}: scalar.{k} must have shape {want_shape}, got {v.shape}")
+            sstate[k] = v.copy() if runs is not None else float(v)
+        sched = self._hp.get("lr")
+        sched_state = {k[len("schedule."):]: v for k, v in d.items() if k.startswith("schedule.")}
+        if callable(sched) and hasattr(sched, "load_state_dict"):
+            sched.load_state_dict(sched_state)
+        elif sched_state:
+            raise DescendError(f"{self.name}: state_dict holds a schedule's state but lr is {self._hp['lr']!r}")
+        # only now change anything
+        self._kind = None if kind == "none" else kind
+        self._runs = runs
+        self._slots = slots
+        self.count = count.astype(np.int64) if runs is not None else int(count)
+        self.skipped_steps = skipped.astype(np.int64) if runs is not None else int(skipped)
+        self._sstate = sstate
+
+    # -- per-step numbers -----------------------------------------------------------------
+    def _scalars(self, hp: dict, t, lr, sstate: dict) -> tuple[dict, dict]:
+        """The rule's scalar arguments at step ``t`` (1-based) and the new scalar state.
+
+        ``hp`` holds the hyperparameters (floats, or (R, 1) arrays), ``t`` an int or an
+        (R, 1) int array, ``lr`` the learning rate of this step.  Subclasses override.
+        """
+        raise NotImplementedError
+
+    def _lr_at(self, count):
+        lr = self._hp["lr"]
+        if not callable(lr):
+            return lr
+        if isinstance(count, np.ndarray):
+            if np.all(count == count[0]):
+                return self._check_lr(lr(int(count[0])))
+            vals = [self._check_lr(lr(int(c))) for c in count]
+            return np.array([v[i] if isinstance(v, np.ndarray) else v for i, v in enumerate(vals)])
+        return self._check_lr(lr(int(count)))
+
+    def _check_lr(self, v):
+        a = np.asarray(v, dtype=np.float64)
+        if a.ndim > 1 or not np.all(np.isfinite(a)) or np.any(a < 0):
+            raise DescendError(f"{self.name}: the schedule gave lr={v!r}; it must be a finite number >= 0 "
+                               f"(or one per run)")
+        return float(a) if a.ndim == 0 else a
+
+    # -- the step -------------------------------------------------------------------------
+    def step(self, params, grads, *, runs: int | None = None) -> None:
+        """Update ``params`` in place from ``grads`` (one array, or dicts with the same keys).
+
+        With ``runs=R`` every array has R rows along its leading axis, one per run: the
+        clip-norm and the non-finite guard act per run, and a skipped step skips that
+        run only.  ``grads`` is never modified.
+        """
+        kind, leaves = _collect(params, grads)
+        if self._kind is None:
+            self._init_from(kind, leaves, runs)
+        else:
+            self._check_against_state(kind, leaves, runs)
+        rows = self._rows_for(leaves, runs)
+        hp = self._hp
+        hpr = {k: _by_row(v) for k, v in hp.items()}
+
+        # 1. non-finite guard and global norm, per run (rows) or over everything
+        per_run = runs is not None
+        active = None   # None: every row steps
+        factor = None
+        cv = hpr["clip_value"]
+        if hp["nonfinite"] is not None or hp["clip_norm"] is not None:
+            finite, sumsq = self._survey(leaves, rows, cv, hp["nonfinite"] is not None, hp["clip_norm"] is not None)
+            if not per_run:
+                finite = np.array([bool(finite.all())])
+                sumsq = np.array([sumsq.sum()])
+            if hp["nonfinite"] is not None and not finite.all():
+                if hp["nonfinite"] == "raise":
+                    raise DescendError(self._nonfinite_message(leaves, rows, per_run))
+                if not per_run:
+                    self.skipped_steps += 1
+                    return
+                self.skipped_steps = self.skipped_steps + ~finite
+                active = finite
+                if not active.any():
+                    return
+            if hp["clip_norm"] is not None:
+                norm = np.sqrt(sumsq)
+                cn = hp["clip_norm"] if per_run or not isinstance(hp["clip_norm"], np.ndarray) else None
+                if cn is None:
+                    raise DescendError(f"{self.name}: an array clip_norm needs runs=R (one norm per run)")
+                f = elementwise(lambda n, c: c / n if n > c else 1.0, norm, cn)
+                factor = f.reshape(-1, 1) if per_run else float(np.asarray(f).reshape(-1)[0])
+
+        # 2. per-step numbers: learning rate, bias corrections...
+        count = self.count
+        if isinstance(count, np.ndarray) and np.all(count == count[0]):
+            t = int(count[0]) + 1
+        else:
+            t = count + 1 if not isinstance(count, np.ndarray) else (count + 1).reshape(-1, 1)
+        lr = self._lr_at(count)
+        lr = _by_row(lr)
+        sstate = {k: _by_row(v) for k, v in self._sstate.items()}
+        scalars, new_sstate = self._scalars(hpr, t, lr, sstate)
+        wd = hpr["weight_decay"]
+        use_wd = isinstance(wd, np.ndarray) or wd != 0
+        common = dict(lr=lr, clip_value=cv if cv is not None else 0.0, use_clip_value=cv is not None,
+                      factor=factor if factor is not None else 1.0, use_factor=factor is not None,
+                      weight_decay=wd, coupled=use_wd and not hp["decoupled_weight_decay"],
+                      decoupled=use_wd and hp["decoupled_weight_decay"])
+
+        # 3. the rule, key by key
+        mask = None if active is None else active.reshape(-1, 1)
+        for leaf in leaves:
+            self._apply(leaf, self._slots[leaf.key], rows, common, scalars, mask)
+            leaf.write_back()
+
+        # 4. bookkeeping
+        if active is None:
+            self.count = self.count + 1
+        else:
+            self.count = self.count + active
+        for k, v in new_sstate.items():
+            v = np.asarray(v).reshape(-1) if per_run else float(np.asarray(v).reshape(-1)[0])
+            self._sstate[k] = v if active is None else np.where(active, v, self._sstate[k])
+        self.last_lr = lr if not isinstance(lr, np.ndarray) else lr.reshape(-1)
+
+    def _survey(self, leaves, rows, cv, want_finite, want_sumsq):
+        finite = np.ones(rows, dtype=bool)
+        sumsq = np.zeros(rows)
+        for leaf in leaves:
+            G = _rows_view(np.ascontiguousarray(leaf.g), rows)
+            for rs, cs in _blocks(*G.shape):
+                gb = G[rs, cs].astype(np.float64, copy=False)
+                if want_finite:
+                    finite[rs] &= np.isfinite(gb).all(axis=1)
+                if want_sumsq:
+                    if cv is not None:
+                        c = _at_rows(cv, rs)
+                        gb = np.minimum(np.maximum(gb, -c), c)
+                    sumsq[rs] += (gb * gb).sum(axis=1)
+        return finite, sumsq
+
+    def _nonfinite_message(self, leaves, rows, per_run):
+        for leaf in leaves:
+            G = _rows_view(np.ascontiguousarray(leaf.g), rows)
+            for rs, cs in _blocks(*G.shape):
+                gb = G[rs, cs]
+                bad = np.argwhere(~np.isfinite(gb))
+                if bad.size:
+                    r = rs.start + int(bad[0][0])
+                    flat = int(bad[0][1]) + (cs.start or 0) + r * G.shape[1]
+                    idx = tuple(int(i) for i in np.unravel_index(flat, leaf.g.shape)) if leaf.g.ndim else ()
+                    where = f" (run {r})" if per_run else ""
+                    return (f"{self.name}: non-finite gradient in {leaf.label.replace('params', 'grads')}{where}: "
+                            f"{leaf.g[idx]} at index {idx}")
+        return f"{self.name}: non-finite gradient"  # pragma: no cover - survey found one
+
+    def _apply(self, leaf, slot, rows, common, scalars, mask):
+        names = self.state_names
+        present = [slot.arrays[n] is not None for n in names]
+        if mask is None and self._try_fused(leaf, slot, common, scalars, present):
+            return
+        p = leaf.p
+        work = p if p.flags.c_contiguous else np.ascontiguousarray(p)  # a copy only for strided params
+        P = _rows_view(work, rows)
+        G = _rows_view(np.ascontiguousarray(leaf.g), rows)
+        S = [(_rows_view(slot.arrays[n], rows) if keep else None) for n, keep in zip(names, present)]
+        rule = type(self).rule
+        for rs, cs in _blocks(*P.shape):
+            c = {k: _at_rows(v, rs) for k, v in common.items()}
+            pb, gb = prepare(P[rs, cs].astype(np.float64, copy=False), G[rs, cs].astype(np.float64, copy=False),
+                             **c)
+            sb = [(s[rs, cs].astype(np.float64, copy=False) if s is not None else 0.0) for s in S]
+            out = rule(pb, gb, *sb, **{k: _at_rows(v, rs) for k, v in scalars.items()})
+            m = None if mask is None else mask[rs]
+            P[rs, cs] = out[0] if m is None else np.where(m, out[0], P[rs, cs])
+            for s, new in zip(S, out[1:]):
+                if s is not None:
+                    s[rs, cs] = new if m is None else np.where(m, new, s[rs, cs])
+        if work is not p:
+            p[...] = work
+
+    def _try_fused(self, leaf, slot, common, scalars, present):
+        use = self._hp["fused"]
+        if use is False:
+            return False
+        p, g = leaf.p, leaf.g
+        if use is None and p.size < FUSED_MIN_SIZE:
+            return False
+        if p.dtype not in (np.float32, np.float64) or g.dtype not in (np.float32, np.float64):
+            return False
+        if not (p.flags.c_contiguous and g.flags.c_contiguous) or p.size == 0:
+            return False
+        if any(isinstance(v, np.ndarray) for v in (*common.values(), *scalars.values())):
+            return False
+        from . import fused
+        entry = fused.kernel(type(self).rule, tuple(present))
+        if entry is None:
+            return False
+        kern, scalar_names = entry
+        states = [slot.arrays[n].reshape(-1) for n, keep in zip(self.state_names, present) if keep]
+        args = [common[k] for k in _COMMON] + [scalars[k] for k in scalar_names]
+        args = [bool(v) if isinstance(v, (bool, np.bool_)) else float(v) for v in args]
+        return kern(p.reshape(-1), g.reshape(-1), *states, *args)
+
+
+def _by_row(v):
+    """Hyperparameter arrays of shape (R,) as (R, 1), to broadcast over a (R, cols) view."""
+    if isinstance(v, tuple):
+        return tuple(_by_row(x) for x in v)
+    if isinstance(v, np.ndarray) and v.ndim == 1:
+        return v.reshape(-1, 1)
+    return v
+
+
+def _copy(v):
+    return v.copy() if isinstance(v, np.ndarray) else v
+
+
+def _readonly(a):
+    if a is None:
+        return None
+    v = a.view()
+    v.flags.writeable = False
+    return v
+

@@ -1,0 +1,135 @@
+"""The update rules compiled by numba into one parallel loop per optimizer.
+
+Nothing here restates the math.  For a rule ``rule(p, g, s1, s2, ..., *scalars)``
+(written once in the optimizer's module for NumPy arrays) this module writes the
+loop around it::
+
+    for i in prange(p.size):
+        pi, gi = prepare(float64(p[i]), float64(g[i]), <transforms>)
+        pi, s1i, s2i = rule(pi, gi, float64(s1[i]), float64(s2[i]), <scalars>)
+        p[i] = pi; s1[i] = s1i; s2[i] = s2i
+
+and compiles it with ``numba.njit(parallel=True, cache=True)`` (fastmath off), with
+the rule and :func:`~descend.optim.base.prepare` jitted for scalars and inlined.
+Each element goes through the same IEEE operations in the same order as on the
+NumPy path (float64, rounded once when stored), so both paths give the same bits;
+the tests check it.  State arrays the configuration does not keep are passed to the
+rule as the constant 0.0 and not stored.
+
+numba is optional: :func:`kernel` returns None when it is missing (or cannot compile
+a rule), and the optimizer silently takes the NumPy path.  ``import descend.optim``
+never imports numba; the first large step does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+
+from .base import prepare
+
+__all__ = ["available", "kernel"]
+
+_TRANSFORM_ARGS = ("lr_", "clip_value", "use_clip_value", "factor", "use_factor",
+                   "weight_decay", "coupled", "decoupled")
+
+_cache: dict = {}
+_numba = None
+#: rules numba could not compile: rule name -> the error, for the curious
+failures: dict[str, str] = {}
+
+
+def available() -> bool:
+    """Whether numba can be imported (set DESCEND_NO_NUMBA=1 to pretend it cannot)."""
+    global _numba
+    if os.environ.get("DESCEND_NO_NUMBA"):
+        return False
+    if _numba is None:
+        try:
+            import numba
+        except ImportError:
+            _numba = False
+        else:
+            _numba = numba
+    return _numba is not False
+
+
+def _source(rule, present, n_state, scalar_names) -> tuple[str, str]:
+    states = [f"s{i}" for i in range(n_state)]
+    args = ["p", "g"] + [s for s, keep in zip(states, present) if keep] + list(_TRANSFORM_ARGS) + scalar_names
+    loads = [f"        {s}i = float64({s}[i])" if keep else f"        {s}i = 0.0"
+             for s, keep in zip(states, present)]
+    outs = ", ".join(["pi"] + [f"{s}i" for s in states])
+    stores = [f"        {s}[i] = {s}i" for s, keep in zip(states, present) if keep]
+    body = [
+        "    for i in prange(p.size):",
+        "        pi, gi = prepare(float64(p[i]), float64(g[i]), lr_, clip_value, use_clip_value,"
+        " factor, use_factor, weight_decay, coupled, decoupled)",
+        *loads,
+        f"        {outs}, = rule(pi, gi, {', '.join([f'{s}i' for s in states] + scalar_names)})"
+        if n_state else f"        pi = rule(pi, gi, {', '.join(scalar_names)})[0]",
+        "        p[i] = pi",
+        *stores,
+    ]
+    digest = hashlib.sha1()
+    for f in (rule, prepare):
+        try:
+            digest.update(inspect.getsource(f).encode())
+        except (OSError, TypeError):  # no source (frozen app): no cache across processes
+            digest.update(repr(id(f)).encode())
+    pattern = "".join("1" if k else "0" for k in present)
+    name = f"_fused_{rule.__name__}_{pattern}_{digest.hexdigest()[:12]}"
+    src = f"def {name}({', '.join(args)}):\n" + "\n".join(body) + "\n"
+    return name, src
+
+
+def kernel(rule, present: tuple[bool, ...]):
+    """The compiled loop for ``rule`` keeping the state arrays marked in ``present``.
+
+    Returns ``(kernel, scalar_names)`` or None when numba is unavailable or fails.
+    The kernel takes ``(p, g, *kept_states, *transform_args, *scalars)`` with flat
+    arrays, scalars in ``scalar_names`` order.
+    """
+    key = (rule, present)
+    if key in _cache:
+        return _cache[key]
+    if not available():
+        return None
+    names = list(inspect.signature(rule).parameters)
+    n_state = len(present)
+    scalar_names = names[2 + n_state:]
+    name, src = _source(rule, present, n_state, scalar_names)
+    nb = _numba
+    try:
+        ns = {
+            "__name__": __name__,  # numba's cache rebuilds the environment from this module
+            "prange": nb.prange,
+            "float64": nb.float64,
+            "rule": nb.njit(inline="always")(rule),
+            "prepare": nb.njit(inline="always")(prepare),
+        }
+        # compiled as if written in this file, so that numba's on-disk cache can find it;
+        # the name carries a hash of the rule's source, so editing a rule recompiles it
+        exec(compile(src, __file__, "exec"), ns)
+        fn = nb.njit(parallel=True, cache=True, fastmath=False, nogil=True)(ns[name])
+    except Exception as exc:  # pragma: no cover - depends on the numba version
+        failures[rule.__name__] = repr(exc)
+        _cache[key] = None
+        return None
+    entry = (_guarded(fn, rule.__name__, key), scalar_names)
+    _cache[key] = entry
+    return entry
+
+
+def _guarded(fn, rule_name, key):
+    def run(*args):
+        try:
+            fn(*args)
+            return True
+        except Exception as exc:  # typing errors surface at the first call
+            failures[rule_name] = repr(exc)
+            _cache[key] = None
+            return False
+    run.dispatcher = fn
+    return run
