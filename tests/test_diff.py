@@ -726,6 +726,13 @@ def test_f_not_callable_and_non_finite_values():
                                            r"may leave f's domain: try a smaller h or a one-sided method"):
         with np.errstate(invalid="ignore"):
             gradient(lambda p: np.sum(np.log(p)), np.array([0.1, 1.0]), h=0.25)
+    with pytest.raises(DescendError, match=r"f returned a non-finite value \(nan\) at x\[0\] \+ -0.25 in row 1;"):
+        with np.errstate(invalid="ignore"):
+            gradient(lambda P: np.sum(np.log(P), axis=-1), np.array([[1.0, 1.0], [0.1, 1.0]]), h=0.25,
+                     vectorized=True)
+    with pytest.raises(DescendError, match=r"f returned a non-finite value \(inf\) at x\[1\] \+ 0.5 in row 0;"):
+        with np.errstate(divide="ignore"):
+            gradient(lambda p: 1 / (p[1] - 1.5), np.array([[1.0, 1.0], [0.1, 1.0]]), h=0.5)
     with pytest.raises(DescendError, match=r"f returned a non-finite value \(-?nan\) at x \+ -0.25"):
         with np.errstate(invalid="ignore"):
             derivative(np.log, 0.1, h=0.25)
