@@ -1,0 +1,356 @@
+"""The sweep store: one SQLite file, one row per finished run, committed as it finishes.
+
+Layout (``PRAGMA user_version`` = :data:`VERSION`)::
+
+    meta(name TEXT PRIMARY KEY, value TEXT)       format, version, the sweep definitions (JSON)
+    runs(key TEXT UNIQUE, sweep, settings JSON, result JSON, curve BLOB, val_curve BLOB, finished)
+
+``key`` is the hash of everything that decides a run's numbers (the target, the
+fixed settings such as ``steps``, and the run's own settings, its start point
+included), so a run is stored at most once: running a sweep again skips the keys
+already there, and a sweep killed part-way (even by SIGKILL) loses at most the runs
+in flight.  Curves are float64 little-endian blobs.
+
+Safety
+------
+* WAL journal with ``synchronous=FULL``: a commit survives the process being killed
+  the moment after.
+* One writer at a time: a writer holds an exclusive ``flock`` on ``<store>.lock``
+  (released by the kernel when the process dies, however it dies) and waits up to
+  ``lock_timeout`` seconds for it; a second sweep on the same store waits, then is
+  refused with a message naming the store.  Every write is also a
+  ``BEGIN IMMEDIATE`` transaction with a busy timeout, so even a writer that
+  bypassed the lock could not interleave a half-written row.  Readers
+  (:func:`load`, ``descend report``) need no lock: WAL lets them read while a sweep writes.
+* A store made by one sweep definition refuses another (different target, grid or
+  settings) unless ``extend=True``, which records the new definition beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+
+import numpy as np
+
+from ..errors import DescendError
+
+__all__ = ["SweepStore", "FORMAT", "VERSION"]
+
+FORMAT = "descend.sweep"
+VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    sweep TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    result TEXT NOT NULL,
+    curve BLOB,
+    val_curve BLOB,
+    finished REAL NOT NULL
+);
+"""
+
+
+def _blob(a) -> bytes | None:
+    return None if a is None else np.ascontiguousarray(a, dtype="<f8").tobytes()
+
+
+def _unblob(b) -> np.ndarray | None:
+    return None if b is None else np.frombuffer(b, dtype="<f8").copy()
+
+
+def _jsonable(v):
+    """Result values as JSON: nan/inf as strings, NumPy scalars as Python numbers."""
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return _jsonable(v.tolist())
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return f if np.isfinite(f) else repr(f)  # 'nan', 'inf', '-inf'
+    return v
+
+
+def _unjson(v):
+    if isinstance(v, dict):
+        return {k: _unjson(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_unjson(x) for x in v]
+    if v in ("nan", "inf", "-inf"):
+        return float(v)
+    return v
+
+
+class _FileLock:
+    """An exclusive lock on ``path`` held by this process (flock; released when it dies)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._fd = None
+
+    def acquire(self, timeout: float, what: str) -> None:
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._try():
+                os.ftruncate(self._fd, 0)
+                os.write(self._fd, f"{os.getpid()}\n".encode())
+                return
+            if time.monotonic() >= deadline:
+                holder = ""
+                try:
+                    with open(self.path) as fh:
+                        pid = fh.read().strip()
+                    holder = f" (process {pid})" if pid else ""
+                except OSError:
+                    pass
+                os.close(self._fd)
+                self._fd = None
+                raise DescendError(
+                    f"store {what!r} is in use by another sweep{holder}; waited {timeout:g} s for it. Wait for "
+                    f"that sweep to finish, pass a longer lock_timeout, or use another store")
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+    def _try(self) -> bool:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            import msvcrt
+
+            try:
+                msvcrt.locking(self._fd, msvcrt.LK_NBLCK, 1)
+                return True
+            except OSError:
+                return False
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+
+
+class SweepStore:
+    """A sweep's SQLite file, opened for reading (``mode="r"``) or as the one writer (``"w"``).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The SQLite file (created by a writer when missing).
+    mode : {"r", "w"}, default "r"
+    lock_timeout : float, default 10
+        Seconds a writer waits for another sweep on the same store to finish.
+
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, path, mode: str = "r", *, lock_timeout: float = 10.0):
+        if mode not in ("r", "w"):
+            raise DescendError(f"mode must be 'r' or 'w', got {mode!r}")
+        try:
+            lock_timeout = float(lock_timeout)
+        except (TypeError, ValueError):
+            raise DescendError(f"lock_timeout must be a number of seconds >= 0, got {lock_timeout!r}") from None
+        if not lock_timeout >= 0:
+            raise DescendError(f"lock_timeout must be a number of seconds >= 0, got {lock_timeout!r}")
+        self.path = os.fspath(path)
+        self.mode = mode
+        self._lock = None
+        self._con = None
+        if mode == "r":
+            if not os.path.exists(self.path):
+                raise DescendError(f"no sweep store at {self.path!r}")
+            self._con = self._connect(f"file:{self.path}?mode=ro", uri=True)
+            self._check_format(create=False)
+            return
+        parent = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(parent):
+            raise DescendError(f"cannot create the store {self.path!r}: directory {parent!r} does not exist")
+        self._lock = _FileLock(self.path + ".lock")
+        self._lock.acquire(lock_timeout, self.path)
+        try:
+            self._con = self._connect(self.path)
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=FULL")
+            self._check_format(create=True)
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self, target, uri=False):
+        try:
+            con = sqlite3.connect(target, uri=uri, timeout=30.0, isolation_level=None)
+            con.execute("PRAGMA busy_timeout=30000")
+            return con
+        except sqlite3.Error as exc:
+            raise DescendError(f"cannot open the sweep store {self.path!r}: {exc}") from None
+
+    def _check_format(self, create: bool) -> None:
+        con = self._con
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as exc:
+            raise DescendError(f"{self.path!r} is not a sweep store (not an SQLite database: {exc})") from None
+        if not tables and create:
+            with self._transaction():  # schema and metadata in one transaction: all or nothing
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        con.execute(statement)
+                con.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+                con.execute("INSERT INTO meta VALUES ('version', ?)", (str(VERSION),))
+                con.execute("INSERT INTO meta VALUES ('definitions', '[]')")
+                con.execute("INSERT INTO meta VALUES ('created', ?)", (repr(time.time()),))
+                con.execute(f"PRAGMA user_version={VERSION}")
+            return
+        if not {"meta", "runs"} <= tables:
+            raise DescendError(f"{self.path!r} is an SQLite file but not a descend sweep store "
+                               f"(tables: {', '.join(sorted(tables)) or 'none'})")
+        meta = dict(con.execute("SELECT name, value FROM meta"))
+        if meta.get("format") != FORMAT:
+            raise DescendError(f"{self.path!r} is not a descend sweep store (format {meta.get('format')!r})")
+        version = int(meta.get("version", "0"))
+        if version > VERSION:
+            raise DescendError(f"{self.path!r} is a sweep store of version {version}; this descend reads "
+                               f"version {VERSION} and older: upgrade descend")
+
+    class _Txn:
+        def __init__(self, con):
+            self.con = con
+
+        def __enter__(self):
+            self.con.execute("BEGIN IMMEDIATE")
+            return self.con
+
+        def __exit__(self, exc_type, exc, tb):
+            self.con.execute("ROLLBACK" if exc_type else "COMMIT")
+            return False
+
+    def _transaction(self):
+        return self._Txn(self._con)
+
+    def _need_writer(self, what):
+        if self.mode != "w":
+            raise DescendError(f"the store {self.path!r} is open read-only; cannot {what}")
+
+    # -- definitions ------------------------------------------------------------------------
+    @property
+    def definitions(self) -> list[dict]:
+        """The sweep definitions recorded: ``[{"hash": ..., "definition": {...}, "added": time}]``."""
+        row = self._con.execute("SELECT value FROM meta WHERE name='definitions'").fetchone()
+        return json.loads(row[0]) if row else []
+
+    def attach(self, sweep_hash: str, definition: dict, *, extend: bool = False) -> None:
+        """Record that sweep ``sweep_hash`` writes here, refusing a foreign store unless ``extend``."""
+        self._need_writer("attach a sweep")
+        with self._transaction():
+            defs = self.definitions
+            known = [d["hash"] for d in defs]
+            if sweep_hash in known:
+                return
+            if defs and not extend:
+                other = defs[0]["definition"]
+                raise DescendError(
+                    f"the store {self.path!r} holds another sweep ({_describe(other)}; {self.count()} runs), "
+                    f"not this one ({_describe(definition)}). Pass extend=True (--extend) to add this "
+                    f"sweep's runs to it, or use another store")
+            defs.append({"hash": sweep_hash, "definition": definition, "added": time.time()})
+            self._con.execute("UPDATE meta SET value=? WHERE name='definitions'", (json.dumps(defs),))
+
+    # -- runs -----------------------------------------------------------------------------
+    def finished_keys(self) -> set[str]:
+        """The keys of every run stored."""
+        return {r[0] for r in self._con.execute("SELECT key FROM runs")}
+
+    def count(self) -> int:
+        return int(self._con.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
+    def add(self, records, sweep_hash: str) -> int:
+        """Store finished runs in one transaction; returns how many were new.
+
+        Each record is a dict with ``key``, ``settings`` (dict), ``result`` (dict) and
+        optional ``curve`` / ``val_curve`` arrays.  A key already stored is left as it is.
+        """
+        self._need_writer("store runs")
+        now = time.time()
+        rows = [(r["key"], sweep_hash, json.dumps(_jsonable(r["settings"]), sort_keys=True),
+                 json.dumps(_jsonable(r["result"]), sort_keys=True), _blob(r.get("curve")),
+                 _blob(r.get("val_curve")), now) for r in records]
+        with self._transaction() as con:
+            before = con.total_changes
+            con.executemany("INSERT OR IGNORE INTO runs (key, sweep, settings, result, curve, val_curve, finished) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            return con.total_changes - before
+
+    def records(self, keys=None, *, curves: bool = True) -> list[dict]:
+        """Stored runs as dicts (``key``, ``sweep``, ``settings``, ``result``, ``curve``, ...), in insertion order.
+
+        ``keys``: only these (in any order; missing ones are skipped).
+        """
+        cols = "key, sweep, settings, result, finished" + (", curve, val_curve" if curves else "")
+        out = []
+        wanted = None if keys is None else set(keys)
+        for row in self._con.execute(f"SELECT {cols} FROM runs ORDER BY id"):
+            if wanted is not None and row[0] not in wanted:
+                continue
+            rec = {"key": row[0], "sweep": row[1], "settings": _unjson(json.loads(row[2])),
+                   "result": _unjson(json.loads(row[3])), "finished": row[4]}
+            if curves:
+                rec["curve"], rec["val_curve"] = _unblob(row[5]), _unblob(row[6])
+            out.append(rec)
+        return out
+
+    def integrity(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` ("ok" for a sound file)."""
+        return str(self._con.execute("PRAGMA integrity_check").fetchone()[0])
+
+    # -- life -----------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):  # pragma: no cover - best effort
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        if self._con is None:
+            return f"SweepStore({self.path!r}, closed)"
+        return f"SweepStore({self.path!r}, mode={self.mode!r}, {self.count()} runs, {len(self.definitions)} sweep(s))"
+
+
+def _describe(definition: dict) -> str:
+    target = definition.get("target", {})
+    label = target.get("name", "?") if isinstance(target, dict) else str(target)
+    fixed = definition.get("fixed", {})
+    fixed_s = ", ".join(f"{k}={v}" for k, v in sorted(fixed.items()) if v is not None)
+    return f"{definition.get('kind', '?')} {label!r}" + (f", {fixed_s}" if fixed_s else "") + \
+        f", grid {json.dumps(definition.get('grid'), separators=(',', ':'))[:120]}"
