@@ -16,7 +16,7 @@ richardson     central differences at h, h/2, ..., h/128; Romberg       8      4
                smallest error estimate
 =============  =======================================================  =====  ==============
 
-Evaluations of f per coordinate: 2 (forward, backward: 1 plus f(x) once), 2
+Evaluations of f per coordinate: 1 (forward, backward; plus f(x) once), 2
 (central), 4 (five-point), 1 (complex), 16 (richardson).
 
 **Steps.**  With ``h=None`` the step is the default step of the table, where
@@ -27,13 +27,17 @@ The powers balance truncation error (``~h^p``) against round-off
 for a tiny step, so it uses ``eps^2`` (4.9e-32 for float64): its truncation
 error ``h^2 |f'''| / 6`` is then far below ``eps |f'|`` for any sensibly scaled
 f, while ``h |f'|`` stays above the underflow threshold for any derivative
-larger than about 1e-276 (pass a larger h for functions with smaller ones).  An automatically
-chosen real step is made exactly representable, ``h = (x + h) - x``, so the
-division uses the step really taken.  An explicit ``h`` (a number, or an array
-with one step per coordinate) is used exactly as given: the perturbed
-coordinate is the float sum ``x_i + h`` and the formulas are evaluated as
-written above, so ``derivative(lambda x: x**2, 3.0, h=1e-4)`` gives the
-6.000000000012662 of the study notes bit for bit.
+larger than about 1e-276 (pass a larger h for functions with smaller ones).
+An automatically chosen real step is made exactly representable,
+``h = (x + h) - x``, so the division uses the step really taken.
+
+An explicit ``h`` (a number, or an array with one step per coordinate) is used
+exactly as given: the perturbed coordinate is the float sum ``x_i + c h`` and
+the formulas are evaluated as written above, so
+``derivative(lambda x: x**2, 3.0, h=1e-4)`` gives the 6.000000000012662 of the
+study notes bit for bit.  It is not second-guessed either: where ``x + h == x``
+(a fixed h below the spacing of a large x) the difference is 0, as in the
+notes; ``h=None`` never runs into this.
 
 **Evaluations.**  The caller's ``x`` is never written to, not even
 temporarily: every perturbed point is a fresh array.  Without
@@ -322,14 +326,16 @@ class DiffInfo:
     Attributes
     ----------
     error : float or ndarray
-        Estimated absolute error of each derivative.  For ``richardson`` it is the
-        difference between the last two extrapolations plus a round-off bound.
+        Estimated absolute error of each derivative.  For ``richardson`` it is twice
+        the difference between the last two extrapolations plus a round-off bound
+        (see :func:`_richardson`).
         For the other methods it is a truncation estimate ``2 |D(h) - D(2h)| / (2^p - 1)``
         (p the order; one extra stencil at step 2h is evaluated for it and counted
         in ``nfev``) plus the round-off bound ``eps * sum_j |w_j f(x + c_j h)| / (d h)``
         (``eps |D|`` for the complex step, which subtracts nothing).  Hessians give nan.
     h : float or ndarray
-        The step used for each coordinate (the largest step for ``richardson``).
+        The step used for each coordinate (for ``richardson`` the largest step of
+        the window of four steps it chose).
     nfev : int
         Points at which f was evaluated (for :func:`derivative` on an array:
         per element, since f is called on the whole array at once).
