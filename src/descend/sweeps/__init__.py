@@ -13,7 +13,8 @@
 
 from .grid import Grid, parse_lr, parse_values
 from .run import BACKENDS, TrainingSetup, load, sweep, to_table
+from .lr_find import Curvature, LRFinderResult, curvature, lr_find
 from .store import SweepStore
 
-__all__ = ["sweep", "TrainingSetup", "Grid", "SweepStore", "load", "to_table", "parse_lr", "parse_values",
+__all__ = ["sweep", "lr_find", "curvature", "LRFinderResult", "Curvature", "TrainingSetup", "Grid", "SweepStore", "load", "to_table", "parse_lr", "parse_values",
            "BACKENDS"]
