@@ -84,8 +84,8 @@ def cases():
     return out
 
 
-def median_time(fn, repeats: int, min_time: float) -> float:
-    """timeit-style: loops sized so one repeat lasts >= min_time; the median over repeats, per call."""
+def calibrate(fn, min_time: float) -> int:
+    """timeit-style: the number of loops that makes one repeat last at least min_time."""
     loops = 1
     while True:
         t0 = time.perf_counter()
@@ -93,37 +93,45 @@ def median_time(fn, repeats: int, min_time: float) -> float:
             fn()
         dt = time.perf_counter() - t0
         if dt >= min_time or loops >= 1 << 20:
-            break
+            return loops
         loops *= 2 if dt > min_time / 10 else 10
-    times = [dt / loops]
-    for _ in range(repeats - 1):
-        t0 = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        times.append((time.perf_counter() - t0) / loops)
-    return statistics.median(times)
+
+
+def time_once(fn, loops: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(loops):
+        fn()
+    return (time.perf_counter() - t0) / loops
 
 
 def run(ns, repeats: int, min_time: float):
+    """Median time per call of every case.  The repeats are interleaved across the cases, so
+    a burst of load on the machine hits all of them alike rather than one."""
     rows = []
     for n in ns:
         rng = np.random.default_rng(20240601 + n)
         x = rng.uniform(-1.5, 1.5, n)
         exact = rosen_grad(x)
-        results = []
+        live, results = [], {}
         for label, vec, make in cases():
             if make is None:
-                results.append((label, vec, None, None, "skipped: numdifftools not installed"))
+                results[(label, vec)] = (None, None, "skipped: numdifftools not installed")
                 continue
             fn = make(x)
             g = np.asarray(fn())
             err = float(np.max(np.abs(g - exact)) / np.max(np.abs(exact)))
             slow = label.startswith("numdifftools") or ("richardson" in label and not vec)
-            reps = 1 if (slow and n >= 1000) else (3 if n >= 1000 or slow else repeats)
-            t = median_time(fn, reps, min_time)
-            results.append((label, vec, t, err, ""))
-        base = next(t for label, _, t, _, _ in results if label == "scipy 3-point")
-        for label, vec, t, err, note in results:
+            reps = 1 if (slow and n >= 1000) else (3 if n >= 1000 else repeats)
+            live.append((label, vec, fn, calibrate(fn, min_time), reps, [], err))
+        for r in range(repeats):
+            for label, vec, fn, loops, reps, times, err in live:
+                if r < reps:
+                    times.append(time_once(fn, loops))
+        for label, vec, fn, loops, reps, times, err in live:
+            results[(label, vec)] = (statistics.median(times), err, "")
+        base = results[("scipy 3-point", False)][0]
+        for label, vec, _ in cases():
+            t, err, note = results[(label, vec)]
             rows.append((n, label, vec, t, err, None if t is None else t / base, note))
     return rows
 
@@ -174,12 +182,12 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="n = 10, 100 only and fewer repeats")
     args = parser.parse_args(argv)
     ns = (10, 100) if args.quick else (10, 100, 1000)
-    repeats, min_time = (3, 0.02) if args.quick else (7, 0.1)
+    repeats, min_time = (3, 0.02) if args.quick else (7, 0.05)
     nd_version = getattr(nd, "__version__", "not installed") if nd is not None else "not installed"
     print(f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}, "
           f"numdifftools {nd_version}; {platform.machine()} {platform.processor() or ''}".rstrip())
-    print(f"Rosenbrock at a seeded uniform(-1.5, 1.5) point; median of {repeats} repeats "
-          f"(3 at n=1000, 1 for the slowest there)\n")
+    print(f"Rosenbrock at a seeded uniform(-1.5, 1.5) point; median of {repeats} interleaved repeats "
+          f"(3 at n=1000, 1 for the two slowest there)\n")
     rows = run(ns, repeats, min_time)
     print_table(rows)
     print()
