@@ -24,20 +24,19 @@ from .numerics import condition_number, log_softmax, logsumexp, sigmoid, softmax
 from .diff import check_grad, derivative, diff_error, gradient, hessian, jacobian, tangent_line
 from . import problems
 from .minimize import minimize, Result, History
+from .race import compare
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DescendError", "softmax", "log_softmax", "logsumexp", "sigmoid", "condition_number",
     "derivative", "gradient", "jacobian", "hessian", "tangent_line", "check_grad", "diff_error",
-    "problems", "minimize", "Result", "History",
+    "problems", "minimize", "Result", "History", "compare",
 ]
 
 # Sub-packages and functions imported on first use, so `import descend` stays fast.
 _LAZY_MODULES = {"optim", "schedules", "nn", "datasets", "train", "plot", "report", "sweep", "cli"}
-_LAZY_ATTRS = {
-    "compare": "descend.compare",
-}
+_LAZY_ATTRS: dict[str, str] = {}
 
 
 def __getattr__(name):

@@ -197,7 +197,7 @@ def _parse_lr_option(text):
 def compare_cmd(problem, optimizers, lr_text, steps, starts, tol, seed, params, plot_path, gif_path, as_json):
     """Race optimizers on a test problem and print a table."""
     from . import problems
-    from .compare import compare
+    from .race import compare
 
     p = problems.get(problem, **_parse_hp(params))
     for path in (plot_path, gif_path):
@@ -227,6 +227,26 @@ def _refuse_overwrite(path):
 
     if os.path.exists(path):
         raise DescendError(f"{path} already exists; remove it or choose another name (descend never overwrites files)")
+
+
+@cli.command("optimizers")
+@click.option("--json", "as_json", is_flag=True)
+def optimizers_cmd(as_json):
+    """List the optimizers with their hyperparameters and defaults."""
+    from . import optim
+
+    rows = []
+    for name in optim.names():
+        cls = type(optim.get(name))
+        spec = {k: v[0] for k, v in cls._spec().items()}
+        rows.append((name, cls.__name__, spec))
+    if as_json:
+        click.echo(json.dumps([dict(name=n, cls=c, hyperparameters={k: _jsonable(v) for k, v in hp.items()})
+                               for n, c, hp in rows]))
+        return
+    table_rows = [(n, c, ", ".join(f"{k}={v!r}" for k, v in hp.items())) for n, c, hp in rows]
+    _console().print(_table("Optimizers (descend.optim)", ["name", "class", "hyperparameters (defaults)"],
+                            table_rows))
 
 
 @cli.command("demo")

@@ -161,15 +161,10 @@ def _optimizer_name(opt, optimizer) -> str:
     return getattr(opt, "name", type(opt).__name__).lower()
 
 
-def _lr_now(opt, lr, R):
-    """The learning rate the optimizer uses on its next step, one per run."""
-    value = getattr(opt, "current_lr", None)
-    value = lr if value is None or callable(value) and not np.isscalar(value) else value
-    value = value() if callable(value) else value
-    try:
-        return np.broadcast_to(np.asarray(value, dtype=float).reshape(-1), (R,)) if np.ndim(value) else np.full(R, float(value))
-    except (TypeError, ValueError):
-        return np.full(R, np.nan)
+def _lr_used(opt, R):
+    """The learning rate the optimizer used on its last step, one per run."""
+    value = np.asarray(opt.last_lr if opt.last_lr is not None else np.nan, dtype=float).reshape(-1)
+    return np.broadcast_to(value, (R,)).copy() if value.size in (1, R) else np.full(R, np.nan)
 
 
 def _motion(steps):
@@ -319,11 +314,11 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
             every = every and not failed.any()
             rows = None if every else np.flatnonzero(active)
         else:
-            step_lr = _lr_now(opt, lr, R)
             X_new = X.copy()
             G_step = G if every else np.where(active[:, None], G, 0.0)
             with np.errstate(all="ignore"):
                 opt.step(X_new, G_step, runs=R)
+            step_lr = _lr_used(opt, R)
         if not every:
             if rows.size == 0:
                 break
