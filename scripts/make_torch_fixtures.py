@@ -81,6 +81,19 @@ TORCH_CLASS = {"sgd": "SGD", "adagrad": "Adagrad", "adadelta": "Adadelta", "rmsp
                "adamw": "AdamW", "nadam": "NAdam", "radam": "RAdam", "adamax": "Adamax"}
 
 
+def torch_defaults(torch):
+    """Hyperparameter names and defaults of each torch.optim class (those descend shares)."""
+    import inspect
+
+    skip = {"self", "params", "foreach", "maximize", "capturable", "differentiable", "fused"}
+    out = {}
+    for name, cls in TORCH_CLASS.items():
+        sig = inspect.signature(getattr(torch.optim, cls).__init__)
+        out[name] = {k: (list(p.default) if isinstance(p.default, tuple) else p.default)
+                     for k, p in sig.parameters.items() if k not in skip}
+    return out
+
+
 def torch_trajectory(torch, name, kwargs, lr, grad, x0, steps=STEPS):
     """(steps + 1, n) iterates of torch.optim.<name> from x0 with gradient grad(x)."""
     p = torch.nn.Parameter(torch.tensor(x0, dtype=torch.float64))
@@ -153,7 +166,8 @@ def main() -> int:
         "rosenbrock": (rosenbrock_grad, ROSENBROCK_X0, 3),
     }
     data = {"A": A, "b": b, "quadratic_x0": xq, "rosenbrock_x0": ROSENBROCK_X0,
-            "configs": np.array(json.dumps(CONFIGS)), "torch_version": np.array(torch.__version__)}
+            "configs": np.array(json.dumps(CONFIGS)), "torch_version": np.array(torch.__version__),
+            "torch_defaults": np.array(json.dumps(torch_defaults(torch)))}
     for cfg, (name, kwargs, lr_q, lr_r) in CONFIGS.items():
         for prob, (grad, x0, idx) in problems.items():
             lr = (None, None, lr_q, lr_r)[idx]

@@ -52,8 +52,6 @@ BLOCK = 1 << 14
 #: Smallest array (elements) for which the numba kernel is used when ``fused=None``.
 FUSED_MIN_SIZE = 1 << 16
 
-#: the transform arguments of :func:`prepare`, in its order (after p and g)
-_COMMON = ("lr", "clip_value", "use_clip_value", "factor", "use_factor", "weight_decay", "coupled", "decoupled")
 
 
 # -- the gradient transforms, written once for arrays and (under numba) scalars ----------
@@ -367,6 +365,7 @@ class Optimizer:
         except DescendError as exc:
             raise DescendError(f"{self.name}: {exc}") from None
         self._hp = hp
+        self._hpr = {k: _by_row(v) for k, v in hp.items()}  # arrays (R,) as (R, 1), for the row views
         lengths = {k: v.shape[0] for k, v0 in hp.items() for v in _leaves(v0) if isinstance(v, np.ndarray)}
         if len(set(lengths.values())) > 1:
             raise DescendError(f"{self.name}: hyperparameter arrays must all have one value per run "
@@ -666,8 +665,7 @@ class Optimizer:
         else:
             self._check_against_state(kind, leaves, runs)
         rows = self._rows_for(leaves, runs)
-        hp = self._hp
-        hpr = {k: _by_row(v) for k, v in hp.items()}
+        hp, hpr = self._hp, self._hpr
 
         # 1. non-finite guard and global norm, per run (rows) or over everything
         per_run = runs is not None
@@ -705,7 +703,7 @@ class Optimizer:
             t = count + 1 if not isinstance(count, np.ndarray) else (count + 1).reshape(-1, 1)
         lr = self._lr_at(count)
         lr = _by_row(lr)
-        sstate = {k: _by_row(v) for k, v in self._sstate.items()}
+        sstate = {k: _by_row(v) for k, v in self._sstate.items()} if self._sstate else {}
         scalars, new_sstate = self._scalars(hpr, t, lr, sstate)
         wd = hpr["weight_decay"]
         use_wd = isinstance(wd, np.ndarray) or wd != 0
@@ -772,12 +770,15 @@ class Optimizer:
         G = _rows_view(np.ascontiguousarray(leaf.g), rows)
         S = [(_rows_view(slot.arrays[n], rows) if keep else None) for n, keep in zip(names, present)]
         rule = type(self).rule
-        for rs, cs in _blocks(*P.shape):
-            c = {k: _at_rows(v, rs) for k, v in common.items()}
+        sliced = any(isinstance(v, np.ndarray) for v in (*common.values(), *scalars.values()))
+        blocks = ((slice(None), slice(None)),) if P.size <= BLOCK else _blocks(*P.shape)
+        for rs, cs in blocks:
+            c = {k: _at_rows(v, rs) for k, v in common.items()} if sliced else common
+            r = {k: _at_rows(v, rs) for k, v in scalars.items()} if sliced else scalars
             pb, gb = prepare(P[rs, cs].astype(np.float64, copy=False), G[rs, cs].astype(np.float64, copy=False),
                              **c)
             sb = [(s[rs, cs].astype(np.float64, copy=False) if s is not None else 0.0) for s in S]
-            out = rule(pb, gb, *sb, **{k: _at_rows(v, rs) for k, v in scalars.items()})
+            out = rule(pb, gb, *sb, **r)
             m = None if mask is None else mask[rs]
             P[rs, cs] = out[0] if m is None else np.where(m, out[0], P[rs, cs])
             for s, new in zip(S, out[1:]):
@@ -800,14 +801,14 @@ class Optimizer:
         if any(isinstance(v, np.ndarray) for v in (*common.values(), *scalars.values())):
             return False
         from . import fused
-        entry = fused.kernel(type(self).rule, tuple(present))
+        values = {**{f"t_{k}": v for k, v in common.items()}, **{f"r_{k}": v for k, v in scalars.items()}}
+        flags = {k: bool(v) for k, v in values.items() if isinstance(v, (bool, np.bool_))}
+        entry = fused.kernel(type(self).rule, tuple(present), flags)
         if entry is None:
             return False
-        kern, scalar_names = entry
+        kern, float_names = entry
         states = [slot.arrays[n].reshape(-1) for n, keep in zip(self.state_names, present) if keep]
-        args = [common[k] for k in _COMMON] + [scalars[k] for k in scalar_names]
-        args = [bool(v) if isinstance(v, (bool, np.bool_)) else float(v) for v in args]
-        return kern(p.reshape(-1), g.reshape(-1), *states, *args)
+        return kern(p.reshape(-1), g.reshape(-1), *states, *(float(values[k]) for k in float_names))
 
 
 def _by_row(v):

@@ -7,6 +7,9 @@ loop around it::
     for i in prange(p.size):
         pi, gi = prepare(float64(p[i]), float64(g[i]), <transforms>)
         pi, s1i, s2i = rule(pi, gi, float64(s1[i]), float64(s2[i]), <scalars>)
+
+with the boolean arguments (``amsgrad``, ``nesterov``, which transforms are on)
+written in as constants, so the loop has no branches
         p[i] = pi; s1[i] = s1i; s2[i] = s2i
 
 and compiles it with ``numba.njit(parallel=True, cache=True)`` (fastmath off), with
@@ -31,7 +34,7 @@ from .base import prepare
 
 __all__ = ["available", "kernel"]
 
-_TRANSFORM_ARGS = ("lr_", "clip_value", "use_clip_value", "factor", "use_factor",
+_TRANSFORM_ARGS = ("lr", "clip_value", "use_clip_value", "factor", "use_factor",
                    "weight_decay", "coupled", "decoupled")
 
 _cache: dict = {}
@@ -55,20 +58,23 @@ def available() -> bool:
     return _numba is not False
 
 
-def _source(rule, present, n_state, scalar_names) -> tuple[str, str]:
+def _source(rule, present, n_state, scalar_names, flags) -> tuple[str, str]:
     states = [f"s{i}" for i in range(n_state)]
-    args = ["p", "g"] + [s for s, keep in zip(states, present) if keep] + list(_TRANSFORM_ARGS) + scalar_names
+    # transform arguments are t_<name>, the rule's r_<name>: the two may share names (lr)
+    tnames = [f"t_{a}" for a in _TRANSFORM_ARGS]
+    rnames = [f"r_{a}" for a in scalar_names]
+    transform = [a if a not in flags else repr(flags[a]) for a in tnames]
+    scalars = [a if a not in flags else repr(flags[a]) for a in rnames]
+    args = ["p", "g"] + [s for s, keep in zip(states, present) if keep] + _floats(scalar_names, flags)
     loads = [f"        {s}i = float64({s}[i])" if keep else f"        {s}i = 0.0"
              for s, keep in zip(states, present)]
     outs = ", ".join(["pi"] + [f"{s}i" for s in states])
     stores = [f"        {s}[i] = {s}i" for s, keep in zip(states, present) if keep]
     body = [
         "    for i in prange(p.size):",
-        "        pi, gi = prepare(float64(p[i]), float64(g[i]), lr_, clip_value, use_clip_value,"
-        " factor, use_factor, weight_decay, coupled, decoupled)",
+        f"        pi, gi = prepare(float64(p[i]), float64(g[i]), {', '.join(transform)})",
         *loads,
-        f"        {outs}, = rule(pi, gi, {', '.join([f'{s}i' for s in states] + scalar_names)})"
-        if n_state else f"        pi = rule(pi, gi, {', '.join(scalar_names)})[0]",
+        f"        {outs}, = rule(pi, gi, {', '.join([f'{s}i' for s in states] + scalars)})",
         "        p[i] = pi",
         *stores,
     ]
@@ -78,20 +84,28 @@ def _source(rule, present, n_state, scalar_names) -> tuple[str, str]:
             digest.update(inspect.getsource(f).encode())
         except (OSError, TypeError):  # no source (frozen app): no cache across processes
             digest.update(repr(id(f)).encode())
+    digest.update(repr(sorted(flags.items())).encode())
     pattern = "".join("1" if k else "0" for k in present)
     name = f"_fused_{rule.__name__}_{pattern}_{digest.hexdigest()[:12]}"
     src = f"def {name}({', '.join(args)}):\n" + "\n".join(body) + "\n"
     return name, src
 
 
-def kernel(rule, present: tuple[bool, ...]):
+def _floats(scalar_names, flags):
+    return [a for a in [f"t_{a}" for a in _TRANSFORM_ARGS] + [f"r_{a}" for a in scalar_names] if a not in flags]
+
+
+def kernel(rule, present: tuple[bool, ...], flags: dict[str, bool]):
     """The compiled loop for ``rule`` keeping the state arrays marked in ``present``.
 
-    Returns ``(kernel, scalar_names)`` or None when numba is unavailable or fails.
-    The kernel takes ``(p, g, *kept_states, *transform_args, *scalars)`` with flat
-    arrays, scalars in ``scalar_names`` order.
+    Arguments of :func:`~descend.optim.base.prepare` are named ``t_<name>``, the
+    rule's scalar arguments ``r_<name>``.  ``flags`` (those that are booleans, such as
+    ``t_coupled`` or ``r_amsgrad``) are written into the loop as constants, so that it
+    has no branches.  Returns ``(kernel, float_names)`` or None when numba is
+    unavailable or fails.  The kernel takes ``(p, g, *kept_states, *floats)`` with flat
+    arrays and the float arguments in ``float_names`` order.
     """
-    key = (rule, present)
+    key = (rule, present, tuple(sorted(flags.items())))
     if key in _cache:
         return _cache[key]
     if not available():
@@ -99,7 +113,7 @@ def kernel(rule, present: tuple[bool, ...]):
     names = list(inspect.signature(rule).parameters)
     n_state = len(present)
     scalar_names = names[2 + n_state:]
-    name, src = _source(rule, present, n_state, scalar_names)
+    name, src = _source(rule, present, n_state, scalar_names, flags)
     nb = _numba
     try:
         ns = {
@@ -117,7 +131,7 @@ def kernel(rule, present: tuple[bool, ...]):
         failures[rule.__name__] = repr(exc)
         _cache[key] = None
         return None
-    entry = (_guarded(fn, rule.__name__, key), scalar_names)
+    entry = (_guarded(fn, rule.__name__, key), _floats(scalar_names, flags))
     _cache[key] = entry
     return entry
 
