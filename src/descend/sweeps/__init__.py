@@ -11,10 +11,15 @@
   under the same budget of gradient evaluations and compares them over many starts.
 """
 
+from .benchmark import BenchmarkResult, benchmark_optimizers
+from .commands import cli_benchmark, cli_lr_find, cli_report, cli_sweep
 from .grid import Grid, parse_lr, parse_values
 from .run import BACKENDS, TrainingSetup, load, sweep, to_table
 from .lr_find import Curvature, LRFinderResult, curvature, lr_find
+from .report import plot_curves, plot_final_loss, summarize, write_report
 from .store import SweepStore
 
-__all__ = ["sweep", "lr_find", "curvature", "LRFinderResult", "Curvature", "TrainingSetup", "Grid", "SweepStore", "load", "to_table", "parse_lr", "parse_values",
-           "BACKENDS"]
+__all__ = ["sweep", "lr_find", "curvature", "benchmark_optimizers", "TrainingSetup", "SweepStore", "load",
+           "to_table", "summarize", "plot_final_loss", "plot_curves", "write_report", "Grid", "parse_lr",
+           "parse_values", "LRFinderResult", "Curvature", "BenchmarkResult", "BACKENDS",
+           "cli_sweep", "cli_lr_find", "cli_benchmark", "cli_report"]
