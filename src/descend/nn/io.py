@@ -72,10 +72,13 @@ def read_npz(path, kind: str, fmt: str, version: int) -> dict[str, np.ndarray]:
     if not os.path.exists(path):
         raise DescendError(f"{kind} file {path!r} does not exist")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.ndarray):
+            raise DescendError(f"{path!r} is not a descend {kind} file (it is a single .npy array)")
+        with loaded as npz:
             data = {name: npz[name] for name in npz.files}
-    except AttributeError:  # np.load returned a plain array (an .npy file), which has no .files
-        raise DescendError(f"{path!r} is not a descend {kind} file (it is a single .npy array)") from None
+    except DescendError:
+        raise
     except Exception as exc:  # BadZipFile, EOFError, zlib.error, ValueError (pickled data), OSError, ...
         raise DescendError(f"{path!r} is not a readable descend {kind} file: {type(exc).__name__}: {exc}") \
             from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ..errors import DescendError
@@ -216,18 +218,16 @@ class Sequential:
         return model
 
     def astype(self, dtype) -> "Sequential":
-        """A copy of the model with parameters of another dtype (float32 or float64)."""
+        """A deep copy of the model with parameters of another dtype (float32 or float64)."""
         dt = check_dtype(dtype)
-        cfg = self.config()
-        cfg["dtype"] = dt.name
-        for spec in cfg["layers"]:
-            if "dtype" in spec:
-                spec["dtype"] = dt.name
-        copy = Sequential.from_config(cfg)
-        copy.load_params(self.params)
-        copy.set_rng_state(self.rng_state())
-        copy.train(self.training)
-        return copy
+        layers = copy.deepcopy(self.layers)
+        for layer in layers:
+            for k in list(layer.params):
+                layer.params[k] = layer.params[k].astype(dt)
+                layer.grads[k] = np.zeros_like(layer.params[k])
+            if hasattr(layer, "dtype"):
+                layer.dtype = dt
+        return Sequential(*layers)
 
     def save(self, path, *, overwrite: bool = False) -> None:
         """Save architecture and parameters to ``path`` (an .npz); see :func:`descend.nn.save`."""

@@ -1,0 +1,229 @@
+"""Benchmark: one training epoch of an MLP, descend.train against PyTorch (CPU) and hand-written NumPy.
+
+The model is 784-H-10 with ReLU and softmax cross-entropy, trained on random
+float32 data (seeded) in mini-batches; every framework uses the same threads.
+
+Each (framework, H, batch, optimizer) runs in its own fresh Python process, so
+that its peak memory can be read cleanly:
+
+* time: the median over ``--repeat`` epochs (after one warm-up epoch), each epoch
+  timed on its own with ``time.perf_counter``;
+* memory: the process's peak resident set size (``ru_maxrss``) at the end, and
+  the same minus the RSS measured just after the data were created and the
+  framework imported ("extra"), which is what training itself added.
+
+Batch size 1 runs on ``--n-small`` samples and the time is scaled to 60,000
+samples (``time * n / n_small``); the table says so.
+
+Usage::
+
+    python bench/train_mlp.py                     # the full table (a few minutes)
+    python bench/train_mlp.py --quick             # H=256, batch 100 only
+    python bench/train_mlp.py --child descend --hidden 256 --batch 100 --opt adam   # one cell, JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+FRAMEWORKS = ("torch", "descend", "numpy")
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")  # pragma: no cover
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def make_data(n: int, seed: int = 0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 784), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    return X, y
+
+
+# ------------------------------------------------------------------------------------------
+def run_torch(X, y, hidden, batch, opt_name, lr, repeat, threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    model = torch.nn.Sequential(torch.nn.Linear(784, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=lr) if opt_name == "sgd" else \
+        torch.optim.Adam(model.parameters(), lr=lr)
+    n = len(Xt)
+    gen = torch.Generator().manual_seed(0)
+    base = rss_mib()
+
+    def epoch():
+        perm = torch.randperm(n, generator=gen)
+        for i in range(0, n, batch):
+            idx = perm[i:i + batch]
+            xb, yb = Xt[idx], yt[idx]
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+        return float(loss.detach())
+
+    return base, epoch
+
+
+def run_descend(X, y, hidden, batch, opt_name, lr, repeat, threads):
+    import numpy as np
+
+    import descend
+    from descend import nn
+    from descend.training import train
+
+    model = nn.Sequential(nn.Linear(784, hidden, rng=0), nn.ReLU(), nn.Linear(hidden, 10, rng=1))
+    opt = descend.optim.get(opt_name, lr=lr)
+    seeds = iter(range(10**6))
+    base = rss_mib()
+
+    def epoch():
+        h = train(model, X, y, loss="cross_entropy", optimizer=opt, batch_size=batch, epochs=1,
+                  seed=next(seeds), progress=False)
+        assert h.status == "completed", h.message
+        return h.loss[-1]
+
+    del np
+    return base, epoch
+
+
+def run_numpy(X, y, hidden, batch, opt_name, lr, repeat, threads):
+    """NumPy written carefully by hand: float32, BLAS matmuls, in-place updates (SGD only)."""
+    import numpy as np
+
+    if opt_name != "sgd":
+        raise SystemExit("the hand-written NumPy baseline is SGD only")
+    rng = np.random.default_rng(0)
+    W1 = (rng.standard_normal((784, hidden), dtype=np.float32) * np.float32(np.sqrt(2 / 784)))
+    b1 = np.zeros(hidden, np.float32)
+    W2 = (rng.standard_normal((hidden, 10), dtype=np.float32) * np.float32(np.sqrt(2 / hidden)))
+    b2 = np.zeros(10, np.float32)
+    lr32 = np.float32(lr)
+    n = len(X)
+    base = rss_mib()
+
+    def epoch():
+        perm = rng.permutation(n)
+        for i in range(0, n, batch):
+            idx = perm[i:i + batch]
+            xb, yb = X[idx], y[idx]
+            m = len(idx)
+            h = xb @ W1
+            h += b1
+            np.maximum(h, 0, out=h)
+            z = h @ W2
+            z += b2
+            z -= z.max(axis=1, keepdims=True)
+            np.exp(z, out=z)
+            z /= z.sum(axis=1, keepdims=True)
+            loss = -np.log(z[np.arange(m), yb]).mean()
+            z[np.arange(m), yb] -= 1
+            z *= np.float32(1 / m)
+            gW2 = h.T @ z
+            gb2 = z.sum(axis=0)
+            dh = z @ W2.T
+            dh *= h > 0
+            gW1 = xb.T @ dh
+            gb1 = dh.sum(axis=0)
+            for w, g in ((W1, gW1), (b1, gb1), (W2, gW2), (b2, gb2)):
+                g *= lr32
+                np.subtract(w, g, out=w)
+        return float(loss)
+
+    return base, epoch
+
+
+def child(args) -> dict:
+    X, y = make_data(args.n)
+    runner = {"torch": run_torch, "descend": run_descend, "numpy": run_numpy}[args.child]
+    lr = args.lr if args.lr is not None else (0.01 if args.opt == "sgd" else 1e-3)
+    base, epoch = runner(X, y, args.hidden, args.batch, args.opt, lr, args.repeat, args.threads)
+    epoch()  # warm-up: first-touch allocations, BLAS thread start-up
+    times = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        last = epoch()
+        times.append(time.perf_counter() - t0)
+    return {"framework": args.child, "hidden": args.hidden, "batch": args.batch, "opt": args.opt,
+            "n": args.n, "times": times, "median": statistics.median(times), "last_loss": last,
+            "base_rss_mib": base, "peak_rss_mib": peak_rss_mib()}
+
+
+def run_cell(framework, hidden, batch, opt, n, repeat, threads) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    cmd = [sys.executable, __file__, "--child", framework, "--hidden", str(hidden), "--batch", str(batch),
+           "--opt", opt, "--n", str(n), "--repeat", str(repeat), "--threads", str(threads)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        return {"framework": framework, "error": out.stderr.strip().splitlines()[-1] if out.stderr else "?"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--child", choices=FRAMEWORKS)
+    p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--batch", type=int, default=100)
+    p.add_argument("--opt", choices=("sgd", "adam"), default="sgd")
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--n", type=int, default=60000)
+    p.add_argument("--n-small", type=int, default=3000, help="samples for batch size 1 (time scaled to --n)")
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--quick", action="store_true")
+    args = p.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args)))
+        return
+    cells = [(256, 100), (50, 100)] if not args.quick else [(256, 100)]
+    if not args.quick:
+        cells += [(256, 1000), (256, 1), (50, 1000), (50, 1)]
+    print(f"{'H':>4} {'batch':>5} {'opt':>4} | {'torch s':>8} {'descend s':>9} {'ratio':>6} {'numpy s':>8} | "
+          f"{'torch peak/extra MiB':>21} {'descend peak/extra MiB':>23}")
+    for hidden, batch in cells:
+        n = args.n_small if batch == 1 else args.n
+        repeat = max(1, min(args.repeat, 3)) if batch == 1 else args.repeat
+        for opt in ("sgd", "adam"):
+            res = {fw: run_cell(fw, hidden, batch, opt, n, repeat, args.threads)
+                   for fw in ("torch", "descend") + (("numpy",) if opt == "sgd" else ())}
+            scale = args.n / n
+
+            def t(fw):
+                r = res.get(fw)
+                return r["median"] * scale if r and "median" in r else float("nan")
+
+            def mem(fw):
+                r = res[fw]
+                return f"{r['peak_rss_mib']:.0f}/{r['peak_rss_mib'] - r['base_rss_mib']:.0f}" if "median" in r \
+                    else r.get("error", "?")[:20]
+
+            note = f" (x{scale:g} from {n})" if scale != 1 else ""
+            print(f"{hidden:>4} {batch:>5} {opt:>4} | {t('torch'):8.3f} {t('descend'):9.3f} "
+                  f"{t('descend') / t('torch'):6.2f} {t('numpy'):8.3f} | {mem('torch'):>21} "
+                  f"{mem('descend'):>23}{note}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
