@@ -1,0 +1,185 @@
+"""The demo page: the seeds' tour drawn as one HTML page that works offline.
+
+:func:`build` runs every section of :mod:`descend.tour`, saves its pictures as PNG
+(and the race as a GIF) beside ``index.html`` or embeds them as base64, and writes
+the page: inline CSS only, no scripts, fonts or links to anything outside the folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import pathlib
+import platform
+import time
+
+import numpy as np
+
+from .errors import DescendError
+
+__all__ = ["build", "DEFAULT_DIR"]
+
+#: where ``descend demo`` writes the page when no folder is given
+DEFAULT_DIR = "descend-demo"
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0; color: #1d1d1f;
+       background: #fafafa; line-height: 1.5; }
+main { max-width: 1180px; margin: 0 auto; padding: 1.5em 2em 4em; }
+h1 { font-size: 1.9em; margin-bottom: 0.2em; }
+h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2em; margin-top: 2.2em; }
+h3 { font-size: 1em; margin: 1.2em 0 0.3em; color: #444; }
+nav ol { columns: 2; padding-left: 1.4em; }
+figure { margin: 1em 0; background: #fff; border: 1px solid #e3e3e3; border-radius: 6px; padding: 0.6em; }
+figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
+figcaption { font-size: 0.92em; color: #444; margin-top: 0.4em; }
+table { border-collapse: collapse; margin: 0.4em 0 1em; font-size: 0.88em; background: #fff; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; vertical-align: top; }
+th { background: #f0f0f0; }
+td.text { text-align: left; max-width: 38em; }
+td code { white-space: pre; }
+.lead { color: #444; }
+footer { margin-top: 3em; font-size: 0.85em; color: #666; }
+"""
+
+
+def _cell(v) -> tuple[str, bool]:
+    """(escaped text, is it text) for a table cell; floats exactly as Python prints them."""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v)), True
+    if isinstance(v, (float, np.floating)):
+        return html.escape(repr(float(v))), False
+    if isinstance(v, (int, np.integer)):
+        return str(int(v)), False
+    if isinstance(v, np.ndarray):
+        return "<code>" + html.escape(np.array2string(v, precision=8, separator=", ", threshold=6)) + "</code>", False
+    return html.escape(str(v)), True
+
+
+def _table_html(table) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    body = []
+    for row in table.rows:
+        cells = []
+        for v in row:
+            text, is_text = _cell(v)
+            cells.append(f'<td class="text">{text}</td>' if is_text else f"<td>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f"<h3>{html.escape(table.title)}</h3>\n<table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _img_src(path: pathlib.Path, out: pathlib.Path, embed: bool, mime: str) -> str:
+    if embed:
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        path.unlink()
+        return f"data:{mime};base64,{data}"
+    return html.escape(path.relative_to(out).as_posix())
+
+
+def _check_out(out_dir) -> pathlib.Path:
+    if out_dir is None:
+        out_dir = DEFAULT_DIR
+    try:
+        out = pathlib.Path(os.fspath(out_dir))
+    except TypeError:
+        raise DescendError(f"out_dir must be a folder path, got {type(out_dir).__name__}") from None
+    if out.exists() and not out.is_dir():
+        raise DescendError(f"out_dir must be a folder, but {str(out)!r} is a file")
+    return out
+
+
+def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True, dpi: int = 90) -> pathlib.Path:
+    """Run the tour and write the demo page; return the path of ``index.html``.
+
+    Parameters
+    ----------
+    out_dir : str or PathLike, optional
+        The folder (created if needed; default ``./descend-demo``). Only the page and
+        its picture files (``NN-<section>-K.png``, ``race.gif``) are written there.
+    embed : bool
+        Put the pictures into the page as base64 ``data:`` URLs (one self-contained
+        file) instead of files beside it.
+    sections : sequence of str, optional
+        Keys of :data:`descend.tour.SECTIONS` to include (default all).
+    gif : bool
+        Include the animated optimizer race.
+    dpi : int
+        Resolution of the PNGs.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir/index.html``.
+    """
+    from . import tour
+    from .plot import _base
+
+    out = _check_out(out_dir)
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, np.integer)) or dpi < 20:
+        raise DescendError(f"dpi must be an integer >= 20, got {dpi!r}")
+    plt = _base.pyplot()
+    start = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    parts, toc = [], []
+    for number, section in enumerate(tour.sections(sections), 1):
+        t0 = time.perf_counter()
+        anchor = f"s{number}-{section.key}"
+        toc.append(f'<li><a href="#{anchor}">{html.escape(section.title)}</a></li>')
+        body = [f'<section id="{anchor}">', f"<h2>{number}. {html.escape(section.title)}</h2>",
+                f'<p class="lead">{html.escape(section.text)}</p>']
+        for k, pic in enumerate(section.pictures, 1):
+            if pic.kind == "gif":
+                if not gif:
+                    continue
+                path = out / f"{number:02d}-{section.key}-{k}.gif"
+                pic.draw(path)
+                src = _img_src(path, out, embed, "image/gif")
+            else:
+                fig = pic.draw()
+                path = out / f"{number:02d}-{section.key}-{k}.png"
+                try:
+                    fig.savefig(path, dpi=dpi)
+                finally:
+                    plt.close(fig)
+                src = _img_src(path, out, embed, "image/png")
+            alt = html.escape(pic.caption, quote=True)
+            body.append(f'<figure><img src="{src}" alt="{alt}"><figcaption>{html.escape(pic.caption)}'
+                        f"</figcaption></figure>")
+        body.extend(_table_html(t) for t in section.tables)
+        body.append(f"<p><small>section computed and drawn in {time.perf_counter() - t0:.2f} s</small></p>")
+        body.append("</section>")
+        parts.append("\n".join(body))
+    seconds = time.perf_counter() - start
+    from . import __version__
+    import matplotlib
+
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>descend: the tour</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<main>
+<h1>descend: gradient descent, from the study notes</h1>
+<p class="lead">Every number and picture on this page was computed by descend {html.escape(__version__)} when the
+page was built. The sections follow the seeds: stable numerics, numerical differentiation, gradient descent,
+line search, the optimizer zoo, training with mini-batches and many random starts.</p>
+<nav><ol>
+{''.join(toc)}
+</ol></nav>
+{''.join(parts)}
+<footer>Built in {seconds:.1f} s with Python {html.escape(platform.python_version())}, NumPy
+{html.escape(np.__version__)} and matplotlib {html.escape(matplotlib.__version__)}.
+Regenerate with <code>descend demo --out DIR</code>.</footer>
+</main>
+</body>
+</html>
+"""
+    index = out / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
