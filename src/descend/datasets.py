@@ -139,7 +139,11 @@ def linear(n: int = 1000, weights=(3, 2), bias: float = 0, noise: float = 0, see
     noise = _noise(noise)
     gen = _rng(seed)
     X = gen.random((n, w.size))
-    y = X @ w + bias
+    y = w[0] * X[:, 0]
+    for j in range(1, w.size):  # term by term, as seed 003's f(x) = 3*x[0] + 2*x[1] (bit for bit)
+        y = y + w[j] * X[:, j]
+    if bias:
+        y = y + bias
     if noise:
         y += noise * gen.standard_normal(n)
     return Data(X, y)
