@@ -167,6 +167,24 @@ def _lr_used(opt, R):
     return np.broadcast_to(value, (R,)).copy() if value.size in (1, R) else np.full(R, np.nan)
 
 
+def _row_norms(G):
+    """Euclidean norm of each row; for the few columns of a test problem a loop over the
+    columns beats a reduction along a short axis."""
+    if G.shape[1] > 8:
+        return np.sqrt(np.einsum("ij,ij->i", G, G))
+    sq = G[:, 0] * G[:, 0]
+    for j in range(1, G.shape[1]):
+        sq += G[:, j] * G[:, j]
+    return np.sqrt(sq)
+
+
+def _finite_rows(X):
+    """Which rows are all finite (one flat check in the common case that all are)."""
+    if np.isfinite(X).all():
+        return np.ones(X.shape[0], dtype=bool)
+    return np.all(np.isfinite(X), axis=1)
+
+
 def _motion(steps):
     """Describe how the last steps moved: back and forth, or drifting."""
     if len(steps) < 2:
@@ -273,7 +291,7 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
         G, fd = obj.gradients(X)
     nfev += 1 + fd
     ngev += 1
-    gnorm = np.sqrt(np.einsum("ij,ij->i", G, G))
+    gnorm = _row_norms(G)
     F0 = F.copy()
     bad0 = ~(np.isfinite(F) & np.isfinite(gnorm))
     status[bad0] = "diverged"
@@ -325,7 +343,7 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
             X_new[~active] = X[~active]  # runs that stopped do not move
         Xm = X_new if every else X_new[rows]
         with np.errstate(all="ignore"):
-            finite_x = np.all(np.isfinite(Xm), axis=1)
+            finite_x = _finite_rows(Xm)
             if finite_x.all():
                 F_new = obj.values(Xm)
                 G_new, fd = obj.gradients(Xm)
@@ -339,8 +357,13 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
                     F_new[ok] = obj.values(Xm[ok])
                     G_new[ok], fd_ok = obj.gradients(Xm[ok])
                     fd[ok] = fd_ok
-            gn_new = np.sqrt(np.einsum("ij,ij->i", G_new, G_new))
-            nonfinite = ~(finite_x & np.isfinite(F_new) & np.isfinite(gn_new))
+            gn_new = _row_norms(G_new)
+            # One reduction tells whether everything is finite (a nan or inf anywhere makes
+            # the sum non-finite); only then is it worth finding which rows are not.
+            if np.isfinite(F_new.sum() + gn_new.sum()) and finite_x.all():
+                nonfinite = np.zeros(len(Xm), dtype=bool)
+            else:
+                nonfinite = ~(finite_x & np.isfinite(F_new) & np.isfinite(gn_new))
             grown = np.zeros(len(Xm), dtype=bool) if limit is None else (
                 ~nonfinite & (F_new > (limit if every else limit[rows])))
         evaluated = finite_x.astype(np.int64)
