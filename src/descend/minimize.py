@@ -167,6 +167,14 @@ def _lr_used(opt, R):
     return np.broadcast_to(value, (R,)).copy() if value.size in (1, R) else np.full(R, np.nan)
 
 
+def _at_rows(fn, X, rows, shape):
+    """``fn`` at the chosen rows of X only (nan elsewhere): f may not even accept inf."""
+    out = np.full(shape, np.nan)
+    if rows.any():
+        out[rows] = fn(X[rows])
+    return out
+
+
 def _row_norms(G):
     """Euclidean norm of each row; for the few columns of a test problem a loop over the
     columns beats a reduction along a short axis."""
@@ -288,9 +296,15 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
 
     with np.errstate(all="ignore"):  # a diverging run may overflow: that is reported as a status
         F = obj.values(X)
-        G, fd = obj.gradients(X)
-    nfev += 1 + fd
-    ngev += 1
+        G = np.full_like(X, np.nan)
+        fd = 0
+        start_ok = np.isfinite(F)
+        if start_ok.all():
+            G, fd = obj.gradients(X)
+        elif start_ok.any():
+            G[start_ok], fd = obj.gradients(X[start_ok])
+    nfev += 1 + fd * start_ok
+    ngev += start_ok
     gnorm = _row_norms(G)
     F0 = F.copy()
     bad0 = ~(np.isfinite(F) & np.isfinite(gnorm))
@@ -344,19 +358,19 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
         Xm = X_new if every else X_new[rows]
         with np.errstate(all="ignore"):
             finite_x = _finite_rows(Xm)
-            if finite_x.all():
-                F_new = obj.values(Xm)
+            F_new = obj.values(Xm) if finite_x.all() else _at_rows(obj.values, Xm, finite_x, (len(Xm),))
+            finite_f = np.isfinite(F_new)
+            # The gradient only where f is finite: a numerical gradient of nan is meaningless.
+            if finite_f.all():
                 G_new, fd = obj.gradients(Xm)
                 fd = np.full(len(Xm), fd)
-            else:  # evaluate only the finite points: f may not even accept inf
-                F_new = np.full(len(Xm), np.nan)
+            else:
                 G_new = np.full((len(Xm), n), np.nan)
                 fd = np.zeros(len(Xm), dtype=np.int64)
-                ok = np.flatnonzero(finite_x)
-                if ok.size:
-                    F_new[ok] = obj.values(Xm[ok])
-                    G_new[ok], fd_ok = obj.gradients(Xm[ok])
-                    fd[ok] = fd_ok
+                if finite_f.any():
+                    G_new[finite_f], fd[finite_f] = obj.gradients(Xm[finite_f])
+            evaluated = finite_x.astype(np.int64)
+            graded = finite_f.astype(np.int64)
             gn_new = _row_norms(G_new)
             # One reduction tells whether everything is finite (a nan or inf anywhere makes
             # the sum non-finite); only then is it worth finding which rows are not.
@@ -366,7 +380,6 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
                 nonfinite = ~(finite_x & np.isfinite(F_new) & np.isfinite(gn_new))
             grown = np.zeros(len(Xm), dtype=bool) if limit is None else (
                 ~nonfinite & (F_new > (limit if every else limit[rows])))
-        evaluated = finite_x.astype(np.int64)
         if every and not (nonfinite.any() or grown.any()):
             # The common case: every run moved and stayed finite. Nothing is modified in
             # place, so the history can keep references instead of copies.
@@ -386,8 +399,8 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
                 else:
                     reason[i] = ("diverged_growth", {"step": k + 1, "f_bad": F_new[j]})
             nit[rows] += 1
-            nfev[rows] += evaluated * (1 + fd)
-            ngev[rows] += evaluated
+            nfev[rows] += evaluated + fd
+            ngev[rows] += graded
             take = rows[~nonfinite]
             last_steps = [last_steps[1], X_new - X]
             X, F, G, gnorm = X.copy(), F.copy(), G.copy(), gnorm.copy()
