@@ -161,8 +161,32 @@ def _json_default(v):
     return str(v)
 
 
+def _frame(rows):
+    """Flat rows as a DataFrame when pandas is installed."""
+    try:
+        import pandas as pd
+    except ImportError:
+        return rows
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else None)
+
+
+def _clean(v):
+    """JSON has no nan or inf: write them as null (nan) and as strings ("inf", "-inf")."""
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return _clean(v.tolist())
+    if isinstance(v, (np.integer, np.floating, np.bool_)):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    return v
+
+
 def _dump(out, obj):
-    text = json.dumps(obj, default=_json_default, allow_nan=True)
+    text = json.dumps(_clean(obj), default=_json_default, allow_nan=False)
     (out or sys.stdout).write(text + "\n")
 
 
@@ -190,7 +214,7 @@ def cli_sweep(target: str, *, optimizer: str = "gd", lr: str = "1e-4:1:13", hp=(
 
     Returns the sweep's table.
     """
-    from .report import records_of, summarize
+    from .report import summarize
     from .run import sweep
 
     tgt = resolve_target(target, params)
@@ -219,9 +243,9 @@ def cli_sweep(target: str, *, optimizer: str = "gd", lr: str = "1e-4:1:13", hp=(
         if steps is not None:
             raise DescendError("--steps applies to problems; a training sweep takes --epochs")
         kw = {"epochs": epochs}
-    table = sweep(tgt, grid, store=store, backend=backend, scheduler=scheduler, n_jobs=n_jobs, extend=extend,
-                  tol=tol, **kw)
-    rows = records_of(table)
+    rows = sweep(tgt, grid, store=store, backend=backend, scheduler=scheduler, n_jobs=n_jobs, extend=extend,
+                 tol=tol, as_records=True, **kw)
+    table = _frame(rows)
     if as_json:
         _dump(out, [{k: v for k, v in r.items() if k not in ("curve", "val_curve")} for r in rows])
         return table

@@ -301,10 +301,14 @@ class Grid:
             for k in hps:
                 for i, v in enumerate(part[k]):
                     _plain(v, f"{where}[{k!r}][{i}]")
-                    try:
-                        optim.get(name, **{k: v})
-                    except DescendError as exc:
-                        raise DescendError(f"{where}[{k!r}] value {v!r} at position {i}: {exc}") from None
+            # build the optimizer for every combination: some checks involve several hyperparameters
+            for combo in itertools.product(*(part[k] for k in hps)):
+                settings = dict(zip(hps, combo))
+                try:
+                    optim.get(name, **settings)
+                except DescendError as exc:
+                    shown = ", ".join(f"{k}={v!r}" for k, v in settings.items())
+                    raise DescendError(f"{where}: optimizer {name!r} with {shown}: {exc}") from None
         for k in list(part):
             if k != "start":
                 part[k] = tuple(_plain(v, f"{where}[{k!r}]") if not isinstance(v, tuple) else v for v in part[k])

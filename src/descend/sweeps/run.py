@@ -362,7 +362,7 @@ def _dask(fn, target, tasks, fixed, scheduler):
                                "Dask scheduler) or a distributed.Client") from None
     elif isinstance(scheduler, str):
         try:
-            client = Client(scheduler, timeout=30)
+            client = Client(scheduler)  # waits distributed.comm.timeouts.connect (dask config, 30 s)
         except OSError as exc:
             raise DescendError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
         own = True
