@@ -61,7 +61,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .errors import DescendError, check_nonnegative_int
+from .errors import DescendError
 from .nn.io import atomic_savez, model_arrays, npz_int, npz_json, read_npz
 from .nn.layers import decode_rng_state, encode_rng_state
 from .nn.losses import Loss
@@ -284,8 +284,8 @@ class EarlyStopping(Callback):
     ----------
     monitor : str, default "val_loss"
         A key of the epoch logs: "loss", "val_loss", a metric or "val_<metric>".
-    patience : int >= 0, default 5
-        Epochs without improvement before stopping (0 stops at the first one).
+    patience : int >= 1, default 5
+        Stop after this many epochs in a row without improvement.
     min_delta : float >= 0, default 0
         An improvement must beat the best by more than this.
     mode : {"auto", "min", "max"}
@@ -300,7 +300,9 @@ class EarlyStopping(Callback):
         if not isinstance(monitor, str):
             raise DescendError(f"monitor must be a log key such as 'val_loss', got {monitor!r}")
         self.monitor = monitor
-        self.patience = check_nonnegative_int("patience", patience)
+        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 1:
+            raise DescendError(f"patience must be an integer >= 1, got {patience!r}")
+        self.patience = int(patience)
         if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or not min_delta >= 0 \
                 or not math.isfinite(min_delta):
             raise DescendError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
@@ -335,7 +337,7 @@ class EarlyStopping(Callback):
                 self.best_params = {k: p.copy() for k, p in model.params.items()}
             return None
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             if self.restore_best and self.best_params:
                 model.load_params(self.best_params)
             return False
@@ -734,7 +736,9 @@ def train(model, X, y, *, loss, optimizer, lr=None, batch_size=None, epochs: int
         An instance from :mod:`descend.optim` (its state carries on between calls),
         or a name resolved with ``descend.optim.get(name, lr=lr)``.
     lr : float or schedule, optional
-        Only with an optimizer given by name.
+        Only with an optimizer given by name.  A schedule with an ``observe`` method
+        (:class:`descend.schedules.ReduceOnPlateau`) is fed ``val_loss`` (else
+        ``loss``) after every epoch.
     batch_size : int or None
         None: full batch (one update per epoch); 1: stochastic; k: mini-batches of k.
     epochs : int >= 1
@@ -770,6 +774,15 @@ def train(model, X, y, *, loss, optimizer, lr=None, batch_size=None, epochs: int
     History
         Its ``status`` says how the run ended; see the module docstring.
     """
+    with np.errstate(all="ignore"):  # a diverging run ends with a status and a message, not warnings
+        return _train(model, X, y, loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size, epochs=epochs,
+                      shuffle=shuffle, seed=seed, drop_last=drop_last, validation=validation, metrics=metrics,
+                      callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                      resume=resume, overwrite=overwrite, progress=progress)
+
+
+def _train(model, X, y, *, loss, optimizer, lr, batch_size, epochs, shuffle, seed, drop_last, validation, metrics,
+           callbacks, checkpoint, checkpoint_every, resume, overwrite, progress) -> History:
     model = _model(model)
     loss_fn = get_loss(loss)
     opt = _optimizer(optimizer, lr)
@@ -915,6 +928,9 @@ def train(model, X, y, *, loss, optimizer, lr=None, batch_size=None, epochs: int
                     history.message = _msg("diverged_params", epoch=epoch, step=st["step"],
                                            ckpt=_ckpt_note(checkpoint, False))
                     break
+                sched = getattr(opt, "lr", None)
+                if callable(getattr(sched, "observe", None)):  # ReduceOnPlateau: fed once per epoch
+                    sched.observe(logs["val_loss"] if "val_loss" in logs else logs["loss"])
                 cb_logs = {k: v for k, v in logs.items() if k not in ("epoch",) + History.TIMING_KEYS}
                 for cb in cbs:
                     if cb.on_epoch_end(epoch, cb_logs, model) is False:
@@ -990,11 +1006,12 @@ def partial_fit(model, x, y, *, loss, optimizer) -> float:
     was_training = model.training
     model.train()
     try:
-        value = loss_fn.forward(model.forward(X), Y)
-        if not math.isfinite(value):
-            raise DescendError(f"loss is {value} on this data: the update was not applied; try a smaller "
-                               f"learning rate")
-        opt.step(model.params, model.backward(loss_fn.backward()))
+        with np.errstate(all="ignore"):  # a non-finite loss is reported below, not warned about
+            value = loss_fn.forward(model.forward(X), Y)
+            if not math.isfinite(value):
+                raise DescendError(f"loss is {value} on this data: the update was not applied; try a smaller "
+                                   f"learning rate")
+            opt.step(model.params, model.backward(loss_fn.backward()))
     finally:
         model.train(was_training)
     return value
@@ -1020,7 +1037,7 @@ def train_online(model, stream: Iterable, *, loss, optimizer, max_steps=None, pr
     was_training = model.training
     model.train()
     try:
-        with _Interrupt() as interrupt:
+        with _Interrupt() as interrupt, np.errstate(all="ignore"):
             for item in stream:
                 try:
                     x, y = item
