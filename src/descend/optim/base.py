@@ -351,8 +351,6 @@ class Optimizer:
     def __init__(self, lr=None, **kwargs):
         spec = self._spec()
         if lr is not None:
-            if "lr" in kwargs:
-                raise DescendError(f"{self.name}: lr given twice")
             kwargs["lr"] = lr
         unknown = [k for k in kwargs if k not in spec]
         if unknown:
@@ -772,6 +770,15 @@ class Optimizer:
         rule = type(self).rule
         sliced = any(isinstance(v, np.ndarray) for v in (*common.values(), *scalars.values()))
         blocks = ((slice(None), slice(None)),) if P.size <= BLOCK else _blocks(*P.shape)
+        # IEEE arithmetic on a diverging run (inf, nan) is the point, not an accident: quiet,
+        # like the fused kernel; the nonfinite guard is there to catch it
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self._apply_blocks(blocks, P, G, S, rule, common, scalars, sliced, mask)
+        if work is not p:
+            p[...] = work
+
+    @staticmethod
+    def _apply_blocks(blocks, P, G, S, rule, common, scalars, sliced, mask):
         for rs, cs in blocks:
             c = {k: _at_rows(v, rs) for k, v in common.items()} if sliced else common
             r = {k: _at_rows(v, rs) for k, v in scalars.items()} if sliced else scalars
@@ -784,8 +791,6 @@ class Optimizer:
             for s, new in zip(S, out[1:]):
                 if s is not None:
                     s[rs, cs] = new if m is None else np.where(m, new, s[rs, cs])
-        if work is not p:
-            p[...] = work
 
     def _try_fused(self, leaf, slot, common, scalars, present):
         use = self._hp["fused"]
