@@ -717,25 +717,33 @@ def test_f_returning_the_wrong_shape():
         gradient(lambda p: object(), np.ones(2))
 
 
-def test_f_not_callable_and_non_finite_values():
+def test_f_not_callable():
     with pytest.raises(DescendError, match="f must be callable, got 3"):
         gradient(3, np.ones(2))
     with pytest.raises(DescendError, match="f must be callable, got 3"):
         derivative(3, 1.0)
-    with pytest.raises(DescendError, match=r"f returned a non-finite value \(nan\) at x\[0\] \+ -0.25; the step "
-                                           r"may leave f's domain: try a smaller h or a one-sided method"):
-        with np.errstate(invalid="ignore"):
-            gradient(lambda p: np.sum(np.log(p)), np.array([0.1, 1.0]), h=0.25)
-    with pytest.raises(DescendError, match=r"f returned a non-finite value \(nan\) at x\[0\] \+ -0.25 in row 1;"):
-        with np.errstate(invalid="ignore"):
-            gradient(lambda P: np.sum(np.log(P), axis=-1), np.array([[1.0, 1.0], [0.1, 1.0]]), h=0.25,
-                     vectorized=True)
-    with pytest.raises(DescendError, match=r"f returned a non-finite value \(inf\) at x\[1\] \+ 0.5 in row 0;"):
-        with np.errstate(divide="ignore"):
-            gradient(lambda p: 1 / (p[1] - 1.5), np.array([[1.0, 1.0], [0.1, 1.0]]), h=0.5)
-    with pytest.raises(DescendError, match=r"f returned a non-finite value \(-?nan\) at x \+ -0.25"):
-        with np.errstate(invalid="ignore"):
-            derivative(np.log, 0.1, h=0.25)
+
+
+def test_non_finite_values_of_f_give_nan_not_an_exception():
+    """A step outside f's domain (or an overflow) is data for a minimizer's divergence status."""
+    def log_sum(p):
+        with np.errstate(invalid="ignore"):  # the warning is f's own business
+            return np.sum(np.log(p), axis=-1)
+
+    x = np.array([0.1, 1.0])
+    for vectorized in (False, True):
+        g = gradient(log_sum, x, h=0.25, vectorized=vectorized)  # log(0.1 - 0.25) is nan
+        assert np.isnan(g[0]) and g[1] == pytest.approx(1.0, rel=0.1)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(derivative(np.log, 0.1, h=0.25))
+    inf_f = lambda p: np.sum(np.where(p > 1.0, np.inf, p))  # noqa: E731
+    g = gradient(inf_f, np.array([1.0, 0.0]), h=0.5)  # inf - finite, no RuntimeWarning raised
+    assert g[0] == np.inf and g[1] == 1.0
+    H = hessian(inf_f, np.array([1.0, 0.0]), h=0.5)
+    assert np.isnan(H[0, 0]) or np.isinf(H[0, 0])
+    with pytest.raises(DescendError, match=r"the numerical gradient is nan at coordinate \(0,\): f is not finite "
+                                           r"near x \(the step may leave f's domain"):
+        check_grad(log_sum, lambda p: 1 / p, x, h=0.25)
 
 
 def test_complex_method_needs_a_complex_safe_f():

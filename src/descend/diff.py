@@ -39,6 +39,11 @@ study notes bit for bit.  It is not second-guessed either: where ``x + h == x``
 (a fixed h below the spacing of a large x) the difference is 0, as in the
 notes; ``h=None`` never runs into this.
 
+**Non-finite values.**  Where f is nan or inf at a perturbed point (a step
+outside its domain, an overflow) the derivative is nan or inf, without an
+exception, so that a minimizer can report divergence as a status;
+:func:`check_grad` refuses such a gradient with a message.
+
 **Evaluations.**  The caller's ``x`` is never written to, not even
 temporarily: every perturbed point is a fresh array.  Without
 ``vectorized`` f is called once per perturbed point; with ``vectorized=True``
@@ -201,17 +206,6 @@ def _check_kind(y: np.ndarray, method: str, where) -> None:
             f"float(), abs() or np.real); f returned dtype {y.dtype} at {where()}")
 
 
-def _check_finite(y: np.ndarray, where) -> None:
-    """Refuse nan/inf values; ``where(k)`` names the point of the k-th value (along axis 0)."""
-    finite = np.isfinite(y)
-    if not finite.all():
-        k = int(np.argwhere(~finite)[0][0]) if y.ndim else 0
-        bad = y[~finite].flat[0]
-        raise DescendError(
-            f"f returned a non-finite value ({bad}) at {where(k)}; the step may leave f's domain: "
-            f"try a smaller h or a one-sided method")
-
-
 # ----------------------------------------------------------------------------------------
 # Evaluating f at perturbed points
 # ----------------------------------------------------------------------------------------
@@ -225,8 +219,7 @@ class _Evaluator:
     copy of its row.  ``out_shape`` None means any shape, fixed by the first value.
     """
 
-    def __init__(self, f, point_shape, *, vectorized: bool, method: str, out_shape=None,
-                 strict: bool = True):
+    def __init__(self, f, point_shape, *, vectorized: bool, method: str, out_shape=None):
         if not callable(f):
             raise DescendError(f"f must be callable, got {f!r}")
         self.f = f
@@ -234,7 +227,6 @@ class _Evaluator:
         self.vectorized = bool(vectorized)
         self.method = method
         self.out_shape = out_shape
-        self.strict = strict
         self.nfev = 0
         self.ncalls = 0
 
@@ -249,7 +241,7 @@ class _Evaluator:
         return DescendError(f"f must return an array of shape {expected} at every point, "
                             f"got shape {got}")
 
-    def matrix(self, points: np.ndarray, where=None) -> np.ndarray:
+    def matrix(self, points: np.ndarray) -> np.ndarray:
         """Vectorized mode: f at every row of ``points`` (m, n) in one call."""
         m = len(points)
         self.nfev += m
@@ -263,8 +255,6 @@ class _Evaluator:
             self.out_shape = y.shape[1:]
         elif y.shape != (m,) + self.out_shape:
             raise self._wrong_shape(y.shape, (m,) + self.out_shape)
-        if self.strict:
-            _check_finite(y, where or (lambda k: f"the perturbed point in row {k} of f's input"))
         return y
 
     def __call__(self, base: np.ndarray, rows, coords, deltas) -> np.ndarray:
@@ -285,7 +275,7 @@ class _Evaluator:
             at = np.arange(m)
             for q in range(coords.shape[1]):  # one column at a time: x_i + delta, a single float add
                 points[at, coords[:, q]] += deltas[:, q]
-            return self.matrix(points, where)
+            return self.matrix(points)
         else:
             rows_c = base.astype(dtype, copy=False)
             shape = self.point_shape
@@ -309,10 +299,7 @@ class _Evaluator:
                     values.append(y)
             if not values:
                 return np.empty((0,) + (self.out_shape or ()), dtype=dtype)
-            y = np.array(values) if self.out_shape == () else np.stack(values)
-        if self.strict:
-            _check_finite(y, where)
-        return y
+            return np.array(values) if self.out_shape == () else np.stack(values)
 
 
 # ----------------------------------------------------------------------------------------
@@ -454,15 +441,7 @@ def _first_derivatives(evaluate: _Evaluator, x2: np.ndarray, h2: np.ndarray, aut
         block[:, :, diag, diag] += np.stack([d for _, d in plan])
         if center:
             points[S * K * N:] = x2
-
-        def where(r):
-            if r >= S * K * N:
-                return "x" if K == 1 else f"row {r - S * K * N} of x"
-            j, rest = divmod(r, K * N)
-            k, i = divmod(rest, N)
-            return f"x[{i}] + {plan[j][1][k, i].item()!r}" + (f" in row {k}" if K > 1 else "")
-
-        values = evaluate.matrix(points, where)
+        values = evaluate.matrix(points)
     else:
         rows, coords, deltas = [], [], []
         for _, delta in plan:
@@ -490,6 +469,13 @@ def _first_derivatives(evaluate: _Evaluator, x2: np.ndarray, h2: np.ndarray, aut
 
 def _combine(method: str, F: dict, plan, h, shaped, eps: float, full_output: bool):
     """The derivative from the values F at the planned points: (D, error or None, step used)."""
+    # nan/inf values of f (a step outside its domain, an overflow) give nan/inf derivatives,
+    # without warnings: a minimizer reports that as divergence, check_grad refuses it.
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _combine_values(method, F, plan, h, shaped, eps, full_output)
+
+
+def _combine_values(method, F, plan, h, shaped, eps, full_output):
     hb = shaped(h)
     if method == "complex":
         D = F[1].imag / hb
@@ -603,10 +589,10 @@ def derivative(f: Callable, x, *, method: str = "central", h=None, full_output: 
     True
     """
     method = _check_method(method)
-    return _derivative(f, x, method=method, h=h, full_output=full_output, strict=True)
+    return _derivative(f, x, method=method, h=h, full_output=full_output)
 
 
-def _derivative(f, x, *, method, h, full_output, strict):
+def _derivative(f, x, *, method, h, full_output):
     if not callable(f):
         raise DescendError(f"f must be callable, got {f!r}")
     x = _as_point(x)
@@ -621,8 +607,6 @@ def _derivative(f, x, *, method, h, full_output, strict):
             y = np.asarray(f(point[()] if point.ndim == 0 else point))
         calls += 1
         _check_kind(y, method, lambda: what)
-        if strict:
-            _check_finite(y.reshape(-1), lambda k: what)
         if y.shape != x.shape:
             if x.ndim == 0:
                 raise DescendError(f"f must return a scalar, got an array of shape {y.shape}")
@@ -817,8 +801,9 @@ def hessian(f: Callable, x, *, method: str = "central", h=None, vectorized: bool
         vals = evaluate(base_row, np.zeros(2 * n * n, dtype=np.intp),
                         np.concatenate([coords, coords]), np.concatenate([up, down]))
         fp, fm = vals[:n * n], vals[n * n:]
-        H = ((fp - fm).imag / (2 * steps[ii] * steps[jj])).reshape(n, n)
-        H = (H + H.T) / 2
+        with np.errstate(invalid="ignore", over="ignore"):  # non-finite f: nan/inf entries
+            H = ((fp - fm).imag / (2 * steps[ii] * steps[jj])).reshape(n, n)
+            H = (H + H.T) / 2
     elif method == "central":
         hi, hj = steps[iu], steps[ju]
         c2 = np.stack([iu, ju], axis=1)
@@ -838,8 +823,9 @@ def hessian(f: Callable, x, *, method: str = "central", h=None, vectorized: bool
         sizes = np.cumsum([len(c) for c, _ in groups])[:-1]
         fp, fm, fpp, fpm, fmp, fmm, f0 = np.split(vals, sizes)
         H = np.empty((n, n), dtype=np.result_type(vals.dtype, x.dtype))
-        H[diag, diag] = (fp - 2 * f0 + fm) / (steps * steps)
-        H[iu, ju] = (fpp - fpm - fmp + fmm) / (4 * hi * hj)
+        with np.errstate(invalid="ignore", over="ignore"):  # non-finite f: nan/inf entries
+            H[diag, diag] = (fp - 2 * f0 + fm) / (steps * steps)
+            H[iu, ju] = (fpp - fpm - fmp + fmm) / (4 * hi * hj)
         H[ju, iu] = H[iu, ju]
     else:  # forward
         iu0, ju0 = np.triu_indices(n, k=0)
@@ -857,7 +843,8 @@ def hessian(f: Callable, x, *, method: str = "central", h=None, vectorized: bool
         sizes = np.cumsum([len(c) for c, _ in groups])[:-1]
         f1, fij, f0 = np.split(vals, sizes)
         H = np.empty((n, n), dtype=np.result_type(vals.dtype, x.dtype))
-        H[iu0, ju0] = (fij - f1[iu0] - f1[ju0] + f0) / (steps[iu0] * steps[ju0])
+        with np.errstate(invalid="ignore", over="ignore"):  # non-finite f: nan/inf entries
+            H[iu0, ju0] = (fij - f1[iu0] - f1[ju0] + f0) / (steps[iu0] * steps[ju0])
         H[ju0, iu0] = H[iu0, ju0]
     H = _finish(H.reshape(x.shape + x.shape), x.dtype)
     if not full_output:
@@ -925,8 +912,11 @@ def hessian_vector_product(grad: Callable, x, v, *, h=None, method: str = "centr
 
     step = h * v
     if method == "central":
-        return ((g(x + step) - g(x - step)) / (2 * h)).astype(dtype, copy=False)
-    return ((g(x + step) - g(x.copy())) / h).astype(dtype, copy=False)
+        gp, gm, d = g(x + step), g(x - step), 2 * h
+    else:
+        gp, gm, d = g(x + step), g(x.copy()), h
+    with np.errstate(invalid="ignore", over="ignore"):  # a non-finite gradient gives nan/inf
+        return ((gp - gm) / d).astype(dtype, copy=False)
 
 
 # ----------------------------------------------------------------------------------------
@@ -1115,6 +1105,11 @@ def check_grad(f: Callable, grad: Callable, x, *, method: str = "central", h=Non
     if not (np.ndim(tol) == 0 and np.isfinite(tol) and tol > 0):
         raise DescendError(f"rtol must be a finite number > 0, got {rtol!r}")
     numerical = np.asarray(gradient(f, x, method=method, h=h, vectorized=vectorized, batch=False))
+    if not np.all(np.isfinite(numerical)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(numerical))[0])
+        raise DescendError(
+            f"the numerical gradient is {numerical[bad]} at coordinate {bad}: f is not finite near x "
+            f"(the step may leave f's domain: try a smaller h or a one-sided method)")
     analytic = np.asarray(grad(x.copy()))
     if analytic.shape != x.shape:
         raise DescendError(f"grad must return an array of x's shape {x.shape}, got shape {analytic.shape}")
@@ -1248,7 +1243,7 @@ def diff_error(f: Callable, x, exact, *, methods=("forward", "backward", "centra
         for k, h in enumerate(hs):
             with np.errstate(all="ignore"):  # large steps may leave f's domain: that is data here
                 try:
-                    d = _derivative(f, x, method=m, h=h, full_output=False, strict=False)
+                    d = _derivative(f, x, method=m, h=h, full_output=False)
                 except (FloatingPointError, OverflowError, ZeroDivisionError):
                     d = np.nan
                 errs[k] = abs(float(np.real(d)) - exact)
