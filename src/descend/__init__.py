@@ -21,7 +21,8 @@ import importlib
 
 from .errors import DescendError
 from .numerics import condition_number, log_softmax, logsumexp, sigmoid, softmax
-from .diff import check_grad, derivative, diff_error, gradient, hessian, jacobian, tangent_line
+from .diff import (check_grad, derivative, diff_error, gradient, hessian, hessian_vector_product, jacobian,
+                   tangent_line)
 from . import problems
 from .minimize import minimize, Result, History
 from .race import compare
@@ -30,7 +31,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DescendError", "softmax", "log_softmax", "logsumexp", "sigmoid", "condition_number",
-    "derivative", "gradient", "jacobian", "hessian", "tangent_line", "check_grad", "diff_error",
+    "derivative", "gradient", "jacobian", "hessian", "hessian_vector_product", "tangent_line", "check_grad",
+    "diff_error",
     "problems", "minimize", "Result", "History", "compare",
 ]
 
