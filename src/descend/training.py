@@ -62,9 +62,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .errors import DescendError
-from .nn.io import atomic_savez, model_arrays, npz_int, npz_json, read_npz
+from .nn.io import atomic_savez, model_arrays, npz_json, read_npz
 from .nn.layers import decode_rng_state, encode_rng_state
-from .nn.losses import Loss
 from .nn.losses import get as get_loss
 from .nn.model import Sequential
 
@@ -619,6 +618,7 @@ def load_checkpoint(path) -> dict:
     data = read_npz(p, "checkpoint", CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
     run = npz_json(data, "run", p)
     progress = npz_json(data, "progress", p)
+    kinds = {int: "an integer >= 0", bool: "true or false", float: "a number", dict: "a JSON object"}
     for key, kind in (("epoch", int), ("step", int), ("batch", int), ("in_epoch", bool), ("loss_sum", float),
                       ("count", int), ("metric_sums", dict), ("epoch_time", float)):
         value = progress.get(key)
@@ -626,8 +626,7 @@ def load_checkpoint(path) -> dict:
         if kind is float:
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not ok or (kind is int and value < 0):
-            raise DescendError(f"{p!r}: progress field {key!r} must be a {kind.__name__}"
-                               f"{' >= 0' if kind is int else ''}, got {value!r}")
+            raise DescendError(f"{p!r}: progress field {key!r} must be {kinds[kind]}, got {value!r}")
     if "perm" not in data or data["perm"].dtype != np.int64 or data["perm"].ndim != 1:
         raise DescendError(f"{p!r}: field 'perm' must be a 1-D int64 array")
     if "rng" not in data:
