@@ -368,7 +368,7 @@ def optimizer_race_section() -> Section:
         fig, ax = _figure(2, width=5.6, height=4.6)
         plot.trajectories(bowl_p, list(bowl.results.values()), ax=ax[0, 0], markers=True, legend="lower right",
                           title="f = x^2/20 + y^2, 30 steps from (-7, 2)")
-        plot.trajectories(rosen_p, list(rosen.results.values()), ax=ax[0, 1], markers=False, legend="upper left",
+        plot.trajectories(rosen_p, list(rosen.results.values()), ax=ax[0, 1], markers=False, legend="lower right",
                           title="Rosenbrock, 1000 steps from (-1.2, 1)")
         fig.tight_layout()
         return fig

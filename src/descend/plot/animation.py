@@ -96,13 +96,15 @@ def animate(problem, results, path, *, frames: int = 60, fps: int = 12, dpi: int
             artist.set_animated(True)
         fig.canvas.draw()
         background = fig.canvas.copy_from_bbox(fig.bbox)
-        images = []
+        frames_rgb = []
         for frame in range(len(at)):
             fig.canvas.restore_region(background)
             for artist in draw(frame):
                 ax.draw_artist(artist)
-            rgba = np.asarray(fig.canvas.buffer_rgba())
-            images.append(Image.fromarray(rgba[..., :3].copy()).quantize(colors=128, method=Image.Quantize.MEDIANCUT))
+            frames_rgb.append(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()))
+        # one palette for every frame, taken from the last (it shows every path): no flicker between frames
+        palette = frames_rgb[-1].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+        images = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in frames_rgb]
         images[0].save(out, save_all=True, append_images=images[1:], duration=int(round(1000 / fps)), loop=0,
                        optimize=True)
     finally:
