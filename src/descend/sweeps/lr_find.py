@@ -101,8 +101,12 @@ class Curvature:
                 f"kappa={self.kappa:.6g}, rate={self.rate:.6g})")
 
 
-def _power(op, n: int, rng: np.random.Generator, iters: int, tol: float):
-    """The eigenvalue of largest magnitude of the symmetric operator ``op`` (Rayleigh quotient)."""
+def _power(op, n: int, rng: np.random.Generator, iters: int, tol: float, of=lambda lam: lam):
+    """The eigenvalue of largest magnitude of the symmetric operator ``op`` (Rayleigh quotient).
+
+    Stops when the Rayleigh quotient changes by at most ``tol`` times ``|of(quotient)|``,
+    the quantity the caller wants (for a shifted operator, the unshifted eigenvalue).
+    """
     v = rng.standard_normal(n)
     v /= np.linalg.norm(v)
     lam = 0.0
@@ -113,13 +117,13 @@ def _power(op, n: int, rng: np.random.Generator, iters: int, tol: float):
         if norm == 0.0:  # v is in the null space: the eigenvalue is 0
             return 0.0, k, True
         v = w / norm
-        if k > 1 and abs(lam_new - lam) <= tol * max(abs(lam_new), 1e-300):
+        if k > 1 and abs(lam_new - lam) <= tol * max(abs(of(lam_new)), 1e-300):
             return lam_new, k, True
         lam = lam_new
     return lam, iters, False
 
 
-def curvature(problem, x=None, *, iters: int = 200, tol: float = 1e-10, seed: int = 0, h=None) -> Curvature:
+def curvature(problem, x=None, *, iters: int = 2000, tol: float = 1e-12, seed: int = 0, h=None) -> Curvature:
     """Largest and smallest Hessian eigenvalues of ``problem`` at ``x`` (default ``problem.x0``).
 
     Parameters
@@ -129,7 +133,9 @@ def curvature(problem, x=None, *, iters: int = 200, tol: float = 1e-10, seed: in
     iters : int
         Most power-iteration steps per eigenvalue.
     tol : float
-        Stop when the Rayleigh quotient changes by at most ``tol`` relative.
+        Stop when the Rayleigh quotient changes by at most ``tol`` relative to the
+        eigenvalue sought.  Power iteration converges like ``(lambda_2 / lambda_1)^(2k)``,
+        slowly when the two largest are close (many iterations in many dimensions).
     seed : int
         The random start vector.
     h : float, optional
@@ -154,7 +160,7 @@ def curvature(problem, x=None, *, iters: int = 200, tol: float = 1e-10, seed: in
         return hessian_vector_product(problem.grad, x, v, h=h)
 
     a, k1, ok1 = _power(H, problem.dim, rng, iters, tol)
-    b_shift, k2, ok2 = _power(lambda v: a * v - H(v), problem.dim, rng, iters, tol)
+    b_shift, k2, ok2 = _power(lambda v: a * v - H(v), problem.dim, rng, iters, tol, of=lambda lam: a - lam)
     b = a - b_shift  # the eigenvalue at the other end of the spectrum
     L, mu = max(a, b), min(a, b)
     stable = 2.0 / L if L > 0 else float("nan")
