@@ -873,3 +873,30 @@ def test_fused_kernel_equals_numpy_path_bit_for_bit(name, kw, dtype):
     assert np.array_equal(xa, xb)
     for k in da:
         assert np.array_equal(np.asarray(da[k]), np.asarray(db[k])), k
+
+
+def test_fused_path_falls_back_silently_without_numba_and_for_array_hyperparameters(monkeypatch):
+    from descend.optim import fused
+    monkeypatch.setattr(fused, "_cache", {})
+    monkeypatch.setenv("DESCEND_NO_NUMBA", "1")
+    x, y = np.linspace(-1, 1, 3000), np.linspace(-1, 1, 3000)
+    a, b = optim.Adam(lr=0.01, fused=True), optim.Adam(lr=0.01, fused=False)
+    for _ in range(3):
+        a.step(x, np.cos(x))
+        b.step(y, np.cos(y))
+    assert np.array_equal(x, y)
+    assert fused._cache == {}  # no kernel was even looked for
+    monkeypatch.delenv("DESCEND_NO_NUMBA")
+    calls = []
+    monkeypatch.setattr(fused, "kernel", lambda *a: calls.append(a))
+    X = np.ones((2, 3000))
+    optim.Adam(lr=np.array([0.1, 0.2]), fused=True).step(X, np.ones((2, 3000)))
+    assert calls == [] and np.allclose(X[0], 0.9) and np.allclose(X[1], 0.8)
+
+
+def test_import_does_not_load_numba():
+    import subprocess
+    import sys
+    code = "import sys, descend.optim, descend.schedules; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
