@@ -118,6 +118,14 @@ def test_embed_makes_one_self_contained_file(tmp_path):
     assert sorted(p.name for p in index.parent.iterdir()) == ["index.html"]
 
 
+def test_build_takes_sections_already_computed(tmp_path):
+    secs = tour.sections(["gradient_field"])
+    index = report.build(tmp_path, sections=secs)
+    page = parse(index)
+    assert page.sections == ["s1-gradient_field"]
+    assert "6.000000000012662" in index.read_text(encoding="utf-8")
+
+
 def test_build_makes_the_folder_and_rebuilds_over_its_own_files(tmp_path):
     out = tmp_path / "a" / "b"
     first = report.build(out, sections=["softmax"], gif=False)
@@ -137,6 +145,7 @@ def test_build_defaults_to_descend_demo_in_the_current_folder(tmp_path, monkeypa
     (dict(out_dir=5), "out_dir must be a folder path"),
     (dict(dpi=3), "dpi must be an integer >= 20"),
     (dict(sections=["nope"]), "unknown tour section 'nope'"),
+    (dict(sections=["softmax", tour.Section("k", "t", "x")]), "all keys or all tour.Section objects"),
 ])
 def test_build_errors(tmp_path, kwargs, fragment):
     kwargs.setdefault("out_dir", tmp_path)

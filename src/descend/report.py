@@ -90,6 +90,18 @@ def _check_out(out_dir) -> pathlib.Path:
     return out
 
 
+def _sections(tour, sections):
+    if sections is not None and not isinstance(sections, str):
+        sections = list(sections)
+        if sections and all(isinstance(s, tour.Section) for s in sections):
+            return sections
+        if any(isinstance(s, tour.Section) for s in sections):
+            raise DescendError("sections must be all keys or all tour.Section objects, not a mix")
+    elif isinstance(sections, str):
+        sections = [sections]
+    return tour.sections(sections)
+
+
 def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True, dpi: int = 90) -> pathlib.Path:
     """Run the tour and write the demo page; return the path of ``index.html``.
 
@@ -101,8 +113,10 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
     embed : bool
         Put the pictures into the page as base64 ``data:`` URLs (one self-contained
         file) instead of files beside it.
-    sections : sequence of str, optional
-        Keys of :data:`descend.tour.SECTIONS` to include (default all).
+    sections : sequence of str or of tour.Section, optional
+        Keys of :data:`descend.tour.SECTIONS` to include (default all), or sections
+        already built by :func:`descend.tour.sections` (so a caller that printed their
+        tables does not compute them twice).
     gif : bool
         Include the animated optimizer race.
     dpi : int
@@ -123,7 +137,7 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
     start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     parts, toc = [], []
-    for number, section in enumerate(tour.sections(sections), 1):
+    for number, section in enumerate(_sections(tour, sections), 1):
         t0 = time.perf_counter()
         anchor = f"s{number}-{section.key}"
         toc.append(f'<li><a href="#{anchor}">{html.escape(section.title)}</a></li>')

@@ -23,6 +23,8 @@ __all__ = ["Table", "Picture", "Section", "sections", "SECTIONS"]
 
 @dataclass
 class Table:
+    """A table of a section: a title, column names and rows of values (numbers, arrays, text)."""
+
     title: str
     columns: list
     rows: list
@@ -40,6 +42,8 @@ class Picture:
 
 @dataclass
 class Section:
+    """One step of the tour: a key, a title, a plain explanation, its tables and its pictures."""
+
     key: str
     title: str
     text: str
@@ -531,7 +535,19 @@ SECTIONS = (
 
 
 def sections(keys=None) -> list[Section]:
-    """The tour's sections, in order (only those named in ``keys`` when given)."""
+    """The tour's sections, in order (only those named in ``keys`` when given).
+
+    Parameters
+    ----------
+    keys : sequence of str, optional
+        Keys of :data:`SECTIONS`.
+
+    Returns
+    -------
+    list of Section
+        Computed now; their pictures are drawn only when called (matplotlib is not needed
+        for the tables).
+    """
     if keys is not None:
         from .errors import DescendError
 
