@@ -117,6 +117,13 @@ def test_lr_may_be_positional():
     assert optim.SGD(0.5).lr == 0.5 and optim.Adam(0.5).lr == 0.5
 
 
+def test_config_rebuilds_a_twin():
+    opt = optim.Adam(lr=np.array([0.1, 0.2]), clip_norm=np.array([1.0, 2.0]), nonfinite="skip")
+    twin = type(opt)(**opt.config)
+    assert repr(twin) == repr(opt)
+    assert "clip_norm=array([1., 2.])" in repr(opt)
+
+
 def test_repr_shows_hyperparameters_and_non_default_transforms():
     assert repr(optim.Adam(lr=0.01)) == ("Adam(lr=0.01, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, "
                                          "amsgrad=False)")
@@ -589,6 +596,11 @@ def _saved(opt_name="adam", **kw):
                                                  r"got \[1 1\] \(shape \(2,\)\)"),
     (lambda d: d.update({"schedule.name": "cosine"}),
      r"adam: state_dict holds a schedule's state but lr is 0.1"),
+    (lambda d: d.update(kind="array"), r"adam: state_dict kind 'array' does not fit keys \['W'\]"),
+    (lambda d: d.update(kind="tree"), r"adam: state_dict kind 'tree' does not fit keys \['W'\]"),
+    (lambda d: d.update({"shape.V": np.array([3])}), r"adam: state_dict has unexpected entries \['shape.V'\]"),
+    (lambda d: d.update(runs=2), r"adam: state_dict count must be integers >= 0 of shape \(2,\), got 1 "
+                                 r"\(shape \(\)\)"),
 ])
 def test_load_state_dict_messages(edit, message):
     d = _saved()
@@ -606,6 +618,22 @@ def test_loaded_state_is_checked_against_the_params_at_the_next_step():
         opt.step({"W": np.ones(2)}, {"W": np.ones(2)})
     with pytest.raises(DescendError, match="params do not match the optimizer state"):
         opt.step(np.ones(3), np.ones(3))
+
+
+def test_nadam_scalar_state_is_checked():
+    d = _saved("nadam")
+    d["scalar.mu_product"] = np.ones(2)
+    with pytest.raises(DescendError, match=r"^nadam: scalar.mu_product must have shape \(\), got \(2,\)$"):
+        optim.NAdam(lr=0.1).load_state_dict(d)
+
+
+def test_run_state_dict_checks_the_run_axis():
+    opt = optim.SGD(lr=0.1, momentum=0.9)
+    opt.step({"W": np.ones((2, 3))}, {"W": np.ones((2, 3))}, runs=2)
+    d = opt.state_dict()
+    d["shape.W"] = np.array([3, 3])
+    with pytest.raises(DescendError, match=r"^sgd: shape.W is \(3, 3\), expected 2 runs along the leading axis$"):
+        optim.SGD(lr=0.1, momentum=0.9).load_state_dict(d)
 
 
 def test_amsgrad_state_dict_needs_the_max_buffer():

@@ -399,11 +399,16 @@ class Optimizer:
             return hp[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    @property
+    def config(self) -> dict[str, Any]:
+        """Every hyperparameter's value: ``type(opt)(**opt.config)`` builds a fresh twin."""
+        return dict(self._hp)
+
     def __repr__(self):
         spec = self._spec()
         own = [k for k in spec if k in self.hyperparameters or k == "weight_decay"]
         shown = [f"{k}={self._hp[k]!r}" for k in own]
-        shown += [f"{k}={self._hp[k]!r}" for k in spec if k not in own and self._hp[k] != spec[k][0]]
+        shown += [f"{k}={self._hp[k]!r}" for k in spec if k not in own and not _is_default(self._hp[k], spec[k][0])]
         return f"{type(self).__name__}({', '.join(shown)})"
 
     # -- state ------------------------------------------------------------------------------
@@ -581,7 +586,8 @@ class Optimizer:
         if found - expected:
             raise DescendError(f"{self.name}: state_dict has unexpected entries {sorted(found - expected)} "
                                f"(another configuration of {self.name}?)")
-        if kind not in ("none", "array", "dict") or (kind == "none") != (not keys):
+        if kind not in ("none", "array", "dict") or (kind == "none") != (not keys) or \
+                (kind == "array" and keys != ["params"]):
             raise DescendError(f"{self.name}: state_dict kind {kind!r} does not fit keys {keys}")
         slots = {}
         for k in keys:
@@ -814,6 +820,12 @@ class Optimizer:
         kern, float_names = entry
         states = [slot.arrays[n].reshape(-1) for n, keep in zip(self.state_names, present) if keep]
         return kern(p.reshape(-1), g.reshape(-1), *states, *(float(values[k]) for k in float_names))
+
+
+def _is_default(value, default) -> bool:
+    if isinstance(value, np.ndarray) or isinstance(default, np.ndarray):
+        return False
+    return value is default or value == default
 
 
 def _by_row(v):
