@@ -301,6 +301,8 @@ def test_loss_curves_smoothing_is_the_trailing_mean():
     np.testing.assert_allclose(sm.get_data()[1], want)
     (raw,) = tagged(ax, "update")
     assert raw.get_alpha() < 0.5  # faded under the mean
+    short = plot.loss_curves([losses], smooth=4)  # 6 < 2 * 4 updates: nothing to average over
+    assert tagged(short, "smoothed") == [] and tagged(short, "update")[0].get_alpha() > 0.5
 
 
 # ---------------------------------------------------------------------------- diff_error

@@ -101,7 +101,8 @@ def loss_curves(histories, *, labels=None, ax=None, per: str = "both", x: str = 
         (updates become fractions of an epoch), updates (steps) otherwise.
     smooth : int, optional
         Draw the trailing moving average over this many updates on top of the raw
-        per-update curve, which is then faded.
+        per-update curve, which is then faded (curves of fewer than ``2 * smooth``
+        updates are drawn as they are).
     log : bool, optional
         Log-scale the loss axis; default when all values are positive and span more
         than two decades.
@@ -150,7 +151,7 @@ def loss_curves(histories, *, labels=None, ax=None, per: str = "both", x: str = 
         if x == "epoch":
             xs = xs / upe
         if draw_updates:
-            faded = smooth is not None and smooth > 1
+            faded = smooth is not None and 1 < smooth and 2 * smooth <= k  # too short a curve is drawn as is
             for j in range(s.updates.shape[1]):
                 (line,) = ax.plot(xs, s.updates[:, j], color=color, linewidth=0.8 if faded else 1.3,
                                   alpha=0.3 if faded else (0.9 if s.updates.shape[1] == 1 else 0.5),
