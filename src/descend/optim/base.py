@@ -445,7 +445,7 @@ class Optimizer:
         return R
 
     def init(self, params, *, runs: int | None = None) -> None:
-        """Create zeroed state for ``params`` (done by the first :meth:`step` otherwise)."""
+        """Create the state for ``params`` now (the first :meth:`step` does it otherwise)."""
         kind, leaves = _collect(params, params)
         self._init_from(kind, leaves, runs)
 

@@ -7,12 +7,10 @@ loop around it::
     for i in prange(p.size):
         pi, gi = prepare(float64(p[i]), float64(g[i]), <transforms>)
         pi, s1i, s2i = rule(pi, gi, float64(s1[i]), float64(s2[i]), <scalars>)
-
-with the boolean arguments (``amsgrad``, ``nesterov``, which transforms are on)
-written in as constants, so the loop has no branches
         p[i] = pi; s1[i] = s1i; s2[i] = s2i
 
-and compiles it with ``numba.njit(parallel=True, cache=True)`` (fastmath off), with
+with the boolean arguments (``amsgrad``, ``nesterov``, which transforms are on)
+written in as constants, so the loop has no branches, and compiles it with ``numba.njit(parallel=True, cache=True)`` (fastmath off), with
 the rule and :func:`~descend.optim.base.prepare` jitted for scalars and inlined.
 Each element goes through the same IEEE operations in the same order as on the
 NumPy path (float64, rounded once when stored), so both paths give the same bits;

@@ -1,0 +1,154 @@
+"""One optimizer step on 10M float32 parameters: descend vs torch.optim vs plain NumPy.
+
+    python bench/optim_step.py [--n 10000000] [--rounds 30] [--threads 2]
+
+For Adam, SGD with momentum and RMSProp, times in one process, round-robin (one
+step of each contender per round, so drift hits all alike), the median step of
+
+* torch.optim with ``fused=True`` (where torch has a fused CPU kernel), ``foreach=True``
+  and the default single-tensor loop;
+* NumPy written as the formula (``m = b1*m + (1-b1)*g`` ..., allocating temporaries);
+* descend with the numba kernel (``fused=None``, the default) and with its NumPy
+  path (``fused=False``, blocked, in place).
+
+It also reports the peak memory allocated during one step after warm-up (tracemalloc,
+which sees NumPy's allocations; torch's are invisible to it, so none is shown), and
+checks that descend's two paths give the same bits.  torch is imported only here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+
+def numpy_formula(name, p, g, st, k):
+    """The textbook NumPy step, temporaries and all (what descend is compared with)."""
+    if name == "adam":
+        lr, b1, b2, eps = 1e-3, 0.9, 0.999, 1e-8
+        st["m"] = b1 * st["m"] + (1 - b1) * g
+        st["v"] = b2 * st["v"] + (1 - b2) * g * g
+        m_hat = st["m"] / (1 - b1 ** k)
+        v_hat = st["v"] / (1 - b2 ** k)
+        p -= lr * m_hat / (np.sqrt(v_hat) + eps)
+    elif name == "sgd_momentum":
+        st["b"] = 0.9 * st["b"] + g
+        p -= 1e-3 * st["b"]
+    else:
+        st["h"] = 0.99 * st["h"] + (1 - 0.99) * g * g
+        p -= 1e-2 * g / (np.sqrt(st["h"]) + 1e-8)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=10_000_000)
+    ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+
+    os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
+    import torch
+    import numba
+
+    from descend import optim
+
+    torch.set_num_threads(args.threads)
+    numba.set_num_threads(args.threads)
+    n = args.n
+    rng = np.random.default_rng(0)
+    p0 = rng.standard_normal(n).astype(np.float32)
+    g0 = (rng.standard_normal(n) * 0.1).astype(np.float32)
+
+    cases = {
+        "adam": ("Adam", {"lr": 1e-3}, "adam", {"lr": 1e-3}),
+        "sgd_momentum": ("SGD", {"lr": 1e-3, "momentum": 0.9}, "sgd", {"lr": 1e-3, "momentum": 0.9}),
+        "rmsprop": ("RMSprop", {"lr": 1e-2}, "rmsprop", {"lr": 1e-2}),
+    }
+    load0 = os.getloadavg()[0]
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, threads={args.threads}, "
+          f"n={n:,} float32, torch {torch.__version__}, numba {numba.__version__}, numpy {np.__version__}, "
+          f"python {sys.version.split()[0]}")
+    rows = []
+    for case, (tname, tkw, dname, dkw) in cases.items():
+        contenders = {}
+        for mode in ("fused", "foreach", "for-loop"):
+            tp = torch.nn.Parameter(torch.from_numpy(p0.copy()))
+            tp.grad = torch.from_numpy(g0.copy())
+            kw = {"fused": True} if mode == "fused" else {"foreach": mode == "foreach"}
+            try:
+                topt = getattr(torch.optim, tname)([tp], **tkw, **kw)
+                topt.step()
+            except (RuntimeError, TypeError, ValueError) as exc:
+                rows.append((case, f"torch {mode}", None, None, f"not available: {str(exc).splitlines()[0][:60]}"))
+                continue
+            contenders[f"torch {mode}"] = (topt.step, False)
+        xp, st, k = p0.copy(), {"m": np.zeros(n, np.float32), "v": np.zeros(n, np.float32),
+                                "b": np.zeros(n, np.float32), "h": np.zeros(n, np.float32)}, [0]
+
+        def formula(xp=xp, st=st, k=k, case=case):
+            k[0] += 1
+            numpy_formula(case, xp, g0, st, k[0])
+        contenders["numpy formula"] = (formula, True)
+        xs = {}
+        for label, fused in (("descend fused", None), ("descend numpy path", False)):
+            x = p0.copy()
+            opt = optim.get(dname, **dkw, fused=fused)
+            xs[label] = (x, opt)
+            contenders[label] = (lambda x=x, opt=opt: opt.step(x, g0), True)
+
+        for _ in range(args.warmup):
+            for f, _ in contenders.values():
+                f()
+        times = {c: [] for c in contenders}
+        for _ in range(args.rounds):
+            for c, (f, _) in contenders.items():
+                t0 = time.perf_counter()
+                f()
+                times[c].append(time.perf_counter() - t0)
+        peaks = {}
+        for c, (f, tracked) in contenders.items():
+            if not tracked:
+                continue
+            gc.collect()
+            tracemalloc.start()
+            f()
+            peaks[c] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        same = np.array_equal(xs["descend fused"][0], xs["descend numpy path"][0])
+        ref = statistics.median(times["torch fused"]) if "torch fused" in times else None
+        best_torch = min(statistics.median(v) for c, v in times.items() if c.startswith("torch"))
+        for c, v in times.items():
+            med = statistics.median(v)
+            note = "bit-identical to the NumPy path" if c == "descend fused" and same else ""
+            if c == "descend fused" and not same:
+                note = "DIFFERS from the NumPy path"
+            rows.append((case, c, med, peaks.get(c), note))
+        rows.append((case, "ratio descend fused / torch fused" if ref else "ratio descend fused / best torch",
+                     statistics.median(times["descend fused"]) / (ref or best_torch), None, ""))
+        del contenders, xs
+        gc.collect()
+
+    print(f"# load average (1 min) {load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end; "
+          f"median of {args.rounds} interleaved rounds after {args.warmup} warm-up rounds")
+    print(f"{'step':14s} {'contender':34s} {'median ms':>10s} {'peak extra MiB':>15s}  note")
+    for case, c, med, peak, note in rows:
+        if c.startswith("ratio"):
+            print(f"{case:14s} {c:34s} {med:10.2f}x")
+            continue
+        ms = "" if med is None else f"{med * 1e3:10.2f}"
+        pk = "" if peak is None else f"{peak / 2**20:15.3f}"
+        print(f"{case:14s} {c:34s} {ms:>10s} {pk:>15s}  {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
