@@ -9,6 +9,8 @@ from functools import partial
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from descend import optim, schedules
 from descend.errors import DescendError
@@ -928,3 +930,25 @@ def test_import_does_not_load_numba():
     code = "import sys, descend.optim, descend.schedules; print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@settings(max_examples=25, deadline=None)
+@given(lr=st.lists(st.floats(1e-4, 1.0), min_size=2, max_size=4),
+       beta1=st.floats(0.0, 0.99), beta2=st.floats(0.5, 0.9999), wd=st.floats(0.0, 0.5),
+       clip=st.one_of(st.none(), st.floats(0.1, 10.0)), seed=st.integers(0, 2**16))
+def test_hypothesis_dict_of_runs_rows_equal_single_runs(lr, beta1, beta2, wd, clip, seed):
+    R = len(lr)
+    rng = np.random.default_rng(seed)
+    P0 = {"W": rng.standard_normal((R, 3, 2)), "b": rng.standard_normal(R)}
+    grads = [{k: rng.standard_normal(v.shape) for k, v in P0.items()} for _ in range(5)]
+    P = {k: v.copy() for k, v in P0.items()}
+    batch = optim.Adam(lr=np.array(lr), betas=(beta1, np.full(R, beta2)), weight_decay=wd, clip_norm=clip)
+    for G in grads:
+        batch.step(P, G, runs=R)
+    for i in range(R):
+        p = {k: v[i].copy() for k, v in P0.items()}
+        single = optim.Adam(lr=lr[i], betas=(beta1, beta2), weight_decay=wd, clip_norm=clip)
+        for G in grads:
+            single.step(p, {k: v[i] for k, v in G.items()})
+        for k in p:
+            assert np.array_equal(P[k][i], p[k]), (k, i)
