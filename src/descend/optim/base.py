@@ -34,8 +34,6 @@ stored: float32 parameters get the float64 update rounded to float32.
 
 from __future__ import annotations
 
-import inspect
-import math
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple
 
@@ -120,7 +118,7 @@ def _fmt(v):
 def _range_check(name, value, lo, hi, lo_open, hi_open):
     v = _as_number_or_runs(name, value)
     a = np.asarray(v)
-    ok = np.isfinite(a) if math.isinf(hi) is False else ~np.isnan(a)
+    ok = np.isfinite(a)
     ok &= (a > lo) if lo_open else (a >= lo)
     ok &= (a < hi) if hi_open else (a <= hi)
     if not np.all(ok):
@@ -247,7 +245,8 @@ def _collect(params, grads) -> tuple[str, list[_Leaf]]:
     """Pair params with grads: one array, or a dict name -> array (same keys, same shapes)."""
     if isinstance(params, Mapping):
         if not isinstance(grads, Mapping):
-            raise DescendError(f"params is a dict, so grads must be a dict with the same keys, got {type(grads).__name__}")
+            raise DescendError(f"params is a dict, so grads must be a dict with the same keys, "
+                               f"got {type(grads).__name__}")
         missing = [k for k in params if k not in grads]
         extra = [k for k in grads if k not in params]
         if missing or extra:
