@@ -12,9 +12,10 @@ loop around it::
 with the boolean arguments (``amsgrad``, ``nesterov``, which transforms are on)
 written in as constants, so the loop has no branches, and compiles it with
 ``numba.njit(parallel=True, cache=True)`` (fastmath off), with the rule and
-:func:`~descend.optim.base.prepare` jitted for scalars and inlined.  Each element goes through the same IEEE operations in the same order as on the
-NumPy path (float64, rounded once when stored), so both paths give the same bits;
-the tests check it.  State arrays the configuration does not keep are passed to the
+:func:`~descend.optim.base.prepare` jitted for scalars and inlined.  Each element
+goes through the same IEEE operations in the same order as on the NumPy path
+(float64, rounded once when stored, no FMA contraction), so both paths give the
+same bits; the tests check it.  State arrays the configuration does not keep are passed to the
 rule as the constant 0.0 and not stored.
 
 numba is optional: :func:`kernel` returns None when it is missing (or cannot compile
