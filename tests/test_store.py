@@ -259,3 +259,15 @@ def test_wal_journal(tmp_path):
     store = tmp_path / "s.db"
     with SweepStore(store, "w") as st:
         assert st._con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_store_not_made_by_descend(tmp_path):
+    path = tmp_path / "fake.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
+    con.execute("CREATE TABLE runs (key TEXT)")
+    con.execute("INSERT INTO meta VALUES ('format', 'someone.else')")
+    con.commit()
+    con.close()
+    with pytest.raises(DescendError, match="is not a descend sweep store \\(format 'someone.else'\\)"):
+        SweepStore(path)

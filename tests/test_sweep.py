@@ -390,3 +390,72 @@ def test_cli_sweep_training_with_hyperparameter_axes(tmp_path):
 def test_cli_sweep_errors(target, kwargs, message):
     with pytest.raises(DescendError, match=message):
         cli_sweep(target, out=io.StringIO(), **kwargs)
+
+
+# --------------------------------------------------------------------------------- the remaining messages
+
+@pytest.mark.parametrize("spec, kind, message", [
+    ({"lr": [0.1]}, "forest", "kind must be 'problem' or 'training', got 'forest'"),
+    ({"optimizer": [3]}, "problem", r"grid\['optimizer'\] must hold optimizer names, got 3"),
+    ({"start": [True, False]}, "problem", r"grid\['start'\] must be a count of random starts or a list of points"),
+    ({"start": [[1.0, 2.0], [1.0]]}, "problem", "list of points of equal length"),
+    ({"start": [[]]}, "problem", r"grid\['start'\] points must be non-empty"),
+    ({"lr": np.ones((2, 2))}, "problem", r"grid\['lr'\] as an array must be 1-D \(a list of values\), got shape"),
+])
+def test_grid_messages(spec, kind, message):
+    with pytest.raises(DescendError, match=message):
+        Grid(spec, kind)
+
+
+def test_parse_values_refuses_non_finite():
+    with pytest.raises(DescendError, match="'inf' is not a finite number"):
+        parse_values("1,inf")
+
+
+def test_scheduler_of_the_wrong_type(setup):
+    pytest.importorskip("distributed")
+    with pytest.raises(DescendError, match="scheduler must be an address such as 'tcp://127.0.0.1:8786' or a "
+                                           "distributed.Client, got 8786"):
+        sweep(setup, {"lr": [0.01]}, backend="dask", scheduler=8786)
+
+
+def test_command_helper_messages():
+    from descend.sweeps.commands import dataset_setup, parse_hyperparameters
+
+    with pytest.raises(DescendError, match="--hp needs a name before '=', got '=0.9'"):
+        parse_hyperparameters(["=0.9"])
+    with pytest.raises(DescendError, match="--hp momentum takes one value here, got '0,0.9'"):
+        parse_hyperparameters(["momentum=0,0.9"])
+    assert parse_hyperparameters(["momentum=0,0.9"], lists=True) == {"momentum": [0, 0.9]}
+    assert parse_hyperparameters(["betas=0.9/0.99", "nesterov=true"]) == {"betas": (0.9, 0.99), "nesterov": True}
+    with pytest.raises(DescendError, match="unknown data set 'mnist'; valid: linear"):
+        dataset_setup("mnist")
+    s = dataset_setup("moons")
+    assert s.build(0)[-1].out_features == 2 and s.loss == "cross_entropy"
+
+
+def test_report_messages(tmp_path):
+    from descend.sweeps import plot_curves, summarize, write_report
+
+    with pytest.raises(DescendError, match="expected a sweep table \\(a DataFrame or a list of dicts\\), got int"):
+        summarize(3)
+    rows = sweep(problems.get("booth"), {"lr": [0.01]}, steps=3, curves=False, as_records=True, progress=False)
+    with pytest.raises(DescendError, match="the table holds no curves \\(the sweep ran with curves=False\\)"):
+        plot_curves(rows)
+    with pytest.raises(DescendError, match="the sweep holds no runs yet: nothing to report"):
+        write_report([], tmp_path / "r")
+
+
+def test_summarize_groups_over_seeds_and_starts():
+    from descend.sweeps import summarize
+
+    rows = sweep(problems.get("booth"), {"optimizer": ["gd"], "lr": [0.01, 0.2], "start": 3, "seed": [0, 1]},
+                 steps=50, as_records=True, progress=False)
+    summary = summarize(rows)
+    assert [(s["lr"], s["runs"]) for s in summary] == [(0.01, 6), (0.2, 6)]
+    for s in summary:
+        members = [r for r in rows if r["lr"] == s["lr"]]
+        assert s["final_loss_median"] == np.median([r["final_loss"] for r in members])
+        assert s["diverged"] == sum(r["status"] == "diverged" for r in members)
+    assert summary[1]["diverged"] == 6  # lr 0.2 > 2/L = 2/18 on booth
+
