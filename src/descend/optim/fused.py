@@ -136,11 +136,19 @@ def kernel(rule, present: tuple[bool, ...], flags: dict[str, bool]):
 
 
 def _guarded(fn, rule_name, key):
+    """Call the kernel; if its first call fails, try once without numba's disk cache (a
+    read-only install may have nowhere to write it), then give up for this key."""
+    state = {"fn": fn, "retried": False}
+
     def run(*args):
         try:
-            fn(*args)
+            state["fn"](*args)
             return True
-        except Exception as exc:  # typing errors surface at the first call
+        except Exception as exc:  # typing or caching errors surface at the first call
+            if not state["retried"]:
+                state["retried"] = True
+                state["fn"] = _numba.njit(parallel=True, fastmath=False, nogil=True)(fn.py_func)
+                return run(*args)
             failures[rule_name] = repr(exc)
             _cache[key] = None
             return False
