@@ -9,6 +9,14 @@
   number) and the learning rate at which plain gradient descent starts to diverge.
 * :func:`benchmark_optimizers` gives each optimizer its best learning rate from a grid
   under the same budget of gradient evaluations and compares them over many starts.
+* :func:`summarize`, :func:`plot_final_loss`, :func:`plot_curves` and :func:`write_report`
+  turn a sweep's table (or :func:`load` of a store) into tables and figures.
+* ``cli_sweep``, ``cli_lr_find``, ``cli_benchmark`` and ``cli_report`` are what the
+  ``descend sweep / lr-find / benchmark / report`` commands do (:mod:`.commands`).
+
+Modules: :mod:`.grid` (grids and the command line's value syntax), :mod:`.store` (the
+SQLite store), :mod:`.run` (the runners), :mod:`.lr_find`, :mod:`.benchmark`,
+:mod:`.report`, :mod:`.commands`.
 """
 
 from .benchmark import BenchmarkResult, benchmark_optimizers
