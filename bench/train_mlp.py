@@ -170,9 +170,12 @@ def child(args) -> dict:
             "base_rss_mib": base, "peak_rss_mib": peak_rss_mib()}
 
 
-def run_cell(framework, hidden, batch, opt, n, repeat, threads) -> dict:
+def run_cell(framework, hidden, batch, opt, n, repeat, threads, extra_env=()) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
+    env.update(dict(extra_env))
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")  # descend from this checkout
     cmd = [sys.executable, __file__, "--child", framework, "--hidden", str(hidden), "--batch", str(batch),
            "--opt", opt, "--n", str(n), "--repeat", str(repeat), "--threads", str(threads)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -193,6 +196,8 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra environment for the descend child, e.g. NUMBA_THREADING_LAYER=workqueue")
     args = p.parse_args(argv)
     if args.child:
         print(json.dumps(child(args)))
@@ -206,7 +211,8 @@ def main(argv=None):
         n = args.n_small if batch == 1 else args.n
         repeat = max(1, min(args.repeat, 3)) if batch == 1 else args.repeat
         for opt in ("sgd", "adam"):
-            res = {fw: run_cell(fw, hidden, batch, opt, n, repeat, args.threads)
+            extra = [kv.split("=", 1) for kv in args.env]
+            res = {fw: run_cell(fw, hidden, batch, opt, n, repeat, args.threads, extra if fw == "descend" else ())
                    for fw in ("torch", "descend") + (("numpy",) if opt == "sgd" else ())}
             scale = args.n / n
 

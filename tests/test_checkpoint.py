@@ -261,6 +261,11 @@ def test_refuses_to_overwrite_an_existing_file(tmp_path):
     assert h.status == "completed" and load_checkpoint(path)["progress"]["epoch"] == 1
 
 
+def test_checkpoint_directory_must_exist(tmp_path):
+    with pytest.raises(DescendError, match=r"the directory of checkpoint '.*nowhere/run.npz' does not exist"):
+        _fit(tmp_path / "nowhere" / "run.npz", epochs=1)
+
+
 def test_resume_needs_an_existing_checkpoint(tmp_path):
     with pytest.raises(DescendError, match=r"checkpoint file '.*nothing.npz' does not exist"):
         _fit(tmp_path / "nothing.npz", resume=True)

@@ -417,6 +417,13 @@ def _model(model) -> Sequential:
     return model
 
 
+def _all_finite(a: np.ndarray) -> bool:
+    """No nan or inf in ``a``; min and max propagate nan and show inf, and need no temporary the size of ``a``."""
+    if a.dtype.kind != "f":
+        return True
+    return bool(np.isfinite(a.min()) and np.isfinite(a.max()))
+
+
 def _xy(model: Sequential, X, y, what: str = "") -> tuple[np.ndarray, np.ndarray]:
     """X in the model's dtype (copied once here, never per batch) and y with a batch axis."""
     X = np.asarray(X)
@@ -435,9 +442,9 @@ def _xy(model: Sequential, X, y, what: str = "") -> tuple[np.ndarray, np.ndarray
         X = X.astype(model.dtype)
     if y.dtype.kind == "f" and y.dtype != model.dtype:
         y = y.astype(model.dtype)
-    if not np.all(np.isfinite(X)):
+    if not _all_finite(X):
         raise DescendError(f"X{what} holds non-finite values")
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+    if y.dtype.kind == "f" and not _all_finite(y):
         raise DescendError(f"y{what} holds non-finite values")
     return np.ascontiguousarray(X), np.ascontiguousarray(y)
 
@@ -827,6 +834,8 @@ def _train(model, X, y, *, loss, optimizer, lr, batch_size, epochs, shuffle, see
             if history.status in ("stopped_early", "stopped_by_callback") or st["epoch"] >= epochs:
                 return history
             history.status, history.message = "running", ""
+        elif not os.path.isdir(os.path.dirname(os.path.abspath(checkpoint))):
+            raise DescendError(f"the directory of checkpoint {os.fspath(checkpoint)!r} does not exist")
         elif os.path.exists(checkpoint) and not overwrite:
             raise DescendError(f"checkpoint {os.fspath(checkpoint)!r} already exists; pass resume=True to "
                                f"continue it or overwrite=True to replace it")
