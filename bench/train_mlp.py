@@ -6,11 +6,14 @@ float32 data (seeded) in mini-batches; every framework uses the same threads.
 Each (framework, H, batch, optimizer) runs in its own fresh Python process, so
 that its peak memory can be read cleanly:
 
-* time: the median over ``--repeat`` epochs (after one warm-up epoch), each epoch
-  timed on its own with ``time.perf_counter``;
+* time: the median over every timed epoch (``--rounds`` child processes per
+  framework, run in turn torch, descend, numpy, torch, ... so that a burst of load
+  on a shared machine hits them alike; ``--repeat`` epochs each after one warm-up
+  epoch), each epoch timed on its own with ``time.perf_counter``;
 * memory: the process's peak resident set size (``ru_maxrss``) at the end, and
-  the same minus the RSS measured just after the data were created and the
-  framework imported ("extra"), which is what training itself added.
+  the same minus the RSS measured just after the data were created, the
+  framework imported and the model built ("extra"), which is what training
+  itself added (medians over the rounds).
 
 Batch size 1 runs on ``--n-small`` samples and the time is scaled to 60,000
 samples (``time * n / n_small``); the table says so.
@@ -193,7 +196,8 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--n", type=int, default=60000)
     p.add_argument("--n-small", type=int, default=3000, help="samples for batch size 1 (time scaled to --n)")
-    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--repeat", type=int, default=2, help="timed epochs per child process")
+    p.add_argument("--rounds", type=int, default=3, help="child processes per framework, interleaved")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
@@ -202,30 +206,36 @@ def main(argv=None):
     if args.child:
         print(json.dumps(child(args)))
         return
-    cells = [(256, 100), (50, 100)] if not args.quick else [(256, 100)]
-    if not args.quick:
-        cells += [(256, 1000), (256, 1), (50, 1000), (50, 1)]
+    cells = [(256, 100)] if args.quick else [(256, 100), (256, 1000), (256, 1), (50, 100), (50, 1000), (50, 1)]
+    extra = [kv.split("=", 1) for kv in args.env]
+    print(f"# {args.rounds} rounds x {args.repeat} epochs per framework, interleaved; threads={args.threads}; "
+          f"descend env: {' '.join(args.env) or '(default)'}")
     print(f"{'H':>4} {'batch':>5} {'opt':>4} | {'torch s':>8} {'descend s':>9} {'ratio':>6} {'numpy s':>8} | "
           f"{'torch peak/extra MiB':>21} {'descend peak/extra MiB':>23}")
     for hidden, batch in cells:
         n = args.n_small if batch == 1 else args.n
-        repeat = max(1, min(args.repeat, 3)) if batch == 1 else args.repeat
         for opt in ("sgd", "adam"):
-            extra = [kv.split("=", 1) for kv in args.env]
-            res = {fw: run_cell(fw, hidden, batch, opt, n, repeat, args.threads, extra if fw == "descend" else ())
-                   for fw in ("torch", "descend") + (("numpy",) if opt == "sgd" else ())}
+            fws = ("torch", "descend") + (("numpy",) if opt == "sgd" else ())
+            runs = {fw: [] for fw in fws}
+            for _ in range(args.rounds):  # interleaved, so that a burst of load hits every framework alike
+                for fw in fws:
+                    runs[fw].append(run_cell(fw, hidden, batch, opt, n, args.repeat, args.threads,
+                                             extra if fw == "descend" else ()))
             scale = args.n / n
 
             def t(fw):
-                r = res.get(fw)
-                return r["median"] * scale if r and "median" in r else float("nan")
+                times = [x for r in runs.get(fw, []) if "times" in r for x in r["times"]]
+                return statistics.median(times) * scale if times else float("nan")
 
             def mem(fw):
-                r = res[fw]
-                return f"{r['peak_rss_mib']:.0f}/{r['peak_rss_mib'] - r['base_rss_mib']:.0f}" if "median" in r \
-                    else r.get("error", "?")[:20]
+                ok = [r for r in runs[fw] if "times" in r]
+                if not ok:
+                    return runs[fw][0].get("error", "?")[:20]
+                peak = statistics.median(r["peak_rss_mib"] for r in ok)
+                extra_mib = statistics.median(r["peak_rss_mib"] - r["base_rss_mib"] for r in ok)
+                return f"{peak:.0f}/{extra_mib:.0f}"
 
-            note = f" (x{scale:g} from {n})" if scale != 1 else ""
+            note = f"  (x{scale:g}: {n} samples)" if scale != 1 else ""
             print(f"{hidden:>4} {batch:>5} {opt:>4} | {t('torch'):8.3f} {t('descend'):9.3f} "
                   f"{t('descend') / t('torch'):6.2f} {t('numpy'):8.3f} | {mem('torch'):>21} "
                   f"{mem('descend'):>23}{note}", flush=True)

@@ -850,13 +850,10 @@ def _train(model, X, y, *, loss, optimizer, lr, batch_size, epochs, shuffle, see
     was_training = model.training
     model.train()
     bar = _bar(progress, epochs)
-    saved_any = False
 
     def save():
-        nonlocal saved_any
         _save_checkpoint(checkpoint, run=run, model=model, opt=opt, rng=rng, perm=perm if st["in_epoch"] else None,
                          progress=st, history=history, callbacks=cbs)
-        saved_any = True
 
     t_start = time.perf_counter()
     try:
