@@ -197,14 +197,15 @@ def test_linear_init_is_seeded():
     assert not np.array_equal(d.params["weight"], e.params["weight"])
 
 
-def test_linear_forward_backward_formulas():
+@pytest.mark.parametrize("n", [1, 6])  # one sample takes the outer-product path
+def test_linear_forward_backward_formulas(n):
     layer = nn.Linear(4, 3, rng=0, dtype=np.float64)
-    X = _data(6, 4)
+    X = _data(n, 4)
     W, b = layer.params["weight"], layer.params["bias"]
     b[...] = [0.1, -0.2, 0.3]
     Y = layer.forward(X)
     np.testing.assert_allclose(Y, X @ W + b, rtol=1e-14)
-    dY = _data(6, 3, seed=1)
+    dY = _data(n, 3, seed=1)
     dX = layer.backward(dY)
     np.testing.assert_allclose(dX, dY @ W.T, rtol=1e-14)
     np.testing.assert_allclose(layer.grads["weight"], X.T @ dY, rtol=1e-14)

@@ -209,7 +209,10 @@ class Linear(Layer):
         X = _need_forward(self, self._X)
         dout = _check_dout(self, dout, (X.shape[0], self.out_features))
         W = self.params["weight"]
-        np.matmul(X.T, dout, out=self.grads["weight"])          # dW = X^T dY
+        if X.shape[0] == 1:  # one sample: X^T dY is an outer product; BLAS would spend more starting threads
+            np.multiply(X.T, dout, out=self.grads["weight"])
+        else:
+            np.matmul(X.T, dout, out=self.grads["weight"])      # dW = X^T dY
         if "bias" in self.params:
             np.sum(dout, axis=0, out=self.grads["bias"])         # db = sum over the batch of dY
         return dout @ W.T if need_input_grad else None           # dX = dY W^T
