@@ -57,6 +57,17 @@ def test_minimize_problem_parameter(capsys):
     (["nonsense"], "No such command 'nonsense'"),
     (["minimize"], "Missing argument 'PROBLEM'"),
     (["minimize", "sphere", "--bogus"], "No such option '--bogus'"),
+    (["train", "nope"], "unknown data set 'nope'; valid: linear"),
+    (["train", "linear", "--batch-size", "0"], "--batch-size must be >= 1 (or 'full'), got 0"),
+    (["train", "linear", "--batch-size", "ten"], "--batch-size must be positive integers or 'full'"),
+    (["train", "linear", "--hidden", "a,b"], "--hidden must be layer widths separated by commas"),
+    (["train", "linear", "--resume"], "--resume needs --checkpoint PATH"),
+    (["train", "linear", "--batch-size", "1,2", "--checkpoint", "x.npz"], "--checkpoint works with one --batch-size"),
+    (["train", "linear", "--optimizer", "adamm"], "unknown optimizer 'adamm'"),
+    (["report", "missing.db"], "no sweep store at missing.db"),
+    (["sweep", "nothing"], "unknown problem or data set 'nothing'"),
+    (["sweep", "sphere", "--lr", "-1"], "lr"),
+    (["compare", "sphere", "--optimizers", "sgd,bogus"], "unknown optimizer 'bogus'"),
 ])
 def test_errors_are_one_line_exit_2(capsys, argv, fragment):
     code, out, err = run(capsys, *argv)
@@ -68,10 +79,70 @@ def test_errors_are_one_line_exit_2(capsys, argv, fragment):
     assert "Traceback" not in err
 
 
-def test_demo_prints_the_tour(capsys):
-    code, out, _ = run(capsys, "demo")
+def test_demo_prints_the_tour_and_builds_the_page(capsys, monkeypatch, tmp_path):
+    from descend import report
+
+    calls = []
+
+    def fake_build(out, sections):  # the page itself is tested in test_report.py
+        calls.append((out, len(sections)))
+        return tmp_path / "index.html"
+
+    monkeypatch.setattr(report, "build", fake_build)
+    code, out, _ = run(capsys, "demo", "--out", str(tmp_path))
     assert code == 0
     assert "0.2" in out and "493" in out and "1.0000001666666813" in out
+    assert calls == [(str(tmp_path), 9)] and str(tmp_path / "index.html") in out
+
+
+def test_demo_refuses_a_folder_holding_someone_elses_page(capsys, tmp_path):
+    (tmp_path / "index.html").write_text("<html>my notes</html>")
+    code, _, err = run(capsys, "demo", "--out", str(tmp_path))
+    assert code == 2 and "was not written by descend" in err
+    assert (tmp_path / "index.html").read_text() == "<html>my notes</html>"
+
+
+def test_train_one_batch_size_prints_epochs_and_test_metrics(capsys):
+    code, out, _ = run(capsys, "train", "moons", "--hidden", "16", "--epochs", "2", "--json")
+    data = json.loads(out)
+    assert code == 0 and len(data) == 1 and data[0]["status"] == "completed"
+    assert data[0]["epochs"]["epoch"] == [1, 2] and 0 <= data[0]["test"]["accuracy"] <= 1
+
+
+def test_train_batch_sizes_side_by_side(capsys):
+    code, out, _ = run(capsys, "train", "linear", "--batch-size", "1,10,full", "--epochs", "2", "--optimizer", "sgd",
+                       "--lr", "0.05", "--json")
+    data = json.loads(out)
+    assert code == 0 and [d["batch_size"] for d in data] == [1, 10, None]
+    updates = [d["updates"] for d in data]
+    assert updates[0] > updates[1] > updates[2] == 2  # one update per sample, per batch of 10, per epoch
+
+
+def test_train_checkpoint_and_resume(capsys, tmp_path):
+    ck = tmp_path / "run.npz"
+    assert main(["train", "xor", "--epochs", "2", "--checkpoint", str(ck), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)[0]
+    assert ck.exists()
+    assert main(["train", "xor", "--epochs", "3", "--checkpoint", str(ck), "--resume", "--json"]) == 0
+    resumed = json.loads(capsys.readouterr().out)[0]
+    assert resumed["epochs"]["epoch"] == [1, 2, 3]
+    assert resumed["epochs"]["loss"][:2] == first["epochs"]["loss"]
+
+
+def test_sweep_lr_find_benchmark_and_report(capsys, tmp_path):
+    db = tmp_path / "s.db"
+    assert main(["sweep", "sphere", "--optimizer", "gd,adam", "--lr", "1e-3:1e-1:3", "--steps", "50",
+                 "--store", str(db), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 6 and db.exists()
+    assert main(["report", str(db), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["runs"] == 6
+    assert main(["lr-find", "ill_conditioned", "--steps", "100", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["suggestion"] < found["curvature"]["stable_lr"]
+    assert main(["benchmark", "sphere", "--optimizers", "gd,adam", "--budget", "100", "--starts", "3",
+                 "--seeds", "1", "--json"]) == 0
+    assert {r["optimizer"] for r in json.loads(capsys.readouterr().out)} == {"gd", "adam"}
 
 
 def test_installed_entry_point_exits_2_without_traceback():

@@ -34,11 +34,15 @@ __all__ = [
     "derivative", "gradient", "jacobian", "hessian", "hessian_vector_product", "tangent_line", "check_grad",
     "diff_error",
     "problems", "minimize", "Result", "History", "compare",
+    "train", "partial_fit", "train_online", "sweep", "lr_find", "benchmark_optimizers",
 ]
 
 # Sub-packages and functions imported on first use, so `import descend` stays fast.
-_LAZY_MODULES = {"optim", "schedules", "nn", "datasets", "train", "plot", "report", "sweep", "cli"}
-_LAZY_ATTRS: dict[str, str] = {}
+_LAZY_MODULES = {"optim", "schedules", "nn", "datasets", "training", "plot", "report", "tour", "sweeps", "cli"}
+_LAZY_ATTRS = {
+    "train": "descend.training", "partial_fit": "descend.training", "train_online": "descend.training",
+    "sweep": "descend.sweeps", "lr_find": "descend.sweeps", "benchmark_optimizers": "descend.sweeps",
+}
 
 
 def __getattr__(name):

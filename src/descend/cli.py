@@ -252,16 +252,226 @@ def optimizers_cmd(as_json):
 @cli.command("demo")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Folder for the report page (default: ./descend-demo).")
-def demo_cmd(out):
-    """The seeds' tour: stable softmax, derivative accuracy, gradient descent, the least-squares stop."""
+@click.option("--no-page", is_flag=True, help="Only print the tables; draw no pictures.")
+def demo_cmd(out, no_page):
+    """The seeds' tour as tables, and as one offline page with every picture (DIR/index.html)."""
     from . import tour
 
     console = _console()
-    for number, section in enumerate(tour.sections(), 1):
+    sections = tour.sections()
+    for number, section in enumerate(sections, 1):
         console.print(f"\n[bold]{number}. {section.title}[/bold]")
         console.print(section.text)
         for t in section.tables:
             console.print(_table(t.title, t.columns, t.rows))
+    if no_page:
+        return
+    try:
+        from . import report
+    except ImportError as exc:  # pragma: no cover - matplotlib missing
+        raise DescendError(f"the demo page needs matplotlib ({exc}); install descend[demo]") from None
+    path = report.build(out, sections=sections)
+    click.echo(f"\nThe tour as a page: {path}")
+
+
+# ---------------------------------------------------------------------------------------- training
+
+def _train_data(name, seed):
+    from . import datasets
+
+    if name not in datasets.names():
+        raise DescendError(f"unknown data set {name!r}; valid: {', '.join(datasets.names())}")
+    d = datasets.digits(seed=seed) if name == "digits" else datasets.get(name, seed=seed).split(seed=seed)
+    regression = name == "linear"
+    y_train = d.y_train.reshape(-1, 1) if regression else d.y_train
+    y_test = d.y_test.reshape(-1, 1) if regression else d.y_test
+    outputs = 1 if regression else int(max(d.y_train.max(), d.y_test.max())) + 1
+    return d.X_train, y_train, d.X_test, y_test, outputs, ("mse" if regression else "cross_entropy")
+
+
+def _batch_sizes(text):
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if part in ("full", "none"):
+            sizes.append(None)
+            continue
+        try:
+            v = int(part)
+        except ValueError:
+            raise DescendError(f"--batch-size must be positive integers or 'full', comma-separated; got {text!r}") \
+                from None
+        if v < 1:
+            raise DescendError(f"--batch-size must be >= 1 (or 'full'), got {v}")
+        sizes.append(v)
+    if not sizes:
+        raise DescendError("--batch-size must name at least one size")
+    return sizes
+
+
+def _hidden(text):
+    if text.strip() == "":
+        return []
+    try:
+        sizes = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise DescendError(f"--hidden must be layer widths separated by commas, e.g. 100,100; got {text!r}") from None
+    if any(v < 1 for v in sizes):
+        raise DescendError(f"--hidden widths must be >= 1, got {text!r}")
+    return sizes
+
+
+@cli.command("train")
+@click.argument("dataset")
+@click.option("--hidden", default="10", show_default=True, help="Hidden layer widths, e.g. 100,100.")
+@click.option("--activation", default="relu", show_default=True, help="relu, leaky_relu, sigmoid or tanh.")
+@click.option("--optimizer", default="adam", show_default=True)
+@click.option("--lr", type=float, default=None, help="Learning rate (default: the optimizer's).")
+@click.option("--batch-size", "batch_size", default="32", show_default=True,
+              help="Batch size, 'full' for batch gradient descent; several (1,10,full) train side by side.")
+@click.option("--epochs", type=int, default=10, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--checkpoint", type=click.Path(dir_okay=False), default=None, help="Save a checkpoint every epoch.")
+@click.option("--resume", is_flag=True, help="Continue from --checkpoint.")
+@click.option("--json", "as_json", is_flag=True)
+def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, seed, checkpoint, resume, as_json):
+    """Train a small network on a data set and print the epochs and the test metrics."""
+    from . import nn, optim
+    from .errors import check_nonnegative_int
+    from .training import evaluate, train
+
+    sizes = _batch_sizes(batch_size)
+    widths = _hidden(hidden)
+    epochs = check_nonnegative_int("--epochs", epochs)
+    if resume and checkpoint is None:
+        raise DescendError("--resume needs --checkpoint PATH")
+    if checkpoint is not None and len(sizes) > 1:
+        raise DescendError("--checkpoint works with one --batch-size at a time")
+    X, y, Xt, yt, outputs, loss = _train_data(dataset, seed)
+    metrics = () if loss == "mse" else ("accuracy",)
+    runs = []
+    for bs in sizes:
+        model = nn.mlp([X.shape[1], *widths, outputs], activation=activation, rng=seed)
+        opt = optim.get(optimizer) if lr is None else optim.get(optimizer, lr=lr)
+        hist = train(model, X, y, loss=loss, optimizer=opt, batch_size=bs, epochs=epochs, seed=seed,
+                     validation=(Xt, yt), metrics=metrics, checkpoint=checkpoint, resume=resume,
+                     progress=not as_json)
+        test = evaluate(model, Xt, yt, loss=loss, metrics=metrics)
+        runs.append((bs, hist, test))
+    if as_json:
+        click.echo(json.dumps([dict(batch_size=bs, status=h.status, message=h.message, updates=h.step,
+                                    epochs={k: [_jsonable(v) for v in vals] for k, vals in h.epochs.items()},
+                                    test={k: _jsonable(v) for k, v in t.items()})
+                               for bs, h, t in runs]))
+    else:
+        console = _console()
+        label = lambda bs: "full" if bs is None else str(bs)  # noqa: E731
+        if len(runs) == 1:
+            bs, h, t = runs[0]
+            keys = [k for k in h.epochs if k not in ("time", "samples_per_s")]
+            rows = [tuple(h.epochs[k][i] for k in keys) for i in range(len(h.epochs.get("epoch", [])))]
+            console.print(_table(f"train {dataset}: batch size {label(bs)}, {optimizer}", keys, rows))
+        else:
+            rows = []
+            for bs, h, t in runs:
+                last = np.asarray(h.loss[-max(1, len(h.loss) // max(1, h.epoch)):])
+                rows.append((label(bs), h.step, h.loss[0] if h.loss else float("nan"),
+                             h.epochs["loss"][-1] if h.epochs.get("loss") else float("nan"),
+                             float(np.std(last)) if last.size else float("nan"), h.status))
+            console.print(_table(f"train {dataset}: batch sizes side by side, {epochs} epochs, {optimizer}",
+                                 ["batch size", "updates", "first loss", "last epoch loss",
+                                  "loss spread in last epoch", "status"], rows))
+        for bs, h, t in runs:
+            console.print(f"batch size {label(bs)}: {h.message}; test "
+                          + ", ".join(f"{k} {v:.6g}" for k, v in t.items()))
+    if any(h.status == "interrupted" for _, h, _ in runs):
+        raise SystemExit(130)
+    if any(h.status == "diverged" for _, h, _ in runs):
+        return 1
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- sweeps
+
+@cli.command("sweep")
+@click.argument("target")
+@click.option("--optimizer", default="gd", show_default=True, help="Comma-separated optimizer names.")
+@click.option("--lr", default="1e-4:1:13", show_default=True, help="a:b:k (k log-spaced values), a list, or one.")
+@click.option("--hp", multiple=True, help="More grid axes, key=v1,v2 (repeatable).")
+@click.option("--seeds", type=int, default=None, help="Number of seeds.")
+@click.option("--starts", type=int, default=None, help="Problems: random starts per seed.")
+@click.option("--steps", type=int, default=None, help="Problems: steps per run.")
+@click.option("--epochs", type=int, default=None, help="Data sets: epochs per run.")
+@click.option("--batch-size", "batch_size", default=None, help="Data sets: comma list of batch sizes.")
+@click.option("--param", "params", multiple=True, help="Problem parameter key=value.")
+@click.option("--store", default=None, help="SQLite file: finished runs are kept and skipped on a rerun.")
+@click.option("--backend", default="auto", show_default=True, help="auto, vectorized, loky, dask or serial.")
+@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786.")
+@click.option("--jobs", "n_jobs", type=int, default=None, help="Local worker processes.")
+@click.option("--extend", is_flag=True, help="Add this sweep to a store made by another definition.")
+@click.option("--tol", type=float, default=1e-6, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def sweep_cmd(target, **kwargs):
+    """Run a grid of optimizers and hyperparameters on a problem or a data set."""
+    from .sweeps import cli_sweep
+
+    cli_sweep(target, **kwargs)
+
+
+@cli.command("lr-find")
+@click.argument("target")
+@click.option("--optimizer", default=None, help="Optimizer (default: plain gradient descent / SGD).")
+@click.option("--min-lr", type=float, default=1e-7, show_default=True)
+@click.option("--max-lr", type=float, default=10.0, show_default=True)
+@click.option("--steps", type=int, default=200, show_default=True)
+@click.option("--method", default="minimum", show_default=True, help="How to pick the suggestion.")
+@click.option("--batch-size", "batch_size", default="32", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--hp", multiple=True)
+@click.option("--param", "params", multiple=True)
+@click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write loss against lr to this PNG.")
+@click.option("--json", "as_json", is_flag=True)
+def lr_find_cmd(target, plot, **kwargs):
+    """The learning-rate range test (and, for a problem, the curvature bound 2/L)."""
+    from .sweeps import cli_lr_find
+
+    if plot:
+        _refuse_overwrite(plot)
+    cli_lr_find(target, plot=plot, **kwargs)
+
+
+@cli.command("benchmark")
+@click.argument("problems")
+@click.option("--optimizers", default="gd,momentum,adagrad,rmsprop,adam", show_default=True)
+@click.option("--budget", type=int, default=1000, show_default=True, help="Gradient evaluations per run.")
+@click.option("--starts", type=int, default=20, show_default=True)
+@click.option("--seeds", type=int, default=3, show_default=True)
+@click.option("--lr", default=None, help="The tuning grid, a:b:k.")
+@click.option("--tol", type=float, default=1e-6, show_default=True)
+@click.option("--plot", default=None, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def benchmark_cmd(problems, optimizers, plot, **kwargs):
+    """A fair optimizer benchmark: each optimizer's lr tuned under the same budget, many starts."""
+    from .sweeps import cli_benchmark
+
+    if plot:
+        _refuse_overwrite(plot)
+    cli_benchmark(problems, optimizers, plot=plot, **kwargs)
+
+
+@cli.command("report")
+@click.argument("store", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def report_cmd(store, out_dir, as_json):
+    """Tables (and with --out, plots and CSV files) from a sweep store."""
+    import os
+
+    from .sweeps import cli_report
+
+    if not os.path.exists(store):
+        raise DescendError(f"no sweep store at {store}")
+    cli_report(store, out_dir=out_dir, as_json=as_json)
 
 
 def main(argv=None):

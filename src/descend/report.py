@@ -78,6 +78,9 @@ def _img_src(path: pathlib.Path, out: pathlib.Path, embed: bool, mime: str) -> s
     return html.escape(path.relative_to(out).as_posix())
 
 
+_GENERATOR = '<meta name="generator" content="descend demo">'
+
+
 def _check_out(out_dir) -> pathlib.Path:
     if out_dir is None:
         out_dir = DEFAULT_DIR
@@ -87,6 +90,10 @@ def _check_out(out_dir) -> pathlib.Path:
         raise DescendError(f"out_dir must be a folder path, got {type(out_dir).__name__}") from None
     if out.exists() and not out.is_dir():
         raise DescendError(f"out_dir must be a folder, but {str(out)!r} is a file")
+    index = out / "index.html"
+    # A page descend wrote before is replaced; anything else the user saved there is not.
+    if index.exists() and _GENERATOR not in index.read_text(encoding="utf-8", errors="replace")[:4000]:
+        raise DescendError(f"{str(index)!r} exists and was not written by descend; choose another --out folder")
     return out
 
 
@@ -173,6 +180,7 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
 <html lang="en">
 <head>
 <meta charset="utf-8">
+{_GENERATOR}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>descend: the tour</title>
 <style>{_CSS}</style>
