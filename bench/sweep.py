@@ -136,6 +136,12 @@ def part1(args):
                      (f"torch.optim one run at a time ({len(sub)} runs, extrapolated)", t_torch)]:
         print(f"  {label:<58} {t:>10.2f} {1e3 * t / n_runs:>13.3f} {t / t_sweep:>8.1f}x")
     print(f"  torch {torch_version}")
+    parts = []
+    for name in OPTIMIZERS:
+        g = dict(grid, optimizer=[name])
+        parts.append((name, _median_time(lambda: sweep(p, g, steps=steps, as_records=True, progress=False),
+                                         args.repeats)))
+    print("  the vectorized sweep by optimizer (s): " + ", ".join(f"{n} {t:.2f}" for n, t in parts))
 
 
 # ------------------------------------------------------------------------------ part 2
