@@ -952,3 +952,23 @@ def test_hypothesis_dict_of_runs_rows_equal_single_runs(lr, beta1, beta2, wd, cl
             single.step(p, {k: v[i] for k, v in G.items()})
         for k in p:
             assert np.array_equal(P[k][i], p[k]), (k, i)
+
+
+def _step_in_child(seed):
+    x = np.random.default_rng(seed).standard_normal(100_000)
+    opt = optim.Adam(lr=0.1, fused=True)
+    opt.step(x, np.cos(x))
+    return x
+
+
+def test_a_forked_child_can_still_step_after_the_parent_ran_a_kernel():
+    _numba_or_skip()
+    import multiprocessing as mp
+    x = np.ones(100_000)
+    optim.Adam(lr=0.1, fused=True).step(x, x)  # the parent starts its parallel threads
+    with mp.get_context("fork").Pool(2) as pool:
+        got = pool.map_async(_step_in_child, [1, 2]).get(timeout=120)
+    for seed, x in zip([1, 2], got):
+        y = np.random.default_rng(seed).standard_normal(100_000)
+        optim.Adam(lr=0.1, fused=False).step(y, np.cos(y))
+        assert np.array_equal(x, y)

@@ -19,7 +19,9 @@ same bits; the tests check it.  State arrays the configuration does not keep are
 rule as the constant 0.0 and not stored.
 
 numba is optional: :func:`kernel` returns None when it is missing (or cannot compile
-a rule), and the optimizer silently takes the NumPy path.  ``import descend.optim``
+a rule), and the optimizer silently takes the NumPy path.  It does the same in a
+process forked from one whose kernels ran on GNU OpenMP (numba's default threading
+layer where TBB is not installed), which would otherwise be terminated.  ``import descend.optim``
 never imports numba; the first large step does.
 """
 
@@ -38,6 +40,7 @@ _TRANSFORM_ARGS = ("lr", "clip_value", "use_clip_value", "factor", "use_factor",
 
 _cache: dict = {}
 _numba = None
+_launch_pid = None  # the process that launched our first parallel kernel
 #: rules numba could not compile: rule name -> the error, for the curious
 failures: dict[str, str] = {}
 
@@ -141,6 +144,8 @@ def _guarded(fn, rule_name, key):
     state = {"fn": fn, "retried": False}
 
     def run(*args):
+        if _forked_from_openmp():
+            return False  # GNU OpenMP would abort this process: take the NumPy path
         try:
             state["fn"](*args)
             return True
@@ -154,3 +159,20 @@ def _guarded(fn, rule_name, key):
             return False
     run.dispatcher = fn
     return run
+
+
+def _forked_from_openmp() -> bool:
+    """True in a child forked (multiprocessing's default on Linux) from a process whose
+    parallel kernels run on GNU OpenMP, which cannot be used again after fork()."""
+    global _launch_pid
+    pid = os.getpid()
+    if _launch_pid is None:
+        _launch_pid = pid
+        return False
+    if pid == _launch_pid:
+        return False
+    try:
+        return _numba.threading_layer() == "omp"
+    except ValueError:  # no parallel region ran before the fork
+        _launch_pid = pid
+        return False
