@@ -160,6 +160,16 @@ def test_plateau_tracks_runs_separately():
         s.observe(np.ones((2, 2)))
 
 
+def test_building_an_optimizer_keeps_the_schedule_state_and_reset_resets_it():
+    s = schedules.ReduceOnPlateau(1.0, patience=0)
+    s.observe(1.0)
+    s.observe(2.0)
+    opt = optim.SGD(lr=s)
+    assert s(0) == 0.1
+    opt.reset()
+    assert s(0) == 1.0
+
+
 def test_plateau_state_dict_round_trip_and_checks():
     s = schedules.ReduceOnPlateau(1.0, patience=1)
     for loss in (3.0, 2.0, 2.5):

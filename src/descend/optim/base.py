@@ -368,7 +368,7 @@ class Optimizer:
             raise DescendError(f"{self.name}: hyperparameter arrays must all have one value per run "
                                f"(the same length), got lengths {lengths}")
         self._hp_runs = next(iter(lengths.values()), None)
-        self.reset()
+        self._clear()  # a schedule given as lr keeps its own state
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -413,6 +413,12 @@ class Optimizer:
     # -- state ------------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget all state: the next step starts from scratch (count 0, schedule reset)."""
+        self._clear()
+        sched = self._hp.get("lr")
+        if callable(sched) and hasattr(sched, "reset"):
+            sched.reset()
+
+    def _clear(self) -> None:
         self._kind = None       # "array" | "dict" once the state exists
         self._slots: dict[str, _Slot] = {}
         self._runs = None
@@ -420,9 +426,6 @@ class Optimizer:
         self.skipped_steps = 0
         self._sstate: dict[str, Any] = {}
         self.last_lr = None
-        sched = self._hp.get("lr")
-        if callable(sched) and hasattr(sched, "reset"):
-            sched.reset()
 
     def _present(self) -> tuple[bool, ...]:
         """Which of :attr:`state_names` this configuration keeps (all, unless overridden)."""
