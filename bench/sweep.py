@@ -24,8 +24,9 @@ Dask ``LocalCluster(n_workers=2, processes=True)`` (cluster start-up and a warm-
 excluded), against the
 same runs in this process; overhead per run = (backend time - in-process time) / runs.
 
-Every figure is the median of ``--repeats`` repeats (3; 5 for the training sweeps, whose
-configurations are interleaved).
+Every figure is the median of ``--repeats`` repeats (3 in part 1, 5 in part 2), the cases
+interleaved within each repeat so that a burst of load on the (shared) machine hits them
+alike; a ratio is the median of the ratios repeat by repeat.
 """
 
 from __future__ import annotations
@@ -112,29 +113,40 @@ def part1(args):
     rows = sweep(p, grid, steps=steps, as_records=True, progress=False)
     status = {s: sum(r["status"] == s for r in rows) for s in ("max_steps", "diverged")}
     print(f"  statuses: {status}")
-    t_sweep = _median_time(lambda: sweep(p, grid, steps=steps, as_records=True, progress=False), args.repeats)
 
     def with_store():
         with tempfile.TemporaryDirectory() as d:
             sweep(p, grid, steps=steps, store=os.path.join(d, "sweep.db"), as_records=True, progress=False)
 
-    t_store = _median_time(with_store, args.repeats)
     sub = subset(rows, args.subset)
-    t_one = _median_time(lambda: descend_one_at_a_time(p, sub, steps), args.repeats) / len(sub) * n_runs
     try:
         import torch
 
         torch.set_num_threads(1)
-        t_torch = _median_time(lambda: torch_one_at_a_time(sub, steps), args.repeats) / len(sub) * n_runs
         torch_version = torch.__version__
+        run_torch = lambda: torch_one_at_a_time(sub, steps)  # noqa: E731
     except ImportError:
-        t_torch, torch_version = float("nan"), "not installed"
+        torch_version, run_torch = "not installed", None
+    cases = [("descend.sweeps.sweep, vectorized, no store", lambda: sweep(p, grid, steps=steps, as_records=True,
+                                                                          progress=False), 1.0),
+             ("descend.sweeps.sweep, vectorized, SQLite store + curves", with_store, 1.0),
+             (f"descend.minimize one run at a time ({len(sub)} runs, extrapolated)",
+              lambda: descend_one_at_a_time(p, sub, steps), n_runs / len(sub))]
+    if run_torch is not None:
+        cases.append((f"torch.optim one run at a time ({len(sub)} runs, extrapolated)", run_torch,
+                      n_runs / len(sub)))
+    samples = {label: [] for label, _, _ in cases}
+    for _ in range(args.repeats):  # interleaved: a burst of load on the machine hits every case alike
+        for label, fn, scale in cases:
+            t0 = time.perf_counter()
+            fn()
+            samples[label].append((time.perf_counter() - t0) * scale)
+    base = samples[cases[0][0]]
     print(f"  {'how':<58} {'time (s)':>10} {'per run (ms)':>13} {'vs sweep':>9}")
-    for label, t in [("descend.sweeps.sweep, vectorized, no store", t_sweep),
-                     ("descend.sweeps.sweep, vectorized, SQLite store + curves", t_store),
-                     (f"descend.minimize one run at a time ({len(sub)} runs, extrapolated)", t_one),
-                     (f"torch.optim one run at a time ({len(sub)} runs, extrapolated)", t_torch)]:
-        print(f"  {label:<58} {t:>10.2f} {1e3 * t / n_runs:>13.3f} {t / t_sweep:>8.1f}x")
+    for label, _, _ in cases:
+        t = statistics.median(samples[label])
+        ratio = statistics.median(a / b for a, b in zip(samples[label], base))  # paired, repeat by repeat
+        print(f"  {label:<58} {t:>10.2f} {1e3 * t / n_runs:>13.3f} {ratio:>8.1f}x")
     print(f"  torch {torch_version}")
     parts = []
     for name in OPTIMIZERS:
