@@ -274,7 +274,8 @@ class Grid:
             if not isinstance(name, str):
                 raise DescendError(f"{where}['optimizer'] must hold optimizer names, got {name!r}")
             if name.lower() not in optim.names():
-                raise DescendError(f"{where}['optimizer']: unknown optimizer {name!r}; valid: {', '.join(optim.names())}")
+                raise DescendError(f"{where}['optimizer']: unknown optimizer {name!r}; "
+                                   f"valid: {', '.join(optim.names())}")
         part["optimizer"] = [name.lower() for name in part["optimizer"]]
         for i, lr in enumerate(part["lr"]):
             if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not (math.isfinite(lr) and lr > 0):

@@ -120,7 +120,8 @@ def plot_final_loss(table, ax=None):
         both = ok & np.isfinite(lo) & np.isfinite(hi)
         ax.fill_between(lrs[both], lo[both], hi[both], color=f"C{j % 10}", alpha=0.15)
     ax.set_xscale("log")
-    finite = [float(r["final_loss"]) for r in rows if not _missing(r.get("final_loss")) and r.get("status") != "diverged"]
+    finite = [float(r["final_loss"]) for r in rows
+              if not _missing(r.get("final_loss")) and r.get("status") != "diverged"]
     if finite and min(finite) > 0:
         ax.set_yscale("log")
     ax.set_xlabel("learning rate")
