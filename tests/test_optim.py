@@ -115,6 +115,16 @@ def test_unknown_hyperparameter_lists_valid_ones():
         optim.Adam(betaz=(0.9, 0.99))
 
 
+def test_signature_shows_the_keywords_and_defaults():
+    import inspect
+    sig = inspect.signature(optim.AdamW)
+    assert str(sig) == ("(lr=0.001, *, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=False, "
+                        "decoupled_weight_decay=True, clip_value=None, clip_norm=None, nonfinite=None, fused=None)")
+    for name in optim.names():
+        cls = type(optim.get(name))
+        assert list(inspect.signature(cls).parameters) == cls.valid_hyperparameters()
+
+
 def test_lr_may_be_positional():
     assert optim.SGD(0.5).lr == 0.5 and optim.Adam(0.5).lr == 0.5
 

@@ -34,6 +34,7 @@ stored: float32 parameters get the float64 update rounded to float32.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple
 
@@ -369,6 +370,16 @@ class Optimizer:
                                f"(the same length), got lengths {lengths}")
         self._hp_runs = next(iter(lengths.values()), None)
         self._clear()  # a schedule given as lr keeps its own state
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "lr" in cls.hyperparameters:  # help() and inspect.signature show the real keywords
+            P = inspect.Parameter
+            params = []
+            for k, (default, _) in cls._spec().items():
+                kind = P.POSITIONAL_OR_KEYWORD if k == "lr" else P.KEYWORD_ONLY
+                params.append(P(k, kind, default=default))
+            cls.__signature__ = inspect.Signature(params)
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
