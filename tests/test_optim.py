@@ -122,7 +122,8 @@ def test_signature_shows_the_keywords_and_defaults():
                         "decoupled_weight_decay=True, clip_value=None, clip_norm=None, nonfinite=None, fused=None)")
     for name in optim.names():
         cls = type(optim.get(name))
-        assert list(inspect.signature(cls).parameters) == cls.valid_hyperparameters()
+        assert list(inspect.signature(cls).parameters) == cls.valid_hyperparameters() == list(cls.defaults())
+    assert optim.Adam.defaults()["betas"] == (0.9, 0.999) and optim.Lion.defaults()["decoupled_weight_decay"]
 
 
 def test_lr_may_be_positional():

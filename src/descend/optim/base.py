@@ -400,6 +400,11 @@ class Optimizer:
         """The keyword names this optimizer accepts."""
         return list(cls._spec())
 
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Every keyword with its default value."""
+        return {k: v[0] for k, v in cls._spec().items()}
+
     def _check_combination(self, hp):
         """Checks that involve several hyperparameters (subclasses extend)."""
 
