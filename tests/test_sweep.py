@@ -459,3 +459,22 @@ def test_summarize_groups_over_seeds_and_starts():
         assert s["diverged"] == sum(r["status"] == "diverged" for r in members)
     assert summary[1]["diverged"] == 6  # lr 0.2 > 2/L = 2/18 on booth
 
+
+
+def test_progress_bar_is_silent_when_stderr_is_not_a_terminal(capfd):
+    sweep(problems.get("booth"), {"lr": [0.01, 0.02], "start": 3}, steps=5, chunk_size=1, progress=True)
+    assert capfd.readouterr().err == ""
+
+
+def test_progress_bar_on_a_terminal(monkeypatch):
+    from descend.sweeps import run
+
+    monkeypatch.setattr(run.sys.stderr, "isatty", lambda: True, raising=False)
+    bar = run._Progress(5, True, "sweep booth")
+    try:
+        assert bar._bar is not None
+        bar.advance(3)
+        assert bar._bar.tasks[0].completed == 3 and bar._bar.tasks[0].total == 5
+    finally:
+        bar.close()
+    assert run._Progress(5, False, "x")._bar is None
