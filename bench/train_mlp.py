@@ -199,7 +199,8 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=2, help="timed epochs per child process")
     p.add_argument("--rounds", type=int, default=3, help="child processes per framework, interleaved")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--quick", action="store_true")
+    p.add_argument("--quick", action="store_true", help="H=256, batch 100 only")
+    p.add_argument("--cells", default=None, help="H:batch pairs, e.g. 256:100,50:1")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="extra environment for the descend child, e.g. NUMBA_THREADING_LAYER=workqueue")
     args = p.parse_args(argv)
@@ -207,11 +208,14 @@ def main(argv=None):
         print(json.dumps(child(args)))
         return
     cells = [(256, 100)] if args.quick else [(256, 100), (256, 1000), (256, 1), (50, 100), (50, 1000), (50, 1)]
+    if args.cells:
+        cells = [tuple(int(v) for v in c.split(":")) for c in args.cells.split(",")]
     extra = [kv.split("=", 1) for kv in args.env]
     print(f"# {args.rounds} rounds x {args.repeat} epochs per framework, interleaved; threads={args.threads}; "
           f"descend env: {' '.join(args.env) or '(default)'}")
+    print(f"{'':>16} | {'median':^35} | {'min':^24} |")
     print(f"{'H':>4} {'batch':>5} {'opt':>4} | {'torch s':>8} {'descend s':>9} {'ratio':>6} {'numpy s':>8} | "
-          f"{'torch peak/extra MiB':>21} {'descend peak/extra MiB':>23}")
+          f"{'torch s':>8} {'descend':>8} {'ratio':>6} | {'torch peak/extra MiB':>21} {'descend peak/extra MiB':>23}")
     for hidden, batch in cells:
         n = args.n_small if batch == 1 else args.n
         for opt in ("sgd", "adam"):
@@ -223,9 +227,9 @@ def main(argv=None):
                                              extra if fw == "descend" else ()))
             scale = args.n / n
 
-            def t(fw):
+            def t(fw, how=statistics.median):
                 times = [x for r in runs.get(fw, []) if "times" in r for x in r["times"]]
-                return statistics.median(times) * scale if times else float("nan")
+                return how(times) * scale if times else float("nan")
 
             def mem(fw):
                 ok = [r for r in runs[fw] if "times" in r]
@@ -237,7 +241,8 @@ def main(argv=None):
 
             note = f"  (x{scale:g}: {n} samples)" if scale != 1 else ""
             print(f"{hidden:>4} {batch:>5} {opt:>4} | {t('torch'):8.3f} {t('descend'):9.3f} "
-                  f"{t('descend') / t('torch'):6.2f} {t('numpy'):8.3f} | {mem('torch'):>21} "
+                  f"{t('descend') / t('torch'):6.2f} {t('numpy'):8.3f} | {t('torch', min):8.3f} "
+                  f"{t('descend', min):8.3f} {t('descend', min) / t('torch', min):6.2f} | {mem('torch'):>21} "
                   f"{mem('descend'):>23}{note}", flush=True)
 
 

@@ -100,6 +100,23 @@ def test_every_epoch_visits_every_sample_exactly_once(batch_size, drop_last):
         assert orders[0] != orders[1] != orders[2]  # reshuffled every epoch
 
 
+def test_train_uses_the_batches_of_datasets_batches():
+    n = 23
+    X = np.random.default_rng(0).standard_normal((n, 2))
+    ids = np.arange(n, dtype=np.float64)
+    seen = []
+
+    def record(pred, y):
+        seen.append(np.asarray(y).copy())
+        return 0.0
+
+    train(nn.Sequential(nn.Linear(2, 1, rng=0)), X, ids, loss="mse", optimizer=optim.SGD(lr=1e-6), batch_size=5,
+          epochs=3, seed=8, metrics=[record], progress=False)
+    rng = np.random.default_rng(8)
+    expected = [yb for _ in range(3) for _, yb in datasets.batches(X, ids, 5, True, rng)]
+    assert len(seen) == len(expected) and all(np.array_equal(a, b) for a, b in zip(seen, expected))
+
+
 def test_same_seed_same_history_bit_for_bit():
     s = datasets.spirals(200, seed=0).split(0.25, seed=0)
 
@@ -190,7 +207,7 @@ def test_divergence_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_
     assert h.status == "diverged" and not h.success
     bad_step = len(h.loss) + 1
     assert bad_step > 25
-    assert h.message.startswith(f"loss became ")
+    assert h.message.startswith("loss became ")
     assert f"at epoch {(bad_step - 1) // 10 + 1}, step {bad_step}: training stopped before that update" in h.message
     assert f"the last good checkpoint '{path}' is untouched" in h.message
     assert "Try a smaller learning rate" in h.message

@@ -238,7 +238,10 @@ def batches(X, y, batch_size=None, shuffle: bool = True, rng=None, *,
         Rows per batch; None is the whole set in one batch (full-batch gradient descent).
     shuffle : bool, default True
         Visit the rows in the order of a permutation drawn from ``rng`` (no sampling
-        with replacement); False keeps the order.
+        with replacement); False keeps the order.  A single batch (``batch_size``
+        None or >= n) is the rows in order, and draws nothing from ``rng``.  With
+        ``rng = np.random.default_rng(seed)`` reused every epoch these are the
+        batches :func:`descend.train` uses with that ``seed``.
     rng : None, int or Generator
         Source of the permutation.  Pass the same Generator every epoch to get a
         new order each epoch that a seed reproduces.
@@ -260,7 +263,7 @@ def batches(X, y, batch_size=None, shuffle: bool = True, rng=None, *,
     if drop_last and size > n:
         raise DescendError(f"batch_size={size} with drop_last=True leaves no batch of {n} samples")
     stop = n - n % size if drop_last else n
-    if shuffle:
+    if shuffle and size < n:  # one batch holding every sample needs no order (and draws none)
         order = _rng(rng).permutation(n)
         for i in range(0, stop, size):
             idx = order[i:i + size]
