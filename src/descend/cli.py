@@ -405,7 +405,7 @@ def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, se
 @click.option("--batch-size", "batch_size", default=None, help="Data sets: comma list of batch sizes.")
 @click.option("--param", "params", multiple=True, help="Problem parameter key=value.")
 @click.option("--store", default=None, help="SQLite file: finished runs are kept and skipped on a rerun.")
-@click.option("--backend", default="auto", show_default=True, help="auto, vectorized, loky, dask or serial.")
+@click.option("--backend", default="auto", show_default=True, help="auto, local, loky or dask.")
 @click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786.")
 @click.option("--jobs", "n_jobs", type=int, default=None, help="Local worker processes.")
 @click.option("--extend", is_flag=True, help="Add this sweep to a store made by another definition.")
