@@ -151,3 +151,12 @@ def test_installed_entry_point_exits_2_without_traceback():
     proc = subprocess.run(cmd + ["minimize", "nope"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_compare_writes_plot_and_gif(capsys, tmp_path):
+    png, gif = tmp_path / "race.png", tmp_path / "race.gif"
+    code = main(["compare", "elongated_bowl", "--optimizers", "sgd,momentum", "--steps", "30",
+                 "--plot", str(png), "--gif", str(gif)])
+    out = capsys.readouterr().out
+    assert code == 0 and f"wrote {png}" in out and f"wrote {gif}" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and gif.read_bytes()[:6] in (b"GIF89a", b"GIF87a")
