@@ -209,8 +209,13 @@ def compare_cmd(problem, optimizers, lr_text, steps, starts, tol, seed, params, 
 
         results = list(cmp.results.values())
         if plot_path:
+            import matplotlib.pyplot as plt
+
             fig = plot.trajectories(p, results).figure
-            fig.savefig(plot_path, dpi=100)
+            try:
+                fig.savefig(plot_path, dpi=100)
+            finally:
+                plt.close(fig)
         if gif_path:
             plot.animate(p, results, gif_path)
     if as_json:
