@@ -243,7 +243,7 @@ def optimizers_cmd(as_json):
     rows = []
     for name in optim.names():
         cls = type(optim.get(name))
-        spec = {k: v[0] for k, v in cls._spec().items()}
+        spec = cls.defaults()
         rows.append((name, cls.__name__, spec))
     if as_json:
         click.echo(json.dumps([dict(name=n, cls=c, hyperparameters={k: _jsonable(v) for k, v in hp.items()})

@@ -85,10 +85,16 @@ def elementwise(f: Callable[..., float], *args):
     if not any(isinstance(a, np.ndarray) for a in args):
         return float(f(*args))
     arrays = np.broadcast_arrays(*[np.asarray(a) for a in args])
-    out = np.empty(arrays[0].shape)
-    for idx in np.ndindex(out.shape):
-        out[idx] = f(*(a[idx].item() for a in arrays))
-    return out
+    shape = arrays[0].shape
+    if all(a.size == 0 or (a == a.flat[0]).all() for a in arrays):  # runs in lockstep: one call
+        return np.full(shape, float(f(*(a.flat[0].item() for a in arrays))))
+    # One call per distinct tuple of arguments (a sweep has a few lrs over many runs).
+    table = np.stack([a.astype(np.float64).ravel() for a in arrays], axis=1)
+    distinct, where = np.unique(table, axis=0, return_inverse=True)
+    kinds = [a.dtype.kind for a in arrays]
+    values = np.array([float(f(*(int(v) if k in "iub" else float(v) for v, k in zip(row, kinds))))
+                       for row in distinct])
+    return values[where.reshape(-1)].reshape(shape)
 
 
 # -- hyperparameter checks ------------------------------------------------------------------
