@@ -86,14 +86,25 @@ def elementwise(f: Callable[..., float], *args):
         return float(f(*args))
     arrays = np.broadcast_arrays(*[np.asarray(a) for a in args])
     shape = arrays[0].shape
-    if all(a.size == 0 or (a == a.flat[0]).all() for a in arrays):  # runs in lockstep: one call
+    def number(v, kind):
+        return int(v) if kind in "iub" else float(v)
+
+    fixed = [a.size == 0 or bool((a == a.flat[0]).all()) for a in arrays]
+    if all(fixed):  # runs in lockstep: one call
         return np.full(shape, float(f(*(a.flat[0].item() for a in arrays))))
     # One call per distinct tuple of arguments (a sweep has a few lrs over many runs).
-    table = np.stack([a.astype(np.float64).ravel() for a in arrays], axis=1)
-    distinct, where = np.unique(table, axis=0, return_inverse=True)
+    varying = [a.astype(np.float64).ravel() for a, c in zip(arrays, fixed) if not c]
+    if len(varying) == 1:
+        distinct, where = np.unique(varying[0], return_inverse=True)
+        distinct = distinct[:, None]
+    else:
+        distinct, where = np.unique(np.stack(varying, axis=1), axis=0, return_inverse=True)
     kinds = [a.dtype.kind for a in arrays]
-    values = np.array([float(f(*(int(v) if k in "iub" else float(v) for v, k in zip(row, kinds))))
-                       for row in distinct])
+    values = np.empty(len(distinct))
+    for r, row in enumerate(distinct):
+        it = iter(row)
+        values[r] = float(f(*(a.flat[0].item() if c else number(next(it), k)
+                              for a, c, k in zip(arrays, fixed, kinds))))
     return values[where.reshape(-1)].reshape(shape)
 
 
