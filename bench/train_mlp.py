@@ -15,6 +15,12 @@ that its peak memory can be read cleanly:
   framework imported and the model built ("extra"), which is what training
   itself added (medians over the rounds).
 
+Contenders: PyTorch (``torch.set_num_threads``, ``opt.zero_grad(); loss.backward();
+opt.step()``, a ``torch.randperm`` order each epoch); ``descend.train`` with
+``descend.optim.get(name, lr=...)``; ``descend.train`` with a bare in-place float32
+``p -= lr * g`` (SGD rows only: what descend.nn and descend.train cost apart from the
+optimizer); NumPy by hand in float32 with in-place updates (SGD rows only).
+
 Batch size 1 runs on ``--n-small`` samples and the time is scaled to 60,000
 samples (``time * n / n_small``); the table says so.
 
@@ -36,7 +42,7 @@ import subprocess
 import sys
 import time
 
-FRAMEWORKS = ("torch", "descend", "numpy")
+FRAMEWORKS = ("torch", "descend", "descend_bare", "numpy")
 
 
 def rss_mib() -> float:
@@ -89,15 +95,40 @@ def run_torch(X, y, hidden, batch, opt_name, lr, repeat, threads):
     return base, epoch
 
 
-def run_descend(X, y, hidden, batch, opt_name, lr, repeat, threads):
-    import numpy as np
+class InPlaceSGD:
+    """The least an optimizer can do: ``p -= lr * g`` in place, in float32 (no descend.optim).
 
+    Used only to show what descend.nn + descend.train cost apart from the optimizer.
+    """
+
+    def __init__(self, lr):
+        import numpy as np
+
+        self.lr32 = np.float32(lr)
+        self.last_lr = lr
+
+    def step(self, params, grads):
+        for k, p in params.items():
+            g = grads[k]
+            g *= self.lr32  # the model's own gradient buffer, overwritten by the next backward
+            p -= g
+
+    def state_dict(self):
+        return {}
+
+    def load_state_dict(self, d):
+        pass
+
+
+def run_descend(X, y, hidden, batch, opt_name, lr, repeat, threads, bare=False):
     import descend
     from descend import nn
     from descend.training import train
 
     model = nn.Sequential(nn.Linear(784, hidden, rng=0), nn.ReLU(), nn.Linear(hidden, 10, rng=1))
-    opt = descend.optim.get(opt_name, lr=lr)
+    if bare and opt_name != "sgd":
+        raise SystemExit("the bare in-place optimizer is SGD only")
+    opt = InPlaceSGD(lr) if bare else descend.optim.get(opt_name, lr=lr)
     seeds = iter(range(10**6))
     base = rss_mib()
 
@@ -107,8 +138,11 @@ def run_descend(X, y, hidden, batch, opt_name, lr, repeat, threads):
         assert h.status == "completed", h.message
         return h.loss[-1]
 
-    del np
     return base, epoch
+
+
+def run_descend_bare(*args):
+    return run_descend(*args, bare=True)
 
 
 def run_numpy(X, y, hidden, batch, opt_name, lr, repeat, threads):
@@ -159,7 +193,8 @@ def run_numpy(X, y, hidden, batch, opt_name, lr, repeat, threads):
 
 def child(args) -> dict:
     X, y = make_data(args.n)
-    runner = {"torch": run_torch, "descend": run_descend, "numpy": run_numpy}[args.child]
+    runner = {"torch": run_torch, "descend": run_descend, "descend_bare": run_descend_bare,
+              "numpy": run_numpy}[args.child]
     lr = args.lr if args.lr is not None else (0.01 if args.opt == "sgd" else 1e-3)
     base, epoch = runner(X, y, args.hidden, args.batch, args.opt, lr, args.repeat, args.threads)
     epoch()  # warm-up: first-touch allocations, BLAS thread start-up
@@ -211,39 +246,37 @@ def main(argv=None):
     if args.cells:
         cells = [tuple(int(v) for v in c.split(":")) for c in args.cells.split(",")]
     extra = [kv.split("=", 1) for kv in args.env]
-    print(f"# {args.rounds} rounds x {args.repeat} epochs per framework, interleaved; threads={args.threads}; "
+    print(f"# {args.rounds} rounds x {args.repeat} epochs per contender, interleaved; threads={args.threads}; "
           f"descend env: {' '.join(args.env) or '(default)'}")
-    print(f"{'':>16} | {'median':^35} | {'min':^24} |")
-    print(f"{'H':>4} {'batch':>5} {'opt':>4} | {'torch s':>8} {'descend s':>9} {'ratio':>6} {'numpy s':>8} | "
-          f"{'torch s':>8} {'descend':>8} {'ratio':>6} | {'torch peak/extra MiB':>21} {'descend peak/extra MiB':>23}")
+    print(f"{'H':>4} {'batch':>5} {'opt':>4}  {'contender':<24} {'median s':>9} {'min s':>8} {'x torch':>8} "
+          f"{'peak MiB':>9} {'extra MiB':>9}")
+    names = {"torch": "torch", "descend": "descend.train", "descend_bare": "descend.train, bare SGD",
+             "numpy": "numpy by hand"}
     for hidden, batch in cells:
         n = args.n_small if batch == 1 else args.n
         for opt in ("sgd", "adam"):
-            fws = ("torch", "descend") + (("numpy",) if opt == "sgd" else ())
+            fws = ("torch", "descend") + (("descend_bare", "numpy") if opt == "sgd" else ())
             runs = {fw: [] for fw in fws}
-            for _ in range(args.rounds):  # interleaved, so that a burst of load hits every framework alike
+            for _ in range(args.rounds):  # interleaved, so that a burst of load hits every contender alike
                 for fw in fws:
                     runs[fw].append(run_cell(fw, hidden, batch, opt, n, args.repeat, args.threads,
-                                             extra if fw == "descend" else ()))
+                                             extra if fw.startswith("descend") else ()))
             scale = args.n / n
 
             def t(fw, how=statistics.median):
                 times = [x for r in runs.get(fw, []) if "times" in r for x in r["times"]]
                 return how(times) * scale if times else float("nan")
 
-            def mem(fw):
+            for fw in fws:
                 ok = [r for r in runs[fw] if "times" in r]
                 if not ok:
-                    return runs[fw][0].get("error", "?")[:20]
+                    print(f"{hidden:>4} {batch:>5} {opt:>4}  {names[fw]:<24} failed: {runs[fw][0].get('error')}")
+                    continue
                 peak = statistics.median(r["peak_rss_mib"] for r in ok)
                 extra_mib = statistics.median(r["peak_rss_mib"] - r["base_rss_mib"] for r in ok)
-                return f"{peak:.0f}/{extra_mib:.0f}"
-
-            note = f"  (x{scale:g}: {n} samples)" if scale != 1 else ""
-            print(f"{hidden:>4} {batch:>5} {opt:>4} | {t('torch'):8.3f} {t('descend'):9.3f} "
-                  f"{t('descend') / t('torch'):6.2f} {t('numpy'):8.3f} | {t('torch', min):8.3f} "
-                  f"{t('descend', min):8.3f} {t('descend', min) / t('torch', min):6.2f} | {mem('torch'):>21} "
-                  f"{mem('descend'):>23}{note}", flush=True)
+                note = f"  (time x{scale:g} from {n} samples)" if scale != 1 else ""
+                print(f"{hidden:>4} {batch:>5} {opt:>4}  {names[fw]:<24} {t(fw):9.3f} {t(fw, min):8.3f} "
+                      f"{t(fw) / t('torch'):8.2f} {peak:9.0f} {extra_mib:9.0f}{note}", flush=True)
 
 
 if __name__ == "__main__":
