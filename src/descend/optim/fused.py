@@ -51,6 +51,12 @@ def available() -> bool:
     if os.environ.get("DESCEND_NO_NUMBA"):
         return False
     if _numba is None:
+        # numba's OpenMP threads spin between kernels by default; next to OpenBLAS's own
+        # spinning threads (a training loop alternates matmuls and optimizer steps) the two
+        # pools fight for the cores and a step ran 6x slower. Passive waiting costs a few
+        # microseconds per kernel call and nothing else. Set before OpenMP is loaded; a
+        # value the user chose is kept.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import numba
         except ImportError:
