@@ -52,7 +52,7 @@ def test_digits():
 def test_digits_without_scikit_learn(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # makes the import fail
     with pytest.raises(DescendError, match=r"digits\(\) needs scikit-learn, which is not installed: "
-                                           r"pip install 'descend\[datasets\]' \(or pip install scikit-learn\)"):
+                                           r"pip install 'descend\[data\]' \(or pip install scikit-learn\)"):
         datasets.digits()
 
 

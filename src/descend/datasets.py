@@ -154,7 +154,7 @@ def digits(test_size: float = 0.25, seed=0, dtype=np.float64) -> Split:
 
     Pixels (0..16) are scaled to ``[0, 1]``; the rows are shuffled with ``seed`` and
     ``test_size`` of them kept for testing.  Needs scikit-learn (``pip install
-    'descend[datasets]'`` or ``pip install scikit-learn``).
+    'descend[data]'`` or ``pip install scikit-learn``).
 
     Returns
     -------
@@ -165,7 +165,7 @@ def digits(test_size: float = 0.25, seed=0, dtype=np.float64) -> Split:
         from sklearn.datasets import load_digits
     except ImportError:
         raise DescendError("digits() needs scikit-learn, which is not installed: "
-                           "pip install 'descend[datasets]' (or pip install scikit-learn)") from None
+                           "pip install 'descend[data]' (or pip install scikit-learn)") from None
     bunch = load_digits()
     X = (bunch.data / 16.0).astype(dtype)
     y = bunch.target.astype(np.int64)
