@@ -916,6 +916,42 @@ def test_fused_kernel_equals_numpy_path_bit_for_bit(name, kw, dtype):
         assert np.array_equal(np.asarray(da[k]), np.asarray(db[k])), k
 
 
+@pytest.mark.parametrize("name,kw", [("adam", {}), ("sgd", {"momentum": 0.9})])
+def test_fused_kernel_on_many_threads_equals_numpy_path_bit_for_bit(name, kw):
+    _numba_or_skip()
+    from descend.optim import fused
+    n = fused.PARALLEL_MIN_SIZE + 12345  # large enough for the parallel launch
+    x0 = np.random.default_rng(2).standard_normal(n).astype(np.float32)
+    out = []
+    for use in (False, True):
+        x = x0.copy()
+        opt = optim.get(name, lr=0.01, fused=use, **kw)
+        for k in range(3):
+            opt.step(x, np.cos(x * (k + 1)))
+        out.append(x)
+    assert np.array_equal(out[0], out[1])
+
+
+def test_fused_auto_takes_every_array_of_a_large_step_and_restores_the_thread_count(monkeypatch):
+    numba = _numba_or_skip()
+    from descend.optim import fused
+    seen = []
+    real = fused.run
+    monkeypatch.setattr(fused, "run", lambda calls: seen.append([a[0].size for _, a in calls]) or real(calls))
+    threads = numba.get_num_threads()
+    big = {"0.weight": np.ones((400, 100), np.float32), "0.bias": np.ones(100, np.float32)}
+    ref = {k: v.copy() for k, v in big.items()}
+    grads = {k: np.full_like(v, 0.5) for k, v in big.items()}
+    optim.Adam(lr=0.1).step(big, grads)
+    optim.Adam(lr=0.1, fused=False).step(ref, grads)
+    assert seen == [[40000, 100]]  # the bias goes with the weight (40100 >= FUSED_MIN_SIZE)
+    assert all(np.array_equal(big[k], ref[k]) for k in big)
+    assert numba.get_num_threads() == threads
+    small = {"w": np.ones(1000), "b": np.ones(10)}
+    optim.Adam(lr=0.1).step(small, {k: np.ones_like(v) for k, v in small.items()})
+    assert seen == [[40000, 100]]  # 1010 elements: the NumPy path, numba not needed
+
+
 def test_fused_path_falls_back_silently_without_numba_and_for_array_hyperparameters(monkeypatch):
     from descend.optim import fused
     monkeypatch.setattr(fused, "_cache", {})

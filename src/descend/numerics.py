@@ -24,9 +24,11 @@ def _as_float(x) -> np.ndarray:
 
 def _shifted(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray]:
     """Return (x - max, max) along ``axis``; the max is kept finite so x - max never makes nan."""
-    m = np.max(x, axis=axis, keepdims=True)
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)  # np.max without its Python wrapper
     # An all -inf (or +inf) slice would give inf - inf = nan: shift by 0 there instead.
-    m = np.where(np.isfinite(m), m, np.zeros_like(m))
+    finite = np.isfinite(m)
+    if not finite.all():
+        m = np.where(finite, m, np.zeros_like(m))
     # Subtracting the max makes every exponent <= 0, so exp cannot overflow; for
     # mixed +-1e308 the difference itself may round to -inf, whose exp is the correct 0.
     with np.errstate(over="ignore"):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DescendError, check_choice
-from ..numerics import log_softmax, sigmoid
+from ..numerics import _shifted, log_softmax, sigmoid
 
 __all__ = ["Loss", "MSELoss", "CrossEntropyLoss", "BCEWithLogitsLoss", "get", "names"]
 
@@ -124,17 +124,26 @@ class CrossEntropyLoss(Loss):
             raise DescendError("CrossEntropyLoss needs at least 2 classes (logits of shape (N, C>=2)), "
                                f"got shape {z.shape}; for one logit per sample use BCEWithLogitsLoss")
         t = np.asarray(target)
-        logp = log_softmax(z, axis=1)  # (z - max) - log(sum exp(z - max)): finite for any logits
         if t.dtype.kind in "iu" and t.shape == (n,):
-            if t.size and (t.min() < 0 or t.max() >= c):
+            # one comparison finds labels < 0 (they wrap to huge unsigned values) and >= C
+            if t.size and (t.astype(np.uint64, copy=False) >= c).any():
                 bad = t[(t < 0) | (t >= c)][0]
                 raise DescendError(f"CrossEntropyLoss: class labels must be in [0, {c}), got {bad}")
-            picked = logp[np.arange(n), t]
-            self._cache = (logp, t, None)
-            return -self._reduce(picked, n)
+            # -log softmax(z)_y = log sum_c exp(z_c - m) - (z_y - m), with m the row maximum:
+            # every exponent <= 0 (no overflow) and the sum >= 1 (a finite log)
+            shifted, _ = _shifted(z, axis=1)
+            e = np.exp(shifted)
+            total = np.add.reduce(e, axis=1, keepdims=True)
+            rows = _rows(n)
+            picked = shifted[rows, t]
+            self._cache = (e, total, t, None)
+            value = float(np.add.reduce(np.log(total), axis=None, dtype=np.float64)) \
+                - float(np.add.reduce(picked, dtype=np.float64))
+            return value / n if self.reduction == "mean" else value
+        logp = log_softmax(z, axis=1)  # (z - max) - log(sum exp(z - max)): finite for any logits
         if t.dtype.kind == "f" and t.shape == z.shape:
             t = t.astype(z.dtype, copy=False)
-            self._cache = (logp, None, t)
+            self._cache = (np.exp(logp), None, None, t)
             return -self._reduce(t * logp, n)
         if t.shape == (n,):
             raise DescendError(f"CrossEntropyLoss: a target of shape (N,) must hold integer class labels, "
@@ -146,17 +155,31 @@ class CrossEntropyLoss(Loss):
                            f"one-hot rows of shape {z.shape}, got shape {t.shape} dtype {t.dtype}")
 
     def backward(self) -> np.ndarray:
-        logp, labels, t = self._need_forward()
-        n = logp.shape[0]
-        grad = np.exp(logp)  # softmax(z), from the log-softmax already computed
+        e, total, labels, t = self._need_forward()
+        n = e.shape[0]
         if labels is not None:
-            grad[np.arange(n), labels] -= 1                     # softmax(z) - onehot(y)
+            grad = e / total                                    # softmax(z)
+            grad[_rows(n), labels] -= 1                         # softmax(z) - onehot(y)
         else:
-            grad *= t.sum(axis=1, keepdims=True)                # softmax(z) * sum_c t_c - t
+            grad = e * t.sum(axis=1, keepdims=True)             # softmax(z) * sum_c t_c - t
             grad -= t
         if self.reduction == "mean":
             grad *= grad.dtype.type(1.0 / n)
         return grad
+
+
+_ROWS = {}
+
+
+def _rows(n: int) -> np.ndarray:
+    """``np.arange(n)``, kept: every batch of a training run has the same size."""
+    r = _ROWS.get(n)
+    if r is None:
+        if len(_ROWS) > 8:
+            _ROWS.clear()
+        r = _ROWS[n] = np.arange(n)
+        r.flags.writeable = False
+    return r
 
 
 class BCEWithLogitsLoss(Loss):

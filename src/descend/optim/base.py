@@ -48,8 +48,10 @@ __all__ = ["Optimizer", "prepare", "elementwise"]
 #: float64 arrays of this size) stay in cache and never grow with the parameters.
 BLOCK = 1 << 14
 
-#: Smallest array (elements) for which the numba kernel is used when ``fused=None``.
-FUSED_MIN_SIZE = 1 << 16
+#: With ``fused=None`` the numba kernel takes every array of a step whose parameters hold
+#: at least this many elements in all (a network's biases go with its weights): below it,
+#: importing numba and compiling would cost more than the kernel saves.
+FUSED_MIN_SIZE = 1 << 15
 
 
 
@@ -225,11 +227,16 @@ def state_type(name: str, fields: tuple[str, ...], doc: str) -> type:
 class _Leaf:
     """One parameter array with its gradient, as the step sees it."""
 
-    __slots__ = ("key", "label", "p", "g", "scalar_in", "container")
+    __slots__ = ("key", "p", "g", "scalar_in", "container")
 
-    def __init__(self, key, label, p, g, scalar_in, container):
-        self.key, self.label, self.p, self.g = key, label, p, g
+    def __init__(self, key, p, g, scalar_in, container):
+        self.key, self.p, self.g = key, p, g
         self.scalar_in, self.container = scalar_in, container
+
+    @property
+    def label(self):
+        """How messages name the parameter: ``params`` or ``params['key']``."""
+        return "params" if self.container is None else f"params[{self.key!r}]"
 
     def write_back(self):
         # a Python or NumPy scalar in a dict cannot be updated in place: replace the entry
@@ -238,6 +245,12 @@ class _Leaf:
 
 
 def _param_array(label, value):
+    """``value`` if it is a writeable float array; ``label`` (a string, or a callable
+    giving it, so that the fast path builds no string) names it in the error."""
+    if value.__class__ is np.ndarray and value.dtype.kind == "f" and value.dtype.itemsize <= 8 \
+            and value.flags.writeable:
+        return value
+    label = label() if callable(label) else label
     if not isinstance(value, np.ndarray):
         raise DescendError(f"{label} must be a NumPy array (updated in place), got {type(value).__name__}")
     if value.dtype.kind != "f" or value.dtype.itemsize > 8:
@@ -248,6 +261,9 @@ def _param_array(label, value):
 
 
 def _grad_array(label, value, shape):
+    if value.__class__ is np.ndarray and value.shape == shape and value.dtype.kind in "biuf":
+        return value
+    label = label() if callable(label) else label
     try:
         g = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
@@ -265,30 +281,29 @@ def _collect(params, grads) -> tuple[str, list[_Leaf]]:
         if not isinstance(grads, Mapping):
             raise DescendError(f"params is a dict, so grads must be a dict with the same keys, "
                                f"got {type(grads).__name__}")
-        missing = [k for k in params if k not in grads]
-        extra = [k for k in grads if k not in params]
-        if missing or extra:
+        if params.keys() != grads.keys():
+            missing = [k for k in params if k not in grads]
+            extra = [k for k in grads if k not in params]
             parts = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra}"] if extra else [])
             raise DescendError(f"grads must have the same keys as params ({list(params)}): {', '.join(parts)}")
         leaves = []
         for k, v in params.items():
             if not isinstance(k, str):
                 raise DescendError(f"params keys must be strings, got {k!r}")
-            label = f"params[{k!r}]"
             scalar_in = None
             if isinstance(v, (float, np.floating)) and not isinstance(v, np.ndarray):
                 scalar_in = type(v)  # the seeds' network['b2'] = np.random.randn(): a float
                 v = np.array(v, dtype=np.float64)
-            p = _param_array(label, v)
-            g = _grad_array(f"grads[{k!r}]", grads[k], p.shape)
-            leaves.append(_Leaf(k, label, p, g, scalar_in, params))
+            p = _param_array(lambda: f"params[{k!r}]", v)
+            g = _grad_array(lambda: f"grads[{k!r}]", grads[k], p.shape)
+            leaves.append(_Leaf(k, p, g, scalar_in, params))
         if not leaves:
             raise DescendError("params is an empty dict: nothing to optimize")
         return "dict", leaves
     if isinstance(grads, Mapping):
         raise DescendError("params is one array, so grads must be one array too, got a dict")
     p = _param_array("params", params)
-    return "array", [_Leaf("params", "params", p, _grad_array("grads", grads, p.shape), None, None)]
+    return "array", [_Leaf("params", p, _grad_array("grads", grads, p.shape), None, None)]
 
 
 def _blocks(rows: int, cols: int):
@@ -350,8 +365,9 @@ class Optimizer:
         key, ``"skip"`` leaves the parameters and state as they are and counts the step
         in :attr:`skipped_steps`; None checks nothing (torch's behaviour).
     fused : bool or None, default None
-        Use the numba kernel: None for arrays of at least 65536 elements when numba is
-        installed, True for every array it can take, False never.  Same numbers either
+        Use the numba kernel: None when numba is installed and the parameters of a step
+        hold at least 32768 elements in all, True for every array it can take, False
+        never.  Same numbers either
         way; the NumPy path is used silently where the kernel cannot be.
     """
 
@@ -753,8 +769,12 @@ class Optimizer:
 
         # 3. the rule, key by key
         mask = None if active is None else active.reshape(-1, 1)
-        for leaf in leaves:
+        numpy_leaves = leaves
+        if mask is None:
+            numpy_leaves = self._apply_fused(leaves, common, scalars)
+        for leaf in numpy_leaves:
             self._apply(leaf, self._slots[leaf.key], rows, common, scalars, mask)
+        for leaf in leaves:
             leaf.write_back()
 
         # 4. bookkeeping
@@ -801,8 +821,6 @@ class Optimizer:
     def _apply(self, leaf, slot, rows, common, scalars, mask):
         names = self.state_names
         present = [slot.arrays[n] is not None for n in names]
-        if mask is None and self._try_fused(leaf, slot, common, scalars, present):
-            return
         p = leaf.p
         work = p if p.flags.c_contiguous else np.ascontiguousarray(p)  # a copy only for strided params
         P = _rows_view(work, rows)
@@ -833,28 +851,56 @@ class Optimizer:
                 if s is not None:
                     s[rs, cs] = new if m is None else np.where(m, new, s[rs, cs])
 
-    def _try_fused(self, leaf, slot, common, scalars, present):
+    def _apply_fused(self, leaves, common, scalars) -> list:
+        """Step what the numba kernel can take; return the leaves left for the NumPy path.
+
+        The kernel takes a float32/float64 C-contiguous array when the hyperparameters of
+        the step are plain numbers (not one per run), ``fused`` is True, or None with at
+        least :data:`FUSED_MIN_SIZE` elements in the step, and numba is installed.
+        """
         use = self._hp["fused"]
-        if use is False:
-            return False
-        p, g = leaf.p, leaf.g
-        if use is None and p.size < FUSED_MIN_SIZE:
-            return False
-        if p.dtype not in (np.float32, np.float64) or g.dtype not in (np.float32, np.float64):
-            return False
-        if not (p.flags.c_contiguous and g.flags.c_contiguous) or p.size == 0:
-            return False
-        if any(isinstance(v, np.ndarray) for v in (*common.values(), *scalars.values())):
-            return False
+        if use is False or (use is None and sum(leaf.p.size for leaf in leaves) < FUSED_MIN_SIZE):
+            return leaves
+        values, flags = {}, {}
+        for prefix, group in (("t_", common), ("r_", scalars)):
+            for k, v in group.items():
+                if v.__class__ is np.ndarray:
+                    return leaves  # one value per run: the NumPy path slices them by rows
+                if v.__class__ is bool or v.__class__ is np.bool_:
+                    flags[prefix + k] = bool(v)
+                else:
+                    values[prefix + k] = v
         from . import fused
-        values = {**{f"t_{k}": v for k, v in common.items()}, **{f"r_{k}": v for k, v in scalars.items()}}
-        flags = {k: bool(v) for k, v in values.items() if isinstance(v, (bool, np.bool_))}
-        entry = fused.kernel(type(self).rule, tuple(present), flags)
-        if entry is None:
-            return False
-        kern, float_names = entry
-        states = [slot.arrays[n].reshape(-1) for n, keep in zip(self.state_names, present) if keep]
-        return kern(p.reshape(-1), g.reshape(-1), *states, *(float(values[k]) for k in float_names))
+        if not fused.available():
+            return leaves
+        names, rule = self.state_names, type(self).rule
+        kernels = {}  # state pattern -> (kernel, float arguments) for this step
+        calls, fused_leaves, rest = [], [], []
+        for leaf in leaves:
+            p, g = leaf.p, leaf.g
+            if p.dtype not in _FUSED_DTYPES or g.dtype not in _FUSED_DTYPES or p.size == 0 \
+                    or not (p.flags.c_contiguous and g.flags.c_contiguous):
+                rest.append(leaf)
+                continue
+            arrays = self._slots[leaf.key].arrays
+            present = tuple([arrays[n] is not None for n in names])
+            if present not in kernels:
+                entry = fused.kernel(rule, present, flags)
+                kernels[present] = None if entry is None else (entry[0], tuple(float(values[k]) for k in entry[1]))
+            if kernels[present] is None:
+                rest.append(leaf)
+                continue
+            kern, floats = kernels[present]
+            states = [arrays[n].reshape(-1) for n, keep in zip(names, present) if keep]
+            calls.append((kern, (p.reshape(-1), g.reshape(-1), *states, *floats)))
+            fused_leaves.append(leaf)
+        for leaf, ok in zip(fused_leaves, fused.run(calls)):
+            if not ok:
+                rest.append(leaf)
+        return rest
+
+
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _is_default(value, default) -> bool:

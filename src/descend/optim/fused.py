@@ -33,7 +33,13 @@ import os
 
 from .base import prepare
 
-__all__ = ["available", "kernel"]
+__all__ = ["available", "kernel", "run"]
+
+#: Arrays smaller than this (elements) run the loop on the calling thread alone: waking
+#: the OpenMP team costs about 50 microseconds, more than a 200k-element SGD step takes.
+#: It is the same compiled loop either way, so the same bits; numba vectorizes a parallel
+#: loop's body (its arrays are known not to alias), which a plain ``range`` loop is not.
+PARALLEL_MIN_SIZE = 1 << 18
 
 _TRANSFORM_ARGS = ("lr", "clip_value", "use_clip_value", "factor", "use_factor",
                    "weight_decay", "coupled", "decoupled")
@@ -139,32 +145,65 @@ def kernel(rule, present: tuple[bool, ...], flags: dict[str, bool]):
         failures[rule.__name__] = repr(exc)
         _cache[key] = None
         return None
-    entry = (_guarded(fn, rule.__name__, key), _floats(scalar_names, flags))
+    entry = (_Kernel(fn, rule.__name__, key), _floats(scalar_names, flags))
     _cache[key] = entry
     return entry
 
 
-def _guarded(fn, rule_name, key):
-    """Call the kernel; if its first call fails, try once without numba's disk cache (a
-    read-only install may have nowhere to write it), then give up for this key."""
-    state = {"fn": fn, "retried": False}
+class _Kernel:
+    """A compiled loop.  If its first call fails, it is tried once more without numba's
+    disk cache (a read-only install may have nowhere to write it), then given up for
+    this key (:func:`kernel` returns None for it from then on)."""
 
-    def run(*args):
-        if _forked_from_openmp():
-            return False  # GNU OpenMP would abort this process: take the NumPy path
+    __slots__ = ("dispatcher", "rule_name", "key", "retried")
+
+    def __init__(self, dispatcher, rule_name, key):
+        self.dispatcher, self.rule_name, self.key, self.retried = dispatcher, rule_name, key, False
+
+    def __call__(self, *args) -> bool:
+        """Run on ``args``; False if it cannot (the caller takes the NumPy path)."""
+        return run([(self, args)])[0]
+
+    def _call(self, args) -> bool:
         try:
-            state["fn"](*args)
+            self.dispatcher(*args)
             return True
         except Exception as exc:  # typing or caching errors surface at the first call
-            if not state["retried"]:
-                state["retried"] = True
-                state["fn"] = _numba.njit(parallel=True, fastmath=False, nogil=True)(fn.py_func)
-                return run(*args)
-            failures[rule_name] = repr(exc)
-            _cache[key] = None
+            if not self.retried:
+                self.retried = True
+                self.dispatcher = _numba.njit(parallel=True, fastmath=False, nogil=True)(self.dispatcher.py_func)
+                return self._call(args)
+            failures[self.rule_name] = repr(exc)
+            _cache[self.key] = None
             return False
-    run.dispatcher = fn
-    return run
+
+
+def run(calls) -> list[bool]:
+    """Run ``[(kernel, args), ...]`` (one optimizer step's arrays); a list of which ran.
+
+    Calls whose first array is below :data:`PARALLEL_MIN_SIZE` elements run on this
+    thread alone (numba's thread count is per calling thread), switched once for all
+    of them.  Nothing runs in a process forked from one whose kernels ran on GNU
+    OpenMP, which would be terminated: every call answers False there.
+    """
+    if _forked_from_openmp():
+        return [False] * len(calls)
+    done = [False] * len(calls)
+    small = [i for i, (_, args) in enumerate(calls) if args[0].size < PARALLEL_MIN_SIZE]
+    if small:
+        prev = _numba.get_num_threads()
+        if prev != 1:
+            _numba.set_num_threads(1)
+        try:
+            for i in small:
+                done[i] = calls[i][0]._call(calls[i][1])
+        finally:
+            if prev != 1:
+                _numba.set_num_threads(prev)
+    for i, (kern, args) in enumerate(calls):
+        if args[0].size >= PARALLEL_MIN_SIZE:
+            done[i] = kern._call(args)
+    return done
 
 
 def _forked_from_openmp() -> bool:
