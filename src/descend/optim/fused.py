@@ -191,19 +191,40 @@ def run(calls) -> list[bool]:
     done = [False] * len(calls)
     small = [i for i, (_, args) in enumerate(calls) if args[0].size < PARALLEL_MIN_SIZE]
     if small:
-        prev = _numba.get_num_threads()
+        get, put = _thread_count()
+        prev = get()
         if prev != 1:
-            _numba.set_num_threads(1)
+            put(1)
         try:
             for i in small:
                 done[i] = calls[i][0]._call(calls[i][1])
         finally:
             if prev != 1:
-                _numba.set_num_threads(prev)
+                put(prev)
     for i, (kern, args) in enumerate(calls):
         if args[0].size >= PARALLEL_MIN_SIZE:
             done[i] = kern._call(args)
     return done
+
+
+_threads = None
+
+
+def _thread_count():
+    """(get, set) of numba's thread count for this thread.
+
+    numba's public get/set_num_threads take a lock and re-check the thread pool on every
+    call (about 3 microseconds each, three per step); once the pool is up, the C functions
+    they end in are called directly when this numba has them.
+    """
+    global _threads
+    if _threads is None:
+        _numba.get_num_threads()  # starts the pool
+        from numba.np.ufunc import parallel
+        get, put = getattr(parallel, "_get_num_threads", None), getattr(parallel, "_set_num_threads", None)
+        _threads = (get, put) if callable(get) and callable(put) else \
+            (_numba.get_num_threads, _numba.set_num_threads)
+    return _threads
 
 
 def _forked_from_openmp() -> bool:
