@@ -3,17 +3,20 @@
 The model is 784-H-10 with ReLU and softmax cross-entropy, trained on random
 float32 data (seeded) in mini-batches; every framework uses the same threads.
 
-Each (framework, H, batch, optimizer) runs in its own fresh Python process, so
-that its peak memory can be read cleanly:
+Each (framework, H, batch, optimizer) runs in its own Python process, started once
+per cell and kept (so that its peak memory can be read cleanly), and serves epochs
+on request after one warm-up epoch:
 
-* time: the median over every timed epoch (``--rounds`` child processes per
-  framework, run in turn torch, descend, numpy, torch, ... so that a burst of load
-  on a shared machine hits them alike; ``--repeat`` epochs each after one warm-up
-  epoch), each epoch timed on its own with ``time.perf_counter``;
+* time: ``--rounds`` rounds; a round times one epoch of every contender, one after
+  the other (the order rotated each round), each with ``time.perf_counter``.  The
+  shared machine slows down and speeds up over tens of seconds, so epochs compared
+  with each other are run side by side: the "x torch" column is the median over the
+  rounds of (this contender's epoch / torch's epoch of the same round), and the
+  seconds columns are the median and the minimum epoch;
 * memory: the process's peak resident set size (``ru_maxrss``) at the end, and
   the same minus the RSS measured just after the data were created, the
   framework imported and the model built ("extra"), which is what training
-  itself added (medians over the rounds).
+  itself added.
 
 Contenders: PyTorch (``torch.set_num_threads``, ``opt.zero_grad(); loss.backward();
 opt.step()``, a ``torch.randperm`` order each epoch); ``descend.train`` with
@@ -26,9 +29,9 @@ samples (``time * n / n_small``); the table says so.
 
 Usage::
 
-    python bench/train_mlp.py                     # the full table (a few minutes)
+    python bench/train_mlp.py                     # the full table (several minutes)
     python bench/train_mlp.py --quick             # H=256, batch 100 only
-    python bench/train_mlp.py --child descend --hidden 256 --batch 100 --opt adam   # one cell, JSON
+    python bench/train_mlp.py --cells 256:100,50:1 --rounds 11
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ def make_data(n: int, seed: int = 0):
 
 
 # ------------------------------------------------------------------------------------------
-def run_torch(X, y, hidden, batch, opt_name, lr, repeat, threads):
+def run_torch(X, y, hidden, batch, opt_name, lr, threads):
     import torch
 
     torch.set_num_threads(threads)
@@ -120,7 +123,7 @@ class InPlaceSGD:
         pass
 
 
-def run_descend(X, y, hidden, batch, opt_name, lr, repeat, threads, bare=False):
+def run_descend(X, y, hidden, batch, opt_name, lr, threads, bare=False):
     import descend
     from descend import nn
     from descend.training import train
@@ -145,7 +148,7 @@ def run_descend_bare(*args):
     return run_descend(*args, bare=True)
 
 
-def run_numpy(X, y, hidden, batch, opt_name, lr, repeat, threads):
+def run_numpy(X, y, hidden, batch, opt_name, lr, threads):
     """NumPy written carefully by hand: float32, BLAS matmuls, in-place updates (SGD only)."""
     import numpy as np
 
@@ -191,35 +194,68 @@ def run_numpy(X, y, hidden, batch, opt_name, lr, repeat, threads):
     return base, epoch
 
 
-def child(args) -> dict:
+def child(args) -> None:
+    """Serve epochs: set up, run the warm-up epoch, say "ready"; then one timed epoch per
+    "epoch" line on stdin (its time on stdout), and the summary as JSON on "quit"."""
     X, y = make_data(args.n)
     runner = {"torch": run_torch, "descend": run_descend, "descend_bare": run_descend_bare,
               "numpy": run_numpy}[args.child]
     lr = args.lr if args.lr is not None else (0.01 if args.opt == "sgd" else 1e-3)
-    base, epoch = runner(X, y, args.hidden, args.batch, args.opt, lr, args.repeat, args.threads)
-    epoch()  # warm-up: first-touch allocations, BLAS thread start-up
-    times = []
-    for _ in range(args.repeat):
+    base, epoch = runner(X, y, args.hidden, args.batch, args.opt, lr, args.threads)
+    epoch()  # warm-up: first-touch allocations, BLAS thread start-up, numba's cache
+    print("ready", flush=True)
+    times, last = [], None
+    for line in sys.stdin:
+        if line.strip() != "epoch":
+            break
         t0 = time.perf_counter()
         last = epoch()
         times.append(time.perf_counter() - t0)
-    return {"framework": args.child, "hidden": args.hidden, "batch": args.batch, "opt": args.opt,
-            "n": args.n, "times": times, "median": statistics.median(times), "last_loss": last,
-            "base_rss_mib": base, "peak_rss_mib": peak_rss_mib()}
+        print(times[-1], flush=True)
+    print(json.dumps({"framework": args.child, "times": times, "last_loss": last,
+                      "base_rss_mib": base, "peak_rss_mib": peak_rss_mib()}), flush=True)
 
 
-def run_cell(framework, hidden, batch, opt, n, repeat, threads, extra_env=()) -> dict:
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    env.update(dict(extra_env))
-    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")  # descend from this checkout
-    cmd = [sys.executable, __file__, "--child", framework, "--hidden", str(hidden), "--batch", str(batch),
-           "--opt", opt, "--n", str(n), "--repeat", str(repeat), "--threads", str(threads)]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        return {"framework": framework, "error": out.stderr.strip().splitlines()[-1] if out.stderr else "?"}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+class Contender:
+    """One contender's child process, started once per cell and asked for epochs in turn."""
+
+    def __init__(self, framework, hidden, batch, opt, n, threads, extra_env=()):
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+                   MKL_NUM_THREADS=str(threads))
+        env.update(dict(extra_env))
+        src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+        env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")  # descend from this checkout
+        cmd = [sys.executable, __file__, "--child", framework, "--hidden", str(hidden), "--batch", str(batch),
+               "--opt", opt, "--n", str(n), "--threads", str(threads)]
+        self.framework = framework
+        self.error = None
+        self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            self._failed()
+
+    def _failed(self):
+        self.proc.kill()
+        err = self.proc.stderr.read().strip().splitlines()
+        self.error = err[-1] if err else "?"
+
+    def epoch(self) -> float | None:
+        if self.error:
+            return None
+        self.proc.stdin.write("epoch\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        try:
+            return float(line)
+        except ValueError:
+            self._failed()
+            return None
+
+    def finish(self) -> dict:
+        if self.error:
+            return {"framework": self.framework, "error": self.error}
+        out, _ = self.proc.communicate("quit\n")
+        return json.loads(out.strip().splitlines()[-1])
 
 
 def main(argv=None):
@@ -231,8 +267,7 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--n", type=int, default=60000)
     p.add_argument("--n-small", type=int, default=3000, help="samples for batch size 1 (time scaled to --n)")
-    p.add_argument("--repeat", type=int, default=2, help="timed epochs per child process")
-    p.add_argument("--rounds", type=int, default=3, help="child processes per framework, interleaved")
+    p.add_argument("--rounds", type=int, default=7, help="timed epochs per contender, taken in turns")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quick", action="store_true", help="H=256, batch 100 only")
     p.add_argument("--cells", default=None, help="H:batch pairs, e.g. 256:100,50:1")
@@ -240,14 +275,14 @@ def main(argv=None):
                    help="extra environment for the descend child, e.g. NUMBA_THREADING_LAYER=workqueue")
     args = p.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args)))
+        child(args)
         return
     cells = [(256, 100)] if args.quick else [(256, 100), (256, 1000), (256, 1), (50, 100), (50, 1000), (50, 1)]
     if args.cells:
         cells = [tuple(int(v) for v in c.split(":")) for c in args.cells.split(",")]
     extra = [kv.split("=", 1) for kv in args.env]
-    print(f"# {args.rounds} rounds x {args.repeat} epochs per contender, interleaved; threads={args.threads}; "
-          f"descend env: {' '.join(args.env) or '(default)'}")
+    print(f"# {args.rounds} rounds of one epoch per contender, in turns (order rotated each round); "
+          f"threads={args.threads}; descend env: {' '.join(args.env) or '(default)'}")
     print(f"{'H':>4} {'batch':>5} {'opt':>4}  {'contender':<24} {'median s':>9} {'min s':>8} {'x torch':>8} "
           f"{'peak MiB':>9} {'extra MiB':>9}")
     names = {"torch": "torch", "descend": "descend.train", "descend_bare": "descend.train, bare SGD",
@@ -256,27 +291,28 @@ def main(argv=None):
         n = args.n_small if batch == 1 else args.n
         for opt in ("sgd", "adam"):
             fws = ("torch", "descend") + (("descend_bare", "numpy") if opt == "sgd" else ())
-            runs = {fw: [] for fw in fws}
-            for _ in range(args.rounds):  # interleaved, so that a burst of load hits every contender alike
-                for fw in fws:
-                    runs[fw].append(run_cell(fw, hidden, batch, opt, n, args.repeat, args.threads,
-                                             extra if fw.startswith("descend") else ()))
+            procs = {fw: Contender(fw, hidden, batch, opt, n, args.threads,
+                                   extra if fw.startswith("descend") else ()) for fw in fws}
+            times = {fw: [] for fw in fws}
+            for r in range(args.rounds):
+                # each round times one epoch of every contender back to back, so that a burst
+                # of load on the shared machine hits the epochs compared with each other alike
+                order = fws[r % len(fws):] + fws[:r % len(fws)]
+                for fw in order:
+                    times[fw].append(procs[fw].epoch())
+            results = {fw: procs[fw].finish() for fw in fws}
             scale = args.n / n
-
-            def t(fw, how=statistics.median):
-                times = [x for r in runs.get(fw, []) if "times" in r for x in r["times"]]
-                return how(times) * scale if times else float("nan")
-
             for fw in fws:
-                ok = [r for r in runs[fw] if "times" in r]
-                if not ok:
-                    print(f"{hidden:>4} {batch:>5} {opt:>4}  {names[fw]:<24} failed: {runs[fw][0].get('error')}")
+                res = results[fw]
+                if "error" in res or None in times[fw]:
+                    print(f"{hidden:>4} {batch:>5} {opt:>4}  {names[fw]:<24} failed: {res.get('error')}")
                     continue
-                peak = statistics.median(r["peak_rss_mib"] for r in ok)
-                extra_mib = statistics.median(r["peak_rss_mib"] - r["base_rss_mib"] for r in ok)
+                # the ratio is the median of the per-round ratios: epochs timed side by side
+                ratios = [a / b for a, b in zip(times[fw], times["torch"]) if b]
                 note = f"  (time x{scale:g} from {n} samples)" if scale != 1 else ""
-                print(f"{hidden:>4} {batch:>5} {opt:>4}  {names[fw]:<24} {t(fw):9.3f} {t(fw, min):8.3f} "
-                      f"{t(fw) / t('torch'):8.2f} {peak:9.0f} {extra_mib:9.0f}{note}", flush=True)
+                print(f"{hidden:>4} {batch:>5} {opt:>4}  {names[fw]:<24} {statistics.median(times[fw]) * scale:9.3f} "
+                      f"{min(times[fw]) * scale:8.3f} {statistics.median(ratios):8.2f} {res['peak_rss_mib']:9.0f} "
+                      f"{res['peak_rss_mib'] - res['base_rss_mib']:9.0f}{note}", flush=True)
 
 
 if __name__ == "__main__":
