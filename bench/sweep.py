@@ -161,8 +161,8 @@ def part1(args):
 class DigitsNet:
     """seed -> 64-128-128-10 ReLU network (a class, so that it pickles by reference).
 
-    Every weight array has fewer than 65536 elements, so the optimizers take their NumPy
-    path (not the numba kernel, whose threads would compete with the worker processes).
+    Its 26,122 parameters are fewer than descend.optim's FUSED_MIN_SIZE (32,768), so the
+    optimizers take their NumPy path, and numba is not even imported in the workers.
     """
 
     __name__ = "digits_64_128_128_10"
