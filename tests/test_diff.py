@@ -803,3 +803,12 @@ def test_other_messages():
         diff_error(np.sin, 1.0, 1.0, methods=())
     with pytest.raises(DescendError, match="h must be a finite number > 0"):
         diff_error(np.sin, 1.0, 1.0, hs=[1e-3, 0.0])
+
+
+def test_public_orders_table_matches_the_measured_orders_and_is_read_only():
+    from descend import diff
+    for method, p in ORDER.items():
+        assert diff.ORDERS[method] == p
+    assert set(diff.ORDERS) == set(diff.METHODS)
+    with pytest.raises(TypeError):
+        diff.ORDERS["central"] = 3

@@ -65,6 +65,7 @@ import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 from numpy.exceptions import ComplexWarning
@@ -72,7 +73,7 @@ from numpy.exceptions import ComplexWarning
 from .errors import DescendError, check_choice, check_finite_array
 
 __all__ = [
-    "METHODS", "HESSIAN_METHODS", "default_step", "derivative", "gradient", "jacobian",
+    "METHODS", "HESSIAN_METHODS", "ORDERS", "default_step", "derivative", "gradient", "jacobian",
     "hessian", "hessian_vector_product", "tangent_line", "TangentLine", "check_grad",
     "GradCheck", "diff_error", "DiffErrorResult", "DiffInfo",
 ]
@@ -80,11 +81,11 @@ __all__ = [
 METHODS = ("forward", "backward", "central", "five-point", "complex", "richardson")
 HESSIAN_METHODS = ("forward", "central", "complex")
 
-# Order of accuracy p: the truncation error shrinks like h^p.
 _RICHARDSON_STEPS = 8   # central differences at h, h/2, ..., h/128
 _RICHARDSON_WINDOW = 4  # extrapolated over 4 consecutive steps: order 8
-_ORDER = {"forward": 1, "backward": 1, "central": 2, "five-point": 4, "complex": 2,
-          "richardson": 2 * _RICHARDSON_WINDOW}
+#: Order of accuracy p of each method: its truncation error shrinks like h^p.
+ORDERS = MappingProxyType({"forward": 1, "backward": 1, "central": 2, "five-point": 4, "complex": 2,
+                           "richardson": 2 * _RICHARDSON_WINDOW})
 
 # name: (offsets c_j, weights w_j, divisor d)  ->  f'(x) ~ sum_j w_j f(x + c_j h) / (d h).
 # The sum is taken in this order, so e.g. central is exactly (f(x+h) - f(x-h)) / (2h).
@@ -498,7 +499,7 @@ def _combine_values(method, F, plan, h, shaped, eps, full_output):
         D2, _ = _stencil(method, F, hb, scale=2)
         # Richardson's estimate of the truncation error of an order-p method (doubled for
         # safety: steps far from the asymptotic regime), plus round-off
-        err = 2 * np.abs(D - D2) / (2 ** _ORDER[method] - 1) + eps * mag
+        err = 2 * np.abs(D - D2) / (2 ** ORDERS[method] - 1) + eps * mag
     return D, err, h
 
 

@@ -234,7 +234,7 @@ def diff_error(result_or_f, x=None, exact=None, *, methods=None, hs=None, ax=Non
         raise DescendError(f"result_or_f must be a DiffErrorResult or a callable, got {type(result_or_f).__name__}")
     ax = _base.new_axes(ax)
     floor = 0.5 * np.finfo(float).eps * max(1.0, abs(res.exact))
-    orders = _diff._ORDER
+    orders = _diff.ORDERS
     for m, color in zip(res.methods, _base.colors(len(res.methods))):
         e = np.asarray(res.errors[m], dtype=float)
         shown = np.where(e > 0, e, floor)
