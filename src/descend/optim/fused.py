@@ -191,8 +191,11 @@ def run(calls) -> list[bool]:
     done = [False] * len(calls)
     small = [i for i, (_, args) in enumerate(calls) if args[0].size < PARALLEL_MIN_SIZE]
     if small:
-        get, put = _thread_count()
-        prev = get()
+        try:
+            get, put = _thread_count()
+            prev = get()
+        except Exception:  # no threading layer could start: each call below fails, or runs as it can
+            prev = 1
         if prev != 1:
             put(1)
         try:
