@@ -561,3 +561,91 @@ def test_load_refuses_foreign_and_broken_files(tmp_path, monkeypatch):
         nn.load(tmp_path / "missing.npz")
     with pytest.raises(DescendError, match=r"model must be a descend.nn.Sequential, got Linear"):
         nn.save(nn.Linear(2, 2), tmp_path / "x.npz")
+
+
+# --------------------------------------------------------------------------- layers of your own
+
+class Scale(nn.Layer):
+    """y = alpha * x, one learnable alpha per feature: a user's own layer."""
+
+    def __init__(self, features, init=1.0):
+        super().__init__()
+        self.features, self.init = features, init
+        self.params["alpha"] = np.full(features, init, dtype=np.float32)
+        self.grads["alpha"] = np.zeros(features, dtype=np.float32)
+        self._X = None
+
+    def forward(self, X):
+        self._X = np.asarray(X)
+        return self._X * self.params["alpha"]
+
+    def backward(self, dout, *, need_input_grad=True):
+        np.sum(dout * self._X, axis=0, out=self.grads["alpha"])
+        return dout * self.params["alpha"] if need_input_grad else None
+
+    def config(self):
+        return {"type": "Scale", "features": self.features, "init": self.init}
+
+
+@pytest.fixture
+def scale_registered():
+    from descend.nn.layers import LAYERS
+    yield nn.register_layer(Scale)
+    LAYERS.pop("Scale", None)
+
+
+def _scale_model():
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), Scale(4, init=0.5), nn.ReLU(), nn.Linear(4, 2, rng=1))
+    model.params["1.alpha"][:] = [0.5, 1.5, -2.0, 3.0]
+    return model
+
+
+def test_a_registered_layer_of_your_own_saves_and_loads(tmp_path, scale_registered):
+    model = _scale_model()
+    nn.save(model, tmp_path / "m.npz")
+    back = nn.load(tmp_path / "m.npz")
+    assert isinstance(back.layers[1], Scale)
+    X = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    assert np.array_equal(back.forward(X), model.forward(X))
+    assert np.array_equal(back.params["1.alpha"], [0.5, 1.5, -2.0, 3.0])
+
+
+def test_an_unregistered_layer_is_refused_when_saving_and_before_training_with_a_checkpoint(tmp_path):
+    model = _scale_model()
+    msg = r"layer 1 \(Scale\) is not a registered layer class.*descend.nn.register_layer\(Scale\)"
+    with pytest.raises(DescendError, match=msg):
+        nn.save(model, tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+    X, y = np.ones((4, 3), np.float32), np.zeros(4, np.int64)
+    before = {k: v.copy() for k, v in model.params.items()}
+    with pytest.raises(DescendError, match=msg):
+        descend.train(model, X, y, loss="cross_entropy", optimizer="sgd", checkpoint=tmp_path / "c.npz",
+                      progress=False)
+    assert all(np.array_equal(model.params[k], before[k]) for k in before)  # refused before any step
+
+
+def test_loading_an_unregistered_layer_says_how_to_register_it(tmp_path, scale_registered):
+    from descend.nn.layers import LAYERS
+    nn.save(_scale_model(), tmp_path / "m.npz")
+    LAYERS.pop("Scale")
+    with pytest.raises(DescendError, match=r"unknown layer \{'type': 'Scale'.*register_layer before loading"):
+        nn.load(tmp_path / "m.npz")
+
+
+def test_register_layer_refuses_non_layers_and_taken_names(scale_registered):
+    assert nn.register_layer(Scale) is Scale  # registering the same class again is harmless
+    with pytest.raises(DescendError, match=r"register_layer takes a subclass of descend.nn.Layer, got <class 'int'>"):
+        nn.register_layer(int)
+
+    class ReLU(nn.Layer):
+        pass
+
+    with pytest.raises(DescendError, match=r"a layer named 'ReLU' is already a built-in layer"):
+        nn.register_layer(ReLU)
+
+    class Scale2(nn.Layer):
+        pass
+
+    Scale2.__name__ = "Scale"
+    with pytest.raises(DescendError, match=r"a layer named 'Scale' is already another registered class"):
+        nn.register_layer(Scale2)

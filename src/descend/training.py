@@ -62,7 +62,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .errors import DescendError
-from .nn.io import atomic_savez, model_arrays, npz_json, read_npz
+from .nn.io import atomic_savez, check_savable, model_arrays, npz_json, read_npz
 from .nn.layers import decode_rng_state, encode_rng_state
 from .nn.losses import get as get_loss
 from .nn.model import Sequential
@@ -827,6 +827,7 @@ def _train(model, X, y, *, loss, optimizer, lr, batch_size, epochs, shuffle, see
           "metric_sums": {m: 0.0 for m, _ in metric_fns}, "epoch_time": 0.0}
     perm = None
     if checkpoint is not None:
+        check_savable(model)  # refuse now, not at the end of the first epoch
         if resume:
             ck = _restore(checkpoint, run, model, opt, cbs, n)
             st, history, rng = ck["progress"], ck["history"], ck["rng"]

@@ -18,7 +18,7 @@ Sequential(
 
 from .checks import check_gradients
 from .io import load, save
-from .layers import Dropout, Layer, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
+from .layers import Dropout, Layer, LeakyReLU, Linear, ReLU, Sigmoid, Tanh, register_layer
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .losses import get as get_loss
 from .losses import names as loss_names
@@ -26,7 +26,7 @@ from .model import Sequential
 
 __all__ = ["Layer", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Sequential",
            "Loss", "MSELoss", "CrossEntropyLoss", "BCEWithLogitsLoss", "get_loss", "loss_names",
-           "check_gradients", "save", "load", "mlp"]
+           "check_gradients", "save", "load", "register_layer", "mlp"]
 
 
 def mlp(sizes, *, activation: str = "relu", init="he", dropout: float = 0.0, rng=None, dtype="float32"):

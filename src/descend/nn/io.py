@@ -22,9 +22,10 @@ import tempfile
 import numpy as np
 
 from ..errors import DescendError
+from .layers import LAYERS
 from .model import Sequential
 
-__all__ = ["save", "load", "atomic_savez", "read_npz", "npz_string", "npz_json", "npz_int"]
+__all__ = ["save", "load", "check_savable", "atomic_savez", "read_npz", "npz_string", "npz_json", "npz_int"]
 
 MODEL_FORMAT = "descend.model"
 MODEL_VERSION = 1
@@ -124,8 +125,20 @@ def npz_int(data: dict, key: str, path) -> int:
     return int(a)
 
 
+def check_savable(model: Sequential) -> None:
+    """Raise DescendError unless every layer's class can be rebuilt by :func:`load`
+    (a built-in layer, or one given to :func:`~descend.nn.register_layer`)."""
+    for i, layer in enumerate(model.layers):
+        cls = type(layer)
+        if LAYERS.get(cls.__name__) is not cls:
+            raise DescendError(f"layer {i} ({cls.__name__}) is not a registered layer class, so a saved file "
+                               f"could not be loaded again; call descend.nn.register_layer({cls.__name__}) "
+                               f"first (its config() must return its constructor's arguments)")
+
+
 def model_arrays(model: Sequential, prefix: str = "param/") -> dict[str, np.ndarray]:
     """The model's architecture, generator states and parameters as npz fields."""
+    check_savable(model)
     out = {"architecture": np.array(json.dumps(model.config())),
            "rng_state": np.array(json.dumps(model.rng_state()))}
     out.update({prefix + name: p for name, p in model.params.items()})

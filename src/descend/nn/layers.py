@@ -31,7 +31,7 @@ from ..errors import DescendError, check_choice, check_in_range, check_positive
 from ..numerics import sigmoid
 
 __all__ = ["Layer", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "as_generator",
-           "check_dtype", "LAYERS"]
+           "check_dtype", "LAYERS", "register_layer"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -367,7 +367,35 @@ class Dropout(Layer):
 
 
 #: layer classes by name, for loading saved architectures (nothing else is ever instantiated)
+#: Layer classes a saved architecture may name: the built-in ones and those given to
+#: :func:`register_layer`.  Loading builds nothing else.
 LAYERS = {cls.__name__: cls for cls in (Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Dropout)}
+_BUILT_IN = frozenset(LAYERS)
+
+
+def register_layer(cls):
+    """Let :func:`descend.nn.save`, :func:`descend.nn.load` and training checkpoints handle a
+    layer class of your own; returns ``cls``, so it also works as a class decorator.
+
+    A saved model holds its architecture as JSON (each layer's :meth:`Layer.config`)
+    and its parameters as arrays; loading rebuilds each layer as
+    ``cls(**config_without_type)`` and then copies the saved parameters in.  So
+    ``config()`` must return the constructor's arguments (as JSON values) under
+    their names, plus ``"type": cls.__name__``, and the constructor must make
+    ``params`` with the same names and shapes.  Only classes registered in this
+    process are ever built from a file; the file names a class, it does not hold code.
+
+    Raises DescendError if ``cls`` is not a :class:`Layer` subclass, or if another class
+    is already registered under its name (the built-in names cannot be taken).
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Layer)) or cls is Layer:
+        raise DescendError(f"register_layer takes a subclass of descend.nn.Layer, got {cls!r}")
+    name = cls.__name__
+    if LAYERS.get(name, cls) is not cls:
+        which = "a built-in layer" if name in _BUILT_IN else "another registered class"
+        raise DescendError(f"a layer named {name!r} is already {which}; give your class another name")
+    LAYERS[name] = cls
+    return cls
 
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 

@@ -198,7 +198,8 @@ class Sequential:
         for i, spec in enumerate(config["layers"]):
             if not isinstance(spec, dict) or spec.get("type") not in LAYERS:
                 raise DescendError(f"architecture layer {i}: unknown layer {str(spec)[:60]}; "
-                                   f"valid types: {', '.join(LAYERS)}")
+                                   f"valid types: {', '.join(LAYERS)} (a layer class of your own must be "
+                                   f"given to descend.nn.register_layer before loading)")
             kwargs = {k: v for k, v in spec.items() if k != "type"}
             cls_ = LAYERS[spec["type"]]
             try:
@@ -208,7 +209,7 @@ class Sequential:
                     layer = cls_(**kwargs)
             except DescendError as exc:
                 raise DescendError(f"architecture layer {i} ({spec['type']}): {exc}") from None
-            except (TypeError, KeyError) as exc:
+            except (TypeError, KeyError, ValueError) as exc:
                 raise DescendError(f"architecture layer {i} ({spec['type']}): bad arguments {kwargs}: {exc}") \
                     from None
             layers.append(layer)
