@@ -366,7 +366,6 @@ class Dropout(Layer):
         self.rng = decode_rng_state(state)
 
 
-#: layer classes by name, for loading saved architectures (nothing else is ever instantiated)
 #: Layer classes a saved architecture may name: the built-in ones and those given to
 #: :func:`register_layer`.  Loading builds nothing else.
 LAYERS = {cls.__name__: cls for cls in (Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Dropout)}

@@ -367,8 +367,8 @@ class Optimizer:
     fused : bool or None, default None
         Use the numba kernel: None when numba is installed and the parameters of a step
         hold at least 32768 elements in all, True for every array it can take, False
-        never.  Same numbers either
-        way; the NumPy path is used silently where the kernel cannot be.
+        never.  Same numbers either way; the NumPy path is used silently where the
+        kernel cannot be.
     """
 
     name: ClassVar[str] = ""

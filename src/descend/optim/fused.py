@@ -151,7 +151,7 @@ def kernel(rule, present: tuple[bool, ...], flags: dict[str, bool]):
 
 
 class _Kernel:
-    """A compiled loop.  If its first call fails, it is tried once more without numba's
+    """A compiled loop, called through :func:`run`.  If its first call fails, it is tried once more without numba's
     disk cache (a read-only install may have nowhere to write it), then given up for
     this key (:func:`kernel` returns None for it from then on)."""
 
@@ -159,10 +159,6 @@ class _Kernel:
 
     def __init__(self, dispatcher, rule_name, key):
         self.dispatcher, self.rule_name, self.key, self.retried = dispatcher, rule_name, key, False
-
-    def __call__(self, *args) -> bool:
-        """Run on ``args``; False if it cannot (the caller takes the NumPy path)."""
-        return run([(self, args)])[0]
 
     def _call(self, args) -> bool:
         try:
