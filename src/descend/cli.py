@@ -11,7 +11,7 @@ import sys
 import click
 import numpy as np
 
-from .errors import DescendError
+from .errors import DescendError, unknown_name
 
 EXIT_USAGE = 2
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -285,7 +285,7 @@ def _train_data(name, seed):
     from . import datasets
 
     if name not in datasets.names():
-        raise DescendError(f"unknown data set {name!r}; valid: {', '.join(datasets.names())}")
+        raise DescendError(unknown_name("data set", name, datasets.names()))
     d = datasets.digits(seed=seed) if name == "digits" else datasets.get(name, seed=seed).split(seed=seed)
     regression = name == "linear"
     y_train = d.y_train.reshape(-1, 1) if regression else d.y_train

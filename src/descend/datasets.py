@@ -44,7 +44,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import DescendError, check_in_range
+from .errors import DescendError, check_in_range, unknown_name
 
 __all__ = ["Data", "Split", "linear", "digits", "spirals", "moons", "xor", "batches", "split",
            "get", "names"]
@@ -284,7 +284,7 @@ def names() -> list[str]:
 def get(name: str, **kwargs):
     """A data set by name, e.g. ``get("moons", n=500, seed=0)``; keyword arguments go to its function."""
     if name not in _GENERATORS:
-        raise DescendError(f"unknown data set {name!r}; valid: {', '.join(_GENERATORS)}")
+        raise DescendError(unknown_name("data set", name, _GENERATORS))
     try:
         return _GENERATORS[name](**kwargs)
     except TypeError as exc:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 __all__ = ["DescendError", "check_positive", "check_nonnegative_int", "check_choice",
-           "check_finite_array", "check_in_range"]
+           "check_finite_array", "check_in_range", "unknown_name", "did_you_mean"]
 
 
 class DescendError(ValueError):
@@ -63,11 +63,31 @@ def check_nonnegative_int(name: str, value) -> int:
 
 
 def check_choice(name: str, value, allowed: Iterable[str]) -> str:
-    """``value`` must be one of ``allowed``; the message lists them."""
+    """``value`` must be one of ``allowed``; the message lists them, and a near miss when mistyped.
+
+    The one place descend reports an unknown name: a near miss (``difflib``) is offered
+    is offered after the valid ones, e.g. ``unknown problem 'rosenbrok'; valid: ...; did you mean 'rosenbrock'?``.
+    """
     allowed = list(allowed)
-    if value not in allowed:
-        raise DescendError(f"unknown {name} {value!r}; valid: {', '.join(map(str, allowed))}")
+    if not isinstance(value, str) or value not in allowed:
+        raise DescendError(unknown_name(name, value, allowed))
     return value
+
+
+def did_you_mean(value, allowed: Iterable[str]) -> str:
+    """``"; did you mean 'adam'?"`` when ``value`` is close to one of ``allowed`` (``difflib``), else ``""``."""
+    import difflib
+
+    if not isinstance(value, str):
+        return ""
+    close = difflib.get_close_matches(value.lower(), [str(a) for a in allowed], n=3, cutoff=0.7)
+    return f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+
+
+def unknown_name(name: str, value, allowed: Iterable[str]) -> str:
+    """The message for an unknown ``name`` ``value``: the valid ones, then a "did you mean" when one is close."""
+    allowed = [str(a) for a in allowed]
+    return f"unknown {name} {value!r}; valid: {', '.join(allowed)}{did_you_mean(value, allowed)}"
 
 
 def check_finite_array(name: str, x, *, ndim: tuple[int, ...] | None = None) -> np.ndarray:

@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DescendError, check_choice, check_finite_array
+from .errors import DescendError, check_choice, check_finite_array, unknown_name
 
 __all__ = [
     "Problem", "get", "names",
@@ -327,7 +327,7 @@ def get(name: str, **params) -> Problem:
         parameter (the message lists the valid ones) or an invalid value.
     """
     if not isinstance(name, str) or name not in _REGISTRY:
-        raise DescendError(f"unknown problem {name!r}; valid: {', '.join(names())}")
+        raise DescendError(unknown_name("problem", name, names()))
     factory = _REGISTRY[name]
     valid = list(inspect.signature(factory).parameters)
     unknown = [k for k in params if k not in valid]

@@ -549,10 +549,10 @@ def sections(keys=None) -> list[Section]:
         for the tables).
     """
     if keys is not None:
-        from .errors import DescendError
+        from .errors import DescendError, unknown_name
 
         valid = [k for k, _ in SECTIONS]
         unknown = [k for k in keys if k not in valid]
         if unknown:
-            raise DescendError(f"unknown tour section {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
+            raise DescendError(unknown_name("tour section", unknown[0], valid))
     return [build() for key, build in SECTIONS if keys is None or key in keys]

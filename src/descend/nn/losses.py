@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DescendError, check_choice
+from ..errors import DescendError, check_choice, unknown_name
 from ..numerics import _shifted, log_softmax, sigmoid
 
 __all__ = ["Loss", "MSELoss", "CrossEntropyLoss", "BCEWithLogitsLoss", "get", "names"]
@@ -224,5 +224,5 @@ def get(name, **kwargs) -> Loss:
     if isinstance(name, str) and name in _BY_CLASS:
         return _BY_CLASS[name](**kwargs)
     if not isinstance(name, str) or name not in _LOSSES:
-        raise DescendError(f"unknown loss {name!r}; valid: {', '.join(_LOSSES)}")
+        raise DescendError(unknown_name("loss", name, _LOSSES))
     return _LOSSES[name](**kwargs)

@@ -21,7 +21,7 @@ defaults and numbers are torch's.
 
 from __future__ import annotations
 
-from ..errors import DescendError
+from ..errors import DescendError, unknown_name
 from .adam import Adam, Adamax, AdamW, NAdam, RAdam
 from .adaptive import Adadelta, AdaGrad, Adagrad, RMSProp, RMSprop
 from .base import Optimizer
@@ -50,5 +50,5 @@ def get(name: str, **hyperparameters) -> Optimizer:
         out-of-range hyperparameter (the message lists the valid ones).
     """
     if not isinstance(name, str) or name.lower() not in _BY_NAME:
-        raise DescendError(f"unknown optimizer {name!r}; valid: {', '.join(_BY_NAME)}")
+        raise DescendError(unknown_name("optimizer", name, _BY_NAME))
     return _BY_NAME[name.lower()](**hyperparameters)

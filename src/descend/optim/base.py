@@ -40,7 +40,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from ..errors import DescendError, check_choice
+from ..errors import DescendError, check_choice, did_you_mean
 
 __all__ = ["Optimizer", "prepare", "elementwise"]
 
@@ -387,7 +387,8 @@ class Optimizer:
             kwargs["lr"] = lr
         unknown = [k for k in kwargs if k not in spec]
         if unknown:
-            raise DescendError(f"{self.name}: unknown hyperparameter {unknown[0]!r}; valid: {', '.join(spec)}")
+            raise DescendError(f"{self.name}: unknown hyperparameter {unknown[0]!r}; valid: {', '.join(spec)}"
+                               f"{did_you_mean(unknown[0], spec)}")
         hp = {}
         try:
             for k, (default, check) in spec.items():

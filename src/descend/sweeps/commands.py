@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from ..errors import DescendError
+from ..errors import DescendError, did_you_mean
 from .grid import parse_lr, parse_values
 
 __all__ = ["cli_sweep", "cli_lr_find", "cli_benchmark", "cli_report", "resolve_target", "dataset_setup",
@@ -78,8 +78,9 @@ def resolve_target(name: str, params=()):
         if params:
             raise DescendError("--param applies to problems, not data sets")
         return dataset_setup(name)
+    hint = did_you_mean(name, problems.names() + datasets.names())
     raise DescendError(f"unknown problem or data set {name!r}; problems: {', '.join(problems.names())}; "
-                       f"data sets: {', '.join(datasets.names())}")
+                       f"data sets: {', '.join(datasets.names())}{hint}")
 
 
 def parse_hyperparameters(items, *, what: str = "--hp", lists: bool = False) -> dict:
