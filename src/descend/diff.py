@@ -198,6 +198,18 @@ def _complex_guard(method: str):
                                f"{type(exc).__name__}: {exc}") from exc
 
 
+def _refuse_complex_valued(f0) -> None:
+    """The complex step reads f' from Im f(x + ih): meaningless when f(x) is complex already."""
+    imag = np.abs(np.imag(f0))
+    if np.any(imag > 0):
+        at = np.unravel_index(int(np.argmax(imag)), np.shape(imag)) if np.ndim(imag) else ()
+        value = np.asarray(f0)[at].item()
+        raise DescendError(
+            f"method='complex' needs a real-valued f (the derivative is read from Im f(x + ih)); "
+            f"f(x) = {value!r} is complex: use method='central' (or differentiate the real and "
+            f"imaginary parts separately)")
+
+
 def _check_kind(y: np.ndarray, method: str, where) -> None:
     if y.dtype.kind not in "biufc":
         raise DescendError(f"f must return numbers, got dtype {y.dtype} at {where()}")
@@ -360,7 +372,8 @@ def _plan(method: str, h: np.ndarray, auto: bool, x: np.ndarray, full_output: bo
     """
     if method == "complex":
         keys = [1] + ([2] if full_output else [])
-        return [(c, 1j * c * h) for c in keys], False
+        # f(x) itself too, one evaluation per point: the check that f is real-valued there
+        return [(c, 1j * c * h) for c in keys], True
     if method == "richardson":
         out = []
         for k in range(_RICHARDSON_STEPS):
@@ -479,6 +492,7 @@ def _combine(method: str, F: dict, plan, h, shaped, eps: float, full_output: boo
 def _combine_values(method, F, plan, h, shaped, eps, full_output):
     hb = shaped(h)
     if method == "complex":
+        _refuse_complex_valued(F[0])
         D = F[1].imag / hb
         err = None
         if full_output:
@@ -617,8 +631,9 @@ def _derivative(f, x, *, method, h, full_output):
 
     F = {key: call(delta, f"x + {np.asarray(delta).item()!r}" if x.ndim == 0 else "x + h")
          for key, delta in plan}
-    if center:
-        F[0] = call(np.zeros_like(x), "x")
+    if center:  # the complex step's f(x) is taken at x + 0i: f must keep complex input complex
+        zero = np.zeros(x.shape, _complex_dtype(x.dtype)) if method == "complex" else np.zeros_like(x)
+        F[0] = call(zero, "x")
     D, err, used = _combine(method, F, plan, steps, lambda a: a, float(np.finfo(x.dtype).eps),
                             full_output)
     D = _finish(D, x.dtype)
@@ -799,9 +814,12 @@ def hessian(f: Callable, x, *, method: str = "central", h=None, vectorized: bool
         coords = np.stack([ii, jj], axis=1)
         up = np.stack([1j * steps[ii], steps[jj]], axis=1)
         down = np.stack([1j * steps[ii], -steps[jj]], axis=1)
-        vals = evaluate(base_row, np.zeros(2 * n * n, dtype=np.intp),
-                        np.concatenate([coords, coords]), np.concatenate([up, down]))
-        fp, fm = vals[:n * n], vals[n * n:]
+        # and x itself (+ 0i), to check that f is real-valued there
+        vals = evaluate(base_row, np.zeros(2 * n * n + 1, dtype=np.intp),
+                        np.concatenate([coords, coords, np.zeros((1, 2), np.intp)]),
+                        np.concatenate([up, down, np.zeros((1, 2), up.dtype)]))
+        _refuse_complex_valued(vals[2 * n * n])
+        fp, fm = vals[:n * n], vals[n * n:2 * n * n]
         with np.errstate(invalid="ignore", over="ignore"):  # non-finite f: nan/inf entries
             H = ((fp - fm).imag / (2 * steps[ii] * steps[jj])).reshape(n, n)
             H = (H + H.T) / 2

@@ -68,7 +68,8 @@ class SGD(Optimizer):
 
     torch skips the dampening at the first step (the buffer starts as a copy of the
     gradient); so does this class.  With ``momentum=0`` it is plain gradient descent
-    and keeps no buffer.
+    and keeps no buffer: the dampening is ignored then, as in torch (x = 1 and three
+    unit gradients with ``lr=0.1, dampening=0.5`` give 0.9, 0.8, 0.7).
 
     Parameters
     ----------
@@ -114,8 +115,9 @@ class SGD(Optimizer):
         return (isinstance(mu, np.ndarray) or mu != 0,)
 
     def _scalars(self, hp, t, lr, sstate):
-        # torch's buffer starts as a copy of the first gradient: no dampening at step 1
-        damp = elementwise(lambda d, t: 0.0 if t == 1 else d, hp["dampening"], t)
+        # torch's buffer starts as a copy of the first gradient: no dampening at step 1;
+        # without momentum there is no buffer and torch ignores the dampening (so do we)
+        damp = elementwise(lambda d, mu, t: 0.0 if t == 1 or mu == 0 else d, hp["dampening"], hp["momentum"], t)
         return {"lr": lr, "momentum": hp["momentum"], "dampening": damp, "nesterov": hp["nesterov"]}, {}
 
 
