@@ -52,7 +52,7 @@ def test_minimize_problem_parameter(capsys):
     (["minimize", "sphere", "--x0", "1,x"], "--x0 must be numbers separated by commas"),
     (["minimize", "sphere", "--x0", "1,2,3"], "--x0 must have 2 numbers for sphere, got 3"),
     (["minimize", "sphere", "--steps", "-2"], "steps must be an integer >= 0, got -2"),
-    (["minimize", "sphere", "--line-search", "wolfe"], "unknown line search 'wolfe'"),
+    (["minimize", "sphere", "--line-search", "armijo"], "unknown line search 'armijo'"),
     (["minimize", "sphere", "--hp", "oops"], "--hp must look like key=value"),
     (["nonsense"], "No such command 'nonsense'"),
     (["minimize"], "Missing argument 'PROBLEM'"),

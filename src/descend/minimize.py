@@ -333,7 +333,8 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
             step_lr = np.full(R, np.nan)
             D = -G[rows]
             with np.errstate(all="ignore"):
-                alpha, _, ls_fev = _ls.search(ls, lambda P, r: obj.values(P), X[rows], D, F[rows], G[rows])
+                alpha, _, ls_fev = _ls.search(ls, lambda P, r: obj.values(P), X[rows], D, F[rows], G[rows],
+                                              gradient=lambda P, r: obj.gradients(P)[0])
             nfev[rows] += ls_fev
             step_lr[rows] = alpha
             failed = alpha == 0
