@@ -36,3 +36,41 @@ def test_a_name_far_from_every_valid_one_gets_no_guess():
     assert "did you mean" not in str(exc.value) and "valid: ackley" in str(exc.value)
     with pytest.raises(DescendError, match="did you mean 'rmsprop'"):
         optim.get("rmsprob")
+
+
+def test_every_option_of_every_command_is_described():
+    missing = [(name, p.opts[0]) for name, cmd in cli.commands.items() for p in cmd.params
+               if isinstance(p, click.Option) and not (p.help or "").strip()]
+    assert missing == []
+
+
+def test_minimize_rosenbrock_with_its_defaults_does_not_diverge(capsys):
+    code, out, _ = run(capsys, "minimize", "rosenbrock", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["status"] != "diverged"
+    assert data["fun"] < problems.get("rosenbrock").f(problems.get("rosenbrock").x0) / 10
+
+
+def test_the_default_lr_is_one_over_the_largest_curvature_at_the_start(capsys):
+    import numpy as np
+
+    from descend.cli import _default_lr
+
+    p = problems.get("rosenbrock")
+    lr, how = _default_lr(p, p.x0)
+    L = np.max(np.abs(np.linalg.eigvalsh(p.hessian(p.x0))))
+    assert abs(lr * L - 1) < 0.01 and "1/L" in how
+    code, out, _ = run(capsys, "minimize", "rosenbrock")
+    assert code == 0 and "1/L" in out.split("\n")[0]
+
+
+def test_the_title_names_the_line_search_not_an_unused_lr(capsys):
+    code, out, _ = run(capsys, "minimize", "rosenbrock", "--line-search", "exact", "--steps", "5")
+    title = out.split("┏")[0]
+    assert code == 0 and "exact line search" in title and "lr" not in title
+
+
+def test_the_table_does_not_show_success_beside_a_step_limit(capsys):
+    code, out, _ = run(capsys, "minimize", "sphere", "--steps", "3", "--lr", "0.01")
+    assert code == 0 and "max_steps" in out or "step limit" in out
+    assert "success" not in out and "True" not in out

@@ -6,6 +6,7 @@ Bad input prints one line on stderr and exits with code 2, never a traceback.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 
 import click
@@ -115,19 +116,41 @@ def _parse_hp(items):
 
 
 def _result_rows(res):
+    # no "success" row: True beside "max_steps" (all steps ran, no tolerance asked) puzzles a reader;
+    # the status and the message say what happened (--json keeps the field)
     return [
         ("status", res.status), ("x", res.x), ("fun", res.fun), ("grad_norm", res.grad_norm), ("nit", res.nit),
-        ("nfev", res.nfev), ("ngev", res.ngev), ("success", res.success), ("message", res.message),
+        ("nfev", res.nfev), ("ngev", res.ngev), ("message", res.message),
     ]
+
+
+def _default_lr(problem, start) -> tuple[float, str]:
+    """1/L, L the largest |eigenvalue| of the Hessian at the start, and how it was chosen.
+
+    A fixed default cannot suit every problem: 0.01 diverges on Rosenbrock (L is about 1500
+    at (-1.2, 1), so gradient descent is stable only below 2/L = 0.0013) and crawls on the
+    sphere (L = 2).  Half the stability limit 2/L of the local quadratic model is safe near
+    the start and as fast as a fixed step can be there.
+    """
+    from .sweeps.lr_find import curvature
+
+    x = problem.x0 if np.ndim(start) != 1 else start
+    c = curvature(problem, x, iters=300, tol=1e-4)
+    L = max(abs(c.L), abs(c.mu))
+    if not (np.isfinite(L) and L > 0):
+        return 0.01, "lr=0.01 (no curvature at the start)"
+    lr = float(f"{1.0 / L:.3g}")
+    return lr, f"lr=1/L={lr:g} (L={L:.4g}, the largest curvature at the start)"
 
 
 @cli.command("minimize")
 @click.argument("problem")
 @click.option("--x0", help="Start, e.g. '-3,4' (default: the problem's start).")
-@click.option("--lr", type=float, default=0.01, show_default=True, help="Learning rate.")
-@click.option("--steps", type=int, default=100, show_default=True, help="Most updates.")
-@click.option("--gtol", type=float, default=None, help="Stop when the gradient norm is <= gtol.")
-@click.option("--line-search", type=str, default=None, help="backtracking, grid or exact.")
+@click.option("--lr", type=float, default=None,
+              help="Learning rate (default: 1/L, L the largest Hessian eigenvalue at the start).")
+@click.option("--steps", type=int, default=1000, show_default=True, help="Most updates.")
+@click.option("--gtol", type=float, default=None, help="Stop when the gradient norm is <= gtol (default: run every step).")
+@click.option("--line-search", type=str, default=None, help="backtracking, grid, exact or wolfe (instead of --lr).")
 @click.option("--optimizer", default="gd", show_default=True, help="Optimizer name (see `descend optimizers`).")
 @click.option("--hp", multiple=True, help="Optimizer hyperparameter key=value (repeatable).")
 @click.option("--numerical", is_flag=True, help="Use central differences instead of the analytic gradient.")
@@ -143,6 +166,13 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, hp, numer
     if np.ndim(start) == 1 and start.shape[0] != p.dim:
         raise DescendError(f"--x0 must have {p.dim} numbers for {p.name}, got {start.shape[0]}")
     f = p.f if numerical else p
+    if line_search is not None:
+        how = f"{line_search} line search"
+        lr = 0.01 if lr is None else lr  # unused by plain gradient descent with a line search
+    elif lr is None:
+        lr, how = _default_lr(p, start)
+    else:
+        how = f"lr={lr:g}"
     kwargs = dict(lr=lr, steps=steps, gtol=gtol, line_search=line_search, optimizer=optimizer, **_parse_hp(hp))
     res = minimize(f, start, vectorized=True, **kwargs) if numerical else minimize(p, start, **kwargs)
     if as_json:
@@ -153,7 +183,7 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, hp, numer
         rows = [(i, r.status, r.x, r.fun, r.grad_norm, r.nit) for i, r in enumerate(res.runs())]
         _console().print(_table(f"minimize {p.name}", ["run", "status", "x", "fun", "grad_norm", "nit"], rows))
         return
-    _console().print(_table(f"minimize {p.name} with {res.optimizer}, lr={lr:g}", ["what", "value"],
+    _console().print(_table(f"minimize {p.name} with {res.optimizer}, {how}", ["what", "value"],
                             _result_rows(res)))
 
 
@@ -184,16 +214,16 @@ def _parse_lr_option(text):
               help="Comma-separated optimizer names.")
 @click.option("--lr", "lr_text", default=None,
               help="One lr for all, or name=value pairs (default: the book's race lrs).")
-@click.option("--steps", type=int, default=200, show_default=True)
+@click.option("--steps", type=int, default=200, show_default=True, help="Updates per optimizer.")
 @click.option("--starts", type=int, default=None, help="Number of random starts (default: the problem's start).")
 @click.option("--tol", type=float, default=1e-6, show_default=True, help="Gap to the minimum that counts as reached.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random starts.")
 @click.option("--param", "params", multiple=True, help="Problem parameter key=value (repeatable).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write the paths on the contour to this PNG.")
 @click.option("--gif", "gif_path", type=click.Path(dir_okay=False), default=None,
               help="Write an animation of the race to this GIF.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def compare_cmd(problem, optimizers, lr_text, steps, starts, tol, seed, params, plot_path, gif_path, as_json):
     """Race optimizers on a test problem and print a table."""
     from . import problems
@@ -213,7 +243,7 @@ def compare_cmd(problem, optimizers, lr_text, steps, starts, tol, seed, params, 
 
             fig = plot.trajectories(p, results).figure
             try:
-                fig.savefig(plot_path, dpi=100)
+                plot.save(fig, plot_path, dpi=100)
             finally:
                 plt.close(fig)
         if gif_path:
@@ -228,14 +258,14 @@ def compare_cmd(problem, optimizers, lr_text, steps, starts, tol, seed, params, 
 
 
 def _refuse_overwrite(path):
-    import os
+    """Refuse an output path now, before the work: a link, a file descend did not write, a missing folder."""
+    from . import files
 
-    if os.path.exists(path):
-        raise DescendError(f"{path} already exists; remove it or choose another name (descend never overwrites files)")
+    files.check_writable(path)
 
 
 @cli.command("optimizers")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def optimizers_cmd(as_json):
     """List the optimizers with their hyperparameters and defaults."""
     from . import optim
@@ -330,15 +360,15 @@ def _hidden(text):
 @click.argument("dataset")
 @click.option("--hidden", default="10", show_default=True, help="Hidden layer widths, e.g. 100,100.")
 @click.option("--activation", default="relu", show_default=True, help="relu, leaky_relu, sigmoid or tanh.")
-@click.option("--optimizer", default="adam", show_default=True)
+@click.option("--optimizer", default="adam", show_default=True, help="Optimizer name (see `descend optimizers`).")
 @click.option("--lr", type=float, default=None, help="Learning rate (default: the optimizer's).")
 @click.option("--batch-size", "batch_size", default="32", show_default=True,
               help="Batch size, 'full' for batch gradient descent; several (1,10,full) train side by side.")
-@click.option("--epochs", type=int, default=10, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--epochs", type=int, default=10, show_default=True, help="Passes over the training data.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the weights and the batch order.")
 @click.option("--checkpoint", type=click.Path(dir_okay=False), default=None, help="Save a checkpoint every epoch.")
 @click.option("--resume", is_flag=True, help="Continue from --checkpoint.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, seed, checkpoint, resume, as_json):
     """Train a small network on a data set and print the epochs and the test metrics."""
     from . import nn, optim
@@ -414,8 +444,9 @@ def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, se
 @click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786.")
 @click.option("--jobs", "n_jobs", type=int, default=None, help="Local worker processes.")
 @click.option("--extend", is_flag=True, help="Add this sweep to a store made by another definition.")
-@click.option("--tol", type=float, default=1e-6, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--tol", type=float, default=1e-6, show_default=True,
+              help="Gap to the minimum (problems) that counts as reached.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON instead of a summary table.")
 def sweep_cmd(target, **kwargs):
     """Run a grid of optimizers and hyperparameters on a problem or a data set."""
     from .sweeps import cli_sweep
@@ -426,16 +457,19 @@ def sweep_cmd(target, **kwargs):
 @cli.command("lr-find")
 @click.argument("target")
 @click.option("--optimizer", default=None, help="Optimizer (default: plain gradient descent / SGD).")
-@click.option("--min-lr", type=float, default=1e-7, show_default=True)
-@click.option("--max-lr", type=float, default=10.0, show_default=True)
-@click.option("--steps", type=int, default=200, show_default=True)
-@click.option("--method", default="minimum", show_default=True, help="How to pick the suggestion.")
-@click.option("--batch-size", "batch_size", default="32", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--hp", multiple=True)
-@click.option("--param", "params", multiple=True)
+@click.option("--min-lr", type=float, default=1e-7, show_default=True, help="The first learning rate tried.")
+@click.option("--max-lr", type=float, default=10.0, show_default=True, help="The last learning rate tried.")
+@click.option("--steps", type=int, default=200, show_default=True,
+              help="Updates, the lr growing geometrically from --min-lr to --max-lr.")
+@click.option("--method", default="minimum", show_default=True,
+              help="How to pick the suggestion: minimum (a tenth of the lr at the lowest loss) or steepest.")
+@click.option("--batch-size", "batch_size", default="32", show_default=True,
+              help="Data sets: the batch size ('full' for the whole set).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the weights and the batch order.")
+@click.option("--hp", multiple=True, help="Optimizer hyperparameter key=value (repeatable).")
+@click.option("--param", "params", multiple=True, help="Problem parameter key=value (repeatable).")
 @click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write loss against lr to this PNG.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def lr_find_cmd(target, plot, **kwargs):
     """The learning-rate range test (and, for a problem, the curvature bound 2/L)."""
     from .sweeps import cli_lr_find
@@ -447,14 +481,15 @@ def lr_find_cmd(target, plot, **kwargs):
 
 @cli.command("benchmark")
 @click.argument("problems")
-@click.option("--optimizers", default="gd,momentum,adagrad,rmsprop,adam", show_default=True)
+@click.option("--optimizers", default="gd,momentum,adagrad,rmsprop,adam", show_default=True,
+              help="Comma-separated optimizer names.")
 @click.option("--budget", type=int, default=1000, show_default=True, help="Gradient evaluations per run.")
-@click.option("--starts", type=int, default=20, show_default=True)
-@click.option("--seeds", type=int, default=3, show_default=True)
+@click.option("--starts", type=int, default=20, show_default=True, help="Random starts per seed.")
+@click.option("--seeds", type=int, default=3, show_default=True, help="Number of seeds (0 .. seeds-1).")
 @click.option("--lr", default=None, help="The tuning grid, a:b:k.")
-@click.option("--tol", type=float, default=1e-6, show_default=True)
-@click.option("--plot", default=None, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--tol", type=float, default=1e-6, show_default=True, help="Gap to the minimum that counts as solved.")
+@click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write the results' figure to this PNG.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def benchmark_cmd(problems, optimizers, plot, **kwargs):
     """A fair optimizer benchmark: each optimizer's lr tuned under the same budget, many starts."""
     from .sweeps import cli_benchmark
@@ -466,8 +501,9 @@ def benchmark_cmd(problems, optimizers, plot, **kwargs):
 
 @cli.command("report")
 @click.argument("store", type=click.Path(dir_okay=False))
-@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Also write CSV files and plots to this folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def report_cmd(store, out_dir, as_json):
     """Tables (and with --out, plots and CSV files) from a sweep store."""
     import os
@@ -479,8 +515,26 @@ def report_cmd(store, out_dir, as_json):
     cli_report(store, out_dir=out_dir, as_json=as_json)
 
 
+def _one_line(exc: BaseException) -> str:
+    """The message of a refusal or an OS / SQLite error, on one line."""
+    if isinstance(exc, OSError) and not isinstance(exc, DescendError):
+        cause = exc.strerror or str(exc) or type(exc).__name__
+        where = exc.filename if exc.filename is not None else None
+        text = f"{where}: {cause}" if where is not None else cause
+    elif isinstance(exc, sqlite3.Error):
+        text = f"SQLite: {exc}"
+    else:
+        text = str(exc)
+    return " ".join(text.split())
+
+
 def main(argv=None):
-    """Entry point: one-line errors with exit code 2, no tracebacks for bad input."""
+    """Entry point: the one place where errors become one line on stderr and exit code 2.
+
+    A :class:`DescendError` (bad input, a refused file), an ``OSError`` (a folder that
+    cannot be written, a full disk) and an SQLite error print one line; every command
+    relies on this wrapper rather than catching them itself.
+    """
     try:
         rv = cli.main(args=argv, prog_name="descend", standalone_mode=False)
     except _NO_ARGS_IS_HELP as exc:  # click >= 8.2: a group called with no arguments shows its help
@@ -489,8 +543,8 @@ def main(argv=None):
     except click.ClickException as exc:
         click.echo(f"descend: error: {exc.format_message()}", err=True)
         return EXIT_USAGE
-    except DescendError as exc:
-        click.echo(f"descend: error: {' '.join(str(exc).split())}", err=True)
+    except (DescendError, OSError, sqlite3.Error) as exc:
+        click.echo(f"descend: error: {_one_line(exc)}", err=True)
         return EXIT_USAGE
     except click.exceptions.Abort:
         click.echo("descend: interrupted", err=True)
