@@ -51,7 +51,7 @@ import numpy as np
 from .errors import DescendError, check_choice, check_finite_array, unknown_name
 
 __all__ = [
-    "Problem", "get", "names",
+    "Problem", "get", "names", "from_expression",
     "poly1d", "parabola", "sphere", "least_squares", "quadratic", "ill_conditioned",
     "elongated_bowl", "rosenbrock", "beale", "himmelblau", "booth", "matyas",
     "three_hump_camel", "six_hump_camel", "goldstein_price", "rastrigin", "ackley",
@@ -337,6 +337,51 @@ def get(name: str, **params) -> Problem:
     return factory(**params)
 
 
+def from_expression(text: str, variables=("x", "y"), *, x0=None, window=None, name: str = "expression") -> Problem:
+    """The problem of a typed formula, e.g. ``from_expression("x**2/20 + y**2")``.
+
+    The one parser of the explorer, the CLI and the API (:mod:`descend.expression`):
+    the text becomes an allowed syntax tree (numbers, the variables, ``+ - * / **``,
+    unary minus, parentheses, the functions of :data:`descend.expression.FUNCTIONS`
+    and the constants pi and e), evaluated with NumPy; it is never executed.  The
+    gradient and Hessian are the tree's symbolic derivatives.
+
+    Parameters
+    ----------
+    text : str
+        The formula, Python syntax (``**`` for powers), at most 400 characters.
+    variables : ("x", "y") or ("x",)
+        f(x, y) (a 2-D problem) or f(x) (1-D).
+    x0 : array_like, optional
+        The start; default a sixth of the window in from its upper-left corner
+        (``(-2, 2)`` for the default window), two thirds along it in 1-D.
+    window : tuple, optional
+        The plotting window; default ``(-3, 3)`` per variable.
+    name : str
+        The problem's name.
+
+    Returns
+    -------
+    Problem
+        With no known minimizers (minimum nan) and ``params = {"expression": text}``.
+
+    Raises
+    ------
+    DescendError
+        For a formula outside the allowed syntax: the message names what is not
+        allowed and shows what is.
+
+    Examples
+    --------
+    >>> p = from_expression("(1 - x)**2 + 100*(y - x**2)**2")
+    >>> float(p([1.0, 1.0])), bool((p.grad([1.0, 1.0]) == 0).all())
+    (0.0, True)
+    """
+    from .expression import to_problem  # the parser's module sits beside this one, loaded on first use
+
+    return to_problem(text, variables, x0=x0, window=window, name=name)
+
+
 def _check_int(name: str, value, lo: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise DescendError(f"{name} must be an integer >= {lo}, got {value!r}")
@@ -394,11 +439,19 @@ def _ellipse_box(H: np.ndarray, xstar: np.ndarray, x0: np.ndarray, margin: float
     return np.stack([xstar - half, xstar + half], axis=-1)
 
 
-def _const_hessian(H: np.ndarray) -> Callable:
-    H = _readonly(H)
+def _const_hessian(H) -> Callable:
+    """The Hessian of a quadratic: the matrix ``H``, or a function that builds it.
+
+    A builder (``lambda: 2.0 * np.eye(n)``) runs at the first call and its matrix is kept:
+    a problem of 20000 variables costs nothing until someone asks for its 3.2 GB Hessian.
+    """
+    built = [None if callable(H) else _readonly(H)]
 
     def hessian(x):
-        return np.array(np.broadcast_to(H, x.shape[:-1] + H.shape))  # a fresh (writable) copy per call
+        if built[0] is None:
+            built[0] = _readonly(H())
+        M = built[0]
+        return np.array(np.broadcast_to(M, x.shape[:-1] + M.shape))  # a fresh (writable) copy per call
     return hessian
 
 
@@ -477,7 +530,7 @@ def sphere(n: int = 2) -> Problem:
     return Problem("sphere", f, grad, x0=_tile_start(n), minimizers=np.zeros((1, n)), minimum=0.0,
                    window=_window(domain), domain=domain,
                    description=f"f(x) = sum_i x_i^2, n={n} (seed 001 function_2)",
-                   hessian=_const_hessian(2.0 * np.eye(n)), params={"n": n})
+                   hessian=_const_hessian(lambda: 2.0 * np.eye(n)), params={"n": n})
 
 
 @_register

@@ -1,0 +1,250 @@
+"""The typed-formula parser: what it accepts, what it refuses, its values and its derivatives."""
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import descend
+from descend import expression
+from descend.errors import DescendError
+from descend.expression import parse
+from descend.problems import from_expression
+
+# (formula, the same function written in NumPy)
+FORMULAS = [
+    ("x**2/20 + y**2", lambda x, y: x ** 2 / 20 + y ** 2),
+    ("sin(x)*cos(y)", lambda x, y: np.sin(x) * np.cos(y)),
+    ("(1-x)**2 + 100*(y-x**2)**2", lambda x, y: (1 - x) ** 2 + 100 * (y - x ** 2) ** 2),
+    ("exp(-x**2 - y**2) * tanh(x + 2*y)", lambda x, y: np.exp(-x ** 2 - y ** 2) * np.tanh(x + 2 * y)),
+    ("log(1 + x**2) - sqrt(1 + y**2)", lambda x, y: np.log(1 + x ** 2) - np.sqrt(1 + y ** 2)),
+    ("arctan(x*y) + sinh(x/3) * cosh(y/3)", lambda x, y: np.arctan(x * y) + np.sinh(x / 3) * np.cosh(y / 3)),
+    ("tan(x/4) + log2(2 + y**2) + log10(3 + x**2)",
+     lambda x, y: np.tan(x / 4) + np.log2(2 + y ** 2) + np.log10(3 + x ** 2)),
+    ("arcsin(x/4) + arccos(y/4)", lambda x, y: np.arcsin(x / 4) + np.arccos(y / 4)),
+    ("(2 + x**2)**(y/3) - -x + +y", lambda x, y: (2 + x ** 2) ** (y / 3) + x + y),
+    ("pi*x - e*y + 1.5e-1", lambda x, y: math.pi * x - math.e * y + 0.15),
+    ("abs(x - 0.3) + y**3", lambda x, y: np.abs(x - 0.3) + y ** 3),
+    ("x**-2 + 1/(1 + y*y)", lambda x, y: x ** -2.0 + 1 / (1 + y * y)),
+]
+
+POINTS = np.array([[0.7, -0.4], [-1.3, 1.1], [2.1, 0.35], [-0.45, -2.2]])
+
+
+@pytest.mark.parametrize("text,reference", FORMULAS)
+def test_values_match_numpy(text, reference):
+    e = parse(text)
+    got = e(x=POINTS[:, 0], y=POINTS[:, 1])
+    np.testing.assert_allclose(got, reference(POINTS[:, 0], POINTS[:, 1]), rtol=1e-13)
+
+
+@pytest.mark.parametrize("text,reference", FORMULAS)
+def test_gradient_matches_finite_differences(text, reference):
+    p = from_expression(text)
+    for point in POINTS:
+        numerical = descend.gradient(p.f, point, method="five-point")
+        np.testing.assert_allclose(p.grad(point), numerical, rtol=1e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("text,reference", FORMULAS[:6])
+def test_hessian_matches_finite_differences(text, reference):
+    p = from_expression(text)
+    for point in POINTS:
+        np.testing.assert_allclose(p.hessian(point), descend.hessian(p.f, point), rtol=1e-4, atol=1e-4)
+
+
+def test_rosenbrock_typed_is_the_registered_one():
+    typed = from_expression("(1 - x)**2 + 100*(y - x**2)**2")
+    ref = descend.problems.get("rosenbrock")
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    np.testing.assert_allclose(typed.f(X), ref.f(X), rtol=1e-14)
+    np.testing.assert_allclose(typed.grad(X), ref.grad(X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(typed.hessian(X), ref.hessian(X), rtol=1e-12, atol=1e-12)
+    a = descend.minimize(typed, [-1.2, 1.0], optimizer="adam", lr=0.01, steps=50)
+    b = descend.minimize(ref, [-1.2, 1.0], optimizer="adam", lr=0.01, steps=50)
+    np.testing.assert_allclose(a.x, b.x, rtol=1e-12)
+
+
+def test_problem_shapes_and_defaults():
+    p = from_expression("x**2/20 + y**2")
+    assert p.dim == 2 and p.window == ((-3.0, 3.0), (-3.0, 3.0))
+    assert p.x0.tolist() == [-2.0, 2.0]
+    assert math.isnan(p.minimum) and p.minimizers.shape == (0, 2)
+    assert p.description == "f(x, y) = x**2/20 + y**2"
+    assert p.f(np.zeros((3, 4, 2))).shape == (3, 4)
+    assert p.grad(np.zeros((3, 4, 2))).shape == (3, 4, 2)
+    assert p.hessian(np.zeros((5, 2))).shape == (5, 2, 2)
+    c = from_expression("3")  # a constant still has one value per point
+    assert c.f(np.zeros((4, 2))).tolist() == [3.0] * 4
+    assert c.grad(np.ones((4, 2))).tolist() == [[0.0, 0.0]] * 4
+
+
+def test_one_variable_and_complex_step():
+    p = from_expression("sin(x) * exp(x)", ("x",))
+    assert p.dim == 1 and p.x0.tolist() == [1.0]
+    exact = np.cos(0.5) * np.exp(0.5) + np.sin(0.5) * np.exp(0.5)
+    assert p.grad(0.5) == pytest.approx(exact, rel=1e-15)
+    assert descend.derivative(lambda t: p.f(np.asarray(t)), 0.5, method="complex") == pytest.approx(exact, rel=1e-14)
+    with pytest.raises(DescendError, match="the name 'y' is not allowed"):
+        from_expression("x + y", ("x",))
+
+
+def test_window_and_start_are_checked():
+    p = from_expression("x*y", window=((0, 4), (-1, 1)))
+    assert p.x0.tolist() == pytest.approx([4 / 6, 1 - 2 / 6])
+    with pytest.raises(DescendError, match="window"):
+        from_expression("x*y", window=((1, 0), (0, 1)))
+    with pytest.raises(DescendError, match="variables"):
+        from_expression("x", ("x", "z"))
+
+
+def test_overflow_is_inf_not_an_error():
+    p = from_expression("exp(1000*x) + x**y")
+    with np.errstate(all="raise"):  # the problem silences its own overflow
+        v = p.f(np.array([[1.0, 0.5], [-1.0, 0.5]]))
+    assert math.isinf(v[0]) and math.isnan(v[1])
+    assert descend.minimize(p, [1.0, 1.0], steps=3).status == "diverged"
+
+
+def test_derivatives_stay_small():
+    e = parse("(1-x)**2 + 100*(y-x**2)**2")
+    assert str(e.diff("y")) == "100 * 2 * (y - x**2)"
+    assert str(parse("x**2/20").diff("x")) == "2 * x / 20"
+    assert parse("sin(x)").diff("y") == expression.ZERO
+
+
+def test_printing_round_trips():
+    for text, _ in FORMULAS:
+        e = parse(text)
+        again = parse(str(e))
+        np.testing.assert_allclose(again(x=POINTS[:, 0], y=POINTS[:, 1]), e(x=POINTS[:, 0], y=POINTS[:, 1]),
+                                   rtol=1e-14)
+        for v in ("x", "y"):
+            d = e.diff(v)
+            np.testing.assert_allclose(parse(str(d))(x=POINTS[:, 0], y=POINTS[:, 1]),
+                                       d(x=POINTS[:, 0], y=POINTS[:, 1]) + 0 * POINTS[:, 0], rtol=1e-13)
+
+
+REFUSED = [
+    ("__import__('os').system('touch {marker}')", "attribute access"),
+    ("__import__('os')", "the function '__import__' is not allowed"),
+    ("open('{marker}', 'w')", "the function 'open' is not allowed"),
+    ("exec('open(\"{marker}\", \"w\")')", "the function 'exec' is not allowed"),
+    ("eval('1')", "the function 'eval' is not allowed"),
+    ("x.real", "attribute access"),
+    ("().__class__.__bases__[0].__subclasses__()", "not allowed"),
+    ("x[0]", "subscripts"),
+    ("lambda: 1", "lambdas"),
+    ("[a for a in (1, 2)]", "comprehensions"),
+    ("sum(a for a in (1, 2))", "the function 'sum' is not allowed"),
+    ("{a: 1 for a in (1,)}", "comprehensions"),
+    ("np.sin(x)", "attribute access"),
+    ("os", "the name 'os' is not allowed"),
+    ("z + 1", "the name 'z' is not allowed"),
+    ("x ^ 2", r"\^ \(use \*\* for powers\)"),
+    ("x // 2", "the operator //"),
+    ("x % 2", "the operator %"),
+    ("~x", "the operator ~"),
+    ("not x", "the operator not"),
+    ("x < y", "comparisons"),
+    ("x and y", "and / or"),
+    ("x if y else 1", "if-else"),
+    ("(x := 2)", "assignments"),
+    ("'text'", "strings"),
+    ("f'{{x}}'", "strings"),
+    ("b'x'", "bytes"),
+    ("1j * x", "complex numbers"),
+    ("True + x", "the constant True"),
+    ("None", "the constant None"),
+    ("(x, y)", "tuples"),
+    ("[x]", "lists"),
+    ("sin", "must be called with one argument"),
+    ("sin(x, y)", "exactly one argument"),
+    ("sin(*[x])", "exactly one argument"),
+    ("sin(x=1)", "keyword arguments"),
+    ("x(1)", "the function 'x' is not allowed"),
+    ("(lambda: 1)()", "lambdas"),
+    ("x**1000", "exponent 1000 is too large"),
+    ("x**-101", "exponent -101 is too large"),
+    ("1e999 * x", "not finite"),
+    ("9" * 320 + " + x", "this large"),
+    ("x +", "is not a formula"),
+    ("x = 1", "is not a formula"),
+    ("import os", "is not a formula"),
+    ("x\x00", "is not a formula"),
+    ("", "is empty"),
+    ("   ", "is empty"),
+    ("x + " * 120 + "x", "characters long; at most 400"),
+    ("-" * 60 + "x", "nesting deeper than 40"),
+    ("sin(" * 45 + "x" + ")" * 45, "nesting deeper than 40"),
+]
+
+
+@pytest.mark.parametrize("text,message", REFUSED)
+def test_refused_with_the_allowed_syntax(text, message, tmp_path):
+    marker = tmp_path / "pwned"
+    text = text.replace("{marker}", str(marker))
+    with pytest.raises(DescendError, match=message) as info:
+        from_expression(text)
+    msg = str(info.value)
+    assert "allowed: numbers, the variables x, y" in msg and "sin" in msg  # shows the allowed syntax
+    assert "\n" not in msg
+    assert not marker.exists()
+
+
+def test_not_a_string():
+    with pytest.raises(DescendError, match="expression must be a string"):
+        parse(3)
+
+
+def test_too_complex_to_differentiate(monkeypatch):
+    monkeypatch.setattr(expression, "MAX_NODES", 30)
+    with pytest.raises(DescendError, match="too complex for an analytic"):
+        from_expression("sin(x*y)*cos(x+y)*exp(x-y)*tanh(x/y)")
+
+
+# -- property tests: random formulas from the grammar -------------------------------------------
+
+_leaf = st.one_of(st.sampled_from(["x", "y", "pi", "e"]),
+                  st.floats(0.1, 5.0, allow_nan=False).map(lambda v: f"{v:.3g}"))
+
+
+def _extend(children):
+    return st.one_of(
+        st.tuples(children, st.sampled_from(["+", "-", "*"]), children).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(children, children).map(lambda t: f"({t[0]}) / (2 + ({t[1]})**2)"),
+        st.tuples(st.sampled_from(["sin", "cos", "tanh", "arctan", "exp"]), children).map(
+            lambda t: f"{t[0]}(({t[1]})/4)"),
+        st.tuples(children, st.integers(0, 3)).map(lambda t: f"({t[0]})**{t[1]}"),
+        children.map(lambda c: f"-({c})"),
+    )
+
+
+formulas = st.recursive(_leaf, _extend, max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(formulas, st.floats(-1.5, 1.5), st.floats(-1.5, 1.5))
+def test_random_formulas_gradient(text, x, y):
+    p = from_expression(text)
+    point = np.array([x, y])
+    value = p.f(point)
+    if not np.isfinite(value) or abs(value) > 1e6:
+        return
+    g = p.grad(point)
+    numerical = descend.gradient(p.f, point, method="complex")
+    np.testing.assert_allclose(g, numerical, rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=60))
+def test_any_text_parses_or_is_refused_cleanly(text):
+    try:
+        e = parse(text)
+    except DescendError as exc:
+        assert "allowed" in str(exc)
+    else:
+        assert isinstance(e, expression.Expr)
