@@ -1,0 +1,121 @@
+// Panel 3, derivatives (seed 004's experiment): type f(x) and a point; the error of each
+// finite-difference method against the step h, and each method's best h, all from
+// descend.diff_error on the server.
+
+import { call, debounce, latestOnly } from "./api.js";
+import { fmt, messageBox, number } from "./controls.js";
+import { apply, t } from "./i18n.js";
+import * as state from "./state.js";
+
+const COLORS = { forward: "#d62728", backward: "#ff7f0e", central: "#1f77b4", "five-point": "#2ca02c", complex: "#9467bd" };
+const FLOOR = 1e-17; // an error of exactly 0 is drawn here (a log axis has no 0)
+
+let els = {};
+
+const request = latestOnly(
+  (b) => call("derivatives", b),
+  (data) => { els.error.clear(); draw(data); },
+  (err) => { els.error.show(err.message); window.Plotly.purge(els.plot); els.best.replaceChildren(); },
+);
+
+function refresh() {
+  const s = state.get();
+  if (!s.dexpr.trim()) return;
+  request({ expression: s.dexpr, x: s.dx, h: { min: 1e-16, max: 1, points: 65 } });
+}
+const refreshSoon = debounce(refresh, 150);
+
+function draw(data) {
+  const traces = [];
+  for (const [method, errors] of Object.entries(data.errors)) {
+    const color = COLORS[method] || "#555";
+    traces.push({ type: "scatter", mode: "lines", name: method, x: data.hs, line: { color, width: 2 },
+                  y: errors.map((e) => (e === null ? null : Math.max(e, FLOOR))),
+                  hovertemplate: `${method}<br>h = %{x:.3g}<br>${t("error")} = %{y:.3g}<extra></extra>` });
+    const best = data.best_h[method];
+    if (best !== null && best !== undefined) {
+      traces.push({ type: "scatter", mode: "markers", name: `${method}: ${t("best_h")}`, x: [best],
+                    y: [Math.max(data.best_error[method], FLOOR)], marker: { color, size: 11, symbol: "diamond" },
+                    showlegend: false,
+                    hovertemplate: `${method} ${t("best_h")} = %{x:.3g}<br>${t("error")} = %{y:.3g}<extra></extra>` });
+    }
+  }
+  window.Plotly.react(els.plot, traces, {
+    margin: { l: 65, r: 10, t: 10, b: 50 },
+    xaxis: { type: "log", title: { text: t("h") }, exponentformat: "power" },
+    yaxis: { type: "log", title: { text: `${t("error")} |f'_h(x) − f'(x)|` }, exponentformat: "power" },
+    legend: { orientation: "h", y: -0.2 },
+    hovermode: "closest",
+  }, { responsive: true, displaylogo: false });
+  els.plot.dataset.methods = String(Object.keys(data.errors).length);
+
+  const table = document.createElement("table");
+  const head = document.createElement("tr");
+  for (const key of ["method", "best_h", "error"]) {
+    const th = document.createElement("th");
+    th.dataset.i18n = key;
+    head.append(th);
+  }
+  table.append(head);
+  for (const method of Object.keys(data.errors)) {
+    const tr = document.createElement("tr");
+    for (const text of [method, fmt(data.best_h[method], 3), fmt(data.best_error[method], 3)]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    table.append(tr);
+  }
+  const exact = document.createElement("p");
+  exact.className = "hint";
+  exact.textContent = `f(x) = ${fmt(data.value, 12)}, f'(x) = ${fmt(data.exact, 12)}`;
+  els.best.replaceChildren(table, exact);
+  apply(els.best);
+}
+
+function buildControls() {
+  const s = state.get();
+  const c = els.controls;
+  c.replaceChildren();
+  const row = document.createElement("div");
+  row.className = "control expression";
+  const label = document.createElement("label");
+  label.htmlFor = "der-expr";
+  label.dataset.i18n = "expression_1d";
+  const input = document.createElement("input");
+  input.type = "text";
+  input.id = "der-expr";
+  input.value = s.dexpr;
+  input.placeholder = "sin(x)";
+  input.spellcheck = false;
+  input.addEventListener("input", () => { state.update({ dexpr: input.value }, { silent: true }); refreshSoon(); });
+  const allowed = document.createElement("div");
+  allowed.className = "range";
+  allowed.textContent = "x, numbers, + − * / **, ( ), sin cos exp log sqrt tanh …";
+  const inner = document.createElement("div");
+  inner.className = "row";
+  inner.append(input);
+  row.append(label, inner, allowed);
+  const x = number({ key: "point_x", unit: "x", value: s.dx, min: -1e6, max: 1e6, name: "dx",
+                     onChange: (v) => { state.update({ dx: v }, { silent: true }); refresh(); } });
+  els.error = messageBox();
+  els.error.el.id = "der-error";
+  c.append(row, x.el, els.error.el);
+  apply(c);
+}
+
+export async function init() {
+  els = { controls: document.getElementById("der-controls"), plot: document.getElementById("der-plot"),
+          best: document.getElementById("der-best") };
+  buildControls();
+  refresh();
+}
+
+export function reload() {
+  buildControls();
+  refresh();
+}
+
+export function relabel() {
+  refresh();
+}

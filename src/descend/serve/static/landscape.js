@@ -1,0 +1,652 @@
+// Panel 1, the landscape: contours (or a 3-D surface) of a problem or of a typed f(x, y),
+// the optimizers' trajectories from a clicked start, a replay, and the optimizers' internals.
+// The grid values, the iterates, f, |grad| and the internals all come from the server.
+
+import { call, debounce, latestOnly } from "./api.js";
+import * as catalog from "./catalog.js";
+import { button, checkbox, fmt, messageBox, number, select, slider } from "./controls.js";
+import { apply, t } from "./i18n.js";
+import * as state from "./state.js";
+
+export const COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+                       "#bcbd22", "#7f7f7f"];
+const RESOLUTION = 121;
+const MAX_STEPS = 5000;
+
+let grid = null; // {x, y, z, window, x0, minimizers, log}
+let results = []; // the server's runs, in the order of state.runs
+let els = {};
+let playing = null;
+
+/** The problem part of a request: a name, or the typed expression. */
+export function problemSpec(s = state.get()) {
+  return s.problem === "expression" ? { expression: s.expr } : s.problem;
+}
+
+export function startPoint(s = state.get()) {
+  if (s.start) return s.start;
+  if (grid && grid.x0) return grid.x0;
+  const p = catalog.problem(s.problem);
+  return p && p.x0 ? p.x0 : [0, 0];
+}
+
+function runSpec(run) {
+  const spec = { optimizer: run.optimizer, lr: run.lr, ...run.hp };
+  if (spec.line_search) delete spec.lr; // a line search chooses its own step
+  return spec;
+}
+
+/** A run's name on the page: "adam", or "gd + backtracking" for a line search. */
+export function runName(run) {
+  if (!run) return "?";
+  return run.hp && run.hp.line_search ? `gd + ${run.hp.line_search}` : run.optimizer;
+}
+
+// ---- the requests ------------------------------------------------------------------------
+
+const requestGrid = latestOnly(
+  (spec) => call("surface", { problem: spec, points: RESOLUTION }),
+  (data) => {
+    els.exprError.clear();
+    grid = normalizeGrid(data);
+    requestRuns(runBody());
+  },
+  (err) => {
+    if (err.name === "AbortError") return;
+    els.exprError.show(err.message);
+    grid = null;
+    results = [];
+    draw();
+  },
+);
+
+const requestRuns = latestOnly(
+  (body) => call("run", body),
+  (data) => {
+    els.runError.clear();
+    results = (data.runs || []).map((r) => normalizeRun(r));
+    draw();
+  },
+  (err) => {
+    els.runError.show(err.message);
+  },
+);
+
+function normalizeGrid(d) {
+  const z = d.z || d.f;
+  const flat = z.flat().filter(Number.isFinite);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of flat) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  const sorted = flat.slice().sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  // the contour lines go on a log scale where f spans decades (Rosenbrock's valley)
+  const log = d.log_levels ?? ((hi - lo) > 50 * Math.max(median - lo, 1e-12));
+  return { x: d.x, y: d.y, z, lo, hi, log, window: d.window, x0: d.x0, minimizers: d.minimizers || [],
+           equal: d.equal_axes ?? null, description: d.description || "" };
+}
+
+function normalizeRun(r) {
+  return {
+    x: r.x || [],
+    f: r.f || [],
+    grad: r.grad_norm || [],
+    status: r.status,
+    message: r.message || "",
+    nit: r.nit,
+    internals: r.internals || null,
+  };
+}
+
+function runBody(s = state.get()) {
+  const body = { problem: problemSpec(s), start: startPoint(s), steps: s.steps, runs: s.runs.map(runSpec),
+                 internals: true };
+  if (s.gtol > 0) body.gtol = s.gtol;
+  return body;
+}
+
+/** Ask again for the grid (new problem or expression) and then the runs. */
+export function refreshAll() {
+  const s = state.get();
+  if (s.problem === "expression" && !s.expr.trim()) {
+    els.exprError.clear();
+    grid = null;
+    results = [];
+    draw();
+    return;
+  }
+  requestGrid(problemSpec(s));
+}
+
+/** Ask again only for the runs (a slider moved, a start was clicked). */
+export const refreshRuns = () => { if (grid) requestRuns(runBody()); };
+const refreshRunsSoon = debounce(refreshRuns, 40);
+
+// ---- the drawing -------------------------------------------------------------------------
+
+function shown(v) {
+  // display only: a log scale for the colours and the heights where f spans decades
+  if (!grid || !grid.log) return v;
+  return Number.isFinite(v) ? Math.log10(1 + v - grid.lo) : null;
+}
+
+function replayLimit() {
+  const s = state.get();
+  return s.replay >= 0 ? s.replay : Infinity;
+}
+
+function longest() {
+  return results.reduce((m, r) => Math.max(m, r.x.length - 1), 0);
+}
+
+function pathTrace(r, i, limit, three) {
+  const s = state.get();
+  const n = Math.min(r.x.length, limit + 1);
+  const xs = r.x.slice(0, n);
+  const run = s.runs[i];
+  const name = run && run.hp.line_search ? runName(run) : `${runName(run)} η=${fmt(run ? run.lr : NaN, 3)}`;
+  const custom = xs.map((_, k) => [k, r.f[k], r.grad[k]]);
+  const hover = `<b>${name}</b><br>step %{customdata[0]}<br>x = (%{customdata[3]:.5g}, %{customdata[4]:.5g})` +
+                "<br>f = %{customdata[1]:.5g}<br>|∇f| = %{customdata[2]:.3g}<extra></extra>";
+  for (let k = 0; k < custom.length; k++) custom[k].push(xs[k][0], xs[k][1]);
+  const trace = {
+    type: three ? "scatter3d" : "scatter",
+    mode: "lines+markers",
+    name,
+    x: xs.map((p) => p[0]),
+    y: xs.map((p) => p[1]),
+    customdata: custom,
+    hovertemplate: hover,
+    line: { color: COLORS[i % COLORS.length], width: three ? 5 : 2 },
+    marker: { color: COLORS[i % COLORS.length], size: three ? 2.5 : 4 },
+    meta: { run: i },
+  };
+  if (three) trace.z = xs.map((_, k) => shown(r.f[k]));
+  return trace;
+}
+
+function axisRange(k) {
+  if (grid.window) return grid.window[k];
+  const v = k === 0 ? grid.x : grid.y;
+  return [v[0], v[v.length - 1]];
+}
+
+function equalAxes() {
+  if (grid.equal !== null && grid.equal !== undefined) return Boolean(grid.equal);
+  const [a, b] = axisRange(0);
+  const [c, d] = axisRange(1);
+  const ratio = (b - a) / (d - c);
+  return ratio < 8 && ratio > 1 / 8;
+}
+
+export function draw() {
+  if (!els.plot || !window.Plotly) return;
+  const s = state.get();
+  drawStatus();
+  drawInternals();
+  if (!grid) {
+    window.Plotly.react(els.plot, [], { title: { text: "" }, margin: { t: 20 } }, { responsive: true });
+    return;
+  }
+  const limit = replayLimit();
+  const three = s.view === "3d";
+  const zShown = grid.log ? grid.z.map((row) => row.map(shown)) : grid.z;
+  const traces = [];
+  if (three) {
+    traces.push({ type: "surface", x: grid.x, y: grid.y, z: zShown, colorscale: "Viridis", opacity: 0.85,
+                  showscale: false, hoverinfo: "skip", name: "f" });
+  } else {
+    traces.push({ type: "contour", x: grid.x, y: grid.y, z: zShown, colorscale: "Viridis", ncontours: 30,
+                  contours: { coloring: "heatmap", showlines: true }, line: { color: "rgba(255,255,255,0.35)", width: 0.5 },
+                  opacity: 0.9, showscale: false, hoverinfo: "none", name: "f" });
+  }
+  results.forEach((r, i) => traces.push(pathTrace(r, i, limit, three)));
+  const start = startPoint(s);
+  if (!three) {
+    traces.push({ type: "scatter", mode: "markers", name: t("start"), x: [start[0]], y: [start[1]],
+                  marker: { symbol: "circle-open", size: 13, color: "#fff", line: { width: 2.5 } },
+                  hoverinfo: "skip", showlegend: false });
+    if (grid.minimizers.length) {
+      traces.push({ type: "scatter", mode: "markers", name: "minimizer", x: grid.minimizers.map((m) => m[0]),
+                    y: grid.minimizers.map((m) => m[1]), marker: { symbol: "star", size: 12, color: "#ffd700",
+                    line: { width: 1, color: "#333" } }, hoverinfo: "skip", showlegend: false });
+    }
+  }
+  const xr = axisRange(0);
+  const yr = axisRange(1);
+  const layout = {
+    margin: { l: 50, r: 10, t: 10, b: 40 },
+    showlegend: true,
+    legend: { orientation: "h", y: -0.12 },
+    uirevision: `${s.problem}|${s.expr}|${s.view}`,
+    hovermode: "closest",
+  };
+  if (three) {
+    layout.scene = { xaxis: { title: { text: "x" }, range: xr }, yaxis: { title: { text: "y" }, range: yr },
+                     zaxis: { title: { text: grid.log ? "log10(1 + f − min)" : "f" } } };
+  } else {
+    layout.xaxis = { title: { text: "x" }, range: xr, constrain: "domain" };
+    layout.yaxis = { title: { text: "y" }, range: yr, constrain: "domain" };
+    if (equalAxes()) layout.yaxis.scaleanchor = "x";
+  }
+  window.Plotly.react(els.plot, traces, layout, { responsive: true, displaylogo: false });
+  els.plot.dataset.runs = String(results.length);
+  els.plot.dataset.drawn = String(Date.now());
+  updateReplaySlider();
+}
+
+function drawStatus() {
+  const s = state.get();
+  els.status.replaceChildren();
+  if (!results.length) return;
+  const table = document.createElement("table");
+  const head = document.createElement("tr");
+  for (const key of ["optimizer", "lr", "status", "final_f", "iterations"]) {
+    const th = document.createElement("th");
+    th.dataset.i18n = key;
+    head.append(th);
+  }
+  table.append(head);
+  results.forEach((r, i) => {
+    const tr = document.createElement("tr");
+    const key = catalog.statusKey(r.status);
+    const run = s.runs[i];
+    const cells = [runName(run), run && !run.hp.line_search ? fmt(run.lr, 3) : "—", null,
+                   fmt(r.f[r.f.length - 1], 6), String(Math.max(0, r.x.length - 1))];
+    cells.forEach((text, c) => {
+      const td = document.createElement("td");
+      if (c === 0) {
+        const sw = document.createElement("span");
+        sw.className = "swatch";
+        sw.style.background = COLORS[i % COLORS.length];
+        td.append(sw, text);
+      } else if (c === 2) {
+        const span = document.createElement("span");
+        if (key) span.dataset.i18n = key; else span.textContent = r.status;
+        span.className = `status-${key || "other"}`;
+        td.append(span);
+        td.title = r.message;
+      } else {
+        td.textContent = text;
+      }
+      tr.append(td);
+    });
+    tr.className = `run-row status-${key || "other"}`;
+    table.append(tr);
+  });
+  els.status.append(table);
+  apply(els.status);
+}
+
+// ---- the internals -----------------------------------------------------------------------
+
+let internalsRun = 0;
+
+function drawInternals() {
+  if (!els.internals || !window.Plotly) return;
+  const s = state.get();
+  els.internalsPick.replaceChildren();
+  if (!results.length) { window.Plotly.purge(els.internals); return; }
+  internalsRun = Math.min(internalsRun, results.length - 1);
+  const pick = select({
+    key: "optimizer",
+    options: results.map((_, i) => [String(i), `${i + 1}. ${runName(s.runs[i])}`]),
+    value: String(internalsRun),
+    onChange: (v) => { internalsRun = Number(v); drawInternals(); },
+  });
+  els.internalsPick.append(pick.el);
+  apply(els.internalsPick);
+  const r = results[internalsRun];
+  const inside = r.internals || {};
+  // small multiples: each state array of the optimizer, then the effective step |Δx| / |∇f|
+  const series = Object.entries(inside.state || {}).map(([name, rows]) => [name, (inside.titles || {})[name] || name, rows]);
+  if (inside.effective_lr) series.push(["effective_lr", "effective step |Δx| / |∇f|", inside.effective_lr]);
+  const traces = [];
+  const layout = { margin: { l: 60, r: 10, t: 24, b: 36 }, showlegend: false, annotations: [],
+                   height: Math.max(200, 150 * series.length) };
+  series.forEach(([name, title, rows], k) => {
+    const axis = k === 0 ? "" : String(k + 1);
+    for (let c = 0; c < 2; c++) {
+      traces.push({ type: "scatter", mode: "lines", name: `${name}[${c === 0 ? "x" : "y"}]`, xaxis: `x${axis}`, yaxis: `y${axis}`,
+                    x: rows.map((_, j) => j + 1), y: rows.map((row) => (Array.isArray(row) ? row[c] : row)),
+                    line: { color: c === 0 ? "#1f77b4" : "#ff7f0e", width: 1.5 },
+                    hovertemplate: `${name}[${c === 0 ? "x" : "y"}] step %{x}: %{y:.4g}<extra></extra>` });
+    }
+    layout[`yaxis${axis}`] = { title: { text: name, font: { size: 10 } }, type: name === "effective_lr" ? "log" : "linear" };
+    layout[`xaxis${axis}`] = { title: k === series.length - 1 ? { text: t("step") } : undefined };
+    layout.annotations.push({ text: `${title} — <span style="color:#1f77b4">x</span>, <span style="color:#ff7f0e">y</span>`,
+                              showarrow: false, xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0, y: 1.02,
+                              xanchor: "left", yanchor: "bottom", font: { size: 11 } });
+  });
+  if (!traces.length) {
+    window.Plotly.react(els.internals, [], {
+      height: 120, margin: { l: 10, r: 10, t: 10, b: 10 }, xaxis: { visible: false }, yaxis: { visible: false },
+      annotations: [{ text: t("internals_missing"), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }],
+    }, { displaylogo: false });
+    return;
+  }
+  layout.grid = { rows: series.length, columns: 1, pattern: "independent", ygap: 0.35 };
+  window.Plotly.react(els.internals, traces, layout, { responsive: true, displaylogo: false });
+}
+
+// ---- replay ------------------------------------------------------------------------------
+
+function updateReplaySlider() {
+  const n = longest();
+  const s = state.get();
+  els.replay.range.max = String(n);
+  els.replay.box.max = String(n);
+  els.replay.set(s.replay >= 0 ? Math.min(s.replay, n) : n);
+}
+
+function setReplay(k) {
+  const n = longest();
+  state.update({ replay: k >= n ? -1 : Math.max(0, k) }, { silent: true });
+  draw();
+}
+
+function play() {
+  if (playing) { stop(); return; }
+  const n = longest();
+  let k = state.get().replay >= 0 ? state.get().replay : 0;
+  if (k >= n) k = 0;
+  els.playButton.dataset.i18n = "pause";
+  apply(els.toolbar);
+  const perFrame = Math.max(1, Math.ceil(n / 240)); // about four seconds for the whole race
+  const tick = () => {
+    k += perFrame;
+    setReplay(k);
+    if (k >= n) { stop(); return; }
+    playing = requestAnimationFrame(tick);
+  };
+  setReplay(k);
+  playing = requestAnimationFrame(tick);
+}
+
+function stop() {
+  if (playing) cancelAnimationFrame(playing);
+  playing = null;
+  els.playButton.dataset.i18n = "play";
+  apply(els.toolbar);
+}
+
+// ---- the controls ------------------------------------------------------------------------
+
+function hyperControl(run, spec, onChange) {
+  const value = run.hp[spec.name] ?? spec.default;
+  if (spec.kind === "bool") {
+    return checkbox({ text: spec.name, value, name: spec.name, onChange: (v) => onChange(spec.name, v) });
+  }
+  if (spec.kind === "choice" && spec.choices) {
+    return select({ text: spec.name, value: String(value), name: spec.name, options: spec.choices.map((c) => [String(c), String(c)]),
+                    onChange: (v) => onChange(spec.name, v) });
+  }
+  if (spec.kind === "pair" || Array.isArray(value)) {
+    // betas: one slider per component, the pair sent as a list
+    const wrap = document.createElement("div");
+    wrap.className = "pair";
+    const parts = Array.isArray(value) ? value.slice() : [value, value];
+    const mins = Array.isArray(spec.min) ? spec.min : [spec.min ?? 0, spec.min ?? 0];
+    const maxs = Array.isArray(spec.max) ? spec.max : [spec.max ?? 0.9999, spec.max ?? 0.9999];
+    parts.forEach((p, c) => {
+      const ctl = slider({ text: `${spec.name}[${c}]`, unit: spec.unit || "1", min: mins[c], max: maxs[c], value: p,
+                           name: `${spec.name}.${c}`,
+                           onInput: (v) => { parts[c] = v; onChange(spec.name, parts.slice(), true); },
+                           onChange: (v) => { parts[c] = v; onChange(spec.name, parts.slice(), false); } });
+      wrap.append(ctl.el);
+    });
+    return { el: wrap };
+  }
+  const min = spec.min ?? 0;
+  const max = spec.max ?? Math.max(1, 10 * Math.abs(value || 1));
+  const log = spec.log || (min > 0 && max / min >= 1000);
+  return slider({ text: spec.name, unit: spec.unit || "1", min, max, value, log, integer: spec.kind === "integer",
+                  name: spec.name,
+                  onInput: (v) => onChange(spec.name, v, true), onChange: (v) => onChange(spec.name, v, false) });
+}
+
+function setRun(i, changes, moving) {
+  const runs = state.get().runs.map((r, j) => (j === i ? { ...r, ...changes } : r));
+  state.update({ runs, replay: -1 }, { silent: true });
+  if (moving) refreshRunsSoon(); else refreshRuns();
+}
+
+function pickerValue(run) {
+  return run.hp && run.hp.line_search ? `ls:${run.hp.line_search}` : run.optimizer;
+}
+
+function runCard(run, i, optimizers) {
+  const card = document.createElement("div");
+  card.className = "run-card";
+  card.dataset.run = String(i);
+  card.style.borderLeftColor = COLORS[i % COLORS.length];
+  const lineSearch = run.hp && run.hp.line_search;
+  const spec = catalog.optimizer(run.optimizer) || optimizers[0];
+  const options = optimizers.map((o) => [o.name, o.name]);
+  for (const ls of catalog.lineSearchNames()) options.push([`ls:${ls}`, `gd + ${ls} line search`]);
+  const pick = select({
+    key: "optimizer",
+    options,
+    value: pickerValue(run),
+    name: "optimizer",
+    onChange: (value) => {
+      if (value.startsWith("ls:")) {
+        setRun(i, { optimizer: "gd", lr: catalog.optimizer("gd").lr.default, hp: { line_search: value.slice(3) } }, false);
+      } else {
+        setRun(i, { optimizer: value, lr: catalog.optimizer(value).lr.default, hp: {} }, false);
+      }
+      buildRuns();
+    },
+  });
+  const remove = button("remove", () => {
+    const runs = state.get().runs.filter((_, j) => j !== i);
+    state.update({ runs, replay: -1 }, { silent: true });
+    buildRuns();
+    refreshRuns();
+  }, "remove");
+  const top = document.createElement("div");
+  top.className = "card-top";
+  const swatch = document.createElement("span");
+  swatch.className = "swatch";
+  swatch.style.background = COLORS[i % COLORS.length];
+  top.append(swatch, pick.el, remove);
+  card.append(top);
+  if (lineSearch) return card; // the line search sets each step; gd has nothing else to tune here
+  const lr = slider({
+    key: "lr", unit: "1", min: spec.lr.min, max: spec.lr.max, value: run.lr, log: true, name: "lr",
+    onInput: (v) => setRun(i, { lr: v }, true),
+    onChange: (v) => setRun(i, { lr: v }, false),
+  });
+  card.append(lr.el);
+  const tunable = spec.hyperparameters.filter((h) => h.kind !== "choice" || h.choices);
+  if (tunable.length) {
+    const details = document.createElement("details");
+    const summary = document.createElement("summary");
+    summary.textContent = tunable.map((h) => h.name).join(", ");
+    details.append(summary);
+    if (Object.keys(run.hp).length) details.open = true;
+    for (const h of tunable) {
+      const ctl = hyperControl(run, h, (name, v, moving) => {
+        const hp = { ...state.get().runs[i].hp, [name]: v };
+        setRun(i, { hp }, moving);
+      });
+      details.append(ctl.el);
+    }
+    card.append(details);
+  }
+  return card;
+}
+
+function buildRuns() {
+  catalog.loadOptimizers().then((optimizers) => {
+    els.runs.replaceChildren(...state.get().runs.map((r, i) => runCard(r, i, optimizers)));
+    apply(els.runs);
+  });
+}
+
+function problemOptions(problems) {
+  const two = problems.filter((p) => p.dim === 2);
+  return [...two.map((p) => [p.name, p.name]), ["expression", t("own_function"), "own_function"]];
+}
+
+function buildControls(problems) {
+  const s = state.get();
+  const c = els.controls;
+  c.replaceChildren();
+  const pick = select({
+    key: "problem", options: problemOptions(problems), value: s.problem, name: "problem",
+    onChange: (name) => {
+      state.update({ problem: name, start: null, replay: -1 }, { silent: true });
+      els.exprRow.hidden = name !== "expression";
+      refreshAll();
+    },
+  });
+  c.append(pick.el);
+
+  const exprRow = document.createElement("div");
+  exprRow.className = "control expression";
+  const label = document.createElement("label");
+  label.htmlFor = "land-expr";
+  label.dataset.i18n = "expression";
+  const input = document.createElement("input");
+  input.type = "text";
+  input.id = "land-expr";
+  input.value = s.expr;
+  input.placeholder = "x**2/20 + y**2";
+  input.spellcheck = false;
+  const go = button("draw", () => {
+    state.update({ problem: "expression", expr: input.value, start: null, replay: -1 }, { silent: true });
+    pick.set("expression");
+    refreshAll();
+  }, "draw");
+  go.id = "land-expr-draw";
+  input.addEventListener("keydown", (e) => { if (e.key === "Enter") go.click(); });
+  const row = document.createElement("div");
+  row.className = "row";
+  row.append(input, go);
+  const allowed = document.createElement("div");
+  allowed.className = "range";
+  allowed.textContent = "x, y, numbers, + − * / **, ( ), sin cos exp log sqrt tanh …";
+  exprRow.append(label, row, allowed);
+  exprRow.hidden = s.problem !== "expression";
+  els.exprRow = exprRow;
+  c.append(exprRow);
+  els.exprError = messageBox();
+  els.exprError.el.id = "land-expr-error";
+  c.append(els.exprError.el);
+
+  const start = startPoint(s);
+  const sx = number({ text: "x₀", unit: "x", value: start[0], name: "start-x",
+                      onChange: (v) => { state.update({ start: [v, startPoint()[1]], replay: -1 }, { silent: true }); refreshRuns(); draw(); } });
+  const sy = number({ text: "y₀", unit: "y", value: start[1], name: "start-y",
+                      onChange: (v) => { state.update({ start: [startPoint()[0], v], replay: -1 }, { silent: true }); refreshRuns(); draw(); } });
+  const startRow = document.createElement("fieldset");
+  const legend = document.createElement("legend");
+  legend.dataset.i18n = "start";
+  startRow.className = "start";
+  startRow.append(legend, sx.el, sy.el);
+  els.startInputs = [sx, sy];
+  c.append(startRow);
+
+  const steps = slider({ key: "steps", unit: "steps", min: 1, max: MAX_STEPS, value: s.steps, log: true, integer: true,
+                         name: "steps",
+                         onInput: (v) => { state.update({ steps: v, replay: -1 }, { silent: true }); refreshRunsSoon(); },
+                         onChange: (v) => { state.update({ steps: v, replay: -1 }, { silent: true }); refreshRuns(); } });
+  c.append(steps.el);
+  const tol = slider({ key: "tolerance", unit: "|∇f|", min: 1e-12, max: 1, value: s.gtol > 0 ? s.gtol : 1e-6, log: true,
+                       name: "gtol",
+                       onInput: (v) => { if (useTol.get()) { state.update({ gtol: v }, { silent: true }); refreshRunsSoon(); } },
+                       onChange: (v) => { if (useTol.get()) { state.update({ gtol: v }, { silent: true }); refreshRuns(); } } });
+  const useTol = checkbox({ key: "tolerance", value: s.gtol > 0, name: "use-gtol",
+                            onChange: (on) => { state.update({ gtol: on ? tol.get() : 0 }, { silent: true }); refreshRuns(); } });
+  c.append(useTol.el, tol.el);
+
+  const head = document.createElement("h3");
+  head.dataset.i18n = "optimizers";
+  c.append(head);
+  els.runs = document.createElement("div");
+  els.runs.className = "runs";
+  c.append(els.runs);
+  const add = button("add_optimizer", () => {
+    catalog.loadOptimizers().then((optimizers) => {
+      const used = new Set(state.get().runs.map((r) => r.optimizer));
+      const o = optimizers.find((x) => !used.has(x.name)) || optimizers[0];
+      state.update({ runs: [...state.get().runs, { optimizer: o.name, lr: o.lr.default, hp: {} }], replay: -1 }, { silent: true });
+      buildRuns();
+      refreshRuns();
+    });
+  }, "add");
+  add.id = "land-add";
+  c.append(add);
+  els.runError = messageBox();
+  c.append(els.runError.el);
+  buildRuns();
+  apply(c);
+}
+
+function buildToolbar() {
+  const bar = els.toolbar;
+  bar.replaceChildren();
+  const view = select({
+    key: "view", options: [["2d", "contours", "view_2d"], ["3d", "3-D", "view_3d"]], value: state.get().view, name: "view",
+    onChange: (v) => { state.update({ view: v }, { silent: true }); draw(); },
+  });
+  els.playButton = button("play", play, "play");
+  els.playButton.id = "land-play";
+  const back = button("step_back", () => { stop(); setReplay((state.get().replay >= 0 ? state.get().replay : longest()) - 1); });
+  const fwd = button("step", () => { stop(); const k = state.get().replay; setReplay(k >= 0 ? k + 1 : 0); });
+  fwd.id = "land-step";
+  els.replay = slider({ key: "replay", unit: "steps", min: 0, max: 1, value: 1, integer: true, step: 1, name: "replay",
+                        onInput: (v) => { stop(); setReplay(v); }, onChange: (v) => { stop(); setReplay(v); } });
+  bar.append(view.el, els.playButton, back, fwd, els.replay.el);
+  apply(bar);
+}
+
+function onClick(event) {
+  // the clicked point in the plot's own coordinates (the contour's grid does not round it)
+  const mouse = event.event;
+  const layout = els.plot._fullLayout;
+  if (!mouse || !layout || state.get().view !== "2d") return;
+  const xa = layout.xaxis;
+  const ya = layout.yaxis;
+  const box = els.plot.querySelector(".nsewdrag").getBoundingClientRect();
+  const fx = (mouse.clientX - box.left) / box.width;
+  const fy = (mouse.clientY - box.top) / box.height;
+  if (fx < 0 || fx > 1 || fy < 0 || fy > 1) return;
+  const x = xa.range[0] + fx * (xa.range[1] - xa.range[0]);
+  const y = ya.range[1] - fy * (ya.range[1] - ya.range[0]);
+  const p = [Number(x.toPrecision(5)), Number(y.toPrecision(5))];
+  state.update({ start: p, replay: -1 }, { silent: true });
+  els.startInputs[0].set(p[0]);
+  els.startInputs[1].set(p[1]);
+  refreshRuns();
+  draw();
+}
+
+/** Load a learning rate into run `i` (the learning-rate panel's click). */
+export function loadLearningRate(i, lr) {
+  setRun(i, { lr }, false);
+  buildRuns();
+}
+
+export async function init() {
+  els = {
+    controls: document.getElementById("land-controls"),
+    toolbar: document.getElementById("land-toolbar"),
+    plot: document.getElementById("land-plot"),
+    status: document.getElementById("land-status"),
+    internals: document.getElementById("land-internals"),
+    internalsPick: document.getElementById("land-internals-pick"),
+  };
+  const [problems] = await Promise.all([catalog.loadProblems(), catalog.loadOptimizers()]);
+  buildControls(problems);
+  buildToolbar();
+  window.Plotly.newPlot(els.plot, [], { margin: { t: 10 } }, { responsive: true, displaylogo: false });
+  els.plot.on("plotly_click", onClick);
+  refreshAll();
+}
+
+/** Rebuild the controls from the state (after the address changed under the page). */
+export function reload() {
+  catalog.loadProblems().then((problems) => { buildControls(problems); buildToolbar(); refreshAll(); });
+}

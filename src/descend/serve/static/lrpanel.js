@@ -1,0 +1,135 @@
+// Panel 2, the learning rate: for the landscape's problem, start and optimizers, the final
+// loss against lr (one batched descend.minimize per optimizer on the server), diverged runs
+// marked, and the 2/L bound of descend.lr_find. A click loads that lr into the landscape.
+
+import { call, latestOnly } from "./api.js";
+import * as catalog from "./catalog.js";
+import { button, fmt, messageBox, slider } from "./controls.js";
+import { apply, t } from "./i18n.js";
+import * as landscape from "./landscape.js";
+import * as state from "./state.js";
+
+let els = {};
+let lastBody = "";
+let order = []; // curve k belongs to landscape run order[k]
+
+function body() {
+  const s = state.get();
+  order = [];
+  const optimizers = [];
+  s.runs.forEach((run, i) => {
+    if (run.hp.line_search) return; // a line search has no lr to sweep
+    order.push(i);
+    optimizers.push({ optimizer: run.optimizer, ...run.hp });
+  });
+  return { problem: landscape.problemSpec(s), start: landscape.startPoint(s), steps: s.steps, optimizers,
+           lrs: { min: s.lrmin, max: s.lrmax, points: s.lrn } };
+}
+
+const request = latestOnly(
+  (b) => call("lr", b),
+  (data) => { els.error.clear(); draw(data); },
+  (err) => { els.error.show(err.message); window.Plotly.purge(els.plot); },
+);
+
+function refresh(force = false) {
+  const b = body();
+  if (!b.optimizers.length) {
+    els.error.show(t("add_optimizer"));
+    return;
+  }
+  const key = JSON.stringify(b);
+  if (!force && key === lastBody) return;
+  lastBody = key;
+  request(b);
+}
+
+function draw(data) {
+  const s = state.get();
+  const traces = [];
+  const finite = [];
+  for (const c of data.curves) for (const v of c.final_f) if (v !== null) finite.push(v);
+  const positive = finite.length > 0 && finite.every((v) => v > 0);
+  const top = finite.length ? Math.max(...finite) : 1;
+  data.curves.forEach((c, k) => {
+    const i = order[k];
+    const color = landscape.COLORS[i % landscape.COLORS.length];
+    const run = s.runs[i];
+    const ok = c.final_f.map((v, j) => (c.diverged[j] ? null : v));
+    traces.push({ type: "scatter", mode: "lines+markers", name: landscape.runName(run), x: data.lrs, y: ok,
+                  line: { color }, marker: { color, size: 6 }, customdata: data.lrs.map(() => k),
+                  hovertemplate: `${landscape.runName(run)}<br>η = %{x:.3g}<br>${t("final_loss")} = %{y:.4g}<extra></extra>` });
+    const bad = data.lrs.map((lr, j) => (c.diverged[j] ? lr : null)).filter((v) => v !== null);
+    if (bad.length) {
+      traces.push({ type: "scatter", mode: "markers", name: `${landscape.runName(run)}: ${t("diverged")}`, x: bad,
+                    y: bad.map(() => top), marker: { symbol: "x", size: 9, color }, customdata: bad.map(() => k),
+                    hovertemplate: `${landscape.runName(run)}<br>η = %{x:.3g}<br>${t("diverged")}<extra></extra>` });
+    }
+  });
+  const layout = {
+    margin: { l: 60, r: 10, t: 10, b: 50 },
+    xaxis: { type: "log", title: { text: t("lr") } },
+    yaxis: { type: positive ? "log" : "linear", title: { text: t("final_loss") } },
+    legend: { orientation: "h", y: -0.2 },
+    shapes: [],
+    annotations: [],
+    hovermode: "closest",
+  };
+  if (data.stable_lr) {
+    layout.shapes.push({ type: "line", x0: data.stable_lr, x1: data.stable_lr, yref: "paper", y0: 0, y1: 1,
+                         line: { dash: "dash", color: "#444", width: 1.5 } });
+    layout.annotations.push({ x: Math.log10(data.stable_lr), yref: "paper", y: 1, text: `2/L = ${fmt(data.stable_lr, 3)}`,
+                              showarrow: false, xanchor: "left", yanchor: "top", font: { size: 12 } });
+  }
+  window.Plotly.react(els.plot, traces, layout, { responsive: true, displaylogo: false });
+  els.plot.dataset.curves = String(data.curves.length);
+  els.plot.dataset.stableLr = String(data.stable_lr);
+}
+
+function onClick(event) {
+  const p = event.points && event.points[0];
+  if (!p || p.customdata === undefined) return;
+  const i = order[p.customdata];
+  landscape.loadLearningRate(i, Number(Number(p.x).toPrecision(4)));
+  document.querySelector('[data-tab="landscape"]').click();
+}
+
+function buildControls() {
+  const s = state.get();
+  const c = els.controls;
+  c.replaceChildren();
+  const lo = slider({ key: "lr_range", text: "", unit: "η min", min: 1e-8, max: 1e2, value: s.lrmin, log: true, name: "lrmin",
+                      onChange: (v) => { state.update({ lrmin: Math.min(v, state.get().lrmax / 10) }, { silent: true }); refresh(); } });
+  const hi = slider({ key: "lr_range", text: "", unit: "η max", min: 1e-6, max: 1e3, value: s.lrmax, log: true, name: "lrmax",
+                      onChange: (v) => { state.update({ lrmax: Math.max(v, state.get().lrmin * 10) }, { silent: true }); refresh(); } });
+  const n = slider({ key: "lr_points", unit: "points", min: 2, max: 81, value: s.lrn, integer: true, step: 1, name: "lrn",
+                     onChange: (v) => { state.update({ lrn: v }, { silent: true }); refresh(); } });
+  const go = button("run", () => refresh(true), "primary");
+  go.id = "lr-run";
+  els.error = messageBox();
+  c.append(lo.el, hi.el, n.el, go, els.error.el);
+  apply(c);
+}
+
+export async function init() {
+  els = { controls: document.getElementById("lr-controls"), plot: document.getElementById("lr-plot") };
+  await catalog.loadProblems();
+  buildControls();
+  window.Plotly.newPlot(els.plot, [], { margin: { t: 10 } }, { responsive: true, displaylogo: false });
+  els.plot.on("plotly_click", onClick);
+  refresh(true);
+}
+
+export function show() {
+  refresh();
+}
+
+export function reload() {
+  buildControls();
+  refresh(true);
+}
+
+export function relabel() {
+  lastBody = "";
+  refresh(true);
+}

@@ -1,0 +1,276 @@
+// Panel 4, the training playground: a small network on a 2-D data set, trained by descend on
+// the server (POST /api/train/start, then /api/train/step frames, polled one at a time).
+// The page draws each frame: the network's output on a grid as a heat map, and the losses.
+
+import { call } from "./api.js";
+import * as catalog from "./catalog.js";
+import { button, fmt, messageBox, number, select, slider } from "./controls.js";
+import { apply, t } from "./i18n.js";
+import * as state from "./state.js";
+
+let els = {};
+let info = null; // GET /api/datasets
+let session = null;
+let running = false;
+let history = { step: [], train: [], test: [] };
+let frames = []; // arrival times of the last frames, for frames/s
+let generation = 0; // a new configuration makes frames of an older session stale
+let lastFrame = null;
+
+function config() {
+  const s = state.get();
+  const batch = s.batch === "one" ? 1 : s.batch === "full" ? null : s.k;
+  return { dataset: s.data, n: s.n, noise: s.noise, hidden: s.layers, activation: s.act, optimizer: s.topt,
+           lr: s.tlr, batch_size: batch, seed: s.seed, grid: 50 };
+}
+
+/** The training request (what export sends too). */
+export function trainSpec() {
+  return config();
+}
+
+function updatesPerFrame() {
+  return Math.max(1, Math.round(state.get().speed || 5));
+}
+
+async function start() {
+  const mine = ++generation;
+  if (session) call("train/stop", { session }).catch(() => {});
+  session = null;
+  history = { step: [], train: [], test: [] };
+  try {
+    const data = await call("train/start", config());
+    if (mine !== generation) { call("train/stop", { session: data.session }).catch(() => {}); return false; }
+    els.error.clear();
+    session = data.session;
+    drawData(data.data);
+    drawFrame(data.frame);
+    return true;
+  } catch (err) {
+    if (mine === generation) { els.error.show(err.message); stopPlaying(); }
+    return false;
+  }
+}
+
+async function step(updates) {
+  if (!session && !(await start())) return false;
+  const mine = generation;
+  try {
+    const data = await call("train/step", { session, updates });
+    if (mine !== generation) return true;
+    drawFrame(data.frame);
+    if (data.frame.status === "diverged") { els.error.show(`${t("diverged")}: ${data.frame.message || ""}`); stopPlaying(); }
+    return true;
+  } catch (err) {
+    if (mine === generation) { els.error.show(err.message); stopPlaying(); session = null; }
+    return false;
+  }
+}
+
+async function loop() {
+  // one request in flight: the next frame is asked for when this one is drawn
+  while (running) {
+    const ok = await step(updatesPerFrame());
+    if (!ok) break;
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+  }
+}
+
+function play() {
+  if (running) { stopPlaying(); return; }
+  running = true;
+  els.play.dataset.i18n = "pause";
+  apply(els.toolbar);
+  loop();
+}
+
+function stopPlaying() {
+  running = false;
+  if (els.play) { els.play.dataset.i18n = "play"; apply(els.toolbar); }
+}
+
+function restart() {
+  // a new configuration: a fresh session from the seed (the same seed gives the same run)
+  const wasRunning = running;
+  stopPlaying();
+  start().then((ok) => { if (ok && wasRunning) play(); });
+}
+
+// ---- drawing -----------------------------------------------------------------------------
+
+function isRegression() {
+  const d = info && info.datasets.find((x) => x.name === state.get().data);
+  return d ? d.task === "regression" : state.get().data === "linear";
+}
+
+function drawData(data) {
+  const regression = isRegression();
+  const points = (part, open) => ({
+    type: "scatter", mode: "markers", name: open ? t("test_loss").split(" ")[0] : "train",
+    x: part.X.map((p) => p[0]), y: part.X.map((p) => p[1]),
+    marker: regression
+      ? { color: part.y, colorscale: "Viridis", size: 6, line: { width: 1, color: "#fff" }, symbol: open ? "circle-open" : "circle" }
+      : { color: part.y.map((c) => (c ? "#1f5fbf" : "#e66a00")), size: 6, symbol: open ? "circle-open" : "circle",
+          line: { width: open ? 1.5 : 0.8, color: open ? undefined : "#fff" } },
+    hoverinfo: "skip", showlegend: false,
+  });
+  els.dataTraces = [points(data.train, false), points(data.test, true)];
+}
+
+function drawFrame(frame) {
+  lastFrame = frame;
+  const now = performance.now();
+  frames.push(now);
+  while (frames.length > 20) frames.shift();
+  if (history.step.length === 0 || frame.step > history.step[history.step.length - 1]) {
+    history.step.push(frame.step);
+    history.train.push(frame.train_loss);
+    history.test.push(frame.test_loss);
+  }
+  const regression = isRegression();
+  const heat = {
+    type: "heatmap", x: frame.grid.x, y: frame.grid.y, z: frame.grid.z, showscale: false, hoverinfo: "skip",
+    colorscale: regression ? "Viridis" : [[0, "#f7b27a"], [0.5, "#f7f7f7"], [1, "#7fa6e0"]],
+    zmin: regression ? undefined : 0, zmax: regression ? undefined : 1, zsmooth: "best",
+  };
+  const g = frame.grid;
+  window.Plotly.react(els.boundary, [heat, ...(els.dataTraces || [])], {
+    margin: { l: 35, r: 10, t: 10, b: 30 },
+    xaxis: { range: [g.x[0], g.x[g.x.length - 1]], constrain: "domain" },
+    yaxis: { range: [g.y[0], g.y[g.y.length - 1]], scaleanchor: "x", constrain: "domain" },
+    uirevision: "boundary",
+  }, { displaylogo: false, staticPlot: false, responsive: true });
+  window.Plotly.react(els.loss, [
+    { type: "scatter", mode: "lines", name: t("train_loss"), x: history.step, y: history.train, line: { color: "#1f77b4" } },
+    { type: "scatter", mode: "lines", name: t("test_loss"), x: history.step, y: history.test, line: { color: "#d62728" } },
+  ], {
+    margin: { l: 50, r: 10, t: 10, b: 40 }, xaxis: { title: { text: `${t("step")} (updates)` } },
+    yaxis: { type: "log", title: { text: "loss" } }, legend: { orientation: "h", y: -0.25 }, uirevision: "loss",
+  }, { displaylogo: false, responsive: true });
+  const fps = frames.length > 1 ? (1000 * (frames.length - 1)) / (frames[frames.length - 1] - frames[0]) : 0;
+  els.status.replaceChildren();
+  const items = [[t("epoch"), fmt(frame.epoch, 3)], [t("step"), String(frame.step)],
+                 [t("train_loss"), fmt(frame.train_loss, 4)], [t("test_loss"), fmt(frame.test_loss, 4)]];
+  if (frame.test_accuracy !== null && frame.test_accuracy !== undefined) {
+    items.push([`${t("accuracy")} (test)`, `${(100 * frame.test_accuracy).toFixed(1)} %`]);
+  }
+  if (running) items.push([t("frames"), fps.toFixed(1)]);
+  for (const [k, v] of items) {
+    const span = document.createElement("span");
+    span.className = "stat";
+    const b = document.createElement("b");
+    b.textContent = `${k}: `;
+    span.append(b, v);
+    els.status.append(span);
+  }
+  els.status.dataset.testLoss = String(frame.test_loss);
+  els.status.dataset.step = String(frame.step);
+  els.status.dataset.fps = fps.toFixed(2);
+}
+
+// ---- controls ----------------------------------------------------------------------------
+
+function change(changes) {
+  state.update(changes, { silent: true });
+  restart();
+}
+
+function buildControls(optimizers) {
+  const s = state.get();
+  const c = els.controls;
+  const lim = info.limits || {};
+  const [nMin, nMax] = lim.n || [20, 2000];
+  const [noiseMin, noiseMax] = lim.noise || [0, 1];
+  const [, layersMax] = lim.hidden_layers || [0, 4];
+  const [wMin, wMax] = lim.width || [1, 32];
+  c.replaceChildren();
+  const data = select({ key: "dataset", name: "dataset", value: s.data, options: info.datasets.map((d) => [d.name, d.name]),
+                        onChange: (v) => change({ data: v }) });
+  const noise = slider({ key: "noise", unit: "σ", min: noiseMin, max: noiseMax, value: s.noise, step: 0.01, name: "noise",
+                         onChange: (v) => change({ noise: v }) });
+  const size = slider({ key: "size", unit: "points", min: nMin, max: nMax, value: s.n, integer: true, step: 10, name: "n",
+                        onChange: (v) => change({ n: v }) });
+  c.append(data.el, noise.el, size.el);
+
+  const layers = document.createElement("fieldset");
+  const legend = document.createElement("legend");
+  legend.dataset.i18n = "layers";
+  layers.append(legend);
+  const count = slider({ text: "#", unit: "layers", min: 0, max: layersMax, value: s.layers.length, integer: true, step: 1,
+                         name: "depth",
+                         onChange: (v) => {
+                           const next = s.layers.slice(0, v);
+                           while (next.length < v) next.push(next[next.length - 1] || 8);
+                           change({ layers: next });
+                           buildControls(optimizers);
+                         } });
+  layers.append(count.el);
+  s.layers.forEach((w, i) => {
+    const width = slider({ text: `${i + 1}`, unit: "units", min: wMin, max: wMax, value: w, integer: true, step: 1,
+                           name: `width-${i}`,
+                           onChange: (v) => { const next = state.get().layers.slice(); next[i] = v; change({ layers: next }); } });
+    layers.append(width.el);
+  });
+  c.append(layers);
+
+  const act = select({ key: "activation", name: "activation", value: s.act, options: info.activations.map((a) => [a, a]),
+                       onChange: (v) => change({ act: v }) });
+  const opt = select({ key: "optimizer", name: "train-optimizer", value: s.topt, options: optimizers.map((o) => [o.name, o.name]),
+                       onChange: (v) => { change({ topt: v, tlr: catalog.optimizer(v).lr.default }); buildControls(optimizers); } });
+  const spec = catalog.optimizer(s.topt) || optimizers[0];
+  const lr = slider({ key: "lr", unit: "1", min: spec.lr.min, max: spec.lr.max, value: s.tlr, log: true, name: "train-lr",
+                      onChange: (v) => change({ tlr: v }) });
+  const batch = select({ key: "batch", name: "batch", value: s.batch,
+                         options: [["one", "1", "batch_one"], ["k", "k", "batch_k"], ["full", "full", "batch_full"]],
+                         onChange: (v) => { change({ batch: v }); buildControls(optimizers); } });
+  c.append(act.el, opt.el, lr.el, batch.el);
+  if (s.batch === "k") {
+    const k = slider({ key: "batch_k_value", unit: "samples", min: 2, max: 256, value: s.k, integer: true, log: true, name: "k",
+                       onChange: (v) => change({ k: v }) });
+    c.append(k.el);
+  }
+  const seed = number({ key: "seed", unit: "integer", min: 0, max: 2 ** 31 - 1, value: s.seed, integer: true, name: "seed",
+                        onChange: (v) => change({ seed: v }) });
+  const speed = slider({ text: "updates / frame", unit: "updates", min: 1, max: Math.min(100, (lim.updates || [1, 500])[1]),
+                         value: s.speed || 5, integer: true, step: 1, name: "speed",
+                         onChange: (v) => state.update({ speed: v }, { silent: true }) });
+  els.error = els.error || messageBox();
+  c.append(seed.el, speed.el, els.error.el);
+  apply(c);
+}
+
+function buildToolbar() {
+  els.toolbar.replaceChildren();
+  els.play = button("play", play, "primary");
+  els.play.id = "train-play";
+  const one = button("step", () => { stopPlaying(); step(1); });
+  one.id = "train-step";
+  const reset = button("reset", () => { stopPlaying(); start(); });
+  reset.id = "train-reset";
+  els.toolbar.append(els.play, one, reset);
+  apply(els.toolbar);
+}
+
+export async function init() {
+  els = { controls: document.getElementById("train-controls"), toolbar: document.getElementById("train-toolbar"),
+          boundary: document.getElementById("train-boundary"), loss: document.getElementById("train-loss"),
+          status: document.getElementById("train-status") };
+  const [data, optimizers] = await Promise.all([call("datasets"), catalog.loadOptimizers()]);
+  info = data;
+  buildControls(optimizers);
+  buildToolbar();
+  await start();
+}
+
+export function hide() {
+  stopPlaying();
+}
+
+export function reload() {
+  if (!info) return;
+  catalog.loadOptimizers().then((optimizers) => { buildControls(optimizers); restart(); });
+}
+
+export function relabel() {
+  if (lastFrame) drawFrame(lastFrame);
+}

@@ -1,0 +1,106 @@
+// Panel 5, share and export: the address of this view, and the configuration as code
+// (a descend snippet, and torch.optim / optax equivalents where they have the optimizer),
+// written by the server's /api/export.
+
+import { call } from "./api.js";
+import { apply, t } from "./i18n.js";
+import * as landscape from "./landscape.js";
+import * as playground from "./playground.js";
+import * as state from "./state.js";
+
+let els = {};
+let viewTab = "landscape";
+
+/** The panel a shared link opens: the last one shown before this one. */
+export function setViewTab(tab) {
+  if (tab !== "share") viewTab = tab;
+}
+
+function landscapeBody() {
+  const s = state.get();
+  const body = { kind: "run", problem: landscape.problemSpec(s), start: landscape.startPoint(s), steps: s.steps,
+                 runs: s.runs.map((r) => {
+                   const spec = { optimizer: r.optimizer, lr: r.lr, ...r.hp };
+                   if (spec.line_search) delete spec.lr;
+                   return spec;
+                 }) };
+  if (s.gtol > 0) body.gtol = s.gtol;
+  return body;
+}
+
+function snippet(title, code) {
+  const wrap = document.createElement("div");
+  wrap.className = "snippet";
+  const head = document.createElement("h4");
+  head.textContent = title;
+  const pre = document.createElement("pre");
+  const c = document.createElement("code");
+  c.textContent = code;
+  pre.append(c);
+  const copy = document.createElement("button");
+  copy.type = "button";
+  copy.dataset.i18n = "copy";
+  copy.addEventListener("click", () => {
+    navigator.clipboard?.writeText(code).then(() => { copy.dataset.i18n = "copied"; apply(wrap); }).catch(() => {});
+  });
+  wrap.append(head, copy, pre);
+  return wrap;
+}
+
+async function exportCode() {
+  els.error.hidden = true;
+  els.snippets.replaceChildren();
+  const parts = [[t("tab_landscape"), landscapeBody()], [t("tab_training"), { kind: "train", ...playground.trainSpec(), epochs: 5 }]];
+  for (const [title, body] of parts) {
+    try {
+      const data = await call("export", body);
+      const section = document.createElement("section");
+      section.className = "export";
+      const h = document.createElement("h3");
+      h.textContent = title;
+      section.append(h);
+      section.append(snippet("descend", data.descend));
+      if (data.torch) section.append(snippet("torch.optim", data.torch));
+      if (data.optax) section.append(snippet("optax", data.optax));
+      if (data.notes && data.notes.length) {
+        const ul = document.createElement("ul");
+        ul.className = "notes";
+        for (const n of data.notes) {
+          const li = document.createElement("li");
+          li.textContent = n;
+          ul.append(li);
+        }
+        section.append(ul);
+      }
+      els.snippets.append(section);
+    } catch (err) {
+      els.error.textContent = `${title}: ${err.message}`;
+      els.error.hidden = false;
+    }
+  }
+  apply(els.snippets);
+}
+
+export async function init() {
+  els = { link: document.getElementById("share-link"), copy: document.getElementById("share-copy"),
+          button: document.getElementById("export-button"), error: document.getElementById("export-error"),
+          snippets: document.getElementById("export-snippets") };
+  els.copy.addEventListener("click", () => {
+    els.link.select();
+    navigator.clipboard?.writeText(els.link.value).then(() => { els.copy.dataset.i18n = "copied"; apply(els.copy.parentElement); })
+      .catch(() => {});
+  });
+  els.button.addEventListener("click", exportCode);
+  show();
+}
+
+export function show() {
+  // the address as it would be shared from the landscape (the tab is part of the view)
+  els.link.value = state.link({ tab: viewTab });
+  els.copy.dataset.i18n = "copy";
+  apply(els.copy.parentElement);
+}
+
+export function reload() {
+  show();
+}
