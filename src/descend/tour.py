@@ -139,6 +139,9 @@ def _naive_lse(c):
 
 # ------------------------------------------------------------------------------------------ 2
 
+#: the part of the kappa = 10 bowl the runs from (10, 1) visit, drawn to scale
+_KAPPA10_WINDOW = ((-1.5, 11.0), (-3.0, 3.0))
+
 def conditioning_section() -> Section:
     mats = {
         "[[1,0,-1],[0,1,0],[1,0,1]]": np.array([[1, 0, -1], [0, 1, 0], [1, 0, 1]]),
@@ -159,8 +162,10 @@ def conditioning_section() -> Section:
         from . import plot
 
         fig, ax = _figure(2)
-        plot.trajectories(p10, zig, ax=ax[0, 0], labels=["lr = 1/kappa = 0.1", "lr = 1.9/kappa = 0.19"],
+        plot.trajectories(p10, zig, ax=ax[0, 0], labels=["lr = 1/L = 0.1", "lr = 1.9/L = 0.19"],
+                          window=_KAPPA10_WINDOW, legend="lower right",
                           title="kappa = 10: a larger lr zigzags across the valley")
+        ax[0, 0].set_aspect("equal")  # the lesson is the shape: a round-looking valley would hide it
         plot.loss_curves(results, ax=ax[0, 1], labels=[f"kappa = {k:g}, lr = {1 / k:g}" for k in (1, 10, 100)],
                          log=True, title="f against step: about kappa times more steps")
         fig.tight_layout()
@@ -173,11 +178,12 @@ def conditioning_section() -> Section:
         "suit the steepest one, so the flat one crawls, and plain gradient descent needs about kappa times "
         "more steps.",
         [Table("condition numbers (seed 001)", ["matrix", "condition number"], rows),
-         Table("gradient descent on a quadratic with condition number kappa (lr = 1/kappa, gtol 1e-6)",
+         Table("gradient descent on a quadratic with condition number kappa (lr = 1/L = 1/kappa, the eigenvalues "
+               "running from 1 to kappa; gtol 1e-6)",
                ["kappa", "lr", "steps", "final f", "status"], runs)],
-        [Picture("Left: gradient descent on f = (x0^2 + 10 x1^2)/2 from (10, 1); with lr close to the stability "
-                 "limit 2/kappa the steep coordinate overshoots at every step. Right: the loss against the step "
-                 "for condition numbers 1, 10 and 100.", draw)],
+        [Picture("Left: gradient descent on f = (x0^2 + 10 x1^2)/2 from (10, 1), drawn to scale; with lr close "
+                 "to the stability limit 2/L (L = 10, the largest curvature) the steep coordinate overshoots at "
+                 "every step. Right: the loss against the step for condition numbers 1, 10 and 100.", draw)],
     )
 
 
@@ -263,13 +269,24 @@ def gradient_field_section() -> Section:
 
 # ------------------------------------------------------------------------------------------ 5
 
+def step_factors(result) -> tuple[float, float]:
+    """(x_1 / x_0, f_1 / f_0): what one step of a run multiplies x (first coordinate) and f by.
+
+    On the sphere ``x0^2 + x1^2`` gradient descent multiplies x by ``1 - 2 lr`` at every step and
+    f by ``(1 - 2 lr)^2``; the section's text quotes these, measured from the run.
+    """
+    h = result.history
+    return float(h.x[1][0] / h.x[0][0]), float(h.f[1] / h.f[0])
+
+
 def gradient_descent_section() -> Section:
     p = problems.get("sphere")
-    rows, runs = [], []
+    rows, runs, factors = [], [], {}
     for lr, verdict in ((0.1, "right"), (0.01, "too small"), (1.0, "too large")):
         r = minimize(p, np.array([-3.0, 4.0]), lr=lr, steps=20)
         rows.append((lr, verdict, r.x, r.fun, r.status))
         runs.append((lr, verdict, r))
+        factors[lr] = step_factors(r)
     para = problems.get("parabola")
     seed2 = []
     for lr, steps in ((0.01, 500), (0.001, 5000), (0.999, 5000), (1e-9, 100), (10.0, 100)):
@@ -292,9 +309,12 @@ def gradient_descent_section() -> Section:
 
     return Section(
         "gradient_descent", "Gradient descent and the learning rate",
-        "x <- x - lr * grad f(x). With lr 0.1 the sum of squares shrinks by 0.8 per step; with 0.01 by "
-        "0.98 (too slow); with 1.0 each step jumps to the mirror point -x and never gets closer. Past "
-        "lr = 1 (for x^2) every step overshoots further and the run diverges.",
+        f"x <- x - lr * grad f(x). On f = x0^2 + x1^2 the gradient is 2x, so one step multiplies x by "
+        f"1 - 2 lr and f by its square: with lr 0.1 x shrinks by {factors[0.1][0]:.4g} per step and f by "
+        f"{factors[0.1][1]:.4g}; with 0.01 x by {factors[0.01][0]:.4g} and f by {factors[0.01][1]:.4g} (too slow); "
+        f"with 1.0 the factor is {factors[1.0][0]:.4g}: each step jumps to the mirror point -x and never gets "
+        "closer. Past lr = 1 = 2/L (L = 2, the curvature of x^2) every step overshoots further and the run "
+        "diverges.",
         [Table("f(x) = x0^2 + x1^2 from (-3, 4), 20 steps (seed 001)", ["lr", "verdict", "x", "f", "status"], rows),
          Table("f(x) = x^2 + 1 from -3 (seed 002): too small, too large", ["lr", "steps", "x", "status", "message"],
                seed2)],
@@ -325,6 +345,7 @@ def least_squares_section() -> Section:
 
         fig, ax = _figure(3, width=4.6)
         plot.trajectories(p, results, ax=ax[0, 0], labels=labels, title="|Ax - b|^2 / 2 from (2, 2)")
+        ax[0, 0].set_aspect("equal")
         a = ax[0, 1]
         for r_, label in zip(results, labels):
             plot._base.tag(a.semilogy(np.arange(len(r_.history.grad_norm)), r_.history.grad_norm, marker=".",
@@ -334,8 +355,9 @@ def least_squares_section() -> Section:
         a.set_ylabel("|grad f|")
         a.set_title("the run stops when |grad| <= 0.01", fontsize="medium")
         a.legend(fontsize="small")
-        plot.trajectories(ill, zig, ax=ax[0, 2], labels=["exact line search"],
-                          title="exact line search zigzags when kappa = 10")
+        plot.trajectories(ill, zig, ax=ax[0, 2], labels=["exact line search"], window=_KAPPA10_WINDOW,
+                          legend="lower right", title="exact line search zigzags when kappa = 10")
+        ax[0, 2].set_aspect("equal")  # equal scales: the zigzag's right angles look right-angled
         fig.tight_layout()
         return fig
 
