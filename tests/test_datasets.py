@@ -77,8 +77,20 @@ def test_moons_and_xor():
     assert not np.array_equal(noisy.X, x.X) and np.array_equal(noisy.y, x.y)
 
 
+def test_circles():
+    c = datasets.circles(201, noise=0.0, factor=0.4, seed=0)
+    assert np.bincount(c.y).tolist() == [100, 101]
+    np.testing.assert_allclose(np.hypot(*c.X[c.y == 0].T), 1.0)
+    np.testing.assert_allclose(np.hypot(*c.X[c.y == 1].T), 0.4)
+    noisy = datasets.circles(201, noise=0.1, factor=0.4, seed=0)
+    assert not np.array_equal(noisy.X, c.X) and np.array_equal(noisy.y, c.y)
+    np.testing.assert_array_equal(noisy.X, datasets.circles(201, noise=0.1, factor=0.4, seed=0).X)
+    with pytest.raises(DescendError, match="factor"):
+        datasets.circles(10, factor=1.0)
+
+
 def test_get_and_names():
-    assert datasets.names() == ["linear", "digits", "spirals", "moons", "xor"]
+    assert datasets.names() == ["linear", "digits", "spirals", "moons", "xor", "circles"]
     np.testing.assert_array_equal(datasets.get("xor", n=10, seed=2).X, datasets.xor(10, seed=2).X)
 
 

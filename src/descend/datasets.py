@@ -46,7 +46,7 @@ import numpy as np
 
 from .errors import DescendError, check_in_range, unknown_name
 
-__all__ = ["Data", "Split", "linear", "digits", "spirals", "moons", "xor", "batches", "split",
+__all__ = ["Data", "Split", "linear", "digits", "spirals", "moons", "xor", "circles", "batches", "split",
            "get", "names"]
 
 
@@ -226,6 +226,29 @@ def xor(n: int = 200, noise: float = 0.0, seed=None) -> Data:
     return Data(X, y)
 
 
+def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed=None) -> Data:
+    """A small circle inside a large one (as scikit-learn's make_circles): labels 0 outside, 1 inside.
+
+    ``n // 2`` points evenly spaced on the unit circle (label 0), the rest on the circle
+    of radius ``factor`` in (0, 1) (label 1), then Gaussian noise of standard deviation
+    ``noise`` on x.
+    """
+    n = _n("n", n, 2)
+    noise = _noise(noise)
+    check_in_range("factor", factor, 0, 1, lo_open=True, hi_open=True)
+    gen = _rng(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
+    X = np.vstack([np.c_[np.cos(t_out), np.sin(t_out)],
+                   factor * np.c_[np.cos(t_in), np.sin(t_in)]])
+    y = np.r_[np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)]
+    if noise:
+        X += noise * gen.standard_normal(X.shape)
+    return Data(X, y)
+
+
 def batches(X, y, batch_size=None, shuffle: bool = True, rng=None, *,
             drop_last: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One epoch of mini-batches ``(X_batch, y_batch)``: every sample exactly once.
@@ -273,7 +296,8 @@ def batches(X, y, batch_size=None, shuffle: bool = True, rng=None, *,
             yield X[i:i + size], y[i:i + size]
 
 
-_GENERATORS = {"linear": linear, "digits": digits, "spirals": spirals, "moons": moons, "xor": xor}
+_GENERATORS = {"linear": linear, "digits": digits, "spirals": spirals, "moons": moons, "xor": xor,
+               "circles": circles}
 
 
 def names() -> list[str]:
