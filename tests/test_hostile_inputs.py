@@ -85,3 +85,55 @@ def test_complex_step_still_exact_for_a_real_f():
     assert descend.derivative(np.sin, 1.0, method="complex") == np.cos(1.0)
     H = descend.hessian(lambda p: p[0] ** 2 * p[1], np.array([1.0, 2.0]), method="complex")
     np.testing.assert_allclose(H, [[4.0, 2.0], [2.0, 0.0]], atol=1e-8)
+
+
+# --------------------------------------------------------------------------------------
+# Item 6: cost guards
+# --------------------------------------------------------------------------------------
+
+
+def test_sphere_of_20000_variables_builds_no_dense_hessian():
+    import tracemalloc
+
+    from descend import problems
+
+    tracemalloc.start()
+    try:
+        p = problems.get("sphere", n=20000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6  # the dense Hessian alone would be 3.2 GB
+    assert p.f(np.ones(20000)) == 20000.0
+    H = problems.get("sphere", n=3).hessian(np.ones(3))  # built when asked for, and still right
+    assert np.array_equal(H, 2.0 * np.eye(3))
+    H[0, 0] = 5.0  # a fresh copy per call
+    assert problems.get("sphere", n=3).hessian(np.ones(3))[0, 0] == 2.0
+
+
+def test_hessian_refuses_over_its_memory_limit_and_says_how_much():
+    calls = []
+
+    def f(p):
+        calls.append(1)
+        return np.sum(p * p)
+
+    with pytest.raises(DescendError, match=r"hessian of 3000 variables \(method='central'\) would take about "
+                                           r"[0-9.]+ GiB of memory \(3000 x 3000 matrix, 18000001 evaluations "
+                                           r"of f\), over max_memory=1.0 GiB; pass a larger max_memory"):
+        descend.hessian(f, np.ones(3000))
+    assert not calls  # refused before evaluating anything
+    with pytest.raises(DescendError, match=r"vectorized\) would take about [0-9.]+ GiB"):
+        descend.hessian(lambda P: np.sum(P * P, axis=1), np.ones(1000), vectorized=True)
+    with pytest.raises(DescendError, match=r"over max_memory=1\.0 MiB"):
+        descend.hessian(f, np.ones(100), max_memory=2 ** 20)
+    # the caller can raise the limit, or lift it
+    H = descend.hessian(lambda P: np.sum(P * P, axis=1), np.ones(3), vectorized=True, max_memory=None)
+    np.testing.assert_allclose(H, 2 * np.eye(3), atol=1e-6)
+    assert descend.hessian(f, np.ones(100), max_memory=2 ** 30).shape == (100, 100)
+
+
+@pytest.mark.parametrize("bad", [0, -1, "1GB", True, float("nan")])
+def test_hessian_max_memory_is_checked(bad):
+    with pytest.raises(DescendError, match=r"max_memory must be a number of bytes > 0 or None \(no limit\), got"):
+        descend.hessian(lambda p: np.sum(p * p), np.ones(2), max_memory=bad)

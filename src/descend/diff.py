@@ -748,8 +748,53 @@ def jacobian(f: Callable, x, *, method: str = "central", h=None, vectorized: boo
     return J, info
 
 
+#: The most memory :func:`hessian` takes unless told otherwise (bytes): 1 GiB.
+HESSIAN_MAX_MEMORY = 2 ** 30
+
+
+def _hessian_points(method: str, n: int) -> int:
+    """Points at which :func:`hessian` evaluates f."""
+    if method == "forward":
+        return n + n * (n + 1) // 2 + 1
+    return 2 * n * n + 1  # central: 2n + 4 n(n-1)/2 + 1; complex: 2 n^2 + x itself
+
+
+def _hessian_memory(method: str, n: int, dtype, vectorized: bool) -> int:
+    """Bytes :func:`hessian` needs (tracemalloc agrees within a third): the (n, n)
+    matrix, and per point evaluated its row, coordinates, deltas and value (about 400
+    bytes of Python objects in a loop, 100 bytes of arrays vectorized), plus twice the
+    whole (points, n) matrix handed to a vectorized f (f's own temporaries not counted)."""
+    item = np.dtype(_complex_dtype(dtype) if method == "complex" else dtype).itemsize
+    m = _hessian_points(method, n)
+    if vectorized:
+        return n * n * item + m * 100 + 2 * m * n * item
+    return n * n * item + m * 400
+
+
+def _bytes(b: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if b < 1024 or unit == "TiB":
+            return f"{b:.0f} {unit}" if unit == "bytes" else f"{b:.1f} {unit}"
+        b /= 1024
+
+
+def _check_hessian_cost(method: str, n: int, dtype, vectorized: bool, max_memory) -> None:
+    if max_memory is None:
+        return
+    if isinstance(max_memory, bool) or not isinstance(max_memory, (int, float, np.integer, np.floating)) \
+            or not max_memory > 0:
+        raise DescendError(f"max_memory must be a number of bytes > 0 or None (no limit), got {max_memory!r}")
+    need = _hessian_memory(method, n, dtype, vectorized)
+    if need > max_memory:
+        raise DescendError(
+            f"hessian of {n} variables (method={method!r}{', vectorized' if vectorized else ''}) would take "
+            f"about {_bytes(need)} of memory ({n} x {n} matrix, {_hessian_points(method, n)} evaluations "
+            f"of f), over max_memory={_bytes(max_memory)}; pass a larger max_memory (bytes, or None) "
+            f"to allow it, or use hessian_vector_product")
+
+
 def hessian(f: Callable, x, *, method: str = "central", h=None, vectorized: bool = False,
-            full_output: bool = False):
+            full_output: bool = False, max_memory=HESSIAN_MAX_MEMORY):
     """Hessian ``H[i, j] = d^2 f / dx_i dx_j`` of a scalar function, from values of f alone.
 
     ========  ===============================================================  =========
@@ -779,6 +824,10 @@ def hessian(f: Callable, x, *, method: str = "central", h=None, vectorized: bool
         The step, one per coordinate allowed.
     vectorized, full_output : bool
         As in :func:`gradient`; ``info.error`` is nan (no estimate).
+    max_memory : float or None, default :data:`HESSIAN_MAX_MEMORY` (1 GiB)
+        Refuse (before evaluating anything) when the matrix and the bookkeeping of its
+        ``O(n^2)`` evaluations of f would take more bytes than this; the message says
+        how many.  None: no limit.
 
     Returns
     -------
@@ -793,6 +842,7 @@ def hessian(f: Callable, x, *, method: str = "central", h=None, vectorized: bool
     x = _as_point(x)
     xf = x.reshape(-1)
     n = xf.size
+    _check_hessian_cost(method, n, x.dtype, vectorized, max_memory)
     if h is None:
         base = _hessian_base_step(method, x.dtype)
         steps = (base * _scale(xf)).astype(x.dtype)
