@@ -74,3 +74,25 @@ def test_the_table_does_not_show_success_beside_a_step_limit(capsys):
     code, out, _ = run(capsys, "minimize", "sphere", "--steps", "3", "--lr", "0.01")
     assert code == 0 and "max_steps" in out or "step limit" in out
     assert "success" not in out and "True" not in out
+
+
+def test_lr_find_marks_every_candidate_past_2_over_L_and_says_why(capsys):
+    import re
+
+    from descend.sweeps.lr_find import lr_find
+
+    res = lr_find(problems.get("ill_conditioned"))
+    text = res.summary()
+    bound = res.curvature.stable_lr
+    candidates = {"suggested lr": res.suggestion, "steepest descent": res.lr_steepest,
+                  "minimum loss at": res.lr_min_loss}
+    assert any(v > bound for v in candidates.values()) and any(v <= bound for v in candidates.values())
+    for label, value in candidates.items():
+        (line,) = [ln for ln in text.splitlines() if ln.strip().startswith(label)]
+        assert float(re.findall(r"[0-9.e+-]+", line.split(label)[1])[0]) == pytest.approx(value, rel=1e-3)
+        assert ("past 2/L" in line) == (value > bound), line
+    assert "why a one-pass test overshoots 2/L" in text
+    # the stop is said as what happened: the curve kept ends before the update that blew up
+    assert res.stopped_early and "the next update's loss blew up" in text
+    quiet = lr_find(problems.get("sphere"), max_lr=0.5)
+    assert "past 2/L" not in quiet.summary() and "overshoots" not in quiet.summary()

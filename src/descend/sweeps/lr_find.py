@@ -233,13 +233,34 @@ class LRFinderResult:
             return rows
         return pd.DataFrame(rows, columns=["lr", "loss", "smoothed"])
 
+    def past_bound(self, lr: float) -> bool:
+        """Whether ``lr`` lies above the stable step 2/L measured at the start (False without a curvature)."""
+        c = self.curvature
+        return c is not None and math.isfinite(c.stable_lr) and lr > c.stable_lr
+
+    def _mark(self, lr: float) -> str:
+        return f"  <- past 2/L = {self.curvature.stable_lr:.4g}, where fixed-lr gradient descent diverges" \
+            if self.past_bound(lr) else ""
+
     def summary(self) -> str:
-        """A few lines: the suggestion, and for a problem the curvature and the boundary."""
+        """A few lines: the suggestion, and for a problem the curvature and the boundary.
+
+        Candidates above the stable step 2/L are marked, and when one is, a note says
+        why a one-pass range test overshoots the bound.
+        """
+        stop = (f", stopped after lr {self.lrs[-1]:.3g}: the next update's loss blew up"
+                if self.stopped_early else "")
         lines = [f"lr range test ({self.optimizer}, {len(self.lrs)} updates, lr {self.lrs[0]:.3g} .. "
-                 f"{self.lrs[-1]:.3g}{', stopped when the loss blew up' if self.stopped_early else ''})",
-                 f"  suggested lr      {self.suggestion:.4g}  ({self.method})",
-                 f"  steepest descent  {self.lr_steepest:.4g}",
-                 f"  minimum loss at   {self.lr_min_loss:.4g}  (a tenth: {self.lr_min_loss / 10:.4g})"]
+                 f"{self.lrs[-1]:.3g}{stop})",
+                 f"  suggested lr      {self.suggestion:.4g}  ({self.method}){self._mark(self.suggestion)}",
+                 f"  steepest descent  {self.lr_steepest:.4g}{self._mark(self.lr_steepest)}",
+                 f"  minimum loss at   {self.lr_min_loss:.4g}  (a tenth: {self.lr_min_loss / 10:.4g})"
+                 f"{self._mark(self.lr_min_loss)}"]
+        if any(self.past_bound(v) for v in (self.suggestion, self.lr_steepest, self.lr_min_loss)):
+            lines += ["  why a one-pass test overshoots 2/L: the lr grows at every update, and while it was small",
+                      "  the steep direction was shrunk almost to nothing; past 2/L that tiny component grows",
+                      "  by |1 - lr L| per update and needs many updates to show, so the loss still falls at",
+                      "  lrs where a run at that fixed lr diverges. Take an lr below 2/L."]
         c = self.curvature
         if c is not None:
             lines += [f"curvature at x = {np.array2string(c.x, precision=4)}",
@@ -279,6 +300,9 @@ class LRFinderResult:
         ax.axvline(self.suggestion, color="C2", ls="--", label=f"suggested {self.suggestion:.3g}")
         if self.curvature is not None and math.isfinite(self.curvature.stable_lr):
             ax.axvline(self.curvature.stable_lr, color="C3", ls=":", label=f"2/L = {self.curvature.stable_lr:.3g}")
+            if self.lrs[-1] > self.curvature.stable_lr:  # the one-pass curve runs on past the bound
+                ax.axvspan(self.curvature.stable_lr, self.lrs[-1], color="C3", alpha=0.08, lw=0,
+                           label="past 2/L: a fixed lr diverges", gid="descend:lr_find_past_bound")
         if self.boundary is not None and math.isfinite(self.boundary):
             ax.axvline(self.boundary, color="C1", ls="-.", label=f"GD diverges {self.boundary:.3g}")
         ax.set_xlabel("learning rate")
