@@ -137,3 +137,83 @@ def test_hessian_refuses_over_its_memory_limit_and_says_how_much():
 def test_hessian_max_memory_is_checked(bad):
     with pytest.raises(DescendError, match=r"max_memory must be a number of bytes > 0 or None \(no limit\), got"):
         descend.hessian(lambda p: np.sum(p * p), np.ones(2), max_memory=bad)
+
+
+# --------------------------------------------------------------------------------------
+# Item 4: edge inputs that crashed or misled
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+def test_softmax_plus_inf_entries_share_the_mass(no_warnings):
+    assert descend.softmax([np.inf, 1.0]).tolist() == [1.0, 0.0]
+    assert descend.softmax([np.inf, 1.0, np.inf]).tolist() == [0.5, 0.0, 0.5]
+    out = descend.softmax(np.array([[np.inf, 1.0], [1.0, 2.0]], dtype=np.float32))
+    assert out.dtype == np.float32 and out[0].tolist() == [1.0, 0.0]
+    np.testing.assert_allclose(out[1], descend.softmax(np.array([1.0, 2.0], dtype=np.float32)))
+    np.testing.assert_allclose(descend.log_softmax([np.inf, 1.0, np.inf]), [-np.log(2), -np.inf, -np.log(2)])
+    assert descend.logsumexp([np.inf, 1.0]) == np.inf
+    assert descend.logsumexp([-np.inf, -np.inf]) == -np.inf  # log(0): defined, no warning
+    assert descend.logsumexp([[np.inf, 1.0], [-np.inf, -np.inf]], axis=1).tolist() == [np.inf, -np.inf]
+
+
+@pytest.mark.parametrize("fn", [descend.softmax, descend.log_softmax])
+def test_softmax_of_all_minus_inf_is_refused(fn, no_warnings):
+    # 0/0 has no limit: refused (rather than a silent uniform answer for a fully masked row)
+    with pytest.raises(DescendError, match=r"is undefined where every entry is -inf \(exp gives 0/0\): x of "
+                                           r"shape \(2, 2\) has x\[1, :\] all -inf \(axis=-1\)"):
+        fn([[0.0, 1.0], [-np.inf, -np.inf]])
+    with pytest.raises(DescendError, match=r"has x\[:, 0\] all -inf \(axis=0\)"):
+        fn([[-np.inf, 1.0], [-np.inf, 2.0]], axis=0)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: descend.softmax([]), r"softmax needs at least one entry along axis -1, got x of shape \(0,\)"),
+    (lambda: descend.log_softmax(np.zeros((3, 0))), r"log_softmax needs at least one entry along axis -1"),
+    (lambda: descend.logsumexp([]), r"logsumexp needs at least one entry along axis None, got x of shape \(0,\)"),
+    (lambda: descend.logsumexp(np.zeros((2, 0)), axis=1), r"logsumexp needs at least one entry along axis 1"),
+    (lambda: descend.softmax([1.0, 2.0], axis=1),
+     r"softmax: axis 1 is out of range for x of shape \(2,\) \(allowed: -1 to 0\)"),
+    (lambda: descend.log_softmax([[1.0]], axis=-3), r"log_softmax: axis -3 is out of range"),
+    (lambda: descend.logsumexp([1.0, 2.0], axis=(0, 3)), r"logsumexp: axis 3 is out of range"),
+    (lambda: descend.logsumexp([[1.0]], axis=(0, 0)), r"logsumexp: axis must not repeat an axis"),
+    (lambda: descend.softmax([1.0], axis=0.5), r"softmax: axis must be an integer, got 0.5"),
+    (lambda: descend.softmax(1.0), r"softmax: axis -1 is out of range for x of shape \(\)"),
+])
+def test_softmax_and_logsumexp_refuse_empty_slices_and_bad_axes(call, message):
+    with pytest.raises(DescendError, match=message):
+        call()
+
+
+def test_softmax_of_an_empty_batch_is_an_empty_batch():
+    assert descend.softmax(np.zeros((0, 3))).shape == (0, 3)  # no slice is empty
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: descend.condition_number(np.ones((2, 3)), p=1),
+     r"condition_number with p=1 needs a square matrix, got shape \(2, 3\) \(p=None, 2 or -2"),
+    (lambda: descend.condition_number(np.eye(2), p=3),
+     r"condition_number: p must be one of None, 1, -1, 2, -2, inf, -inf, 'fro', 'nuc'; got 3"),
+    (lambda: descend.condition_number(np.eye(2), p="max"), r"p must be one of .*; got 'max'"),
+    (lambda: descend.condition_number(np.eye(2), p=True), r"p must be one of .*; got True"),
+])
+def test_condition_number_refusals(call, message):
+    with pytest.raises(DescendError, match=message):
+        call()
+
+
+def test_condition_number_float16_and_norms(no_warnings):
+    A = np.array([[2.0, 0.0], [0.0, 1.0]])
+    assert descend.condition_number(A.astype(np.float16)) == 2.0
+    assert descend.condition_number(A.astype(np.float16), p=1) == 2.0
+    assert descend.condition_number(A, p=np.inf) == 2.0
+    assert descend.condition_number(np.ones((2, 3)), p=2) > 1e15  # any shape with singular values
+    assert descend.condition_number([[1.0, 0.0], [0.0, 0.0]], p=1) == np.inf  # singular, no warning

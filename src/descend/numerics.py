@@ -24,7 +24,15 @@ def _as_float(x) -> np.ndarray:
 
 def _shifted(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray]:
     """Return (x - max, max) along ``axis``; the max is kept finite so x - max never makes nan."""
-    m = np.maximum.reduce(x, axis=axis, keepdims=True)  # np.max without its Python wrapper
+    return _shift_by(x, _max(x, axis))
+
+
+def _max(x: np.ndarray, axis) -> np.ndarray:
+    return np.maximum.reduce(x, axis=axis, keepdims=True)  # np.max without its Python wrapper
+
+
+def _shift_by(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x - m, m) for the max m of each slice, m replaced by 0 where it is not finite."""
     # An all -inf (or +inf) slice would give inf - inf = nan: shift by 0 there instead.
     finite = np.isfinite(m)
     if not finite.all():
@@ -36,24 +44,82 @@ def _shifted(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray]:
     return z, m
 
 
+def _check_axis(x: np.ndarray, axis, name: str, *, allow_none: bool) -> tuple[int, ...] | None:
+    """The axes to reduce over, normalized; descend's message for a bad axis or an empty slice."""
+    if axis is None and allow_none:
+        axes = tuple(range(x.ndim))
+    else:
+        many = isinstance(axis, tuple) and allow_none
+        items = axis if many else (axis,)
+        if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in items):
+            allowed = "an integer, a tuple of integers or None" if allow_none else "an integer"
+            raise DescendError(f"{name}: axis must be {allowed}, got {axis!r}")
+        bad = [int(a) for a in items if not -x.ndim <= a < x.ndim]
+        if bad:
+            raise DescendError(f"{name}: axis {bad[0]} is out of range for x of shape {x.shape} "
+                               f"(allowed: {-x.ndim} to {x.ndim - 1})" if x.ndim else
+                               f"{name}: axis {bad[0]} is out of range for x of shape () (x needs at "
+                               f"least one dimension)")
+        axes = tuple(sorted({int(a) % x.ndim for a in items}))
+        if len(axes) != len(items):
+            raise DescendError(f"{name}: axis must not repeat an axis, got {axis!r}")
+    if any(x.shape[a] == 0 for a in axes) or (not axes and x.size == 0):
+        raise DescendError(f"{name} needs at least one entry along axis {axis!r}, got x of shape {x.shape}")
+    return axes
+
+
+def _infinite_slices(x: np.ndarray, m: np.ndarray, axis, name: str) -> np.ndarray:
+    """Where the max of a slice is +inf (those slices hold +inf entries); refuse all -inf slices.
+
+    Only called when some max is not finite, so the common case pays nothing.
+    """
+    if np.any(m == -np.inf):
+        at = [str(int(i)) for i in np.argwhere(m == -np.inf)[0]]
+        at[int(axis) % x.ndim] = ":"
+        raise DescendError(f"{name} is undefined where every entry is -inf (exp gives 0/0): x of shape "
+                           f"{x.shape} has x[{', '.join(at)}] all -inf (axis={axis})")
+    return m == np.inf
+
+
 def softmax(x, axis=-1):
     """Softmax exp(x_i) / sum_j exp(x_j) along ``axis``, computed as softmax(x - max(x)).
 
+    Limits: where a slice holds +inf entries they share the mass equally (the limit of
+    ``softmax(x)`` as those entries grow together) and every finite entry gets 0; a
+    slice whose entries are all -inf is refused (``0/0``: no limit exists).  nan stays nan.
+
     >>> softmax([1000.0, 1000.0]).tolist()
     [0.5, 0.5]
+    >>> softmax([np.inf, 1.0, np.inf]).tolist()
+    [0.5, 0.0, 0.5]
     """
     x = _as_float(x)
-    z, _ = _shifted(x, axis)
+    _check_axis(x, axis, "softmax", allow_none=False)
+    raw = _max(x, axis)
+    z, _ = _shift_by(x, raw)
     e = np.exp(z)  # every z <= 0: no overflow, and the max term is exactly 1, so the sum is >= 1 (no 0/0)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    if np.isfinite(raw).all():
+        return e / np.sum(e, axis=axis, keepdims=True)
+    top = _infinite_slices(x, raw, axis, "softmax")
+    with np.errstate(invalid="ignore"):  # inf/inf in the +inf slices, replaced just below
+        out = e / np.sum(e, axis=axis, keepdims=True)
+        share = (x == np.inf).astype(x.dtype)  # the +inf entries split the mass equally
+        share /= np.sum(share, axis=axis, keepdims=True)
+    return np.where(top, share, out)
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    """log(sum(exp(x))) along ``axis`` (all axes when None), as max + log(sum(exp(x - max)))."""
+    """log(sum(exp(x))) along ``axis`` (all axes when None), as max + log(sum(exp(x - max))).
+
+    Limits: a slice holding +inf gives +inf; a slice of all -inf gives -inf (log 0).
+    """
     x = _as_float(x)
+    _check_axis(x, axis, "logsumexp", allow_none=True)
     z, m = _shifted(x, axis)
-    s = np.sum(np.exp(z), axis=axis, keepdims=True)  # >= 1, so the log is finite
-    with np.errstate(over="ignore"):  # max + log(n) may round up past 1.8e308: inf is the true answer
+    s = np.sum(np.exp(z), axis=axis, keepdims=True)  # >= 1 for finite x, so the log is finite
+    # max + log(n) may round up past 1.8e308: inf is the true answer; an all -inf slice
+    # sums to 0 and log 0 = -inf is its true answer too
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         out = m + np.log(s)
     if not keepdims:
         out = np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
@@ -63,10 +129,22 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def log_softmax(x, axis=-1):
-    """log(softmax(x)) computed as (x - max) - log(sum(exp(x - max))): never log(0)."""
+    """log(softmax(x)) computed as (x - max) - log(sum(exp(x - max))): never log(0).
+
+    Limits as :func:`softmax`: k entries of +inf in a slice give -log(k) there and -inf
+    elsewhere; a slice of all -inf is refused.
+    """
     x = _as_float(x)
-    z, _ = _shifted(x, axis)
-    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    _check_axis(x, axis, "log_softmax", allow_none=False)
+    raw = _max(x, axis)
+    z, _ = _shift_by(x, raw)
+    if np.isfinite(raw).all():
+        return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    top = _infinite_slices(x, raw, axis, "log_softmax")
+    with np.errstate(invalid="ignore", divide="ignore"):  # inf - inf in the +inf slices, replaced below
+        out = z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+        share = np.log((x == np.inf).astype(x.dtype) / np.sum(x == np.inf, axis=axis, keepdims=True))
+    return np.where(top, share, out)
 
 
 def sigmoid(x):
@@ -83,18 +161,45 @@ def sigmoid(x):
     return out
 
 
+#: The norms :func:`condition_number` accepts (those of :func:`numpy.linalg.cond`).
+NORMS = (None, 1, -1, 2, -2, np.inf, -np.inf, "fro", "nuc")
+
+
+def _is_norm(p) -> bool:
+    if p is None:
+        return True
+    if isinstance(p, str):
+        return p in ("fro", "nuc")
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
+        return False
+    return p in (1, -1, 2, -2, np.inf, -np.inf)
+
+
 def condition_number(A, p=None):
     """Condition number of a matrix: the ratio of its largest to smallest singular value.
 
     For a symmetric positive definite matrix (a quadratic's Hessian) this is
     max(eigenvalue) / min(eigenvalue): how much more the steepest direction curves
     than the flattest, and so how slowly plain gradient descent converges.
-    A singular matrix gives ``inf``. ``p`` is passed to :func:`numpy.linalg.cond`
-    for other norms.
+    A singular matrix gives ``inf``. ``p`` (one of :data:`NORMS`) is passed to
+    :func:`numpy.linalg.cond` for other norms; all but None, 2 and -2 need a square
+    matrix.  float16 (which LAPACK lacks) is computed in float32.
     """
     A = check_finite_array("A", A, ndim=(2,))
+    if not _is_norm(p):
+        raise DescendError(f"condition_number: p must be one of None, 1, -1, 2, -2, inf, -inf, 'fro', 'nuc'; "
+                           f"got {p!r}")
+    if A.dtype.kind in "biu":
+        A = A.astype(np.float64)
+    elif A.dtype == np.float16:
+        A = A.astype(np.float32)  # LAPACK has no half precision
+    if p not in (None, 2, -2) and A.shape[0] != A.shape[1]:
+        raise DescendError(f"condition_number with p={p!r} needs a square matrix, got shape {A.shape} "
+                           f"(p=None, 2 or -2 work for any shape: singular values)")
     if p is not None:
-        return float(np.linalg.cond(A, p))
+        with np.errstate(divide="ignore", invalid="ignore"):  # a singular matrix: inf, as documented
+            value = float(np.linalg.cond(A, p))
+        return float("inf") if np.isnan(value) else value
     s = np.linalg.svd(A, compute_uv=False)
     if s[-1] == 0:
         return float("inf")
