@@ -1,0 +1,143 @@
+"""Write the reference trajectories of the optimizers added after torch_optim.npz.
+
+    pip install torch==2.13.0 schedulefree prodigyopt pytorch-optimizer
+    python scripts/make_optim_fixtures.py
+
+writes tests/fixtures/optim_references.npz (plain arrays and JSON strings, no pickle):
+for each case, the iterates of the reference implementation (torch.optim, or the pip
+package that is the optimizer's reference) from the same start on the same problem,
+the gradient at the reference's current point computed here in NumPy.  The problems'
+arrays are stored in the file too, so tests/test_optim_new.py needs nothing else; it
+reruns the references live when they are importable.
+
+Muon: torch runs Newton-Schulz in bfloat16.  The "muon*" cases are torch's own code
+with the bfloat16 cast made a no-op (so float64 throughout: the reference for 1e-12
+agreement); "muon_bf16" is torch as it ships, for the looser bfloat16 comparison.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "optim_references.npz"
+STEPS = 100
+
+
+def problems():
+    """name -> dict of arrays: x0 and what the gradient needs."""
+    rng = np.random.default_rng(20261201)
+    Q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    A = Q @ np.diag([0.5, 1.0, 2.5, 5.0]) @ Q.T
+    out = {
+        "quadratic": {"A": (A + A.T) / 2, "b": rng.standard_normal(4), "x0": rng.standard_normal(4) * 2},
+        "rosenbrock": {"x0": np.array([-1.2, 1.0])},
+    }
+    for name, (m, n) in (("matrix", (3, 5)), ("tall", (5, 3))):
+        out[name] = {"M": rng.standard_normal((m + 1, m)), "Y": rng.standard_normal((m + 1, n)),
+                     "x0": rng.standard_normal((m, n))}
+    out["tensor"] = {"C": 0.5 + rng.random((2, 3, 4)), "T": rng.standard_normal((2, 3, 4)),
+                     "x0": rng.standard_normal((2, 3, 4))}
+    return out
+
+
+def gradient(problem, arrays):
+    """The gradient function of a problem (the test defines the same)."""
+    if problem == "quadratic":
+        return lambda x: arrays["A"] @ x - arrays["b"]
+    if problem == "rosenbrock":
+        return lambda x: np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
+    if problem in ("matrix", "tall"):
+        return lambda x: arrays["M"].T @ (arrays["M"] @ x - arrays["Y"])
+    return lambda x: arrays["C"] * (x - arrays["T"])
+
+
+# case -> (descend name, hyperparameters, lr, problem, reference); the reference is
+# ("torch", class name) or ("torch_f64", class name) for torch with bfloat16 patched out
+CASES = {
+    "rprop.quadratic": ("rprop", {}, 0.01, "quadratic", ("torch", "Rprop")),
+    "rprop.rosenbrock": ("rprop", {}, 0.01, "rosenbrock", ("torch", "Rprop")),
+    "rprop_options.quadratic": ("rprop", {"etas": (0.3, 1.5), "step_sizes": (1e-3, 0.5)}, 0.1, "quadratic",
+                                ("torch", "Rprop")),
+    "asgd.quadratic": ("asgd", {}, 0.05, "quadratic", ("torch", "ASGD")),
+    "asgd_averaging.quadratic": ("asgd", {"t0": 20, "lambd": 0.01, "alpha": 0.5, "weight_decay": 0.1}, 0.05,
+                                 "quadratic", ("torch", "ASGD")),
+    "asgd.rosenbrock": ("asgd", {"t0": 10}, 2e-4, "rosenbrock", ("torch", "ASGD")),
+    "adafactor.quadratic": ("adafactor", {}, 0.05, "quadratic", ("torch", "Adafactor")),
+    "adafactor.rosenbrock": ("adafactor", {}, 0.01, "rosenbrock", ("torch", "Adafactor")),
+    "adafactor.matrix": ("adafactor", {}, 0.05, "matrix", ("torch", "Adafactor")),
+    "adafactor_options.tensor": ("adafactor", {"weight_decay": 0.1, "eps": (1e-20, 1e-3), "d": 1.5,
+                                               "beta2_decay": -0.5}, 0.05, "tensor", ("torch", "Adafactor")),
+    "muon.matrix": ("muon", {}, 0.02, "matrix", ("torch_f64", "Muon")),
+    "muon.tall": ("muon", {"nesterov": False, "weight_decay": 0.0}, 0.02, "tall", ("torch_f64", "Muon")),
+    "muon_adamw_rms.matrix": ("muon", {"adjust_lr_fn": "match_rms_adamw", "momentum": 0.9}, 0.01, "matrix",
+                              ("torch_f64", "Muon")),
+    "muon_bf16.matrix": ("muon", {}, 0.02, "matrix", ("torch", "Muon")),
+}
+
+TORCH_NEW = ("Rprop", "ASGD", "Adafactor", "Muon")
+
+
+@contextlib.contextmanager
+def _float64_newton_schulz(torch):
+    with mock.patch.object(torch.Tensor, "bfloat16", lambda self: self.clone()):
+        yield
+
+
+def torch_trajectory(torch, cls, kwargs, lr, grad, x0, steps=STEPS, float64=False):
+    p = torch.nn.Parameter(torch.tensor(x0, dtype=torch.float64))
+    opt = getattr(torch.optim, cls)([p], lr=lr, **kwargs)
+    out = [x0.copy()]
+    with _float64_newton_schulz(torch) if float64 else contextlib.nullcontext():
+        for _ in range(steps):
+            p.grad = torch.from_numpy(np.asarray(grad(p.detach().numpy().copy())))
+            opt.step()
+            out.append(p.detach().numpy().copy())
+    return np.array(out)
+
+
+def reference_trajectory(case, probs):
+    _, kwargs, lr, problem, (kind, cls) = CASES[case]
+    grad, x0 = gradient(problem, probs[problem]), probs[problem]["x0"]
+    if kind in ("torch", "torch_f64"):
+        import torch
+        torch.set_default_dtype(torch.float64)  # torch's scalar state (ASGD's eta, mu) in float64
+        return torch_trajectory(torch, cls, kwargs, lr, grad, x0, float64=kind == "torch_f64")
+    raise ValueError(kind)
+
+
+def torch_defaults(torch):
+    skip = {"self", "params", "foreach", "maximize", "capturable", "differentiable", "fused"}
+    out = {}
+    for cls in TORCH_NEW:
+        sig = inspect.signature(getattr(torch.optim, cls).__init__)
+        out[cls.lower()] = {k: (list(p.default) if isinstance(p.default, tuple) else p.default)
+                            for k, p in sig.parameters.items() if k not in skip}
+    return out
+
+
+def main() -> None:
+    import torch
+
+    probs = problems()
+    data = {f"problem.{name}.{k}": v for name, arrays in probs.items() for k, v in arrays.items()}
+    cases = {}
+    for case, (name, kwargs, lr, problem, ref) in CASES.items():
+        data[f"case.{case}"] = reference_trajectory(case, probs)
+        cases[case] = [name, kwargs, lr, problem, list(ref)]
+    data["cases"] = np.array(json.dumps(cases))
+    data["steps"] = np.array(STEPS)
+    data["torch_defaults"] = np.array(json.dumps(torch_defaults(torch)))
+    data["versions"] = np.array(json.dumps({"torch": torch.__version__}))
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(OUT, **data)
+    print(f"wrote {OUT} ({len(cases)} cases)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Adafactor: Adam's second moment in factored form (a row and a column factor per matrix)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DescendError
+from .base import _as_number_or_runs, _fmt, _lr, elementwise, nonnegative, state_type
+from .tensorwise import TensorOptimizer, lerp
+
+__all__ = ["Adafactor", "adafactor"]
+
+
+def _rms(x):
+    return float(np.sqrt(np.sum(x * x))) / x.size ** 0.5
+
+
+def adafactor(p, g, row_var, col_var, variance, lr, rho, beta2_t, eps1, eps2, d, decay, use_decay):
+    """Adafactor for one array (torch's form): relative step size, factored second
+    moment for 2-D and higher (over the last two axes), update clipping."""
+    alpha = max(eps2, _rms(p)) * rho      # relative step: the parameter's own scale
+    if use_decay:
+        p = p * decay                     # decay = 1 - lr * weight_decay
+    if g.ndim > 1:
+        row_var = lerp(row_var, np.mean(g * g, axis=-1, keepdims=True), beta2_t)
+        col_var = lerp(col_var, np.mean(g * g, axis=-2, keepdims=True), beta2_t)
+        # the rank-1 estimate R C / mean(R): Shazeer & Stern's eq. for V_t
+        v = (row_var @ col_var) / np.maximum(np.mean(row_var, axis=-2, keepdims=True), eps1)
+    else:
+        variance = lerp(variance, g * g, beta2_t)
+        v = variance
+    u = g / np.sqrt(np.maximum(v, eps1 * eps1))
+    denom = max(1.0, float(np.sqrt(np.sum(u * u))) / (u.size ** 0.5 * d))  # clip the update's RMS at d
+    p = p - alpha / denom * u
+    return p, row_var, col_var, variance
+
+
+def _eps(name, value):
+    """(eps1, eps2): eps1 None (the dtype's machine epsilon) or >= 0, eps2 >= 0."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise DescendError(f"{name} must be a pair (eps1, eps2), eps1 None or >= 0 and eps2 >= 0, got {value!r}")
+    e1 = None if value[0] is None else nonnegative(f"{name}[0]", value[0])
+    e2 = nonnegative(f"{name}[1]", value[1])
+    return e1, e2
+
+
+def _beta2_decay(name, value):
+    v = _as_number_or_runs(name, value)
+    if not (np.all(np.isfinite(v)) and np.all(np.asarray(v) <= 0)):
+        raise DescendError(f"{name} must be a finite number <= 0, got {_fmt(v)}")
+    return v
+
+
+def _d(name, value):
+    v = _as_number_or_runs(name, value)
+    if not (np.all(np.asarray(v) >= 1) and not np.any(np.isnan(v))):
+        raise DescendError(f"{name} (the clipping threshold) must be >= 1, got {_fmt(v)}")
+    return v
+
+
+class Adafactor(TensorOptimizer):
+    r"""Adafactor (torch: ``torch.optim.Adafactor``).
+
+    At step :math:`t`, with :math:`\hat\beta_{2t} = 1 - t^{c}` (:math:`c` =
+    ``beta2_decay``, so the weight of the new gradient is :math:`t^{c}`),
+    :math:`\rho_t = \min(\mathrm{lr}, 1/\sqrt t)` and the relative step
+    :math:`\alpha_t = \max(\epsilon_2, \mathrm{RMS}(p))\,\rho_t`:
+
+    .. math::
+
+        R &\leftarrow \hat\beta_{2t} R + (1 - \hat\beta_{2t})\, \mathrm{mean}_{\text{cols}}(g^2), \qquad
+        C \leftarrow \hat\beta_{2t} C + (1 - \hat\beta_{2t})\, \mathrm{mean}_{\text{rows}}(g^2) \\
+        \hat V &= R\,C / \max(\mathrm{mean}(R), \epsilon_1) \qquad
+            (\hat V \leftarrow \hat\beta_{2t}\hat V + (1 - \hat\beta_{2t})\, g^2 \text{ for a vector}) \\
+        u &= g / \sqrt{\max(\hat V, \epsilon_1^2)}, \qquad
+        p \leftarrow p - \frac{\alpha_t}{\max(1, \mathrm{RMS}(u)/d)}\, u
+
+    A matrix keeps a row factor and a column factor (state ``row_var``, shape
+    ``(..., m, 1)``, and ``col_var``, ``(..., 1, n)``: :math:`m + n` numbers instead
+    of Adam's :math:`mn`); a vector or a scalar keeps ``variance``.  Arrays of 3 or
+    more axes are factored over their last two.  No first moment.  ``weight_decay``
+    is decoupled (:math:`p \leftarrow p(1 - \mathrm{lr}\,\lambda)` after
+    :math:`\alpha_t` is taken), as torch's; ``decoupled_weight_decay=False`` makes it
+    coupled L2 instead.
+
+    Parameters
+    ----------
+    lr : float, array (one per run) or schedule, default 1e-2
+        The ceiling of :math:`\rho_t`.
+    beta2_decay : float <= 0, default -0.8
+    eps : (float or None, float), default (None, 1e-3)
+        :math:`(\epsilon_1, \epsilon_2)`; None is the parameter dtype's machine epsilon.
+    d : float >= 1, default 1.0
+        The clipping threshold of the update's RMS.
+    weight_decay : float >= 0, default 0
+    decoupled_weight_decay, clip_value, clip_norm, nonfinite, fused
+        Shared by every optimizer: see :class:`~descend.optim.base.Optimizer`
+        (``fused`` has no effect: the factors need whole rows and columns).
+
+    References
+    ----------
+    Shazeer, N., Stern, M. (2018). Adafactor: adaptive learning rates with sublinear
+    memory cost. ICML.
+    """
+
+    name = "adafactor"
+    rule = staticmethod(adafactor)
+    state_names = ("row_var", "col_var", "variance")
+    hyperparameters = {
+        "lr": (1e-2, _lr),
+        "beta2_decay": (-0.8, _beta2_decay),
+        "eps": ((None, 1e-3), _eps),
+        "d": (1.0, _d),
+        "weight_decay": (0.0, nonnegative),
+    }
+    _default_decoupled = True
+    _decay_in_rule = True
+    State = state_type("AdafactorState", ("row_var", "col_var", "variance"),
+                       "State of Adafactor: step count, row and column factors (2-D and up) or the "
+                       "full second moment (vectors and scalars).")
+
+    def _state_shapes(self, shape):
+        if len(shape) < 2:
+            return {"variance": shape}
+        return {"row_var": shape[:-1] + (1,), "col_var": shape[:-2] + (1, shape[-1])}
+
+    def _leaf_scalars(self, dtype, scalars):
+        if scalars["eps1"] is None:
+            return {**scalars, "eps1": float(np.finfo(dtype).eps)}
+        return scalars
+
+    def _scalars(self, hp, t, lr, sstate):
+        eps1, eps2 = hp["eps"]
+        beta2_t = elementwise(lambda t, c: float(t) ** c, t, hp["beta2_decay"])
+        rho = elementwise(lambda lr, t: min(lr, 1 / (float(t) ** 0.5)), lr, t)
+        return {"lr": lr, "rho": rho, "beta2_t": beta2_t, "eps1": eps1, "eps2": eps2, "d": hp["d"]}, {}

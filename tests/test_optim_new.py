@@ -1,0 +1,230 @@
+"""The optimizers added to descend.optim after the first thirteen, against their references.
+
+tests/fixtures/optim_references.npz (written by scripts/make_optim_fixtures.py) holds
+each reference's iterates: torch.optim (Rprop, ASGD, Adafactor, Muon) and the pip
+packages of the modern optimizers.  That part always runs; when a reference is
+importable the same cases are rerun live against it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pytest
+
+from descend import optim
+from descend.errors import DescendError
+
+FIXTURE = Path(__file__).parent / "fixtures" / "optim_references.npz"
+DATA = np.load(FIXTURE, allow_pickle=False)
+CASES = json.loads(str(DATA["cases"]))
+STEPS = int(DATA["steps"])
+TORCH_DEFAULTS = json.loads(str(DATA["torch_defaults"]))
+PROBLEMS = {}
+for key in DATA.files:
+    if key.startswith("problem."):
+        _, prob, field = key.split(".")
+        PROBLEMS.setdefault(prob, {})[field] = DATA[key]
+
+
+def gradient(problem):
+    """The gradient of each problem (the same functions as the fixture script's)."""
+    a = PROBLEMS[problem]
+    if problem == "quadratic":
+        return lambda x: a["A"] @ x - a["b"]
+    if problem == "rosenbrock":
+        return lambda x: np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
+    if problem in ("matrix", "tall"):
+        return lambda x: a["M"].T @ (a["M"] @ x - a["Y"])
+    return lambda x: a["C"] * (x - a["T"])
+
+
+def _kwargs(kwargs):
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+
+
+def descend_trajectory(name, kwargs, lr, problem, steps=STEPS):
+    opt = optim.get(name, lr=lr, **_kwargs(kwargs))
+    grad = gradient(problem)
+    x = np.array(PROBLEMS[problem]["x0"], dtype=np.float64)
+    out = [x.copy()]
+    for _ in range(steps):
+        opt.step(x, grad(x.copy()))
+        out.append(x.copy())
+    return np.array(out)
+
+
+def assert_same_trajectory(ours, ref, rtol=1e-12):
+    """Every iterate within rtol of the reference's, relative to the trajectory's scale."""
+    assert ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=rtol * np.abs(ref).max())
+
+
+EXACT = [c for c in CASES if c != "muon_bf16.matrix"]
+
+
+@pytest.mark.parametrize("case", EXACT)
+def test_trajectory_matches_reference_fixture(case):
+    name, kwargs, lr, problem, _ = CASES[case]
+    ref = DATA[f"case.{case}"]
+    assert np.abs(ref[-1] - ref[0]).max() > 1e-3  # the reference really moves
+    assert_same_trajectory(descend_trajectory(name, kwargs, lr, problem), ref)
+
+
+def test_muon_is_torch_to_bfloat16_accuracy():
+    # torch runs Newton-Schulz in bfloat16 (8 bits of mantissa), descend in float64
+    name, kwargs, lr, problem, _ = CASES["muon_bf16.matrix"]
+    ref = DATA["case.muon_bf16.matrix"]
+    ours = descend_trajectory(name, kwargs, lr, problem)
+    step_ref, step_ours = np.diff(ref, axis=0), np.diff(ours, axis=0)
+    assert np.abs(step_ours[0] - step_ref[0]).max() < 2e-2 * np.abs(step_ref[0]).max()
+    assert np.abs(ours - ref).max() > 1e-9  # really a different (bfloat16) computation
+    np.testing.assert_allclose(ours[-1], ref[-1], atol=0.05 * np.abs(ref).max())
+
+
+def test_comparison_catches_a_slightly_wrong_coefficient():
+    name, kwargs, lr, problem, _ = CASES["muon.matrix"]
+    wrong = descend_trajectory(name, {**kwargs, "ns_coefficients": (3.4445, -4.7750, 2.0316)}, lr, problem)
+    with pytest.raises(AssertionError):
+        assert_same_trajectory(wrong, DATA["case.muon.matrix"])
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_DEFAULTS))
+def test_hyperparameter_names_and_defaults_are_torchs(name):
+    ours = optim.get(name)
+    for k, default in TORCH_DEFAULTS[name].items():
+        assert k in ours.valid_hyperparameters(), f"{name} lacks torch's {k}"
+        mine = getattr(ours, k)
+        assert (list(mine) if isinstance(mine, tuple) else mine) == default, (name, k)
+
+
+# -- shapes, state and refusals ---------------------------------------------------------------
+
+def test_muon_refuses_what_is_not_a_matrix_before_any_state():
+    opt = optim.Muon(lr=0.02)
+    net = {"W": np.ones((3, 4)), "b": np.ones(4)}
+    with pytest.raises(DescendError, match=r"params\['b'\] has shape \(4,\); Muon takes 2-D parameters only"):
+        opt.step(net, {"W": np.ones((3, 4)), "b": np.ones(4)})
+    assert np.all(net["W"] == 1)
+    with pytest.raises(DescendError, match="no state yet"):
+        opt.state
+
+
+def test_muon_orthogonalizes_each_run_of_a_batch_on_its_own():
+    rng = np.random.default_rng(3)
+    G = rng.standard_normal((3, 4, 6))
+    batch = np.zeros((3, 4, 6))
+    optim.Muon(lr=np.array([0.1, 0.2, 0.3]), weight_decay=0.0).step(batch, G, runs=3)
+    for r, lr in enumerate((0.1, 0.2, 0.3)):
+        single = np.zeros((4, 6))
+        optim.Muon(lr=lr, weight_decay=0.0).step(single, G[r])
+        np.testing.assert_array_equal(batch[r], single)
+
+
+def test_newton_schulz_drives_singular_values_towards_one():
+    from descend.optim.muon import NS_COEFFICIENTS, newton_schulz
+    G = np.random.default_rng(0).standard_normal((8, 5)) @ np.diag([10, 3, 1, 0.3, 0.1])
+    s = np.linalg.svd(newton_schulz(G, NS_COEFFICIENTS, 5, 1e-7), compute_uv=False)
+    assert 0.6 < s.min() and s.max() < 1.25  # torch's doc: roughly Uniform(0.5, 1.5)
+
+
+def test_adafactor_keeps_factored_state_and_round_trips_it():
+    net = {"W": np.ones((3, 5)), "b": np.ones(5), "T": np.ones((2, 3, 4))}
+    grads = {k: np.full(v.shape, 0.5) for k, v in net.items()}
+    opt = optim.Adafactor()
+    opt.step(net, grads)
+    st = opt.state
+    assert st.row_var["W"].shape == (3, 1) and st.col_var["W"].shape == (1, 5) and st.variance["W"] is None
+    assert st.variance["b"].shape == (5,) and st.row_var["b"] is None
+    assert st.row_var["T"].shape == (2, 3, 1) and st.col_var["T"].shape == (2, 1, 4)
+    twin = optim.Adafactor()
+    twin.load_state_dict(opt.state_dict())
+    a, b = {k: v.copy() for k, v in net.items()}, {k: v.copy() for k, v in net.items()}
+    opt.step(a, grads)
+    twin.step(b, grads)
+    for k in net:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_adafactor_load_state_dict_refuses_a_wrong_factor_shape():
+    opt = optim.Adafactor()
+    opt.step(np.ones((3, 5)), np.ones((3, 5)))
+    d = opt.state_dict()
+    d["state.params.row_var"] = np.zeros((3, 5))
+    fresh = optim.Adafactor()
+    with pytest.raises(DescendError, match=r"row_var has shape \(3, 5\), expected \(3, 1\)"):
+        fresh.load_state_dict(d)
+    with pytest.raises(DescendError, match="no state yet"):
+        fresh.state
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"etas": (1.2, 0.5)}, r"etas must be a pair \(etaminus, etaplus\) with 0 < etaminus < 1 < etaplus"),
+    ({"step_sizes": (1.0, 0.1)}, r"step_sizes must be a pair \(min, max\) with 0 <= min <= max"),
+])
+def test_rprop_checks_its_pairs(kwargs, message):
+    with pytest.raises(DescendError, match=message):
+        optim.Rprop(**kwargs)
+
+
+@pytest.mark.parametrize("cls,kwargs,message", [
+    (optim.Adafactor, {"beta2_decay": 0.5}, r"beta2_decay must be a finite number <= 0, got 0.5"),
+    (optim.Adafactor, {"d": 0.5}, r"d \(the clipping threshold\) must be >= 1, got 0.5"),
+    (optim.Adafactor, {"eps": (None, -1.0)}, r"eps\[1\] must be a finite number >= 0"),
+    (optim.Muon, {"ns_steps": 100}, r"ns_steps must be an integer in \[0, 100\)"),
+    (optim.Muon, {"ns_coefficients": (1.0, 2.0)}, r"ns_coefficients must be three finite numbers"),
+    (optim.Muon, {"adjust_lr_fn": "rms"}, r"adjust_lr_fn"),
+    (optim.ASGD, {"lambd": -1.0}, r"lambd must be a finite number >= 0"),
+])
+def test_new_hyperparameter_checks_name_the_parameter(cls, kwargs, message):
+    with pytest.raises(DescendError, match=message):
+        cls(**kwargs)
+
+
+def test_asgd_average_is_the_iterate_until_t0_then_the_mean():
+    opt = optim.ASGD(lr=0.1, t0=2, lambd=0.0)
+    x = np.array([1.0])
+    iterates = []
+    for _ in range(6):
+        opt.step(x, np.array([1.0]))
+        iterates.append(x[0])
+    # mu = 1 up to step 4 (ax is the iterate), then 1/2, 1/3: the mean of the last three iterates
+    np.testing.assert_allclose(opt.state.ax, [np.mean(iterates[-3:])], rtol=1e-15)
+
+
+# -- live, when torch is installed -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def torch():
+    torch = pytest.importorskip("torch")
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield torch
+    torch.set_default_dtype(old)
+
+
+def torch_trajectory(torch, cls, kwargs, lr, problem, float64):
+    grad = gradient(problem)
+    x0 = PROBLEMS[problem]["x0"]
+    p = torch.nn.Parameter(torch.tensor(x0, dtype=torch.float64))
+    opt = getattr(torch.optim, cls)([p], lr=lr, **_kwargs(kwargs))
+    out = [x0.copy()]
+    ctx = mock.patch.object(torch.Tensor, "bfloat16", lambda self: self.clone()) if float64 \
+        else contextlib.nullcontext()
+    with ctx:
+        for _ in range(STEPS):
+            p.grad = torch.from_numpy(np.asarray(grad(p.detach().numpy().copy())))
+            opt.step()
+            out.append(p.detach().numpy().copy())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("case", [c for c in EXACT if CASES[c][4][0].startswith("torch")])
+def test_trajectory_matches_live_torch(torch, case):
+    name, kwargs, lr, problem, (kind, cls) = CASES[case]
+    ref = torch_trajectory(torch, cls, kwargs, lr, problem, float64=kind == "torch_f64")
+    assert_same_trajectory(descend_trajectory(name, kwargs, lr, problem), ref)
