@@ -94,7 +94,8 @@ def test_sigkill_mid_epoch_then_resume_in_a_new_process_is_bit_for_bit(tmp_path)
     assert not (tmp_path / "never.npz").exists()
     ck = load_checkpoint(ckpt)  # a whole, valid file: the save is atomic
     assert ck["progress"]["step"] == 21 and ck["progress"]["in_epoch"] and ck["progress"]["epoch"] == 2
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".run.npz")] == []  # no temporary files left
+    # no temporary files left (descend.files' prefix, and the mkstemp names of older versions)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith((".run.npz", ".descend-tmp-"))] == []
 
     resumed = _run_child(script, ckpt, "resume", tmp_path / "resumed.npz")
     out, err = resumed.communicate(timeout=120)
@@ -257,8 +258,14 @@ def test_refuses_to_overwrite_an_existing_file(tmp_path):
                                            r"continue it or overwrite=True to replace it"):
         _fit(path, epochs=1)
     assert path.read_bytes() == b"the user's own data"
-    h, _ = _fit(path, epochs=1, overwrite=True)
-    assert h.status == "completed" and load_checkpoint(path)["progress"]["epoch"] == 1
+    # overwrite=True replaces a checkpoint descend wrote, never the user's own file
+    with pytest.raises(DescendError, match=r"important.npz already exists and was not written by descend"):
+        _fit(path, epochs=1, overwrite=True)
+    assert path.read_bytes() == b"the user's own data"
+    ours = tmp_path / "ours.npz"
+    _fit(ours, epochs=2)
+    h, _ = _fit(ours, epochs=1, overwrite=True)
+    assert h.status == "completed" and load_checkpoint(ours)["progress"]["epoch"] == 1
 
 
 def test_checkpoint_directory_must_exist(tmp_path):

@@ -469,7 +469,7 @@ def test_save_load_round_trip(tmp_path):
         assert loaded.params[k].dtype == model.params[k].dtype
     X = _data(5, 3)
     np.testing.assert_array_equal(loaded.forward(X), model.forward(X))  # same dropout mask too
-    assert os.listdir(tmp_path) == ["model.npz"]  # no temporary file left behind
+    assert sorted(os.listdir(tmp_path)) == [".descend-manifest.json", "model.npz"]  # no temporary file left
 
 
 def test_save_refuses_to_overwrite(tmp_path):
@@ -479,8 +479,14 @@ def test_save_refuses_to_overwrite(tmp_path):
     with pytest.raises(DescendError, match=r"mine.npz' already exists; pass overwrite=True to replace it"):
         model.save(path)
     assert path.read_bytes() == b"precious"
-    model.save(path, overwrite=True)
-    assert nn.load(path).n_params == model.n_params
+    # overwrite=True replaces a model descend saved, never the user's own file
+    with pytest.raises(DescendError, match=r"mine.npz already exists and was not written by descend"):
+        model.save(path, overwrite=True)
+    assert path.read_bytes() == b"precious"
+    ours = tmp_path / "ours.npz"
+    nn.mlp((2, 3, 2), rng=1).save(ours)
+    model.save(ours, overwrite=True)
+    assert nn.load(ours).n_params == model.n_params
 
 
 def _model_file(tmp_path, mutate):

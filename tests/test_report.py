@@ -115,7 +115,7 @@ def test_embed_makes_one_self_contained_file(tmp_path):
     index = report.build(tmp_path / "page", embed=True, sections=["softmax", "gradient_field"])
     text = index.read_text(encoding="utf-8")
     assert text.count('src="data:image/png;base64,') == 2
-    assert sorted(p.name for p in index.parent.iterdir()) == ["index.html"]
+    assert sorted(p.name for p in index.parent.iterdir()) == [".descend-manifest.json", "index.html"]
 
 
 def test_build_takes_sections_already_computed(tmp_path):
@@ -131,7 +131,8 @@ def test_build_makes_the_folder_and_rebuilds_over_its_own_files(tmp_path):
     first = report.build(out, sections=["softmax"], gif=False)
     assert first == out / "index.html"
     again = report.build(out, sections=["softmax"], gif=False)
-    assert again == first and sorted(p.name for p in out.iterdir()) == ["01-softmax-1.png", "index.html"]
+    assert again == first and sorted(p.name for p in out.iterdir()) == [".descend-manifest.json", "01-softmax-1.png",
+                                                                         "index.html"]
 
 
 def test_build_defaults_to_descend_demo_in_the_current_folder(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ models, checkpoints) goes through this module, which promises four things:
    anything else (a user's file of the same name, a file edited since) is refused.
    This is the one ownership mechanism, whatever the format.
 3. **Atomic writes.**  The data go to a temporary file in the same folder
-   (``.descend-tmp-<pid>-<random>-<name>.tmp``, created with mode ``0o666`` so the
+   (``.descend-tmp-<host>-<pid>-<random>-<name>.tmp``, created with mode ``0o666`` so the
    user's umask decides the permissions, not mkstemp's ``0o600``), which is
    flushed, fsync'ed and renamed over the target; the folder is fsync'ed after.
    A crash or a full disk leaves the previous good file, never half a file.
@@ -22,8 +22,9 @@ models, checkpoints) goes through this module, which promises four things:
    naming the path and the cause, e.g. ``cannot write /x/y.png: Permission denied``.
 
 Temporary files left by a process that was killed (SIGKILL, power loss) are
-removed by the next write into the same folder, once their process is gone and
-they are a minute old (or a day old, whatever their process).
+removed by the next write into the same folder (or the next :func:`check_writable`
+of a path there) once their process is gone from this machine; one made on another
+machine sharing the folder, when it is a day old.
 
 The SQLite sweep store is the one file descend updates in place rather than
 replacing: it is opened only when it carries the store's own format marker
@@ -46,6 +47,7 @@ import hashlib
 import json
 import os
 import pathlib
+import platform
 import re
 import secrets
 import stat
@@ -64,10 +66,10 @@ TEMP_PREFIX = ".descend-tmp-"
 _MANIFEST_FORMAT = "descend.manifest"
 _MANIFEST_VERSION = 1
 _MANIFEST_MAX_BYTES = 8 << 20
-_TEMP_RE = re.compile(r"^\.descend-tmp-(\d+)-[0-9a-f]{8}-.*\.tmp$")
+_TEMP_RE = re.compile(r"^\.descend-tmp-([A-Za-z0-9_]{0,32})-(\d+)-[0-9a-f]{8}-.*\.tmp$")
 _LEGACY_TEMP_RE = re.compile(r"^\.(.+)\.[a-z0-9_]{8}\.tmp$")  # tempfile.mkstemp names of descend <= 0.x
-_STALE_DEAD_S = 60.0         # a dead process's temporary file older than this is removed
 _STALE_ANY_S = 24 * 3600.0   # any temporary file of ours older than this is removed
+_HOST = re.sub(r"[^A-Za-z0-9_]", "_", platform.node())[:32]
 _CLEAN_EVERY_S = 60.0        # one cleaning pass per folder per minute and process
 _cleaned: dict[str, float] = {}
 
@@ -189,6 +191,7 @@ def check_writable(path, *, replace: bool = True) -> pathlib.Path:
             raise DescendError(f"cannot write {p}: {folder} is not a folder")
         raise DescendError(f"cannot write {p}: the folder {folder} does not exist")
     _check_target(p, replace)
+    _maybe_clean(folder)
     fd, tmp = _open_temp(p)
     os.close(fd)
     _unlink_quietly(tmp)
@@ -307,7 +310,7 @@ def _open_temp(p: pathlib.Path, check_name: bool = True) -> tuple[int, pathlib.P
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) \
         | getattr(os, "O_BINARY", 0)
     for _ in range(16):
-        tmp = folder / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{p.name[:64]}.tmp"
+        tmp = folder / f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}-{p.name[:64]}.tmp"
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
@@ -339,9 +342,9 @@ def _process_gone(pid: int) -> bool:
 def clean_stale(folder, *, now: float | None = None) -> list[str]:
     """Remove descend's temporary files in ``folder`` whose writer is gone; return their names.
 
-    A file named ``.descend-tmp-<pid>-...tmp`` is stale when process ``pid`` no longer
-    runs here and the file is over a minute old, or when it is over a day old (its
-    process may run on another machine sharing the folder).  Temporary files of
+    A file named ``.descend-tmp-<host>-<pid>-...tmp`` is stale when ``host`` is this
+    machine and process ``pid`` no longer runs, or when it is over a day old (made on
+    another machine sharing the folder, or by a process whose id was reused).  Temporary files of
     older descend versions (``.<name>.<8 chars>.tmp`` beside a file in the manifest)
     go when they are over an hour old.  Errors are ignored: cleaning is best effort.
     """
@@ -365,7 +368,7 @@ def clean_stale(folder, *, now: float | None = None) -> list[str]:
         age = now - st.st_mtime
         m = _TEMP_RE.match(e.name)
         if m:
-            stale = age > _STALE_ANY_S or (age > _STALE_DEAD_S and _process_gone(int(m.group(1))))
+            stale = age > _STALE_ANY_S or (m.group(1) == _HOST and _process_gone(int(m.group(2))))
         else:
             legacy = _LEGACY_TEMP_RE.match(e.name)
             if not legacy or age < 3600:

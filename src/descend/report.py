@@ -11,11 +11,14 @@ import base64
 import html
 import os
 import pathlib
+import io
 import platform
+import tempfile
 import time
 
 import numpy as np
 
+from . import files
 from .errors import DescendError
 
 __all__ = ["build", "DEFAULT_DIR"]
@@ -70,12 +73,53 @@ def _table_html(table) -> str:
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
-def _img_src(path: pathlib.Path, out: pathlib.Path, embed: bool, mime: str) -> str:
-    if embed:
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
-        path.unlink()
-        return f"data:{mime};base64,{data}"
-    return html.escape(path.relative_to(out).as_posix())
+def _png_bytes(fig, dpi: int) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def _gif_bytes(pic) -> bytes:
+    """Draw a GIF picture in a private temporary folder (outside the page's) and return its bytes."""
+    with tempfile.TemporaryDirectory(prefix="descend-gif-") as tmp:
+        path = pathlib.Path(tmp) / "picture.gif"
+        pic.draw(path)
+        return path.read_bytes()
+
+
+def _picture_src(pic, out: pathlib.Path, name: str, embed: bool, dpi: int, plt) -> str:
+    """Draw one picture; write it as ``out/name`` (or embed it) and return the img src."""
+    mime = "image/gif" if pic.kind == "gif" else "image/png"
+    if pic.kind == "gif":
+        if embed:
+            data = _gif_bytes(pic)
+        else:
+            pic.draw(out / name)  # plot.animate writes through descend.files
+            return html.escape(name)
+    else:
+        fig = pic.draw()
+        try:
+            data = _png_bytes(fig, dpi)
+        finally:
+            plt.close(fig)
+        if not embed:
+            files.write_bytes(out / name, data)
+            return html.escape(name)
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _picture_names(sections, gif: bool) -> list[list[str | None]]:
+    """The file name of every picture, section by section (None: a GIF left out)."""
+    names = []
+    for number, section in enumerate(sections, 1):
+        row = []
+        for k, pic in enumerate(section.pictures, 1):
+            if pic.kind == "gif":
+                row.append(f"{number:02d}-{section.key}-{k}.gif" if gif else None)
+            else:
+                row.append(f"{number:02d}-{section.key}-{k}.png")
+        names.append(row)
+    return names
 
 
 _GENERATOR = '<meta name="generator" content="descend demo">'
@@ -90,10 +134,10 @@ def _check_out(out_dir) -> pathlib.Path:
         raise DescendError(f"out_dir must be a folder path, got {type(out_dir).__name__}") from None
     if out.exists() and not out.is_dir():
         raise DescendError(f"out_dir must be a folder, but {str(out)!r} is a file")
-    index = out / "index.html"
-    # A page descend wrote before is replaced; anything else the user saved there is not.
-    if index.exists() and _GENERATOR not in index.read_text(encoding="utf-8", errors="replace")[:4000]:
-        raise DescendError(f"{str(index)!r} exists and was not written by descend; choose another --out folder")
+    if out.is_dir():
+        # A page descend wrote before is replaced; anything else the user saved there is not
+        # (descend.files keeps the manifest that tells them apart).
+        files.check_writable(out / "index.html")
     return out
 
 
@@ -116,7 +160,11 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
     ----------
     out_dir : str or PathLike, optional
         The folder (created if needed; default ``./descend-demo``). Only the page and
-        its picture files (``NN-<section>-K.png``, ``race.gif``) are written there.
+        its picture files (``NN-<section>-K.png``, ``NN-<section>-K.gif``) are written
+        there, through :mod:`descend.files`: atomically, never through a symbolic link,
+        and replacing only files descend wrote (a second build into the same folder
+        replaces the first; a user's file of one of those names is refused before
+        anything is drawn).
     embed : bool
         Put the pictures into the page as base64 ``data:`` URLs (one self-contained
         file) instead of files beside it.
@@ -142,29 +190,23 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
         raise DescendError(f"dpi must be an integer >= 20, got {dpi!r}")
     plt = _base.pyplot()
     start = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
+    sections = _sections(tour, sections)
+    names = _picture_names(sections, gif)
+    files.ensure_folder(out)
+    if not embed:  # refuse a link or a user's file of a picture's name before drawing anything
+        for name in (n for row in names for n in row if n is not None):
+            files.check_writable(out / name)
     parts, toc = [], []
-    for number, section in enumerate(_sections(tour, sections), 1):
+    for number, (section, row) in enumerate(zip(sections, names), 1):
         t0 = time.perf_counter()
         anchor = f"s{number}-{section.key}"
         toc.append(f'<li><a href="#{anchor}">{html.escape(section.title)}</a></li>')
         body = [f'<section id="{anchor}">', f"<h2>{number}. {html.escape(section.title)}</h2>",
                 f'<p class="lead">{html.escape(section.text)}</p>']
-        for k, pic in enumerate(section.pictures, 1):
-            if pic.kind == "gif":
-                if not gif:
-                    continue
-                path = out / f"{number:02d}-{section.key}-{k}.gif"
-                pic.draw(path)
-                src = _img_src(path, out, embed, "image/gif")
-            else:
-                fig = pic.draw()
-                path = out / f"{number:02d}-{section.key}-{k}.png"
-                try:
-                    fig.savefig(path, dpi=dpi)
-                finally:
-                    plt.close(fig)
-                src = _img_src(path, out, embed, "image/png")
+        for pic, name in zip(section.pictures, row):
+            if name is None:
+                continue
+            src = _picture_src(pic, out, name, embed, dpi, plt)
             alt = html.escape(pic.caption, quote=True)
             body.append(f'<figure><img src="{src}" alt="{alt}"><figcaption>{html.escape(pic.caption)}'
                         f"</figcaption></figure>")
@@ -202,6 +244,4 @@ Regenerate with <code>descend demo --out DIR</code>.</footer>
 </body>
 </html>
 """
-    index = out / "index.html"
-    index.write_text(page, encoding="utf-8")
-    return index
+    return files.write_text(out / "index.html", page)

@@ -36,8 +36,9 @@ table (:data:`MESSAGES`); none raises:
 
 Checkpoints
 -----------
-``checkpoint="run.npz"`` writes, atomically (temporary file in the same
-directory, flush + fsync, ``os.replace``), at every epoch end and every
+``checkpoint="run.npz"`` writes, through :mod:`descend.files` (temporary file in
+the same directory, flush + fsync, rename; never through a symbolic link; only
+over a file descend wrote), at every epoch end and every
 ``checkpoint_every`` updates: the parameters, the optimizer state (its schedule
 position included), the data-order generator's state and the current epoch's
 permutation, the Dropout generators, epoch and step, the callbacks' state and the
@@ -61,6 +62,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from . import files
 from .errors import DescendError
 from .nn.io import atomic_savez, check_savable, model_arrays, npz_json, read_npz
 from .nn.layers import decode_rng_state, encode_rng_state
@@ -840,6 +842,9 @@ def _train(model, X, y, *, loss, optimizer, lr, batch_size, epochs, shuffle, see
         elif os.path.exists(checkpoint) and not overwrite:
             raise DescendError(f"checkpoint {os.fspath(checkpoint)!r} already exists; pass resume=True to "
                                f"continue it or overwrite=True to replace it")
+        # before the first epoch, not at its end: a link, a file descend did not write, a folder
+        # that cannot be written (this also clears the temporary files of a run that was killed)
+        files.check_writable(checkpoint)
 
     log_keys = ["loss"] + [m for m, _ in metric_fns]
     if validation is not None:

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
 import numpy as np
 
+from .. import files
 from ..errors import DescendError
 from .layers import LAYERS
 from .model import Sequential
@@ -31,36 +31,16 @@ MODEL_FORMAT = "descend.model"
 MODEL_VERSION = 1
 
 
-def atomic_savez(path, arrays: dict) -> None:
+def atomic_savez(path, arrays: dict, *, replace: bool = True) -> None:
     """Write ``arrays`` to ``path`` as an .npz so that ``path`` is always a whole file.
 
-    The data go to a temporary file in the same directory, which is flushed,
-    fsync'ed and then renamed over ``path`` with ``os.replace`` (atomic on POSIX
-    and Windows): a crash leaves either the old file or the new one, never half.
+    Through :mod:`descend.files`: a temporary file in the same directory, flushed,
+    fsync'ed and renamed over ``path`` (a crash or a full disk leaves the old file or
+    the new one, never half); never through a symbolic link; an existing file is
+    replaced only when descend wrote it (``replace=False``: never).  An OS error is a
+    one-line DescendError naming the path.
     """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable (best effort: not every platform can open a directory)
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    files.write_with(path, lambda fh: np.savez(fh, **arrays), replace=replace)
 
 
 def read_npz(path, kind: str, fmt: str, version: int) -> dict[str, np.ndarray]:
@@ -185,7 +165,8 @@ def save(model: Sequential, path, *, overwrite: bool = False) -> None:
     path : str or os.PathLike
         Written exactly as given (no ".npz" is appended).
     overwrite : bool, default False
-        An existing file is refused unless True, so nothing saved is replaced by accident.
+        An existing file is refused unless True, so nothing saved is replaced by accident;
+        even with True, only a file descend wrote is replaced (see :mod:`descend.files`).
     """
     if not isinstance(model, Sequential):
         raise DescendError(f"model must be a descend.nn.Sequential, got {type(model).__name__}")
@@ -193,7 +174,7 @@ def save(model: Sequential, path, *, overwrite: bool = False) -> None:
         raise DescendError(f"{os.fspath(path)!r} already exists; pass overwrite=True to replace it")
     arrays = {"__format__": np.array(MODEL_FORMAT), "__version__": np.array(MODEL_VERSION)}
     arrays.update(model_arrays(model))
-    atomic_savez(path, arrays)
+    atomic_savez(path, arrays, replace=overwrite)
 
 
 def load(path) -> Sequential:

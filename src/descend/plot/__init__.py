@@ -10,6 +10,7 @@ diff_error(result_or_f, ...)           finite-difference error against h, log-lo
 lr_sweep(results)                      final loss against the learning rate (seed 002)
 internals(problem, optimizer, ...)     an optimizer's state along a run (momentum, v, m, ...)
 animate(problem, results, path)        a GIF of runs racing on the contour
+save(fig, path, dpi=...)               savefig through descend.files (atomic, no links, no foreign files)
 =====================================  ===============================================================
 
 Every function that draws on one Axes takes ``ax=`` and returns the Axes it drew on
@@ -24,10 +25,11 @@ matplotlib is loaded by the first call (``pip install 'descend[demo]'``).
 
 from __future__ import annotations
 
+from ._base import save
 from .animation import animate
 from .curves import diff_error, loss_curves, lr_sweep
 from .internals import Trace, internals, record
 from .landscape import function, gradient_field, surface, trajectories
 
 __all__ = ["function", "gradient_field", "trajectories", "surface", "loss_curves", "diff_error", "lr_sweep",
-           "internals", "record", "Trace", "animate"]
+           "internals", "record", "Trace", "animate", "save"]

@@ -33,6 +33,29 @@ def pyplot():
     return plt
 
 
+def save(fig, path, *, dpi=None, replace: bool = True):
+    """Save a matplotlib Figure to ``path`` through :mod:`descend.files`; return the path.
+
+    Atomic, never through a symbolic link, and an existing file is replaced only when
+    descend wrote it.  The format comes from the suffix (``.png``, ``.svg``, ``.pdf``...;
+    matplotlib's default format when there is none).
+    """
+    from .. import files
+
+    p = files.check_writable(path, replace=replace)
+    supported = fig.canvas.get_supported_filetypes()
+    fmt = p.suffix[1:].lower() if p.suffix else None
+    if fmt is None:
+        import matplotlib
+
+        fmt = matplotlib.rcParams["savefig.format"]
+    if fmt not in supported:
+        raise DescendError(f"cannot save a figure as {str(p)!r}: unknown picture format {fmt!r}; valid: "
+                           f"{', '.join(sorted(supported))}")
+    return files.write_with(p, lambda fh: fig.savefig(fh, format=fmt, dpi=dpi if dpi is not None else "figure"),
+                            replace=replace)
+
+
 def _has_display() -> bool:
     if sys.platform in ("win32", "darwin"):
         return True

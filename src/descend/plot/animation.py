@@ -8,6 +8,7 @@ import pathlib
 
 import numpy as np
 
+from .. import files
 from ..errors import DescendError
 from . import _base
 from .landscape import trajectories
@@ -27,7 +28,8 @@ def animate(problem, results, path, *, frames: int = 60, fps: int = 12, dpi: int
     results : Result or sequence of Result
         Runs with ``history=True`` (a batched Result animates every row).
     path : str or PathLike
-        Where to write the GIF (its folder must exist).
+        Where to write the GIF (its folder must exist); written through :mod:`descend.files`
+        (atomic; a link or a file descend did not write is refused).
     frames : int >= 2
         Frames in the GIF (steps are sampled evenly; never more frames than steps + 1).
     fps : int >= 1
@@ -60,6 +62,7 @@ def animate(problem, results, path, *, frames: int = 60, fps: int = 12, dpi: int
         raise DescendError(f"path must end in .gif (the animation is written as a GIF), got {str(out)!r}")
     if not out.parent.is_dir():
         raise DescendError(f"the folder of path does not exist: {str(out.parent)!r}")
+    files.check_writable(out)  # a link, someone else's file or a folder we cannot write: refuse before drawing
     p = _base.as_problem_2d(problem)
     runs = _base.as_results(results)
     all_paths = [_base.paths(r, i) for i, r in enumerate(runs)]
@@ -105,8 +108,8 @@ def animate(problem, results, path, *, frames: int = 60, fps: int = 12, dpi: int
         # one palette for every frame, taken from the last (it shows every path): no flicker between frames
         palette = frames_rgb[-1].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
         images = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in frames_rgb]
-        images[0].save(out, save_all=True, append_images=images[1:], duration=int(round(1000 / fps)), loop=0,
-                       optimize=True)
+        files.write_with(out, lambda fh: images[0].save(fh, format="GIF", save_all=True, append_images=images[1:],
+                                                        duration=int(round(1000 / fps)), loop=0, optimize=True))
     finally:
         plt.close(fig)
     return out

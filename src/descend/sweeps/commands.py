@@ -258,6 +258,20 @@ def cli_sweep(target: str, *, optimizer: str = "gd", lr: str = "1e-4:1:13", hp=(
     return table
 
 
+def _check_plot(path) -> None:
+    """Refuse a --plot path descend may not write (a link, a file it did not write, no such folder) now,
+    before the computation."""
+    from .. import files
+
+    files.check_writable(path)
+
+
+def _save_plot(fig, path) -> None:
+    from ..plot import _base
+
+    _base.save(fig, path, dpi=110)
+
+
 def cli_lr_find(target: str, *, optimizer: str | None = None, min_lr: float = 1e-7, max_lr: float = 10.0,
                 steps: int = 200, method: str = "minimum", batch_size: str | None = "32", seed: int = 0,
                 hp=(), params=(), plot: str | None = None, as_json: bool = False, out=None):
@@ -270,6 +284,8 @@ def cli_lr_find(target: str, *, optimizer: str | None = None, min_lr: float = 1e
     from ..problems import Problem
     from .lr_find import lr_find
 
+    if plot:
+        _check_plot(plot)
     tgt = resolve_target(target, params)
     kwargs = parse_hyperparameters(hp)
     bs = 32  # unused by a problem
@@ -281,7 +297,7 @@ def cli_lr_find(target: str, *, optimizer: str | None = None, min_lr: float = 1e
     res = lr_find(tgt, optimizer=optimizer, min_lr=min_lr, max_lr=max_lr, steps=steps, method=method,
                   batch_size=bs, seed=seed, **kwargs)
     if plot:
-        res.plot().savefig(plot, dpi=110)
+        _save_plot(res.plot(), plot)
     if as_json:
         c = res.curvature
         _dump(out, {"suggestion": res.suggestion, "method": res.method, "lr_steepest": res.lr_steepest,
@@ -307,11 +323,13 @@ def cli_benchmark(problems: str, optimizers: str, *, budget: int = 1000, starts:
     from .benchmark import benchmark_optimizers
 
     seeds = _count("--seeds", seeds)
+    if plot:
+        _check_plot(plot)
     res = benchmark_optimizers(_names(problems, "problems"), _names(optimizers, "--optimizers"), budget=budget,
                                starts=starts, seeds=list(range(seeds)), lrs=None if lr is None else parse_lr(lr),
                                tol=tol)
     if plot:
-        res.plot().savefig(plot, dpi=110)
+        _save_plot(res.plot(), plot)
     if as_json:
         _dump(out, res.summary_rows)
         return res

@@ -11,6 +11,7 @@ to a folder (CSV files and PNGs).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -171,41 +172,51 @@ def _csv_value(v):
     return "" if v is None else v
 
 
-def _write_csv(path, rows, columns):
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            w.writerow({c: _csv_value(r.get(c)) for c in columns})
+def _csv_text(rows, columns) -> str:
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({c: _csv_value(r.get(c)) for c in columns})
+    return buf.getvalue()
 
 
 def write_report(table, out_dir) -> list[str]:
     """Write ``runs.csv`` (curves left out), ``summary.csv``, ``final_loss.png`` and ``curves.png``.
 
-    Returns the paths written.
+    Every file goes through :mod:`descend.files` (atomic, never through a symbolic
+    link); a file of one of these names that descend did not write is refused before
+    anything is written.  Returns the paths written.
     """
+    from .. import files
+    from ..plot import _base
+
     rows = records_of(table)
     if not rows:
         raise DescendError("the sweep holds no runs yet: nothing to report")
     out_dir = os.fspath(out_dir)
-    os.makedirs(out_dir, exist_ok=True)
+    has_curves = any(r.get("curve") is not None for r in rows)
+    names = ["runs.csv", "summary.csv", "final_loss.png"] + (["curves.png"] if has_curves else [])
+    files.ensure_folder(out_dir)
+    for name in names:
+        files.check_writable(os.path.join(out_dir, name))
     paths = []
     run_cols = [c for c in rows[0] if c not in ("curve", "val_curve")]
     for r in rows[1:]:
         run_cols += [c for c in r if c not in run_cols and c not in ("curve", "val_curve")]
     p = os.path.join(out_dir, "runs.csv")
-    _write_csv(p, rows, run_cols)
+    files.write_text(p, _csv_text(rows, run_cols))
     paths.append(p)
     summary = summarize(rows)
     cols = list(dict.fromkeys(k for s in summary for k in s))
     p = os.path.join(out_dir, "summary.csv")
-    _write_csv(p, summary, cols)
+    files.write_text(p, _csv_text(summary, cols))
     paths.append(p)
     p = os.path.join(out_dir, "final_loss.png")
-    plot_final_loss(rows).savefig(p, dpi=110)
+    _base.save(plot_final_loss(rows), p, dpi=110)
     paths.append(p)
-    if any(r.get("curve") is not None for r in rows):
+    if has_curves:
         p = os.path.join(out_dir, "curves.png")
-        plot_curves(rows).savefig(p, dpi=110)
+        _base.save(plot_curves(rows), p, dpi=110)
         paths.append(p)
     return paths

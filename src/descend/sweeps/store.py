@@ -22,6 +22,13 @@ Safety
   ``BEGIN IMMEDIATE`` transaction with a busy timeout, so even a writer that
   bypassed the lock could not interleave a half-written row.  Readers
   (:func:`load`, ``descend report``) need no lock: WAL lets them read while a sweep writes.
+* A symbolic link as the store (or its ``-wal``, ``-shm``, ``.lock`` files), a file that is
+  not SQLite, and an SQLite file that is not a sweep store are refused before SQLite
+  opens or changes them.  The store is the one file descend updates in place rather
+  than replacing through :mod:`descend.files`: its own ``meta`` format marker is what
+  shows descend made it.
+* An SQLite error (a full disk: "database or disk is full") is reported as itself,
+  naming the store, never masked by the failed rollback after it.
 * A store made by one sweep definition refuses another (different target, grid or
   settings) unless ``extend=True``, which records the new definition beside it.
 """
@@ -41,6 +48,7 @@ __all__ = ["SweepStore", "FORMAT", "VERSION"]
 
 FORMAT = "descend.sweep"
 VERSION = 1
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,7 +109,10 @@ class _FileLock:
         self._fd = None
 
     def acquire(self, timeout: float, what: str) -> None:
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        except OSError as exc:
+            raise DescendError(f"cannot write the lock file {self.path}: {exc.strerror or exc}") from None
         deadline = time.monotonic() + timeout
         while True:
             if self._try():
@@ -169,29 +180,65 @@ class SweepStore:
             raise DescendError(f"lock_timeout must be a number of seconds >= 0, got {lock_timeout!r}") from None
         if not lock_timeout >= 0:
             raise DescendError(f"lock_timeout must be a number of seconds >= 0, got {lock_timeout!r}")
-        self.path = os.fspath(path)
+        try:
+            self.path = os.fspath(path)
+        except TypeError:
+            raise DescendError(f"the store must be a file path, got {type(path).__name__}") from None
         self.mode = mode
         self._lock = None
         self._con = None
         if mode == "r":
-            if not os.path.exists(self.path):
+            if not os.path.lexists(self.path):
                 raise DescendError(f"no sweep store at {self.path!r}")
+            self._check_file()
             self._con = self._connect(f"file:{self.path}?mode=ro", uri=True)
             self._check_format(create=False)
             return
         parent = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(parent):
             raise DescendError(f"cannot create the store {self.path!r}: directory {parent!r} does not exist")
+        self._check_file()
         self._lock = _FileLock(self.path + ".lock")
         self._lock.acquire(lock_timeout, self.path)
         try:
             self._con = self._connect(self.path)
+            if self._tables():  # a foreign database is refused before anything in it is changed
+                self._check_format(create=False)
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute("PRAGMA synchronous=FULL")
             self._check_format(create=True)
+        except sqlite3.Error as exc:
+            self.close()
+            raise DescendError(f"cannot open the sweep store {self.path!r}: {exc}") from None
         except BaseException:
             self.close()
             raise
+
+    def _check_file(self) -> None:
+        """Refuse a store (or its -wal, -shm, .lock companions) that is a symbolic link, and a file
+        that is not SQLite, before SQLite opens it (SQLite follows links and would write through them)."""
+        for name in (self.path, self.path + "-wal", self.path + "-shm", self.path + ".lock"):
+            if os.path.islink(name):
+                raise DescendError(f"refusing to open the sweep store {self.path!r}: {name!r} is a symbolic link "
+                                   f"(descend never writes through links)")
+        if not os.path.exists(self.path):
+            return
+        if not os.path.isfile(self.path):
+            raise DescendError(f"{self.path!r} is not a sweep store (not a regular file)")
+        try:
+            with open(self.path, "rb") as fh:
+                head = fh.read(len(_SQLITE_MAGIC))
+        except OSError as exc:
+            raise DescendError(f"cannot read the sweep store {self.path}: {exc.strerror or exc}") from None
+        if head and head != _SQLITE_MAGIC:  # an empty file is a store whose creation was cut short
+            raise DescendError(f"{self.path!r} is not a sweep store (not an SQLite database); choose another "
+                               f"--store file")
+
+    def _tables(self) -> set[str]:
+        try:
+            return {r[0] for r in self._con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as exc:
+            raise DescendError(f"{self.path!r} is not a sweep store (not an SQLite database: {exc})") from None
 
     def _connect(self, target, uri=False):
         try:
@@ -203,10 +250,7 @@ class SweepStore:
 
     def _check_format(self, create: bool) -> None:
         con = self._con
-        try:
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        except sqlite3.DatabaseError as exc:
-            raise DescendError(f"{self.path!r} is not a sweep store (not an SQLite database: {exc})") from None
+        tables = self._tables()
         if not tables and create:
             with self._transaction():  # schema and metadata in one transaction: all or nothing
                 for statement in _SCHEMA.split(";"):
@@ -230,19 +274,41 @@ class SweepStore:
                                f"version {VERSION} and older: upgrade descend")
 
     class _Txn:
-        def __init__(self, con):
-            self.con = con
+        """BEGIN IMMEDIATE ... COMMIT; on an error ROLLBACK, and the error says what really happened.
+
+        On a full disk SQLite rolls the transaction back by itself; a ROLLBACK then fails
+        with "no transaction is active", which must not hide the real cause (SQLITE_FULL).
+        SQLite's errors become a DescendError naming the store.
+        """
+
+        def __init__(self, con, path):
+            self.con, self.path = con, path
 
         def __enter__(self):
-            self.con.execute("BEGIN IMMEDIATE")
+            try:
+                self.con.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise DescendError(f"cannot write the sweep store {self.path}: {exc}") from None
             return self.con
 
         def __exit__(self, exc_type, exc, tb):
-            self.con.execute("ROLLBACK" if exc_type else "COMMIT")
+            if exc_type is None:
+                try:
+                    self.con.execute("COMMIT")
+                    return False
+                except sqlite3.Error as err:
+                    exc = err
+            if self.con.in_transaction:
+                try:
+                    self.con.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # the real error is the one being raised
+            if isinstance(exc, sqlite3.Error):
+                raise DescendError(f"cannot write the sweep store {self.path}: {exc}") from None
             return False
 
     def _transaction(self):
-        return self._Txn(self._con)
+        return self._Txn(self._con, self.path)
 
     def _need_writer(self, what):
         if self.mode != "w":
