@@ -1,0 +1,131 @@
+"""The message catalogue: every key with its English and its Japanese.
+
+Keys are dotted: ``status.*`` (how a run ended), ``col.*`` (table headers), ``unit.*``,
+``cli.*``, ``page.*`` (the demo page's frame) and ``tour.<section>.*`` (the tour's text,
+table titles and columns, picture captions and plot labels).  ``{fields}`` are filled
+by :func:`descend.i18n.t`; both languages of a key ask for the same fields
+(tests/test_i18n.py checks it).
+"""
+
+from __future__ import annotations
+
+
+def _m(en: str, ja: str) -> dict:
+    return {"en": en, "ja": ja}
+
+
+#: how a run ended, as words (descend.minimize's and descend.train's statuses)
+_STATUS = {
+    "status.converged": _m("converged", "収束"),
+    "status.max_steps": _m("reached the step limit", "ステップ数の上限"),
+    "status.diverged": _m("diverged", "発散"),
+    "status.stopped": _m("stopped", "停止"),
+    "status.completed": _m("completed", "完了"),
+    "status.stopped_early": _m("stopped early", "早期終了"),
+    "status.stopped_by_callback": _m("stopped by the callback", "コールバックで停止"),
+    "status.interrupted": _m("interrupted", "中断"),
+    "status.running": _m("running", "実行中"),
+    "status.count": _m("{count} {word}", "{word} {count}"),
+    "status.all": _m("all {word}", "すべて{word}"),
+    "status.sep": _m(", ", "、"),
+    "word.yes": _m("yes", "はい"),
+    "word.no": _m("no", "いいえ"),
+    "word.all": _m("all", "全件"),
+    "word.global": _m("global", "大域的"),
+    "word.local": _m("local", "局所的"),
+}
+
+#: table headers: a column's name in the code -> words (with the unit where there is one)
+_COLUMNS = {
+    "col.optimizer": _m("optimizer", "最適化手法"),
+    "col.lr": _m("lr", "学習率"),
+    "col.final_f": _m("final f", "最終的な f"),
+    "col.distance": _m("distance to the minimum", "最小点までの距離"),
+    "col.steps_to_tol": _m("steps to tol", "許容誤差までのステップ数"),
+    "col.reached": _m("reached tol", "許容誤差に到達"),
+    "col.status": _m("status", "状態"),
+    "col.runs": _m("runs", "実行数"),
+    "col.converged": _m("converged (gtol)", "収束 (gtol)"),
+    "col.diverged": _m("diverged", "発散"),
+    "col.reached_tol": _m("reached tol", "許容誤差に到達"),
+    "col.final_loss_median": _m("final loss (median)", "最終損失 (中央値)"),
+    "col.best_loss_min": _m("best loss", "最良の損失"),
+    "col.steps_to_tol_median": _m("steps to tol (median)", "許容誤差までのステップ数 (中央値)"),
+    "col.wall_time_median": _m("time per run (median)", "1 回あたりの時間 (中央値)"),
+    "col.final_val_loss_median": _m("final validation loss (median)", "最終検証損失 (中央値)"),
+    "col.batch_size": _m("batch size", "バッチサイズ"),
+    "col.seed": _m("seed", "シード"),
+    "col.problem": _m("problem", "問題"),
+    "col.what": _m("what", "項目"),
+    "col.value": _m("value", "値"),
+    "col.x": _m("x", "x"),
+    "col.fun": _m("f(x)", "f(x)"),
+    "col.grad_norm": _m("|grad f|", "|勾配|"),
+    "col.nit": _m("steps", "ステップ数"),
+    "col.nfev": _m("f evaluations", "f の評価回数"),
+    "col.ngev": _m("gradient evaluations", "勾配の評価回数"),
+    "col.message": _m("message", "メッセージ"),
+    "col.run": _m("run", "実行"),
+    "col.step": _m("step", "ステップ"),
+    "col.f": _m("f", "f"),
+    "col.epoch": _m("epoch", "エポック"),
+    "col.loss": _m("loss", "損失"),
+    "col.val_loss": _m("validation loss", "検証損失"),
+    "col.accuracy": _m("accuracy", "正解率"),
+    "col.val_accuracy": _m("validation accuracy", "検証正解率"),
+    "col.seconds": _m("seconds", "秒"),
+}
+
+_UNITS = {
+    "unit.s": _m("{value} s", "{value} 秒"),
+    "unit.ms": _m("{value} ms", "{value} ミリ秒"),
+    "unit.us": _m("{value} µs", "{value} マイクロ秒"),
+    "unit.percent": _m("{value} %", "{value} %"),
+    "unit.of": _m("{count} of {total}", "{total} 中 {count}"),
+}
+
+#: the command line's sentences
+_CLI = {
+    "cli.sweep.skipped_all": _m(
+        "all {count} runs were already in the store {store}: nothing ran, the table shows the stored runs",
+        "{count} 回の実行はすべてストア {store} に保存済みです。新たな実行はなく、表は保存済みの結果です"),
+    "cli.sweep.skipped_some": _m("{skipped} of {count} runs were already in the store {store} and were skipped",
+                                 "{count} 回のうち {skipped} 回はストア {store} に保存済みのため省きました"),
+    "cli.sweep.tol_note": _m(
+        "reached tol: the loss came within tol = {tol} of the minimum; converged (gtol): the run stopped on a "
+        "small gradient (no gtol was set, so 0 is expected)",
+        "許容誤差に到達: 損失が最小値から tol = {tol} 以内に入った回数。収束 (gtol): 勾配が小さくなって停止した回数 "
+        "(gtol を指定していないので 0 になります)"),
+    "cli.demo.page": _m("The tour as a page: {path}", "ツアーのページ: {path}"),
+}
+
+#: the demo page's frame (the sections' own text is under tour.*)
+_PAGE = {
+    "page.title": _m("descend: the tour", "descend: ツアー"),
+    "page.h1": _m("descend: gradient descent, from the study notes", "descend: 学習ノートから学ぶ勾配降下法"),
+    "page.lead": _m(
+        "Every number and picture on this page was computed by descend {version} when the page was built. "
+        "The sections follow the seeds: stable numerics, numerical differentiation, gradient descent, line "
+        "search, the optimizer zoo, training with mini-batches and many random starts.",
+        "このページの数値と図はすべて、ページを作るときに descend {version} が計算したものです。"
+        "節の順序は学習ノートに沿っています: 安定した数値計算、数値微分、勾配降下法、直線探索、"
+        "さまざまな最適化手法、ミニバッチ学習、多数のランダムな初期値。"),
+    "page.computed_in": _m("section computed and drawn in {seconds}", "この節の計算と描画: {seconds}"),
+    "page.footer": _m(
+        "Built in {seconds} with Python {python}, NumPy {numpy} and matplotlib {matplotlib}. "
+        "Regenerate with <code>descend demo --out DIR</code>.",
+        "作成時間 {seconds}。Python {python}、NumPy {numpy}、matplotlib {matplotlib} を使用。"
+        "<code>descend demo --out DIR</code> で作り直せます。"),
+    "page.update_rule": _m("Update rule", "更新式"),
+    "page.other_lang": _m("日本語", "English"),
+}
+
+from .tour import TOUR  # noqa: E402  (the tour's strings, kept in their own file for length)
+
+#: every key -> {"en": text, "ja": text}
+CATALOGUE: dict[str, dict[str, str]] = {}
+for _part in (_STATUS, _COLUMNS, _UNITS, _CLI, _PAGE, TOUR):
+    _clash = set(_part) & set(CATALOGUE)
+    if _clash:  # pragma: no cover - caught by tests/test_i18n.py at once
+        raise RuntimeError(f"catalogue keys defined twice: {sorted(_clash)}")
+    CATALOGUE.update(_part)
