@@ -515,6 +515,21 @@ def report_cmd(store, out_dir, as_json):
     cli_report(store, out_dir=out_dir, as_json=as_json)
 
 
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (anything but loopback is reachable from other machines: a warning says so).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0: any free one).")
+@click.option("--no-browser", is_flag=True, help="Print the address only; do not open a browser.")
+def serve_cmd(host, port, no_browser):
+    """The live explorer in the browser: landscapes, learning rates, derivatives, a training playground."""
+    try:
+        from .serve import server
+    except ImportError as exc:
+        raise DescendError(f"descend serve needs the serve extra ({exc.name} is not installed): "
+                           f"pip install 'descend[serve]'") from None
+    server.main(host, port, open_browser=not no_browser)
+
+
 def _one_line(exc: BaseException) -> str:
     """The message of a refusal or an OS / SQLite error, on one line."""
     if isinstance(exc, OSError) and not isinstance(exc, DescendError):

@@ -1,0 +1,316 @@
+"""The explorer's HTTP app: Starlette routes over the panels, behind one guard.
+
+:func:`create_app` builds the ASGI app.  :class:`Guard` wraps it and checks every
+request (HTTP and websocket) before any route sees it: the Host header (DNS
+rebinding), the Origin (no cross-site calls) and, except for the page's public
+assets, the access token.  Each API call reads at most ``LIMITS["body_bytes"]`` of
+JSON, runs its computation in a small thread pool under a wall-time limit, and
+answers JSON; bad input is ``400 {"error": ...}``, and no request can stop the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import hmac
+import ipaddress
+import json
+import logging
+import math
+import secrets
+from importlib import resources
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import DescendError
+from . import catalog, export, landscape, playground
+from .checks import LIMITS, BadRequest
+
+__all__ = ["create_app", "Guard", "STATIC", "plotly_js"]
+
+log = logging.getLogger("descend.serve")
+
+#: The page's own files (index.html, its scripts and styles).
+STATIC = Path(__file__).with_name("static")
+
+#: Paths that need no token: the page's public code (no computation behind them).
+PUBLIC_PREFIXES = ("/static/", "/vendor/")
+
+_LOCAL_NAMES = {"localhost", "127.0.0.1", "::1"}
+_ANY = {"0.0.0.0", "::", ""}
+
+#: Sent with every response: the page loads nothing from elsewhere, and is never framed.
+SECURITY_HEADERS = {
+    "content-security-policy": ("default-src 'self'; script-src 'self' 'unsafe-eval'; "
+                                "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+                                "worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:; "
+                                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+
+
+def plotly_js() -> Path | None:
+    """Where the installed plotly wheel keeps ``plotly.min.js`` (None without plotly)."""
+    try:
+        path = resources.files("plotly") / "package_data" / "plotly.min.js"
+    except ModuleNotFoundError:
+        return None
+    path = Path(str(path))
+    return path if path.is_file() else None
+
+
+# --------------------------------------------------------------------------- the guard
+
+def _hostname(host_header: str) -> str:
+    """The host part of a Host header (``[::1]:8765`` -> ``::1``), lower case."""
+    h = host_header.strip().lower()
+    if h.startswith("["):
+        return h[1:h.find("]")] if "]" in h else h
+    return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class Guard:
+    """ASGI middleware: Host, Origin and token checks before anything else runs.
+
+    Parameters
+    ----------
+    app : ASGI app
+    token : str
+        The access token (query ``token=`` or header ``Authorization: token ...``).
+    host : str
+        The address the server is bound to: requests must name it, ``localhost``,
+        ``127.0.0.1`` or ``[::1]`` in their Host header (bound to ``0.0.0.0`` or ``::``,
+        any IP address too, never another name: that is what DNS rebinding needs).
+    """
+
+    def __init__(self, app, *, token: str, host: str):
+        self.app, self.token, self.host = app, token, host.strip("[]").lower()
+
+    def host_allowed(self, header: str | None) -> bool:
+        if not header:
+            return False
+        name = _hostname(header)
+        if name in _LOCAL_NAMES or name == self.host:
+            return True
+        return self.host in _ANY and _is_ip(name)
+
+    @staticmethod
+    def origin_allowed(origin: str | None, host_header: str | None) -> bool:
+        if origin is None:
+            return True  # not a browser's cross-origin request (curl, scripts, same-origin GETs)
+        parts = urlsplit(origin)
+        return bool(host_header) and parts.scheme in ("http", "https", "ws", "wss") and \
+            parts.netloc.lower() == host_header.strip().lower()
+
+    def token_ok(self, scope, headers: dict) -> bool:
+        given = None
+        auth = headers.get("authorization", "")
+        if auth[:6].lower() == "token ":
+            given = auth[6:].strip()
+        if given is None:
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            values = query.get("token")
+            given = values[0] if values else None
+        return given is not None and hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode())
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        host_header = headers.get("host")
+        path = scope.get("path", "")
+        why = None
+        if not self.host_allowed(host_header):
+            why = (f"Host {host_header!r:.80} is not this server's address; open it as "
+                   f"http://127.0.0.1 or http://localhost (DNS rebinding protection)")
+        elif not self.origin_allowed(headers.get("origin"), host_header):
+            why = f"Origin {headers.get('origin')!r:.80} is not this server: cross-site requests are refused"
+        elif not path.startswith(PUBLIC_PREFIXES) and not self.token_ok(scope, headers):
+            why = ("the access token is missing or wrong: open the address descend serve printed "
+                   "(with ?token=...), or send the header Authorization: token ...")
+        if why is None:
+            return await self.app(scope, receive, send)
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": why[:120]})
+            return
+        await _send_json(send, 403, {"error": why})
+
+
+async def _send_json(send, status: int, payload: dict):
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# --------------------------------------------------------------------------- JSON in and out
+
+def _clean(obj):
+    """Replace every non-finite float by None, recursively (JSON has no NaN)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def json_response(payload, status: int = 200) -> Response:
+    try:
+        text = json.dumps(payload, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        text = json.dumps(_clean(payload), allow_nan=False, separators=(",", ":"))
+    return Response(text, status_code=status, media_type="application/json", headers=SECURITY_HEADERS)
+
+
+def _error(status: int, message: str) -> Response:
+    return json_response({"error": " ".join(str(message).split())}, status)
+
+
+async def _read_json(request: Request):
+    limit = LIMITS["body_bytes"]
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BadRequest(f"body: at most {limit} bytes of JSON, got {declared!r:.20} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BadRequest(f"body: at most {limit} bytes of JSON")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise BadRequest("body: must be a JSON object, got an empty body")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(f"body: not valid JSON ({str(exc)[:80]})") from None
+    if not isinstance(body, dict):
+        raise BadRequest(f"body: must be a JSON object, got {type(body).__name__}")
+    return body
+
+
+# --------------------------------------------------------------------------- the app
+
+class _Compute:
+    """A small thread pool for the panels' computations, each under the wall-time limit."""
+
+    def __init__(self, workers: int = 2):
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="descend-serve")
+
+    async def __call__(self, fn, *args):
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.pool, functools.partial(fn, *args))
+        limit = LIMITS["wall_time_s"]
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout=limit)
+        except asyncio.TimeoutError:
+            # The thread finishes on its own (every request is bounded); the client hears now.
+            raise BadRequest(f"wall time: the request took longer than {limit:g} s (the limit); "
+                             f"ask for fewer steps, runs or points") from None
+
+
+def create_app(token: str | None = None, host: str = "127.0.0.1", port: int = 8765):
+    """The explorer's ASGI app (Starlette), wrapped in its :class:`Guard`.
+
+    Parameters
+    ----------
+    token : str, optional
+        The access token; default a fresh random one (``app.state.token`` on the
+        returned app's ``.app``; :attr:`Guard.token`).
+    host : str
+        The address the server is bound to (for the Host check).
+    port : int
+        The port (shown in messages; the Host check accepts any port).
+
+    Returns
+    -------
+    Guard
+        An ASGI app; ``.token`` is its token, ``.app`` the Starlette app inside.
+    """
+    token = token or secrets.token_urlsafe(24)
+    compute = _Compute()
+    sessions = playground.Sessions()
+
+    def endpoint(fn, *, method="POST"):
+        async def handler(request: Request):
+            try:
+                if method == "POST":
+                    body = await _read_json(request)
+                    payload = await compute(fn, body)
+                else:
+                    payload = await compute(fn)
+            except BadRequest as exc:
+                return _error(400, str(exc))
+            except DescendError as exc:
+                return _error(400, str(exc))
+            except Exception as exc:  # a bug: the client hears of it, the server keeps running
+                log.exception("internal error in %s", request.url.path)
+                first = "".join(ch for ch in (str(exc).splitlines() or [""])[0] if ch.isprintable())
+                first = first.replace("[1m", "").replace("[0m", "")
+                return _error(500, f"internal error: {type(exc).__name__}: {first[:160]} (details in the server's log)")
+            return json_response(payload)
+        handler.__name__ = getattr(fn, "__name__", "handler")
+        return handler
+
+    async def index(request: Request):
+        page = STATIC / "index.html"
+        if not page.is_file():
+            return HTMLResponse("<!doctype html><title>descend</title><p>The explorer's page is not installed "
+                                "(descend/serve/static/index.html is missing).</p>", status_code=500,
+                                headers=SECURITY_HEADERS)
+        return HTMLResponse(page.read_text(encoding="utf-8"), headers=SECURITY_HEADERS)
+
+    async def plotly(request: Request):
+        path = plotly_js()
+        if path is None:
+            return _error(404, "plotly is not installed: pip install 'descend[serve]'")
+        return FileResponse(path, media_type="text/javascript",
+                            headers={k: v for k, v in SECURITY_HEADERS.items() if k != "cache-control"})
+
+    async def not_found(request: Request, exc):
+        status = getattr(exc, "status_code", 404)
+        what = "method not allowed" if status == 405 else "not found"
+        return _error(status, f"{request.method} {request.url.path}: {what}; the API is described in "
+                              f"descend/serve/API.md")
+
+    routes = [
+        Route("/", index, methods=["GET"]),
+        Route("/vendor/plotly.min.js", plotly, methods=["GET"]),
+        Route("/api/problems", endpoint(catalog.problems_listing, method="GET"), methods=["GET"]),
+        Route("/api/optimizers", endpoint(catalog.optimizers_listing, method="GET"), methods=["GET"]),
+        Route("/api/datasets", endpoint(catalog.datasets_listing, method="GET"), methods=["GET"]),
+        Route("/api/surface", endpoint(landscape.surface), methods=["POST"]),
+        Route("/api/run", endpoint(landscape.run), methods=["POST"]),
+        Route("/api/lr", endpoint(landscape.lr_curves), methods=["POST"]),
+        Route("/api/derivatives", endpoint(landscape.derivatives), methods=["POST"]),
+        Route("/api/train/start", endpoint(functools.partial(playground.start, sessions)), methods=["POST"]),
+        Route("/api/train/step", endpoint(functools.partial(playground.step, sessions)), methods=["POST"]),
+        Route("/api/train/stop", endpoint(functools.partial(playground.stop, sessions)), methods=["POST"]),
+        Route("/api/export", endpoint(export.export), methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=STATIC, check_dir=False), name="static"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    app.state.token, app.state.host, app.state.port, app.state.sessions = token, host, port, sessions
+    guard = Guard(app, token=token, host=host)
+    guard.port = port
+    return guard

@@ -1,0 +1,128 @@
+"""What the page can choose from: the 2-D problems, the optimizers with their ranges, the data sets.
+
+Everything here is read from the library (``problems.names()``, ``optim.names()``,
+each optimizer's hyperparameter table and its checks), so a new optimizer or
+problem shows up on the page without a change here.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from .. import expression, problems
+
+__all__ = ["problems_listing", "optimizers_listing", "datasets_listing", "TORCH", "OPTAX", "jsonable"]
+
+#: The torch.optim class and optax function of each descend optimizer (None: that library has none).
+TORCH = {"sgd": "torch.optim.SGD", "gd": "torch.optim.SGD", "momentum": "torch.optim.SGD",
+         "nesterov": "torch.optim.SGD", "adagrad": "torch.optim.Adagrad", "adadelta": "torch.optim.Adadelta",
+         "rmsprop": "torch.optim.RMSprop", "adam": "torch.optim.Adam", "adamw": "torch.optim.AdamW",
+         "nadam": "torch.optim.NAdam", "radam": "torch.optim.RAdam", "adamax": "torch.optim.Adamax",
+         "lion": None}
+OPTAX = {"sgd": "optax.sgd", "gd": "optax.sgd", "momentum": "optax.sgd", "nesterov": "optax.sgd",
+         "adagrad": "optax.adagrad", "adadelta": "optax.adadelta", "rmsprop": "optax.rmsprop",
+         "adam": "optax.adam", "adamw": "optax.adamw", "nadam": "optax.nadam", "radam": "optax.radam",
+         "adamax": "optax.adamax", "lion": "optax.lion"}
+
+#: Keywords every optimizer takes that the page does not offer (speed switches, guards).
+HIDDEN = ("decoupled_weight_decay", "clip_value", "clip_norm", "nonfinite", "fused")
+
+#: A sensible slider range per hyperparameter name (the checks' bounds are often open-ended).
+SLIDERS = {"lr": (1e-5, 10.0, "log"), "momentum": (0.0, 0.999, "linear"), "dampening": (0.0, 1.0, "linear"),
+           "weight_decay": (0.0, 0.1, "linear"), "eps": (1e-12, 1.0, "log"), "alpha": (0.0, 0.9999, "linear"),
+           "rho": (0.0, 0.9999, "linear"), "lr_decay": (0.0, 0.1, "linear"),
+           "initial_accumulator_value": (0.0, 1.0, "linear"), "momentum_decay": (0.0, 0.1, "linear"),
+           "betas": (0.0, 0.9999, "linear")}
+
+#: The range each check function of descend.optim.base allows: (min, max, min_inclusive, max_inclusive).
+_RANGES = {"_lr": (0.0, None, False, False), "positive": (0.0, None, False, False),
+           "nonnegative": (0.0, None, True, False), "unit_open": (0.0, 1.0, True, False),
+           "unit_closed": (0.0, 1.0, True, True), "betas": (0.0, 1.0, True, False)}
+
+
+def jsonable(v):
+    """A default or a number as JSON: tuples become lists, non-finite floats null."""
+    if isinstance(v, tuple):
+        return [jsonable(a) for a in v]
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def _hyperparameter(name: str, default, check) -> dict:
+    kind_of_check = getattr(check, "__name__", "")
+    if kind_of_check == "flag":
+        return {"name": name, "kind": "bool", "default": bool(default)}
+    lo, hi, lo_in, hi_in = _RANGES.get(kind_of_check, (None, None, False, False))
+    slider = SLIDERS.get(name, (1e-3, 10.0, "log") if lo == 0.0 and not lo_in else (0.0, 1.0, "linear"))
+    return {"name": name, "kind": "pair" if kind_of_check == "betas" else "number", "default": jsonable(default),
+            "min": lo, "max": hi, "min_inclusive": lo_in, "max_inclusive": hi_in, "scale": slider[2],
+            "slider": [slider[0], slider[1]]}
+
+
+@functools.cache
+def optimizers_listing() -> dict:
+    """``GET /api/optimizers``: every optimizer, its hyperparameters with defaults and ranges."""
+    from .. import linesearch, optim
+
+    out = []
+    for name in optim.names():
+        cls = optim._BY_NAME[name]
+        spec = cls._spec()
+        hps = [_hyperparameter(k, default, check) for k, (default, check) in spec.items() if k not in HIDDEN]
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else name
+        out.append({"name": name, "doc": doc, "hyperparameters": hps, "torch": TORCH.get(name),
+                    "optax": OPTAX.get(name)})
+    return {"optimizers": out, "line_searches": list(linesearch.METHODS)}
+
+
+@functools.cache
+def two_d_problems() -> dict:
+    """The registered problems that are 2-D when built with their defaults, by name."""
+    out = {}
+    for name in problems.names():
+        p = problems.get(name)
+        if p.dim == 2 and p.window is not None:
+            out[name] = p
+    return out
+
+
+def describe_problem(p) -> dict:
+    return {"name": p.name, "dim": p.dim, "description": p.description, "x0": p.x0.tolist(),
+            "window": [list(w) for w in p.window], "minimizers": p.minimizers.tolist(),
+            "minimum": jsonable(float(p.minimum)), "log_levels": bool(p.log_levels)}
+
+
+def syntax() -> dict:
+    return {"variables": ["x", "y"], "operators": ["+", "-", "*", "/", "**", "unary -", "( )"],
+            "functions": sorted(expression.FUNCTIONS), "constants": sorted(expression.CONSTANTS),
+            "max_length": expression.MAX_LENGTH, "max_depth": expression.MAX_DEPTH,
+            "max_exponent": expression.MAX_EXPONENT, "help": expression.SYNTAX}
+
+
+@functools.cache
+def problems_listing() -> dict:
+    """``GET /api/problems``."""
+    return {"problems": [describe_problem(p) for p in two_d_problems().values()], "syntax": syntax(),
+            "default_window": [[-3.0, 3.0], [-3.0, 3.0]]}
+
+
+def datasets_listing() -> dict:
+    """``GET /api/datasets``."""
+    from .checks import LIMITS
+    from .playground import DATASETS
+
+    lo, hi = LIMITS["train_n"]
+    glo, ghi = LIMITS["grid"]
+    return {"datasets": [{"name": k, "task": v} for k, v in DATASETS.items()],
+            "activations": ["relu", "leaky_relu", "sigmoid", "tanh"],
+            "limits": {"n": [lo, hi], "noise": [0, 1], "hidden_layers": [0, LIMITS["hidden_layers"]],
+                       "width": [1, LIMITS["width"]], "updates": [0, LIMITS["updates"]], "grid": [glo, ghi],
+                       "test_fraction": [0.1, 0.9], "sessions": LIMITS["sessions"]}}
+
+
+def window_array(window) -> np.ndarray:
+    return np.asarray(window, dtype=np.float64)

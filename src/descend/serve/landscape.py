@@ -1,0 +1,301 @@
+"""The landscape, learning-rate and derivatives panels: requests in, descend's numbers out.
+
+Each function takes the parsed JSON body (a dict), checks it against
+:data:`~descend.serve.checks.LIMITS` (a :class:`~descend.serve.checks.BadRequest`
+names the field), calls the library and returns a dict of plain lists.  Nothing
+here does any optimizer math of its own: runs are :func:`descend.minimize`, the
+learning-rate bound is :func:`descend.sweeps.lr_find.curvature`, the derivative
+errors are :func:`descend.diff_error`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from ..errors import DescendError
+from ..minimize import minimize
+from . import catalog
+from .checks import LIMITS, BadRequest, boolean, choice, field, integer, mapping, number, point, sequence
+
+__all__ = ["resolve_problem", "surface", "run", "lr_curves", "derivatives", "run_kwargs"]
+
+
+# --------------------------------------------------------------------------- problems
+
+@functools.lru_cache(maxsize=64)
+def _typed(text: str, variables: tuple, window: tuple | None):
+    from ..problems import from_expression
+
+    return from_expression(text, variables, window=window)
+
+
+def _window(value, label: str):
+    if value is None:
+        return None
+    if not (isinstance(value, list) and len(value) == 2):
+        raise BadRequest(f"{label}: must be [[xlo, xhi], [ylo, yhi]] with finite lo < hi, got {value!r:.60}")
+    pairs = tuple(tuple(point(pair, f"{label}[{i}]", 2)) for i, pair in enumerate(value))
+    if not all(lo < hi for lo, hi in pairs):
+        raise BadRequest(f"{label}: every pair must have lo < hi, got {[list(p) for p in pairs]}")
+    return pairs
+
+
+def resolve_problem(value, label: str = "problem"):
+    """A registered 2-D problem's name, or ``{"expression": ..., "window": ...}`` -> Problem."""
+    if isinstance(value, str):
+        known = catalog.two_d_problems()
+        if value not in known:
+            raise BadRequest(f"{label}: must be one of {', '.join(known)} or {{\"expression\": \"...\"}}, "
+                             f"got {value!r:.60}")
+        return known[value]
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - {"expression", "window"})
+        if unknown:
+            raise BadRequest(f"{label}: unknown key {unknown[0]!r:.40}; allowed: expression, window")
+        text = field(value, "expression", where=f"{label}.")
+        if not isinstance(text, str):
+            raise BadRequest(f"{label}.expression: must be a string (a formula in x and y), got {text!r:.60}")
+        window = _window(value.get("window"), f"{label}.window")
+        try:
+            return _typed(text, ("x", "y"), window)
+        except DescendError as exc:
+            raise BadRequest(f"{label}.expression: {exc}") from None
+    raise BadRequest(f"{label}: must be a problem name or {{\"expression\": \"...\"}}, got {value!r:.60}")
+
+
+def _finite_or_none(a: np.ndarray) -> list:
+    """``a.tolist()`` with every non-finite number as None (JSON has no NaN)."""
+    a = np.asarray(a, dtype=np.float64)
+    finite = np.isfinite(a)
+    if finite.all():
+        return a.tolist()
+    out = a.astype(object)
+    out[~finite] = None
+    return out.tolist()
+
+
+# --------------------------------------------------------------------------- surface
+
+def surface(body: dict) -> dict:
+    """``POST /api/surface``: f on a grid over the window, for contours and the 3-D view."""
+    problem = resolve_problem(field(body, "problem"))
+    window = _window(body.get("window"), "window") or problem.window
+    points = integer(body.get("points", 101), "points", 2, LIMITS["surface_points"])
+    xs = np.linspace(window[0][0], window[0][1], points)
+    ys = np.linspace(window[1][0], window[1][1], points)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)  # grid[i, j] = (xs[j], ys[i])
+    with np.errstate(all="ignore"):  # outside f's domain is nan, beyond float64 inf: both drawn as gaps
+        z = np.asarray(problem.f(grid), dtype=np.float64)
+    out = catalog.describe_problem(problem)
+    out.update(x=xs.tolist(), y=ys.tolist(), z=_finite_or_none(z), window=[list(w) for w in window])
+    return out
+
+
+# --------------------------------------------------------------------------- runs
+
+_RUN_KEYS = ("optimizer", "lr", "line_search", "gtol")
+
+
+def run_kwargs(spec, label: str, *, allow_line_search: bool = True) -> tuple[str, dict]:
+    """One entry of ``runs``: (optimizer name, the keywords for :func:`descend.minimize`)."""
+    from .. import linesearch, optim
+
+    spec = mapping(spec, label)
+    name = choice(field(spec, "optimizer", where=f"{label}."), f"{label}.optimizer", optim.names())
+    kwargs: dict = {"optimizer": name}
+    ls = spec.get("line_search")
+    if ls is not None:
+        if not allow_line_search:
+            raise BadRequest(f"{label}.line_search: not used here (the learning rate is what varies)")
+        choice(ls, f"{label}.line_search", linesearch.METHODS)
+        if name != "gd":
+            raise BadRequest(f"{label}.line_search: works with optimizer \"gd\" only, got optimizer {name!r}")
+        kwargs["line_search"] = ls
+    if "lr" in spec:
+        kwargs["lr"] = number(spec["lr"], f"{label}.lr", 0.0, LIMITS["lr_max"], lo_open=True)
+    elif ls is None:
+        kwargs["lr"] = optim._BY_NAME[name].defaults()["lr"]
+    if "gtol" in spec and spec["gtol"] is not None:
+        kwargs["gtol"] = number(spec["gtol"], f"{label}.gtol", 0.0, 1e10)
+    valid = [k for k in optim._BY_NAME[name].valid_hyperparameters() if k not in ("lr", "fused")]
+    for key, value in spec.items():
+        if key in _RUN_KEYS:
+            continue
+        if key not in valid:
+            raise BadRequest(f"{label}: unknown hyperparameter {key!r:.40} for {name}; valid: {', '.join(valid)}")
+        if isinstance(value, list):
+            if len(value) != 2:
+                raise BadRequest(f"{label}.{key}: a list must be a pair like [0.9, 0.999], got {len(value)} items")
+            value = tuple(value)
+        elif isinstance(value, dict) or (isinstance(value, str) and key != "nonfinite"):
+            raise BadRequest(f"{label}.{key}: must be a number, true/false or a pair, got {value!r:.60}")
+        kwargs[key] = value
+    return name, kwargs
+
+
+def _start(body, problem) -> list[float]:
+    if "start" not in body or body["start"] is None:
+        return problem.x0.tolist()
+    return point(body["start"], "start", problem.dim)
+
+
+def _minimize(problem, start, steps, kwargs, label):
+    try:
+        return minimize(problem, np.array(start), steps=steps, **kwargs)
+    except DescendError as exc:  # a hyperparameter out of the optimizer's range: its own message
+        raise BadRequest(f"{label}: {exc}") from None
+
+
+def run(body: dict) -> dict:
+    """``POST /api/run`` (issue 10's contract): one :func:`descend.minimize` per entry of ``runs``."""
+    body = mapping(body, "body")
+    problem = resolve_problem(field(body, "problem"))
+    start = _start(body, problem)
+    steps = integer(field(body, "steps", 100), "steps", 0, LIMITS["steps"])
+    runs = sequence(field(body, "runs"), "runs", 1, LIMITS["runs"])
+    gtol = body.get("gtol")
+    gtol = None if gtol is None else number(gtol, "gtol", 0.0, 1e10)
+    want_internals = boolean(body.get("internals", False), "internals")
+    specs = []
+    for i, spec in enumerate(runs):
+        name, kwargs = run_kwargs(spec, f"runs[{i}]")
+        if gtol is not None:
+            kwargs.setdefault("gtol", gtol)
+        specs.append((name, kwargs))
+    out = []
+    for i, (name, kwargs) in enumerate(specs):
+        res = _minimize(problem, start, steps, kwargs, f"runs[{i}]")
+        hist = res.history
+        entry = {"optimizer": name, "x": _finite_or_none(hist.x), "f": _finite_or_none(hist.f),
+                 "grad_norm": _finite_or_none(hist.grad_norm), "status": res.status, "message": res.message,
+                 "nit": int(res.nit)}
+        if want_internals and "line_search" not in kwargs:
+            entry["internals"] = _internals(problem, hist.x, int(res.nit), kwargs)
+        out.append(entry)
+    return {"runs": out}
+
+
+def _internals(problem, xs: np.ndarray, nit: int, kwargs: dict) -> dict:
+    """The optimizer's state after each step, replayed along the run's own iterates.
+
+    :func:`descend.minimize` gives the optimizer the gradient at x[k] and gets x[k+1];
+    doing the same from the recorded iterates rebuilds its state at every step.
+    """
+    from .. import optim
+    from ..plot.internals import _STATE_TITLES
+
+    hp = {k: v for k, v in kwargs.items() if k not in ("optimizer", "gtol")}
+    opt = optim.get(kwargs["optimizer"], **hp)
+    n = problem.dim
+    grads, updates, state = [], [], {}
+    with np.errstate(all="ignore"):
+        for k in range(min(nit, len(xs) - 1)):
+            X = np.array(xs[k], dtype=np.float64).reshape(1, n)
+            G = np.asarray(problem.grad(X), dtype=np.float64)
+            opt.step(X, G, runs=1)
+            grads.append(G[0])
+            updates.append(xs[k + 1] - xs[k])
+            for key, value in opt.state._asdict().items():
+                if key == "count" or value is None:
+                    continue
+                state.setdefault(key, []).append(np.array(value, dtype=float).reshape(n))
+        g = np.array(grads).reshape(-1, n)
+        u = np.array(updates).reshape(-1, n)
+        eff = np.where(g != 0, np.abs(u) / np.where(g != 0, np.abs(g), 1.0), np.nan)
+    return {"grad": _finite_or_none(g), "update": _finite_or_none(u), "effective_lr": _finite_or_none(eff),
+            "state": {k: _finite_or_none(np.array(v)) for k, v in state.items()},
+            "titles": {k: _STATE_TITLES.get(k, k) for k in state}}
+
+
+# --------------------------------------------------------------------------- learning rate
+
+def lr_curves(body: dict) -> dict:
+    """``POST /api/lr``: final f against lr, one batched :func:`descend.minimize` per optimizer."""
+    from ..sweeps.lr_find import curvature
+
+    body = mapping(body, "body")
+    problem = resolve_problem(field(body, "problem"))
+    start = _start(body, problem)
+    steps = integer(field(body, "steps", 200), "steps", 1, LIMITS["steps"])
+    specs = sequence(field(body, "optimizers", [{"optimizer": "gd"}]), "optimizers", 1, LIMITS["lr_optimizers"])
+    lrs = mapping(body.get("lrs", {}), "lrs")
+    lo = number(lrs.get("min", 1e-4), "lrs.min", 0.0, LIMITS["lr_max"], lo_open=True)
+    hi = number(lrs.get("max", 10.0), "lrs.max", 0.0, LIMITS["lr_max"], lo_open=True)
+    if not lo < hi:
+        raise BadRequest(f"lrs: min must be < max, got min={lo:g}, max={hi:g}")
+    points = integer(lrs.get("points", 41), "lrs.points", 2, LIMITS["lr_points"])
+    if points * steps * len(specs) > LIMITS["steps"] * LIMITS["lr_points"] * 2:
+        raise BadRequest(f"lrs.points x steps x optimizers: at most {LIMITS['steps'] * LIMITS['lr_points'] * 2} "
+                         f"run-steps in one request, got {points * steps * len(specs)}")
+    grid = np.geomspace(lo, hi, points)
+    X0 = np.tile(np.array(start), (points, 1))
+    curves = []
+    for i, spec in enumerate(specs):
+        spec = dict(mapping(spec, f"optimizers[{i}]"))
+        if "lr" in spec:
+            raise BadRequest(f"optimizers[{i}].lr: not allowed here (the learning rate is what varies; set lrs)")
+        name, kwargs = run_kwargs(spec, f"optimizers[{i}]", allow_line_search=False)
+        kwargs["lr"] = grid
+        res = _minimize(problem, X0, steps, {**kwargs, "history": False}, f"optimizers[{i}]")
+        status = [str(s) for s in res.status]
+        curves.append({"optimizer": name, "final_f": _finite_or_none(res.fun), "status": status,
+                       "diverged": [s == "diverged" for s in status]})
+    with np.errstate(all="ignore"):
+        try:
+            c = curvature(problem, np.array(start))
+            bound = {"stable_lr": catalog.jsonable(float(c.stable_lr)), "L": catalog.jsonable(float(c.L)),
+                     "mu": catalog.jsonable(float(c.mu)), "curvature_converged": bool(c.converged)}
+        except (DescendError, FloatingPointError, ValueError):
+            bound = {"stable_lr": None, "L": None, "mu": None, "curvature_converged": False}
+    return {"lrs": grid.tolist(), "curves": curves, **bound}
+
+
+# --------------------------------------------------------------------------- derivatives
+
+def derivatives(body: dict) -> dict:
+    """``POST /api/derivatives``: each finite difference's error against h (seed 004), live."""
+    from .. import diff
+
+    body = mapping(body, "body")
+    text = field(body, "expression")
+    if not isinstance(text, str):
+        raise BadRequest(f"expression: must be a string (a formula in x), got {text!r:.60}")
+    try:
+        problem = _typed(text, ("x",), None)
+    except DescendError as exc:
+        raise BadRequest(f"expression: {exc}") from None
+    x = number(field(body, "x", 1.0), "x", -LIMITS["coordinate"], LIMITS["coordinate"])
+    methods = body.get("methods", ["forward", "backward", "central", "five-point", "complex"])
+    methods = sequence(methods, "methods", 1, len(diff.METHODS))
+    for i, m in enumerate(methods):
+        choice(m, f"methods[{i}]", diff.METHODS)
+    hs = mapping(body.get("h", {}), "h")
+    hlo = number(hs.get("min", 1e-16), "h.min", 0.0, 10.0, lo_open=True)
+    hhi = number(hs.get("max", 1.0), "h.max", 0.0, 10.0, lo_open=True)
+    if not hlo < hhi:
+        raise BadRequest(f"h: min must be < max, got min={hlo:g}, max={hhi:g}")
+    points = integer(hs.get("points", 65), "h.points", 2, LIMITS["h_points"])
+    relative = boolean(body.get("relative", False), "relative")
+
+    def f(t):
+        return problem.f(np.asarray(t))
+
+    with np.errstate(all="ignore"):
+        value = float(np.real(f(x)))
+        exact = float(problem.grad(x))
+    if not math.isfinite(exact):
+        raise BadRequest(f"x: f'(x) is not finite at x = {x:g} (f(x) = {value:g}); choose a point inside f's domain")
+    if relative and exact == 0.0:
+        raise BadRequest(f"relative: needs f'(x) != 0, and f'({x:g}) = 0")
+    with np.errstate(all="ignore"):
+        r = diff.diff_error(f, x, exact, methods=tuple(methods), hs=np.geomspace(hlo, hhi, points),
+                            relative=relative)
+    return {"hs": r.hs.tolist(), "errors": {m: _finite_or_none(e) for m, e in r.errors.items()},
+            "best_h": {m: catalog.jsonable(v) for m, v in r.best_h.items()},
+            "best_error": {m: catalog.jsonable(v) for m, v in r.best_error.items()},
+            "default_h": {m: catalog.jsonable(v) for m, v in r.default_h.items()},
+            "exact": exact, "value": catalog.jsonable(value), "derivative": str(problem.grad.fn.trees[0]),
+            "orders": {m: diff.ORDERS[m] for m in methods if m in diff.ORDERS}}

@@ -1,0 +1,94 @@
+"""Running the explorer: bind, print the address with its token, open the browser, stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import sys
+import threading
+import webbrowser
+
+from ..errors import DescendError
+
+__all__ = ["main", "url", "is_local"]
+
+
+def is_local(host: str) -> bool:
+    """Whether ``host`` is a loopback address or ``localhost``."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def url(host: str, port: int, token: str) -> str:
+    """The address to open: ``http://127.0.0.1:8765/?token=...``."""
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}/?token={token}"
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise DescendError(f"--host {host!r} is not an address of this machine ({exc.strerror})") from None
+    family, _, _, _, addr = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(addr)
+    except OSError as exc:
+        sock.close()
+        raise DescendError(f"cannot listen on {host}:{port} ({exc.strerror}); is another server using it? "
+                           f"pass another --port") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def main(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = True, token: str | None = None,
+         out=None) -> None:
+    """Serve the explorer until Ctrl-C.
+
+    Parameters
+    ----------
+    host : str
+        The address to bind (127.0.0.1 unless told: anything else is reachable from
+        other machines, and a warning says so).
+    port : int
+        0 picks a free port.
+    open_browser : bool
+        Open the address in the default browser once the server listens.
+    token : str, optional
+        The access token (default: a fresh random one).
+    out : file, optional
+        Where the address line goes (default stdout; warnings go to stderr).
+    """
+    import uvicorn
+
+    from .app import create_app
+
+    out = sys.stdout if out is None else out
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise DescendError(f"port must be an integer in [0, 65535], got {port!r}")
+    sock = _bind(host, port)
+    port = sock.getsockname()[1]
+    app = create_app(token=token, host=host, port=port)
+    address = url(host, port, app.token)
+    if not is_local(host):
+        print(f"warning: --host {host} makes the explorer reachable from other machines; anyone with the "
+              f"token can run computations on this one", file=sys.stderr, flush=True)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    print(f"descend explorer at {address} (Ctrl-C stops it)", file=out, flush=True)
+    if open_browser:
+        threading.Timer(0.5, webbrowser.open, args=(address,)).start()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    print("descend explorer stopped", file=out, flush=True)
