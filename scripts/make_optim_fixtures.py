@@ -38,6 +38,7 @@ def problems():
         "quadratic": {"A": (A + A.T) / 2, "b": rng.standard_normal(4), "x0": rng.standard_normal(4) * 2},
         "rosenbrock": {"x0": np.array([-1.2, 1.0])},
     }
+    out["concave"] = dict(out["quadratic"])  # its negative: for maximize=True
     for name, (m, n) in (("matrix", (3, 5)), ("tall", (5, 3))):
         out[name] = {"M": rng.standard_normal((m + 1, m)), "Y": rng.standard_normal((m + 1, n)),
                      "x0": rng.standard_normal((m, n))}
@@ -50,6 +51,8 @@ def gradient(problem, arrays):
     """The gradient function of a problem (the test defines the same)."""
     if problem == "quadratic":
         return lambda x: arrays["A"] @ x - arrays["b"]
+    if problem == "concave":
+        return lambda x: arrays["b"] - arrays["A"] @ x
     if problem == "rosenbrock":
         return lambda x: np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
     if problem in ("matrix", "tall"):
@@ -79,6 +82,18 @@ CASES = {
                               ("torch_f64", "Muon")),
     "muon_bf16.matrix": ("muon", {}, 0.02, "matrix", ("torch", "Muon")),
 }
+# maximize=True on the concave problem, with weight decay where torch has it (the
+# gradient is negated before the decay is added)
+_MAXIMIZE = {"SGD": ("sgd", {"momentum": 0.9, "weight_decay": 0.01}, 0.05),
+             "Adam": ("adam", {"weight_decay": 0.01, "amsgrad": True}, 0.05),
+             "AdamW": ("adamw", {}, 0.05), "Adagrad": ("adagrad", {"weight_decay": 0.01}, 0.5),
+             "Adadelta": ("adadelta", {"weight_decay": 0.01}, 1.0),
+             "RMSprop": ("rmsprop", {"centered": True, "momentum": 0.5}, 0.01),
+             "NAdam": ("nadam", {"weight_decay": 0.01}, 0.05), "RAdam": ("radam", {}, 0.05),
+             "Adamax": ("adamax", {"weight_decay": 0.01}, 0.05), "ASGD": ("asgd", {"weight_decay": 0.01}, 0.05),
+             "Rprop": ("rprop", {}, 0.01), "Adafactor": ("adafactor", {"weight_decay": 0.01}, 0.05)}
+for _cls, (_name, _kw, _lr) in _MAXIMIZE.items():
+    CASES[f"{_name}_maximize.concave"] = (_name, {**_kw, "maximize": True}, _lr, "concave", ("torch", _cls))
 
 TORCH_NEW = ("Rprop", "ASGD", "Adafactor", "Muon")
 

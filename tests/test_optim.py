@@ -124,7 +124,8 @@ def test_signature_shows_the_keywords_and_defaults():
     import inspect
     sig = inspect.signature(optim.AdamW)
     assert str(sig) == ("(lr=0.001, *, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=False, "
-                        "decoupled_weight_decay=True, clip_value=None, clip_norm=None, nonfinite=None, fused=None)")
+                        "decoupled_weight_decay=True, clip_value=None, clip_norm=None, nonfinite=None, fused=None, "
+                        "maximize=False)")
     for name in optim.names():
         cls = type(optim.get(name))
         assert list(inspect.signature(cls).parameters) == cls.valid_hyperparameters() == list(cls.defaults())

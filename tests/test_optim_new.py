@@ -36,6 +36,8 @@ def gradient(problem):
     a = PROBLEMS[problem]
     if problem == "quadratic":
         return lambda x: a["A"] @ x - a["b"]
+    if problem == "concave":
+        return lambda x: a["b"] - a["A"] @ x
     if problem == "rosenbrock":
         return lambda x: np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
     if problem in ("matrix", "tall"):
@@ -228,3 +230,34 @@ def test_trajectory_matches_live_torch(torch, case):
     name, kwargs, lr, problem, (kind, cls) = CASES[case]
     ref = torch_trajectory(torch, cls, kwargs, lr, problem, float64=kind == "torch_f64")
     assert_same_trajectory(descend_trajectory(name, kwargs, lr, problem), ref)
+
+
+# -- maximize ------------------------------------------------------------------------------------
+
+VECTOR_NAMES = [n for n in optim.names() if n != "muon"]
+
+
+@pytest.mark.parametrize("name", VECTOR_NAMES)
+def test_maximize_on_f_is_minimize_on_minus_f_bit_for_bit(name):
+    g = np.array([0.3, -0.4, 0.0])
+    kept = g.copy()
+    x, y = np.array([1.0, -2.0, 0.5]), np.array([1.0, -2.0, 0.5])
+    up, down = optim.get(name, lr=0.1, maximize=True), optim.get(name, lr=0.1)
+    for k in range(5):
+        up.step(x, (k + 1) * g)
+        down.step(y, -(k + 1) * g)
+    assert np.array_equal(x, y) and not np.array_equal(x, [1.0, -2.0, 0.5])
+    assert np.array_equal(g, kept)  # the caller's gradient is not negated in place
+
+
+def test_maximize_on_a_matrix_for_muon_too():
+    G = np.random.default_rng(1).standard_normal((3, 4))
+    x, y = np.zeros((3, 4)), np.zeros((3, 4))
+    optim.Muon(lr=0.1, maximize=True).step(x, G)
+    optim.Muon(lr=0.1).step(y, -G)
+    assert np.array_equal(x, y)
+
+
+def test_maximize_must_be_a_flag():
+    with pytest.raises(DescendError, match="maximize must be True or False, got 1"):
+        optim.Adam(maximize=1)

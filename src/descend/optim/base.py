@@ -369,6 +369,8 @@ class Optimizer:
         hold at least 32768 elements in all, True for every array it can take, False
         never.  Same numbers either way; the NumPy path is used silently where the
         kernel cannot be.
+    maximize : bool, default False
+        Ascend: the gradient is negated before everything else (torch's ``maximize``).
     """
 
     name: ClassVar[str] = ""
@@ -426,6 +428,7 @@ class Optimizer:
             "clip_norm": (None, _optional_positive),
             "nonfinite": (None, lambda n, v: v if v is None else check_choice(n, v, ("raise", "skip"))),
             "fused": (None, lambda n, v: v if v is None else flag(n, v)),
+            "maximize": (False, flag),
         })
         return spec
 
@@ -716,6 +719,9 @@ class Optimizer:
         run only.  ``grads`` is never modified.
         """
         kind, leaves = _collect(params, grads)
+        if self._hp["maximize"]:  # ascend: torch negates the gradient first, before weight decay
+            for leaf in leaves:
+                leaf.g = np.negative(leaf.g, dtype=np.result_type(leaf.g.dtype, np.float32))
         if self._kind is None:
             self._init_from(kind, leaves, runs)
         else:
