@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import jit as _jit
 from . import linesearch as _ls
 from .errors import DescendError, check_nonnegative_int, check_positive
 from .result import MESSAGES, History, Result
@@ -39,6 +40,8 @@ class _Objective:
         """f at every row of X, shape (k,)."""
         if self.vectorized:
             out = np.asarray(self.f(X[:, 0].copy() if self.scalar else X.copy()))
+            if out.dtype.kind not in "iuf":
+                raise _not_real("f", out)
             if out.shape != (X.shape[0],):
                 raise DescendError(
                     f"with vectorized=True f must return one value per row, shape ({X.shape[0]},); "
@@ -47,8 +50,11 @@ class _Objective:
         out = np.empty(X.shape[0])
         for i, row in enumerate(X):
             v = self.f(self._point(row))
-            if np.ndim(v) != 0:
-                raise DescendError(f"f must return a scalar for one point, got an array of shape {np.shape(v)}")
+            if type(v) is not float and not isinstance(v, np.floating):  # the common case checked first
+                if np.ndim(v) != 0:
+                    raise DescendError(f"f must return a scalar for one point, got an array of shape {np.shape(v)}")
+                if np.asarray(v).dtype.kind not in "iuf":
+                    raise _not_real("f", v)
             out[i] = v
         return out
 
@@ -79,6 +85,8 @@ class _Objective:
             return np.asarray(G, dtype=X.dtype).reshape(k, n), counter[0] // k
         if self.vectorized:
             G = np.asarray(self.grad(X[:, 0].copy() if self.scalar else X.copy()))
+            if G.dtype.kind not in "iuf":
+                raise _not_real("grad", G)
             G = G.reshape(k, 1) if self.scalar and G.shape == (k,) else G
             if G.shape != (k, n):
                 raise DescendError(f"with vectorized=True grad must return shape {(k, n)}, got shape {G.shape}")
@@ -86,10 +94,19 @@ class _Objective:
         G = np.empty_like(X)
         for i, row in enumerate(X):
             g = np.asarray(self.grad(self._point(row)))
+            if g.dtype.kind not in "iuf":
+                raise _not_real("grad", g)
             if g.size != n or (g.ndim > 1):
                 raise DescendError(f"grad must return shape ({n},) for one point, got shape {g.shape}")
             G[i] = g.reshape(n)
         return G, 0
+
+
+def _not_real(what: str, value) -> DescendError:
+    """f (or grad) gave something that is not real numbers: None, a string, a complex number."""
+    arr = np.asarray(value)
+    got = repr(arr.item()) if arr.ndim == 0 else f"an array of dtype {arr.dtype}"
+    return DescendError(f"{what} must return real numbers (int or float), got {got}")
 
 
 def _resolve_problem(f, x0, grad, vectorized):
@@ -113,8 +130,8 @@ def _check_x0(x0):
         arr = np.asarray(x0)
     except Exception:
         raise DescendError(f"x0 must be a number, an (n,) or an (R, n) array, got {x0!r}") from None
-    if arr.dtype.kind not in "biuf":
-        raise DescendError(f"x0 must hold real numbers, got dtype {arr.dtype}")
+    if arr.dtype.kind not in "iuf":  # True/False are not coordinates
+        raise DescendError(f"x0 must hold real numbers (int or float), got dtype {arr.dtype}")
     if arr.ndim > 2:
         raise DescendError(f"x0 must be a number, an (n,) point or an (R, n) batch of starts, got shape {arr.shape}")
     if arr.size == 0:
@@ -206,7 +223,8 @@ def _motion(steps):
 
 
 def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=None, line_search=None,
-             vectorized=False, callback=None, h=None, max_growth=1e8, history=True, **hyperparameters):
+             vectorized=False, callback=None, h=None, max_growth=1e8, history=True, compiled=None, method=None,
+             hess=None, hessp=None, **hyperparameters):
     """Minimize ``f`` by gradient descent (or any optimizer of :mod:`descend.optim`).
 
     Parameters
@@ -243,13 +261,51 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
         test off (non-finite values still count as divergence).
     history : bool or "f"
         Keep every iterate (True), only f / gradient norm / lr ("f"), or nothing (False).
+    compiled : None, True or False
+        Run the whole loop compiled with numba (:mod:`descend.jit`), with the NumPy path's
+        results bit for bit: None takes it where it applies (numba installed, a registered
+        problem or ``descend.compiled(f, grad)``, gd or an elementwise optimizer by name,
+        any lr or schedule, float64 x0 with at most 8 variables), True demands it (a
+        DescendError names what prevents it), False keeps the NumPy path.  Line searches,
+        callbacks, numerical gradients and second-order methods always run on the NumPy path.
+    method : None or str
+        The whole algorithm when it is not a first-order update rule (see
+        :mod:`descend.methods`): "newton", "damped_newton", "cg" (``beta="pr+"`` or
+        "fr", ``restart=``), "bfgs", "lbfgs" (``m=10``); gtol then defaults to 1e-5 and
+        lr is unused.  A first-order optimizer's name is the same as ``optimizer=``.
+    hess, hessp : callable or None
+        For newton and damped_newton: the Hessian (one point -> (n, n)), or the
+        Hessian-vector product ``hessp(x, p)``; default the Problem's analytic Hessian,
+        else :func:`descend.hessian`.
     **hyperparameters
-        Passed to the optimizer when it is given by name (e.g. ``betas=(0.9, 0.99)``).
+        Passed to the optimizer when it is given by name (e.g. ``betas=(0.9, 0.99)``),
+        or the method's options.
 
     Returns
     -------
     Result
     """
+    if method is not None:
+        from . import methods, optim  # lazy: the methods build on this module's objective and checks
+
+        if isinstance(method, str) and method.lower() in optim.names() and hess is None and hessp is None:
+            optimizer, method = method, None
+        else:
+            if not (isinstance(optimizer, str) and optimizer.lower() == "gd"):
+                raise DescendError(f"give either method={method!r} or optimizer={optimizer!r}, not both")
+            if isinstance(method, str) and method.lower() not in methods.METHODS:
+                from .errors import unknown_name
+
+                raise DescendError(unknown_name("method", method, list(methods.METHODS) + optim.names()))
+            if compiled is True:
+                raise DescendError(f"compiled=True, but method={method!r} runs on the NumPy path")
+            return methods.minimize_method(f, x0, method=method, grad=grad, hess=hess, hessp=hessp, steps=steps,
+                                           gtol=gtol, line_search=line_search, vectorized=vectorized,
+                                           callback=callback, h=h, max_growth=max_growth, history=history,
+                                           **hyperparameters)
+    if hess is not None or hessp is not None:
+        raise DescendError("hess= and hessp= need a second-order method: method='newton' or 'damped_newton'")
+    f, grad = _jit.unwrap(f, grad)  # descend.compiled(f, grad) brings both
     fun, x0, grad, vectorized, fname = _resolve_problem(f, x0, grad, vectorized)
     x0 = _check_x0(x0)
     scalar = x0.ndim == 0
@@ -280,6 +336,10 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
         raise DescendError("line_search works with optimizer='gd' only (it picks the step along -grad)")
     opt = None if ls is not None else _make_optimizer(optimizer, lr, hyperparameters)
     name = "gd" if ls is not None else _optimizer_name(opt, optimizer)
+    res = _jit.dispatch(compiled, f, fun, grad, optimizer, opt, X, lr, steps, gtol, max_growth, history, ls,
+                        callback, vectorized, scalar=scalar, batched=batched, name=name)
+    if res is not None:  # the whole loop ran compiled (descend.jit), bit for bit this path's numbers
+        return res
     obj = _Objective(fun, grad, vectorized=vectorized, scalar=scalar, method=method, h=h)
     return _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, history,
                 scalar=scalar, batched=batched, name=name)

@@ -1,0 +1,178 @@
+"""Compiled trajectories: ``descend.minimize`` with the whole loop compiled by numba.
+
+``minimize(..., compiled=None)`` takes this path by itself when it applies and gives the
+NumPy path's result bit for bit (x, f, gradient norms, counts, statuses, messages and
+history); ``compiled=True`` demands it (a DescendError says why it cannot be taken),
+``compiled=False`` keeps the NumPy path.  It applies when
+
+* numba is installed (the ``fast`` extra; ``DESCEND_NO_NUMBA=1`` pretends it is not),
+* the optimizer is given by name and is gd or an elementwise rule of
+  :mod:`descend.optim` with compiled per-step numbers (:mod:`descend.jit.scalars`),
+  with a constant lr, one lr per run or any schedule of :mod:`descend.schedules`,
+* there is no line search and no callback (both stay on the NumPy path),
+* f and its gradient are compiled: a registered problem of :mod:`descend.problems`
+  (kernels in :mod:`descend.jit.kernels`), or functions given through :func:`compiled`
+  (or two ``numba.njit`` functions as ``f`` and ``grad``),
+* x0 is float64 with at most 8 variables (beyond, the NumPy path's gradient norm is an
+  ``einsum`` whose summation order is not reproduced).
+
+The first call of a configuration compiles its loop (seconds) and numba caches it on
+disk; later processes load it (see bench/README.md for both figures).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..errors import DescendError
+
+__all__ = ["compiled", "CompiledObjective", "available", "why_not"]
+
+MAX_DIM = 8
+
+
+def available() -> bool:
+    """Whether numba can be imported (and ``DESCEND_NO_NUMBA`` is not set)."""
+    from ..optim import fused
+    return fused.available()
+
+
+def _is_numba_function(fn) -> bool:
+    # a numba dispatcher, recognised without importing numba
+    return callable(fn) and hasattr(fn, "py_func") and hasattr(fn, "signatures") and hasattr(fn, "compile")
+
+
+class CompiledObjective:
+    """f and its gradient compiled with numba, for :func:`descend.minimize`.
+
+    Made by :func:`compiled`.  Calling it is calling ``f``; ``.f`` and ``.grad`` are the
+    numba dispatchers.  On the NumPy path (``compiled=False``, or a line search) they
+    are called one point at a time from Python, so both paths run the same machine code
+    and agree bit for bit.
+    """
+
+    __slots__ = ("f", "grad", "__name__")
+
+    def __init__(self, f, grad):
+        self.f, self.grad = f, grad
+        self.__name__ = getattr(getattr(f, "py_func", f), "__name__", "f")
+
+    def __call__(self, x):
+        return self.f(x)
+
+    def __repr__(self):
+        return f"compiled({self.__name__}, {getattr(getattr(self.grad, 'py_func', self.grad), '__name__', 'grad')})"
+
+
+def compiled(f, grad) -> CompiledObjective:
+    """Wrap f and its gradient so that :func:`descend.minimize` compiles the whole loop.
+
+    Parameters
+    ----------
+    f : function or numba dispatcher
+        ``f(x) -> float`` for one point ``x`` (an ``(n,)`` float64 array; a float when
+        x0 is a plain number).  A plain Python function is compiled with
+        ``numba.njit(cache=True)``; it must be written in numba's subset of Python
+        (NumPy functions on arrays and scalars, loops, math).
+    grad : function or numba dispatcher
+        ``grad(x) -> (n,) array`` (a float for a plain number).
+
+    Returns
+    -------
+    CompiledObjective
+        Pass it as ``f``: ``minimize(compiled(f, grad), x0, optimizer="adam")``.
+
+    Examples
+    --------
+    >>> import numpy as np, descend
+    >>> def f(x):
+    ...     return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+    >>> def grad(x):
+    ...     return np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
+    >>> res = descend.minimize(descend.compiled(f, grad), [-1.2, 1.0], optimizer="adam", lr=0.01,
+    ...                        steps=3000)                                    # doctest: +SKIP
+    """
+    if not callable(f) or not callable(grad):
+        raise DescendError(f"compiled(f, grad) needs two functions, got {type(f).__name__} and "
+                           f"{type(grad).__name__}")
+    if not available():
+        raise DescendError("compiled(f, grad) needs numba, which is not installed: pip install 'descend[fast]'")
+    from ..optim import fused
+    nb = fused._numba
+    jit = nb.njit(cache=True, error_model="numpy")
+    return CompiledObjective(f if _is_numba_function(f) else jit(f), grad if _is_numba_function(grad) else jit(grad))
+
+
+def unwrap(f, grad):
+    """What minimize sees of a :class:`CompiledObjective`: (f, grad)."""
+    if isinstance(f, CompiledObjective):
+        if grad is not None and grad is not f.grad:
+            raise DescendError("f is compiled(f, grad), which brings its own gradient: leave grad=None")
+        return f.f, f.grad
+    return f, grad
+
+
+def why_not(problem, fun, grad, optimizer, opt, x0, line_search, callback, vectorized) -> str:
+    """"" when the compiled path applies, else the reason (one clause)."""
+    if not available():
+        return ("numba is not installed (pip install 'descend[fast]')" if not os.environ.get("DESCEND_NO_NUMBA")
+                else "DESCEND_NO_NUMBA is set")
+    if line_search is not None:
+        return "a line search runs on the NumPy path"
+    if callback is not None:
+        return "a callback runs on the NumPy path"
+    if not isinstance(optimizer, str):
+        return "an optimizer instance keeps its own state, which only the NumPy path updates; give its name"
+    from . import scalars
+    tw, why = scalars.twin(opt)
+    if tw is None:
+        return why
+    X = np.asarray(x0)
+    if X.dtype != np.float64:
+        return f"x0 is {X.dtype}; the compiled path computes in float64"
+    n = 1 if X.ndim == 0 else X.shape[-1]
+    if n > MAX_DIM:
+        return (f"x0 has {n} variables; above {MAX_DIM} the gradient norm is NumPy's einsum, whose summation "
+                f"order the compiled loop does not reproduce")
+    if problem is not None:
+        if grad is not problem.grad:
+            return "grad is not the problem's own analytic gradient"
+        from . import kernels
+        spec, why = kernels.params_of(problem)
+        return why
+    if isinstance(grad, str) or grad is None:
+        return "the gradient is numerical (finite differences); give an analytic one through descend.compiled(f, grad)"
+    if not (_is_numba_function(fun) and _is_numba_function(grad)):
+        return "f or grad is a Python function, not compiled: wrap them with descend.compiled(f, grad)"
+    if vectorized:
+        return "vectorized=True: the compiled loop calls f one point at a time"
+    return ""
+
+
+
+def dispatch(compiled, f, fun, grad, optimizer, opt, X, lr, steps, gtol, max_growth, history, line_search,
+             callback, vectorized, *, scalar, batched, name):
+    """minimize's choice: the compiled Result, or None for the NumPy path.
+
+    ``compiled`` None takes the compiled path where it applies, True demands it (a
+    DescendError names the reason it cannot be taken), False never takes it.
+    """
+    if compiled is False:
+        return None
+    if compiled is not None and compiled is not True:
+        raise DescendError(f"compiled must be None (decide), True or False, got {compiled!r}")
+    from ..problems import Problem
+
+    problem = f if isinstance(f, Problem) else None
+    why = why_not(problem, fun, grad, optimizer, opt, X, line_search, callback, vectorized)
+    if why:
+        if compiled:
+            raise DescendError(f"compiled=True, but the compiled path cannot be taken: {why}")
+        return None
+    from .run import run
+
+    # None: a check of the NumPy path refuses the input; it runs next and says how
+    return run(problem, fun, grad, opt, X, lr, steps, gtol, max_growth, history, scalar=scalar, batched=batched,
+               name=name)

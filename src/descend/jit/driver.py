@@ -1,0 +1,307 @@
+"""The compiled loop: every step of every run of ``minimize`` in one numba function.
+
+For an optimizer rule, the problem's f and gradient (or the user's compiled ones) and
+the booleans of the configuration (``amsgrad``, coupled weight decay...), this module
+writes the source of one loop and compiles it with ``numba.njit(parallel=True,
+cache=True, fastmath=False, error_model="numpy")``::
+
+    for i in prange(R):                    # runs are independent: one thread each
+        f, g = f(x0), grad(x0)             # classify the start
+        for k in range(steps):
+            if gnorm <= gtol: converged
+            x_new = rule(prepare(x, g), state, per-step numbers of step k + 1)
+            f_new, g_new = f(x_new), grad(x_new)   # only where finite
+            non-finite: diverged (x kept); f_new > limit: diverged (x taken)
+            record x, f, gnorm
+
+the same phases, tests and counts as :func:`descend.minimize._run`, for one row at a
+time (the NumPy path advances all rows in lockstep; a row never sees another, so row
+by row is the same).  The per-step numbers come from :mod:`descend.jit.scalars`,
+computed once per step when every run shares them, per run otherwise; the learning
+rate of each step is a table built on the NumPy side (a schedule is called as the
+optimizer calls it).  The rule and the transforms are compiled from their own source
+(:func:`descend.optim.base.prepare`, ``optim.adam.adam``...), as the fused kernels
+are, so the arithmetic is written once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import textwrap
+
+import numpy as np
+
+from ..optim import fused as _fused
+from ..optim.base import prepare
+from . import kernels as _kernels
+
+__all__ = ["loop", "PARALLEL_MIN_RUNS"]
+
+#: below this many runs the loop runs on the calling thread (waking the thread team
+#: costs more than a few short runs take)
+PARALLEL_MIN_RUNS = 64
+
+_TRANSFORM_FLAGS = ("use_clip_value", "use_factor", "coupled", "decoupled")
+_cache: dict = {}
+_VERSION = "1"  # bump when the template below changes meaning
+
+
+def _row_norm_src():
+    # minimize._row_norms for up to 8 columns: g0*g0, then += gj*gj, then sqrt
+    return textwrap.dedent("""
+    def _norm(g):
+        sq = g[0] * g[0]
+        for j in range(1, g.shape[0]):
+            sq += g[j] * g[j]
+        return np.sqrt(sq)
+    """)
+
+
+def _digest(*parts) -> str:
+    h = hashlib.sha1(_VERSION.encode())
+    for p in parts:
+        if callable(p):
+            fn = getattr(p, "py_func", p)
+            try:
+                h.update(inspect.getsource(fn).encode())
+            except (OSError, TypeError):
+                code = getattr(fn, "__code__", None)
+                h.update(repr(id(fn)).encode() if code is None else code.co_code + repr(code.co_consts).encode())
+        else:
+            h.update(repr(p).encode())
+    return h.hexdigest()[:16]
+
+
+def _source(name, rule, n_state, present, twin, rename, flags, hp_cols, state_init):
+    """The loop's source for one configuration (see the module docstring)."""
+    args = list(inspect.signature(rule).parameters)
+    scalar_names = args[2 + n_state:]
+    values = [a for a in scalar_names if a not in flags]  # the floats the rule takes
+    expr = {a: rename.get(a, a) for a in values}
+    nsc = max(1, len(values))
+    hp_unpack = "\n".join(f"{h} = HP[ii, {c}]" for c, h in enumerate(hp_cols)) or "pass"
+    code = textwrap.dedent(twin.code).strip() or "pass"
+    sst_init = "\n".join(f"{s} = {v!r}" for s, v in twin.sstate) or "pass"
+    sst_next = "\n".join(f"{s} = {s}_new" for s, _ in twin.sstate) or "pass"
+    store = "\n".join(f"SCT[k, {j}] = {expr[a]}" for j, a in enumerate(values)) or "pass"
+    load = "\n".join(f"{expr[a]} = SCT[k, {j}]" for j, a in enumerate(values)) or "pass"
+    rule_args = [f"s{j}j" for j in range(n_state)] + [repr(flags[a]) if a in flags else expr[a]
+                                                     for a in scalar_names]
+    t_flags = {a: repr(flags[a]) for a in _TRANSFORM_FLAGS}
+    states = [f"s{j}" for j in range(n_state)]
+    alloc = []
+    for j, keep in enumerate(present):
+        if keep:
+            init = state_init.get(j)
+            alloc.append(f"s{j} = np.full(n, {init if init else '0.0'})")
+    loads = [f"s{j}j = s{j}[j]" if keep else f"s{j}j = 0.0" for j, keep in enumerate(present)]
+    stores = [f"s{j}[j] = s{j}j" for j, keep in enumerate(present) if keep]
+    outs = ", ".join(["pj"] + [f"s{j}j" for j in range(n_state)])
+
+    def ind(block, k):
+        return textwrap.indent(block, " " * k)
+
+    clip_norm = textwrap.dedent(f"""
+    for j in range(n):
+        c = g[j]
+        if {t_flags['use_clip_value']}:
+            c = np.minimum(np.maximum(c, -clip_value), clip_value)
+        tmp[j] = c * c
+    nrm = np.sqrt(0.0 + pairwise(tmp, 0, n))
+    factor = clip_norm / nrm if nrm > clip_norm else 1.0
+    """) if flags["use_factor"] else "factor = 1.0"
+
+    src = f'''
+def {name}_table(HP, LR, steps, SCT):
+    # the per-step numbers every run shares: once per step
+    lsteps = LR.shape[0] > 1
+    ii = 0
+{ind(hp_unpack, 4)}
+{ind(sst_init, 4)}
+    for k in range(steps):
+        t = k + 1
+        lr = LR[k if lsteps else 0, 0]
+{ind(code, 8)}
+{ind(store, 8)}
+{ind(sst_next, 8)}
+
+
+def {name}(X, HP, LR, P, steps, gtol, use_gtol, use_limit, max_growth, keep_x, keep_f,
+           HX, HF, HG, FF, F0, GN, NIT, NFEV, NGEV, CODE, STEP, WHAT, FBAD, D, END, SCT):
+    R, n = X.shape
+    hr = HP.shape[0] > 1
+    lsteps = LR.shape[0] > 1
+    lruns = LR.shape[1] > 1
+    shared = not hr and not lruns
+    if shared:
+        {name}_table(HP, LR, steps, SCT)
+    for i in prange(R):
+        i64 = np.int64(i)  # prange's index may be unsigned: int64 unifies with 0, uint64 would not
+        ii = i64 if hr else 0
+{ind(hp_unpack, 8)}
+{ind(sst_init, 8)}
+        x = X[i]
+        g = np.empty(n)
+        gw = np.empty(n)
+        xn = np.empty(n)
+        tmp = np.empty(n)
+{ind(chr(10).join(alloc) or "pass", 8)}
+        d0 = D[0, i]
+        d1 = D[1, i]
+        # -- the start
+        f = FUN(x, P, tmp)
+        nfev = 1
+        ngev = 0
+        if np.isfinite(f):
+            GRAD(x, P, tmp, g)
+            ngev = 1
+        else:
+            g[:] = np.nan
+        gn = _norm(g)
+        F0[i] = f
+        af = abs(f)
+        limit = f + max_growth * (af if (af > 1.0 or af != af) else 1.0)  # np.maximum(1, |f0|), nan kept
+        code = 0
+        if not (np.isfinite(f) and np.isfinite(gn)):
+            code = 2  # diverged at the start
+        if keep_x:
+            HX[0, i, :] = x
+        if keep_f:
+            HF[0, i] = f
+            HG[0, i] = gn
+        nit = 0
+        e = 0
+        if code == 0:
+            for k in range(steps):
+                # -- stop where converged
+                if use_gtol and gn <= gtol:
+                    code = 1
+                    break
+                # -- advance
+                t = k + 1
+                lr = LR[k if lsteps else 0, i64 if lruns else 0]
+                if shared:
+{ind(load, 20)}
+                else:
+{ind(code_block(code), 20)}
+{ind(clip_norm, 16)}
+                for j in range(n):
+                    pj, gj = prepare(x[j], g[j], lr, clip_value, {t_flags['use_clip_value']}, factor,
+                                     {t_flags['use_factor']}, weight_decay, {t_flags['coupled']}, {t_flags['decoupled']})
+{ind(chr(10).join(loads) or "pass", 20)}
+                    {outs}, = rule(pj, gj, {", ".join(rule_args)})
+                    xn[j] = pj
+{ind(chr(10).join(stores) or "pass", 20)}
+                if not shared:
+{ind(sst_next, 20)}
+                # -- evaluate where finite
+                finite_x = True
+                for j in range(n):
+                    if not np.isfinite(xn[j]):
+                        finite_x = False
+                evaluated = 0
+                graded = 0
+                fn = np.nan
+                if finite_x:
+                    fn = FUN(xn, P, tmp)
+                    evaluated = 1
+                if np.isfinite(fn):
+                    GRAD(xn, P, tmp, gw)
+                    graded = 1
+                else:
+                    gw[:] = np.nan
+                gnn = _norm(gw)
+                # -- classify and record
+                for j in range(n):
+                    d0[j] = d1[j]
+                    d1[j] = xn[j] - x[j]
+                nit += 1
+                nfev += evaluated
+                ngev += graded
+                e = k + 1
+                if not (finite_x and np.isfinite(fn) and np.isfinite(gnn)):
+                    code = 3
+                    STEP[i] = k + 1
+                    WHAT[i] = 0 if not finite_x else (1 if not np.isfinite(fn) else 2)
+                else:
+                    x[:] = xn
+                    g, gw = gw, g
+                    f = fn
+                    gn = gnn
+                    if use_limit and fn > limit:
+                        code = 4
+                        STEP[i] = k + 1
+                        FBAD[i] = fn
+                if keep_x:
+                    HX[k + 1, i, :] = x
+                if keep_f:
+                    HF[k + 1, i] = f
+                    HG[k + 1, i] = gn
+                if code != 0:
+                    break
+            if code == 0 and use_gtol and gn <= gtol:
+                code = 1
+        FF[i] = f
+        GN[i] = gn
+        NIT[i] = nit
+        NFEV[i] = nfev
+        NGEV[i] = ngev
+        CODE[i] = code
+        END[i] = e
+    # -- rows that stopped early repeat their final values up to the last step any row took
+    last = 0
+    for i in range(R):
+        last = max(last, END[i])
+    if keep_x or keep_f:
+        for i in prange(R):
+            for k in range(END[i] + 1, last + 1):
+                if keep_x:
+                    HX[k, i, :] = X[i]
+                if keep_f:
+                    HF[k, i] = FF[i]
+                    HG[k, i] = GN[i]
+    return last
+'''
+    return src, nsc
+
+
+def code_block(code):
+    return code
+
+
+def loop(rule, n_state, present, twin, rename, flags, hp_cols, state_init, fun, grad, fun_key):
+    """The compiled loop for this configuration (built and cached once per process;
+    numba caches the machine code on disk), or None when numba is unavailable."""
+    if not _fused.available():
+        return None
+    key = (rule, present, tuple(sorted(flags.items())), twin, tuple(hp_cols), tuple(sorted(state_init.items())),
+           fun_key)
+    if key in _cache:
+        return _cache[key]
+    nb = _fused._numba
+    digest = _digest(rule, prepare, fun, grad, _kernels.pairwise, twin.code, sorted(flags.items()), hp_cols,
+                     sorted(state_init.items()), present, _row_norm_src(), fun_key)
+    name = f"_loop_{rule.__name__}_{digest}"
+    src, nsc = _source(name, rule, n_state, present, twin, rename, flags, hp_cols, state_init)
+    jit_inline = nb.njit(inline="always", error_model="numpy")
+    ns = {
+        "__name__": __name__,  # numba's cache rebuilds the environment from this module
+        "np": np,
+        "prange": nb.prange,
+        "rule": jit_inline(rule),
+        "prepare": jit_inline(prepare),
+        "pairwise": _kernels.jitted(_kernels.pairwise, nb),
+        "FUN": fun if hasattr(fun, "py_func") else _kernels.jitted(fun, nb),
+        "GRAD": grad if hasattr(grad, "py_func") else _kernels.jitted(grad, nb),
+    }
+    exec(compile(_row_norm_src(), __file__, "exec"), ns)
+    ns["_norm"] = jit_inline(ns["_norm"])
+    # compiled as if written in this file, so that numba's disk cache can find it; the name
+    # carries a hash of every source it is made of, so an edit recompiles
+    exec(compile(src, __file__, "exec"), ns)
+    ns[name + "_table"] = nb.njit(error_model="numpy", cache=True)(ns[name + "_table"])
+    fn = nb.njit(parallel=True, cache=True, fastmath=False, nogil=True, error_model="numpy")(ns[name])
+    entry = (fn, nsc)
+    _cache[key] = entry
+    return entry

@@ -1,0 +1,330 @@
+"""f and its gradient of the registered test problems, one point at a time, for numba.
+
+Each problem of :mod:`descend.problems` computes a batch of rows with NumPy; the
+compiled loop needs the same numbers one row at a time.  The functions here are the
+same formulas written for one row ``x`` (an ``(n,)`` array), with the problem's numbers in
+``P`` (a float64 array) and a scratch array ``tmp`` of length n:
+
+* ``f(x, P, tmp) -> float``
+* ``grad(x, P, tmp, out)`` fills ``out`` (n,)
+
+Every operation is NumPy's, in NumPy's order (``a * b * c`` is ``(a * b) * c``), and a
+sum along the last axis is NumPy's pairwise sum (:func:`pairwise`, the algorithm of
+NumPy's ``pairwise_sum``: eight accumulators over blocks of 128, halves above), so a
+row gives the very bits NumPy gives it.  ``np.sin`` is glibc's in both; NumPy's ``exp``
+and ``expm1`` (AVX-512 SVML) and its matrix products (OpenBLAS, whose rounding depends on
+how many rows are multiplied) have no twin here, so ackley, least_squares, quadratic and
+ill_conditioned keep the NumPy path (see :data:`WITHOUT`).
+
+The functions are plain Python, jitted where the loop is compiled (numba is optional).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["KERNELS", "WITHOUT", "pairwise", "params_of"]
+
+
+def pairwise(a, lo, n):
+    """NumPy's pairwise sum of ``a[lo:lo + n]`` for n <= 128 (``pairwise_sum`` in
+    numpy/_core/src/umath/loops_utils.h.src): a plain loop below 8 terms, eight
+    accumulators up to 128.  (Above, NumPy splits in halves; the compiled path takes
+    at most :data:`descend.jit.MAX_DIM` variables, so no sum here is that long.)"""
+    if n > 128:
+        raise ValueError("pairwise: more than 128 terms")
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = lo + 8
+    stop = lo + n - (n % 8)
+    while i < stop:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < lo + n:
+        res += a[i]
+        i += 1
+    return res
+
+
+# -- the seeds' functions --------------------------------------------------------------------
+
+def poly1d_f(x, P, tmp):
+    return 0.01 * x[0] * x[0] + 0.1 * x[0]
+
+
+def poly1d_grad(x, P, tmp, out):
+    out[0] = 0.02 * x[0] + 0.1
+
+
+def parabola_f(x, P, tmp):
+    return x[0] * x[0] + 1.0
+
+
+def parabola_grad(x, P, tmp, out):
+    out[0] = 2.0 * x[0]
+
+
+def sphere_f(x, P, tmp):
+    n = x.shape[0]
+    for i in range(n):
+        tmp[i] = x[i] * x[i]
+    return pairwise(tmp, 0, n)
+
+
+def sphere_grad(x, P, tmp, out):
+    for i in range(x.shape[0]):
+        out[i] = 2.0 * x[i]
+
+
+def elongated_bowl_f(x, P, tmp):
+    return x[0] * x[0] / 20.0 + x[1] * x[1]
+
+
+def elongated_bowl_grad(x, P, tmp, out):
+    out[0] = x[0] / 10.0
+    out[1] = 2.0 * x[1]
+
+
+# -- classic benchmarks -------------------------------------------------------------------------
+
+def rosenbrock_f(x, P, tmp):
+    a, b = P[0], P[1]
+    m = x.shape[0] - 1
+    for i in range(m):
+        t = x[i + 1] - x[i] * x[i]
+        u = a - x[i]
+        tmp[i] = b * t * t + u * u
+    return pairwise(tmp, 0, m)
+
+
+def rosenbrock_grad(x, P, tmp, out):
+    a, b = P[0], P[1]
+    n = x.shape[0]
+    out[n - 1] = 0.0
+    for i in range(n - 1):
+        t = x[i + 1] - x[i] * x[i]
+        out[i] = -4.0 * b * x[i] * t - 2.0 * (a - x[i])
+        tmp[i] = t
+    for i in range(1, n):  # g[..., 1:] += 2 b t, after the first part is in place
+        out[i] = out[i] + 2.0 * b * tmp[i - 1]
+
+
+def beale_f(x, P, tmp):
+    x_, y = x[0], x[1]
+    r1 = 1.5 - x_ + x_ * y
+    r2 = 2.25 - x_ + x_ * y * y
+    r3 = 2.625 - x_ + x_ * y * y * y
+    return r1 * r1 + r2 * r2 + r3 * r3
+
+
+def beale_grad(x, P, tmp, out):
+    x_, y = x[0], x[1]
+    r1 = 1.5 - x_ + x_ * y
+    r2 = 2.25 - x_ + x_ * y * y
+    r3 = 2.625 - x_ + x_ * y * y * y
+    out[0] = 2.0 * (r1 * (y - 1.0) + r2 * (y * y - 1.0) + r3 * (y * y * y - 1.0))
+    out[1] = 2.0 * x_ * (r1 + 2.0 * r2 * y + 3.0 * r3 * y * y)
+
+
+def himmelblau_f(x, P, tmp):
+    x_, y = x[0], x[1]
+    r1, r2 = x_ * x_ + y - 11.0, x_ + y * y - 7.0
+    return r1 * r1 + r2 * r2
+
+
+def himmelblau_grad(x, P, tmp, out):
+    x_, y = x[0], x[1]
+    r1, r2 = x_ * x_ + y - 11.0, x_ + y * y - 7.0
+    out[0] = 4.0 * x_ * r1 + 2.0 * r2
+    out[1] = 2.0 * r1 + 4.0 * y * r2
+
+
+def booth_f(x, P, tmp):
+    r1 = x[0] + 2.0 * x[1] - 7.0
+    r2 = 2.0 * x[0] + x[1] - 5.0
+    return r1 * r1 + r2 * r2
+
+
+def booth_grad(x, P, tmp, out):
+    r1 = x[0] + 2.0 * x[1] - 7.0
+    r2 = 2.0 * x[0] + x[1] - 5.0
+    out[0] = 2.0 * r1 + 4.0 * r2
+    out[1] = 4.0 * r1 + 2.0 * r2
+
+
+def matyas_f(x, P, tmp):
+    x_, y = x[0], x[1]
+    return 0.26 * (x_ * x_ + y * y) - 0.48 * x_ * y
+
+
+def matyas_grad(x, P, tmp, out):
+    x_, y = x[0], x[1]
+    out[0] = 0.52 * x_ - 0.48 * y
+    out[1] = 0.52 * y - 0.48 * x_
+
+
+def three_hump_camel_f(x, P, tmp):
+    x_, y = x[0], x[1]
+    x2 = x_ * x_
+    return 2.0 * x2 - 1.05 * x2 * x2 + x2 * x2 * x2 / 6.0 + x_ * y + y * y
+
+
+def three_hump_camel_grad(x, P, tmp, out):
+    x_, y = x[0], x[1]
+    x2 = x_ * x_
+    out[0] = 4.0 * x_ - 4.2 * x2 * x_ + x2 * x2 * x_ + y
+    out[1] = x_ + 2.0 * y
+
+
+def six_hump_camel_f(x, P, tmp):
+    x_, y = x[0], x[1]
+    x2, y2 = x_ * x_, y * y
+    return (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x_ * y + (-4.0 + 4.0 * y2) * y2
+
+
+def six_hump_camel_grad(x, P, tmp, out):
+    x_, y = x[0], x[1]
+    x2 = x_ * x_
+    out[0] = 8.0 * x_ - 8.4 * x2 * x_ + 2.0 * x2 * x2 * x_ + y
+    out[1] = x_ - 8.0 * y + 16.0 * y * y * y
+
+
+def _goldstein_parts(x):
+    x_, y = x[0], x[1]
+    u, v = x_ + y + 1.0, 2.0 * x_ - 3.0 * y
+    P = 19.0 - 14.0 * x_ + 3.0 * x_ * x_ - 14.0 * y + 6.0 * x_ * y + 3.0 * y * y
+    Q = 18.0 - 32.0 * x_ + 12.0 * x_ * x_ + 48.0 * y - 36.0 * x_ * y + 27.0 * y * y
+    return x_, y, u, v, P, Q
+
+
+def goldstein_price_f(x, P_, tmp):
+    _, _, u, v, P, Q = _goldstein_parts(x)
+    return (1.0 + u * u * P) * (30.0 + v * v * Q)
+
+
+def goldstein_price_grad(x, P_, tmp, out):
+    x_, y, u, v, P, Q = _goldstein_parts(x)
+    F, G = 1.0 + u * u * P, 30.0 + v * v * Q
+    Fx = 2.0 * u * P + u * u * (-14.0 + 6.0 * x_ + 6.0 * y)
+    Fy = Fx
+    Gx = 4.0 * v * Q + v * v * (-32.0 + 24.0 * x_ - 36.0 * y)
+    Gy = -6.0 * v * Q + v * v * (48.0 - 36.0 * x_ + 54.0 * y)
+    out[0] = Fx * G + F * Gx
+    out[1] = Fy * G + F * Gy
+
+
+def rastrigin_f(x, P, tmp):
+    n = x.shape[0]
+    for i in range(n):
+        s = np.sin(math.pi * x[i])
+        tmp[i] = x[i] * x[i] + 20.0 * s * s
+    return pairwise(tmp, 0, n)
+
+
+def rastrigin_grad(x, P, tmp, out):
+    c = 20.0 * math.pi  # NumPy evaluates 20.0 * np.pi first, a Python float
+    w = 2.0 * math.pi
+    for i in range(x.shape[0]):
+        out[i] = 2.0 * x[i] + c * np.sin(w * x[i])
+
+
+def styblinski_tang_f(x, P, tmp):
+    n = x.shape[0]
+    for i in range(n):
+        x2 = x[i] * x[i]
+        tmp[i] = x2 * x2 - 16.0 * x2 + 5.0 * x[i]
+    return 0.5 * pairwise(tmp, 0, n)
+
+
+def styblinski_tang_grad(x, P, tmp, out):
+    for i in range(x.shape[0]):
+        out[i] = 2.0 * x[i] * x[i] * x[i] - 16.0 * x[i] + 2.5
+
+
+def _no_params(problem):
+    return np.zeros(1)
+
+
+def _rosenbrock_params(problem):
+    return np.array([float(problem.params["a"]), float(problem.params["b"])])
+
+
+#: factory name -> (f, grad, the problem's numbers as P)
+KERNELS = {
+    "poly1d": (poly1d_f, poly1d_grad, _no_params),
+    "parabola": (parabola_f, parabola_grad, _no_params),
+    "sphere": (sphere_f, sphere_grad, _no_params),
+    "elongated_bowl": (elongated_bowl_f, elongated_bowl_grad, _no_params),
+    "rosenbrock": (rosenbrock_f, rosenbrock_grad, _rosenbrock_params),
+    "beale": (beale_f, beale_grad, _no_params),
+    "himmelblau": (himmelblau_f, himmelblau_grad, _no_params),
+    "booth": (booth_f, booth_grad, _no_params),
+    "matyas": (matyas_f, matyas_grad, _no_params),
+    "three_hump_camel": (three_hump_camel_f, three_hump_camel_grad, _no_params),
+    "six_hump_camel": (six_hump_camel_f, six_hump_camel_grad, _no_params),
+    "goldstein_price": (goldstein_price_f, goldstein_price_grad, _no_params),
+    "rastrigin": (rastrigin_f, rastrigin_grad, _no_params),
+    "styblinski_tang": (styblinski_tang_f, styblinski_tang_grad, _no_params),
+}
+
+#: problems without a bit-identical compiled twin, and why
+WITHOUT = {
+    "ackley": "NumPy's exp and expm1 (AVX-512 SVML) round differently from libm's",
+    "least_squares": "its matrix products go through OpenBLAS, whose rounding depends on how many rows it multiplies",
+    "quadratic": "its matrix products go through OpenBLAS, whose rounding depends on how many rows it multiplies",
+    "ill_conditioned": "its matrix products go through OpenBLAS, whose rounding depends on how many rows it multiplies",
+}
+
+
+def params_of(problem):
+    """(factory name, f, grad, P) for a problem built by a registered factory, or (None, why)."""
+    recipe = getattr(problem, "_recipe", None)  # set by problems._register on what its factories build
+    if recipe is None:
+        return None, f"problem {problem.name!r} was not built by a registered factory (no compiled kernels)"
+    name = recipe[0]
+    if name in WITHOUT:
+        return None, f"problem {name!r} has no bit-identical compiled kernels: {WITHOUT[name]}"
+    if name not in KERNELS:
+        return None, f"problem {name!r} has no compiled kernels"
+    f, g, params = KERNELS[name]
+    return (name, f, g, params(problem)), ""
+
+
+_HELPERS = ("pairwise", "_goldstein_parts")
+_jit_ns: dict = {}
+
+
+def jitted(fn, nb):
+    """``fn`` of this module compiled by numba (cached on disk), its helpers compiled too.
+
+    The functions stay plain Python in this module; the compiled copies share one
+    namespace in which :func:`pairwise` and the other helpers are numba functions.
+    """
+    if not _jit_ns:
+        _jit_ns.update(np=np, math=math, __name__=__name__)  # numba's cache rebuilds the environment from it
+        for name in _HELPERS:
+            _jit_ns[name] = nb.njit(cache=True, error_model="numpy")(_copy(globals()[name]))
+    key = fn.__name__
+    if key not in _jit_ns:
+        _jit_ns[key] = nb.njit(cache=True, error_model="numpy")(_copy(fn))
+    return _jit_ns[key]
+
+
+def _copy(fn):
+    import types
+    return types.FunctionType(fn.__code__, _jit_ns, fn.__name__, fn.__defaults__, fn.__closure__)

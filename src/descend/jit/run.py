@@ -1,0 +1,245 @@
+"""One compiled ``minimize``: gather the configuration, run the loop, build the Result.
+
+Three phases, named as the algorithm reads: :func:`_configure` turns the optimizer and
+the problem into the loop's arrays (hyperparameters per run, the learning rate per
+step, the problem's numbers), :func:`_advance` runs the compiled loop, :func:`_finish`
+turns its arrays into the :class:`~descend.result.Result` that ``minimize._run``
+builds (same statuses, messages, counts and history).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from ..result import MESSAGES, History, Result
+from . import driver, kernels, scalars
+
+__all__ = ["run"]
+
+_STATUS = np.array(["max_steps", "converged", "diverged", "diverged", "diverged"])
+_WHAT = ("x", "f", "the gradient")
+
+_ADAPTERS = '''
+def _user_f(x, P, tmp):
+    for j in range(x.shape[0]):
+        tmp[j] = x[j]  # a copy, as the NumPy path hands f: f can never touch the iterate
+    return float(USER_F(tmp{point}))
+
+
+def _user_grad(x, P, tmp, out):
+    for j in range(x.shape[0]):
+        tmp[j] = x[j]
+    {store} = USER_G(tmp{point})
+'''
+
+
+class _Config:
+    __slots__ = ("rule", "present", "twin", "rename", "flags", "hp_cols", "state_init", "HP", "LR", "P",
+                 "fun", "grad", "fun_key")
+
+
+def _hp_value(hp, name):
+    if name == "beta1":
+        return hp["betas"][0]
+    if name == "beta2":
+        return hp["betas"][1]
+    v = hp[name]
+    return 0.0 if v is None else v
+
+
+def _lr_table(lr, steps, R):
+    """The learning rate of each step, (steps or 1, R or 1), as the optimizer gets it; None
+    where the schedule gives something the optimizer would refuse (the NumPy path says so)."""
+    if not callable(lr):
+        a = np.asarray(lr, dtype=np.float64)
+        return a.reshape(1, 1) if a.ndim == 0 else a.reshape(1, -1)
+    if steps == 0:
+        return np.full((1, 1), np.nan)
+    values = [lr(k) for k in range(steps)]
+    shapes = {np.shape(v) for v in values}
+    if len(shapes) != 1 or next(iter(shapes)) not in ((), (R,)):
+        return None
+    a = np.array(values, dtype=np.float64).reshape(steps, -1)
+    if not (np.all(np.isfinite(a)) and np.all(a >= 0)):
+        return None
+    return a
+
+
+def _configure(problem, fun, grad, opt, X, steps, scalar):
+    R, n = X.shape
+    tw, _ = scalars.twin(opt)
+    hp = opt._hp
+    cfg = _Config()
+    cfg.rule = type(opt).rule
+    cfg.twin = tw
+    cfg.rename = scalars.RENAME.get(scalars.ALIASES.get(opt.name, opt.name), {})
+    cfg.present = tuple(opt._present())
+    cfg.hp_cols = tuple(tw.hp) + ("weight_decay", "clip_value", "clip_norm")
+    cols = [_hp_value(hp, c) for c in cfg.hp_cols]
+    if any(isinstance(v, np.ndarray) and v.shape != (R,) for v in cols):
+        return None  # the NumPy path raises the optimizer's own error about the lengths
+    rows = R if any(isinstance(v, np.ndarray) for v in cols) else 1
+    cfg.HP = np.empty((rows, len(cols)))
+    for j, v in enumerate(cols):
+        cfg.HP[:, j] = v
+    cfg.LR = _lr_table(hp["lr"], steps, R)
+    if cfg.LR is None:
+        return None
+    wd = hp["weight_decay"]
+    use_wd = isinstance(wd, np.ndarray) or wd != 0
+    args = list(inspect.signature(cfg.rule).parameters)[2 + len(opt.state_names):]
+    cfg.flags = {a: bool(hp[a]) for a in args if a in hp and isinstance(hp[a], (bool, np.bool_))}
+    cfg.flags.update(use_clip_value=hp["clip_value"] is not None, use_factor=hp["clip_norm"] is not None,
+                     coupled=bool(use_wd and not hp["decoupled_weight_decay"]),
+                     decoupled=bool(use_wd and hp["decoupled_weight_decay"]))
+    init = dict(tw.init)
+    cfg.state_init = {j: init[s] for j, s in enumerate(opt.state_names) if s in init}
+    if problem is not None:
+        spec, _ = kernels.params_of(problem)
+        key, cfg.fun, cfg.grad, cfg.P = spec
+        cfg.fun_key = ("problem", key)
+    else:
+        adapted = _adapt(fun, grad, X[0], scalar)
+        if adapted is None:
+            return None
+        cfg.fun, cfg.grad = adapted
+        cfg.P = np.zeros(1)
+        cfg.fun_key = ("user", driver._digest(fun, grad), scalar)
+    return cfg
+
+
+def _adapt(fun, grad, x, scalar):
+    """f and grad of the user as the loop calls them, after one call from Python checks
+    that they return a number and n numbers (else the NumPy path reports it)."""
+    try:
+        v = fun(x[0] if scalar else x.copy())
+        g = grad(x[0] if scalar else x.copy())
+    except Exception:
+        return None  # the NumPy path raises it, at the same place as always
+    if np.ndim(v) != 0 or (np.ndim(g) != 0 if scalar else np.shape(g) != x.shape):
+        return None
+    from ..optim import fused
+    nb = fused._numba
+    ns = {"__name__": __name__, "np": np, "USER_F": fun, "USER_G": grad}
+    src = _ADAPTERS.format(point="[0]" if scalar else "", store="out[0]" if scalar else "out[:]")
+    exec(compile(src, __file__, "exec"), ns)
+    jit = nb.njit(error_model="numpy")
+    return jit(ns["_user_f"]), jit(ns["_user_grad"])
+
+
+def _advance(cfg, X, steps, gtol, max_growth, keep):
+    R, n = X.shape
+    from ..optim import fused
+    entry = driver.loop(cfg.rule, len(cfg.present), cfg.present, cfg.twin, cfg.rename, cfg.flags, cfg.hp_cols,
+                        cfg.state_init, cfg.fun, cfg.grad, cfg.fun_key)
+    if entry is None:
+        return None
+    fn, nsc = entry
+    keep_x, keep_f = keep is True, bool(keep)
+    HX = np.empty((steps + 1, R, n)) if keep_x else np.empty((1, 1, 1))
+    HF = np.empty((steps + 1, R)) if keep_f else np.empty((1, 1))
+    HG = np.empty((steps + 1, R)) if keep_f else np.empty((1, 1))
+    out = dict(FF=np.empty(R), F0=np.empty(R), GN=np.empty(R), NIT=np.zeros(R, np.int64),
+               NFEV=np.zeros(R, np.int64), NGEV=np.zeros(R, np.int64), CODE=np.zeros(R, np.int64),
+               STEP=np.zeros(R, np.int64), WHAT=np.zeros(R, np.int64), FBAD=np.full(R, np.nan),
+               D=np.zeros((2, R, n)), END=np.zeros(R, np.int64))
+    shared = cfg.HP.shape[0] == 1 and cfg.LR.shape[1] == 1
+    SCT = np.empty((max(steps, 1) if shared else 1, nsc))
+    args = (X, cfg.HP, cfg.LR, cfg.P, steps, 0.0 if gtol is None else float(gtol), gtol is not None,
+            max_growth is not None, np.nan if max_growth is None else float(max_growth), keep_x, keep_f,
+            HX, HF, HG, out["FF"], out["F0"], out["GN"], out["NIT"], out["NFEV"], out["NGEV"], out["CODE"],
+            out["STEP"], out["WHAT"], out["FBAD"], out["D"], out["END"], SCT)
+    if R < driver.PARALLEL_MIN_RUNS:
+        get, put = fused._thread_count()
+        prev = get()
+        if prev != 1:
+            put(1)
+        try:
+            last = fn(*args)
+        finally:
+            if prev != 1:
+                put(prev)
+    else:
+        last = fn(*args)
+    last = int(last)
+    if keep_x:
+        out["HX"] = HX if last == steps else HX[:last + 1].copy()
+    if keep_f:
+        out["HF"] = HF if last == steps else HF[:last + 1].copy()
+        out["HG"] = HG if last == steps else HG[:last + 1].copy()
+    out["last"] = last
+    return out
+
+
+def _motion(a, b):
+    """minimize._motion for the last two steps of one run."""
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na > 0 and nb > 0 and np.dot(a, b) / (na * nb) < -0.9:
+        grow = "with growing amplitude" if nb > na * (1 + 1e-12) else "with constant amplitude"
+        return f"oscillate back and forth across the minimum {grow}"
+    return "drift without decreasing f"
+
+
+def _finish(out, cfg, X, lr, steps, gtol, max_growth, keep, scalar, batched, name):
+    """The Result of minimize._run's finish phase, from the loop's arrays."""
+    R, n = X.shape
+    F, F0, gnorm, nit = out["FF"], out["F0"], out["GN"], out["NIT"]
+    code = out["CODE"]
+    status = _STATUS[code].astype(object)
+    last = out["last"]
+    hist = None
+    if keep:
+        LR = cfg.LR
+        hlr = np.empty((last + 1, R))
+        if last:
+            hlr[:last] = LR[:last] if LR.shape[0] > 1 else LR[0]
+        hlr[last] = np.nan
+        hist = History(x=out["HX"] if keep is True else None, f=out["HF"], grad_norm=out["HG"], lr=hlr)
+    lr_given = lr if not callable(lr) or isinstance(lr, (float, np.ndarray)) else getattr(lr, "__name__", "schedule")
+    messages = []
+    for i in range(R):
+        lr_i = float(lr[i]) if isinstance(lr, np.ndarray) else (lr if isinstance(lr, float) else float("nan"))
+        numbers = dict(grad_norm=gnorm[i], gtol=gtol if gtol is not None else float("nan"), nit=int(nit[i]),
+                       f0=F0[i], fun=F[i], lr=lr_i, max_growth=max_growth or float("nan"), line_search="")
+        c = code[i]
+        if c == 2:
+            key = "diverged_start"
+        elif c == 3:
+            key = "diverged_nonfinite"
+            numbers.update(step=int(out["STEP"][i]), what=_WHAT[out["WHAT"][i]])
+        elif c == 4:
+            key = "diverged_growth"
+            numbers.update(step=int(out["STEP"][i]), f_bad=out["FBAD"][i])
+        elif c == 0 and not F[i] < F0[i] and nit[i] > 0:
+            key = "max_steps_no_decrease"
+            numbers["motion"] = _motion(out["D"][0, i], out["D"][1, i])
+        else:
+            key = status[i]
+        messages.append(MESSAGES[key].format(**numbers))
+    success = (status == "converged") | ((status == "max_steps") & (gtol is None))
+    nfev, ngev = out["NFEV"], out["NGEV"]
+    if batched:
+        return Result(x=X, fun=F, grad_norm=gnorm, nit=nit, nfev=nfev, ngev=ngev, status=status.astype(str),
+                      success=success, message=messages, history=hist, optimizer=name, lr=lr_given,
+                      batched=True)
+    if hist is not None:
+        hist = History(x=None if hist.x is None else (hist.x[:, 0, 0] if scalar else hist.x[:, 0]),
+                       f=hist.f[:, 0], grad_norm=hist.grad_norm[:, 0], lr=hist.lr[:, 0])
+    return Result(x=float(X[0, 0]) if scalar else X[0].copy(), fun=float(F[0]), grad_norm=float(gnorm[0]),
+                  nit=int(nit[0]), nfev=int(nfev[0]), ngev=int(ngev[0]), status=str(status[0]),
+                  success=bool(success[0]), message=messages[0], history=hist, optimizer=name, lr=lr_given)
+
+
+def run(problem, fun, grad, opt, X, lr, steps, gtol, max_growth, keep, *, scalar, batched, name):
+    """The Result of ``minimize`` on the compiled path, or None where a check on the
+    NumPy path would refuse the input (it then runs and says so)."""
+    cfg = _configure(problem, fun, grad, opt, X, steps, scalar)
+    if cfg is None:
+        return None
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    out = _advance(cfg, X, steps, gtol, max_growth, keep)
+    if out is None:
+        return None
+    return _finish(out, cfg, X, lr, steps, gtol, max_growth, keep, scalar, batched, name)
