@@ -2,11 +2,13 @@
 // The page is a view: the numbers come from the server (api.js), the state lives in the
 // address (state.js).
 
+import * as catalog from "./catalog.js";
 import * as derivatives from "./derivatives.js";
 import { apply, setLanguage } from "./i18n.js";
 import * as landscape from "./landscape.js";
 import * as lrpanel from "./lrpanel.js";
 import * as playground from "./playground.js";
+import { ready } from "./plotting.js";
 import * as share from "./share.js";
 import * as state from "./state.js";
 
@@ -37,7 +39,9 @@ async function show(tab) {
     fatal(err);
   }
   // a plot drawn while its panel was hidden has no size: fit it now
-  for (const plot of document.querySelectorAll(`[data-panel="${tab}"] .js-plotly-plot`)) window.Plotly.Plots.resize(plot);
+  if (window.Plotly) {
+    for (const plot of document.querySelectorAll(`[data-panel="${tab}"] .js-plotly-plot`)) window.Plotly.Plots.resize(plot);
+  }
 }
 
 function main() {
@@ -66,5 +70,8 @@ function main() {
   show(s.tab);
 }
 
-if (window.Plotly) main();
-else window.addEventListener("load", main);
+// the lists are asked for at once, before plotly.js has even loaded
+catalog.loadProblems().catch(() => {});
+catalog.loadOptimizers().catch(() => {});
+ready.catch(fatal);
+main();

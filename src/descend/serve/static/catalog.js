@@ -3,7 +3,7 @@
 
 import { call } from "./api.js";
 
-let problems = null;
+let problems = null; // the promises of the two listings
 let optimizers = null;
 
 function asList(data, key) {
@@ -61,23 +61,33 @@ function normalizeProblem(p) {
   };
 }
 
-export async function loadProblems() {
+/** GET /api/problems once (the promise is shared, so early callers do not ask twice). */
+export function loadProblems() {
   if (!problems) {
-    const data = await call("problems");
-    problems = asList(data, "problems").map(normalizeProblem);
-    syntax = data.syntax || null;
+    problems = call("problems").then((data) => {
+      problemList = asList(data, "problems").map(normalizeProblem);
+      syntax = data.syntax || null;
+      return problemList;
+    });
+    problems.catch(() => { problems = null; });
   }
   return problems;
 }
 
 let lineSearches = [];
 let syntax = null;
+let problemList = [];
+let optimizerList = [];
 
-export async function loadOptimizers() {
+/** GET /api/optimizers once. */
+export function loadOptimizers() {
   if (!optimizers) {
-    const data = await call("optimizers");
-    optimizers = asList(data, "optimizers").map(normalizeOptimizer);
-    lineSearches = data.line_searches || [];
+    optimizers = call("optimizers").then((data) => {
+      optimizerList = asList(data, "optimizers").map(normalizeOptimizer);
+      lineSearches = data.line_searches || [];
+      return optimizerList;
+    });
+    optimizers.catch(() => { optimizers = null; });
   }
   return optimizers;
 }
@@ -93,11 +103,11 @@ export function formulaSyntax() {
 }
 
 export function optimizer(name) {
-  return (optimizers || []).find((o) => o.name === name);
+  return optimizerList.find((o) => o.name === name);
 }
 
 export function problem(name) {
-  return (problems || []).find((p) => p.name === name);
+  return problemList.find((p) => p.name === name);
 }
 
 /** Translate a run's status word (converged, diverged, ...) with the glossary's terms. */

@@ -5,6 +5,7 @@
 import { call, debounce, latestOnly } from "./api.js";
 import { fmt, messageBox, number } from "./controls.js";
 import { apply, t } from "./i18n.js";
+import { ready } from "./plotting.js";
 import * as state from "./state.js";
 
 const COLORS = { forward: "#d62728", backward: "#ff7f0e", central: "#1f77b4", "five-point": "#2ca02c", complex: "#9467bd" };
@@ -105,6 +106,7 @@ function buildControls() {
 }
 
 export async function init() {
+  await ready;
   els = { controls: document.getElementById("der-controls"), plot: document.getElementById("der-plot"),
           best: document.getElementById("der-best") };
   buildControls();

@@ -6,11 +6,14 @@ import { call, debounce, latestOnly } from "./api.js";
 import * as catalog from "./catalog.js";
 import { button, checkbox, fmt, messageBox, number, select, slider } from "./controls.js";
 import { apply, t } from "./i18n.js";
+import { ready } from "./plotting.js";
 import * as state from "./state.js";
 
 export const COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
                        "#bcbd22", "#7f7f7f"];
 const RESOLUTION = 121;
+// pale colours under the paths, low values darker (the paths stay the strongest colours)
+const SURFACE_COLORS = [[0, "#5b7fa8"], [0.15, "#9fbad6"], [0.4, "#d5e1ec"], [0.7, "#eeeadf"], [1, "#f6efe0"]];
 const MAX_STEPS = 5000;
 
 let grid = null; // {x, y, z, window, x0, minimizers, log}
@@ -43,37 +46,60 @@ export function runName(run) {
 }
 
 // ---- the requests ------------------------------------------------------------------------
+// The contour grid and the runs are asked for side by side (the start is known from the
+// problem list); the internals come in a third request once a slider has settled, so the
+// paths follow a moving slider without waiting for them.
+
+let internals = []; // per run: the server's internals of the last settled request
+let runsAfterGrid = false; // the start comes with the grid (a typed function's default start)
+
+const sameProblem = (body) => JSON.stringify(body.problem) === JSON.stringify(problemSpec());
 
 const requestGrid = latestOnly(
   (spec) => call("surface", { problem: spec, points: RESOLUTION }),
-  (data) => {
+  (data, spec) => {
+    if (JSON.stringify(spec) !== JSON.stringify(problemSpec())) return; // an older problem's grid
     els.exprError.clear();
     grid = normalizeGrid(data);
-    requestRuns(runBody());
+    if (runsAfterGrid) { runsAfterGrid = false; refreshRuns(); }
+    draw();
   },
-  (err) => {
-    if (err.name === "AbortError") return;
+  (err, spec) => {
+    if (JSON.stringify(spec) !== JSON.stringify(problemSpec())) return;
     els.exprError.show(err.message);
     grid = null;
     results = [];
+    internals = [];
     draw();
   },
 );
 
 const requestRuns = latestOnly(
   (body) => call("run", body),
-  (data) => {
+  (data, body) => {
+    if (!sameProblem(body)) return;
     els.runError.clear();
     results = (data.runs || []).map((r) => normalizeRun(r));
     draw();
   },
-  (err) => {
-    els.runError.show(err.message);
+  (err, body) => {
+    if (sameProblem(body) && grid) els.runError.show(err.message);
   },
 );
 
+const requestInternals = latestOnly(
+  (body) => call("run", { ...body, internals: true }),
+  (data, body) => {
+    if (JSON.stringify(body) !== JSON.stringify(runBody())) return; // the view moved on: a newer one is coming
+    internals = (data.runs || []).map((r) => r.internals || null);
+    drawInternals();
+  },
+  () => {},
+);
+const refreshInternalsSoon = debounce(() => { if (state.get().runs.length) requestInternals(runBody()); }, 250);
+
 function normalizeGrid(d) {
-  const z = d.z || d.f;
+  const z = d.z;
   const flat = z.flat().filter(Number.isFinite);
   let lo = Infinity;
   let hi = -Infinity;
@@ -87,40 +113,46 @@ function normalizeGrid(d) {
 }
 
 function normalizeRun(r) {
-  return {
-    x: r.x || [],
-    f: r.f || [],
-    grad: r.grad_norm || [],
-    status: r.status,
-    message: r.message || "",
-    nit: r.nit,
-    internals: r.internals || null,
-  };
+  return { x: r.x || [], f: r.f || [], grad: r.grad_norm || [], status: r.status, message: r.message || "", nit: r.nit };
 }
 
 function runBody(s = state.get()) {
-  const body = { problem: problemSpec(s), start: startPoint(s), steps: s.steps, runs: s.runs.map(runSpec),
-                 internals: true };
+  const body = { problem: problemSpec(s), start: startPoint(s), steps: s.steps, runs: s.runs.map(runSpec) };
   if (s.gtol > 0) body.gtol = s.gtol;
   return body;
 }
 
-/** Ask again for the grid (new problem or expression) and then the runs. */
+/** Ask again for the grid (new problem or expression) and the runs. */
 export function refreshAll() {
   const s = state.get();
+  grid = null;
+  results = [];
+  internals = [];
   if (s.problem === "expression" && !s.expr.trim()) {
     els.exprError.clear();
-    grid = null;
-    results = [];
     draw();
     return;
   }
   requestGrid(problemSpec(s));
+  const known = s.start || (s.problem !== "expression" && catalog.problem(s.problem));
+  runsAfterGrid = !known;
+  if (known) refreshRuns();
 }
 
 /** Ask again only for the runs (a slider moved, a start was clicked). */
-export const refreshRuns = () => { if (grid) requestRuns(runBody()); };
-const refreshRunsSoon = debounce(refreshRuns, 40);
+export function refreshRuns() {
+  const s = state.get();
+  if (s.problem === "expression" && !s.start && !grid) { runsAfterGrid = true; return; }
+  if (!s.runs.length) {
+    results = [];
+    internals = [];
+    draw();
+    return;
+  }
+  requestRuns(runBody());
+  refreshInternalsSoon();
+}
+const refreshRunsSoon = debounce(refreshRuns, 30);
 
 // ---- the drawing -------------------------------------------------------------------------
 
@@ -180,7 +212,7 @@ function equalAxes() {
 }
 
 export function draw() {
-  if (!els.plot || !window.Plotly) return;
+  if (!els.plot || !window.Plotly || !els.plot.on) return; // before plotly.js and the figure are there
   const s = state.get();
   drawStatus();
   drawInternals();
@@ -193,12 +225,12 @@ export function draw() {
   const zShown = grid.log ? grid.z.map((row) => row.map(shown)) : grid.z;
   const traces = [];
   if (three) {
-    traces.push({ type: "surface", x: grid.x, y: grid.y, z: zShown, colorscale: "Viridis", opacity: 0.85,
+    traces.push({ type: "surface", x: grid.x, y: grid.y, z: zShown, colorscale: SURFACE_COLORS, opacity: 0.9,
                   showscale: false, hoverinfo: "skip", name: "f" });
   } else {
-    traces.push({ type: "contour", x: grid.x, y: grid.y, z: zShown, colorscale: "Viridis", ncontours: 30,
-                  contours: { coloring: "heatmap", showlines: true }, line: { color: "rgba(255,255,255,0.35)", width: 0.5 },
-                  opacity: 0.9, showscale: false, hoverinfo: "none", name: "f" });
+    traces.push({ type: "contour", x: grid.x, y: grid.y, z: zShown, colorscale: SURFACE_COLORS, ncontours: 30,
+                  contours: { coloring: "heatmap", showlines: true }, line: { color: "rgba(40,40,60,0.35)", width: 0.6 },
+                  showscale: false, hoverinfo: "none", name: "f" });
   }
   results.forEach((r, i) => traces.push(pathTrace(r, i, limit, three)));
   const start = startPoint(s);
@@ -230,8 +262,11 @@ export function draw() {
     if (equalAxes()) layout.yaxis.scaleanchor = "x";
   }
   window.Plotly.react(els.plot, traces, layout, { responsive: true, displaylogo: false });
+  // what is on the plot, for a reader of the page (and its browser tests)
   els.plot.dataset.runs = String(results.length);
-  els.plot.dataset.drawn = String(Date.now());
+  els.plot.dataset.problem = s.problem === "expression" ? s.expr : s.problem;
+  els.plot.dataset.log = String(Boolean(grid.log));
+  if (!els.plot.dataset.firstDrawn) els.plot.dataset.firstDrawn = String(performance.timeOrigin + performance.now());
   updateReplaySlider();
 }
 
@@ -283,7 +318,7 @@ function drawStatus() {
 let internalsRun = 0;
 
 function drawInternals() {
-  if (!els.internals || !window.Plotly) return;
+  if (!els.internals || !window.Plotly || !els.plot.on) return;
   const s = state.get();
   els.internalsPick.replaceChildren();
   if (!results.length) { window.Plotly.purge(els.internals); return; }
@@ -296,13 +331,12 @@ function drawInternals() {
   });
   els.internalsPick.append(pick.el);
   apply(els.internalsPick);
-  const r = results[internalsRun];
-  const inside = r.internals || {};
+  const inside = internals[internalsRun] || {};
   // small multiples: each state array of the optimizer, then the effective step |Δx| / |∇f|
   const series = Object.entries(inside.state || {}).map(([name, rows]) => [name, (inside.titles || {})[name] || name, rows]);
   if (inside.effective_lr) series.push(["effective_lr", "effective step |Δx| / |∇f|", inside.effective_lr]);
   const traces = [];
-  const layout = { margin: { l: 60, r: 10, t: 24, b: 36 }, showlegend: false, annotations: [],
+  const layout = { margin: { l: 70, r: 10, t: 24, b: 36 }, showlegend: false, annotations: [],
                    height: Math.max(200, 150 * series.length) };
   series.forEach(([name, title, rows], k) => {
     const axis = k === 0 ? "" : String(k + 1);
@@ -312,16 +346,17 @@ function drawInternals() {
                     line: { color: c === 0 ? "#1f77b4" : "#ff7f0e", width: 1.5 },
                     hovertemplate: `${name}[${c === 0 ? "x" : "y"}] step %{x}: %{y:.4g}<extra></extra>` });
     }
-    layout[`yaxis${axis}`] = { title: { text: name, font: { size: 10 } }, type: name === "effective_lr" ? "log" : "linear" };
+    layout[`yaxis${axis}`] = { title: { text: name, font: { size: 10 } }, tickformat: ".3~g", exponentformat: "e" };
     layout[`xaxis${axis}`] = { title: k === series.length - 1 ? { text: t("step") } : undefined };
     layout.annotations.push({ text: `${title} — <span style="color:#1f77b4">x</span>, <span style="color:#ff7f0e">y</span>`,
                               showarrow: false, xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0, y: 1.02,
                               xanchor: "left", yanchor: "bottom", font: { size: 11 } });
   });
   if (!traces.length) {
+    const why = internals[internalsRun] === undefined ? "loading" : "internals_missing";
     window.Plotly.react(els.internals, [], {
       height: 120, margin: { l: 10, r: 10, t: 10, b: 10 }, xaxis: { visible: false }, yaxis: { visible: false },
-      annotations: [{ text: t("internals_missing"), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }],
+      annotations: [{ text: t(why), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }],
     }, { displaylogo: false });
     return;
   }
@@ -336,6 +371,7 @@ function updateReplaySlider() {
   const s = state.get();
   els.replay.range.max = String(n);
   els.replay.box.max = String(n);
+  els.replay.el.querySelector(".range").textContent = `0 … ${n}`;
   els.replay.set(s.replay >= 0 ? Math.min(s.replay, n) : n);
 }
 
@@ -557,7 +593,7 @@ function buildControls(problems) {
                        name: "gtol",
                        onInput: (v) => { if (useTol.get()) { state.update({ gtol: v }, { silent: true }); refreshRunsSoon(); } },
                        onChange: (v) => { if (useTol.get()) { state.update({ gtol: v }, { silent: true }); refreshRuns(); } } });
-  const useTol = checkbox({ key: "tolerance", value: s.gtol > 0, name: "use-gtol",
+  const useTol = checkbox({ key: "use_tolerance", value: s.gtol > 0, name: "use-gtol",
                             onChange: (on) => { state.update({ gtol: on ? tol.get() : 0 }, { silent: true }); refreshRuns(); } });
   c.append(useTol.el, tol.el);
 
@@ -641,9 +677,11 @@ export async function init() {
   const [problems] = await Promise.all([catalog.loadProblems(), catalog.loadOptimizers()]);
   buildControls(problems);
   buildToolbar();
+  refreshAll(); // the requests go out now; the drawing waits for plotly.js
+  await ready;
   window.Plotly.newPlot(els.plot, [], { margin: { t: 10 } }, { responsive: true, displaylogo: false });
   els.plot.on("plotly_click", onClick);
-  refreshAll();
+  draw();
 }
 
 /** Rebuild the controls from the state (after the address changed under the page). */

@@ -7,6 +7,7 @@ import * as catalog from "./catalog.js";
 import { button, fmt, messageBox, slider } from "./controls.js";
 import { apply, t } from "./i18n.js";
 import * as landscape from "./landscape.js";
+import { ready } from "./plotting.js";
 import * as state from "./state.js";
 
 let els = {};
@@ -47,10 +48,13 @@ function refresh(force = false) {
 function draw(data) {
   const s = state.get();
   const traces = [];
+  // the y axis spans the runs that did not diverge; the diverged ones sit in a row above them
   const finite = [];
-  for (const c of data.curves) for (const v of c.final_f) if (v !== null) finite.push(v);
+  for (const c of data.curves) c.final_f.forEach((v, j) => { if (v !== null && !c.diverged[j]) finite.push(v); });
   const positive = finite.length > 0 && finite.every((v) => v > 0);
-  const top = finite.length ? Math.max(...finite) : 1;
+  const hi = finite.length ? Math.max(...finite) : 1;
+  const lo = finite.length ? Math.min(...finite) : 0;
+  const top = positive ? hi * (hi / lo > 10 ? 10 : 2) : hi + 0.1 * (hi - lo || 1);
   data.curves.forEach((c, k) => {
     const i = order[k];
     const color = landscape.COLORS[i % landscape.COLORS.length];
@@ -112,6 +116,7 @@ function buildControls() {
 }
 
 export async function init() {
+  await ready;
   els = { controls: document.getElementById("lr-controls"), plot: document.getElementById("lr-plot") };
   await catalog.loadProblems();
   buildControls();

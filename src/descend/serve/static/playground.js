@@ -6,6 +6,7 @@ import { call } from "./api.js";
 import * as catalog from "./catalog.js";
 import { button, fmt, messageBox, number, select, slider } from "./controls.js";
 import { apply, t } from "./i18n.js";
+import { ready } from "./plotting.js";
 import * as state from "./state.js";
 
 let els = {};
@@ -252,6 +253,7 @@ function buildToolbar() {
 }
 
 export async function init() {
+  await ready;
   els = { controls: document.getElementById("train-controls"), toolbar: document.getElementById("train-toolbar"),
           boundary: document.getElementById("train-boundary"), loss: document.getElementById("train-loss"),
           status: document.getElementById("train-status") };
