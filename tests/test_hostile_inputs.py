@@ -217,3 +217,114 @@ def test_condition_number_float16_and_norms(no_warnings):
     assert descend.condition_number(A, p=np.inf) == 2.0
     assert descend.condition_number(np.ones((2, 3)), p=2) > 1e15  # any shape with singular values
     assert descend.condition_number([[1.0, 0.0], [0.0, 0.0]], p=1) == np.inf  # singular, no warning
+
+
+@pytest.mark.parametrize("f, vectorized, message", [
+    (lambda x: None, False, r"f must return real numbers \(int or float\), got None"),
+    (lambda x: "abc", False, r"f must return real numbers \(int or float\), got 'abc'"),
+    (lambda x: 1j * x[0], False, r"f must return real numbers \(int or float\), got 1j"),
+    (lambda X: None, True, r"f must return real numbers \(int or float\), got None"),
+    (lambda X: 1j * X[:, 0], True, r"f must return real numbers \(int or float\), got an array of dtype complex128"),
+])
+def test_minimize_refuses_an_f_that_returns_no_real_number(f, vectorized, message):
+    # f returning None used to be reported as "diverged at the start", a string or a complex
+    # number as NumPy's TypeError / ValueError
+    with pytest.raises(DescendError, match=message):
+        descend.minimize(f, [1.0], steps=2, vectorized=vectorized)
+
+
+def test_minimize_refuses_a_grad_that_returns_complex_numbers(no_warnings):
+    with pytest.raises(DescendError, match=r"grad must return real numbers \(int or float\), got an array of "
+                                           r"dtype complex128"):
+        descend.minimize(lambda x: x @ x, [1.0], grad=lambda x: 1j * x, steps=2)
+
+
+def test_minimize_refuses_x0_of_booleans():
+    with pytest.raises(DescendError, match=r"x0 must hold real numbers \(int or float\), got dtype bool"):
+        descend.minimize(lambda x: x @ x, [True, False], steps=2)
+    assert descend.minimize(lambda x: x @ x, [1, 0], steps=2).x.dtype == np.float64  # integers are numbers
+
+
+@pytest.mark.parametrize("value", ["abc", None, 1j])
+def test_an_lr_schedule_that_returns_no_number_is_refused(value):
+    with pytest.raises(DescendError, match=rf"gd: the schedule gave lr={value!r}; it must be a finite number >= 0"):
+        descend.minimize(lambda x: x @ x, [1.0], lr=lambda t: value, steps=2)
+
+
+@pytest.mark.parametrize("bad", [5, "state", None, np.zeros(3)])
+def test_load_state_dict_refuses_what_is_not_a_mapping(bad):
+    opt = optim.Adam()
+    with pytest.raises(DescendError, match=r"adam: load_state_dict needs a mapping \(the output of state_dict\(\)"):
+        opt.load_state_dict(bad)
+
+
+def test_load_state_dict_refuses_malformed_values_and_changes_nothing():
+    opt = optim.Adam(lr=0.1)
+    x = np.ones(3)
+    opt.step(x, np.ones(3))
+    before = opt.state_dict()
+    with pytest.raises(DescendError, match=r"adam: state_dict is malformed \(ValueError: invalid literal"):
+        opt.load_state_dict({**before, "runs": "many"})
+    assert opt.count == 1
+
+
+def test_schedule_value_checks_its_step():
+    from descend import schedules
+
+    for sched in (schedules.Cosine(1.0, decay_steps=10), schedules.Cosine(1.0, decay_steps=10, warmup_steps=3),
+                  schedules.StepDecay(1.0, step_size=2), schedules.OneCycle(1.0, total_steps=10),
+                  schedules.Polynomial(1.0, decay_steps=5), schedules.ReduceOnPlateau(1.0)):
+        for k in (-1, float("nan"), 2.5, "3"):
+            with pytest.raises(DescendError, match=r"step must be an integer >= 0, got"):
+                sched.value(k)
+        assert sched.value(np.int64(3)) == sched(3)
+
+
+def test_cosine_refuses_a_warmup_longer_than_its_decay():
+    from descend import schedules
+
+    with pytest.raises(DescendError, match=r"warmup_steps must be <= decay_steps \(10\), got 20"):
+        schedules.Cosine(1.0, decay_steps=10, warmup_steps=20)
+    assert schedules.Cosine(1.0, decay_steps=10, warmup_steps=10).value(10) == 1.0
+
+
+@pytest.mark.parametrize("loss", ["x", None, True, [1.0, "a"], 1j])
+def test_reduce_on_plateau_observe_refuses_what_is_not_a_loss(loss):
+    from descend import schedules
+
+    sched = schedules.ReduceOnPlateau(1.0)
+    with pytest.raises(DescendError, match=r"loss must be a real number or a 1-D array of them \(one per run\)"):
+        sched.observe(loss)
+    assert sched.observed == 0
+
+
+@pytest.mark.parametrize("stream", [5, "xy", None])
+def test_train_online_refuses_a_stream_that_is_not_an_iterable_of_pairs(stream):
+    from descend import nn
+
+    model = nn.mlp([2, 3, 1], rng=0)
+    with pytest.raises(DescendError, match=r"stream must be an iterable of \(x, y\) pairs"):
+        descend.train_online(model, stream, loss="mse", optimizer=optim.SGD(lr=0.1))
+
+
+def test_sweep_checks_lock_timeout_without_a_store():
+    from descend import problems, sweeps
+
+    for bad in (-1, float("nan"), "10", True):
+        with pytest.raises(DescendError, match=r"lock_timeout must be a number of seconds >= 0, got"):
+            sweeps.sweep(problems.get("sphere"), {"optimizer": ["gd"], "lr": [0.1]}, steps=2, lock_timeout=bad)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["compare", "sphere", "--seed", "-1", "--starts", "3"], "Invalid value for '--seed': -1 is not in the range x>=0."),
+    (["lr-find", "sphere", "--batch-size", "0"], "--batch-size must be >= 1 (or 'full'), got 0"),
+    (["lr-find", "moons", "--batch-size", "0"], "--batch-size must be >= 1 (or 'full'), got 0"),
+    (["lr-find", "moons", "--batch-size", "8,16"], "--batch-size takes one value for lr-find, got '8,16'"),
+])
+def test_cli_edge_options_are_one_line_and_exit_2(capsys, argv, message):
+    from descend.cli import main
+
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err.strip().splitlines() == [f"descend: error: {message}"]

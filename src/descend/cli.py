@@ -27,26 +27,32 @@ def _console(stderr=False):
     return console
 
 
-def _table(title, columns, rows):
+_TEXT_COLUMNS = ("name", "problem", "status", "message", "optimizer", "method", "description", "section", "what")
+
+
+def _table(title, columns, rows, kinds=None, lang=None):
+    """A rich table; numbers by their column's kind (``kinds``, else :func:`descend.fmt.kind_of` of a
+    column name descend knows, whose header then comes from the catalogue)."""
     from rich.table import Table
 
+    from . import fmt
+
+    kinds = list(kinds) if kinds is not None else [fmt.kind_of(str(c)) for c in columns]
     table = Table(title=title, title_justify="left")
-    for c in columns:
-        table.add_column(c, justify="left" if c in ("name", "problem", "status", "message", "optimizer", "method",
-                                                     "description", "section", "what") else "right")
+    for c, kind in zip(columns, kinds):
+        left = kind in ("text", "status") or c in _TEXT_COLUMNS
+        table.add_column(fmt.header(c, lang) if fmt.kind_of(str(c)) else str(c), justify="left" if left else "right")
     for r in rows:
-        table.add_row(*[_cell(v) for v in r])
+        table.add_row(*[_cell(v, kind, lang) for v, kind in zip(r, kinds)])
     return table
 
 
-def _cell(v) -> str:
+def _cell(v, kind=None, lang=None) -> str:
     from rich.markup import escape
 
-    if isinstance(v, (float, np.floating)):
-        return repr(float(v))  # the shortest string that reads back to the same float
-    if isinstance(v, np.ndarray):
-        return escape(np.array2string(v, precision=8, separator=", ", threshold=6))
-    return escape(str(v))
+    from . import fmt
+
+    return escape(fmt.cell(v, kind, lang))
 
 
 def _floats(text: str, what: str) -> np.ndarray:
@@ -118,10 +124,11 @@ def _parse_hp(items):
 def _result_rows(res):
     # no "success" row: True beside "max_steps" (all steps ran, no tolerance asked) puzzles a reader;
     # the status and the message say what happened (--json keeps the field)
-    return [
-        ("status", res.status), ("x", res.x), ("fun", res.fun), ("grad_norm", res.grad_norm), ("nit", res.nit),
-        ("nfev", res.nfev), ("ngev", res.ngev), ("message", res.message),
-    ]
+    from . import fmt
+
+    fields = [("status", res.status), ("x", res.x), ("fun", res.fun), ("grad_norm", res.grad_norm),
+              ("nit", res.nit), ("nfev", res.nfev), ("ngev", res.ngev), ("message", res.message)]
+    return [(fmt.header(k), fmt.cell(v, fmt.kind_of(k))) for k, v in fields]
 
 
 def _default_lr(problem, start) -> tuple[float, str]:
@@ -217,7 +224,8 @@ def _parse_lr_option(text):
 @click.option("--steps", type=int, default=200, show_default=True, help="Updates per optimizer.")
 @click.option("--starts", type=int, default=None, help="Number of random starts (default: the problem's start).")
 @click.option("--tol", type=float, default=1e-6, show_default=True, help="Gap to the minimum that counts as reached.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random starts.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random starts (an integer >= 0).")
 @click.option("--param", "params", multiple=True, help="Problem parameter key=value (repeatable).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write the paths on the contour to this PNG.")
@@ -288,17 +296,22 @@ def optimizers_cmd(as_json):
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Folder for the report page (default: ./descend-demo).")
 @click.option("--no-page", is_flag=True, help="Only print the tables; draw no pictures.")
-def demo_cmd(out, no_page):
+@click.option("--lang", type=click.Choice(["en", "ja"]), default=None,
+              help="Language of the tour: en or ja (default: ja when the locale is Japanese, else en).")
+def demo_cmd(out, no_page, lang):
     """The seeds' tour as tables, and as one offline page with every picture (DIR/index.html)."""
-    from . import tour
+    from rich.markup import escape
 
+    from . import i18n, tour
+
+    lang = i18n.check_lang(lang)
     console = _console()
-    sections = tour.sections()
+    sections = tour.sections(lang=lang)
     for number, section in enumerate(sections, 1):
-        console.print(f"\n[bold]{number}. {section.title}[/bold]")
-        console.print(section.text)
+        console.print(f"\n[bold]{number}. {escape(section.title)}[/bold]")
+        console.print(escape(section.text))
         for t in section.tables:
-            console.print(_table(t.title, t.columns, t.rows))
+            console.print(_table(escape(t.title), t.columns, t.rows, t.kinds, lang))
     if no_page:
         return
     try:
@@ -306,7 +319,7 @@ def demo_cmd(out, no_page):
     except ImportError as exc:  # pragma: no cover - matplotlib missing
         raise DescendError(f"the demo page needs matplotlib ({exc}); install descend[demo]") from None
     path = report.build(out, sections=sections)
-    click.echo(f"\nThe tour as a page: {path}")
+    click.echo("\n" + i18n.t("cli.demo.page", lang, path=path))
 
 
 # ---------------------------------------------------------------------------------------- training
@@ -474,6 +487,11 @@ def lr_find_cmd(target, plot, **kwargs):
     """The learning-rate range test (and, for a problem, the curvature bound 2/L)."""
     from .sweeps import cli_lr_find
 
+    # checked here for problems too (which use no batches): --batch-size 0 is an error anywhere
+    sizes = _batch_sizes(kwargs["batch_size"])
+    if len(sizes) != 1:
+        raise DescendError(f"--batch-size takes one value for lr-find, got {kwargs['batch_size']!r}")
+    kwargs["batch_size"] = "none" if sizes[0] is None else str(sizes[0])
     if plot:
         _refuse_overwrite(plot)
     cli_lr_find(target, plot=plot, **kwargs)

@@ -124,6 +124,7 @@ class Schedule:
         return self.value(_step(step))
 
     def value(self, k: int):
+        """The lr at step ``k`` (an integer >= 0; anything else is refused)."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
@@ -152,6 +153,7 @@ class Constant(Schedule):
         self._args = {"lr": self.lr}
 
     def value(self, k):
+        k = _step(k)
         return self.lr
 
 
@@ -168,6 +170,7 @@ class StepDecay(Schedule):
         self._args = {"lr": self.lr, "step_size": self.step_size, "gamma": self.gamma}
 
     def value(self, k):
+        k = _step(k)
         return self.lr * self.gamma ** (k // self.step_size)
 
 
@@ -190,6 +193,7 @@ class MultiStep(Schedule):
         self._args = {"lr": self.lr, "milestones": self.milestones, "gamma": self.gamma}
 
     def value(self, k):
+        k = _step(k)
         return self.lr * self.gamma ** bisect.bisect_right(self.milestones, k)
 
 
@@ -204,6 +208,7 @@ class Exponential(Schedule):
         self._args = {"lr": self.lr, "gamma": self.gamma}
 
     def value(self, k):
+        k = _step(k)
         return self.lr * self.gamma ** k
 
 
@@ -241,6 +246,11 @@ class Cosine(Schedule):
         self.min_lr = _nonnegative("min_lr", min_lr)
         _below("min_lr", self.min_lr, "lr", self.lr)
         self.warmup_steps = _int("warmup_steps", warmup_steps, 0)
+        if self.warmup_steps > self.decay_steps:
+            raise DescendError(
+                f"warmup_steps must be <= decay_steps ({self.decay_steps}), got {self.warmup_steps}: the "
+                f"cosine decays over decay_steps after the warmup, and a warmup longer than the decay is "
+                f"usually decay_steps meant as the total")
         self.warmup_start_factor = _in("warmup_start_factor", warmup_start_factor, 0.0, 1.0, False, False)
         if not isinstance(restarts, (bool, np.bool_)):
             raise DescendError(f"restarts must be True or False, got {restarts!r}")
@@ -251,6 +261,7 @@ class Cosine(Schedule):
                       "restarts": self.restarts, "period_mult": self.period_mult}
 
     def value(self, k):
+        k = _step(k)
         W = self.warmup_steps
         if k < W:
             s = self.warmup_start_factor
@@ -283,6 +294,7 @@ class LinearWarmup(Schedule):
                       "end_factor": self.end_factor}
 
     def value(self, k):
+        k = _step(k)
         s, e, W = self.start_factor, self.end_factor, self.warmup_steps
         return self.lr * (s + (e - s) * min(k, W) / W)
 
@@ -302,6 +314,7 @@ class Polynomial(Schedule):
         self._args = {"lr": self.lr, "decay_steps": self.decay_steps, "power": self.power, "end_lr": self.end_lr}
 
     def value(self, k):
+        k = _step(k)
         T = self.decay_steps
         return self.end_lr + (self.lr - self.end_lr) * (1 - min(k, T) / T) ** self.power
 
@@ -349,6 +362,7 @@ class OneCycle(Schedule):
             raise DescendError(f"total_steps={n} is too short for pct_start={p}: every phase needs a step")
 
     def value(self, k):
+        k = _step(k)
         k = min(k, self.total_steps - 1)
         start = 0.0
         for i, (end, lo, hi) in enumerate(self._phases):
@@ -400,6 +414,7 @@ class ReduceOnPlateau(Schedule):
         self.observed = 0
 
     def value(self, k):
+        k = _step(k)
         return self.current
 
     def _better(self, a, best):
@@ -410,7 +425,10 @@ class ReduceOnPlateau(Schedule):
 
     def observe(self, loss) -> None:
         """Record the loss of the latest step: one number, or one per run (shape (R,))."""
-        a = np.asarray(loss, dtype=np.float64) if not isinstance(loss, (int, float)) else np.float64(loss)
+        a = np.asarray(loss)
+        if isinstance(loss, (bool, np.bool_)) or a.dtype.kind not in "iuf":
+            raise DescendError(f"loss must be a real number or a 1-D array of them (one per run), got {loss!r}")
+        a = a.astype(np.float64)
         if a.ndim > 1:
             raise DescendError(f"loss must be a number or a 1-D array (one per run), got shape {a.shape}")
         if a.ndim == 1:

@@ -1043,6 +1043,9 @@ def train_online(model, stream: Iterable, *, loss, optimizer, max_steps=None, pr
     opt = _optimizer(optimizer, None)
     loss_fn = get_loss(loss)
     max_steps = _positive_int_or_none("max_steps", max_steps)
+    if isinstance(stream, (str, bytes, dict)) or not isinstance(stream, Iterable):
+        raise DescendError(f"stream must be an iterable of (x, y) pairs (a list, a generator, a data "
+                           f"loader), got {type(stream).__name__}")
     history = History()
     t0 = time.perf_counter()
     was_training = model.training

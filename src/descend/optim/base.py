@@ -610,7 +610,17 @@ class Optimizer:
         Checks the optimizer name, the keys and the shapes; a mismatch is a DescendError
         and leaves this optimizer unchanged.
         """
-        d = {k: d[k] for k in d.keys()}
+        if not (hasattr(d, "keys") and hasattr(d, "__getitem__")) or isinstance(d, (str, bytes, np.ndarray)):
+            raise DescendError(f"{self.name}: load_state_dict needs a mapping (the output of state_dict(), "
+                               f"or np.load of its savez file), got {type(d).__name__}")
+        try:
+            self._load_state_dict({k: d[k] for k in d.keys()})
+        except DescendError:
+            raise
+        except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:  # a value of the wrong kind
+            raise DescendError(f"{self.name}: state_dict is malformed ({type(exc).__name__}: {exc})") from None
+
+    def _load_state_dict(self, d: dict) -> None:
         def need(k):
             if k not in d:
                 raise DescendError(f"{self.name}: state_dict has no {k!r} entry")
@@ -704,7 +714,11 @@ class Optimizer:
         return self._check_lr(lr(int(count)))
 
     def _check_lr(self, v):
-        a = np.asarray(v, dtype=np.float64)
+        a = np.asarray(v)
+        if a.dtype.kind not in "iuf":  # None, a string, a complex number, True
+            raise DescendError(f"{self.name}: the schedule gave lr={v!r}; it must be a finite number >= 0 "
+                               f"(or one per run)")
+        a = a.astype(np.float64, copy=False)
         if a.ndim > 1 or not np.all(np.isfinite(a)) or np.any(a < 0):
             raise DescendError(f"{self.name}: the schedule gave lr={v!r}; it must be a finite number >= 0 "
                                f"(or one per run)")

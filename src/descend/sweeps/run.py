@@ -17,6 +17,12 @@
 Either kind runs on any backend: ``"local"`` (this process), ``"loky"`` or ``"dask"``;
 ``"auto"`` is ``"local"`` for a problem and ``"loky"`` for a training setup with more
 than one run.  Only the process that called :func:`sweep` writes to the store.
+
+Worker lifetime (``"loky"``): the workers are kept for the next sweep while they are
+idle for less than :data:`WORKER_IDLE_S` (30 s), then exit; they end when the process
+exits normally (Ctrl-C included); if the process is killed with SIGKILL they notice
+it only through that idle timeout and exit within about a minute (30 s idle, then
+loky's 30 s wait for the parent; joblib's default idle time alone is 300 s).
 """
 
 from __future__ import annotations
@@ -39,6 +45,12 @@ from .grid import RESERVED, Grid, _plain, digest
 __all__ = ["sweep", "TrainingSetup", "load", "to_table", "BACKENDS"]
 
 BACKENDS = ("auto", "local", "loky", "dask")
+
+#: Seconds an idle loky worker waits for its next task before it exits (joblib's default is 300).
+#: The workers stay between sweeps of one session for this long; at a normal exit of the process
+#: they end with it; when the process is killed (SIGKILL), they end within this plus 30 s (a
+#: worker that times out waits up to 30 s for its parent before it exits: loky's own wait).
+WORKER_IDLE_S = 30.0
 
 #: memory the (steps+1, R) histories of one chunk may take (f, gradient norm, lr), bytes
 _CHUNK_BYTES = 64 * 2**20
@@ -342,7 +354,8 @@ def _loky(fn, target, tasks, fixed, n_jobs):
         from joblib import Parallel, delayed
     except ImportError:
         raise DescendError("backend='loky' needs joblib: pip install 'descend[sweep]'") from None
-    parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
+    parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered",
+                        idle_worker_timeout=WORKER_IDLE_S)
     yield from parallel(delayed(fn)(target, task, fixed) for task in tasks)
 
 
@@ -572,6 +585,8 @@ def sweep(target, grid, *, steps: int | None = None, epochs: int | None = None, 
         n_jobs = _check_int_param("n_jobs", n_jobs, 1)
     if chunk_size is not None:
         chunk_size = _check_int_param("chunk_size", chunk_size, 1)
+    if not (_is_numeric(lock_timeout) and lock_timeout >= 0):  # checked with or without a store
+        raise DescendError(f"lock_timeout must be a number of seconds >= 0, got {lock_timeout!r}")
 
     runs = _expand(target, g, ident, fixed)
     definition = {"kind": kind, "target": ident, "fixed": fixed, "grid": g.definition()}
