@@ -21,7 +21,8 @@ import numpy as np
 from .errors import DescendError, check_in_range, check_nonnegative_int, check_positive, unknown_name
 
 __all__ = ["LineSearch", "METHODS", "backtracking", "grid", "golden", "search", "get",
-           "wolfe", "wolfe_scalar", "search_wolfe", "initial_step", "WolfeStep", "WOLFE_STATUS"]
+           "wolfe", "wolfe_scalar", "search_wolfe", "initial_step", "quadratic_trial", "WolfeStep",
+           "WOLFE_STATUS"]
 
 METHODS = ("backtracking", "grid", "exact", "wolfe")
 
@@ -51,6 +52,9 @@ class LineSearch:
         The largest step the Wolfe search may try.
     bracket_iter, zoom_iter : int
         The most trial steps of the Wolfe search's two phases (scipy's 10 and 10).
+    approximate : bool
+        Let the Wolfe search accept a step by its slope where f is flat to rounding
+        (see :func:`wolfe`).
     """
 
     method: str = "backtracking"
@@ -64,6 +68,7 @@ class LineSearch:
     amax: float | None = None
     bracket_iter: int = 10
     zoom_iter: int = 10
+    approximate: bool = True
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -207,7 +212,7 @@ def golden(phi, phi0, alpha0=1.0, xtol=1e-10, max_iter=200):
 #: Why a row's Wolfe search ended: index into this tuple is :attr:`WolfeStep.status`.
 WOLFE_STATUS = ("ok", "not_descent", "rounding", "amax", "bracket_iter", "zoom_iter", "nonfinite")
 _OK, _NOT_DESCENT, _ROUNDING, _AMAX, _BRACKET_ITER, _ZOOM_ITER, _NONFINITE = range(7)
-_BRACKET, _ZOOM, _DONE = 0, 1, 2
+_BRACKET, _ZOOM, _DONE, _FLAT = 0, 1, 2, 3
 
 
 class WolfeStep(NamedTuple):
@@ -225,6 +230,7 @@ class WolfeStep(NamedTuple):
     nfev: np.ndarray
     ngev: np.ndarray
     status: np.ndarray
+    approximate: np.ndarray  # accepted by the approximate Wolfe test (f flat to rounding)
 
     @property
     def ok(self) -> np.ndarray:
@@ -234,11 +240,34 @@ class WolfeStep(NamedTuple):
 def initial_step(phi0, old_phi0, dphi0):
     """The first trial step of a Wolfe search from the previous decrease (scipy's rule,
     Nocedal & Wright eq. 3.60): ``min(1, 2.02 (phi0 - old_phi0) / phi'(0))``, 1 where
-    that is negative or undefined."""
+    that is not positive or undefined."""
     phi0, old_phi0, dphi0 = (np.asarray(v, dtype=float) for v in (phi0, old_phi0, dphi0))
     with np.errstate(all="ignore"):
         guess = np.minimum(1.0, 1.01 * 2 * (phi0 - old_phi0) / dphi0)
-    return np.where(np.isfinite(guess) & (guess >= 0) & (dphi0 != 0), guess, 1.0)
+    # guess == 0 when f did not change (scipy then tries 0 and fails "rounding"): use 1.
+    return np.where(np.isfinite(guess) & (guess > 0) & (dphi0 != 0), guess, 1.0)
+
+
+def quadratic_trial(phi, phi0, dphi0, alpha):
+    """A first trial step from one look along the line (Hager and Zhang's QuadStep): phi at
+    ``alpha``, then the minimizer of the quadratic through phi(0), phi'(0) and phi(alpha)
+    where that quadratic is convex (``alpha`` itself where it is not; at least
+    ``alpha / 10``).  On a quadratic f
+    the result is the exact minimizer along the line, which gives conjugate gradient its
+    finite termination.  Costs one evaluation of phi per row.
+
+    Returns ``(trial, nfev)``.
+    """
+    k = phi0.shape[0]
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=float), (k,)).copy()
+    with np.errstate(all="ignore"):
+        fa = np.asarray(phi(alpha, np.arange(k)), dtype=float)
+        curvature = (fa - phi0 - dphi0 * alpha) / (alpha * alpha)  # B of B a^2 + phi'(0) a + phi(0)
+        q = -dphi0 / (2.0 * curvature)
+    ok = np.isfinite(q) & (curvature > 0) & (q > 0)
+    # Not below alpha / 10: a far smaller model step means phi(alpha) rose steeply, and the
+    # search's zoom interpolates better from a rejected trial than its doubling climbs.
+    return np.where(ok, np.maximum(q, 0.1 * alpha), alpha), np.ones(k, dtype=np.int64)
 
 
 def _quadmin(a, fa, fpa, b, fb):
@@ -277,7 +306,12 @@ def _zoom_trial(lo, hi, f_lo, f_hi, d_lo, rec, f_rec, first):
     return np.where(cubic_ok, aj, aq)
 
 
-def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracket_iter=10, zoom_iter=10):
+#: Relative size of the rounding noise in f, for the approximate Wolfe test.
+_NOISE = 1e3 * np.finfo(float).eps
+
+
+def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracket_iter=10, zoom_iter=10,
+          approximate=True):
     """Strong-Wolfe line search on every row at once: bracketing, then zoom.
 
     Finds ``a > 0`` with the sufficient decrease ``phi(a) <= phi(0) + c1 a phi'(0)``
@@ -303,6 +337,14 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
         The largest step allowed.
     bracket_iter, zoom_iter : int
         The most trials of each phase.
+    approximate : bool
+        Near a minimum the decrease ``a phi'(0)`` a trial predicts can be smaller than
+        the rounding noise of f (``1000 eps |phi(0)|``): sufficient decrease can then
+        no longer be checked.  With ``approximate``, a trial that fails the decrease
+        test in that regime, but whose phi is within the noise of phi(0) and whose
+        slope meets the curvature condition, is accepted (the approximate Wolfe test
+        of Hager and Zhang, SIAM J. Optim. 16, 2005); ``WolfeStep.approximate`` marks
+        it.  Elsewhere the search is scipy's, trial for trial.
 
     Returns
     -------
@@ -319,6 +361,8 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
     c2 = float(c2)
     curvature_bound = -c2 * dphi0
     out_alpha, out_phi, out_dphi = np.zeros(k), phi0.copy(), np.full(k, np.nan)
+    approx = np.zeros(k, dtype=bool)
+    noise = _NOISE * np.abs(phi0)
     nfev = np.zeros(k, dtype=np.int64)
     ngev = np.zeros(k, dtype=np.int64)
     status = np.full(k, _OK, dtype=np.int64)
@@ -336,6 +380,8 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
     lo, hi, f_lo, f_hi, d_lo = (np.zeros(k) for _ in range(5))
     rec, f_rec = np.zeros(k), phi0.copy()
     zi = np.zeros(k, dtype=np.int64)
+    s_neg, s_pos = np.zeros(k), np.full(k, np.inf)  # slope bracket, for rows where f is flat
+    fi = np.zeros(k, dtype=np.int64)
     trial = a1.copy()
 
     def finish(rows, code):
@@ -351,6 +397,34 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
         rec[rows], f_rec[rows], zi[rows] = 0.0, phi0[rows], 0
         phase[rows] = _ZOOM
 
+    def grow(r, f_new, d_new):
+        a2 = 2 * a1[r]  # increase by a factor of two on each iteration
+        if amax is not None:
+            a2 = np.minimum(a2, amax)
+        a0[r], f_a0[r], d_a0[r] = a1[r], f_new, d_new
+        a1[r] = a2
+        trial[r] = a2
+        it[r] += 1
+        finish(r[it[r] >= bracket_iter], _BRACKET_ITER)
+
+    def slope(a, r):
+        """phi' at the trials, remembering the largest step with a negative slope and the
+        smallest with a positive one (a bracket of the line's minimizer by slopes alone)."""
+        d = np.asarray(dphi(a, r), dtype=float)
+        ngev[r] += 1
+        neg, pos = d < 0, d > 0
+        s_neg[r[neg]] = np.maximum(s_neg[r[neg]], a[neg])
+        s_pos[r[pos]] = np.minimum(s_pos[r[pos]], a[pos])
+        return d
+
+    def flat_trial(r):
+        """Where f is flat to rounding its values cannot order the trials: bisect the
+        slope bracket (double while no positive slope is known)."""
+        phase[r] = _FLAT
+        trial[r] = np.where(np.isfinite(s_pos[r]), 0.5 * (s_neg[r] + s_pos[r]), 2.0 * np.maximum(s_neg[r], trial[r]))
+        fi[r] += 1
+        finish(r[fi[r] > bracket_iter + zoom_iter], _ZOOM_ITER)
+
     with np.errstate(all="ignore"):  # interpolation may divide by zero: nan means "no minimizer"
         while True:
             rows = np.flatnonzero(phase != _DONE)
@@ -360,8 +434,35 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
             nfev[rows] += 1
             ft = np.where(np.isnan(ft), np.inf, ft)  # nan: treated as too far, like an overflow
             at = trial[rows]
+            fl = phase[rows] == _FLAT
+            if fl.any():  # rows already judged by slopes: accept, or bisect again
+                r, a, f_ = rows[fl], at[fl], ft[fl]
+                d = slope(a, r)
+                good = np.isfinite(d) & (np.abs(d) <= curvature_bound[r]) & (f_ <= phi0[r] + noise[r])
+                accept(r[good], a[good], f_[good], d[good])
+                approx[r[good]] = True
+                finish(r[~np.isfinite(d)], _NONFINITE)
+                flat_trial(r[~good & np.isfinite(d)])
+                rows, ft, at = rows[~fl], ft[~fl], at[~fl]
             armijo_fails = ft > phi0[rows] + c1 * at * dphi0[rows]
             zooming = phase[rows] == _ZOOM
+            if approximate:
+                # f flat to rounding along the whole step: judge the trial by its slope alone.
+                is_flat = (np.abs(at * dphi0[rows]) <= noise[rows]) & (ft <= phi0[rows] + noise[rows])
+                rejected = armijo_fails | np.where(zooming, ft >= f_lo[rows], (ft >= f_a0[rows]) & (it[rows] > 0))
+                maybe = is_flat & rejected & (at > 0)
+                if maybe.any():
+                    mr = rows[maybe]
+                    dm = slope(at[maybe], mr)
+                    good = np.isfinite(dm) & (np.abs(dm) <= curvature_bound[mr])
+                    accept(mr[good], at[maybe][good], ft[maybe][good], dm[good])
+                    approx[mr[good]] = True
+                    by_slope = ~good & np.isfinite(dm)
+                    flat_trial(mr[by_slope])
+                    keep = np.ones(rows.size, dtype=bool)
+                    keep[np.flatnonzero(maybe)[good | by_slope]] = False
+                    rows, ft, at, armijo_fails, zooming = (rows[keep], ft[keep], at[keep], armijo_fails[keep],
+                                                          zooming[keep])
 
             # -- bracketing rows (scipy's loop body, top to the derivative) -----------------
             b = rows[~zooming]
@@ -387,8 +488,7 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
             # -- phi' where the trial decreased phi enough --------------------------------
             need = np.concatenate([b[need_b], z[need_z]])
             if need.size:
-                dt = np.asarray(dphi(trial[need], need), dtype=float)
-                ngev[need] += 1
+                dt = slope(trial[need], need)
                 nb = int(need_b.sum())
                 db_, dz_ = dt[:nb], dt[nb:]
                 self_b, self_z = b[need_b], z[need_z]
@@ -401,16 +501,8 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
                 back = ~bad_b & ~ok_b & (db_ >= 0)  # phi turned up: a minimizer lies in [a0, a1]
                 r = self_b[back]
                 start_zoom(r, a1[r], a0[r], fb_n[back], f_a0[r], db_[back])
-                grow = ~bad_b & ~ok_b & ~back
-                r = self_b[grow]
-                a2 = 2 * a1[r]  # increase by a factor of two on each iteration
-                if amax is not None:
-                    a2 = np.minimum(a2, amax)
-                a0[r], f_a0[r], d_a0[r] = a1[r], fb_n[grow], db_[grow]
-                a1[r] = a2
-                trial[r] = a2
-                it[r] += 1
-                finish(r[it[r] >= bracket_iter], _BRACKET_ITER)
+                more = ~bad_b & ~ok_b & ~back
+                grow(self_b[more], fb_n[more], db_[more])
 
                 bad_z = ~np.isfinite(dz_)
                 finish(self_z[bad_z], _NONFINITE)
@@ -432,7 +524,7 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
             if zr.size:
                 trial[zr] = _zoom_trial(lo[zr], hi[zr], f_lo[zr], f_hi[zr], d_lo[zr], rec[zr], f_rec[zr],
                                         zi[zr] == 0)
-    return WolfeStep(out_alpha, out_phi, out_dphi, nfev, ngev, status)
+    return WolfeStep(out_alpha, out_phi, out_dphi, nfev, ngev, status, approx)
 
 
 def wolfe_scalar(phi, dphi, phi0=None, dphi0=None, old_phi0=None, c1=1e-4, c2=0.9, amax=None,
@@ -476,7 +568,8 @@ def search_wolfe(ls: LineSearch, evaluate, gradient, X, D, F, G, alpha1=1.0):
         return _dot_rows(g, D[rows])
 
     dphi0 = _dot_rows(G, D)
-    step = wolfe(phi, dphi, F, dphi0, alpha1, ls.c1, ls.c2, ls.amax, ls.bracket_iter, ls.zoom_iter)
+    step = wolfe(phi, dphi, F, dphi0, alpha1, ls.c1, ls.c2, ls.amax, ls.bracket_iter, ls.zoom_iter,
+                 ls.approximate)
     failed = ~step.ok
     G_new[failed] = G[failed]
     return step, G_new

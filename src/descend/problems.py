@@ -818,9 +818,21 @@ def beale() -> Problem:
         gy = 2.0 * x_ * (r1 + 2.0 * r2 * y + 3.0 * r3 * y * y)
         return np.stack([gx, gy], axis=-1)
 
+    def hessian(x):
+        # H = 2 sum_i (grad r_i grad r_i' + r_i hess r_i), a least-squares Hessian.
+        r1, r2, r3 = residuals(x)
+        x_, y = x[..., 0], x[..., 1]
+        y2 = y * y
+        a1, a2, a3 = y - 1.0, y2 - 1.0, y2 * y - 1.0
+        hxx = 2.0 * (a1 * a1 + a2 * a2 + a3 * a3)
+        hxy = 2.0 * (a1 * x_ + r1 + 2.0 * a2 * x_ * y + 2.0 * y * r2 + 3.0 * a3 * x_ * y2 + 3.0 * y2 * r3)
+        hyy = 2.0 * (x_ * x_ * (1.0 + 4.0 * y2 + 9.0 * y2 * y2) + 2.0 * x_ * r2 + 6.0 * x_ * y * r3)
+        return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
+
     return Problem("beale", f, grad, x0=[1.0, 1.0], minimizers=[[3.0, 0.5]], minimum=0.0,
                    window=((-4.5, 4.5), (-4.5, 4.5)), log_levels=True,
-                   description="f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2")
+                   description="f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
+                   hessian=hessian)
 
 
 # Himmelblau's four zeros of the residuals, to the 6 digits usually printed; polished below.
@@ -1005,10 +1017,29 @@ def goldstein_price() -> Problem:
         Gy = -6.0 * v * Q + v * v * (48.0 - 36.0 * x_ + 54.0 * y)
         return np.stack([Fx * G + F * Gx, Fy * G + F * Gy], axis=-1)
 
+    def hessian(x):
+        # f = F G: f'' = F'' G + F' G' + G' F' + F G''.  F depends on x and y through the same
+        # u and P_x = P_y, so all its second derivatives are equal.
+        x_, y, u, v, P, Q = parts(x)
+        F, G = 1.0 + u * u * P, 30.0 + v * v * Q
+        Px = -14.0 + 6.0 * x_ + 6.0 * y
+        Qx, Qy = -32.0 + 24.0 * x_ - 36.0 * y, 48.0 - 36.0 * x_ + 54.0 * y
+        Fx = 2.0 * u * P + u * u * Px
+        F2 = 2.0 * P + 4.0 * u * Px + 6.0 * u * u
+        Gx, Gy = 4.0 * v * Q + v * v * Qx, -6.0 * v * Q + v * v * Qy
+        Gxx = 8.0 * Q + 8.0 * v * Qx + 24.0 * v * v
+        Gxy = -12.0 * Q + 4.0 * v * Qy - 6.0 * v * Qx - 36.0 * v * v
+        Gyy = 18.0 * Q - 12.0 * v * Qy + 54.0 * v * v
+        hxx = F2 * G + 2.0 * Fx * Gx + F * Gxx
+        hxy = F2 * G + Fx * Gy + Fx * Gx + F * Gxy
+        hyy = F2 * G + 2.0 * Fx * Gy + F * Gyy
+        return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
+
     return Problem("goldstein_price", f, grad, x0=[-0.5, 0.5], minimizers=[[0.0, -1.0]], minimum=3.0,
                    window=((-2.0, 2.0), (-2.0, 2.0)), log_levels=True,
                    description="f(x, y) = [1 + (x+y+1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2)]"
-                               " [30 + (2x-3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2)]")
+                               " [30 + (2x-3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2)]",
+                   hessian=hessian)
 
 
 @_register

@@ -38,6 +38,36 @@ MESSAGES = {
         "Stopped at step {step}: the {line_search} line search found no step that decreases f "
         "(gradient norm {grad_norm:.3g}); the gradient may be inaccurate or x is at a minimum."
     ),
+    # -- second-order and quasi-Newton methods (descend.methods) --------------------------
+    "method_converged": "Converged: gradient norm {grad_norm:.3g} <= gtol {gtol:g} after {nit} {method} steps.",
+    "method_max_steps": "Reached the step limit ({nit} {method} steps); gradient norm {grad_norm:.3g} > gtol {gtol:g}.",
+    "method_diverged_nonfinite": (
+        "Diverged at step {step}: {what} became non-finite after the {method} step; kept the last finite iterate."
+    ),
+    "method_diverged_growth": (
+        "Diverged at step {step}: f grew from {f0:.3g} to {f_bad:.3g} (more than max_growth={max_growth:g} "
+        "times its start) after the {method} step; a full Newton step can overshoot where the quadratic "
+        "model is poor: try method='damped_newton'."
+    ),
+    "stopped_singular_hessian": (
+        "Stopped at step {step}: the Hessian is singular at x, so the Newton step H^-1 g is undefined "
+        "(gradient norm {grad_norm:.3g}); try method='damped_newton' (it shifts H) or 'bfgs'."
+    ),
+    "stopped_nonfinite_hessian": (
+        "Stopped at step {step}: the Hessian is not finite at x (gradient norm {grad_norm:.3g})."
+    ),
+    "stopped_not_descent": (
+        "Stopped at step {step}: the {method} direction is not a descent direction (grad . d >= 0) and no "
+        "line search can decrease f along it (gradient norm {grad_norm:.3g})."
+    ),
+    "stopped_wolfe": (
+        "Stopped at step {step}: the strong-Wolfe line search (c1={c1:g}, c2={c2:g}) found no step "
+        "satisfying both conditions: {why}; gradient norm {grad_norm:.3g}."
+    ),
+    "stopped_method_line_search": (
+        "Stopped at step {step}: the {line_search} line search found no step that decreases f along the "
+        "{method} direction (gradient norm {grad_norm:.3g})."
+    ),
 }
 
 

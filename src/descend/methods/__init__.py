@@ -1,0 +1,116 @@
+"""Second-order and quasi-Newton methods of :func:`descend.minimize` (``method=...``).
+
+==============  ===========================================================  ============
+method          direction d                                                  step
+==============  ===========================================================  ============
+newton          ``-H^-1 g`` (pure Newton: attracted to any critical point)    1
+damped_newton   ``-(H + lambda I)^-1 g``, lambda > 0 only where H is not PD   strong Wolfe
+cg              ``-g + beta d_prev`` (Polak-Ribiere+, or ``beta="fr"``)       strong Wolfe
+bfgs            ``-H_k g``, H_k the BFGS inverse-Hessian estimate             strong Wolfe
+lbfgs           ``-H_k g`` from the last ``m=10`` pairs (two-loop recursion)  strong Wolfe
+==============  ===========================================================  ============
+
+Hessians (newton, damped_newton) come from ``hess=``, else the Problem's analytic
+Hessian, else ``hessp=`` (n products per point), else :func:`descend.hessian`.
+Many runs at once work as for the first-order driver: x0 of shape (R, n); Newton
+solves the R systems with one ``np.linalg.solve`` on the (R, n, n) stack.
+"""
+
+from __future__ import annotations
+
+from .. import linesearch as _ls
+from ..errors import DescendError, check_nonnegative_int, check_positive, unknown_name
+from .cg import ConjugateGradient
+from .hessians import HessianSource
+from .newton import DampedNewton, Newton
+from .quasi_newton import BFGS, LBFGS
+
+__all__ = ["METHODS", "minimize_method", "Newton", "DampedNewton", "ConjugateGradient", "BFGS", "LBFGS",
+           "HessianSource"]
+
+_RULES = {"newton": Newton, "damped_newton": DampedNewton, "cg": ConjugateGradient, "bfgs": BFGS, "lbfgs": LBFGS}
+#: The names ``minimize(method=...)`` accepts beside the first-order optimizers.
+METHODS = tuple(_RULES)
+_OPTIONS = {"newton": (), "damped_newton": (), "cg": ("beta", "restart", "quadratic_start"), "bfgs": (),
+            "lbfgs": ("m", "quadratic_start")}
+DEFAULT_GTOL = 1e-5  # scipy.optimize.minimize's default for BFGS and CG
+
+
+def make_rule(method, **options):
+    """The rule object of ``method`` with its options (checked: an unknown one lists the valid ones)."""
+    name = method.lower() if isinstance(method, str) else method
+    if name not in _RULES:
+        raise DescendError(unknown_name("method", method, METHODS))
+    allowed = _OPTIONS[name]
+    for key in options:
+        if key not in allowed:
+            valid = ", ".join(allowed) if allowed else "none"
+            raise DescendError(f"method {name!r} has no option {key!r}; valid: {valid}")
+    return _RULES[name](**options)
+
+
+def _line_search(rule, line_search):
+    if line_search is None:
+        line_search = rule.default_line_search
+        if line_search is None:
+            return None
+    if rule.name == "newton":
+        raise DescendError("method 'newton' takes the full Newton step; for a line search along the Newton "
+                           "direction use method='damped_newton'")
+    if isinstance(line_search, str) and line_search == "wolfe":
+        return _ls.LineSearch("wolfe", c2=getattr(rule, "c2", 0.9))
+    ls = _ls.get(line_search)
+    if ls.method == "grid" and rule.name != "damped_newton":
+        pass  # any search on f works; only Wolfe guarantees y's > 0 for the quasi-Newton updates
+    return ls
+
+
+def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, steps=100, gtol=None,
+                    line_search=None, vectorized=False, callback=None, h=None, max_growth=1e8, history=True,
+                    **options):
+    """:func:`descend.minimize` with ``method=`` one of :data:`METHODS` (see there for the arguments)."""
+    from ..minimize import _FD_METHODS, _Objective, _check_x0, _resolve_problem  # the driver's own checks
+    from ..problems import Problem
+    from .driver import run
+
+    rule = make_rule(method, **options)
+    problem_hess = f.hessian if isinstance(f, Problem) else None
+    hess_vectorized = bool(vectorized)  # a Problem's f is vectorized; the user's hess= is per point unless said
+    fun, x0, grad, vectorized, _ = _resolve_problem(f, x0, grad, vectorized)
+    x0 = _check_x0(x0)
+    scalar, batched = x0.ndim == 0, x0.ndim == 2
+    X = x0.reshape(1, 1) if scalar else (x0.copy() if batched else x0.reshape(1, -1).copy())
+    R, n = X.shape
+    X = X.astype(float)
+    steps = check_nonnegative_int("steps", steps)
+    gtol = DEFAULT_GTOL if gtol is None else (float(check_positive("gtol", gtol)) if gtol != 0 else 0.0)
+    if max_growth is not None:
+        check_positive("max_growth", max_growth)
+    if history not in (True, False, "f"):
+        raise DescendError(f"history must be True, False or 'f', got {history!r}")
+    fd_method = "central"
+    if isinstance(grad, str):
+        if grad not in _FD_METHODS:
+            raise DescendError(unknown_name("gradient method", grad, _FD_METHODS))
+        fd_method, grad = grad, None
+    elif grad is not None and not callable(grad):
+        raise DescendError(f"grad must be None, a method name or a callable, got {type(grad).__name__}")
+    if h is not None:
+        check_positive("h", h)
+    if callback is not None and not callable(callback):
+        raise DescendError(f"callback must be callable, got {type(callback).__name__}")
+    ls = _line_search(rule, line_search)
+    obj = _Objective(fun, grad, vectorized=vectorized, scalar=scalar, method=fd_method, h=h)
+    source = None
+    if rule.needs_hessian:
+        if hess is not None:
+            source = HessianSource(R, hess=hess, vectorized=hess_vectorized, objective=obj)
+        elif problem_hess is not None:
+            source = HessianSource(R, hess=problem_hess, vectorized=True, objective=obj)
+        else:
+            source = HessianSource(R, hessp=hessp, objective=obj)
+    elif hess is not None or hessp is not None:
+        raise DescendError(f"method {rule.name!r} uses no Hessian; hess= and hessp= are for newton and "
+                           f"damped_newton")
+    return run(obj, X, rule, ls, source, steps=steps, gtol=gtol, callback=callback, max_growth=max_growth,
+               keep=history, scalar=scalar, batched=batched)

@@ -1,0 +1,271 @@
+"""The loop of the second-order and quasi-Newton methods, for one run or R runs as one array.
+
+Each step is four named phases: :func:`_directions` (the rule's search direction,
+or a status where there is none), :func:`_advance` (the line search or the full
+step, and f and the gradient at the new points), :func:`_classify` (diverged runs
+stop) and the rule's update from ``s = x_new - x`` and ``y = g_new - g``.  Every
+run keeps its own numbers: row i of a batch takes exactly the operations of the
+single run from ``x0[i]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import linesearch as _ls
+from ..result import MESSAGES, History, Result
+from ._linalg import dot_rows
+
+__all__ = ["run"]
+
+_WOLFE_WHY = {
+    "not_descent": "the direction does not descend",
+    "rounding": "rounding, the trial step became 0",
+    "amax": "no acceptable step below amax",
+    "bracket_iter": "the step doubled without bracketing an acceptable one: f may be unbounded below along d",
+    "zoom_iter": "the zoom phase ran out of trials (near a minimum: f and its slope no longer change measurably "
+                 "along d)",
+    "nonfinite": "the gradient became non-finite along the line",
+}
+
+
+class _Runs:
+    """The explicit state of R runs: iterate, value, gradient, counters, statuses."""
+
+    def __init__(self, X, F, G, nfev, ngev):
+        R = X.shape[0]
+        self.X, self.F, self.G = X, F, G
+        self.gnorm = np.sqrt(dot_rows(G, G))
+        self.F0 = F.copy()
+        self.F_old = F + self.gnorm / 2  # scipy's guess of a previous f, for the first Wolfe trial step
+        self.nfev, self.ngev = nfev, ngev
+        self.nit = np.zeros(R, dtype=np.int64)
+        self.status = np.full(R, "max_steps", dtype=object)
+        self.reason = [None] * R
+        self.active = np.ones(R, dtype=bool)
+
+    def stop(self, rows, status, key, **numbers):
+        for i in np.atleast_1d(rows):
+            self.status[i] = status
+            self.reason[i] = (key, dict(numbers))
+            self.active[i] = False
+
+
+def run(obj, X, rule, ls, hess, *, steps, gtol, callback, max_growth, keep, scalar, batched):
+    """Run ``rule`` (a :mod:`descend.methods` rule) from the rows of X; return a Result."""
+    R, n = X.shape
+    with np.errstate(all="ignore"):
+        F = obj.values(X)
+        G = np.full_like(X, np.nan)
+        ok = np.isfinite(F)
+        fd = 0
+        if ok.any():
+            G[ok], fd = obj.gradients(X[ok])
+    runs = _Runs(X, F, G, nfev=np.ones(R, dtype=np.int64) + fd * ok, ngev=ok.astype(np.int64))
+    bad = ~(np.isfinite(runs.F) & np.isfinite(runs.gnorm))
+    runs.stop(np.flatnonzero(bad), "diverged", "diverged_start")
+    limit = None if max_growth is None else runs.F0 + max_growth * np.maximum(1.0, np.abs(runs.F0))
+    state = rule.init(R, n)
+    hist = _Recorder(runs, keep)
+
+    for k in range(steps):
+        done = runs.active & (runs.gnorm <= gtol)
+        runs.status[done] = "converged"
+        runs.active &= ~done
+        rows = np.flatnonzero(runs.active)
+        if rows.size == 0:
+            break
+        rows, D = _directions(runs, rule, state, rows, hess, k)
+        alpha = np.full(R, np.nan)
+        if rows.size:
+            moved, X_new, F_new, G_new, a = _advance(runs, obj, rule, ls, state, rows, D, k)
+            rows_m, X_new, F_new, G_new = _classify(runs, rows, moved, X_new, F_new, G_new, limit, k, rule)
+            alpha[rows] = a
+            if rows_m.size:
+                keep_rows = np.isin(rows, rows_m)
+                S = X_new - runs.X[rows_m]
+                Y = G_new - runs.G[rows_m]
+                rule.update(state, rows_m, S, Y, G_new)
+                runs.X, runs.F, runs.G, runs.gnorm = runs.X.copy(), runs.F.copy(), runs.G.copy(), runs.gnorm.copy()
+                runs.F_old[rows_m] = runs.F[rows_m]
+                runs.X[rows_m], runs.F[rows_m], runs.G[rows_m] = X_new, F_new, G_new
+                runs.gnorm[rows_m] = np.sqrt(dot_rows(G_new, G_new))
+                runs.nit[rows[keep_rows]] += 1
+        hist.record(runs, alpha)
+        if callback is not None and _callback_stops(callback, runs, scalar, batched):
+            runs.stop(np.flatnonzero(runs.active), "stopped", "stopped_callback")
+            break
+    done = runs.active & (runs.gnorm <= gtol)
+    runs.status[done] = "converged"
+    return _finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched)
+
+
+def _directions(runs, rule, state, rows, hess, k):
+    """The rule's direction on the active rows; rows where it has none stop with the rule's status."""
+    D, why = rule.direction(state, rows, runs.X[rows], runs.G[rows], hess)
+    failed = np.array([w is not None for w in why], dtype=bool)
+    for j in np.flatnonzero(failed):
+        runs.stop(rows[j], "stopped", why[j], step=k + 1)
+    return rows[~failed], D[~failed]
+
+
+def _advance(runs, obj, rule, ls, state, rows, D, k):
+    """Step along D: the full step (no line search), the Wolfe search, or a search on f alone.
+
+    Returns ``(moved, X_new, F_new, G_new, alpha)`` on ``rows``; ``moved`` says which rows
+    found a step (the others are stopped here with the line search's message)."""
+    X, F, G = runs.X[rows], runs.F[rows], runs.G[rows]
+    extra_fev = np.zeros(len(rows), dtype=np.int64)
+
+    def gradient(P, sub):
+        g, fd = obj.gradients(P)
+        extra_fev[sub] += fd
+        return g
+
+    with np.errstate(all="ignore"):
+        if ls is None:
+            alpha = np.ones(len(rows))
+            X_new = X + D
+            F_new, G_new, fd, graded = _evaluate(obj, X_new)
+            runs.nfev[rows] += 1 + fd
+            runs.ngev[rows] += graded
+            return np.ones(len(rows), dtype=bool), X_new, F_new, G_new, alpha
+        if ls.method == "wolfe":
+            alpha1 = _first_trial(rule, runs, rows, D, G, F)
+            if getattr(rule, "quadratic_start", False):
+                alpha1, fev = _ls.quadratic_trial(lambda a, sub: obj.values(X[sub] + a[:, None] * D[sub]), F,
+                                                  dot_rows(G, D), alpha1)
+                runs.nfev[rows] += fev
+            step, G_new = _ls.search_wolfe(ls, lambda P, sub: obj.values(P), gradient, X, D, F, G, alpha1)
+            runs.nfev[rows] += step.nfev + extra_fev
+            runs.ngev[rows] += step.ngev
+            moved = step.ok
+            for j in np.flatnonzero(~moved):
+                status = _ls.WOLFE_STATUS[step.status[j]]
+                key = "stopped_not_descent" if status == "not_descent" else "stopped_wolfe"
+                runs.stop(rows[j], "stopped", key, step=k + 1, why=_WOLFE_WHY[status], c1=ls.c1, c2=ls.c2)
+            alpha = np.where(moved, step.alpha, np.nan)
+            X_new = X + step.alpha[:, None] * D
+            return moved, X_new[moved], step.phi[moved], G_new[moved], alpha
+        a, F_new, fev = _ls.search(ls, lambda P, sub: obj.values(P), X, D, F, G)
+        runs.nfev[rows] += fev
+        moved = a > 0
+        for j in np.flatnonzero(~moved):
+            runs.stop(rows[j], "stopped", "stopped_method_line_search", step=k + 1, line_search=ls.method)
+        X_new = X[moved] + a[moved][:, None] * D[moved]
+        G_new = np.full_like(X_new, np.nan)
+        if moved.any():
+            G_new, fd = obj.gradients(X_new)
+            runs.nfev[rows[moved]] += fd
+            runs.ngev[rows[moved]] += 1
+        return moved, X_new, F_new[moved], G_new, np.where(moved, a, np.nan)
+
+
+def _first_trial(rule, runs, rows, D, G, F):
+    """The Wolfe search's first trial step: L-BFGS tries 1 / |d| on its first step and 1
+    after (as L-BFGS-B); the others follow scipy (min(1, 2.02 (f - f_prev) / g'd))."""
+    if rule.name == "lbfgs":
+        first = runs.nit[rows] == 0
+        dn = np.sqrt(dot_rows(D, D))
+        return np.where(first, 1.0 / np.where(dn > 0, dn, 1.0), 1.0)
+    if rule.name in ("bfgs", "cg"):
+        return _ls.initial_step(F, runs.F_old[rows], dot_rows(G, D))
+    return np.ones(len(rows))
+
+
+def _evaluate(obj, X):
+    """f and the gradient at X (the gradient only where f is finite)."""
+    k, n = X.shape
+    finite_x = np.isfinite(X).all(axis=1)
+    F = np.full(k, np.nan)
+    if finite_x.any():
+        F[finite_x] = obj.values(X[finite_x])
+    G = np.full((k, n), np.nan)
+    ok = np.isfinite(F)
+    fd = np.zeros(k, dtype=np.int64)
+    if ok.any():
+        G[ok], fd_ = obj.gradients(X[ok])
+        fd[ok] = fd_
+    return F, G, fd, ok.astype(np.int64)
+
+
+def _classify(runs, rows, moved, X_new, F_new, G_new, limit, k, rule):
+    """Runs whose new point is not finite, or whose f grew past the limit, diverge and keep
+    their last iterate.  Returns the rows that move, with their new point, f and gradient."""
+    rows_m = rows[moved]
+    gn = np.sqrt(dot_rows(G_new, G_new))
+    finite_x = np.isfinite(X_new).all(axis=1)
+    nonfinite = ~(finite_x & np.isfinite(F_new) & np.isfinite(gn))
+    grown = np.zeros(len(rows_m), dtype=bool) if limit is None else (~nonfinite & (F_new > limit[rows_m]))
+    for j in np.flatnonzero(nonfinite):
+        what = "x" if not finite_x[j] else ("f" if not np.isfinite(F_new[j]) else "the gradient")
+        runs.stop(rows_m[j], "diverged", "method_diverged_nonfinite", step=k + 1, what=what)
+    for j in np.flatnonzero(grown):
+        runs.stop(rows_m[j], "diverged", "method_diverged_growth", step=k + 1, f_bad=F_new[j])
+    good = ~(nonfinite | grown)
+    return rows_m[good], X_new[good], F_new[good], G_new[good]
+
+
+class _Recorder:
+    """The history: every iterate (keep True), or only f and the gradient norm ("f")."""
+
+    def __init__(self, runs, keep):
+        self.keep = keep
+        self.x = [runs.X] if keep is True else None
+        self.f, self.g, self.lr = [runs.F], [runs.gnorm], []
+
+    def record(self, runs, alpha):
+        self.lr.append(alpha)
+        if self.keep is True:
+            self.x.append(runs.X)
+        if self.keep:
+            self.f.append(runs.F)
+            self.g.append(runs.gnorm)
+
+    def history(self, R):
+        if not self.keep:
+            return None
+        return History(x=None if self.x is None else np.stack(self.x), f=np.stack(self.f),
+                       grad_norm=np.stack(self.g), lr=np.stack(self.lr + [np.full(R, np.nan)]))
+
+
+def _callback_stops(callback, runs, scalar, batched):
+    from ..minimize import _state  # the same state object the first-order driver hands out
+
+    try:
+        return bool(callback(_state(runs.X, runs.F, runs.gnorm, runs.nit, scalar, batched)))
+    except StopIteration:
+        return True
+
+
+def _finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched):
+    R = runs.X.shape[0]
+    messages = []
+    for i in range(R):
+        numbers = dict(grad_norm=runs.gnorm[i], gtol=gtol, nit=int(runs.nit[i]), f0=runs.F0[i], fun=runs.F[i],
+                       max_growth=max_growth or float("nan"), method=rule.name)
+        if runs.status[i] == "converged":
+            key = "method_converged"
+        elif runs.reason[i] is not None:
+            key, extra = runs.reason[i]
+            numbers.update(extra)
+        else:
+            key = "method_max_steps"
+        messages.append(MESSAGES[key].format(**numbers))
+    status = runs.status.astype(str)
+    success = status == "converged"
+    history = hist.history(R)
+    nhev = hess.nhev if hess is not None else np.zeros(R, dtype=np.int64)
+    nfev = runs.nfev + (hess.nfev if hess is not None else 0)
+    extra = {"method": rule.name, "line_search": None if ls is None else ls.method}
+    if batched:
+        return Result(x=runs.X, fun=runs.F, grad_norm=runs.gnorm, nit=runs.nit, nfev=nfev, ngev=runs.ngev,
+                      status=status, success=success, message=messages, history=history, optimizer=rule.name,
+                      lr=None, batched=True, extra={**extra, "nhev": nhev})
+    if history is not None:
+        history = History(x=None if history.x is None else (history.x[:, 0, 0] if scalar else history.x[:, 0]),
+                          f=history.f[:, 0], grad_norm=history.grad_norm[:, 0], lr=history.lr[:, 0])
+    return Result(x=float(runs.X[0, 0]) if scalar else runs.X[0].copy(), fun=float(runs.F[0]),
+                  grad_norm=float(runs.gnorm[0]), nit=int(runs.nit[0]), nfev=int(nfev[0]), ngev=int(runs.ngev[0]),
+                  status=str(status[0]), success=bool(success[0]), message=messages[0], history=history,
+                  optimizer=rule.name, lr=None, extra={**extra, "nhev": int(nhev[0])})

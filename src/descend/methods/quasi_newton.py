@@ -1,0 +1,165 @@
+"""Quasi-Newton methods: BFGS and limited-memory BFGS, an inverse-Hessian estimate from steps and gradient changes.
+
+With ``s = x_new - x`` and ``y = g_new - g``, BFGS keeps the inverse Hessian
+``H <- (I - rho s y') H (I - rho y s') + rho s s'`` with ``rho = 1 / y's``
+(Nocedal & Wright, *Numerical Optimization*, 2nd ed., eq. 6.17); L-BFGS keeps the
+last m pairs (s, y) and applies H to g by the two-loop recursion (alg. 7.4),
+starting from ``H0 = (s'y / y'y) I`` (eq. 7.20).  Goodfellow et al., sec. 8.6.3.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..errors import DescendError, check_nonnegative_int
+from ._linalg import dot_rows, matvec
+
+__all__ = ["BFGS", "LBFGS"]
+
+
+class BFGSState(NamedTuple):
+    """The inverse-Hessian estimate of every run, and how many updates built it."""
+
+    H: np.ndarray        # (R, n, n)
+    updates: np.ndarray  # (R,) int
+    skipped: np.ndarray  # (R,) int: updates skipped because y's <= 0
+
+
+class BFGS:
+    """BFGS: ``d = -H g`` with H the inverse-Hessian estimate, strong-Wolfe steps.
+
+    H starts as the identity, unscaled, as in scipy (scaling it by ``y's / y'y``
+    before the first update, Nocedal & Wright eq. 6.20, lets the unit step pass the
+    Wolfe test early and costs quadratic termination: 106 steps instead of 59 on a
+    convex quadratic with n = 50).  A pair with ``y's <= 0`` (impossible after a
+    strong-Wolfe step, possible after a backtracking one) is skipped, keeping H
+    positive definite.  A direction that does not descend (rounding in H) resets H.
+    """
+
+    name = "bfgs"
+    needs_hessian = False
+    default_line_search = "wolfe"
+    c2 = 0.9
+
+    def init(self, R, n):
+        return BFGSState(H=np.broadcast_to(np.eye(n), (R, n, n)).copy(), updates=np.zeros(R, dtype=np.int64),
+                         skipped=np.zeros(R, dtype=np.int64))
+
+    def direction(self, state, rows, X, G, hess):
+        D = -matvec(state.H[rows], G)
+        uphill = ~(dot_rows(G, D) < 0)
+        if uphill.any():
+            reset = rows[uphill]
+            state.H[reset] = np.eye(G.shape[1])
+            state.updates[reset] = 0
+            D[uphill] = -G[uphill]
+        return D, np.full(len(rows), None)
+
+    def update(self, state, rows, S, Y, G_new):
+        ys = dot_rows(Y, S)
+        good = ys > 0
+        state.skipped[rows[~good]] += 1
+        rows, S, Y, ys = rows[good], S[good], Y[good], ys[good]
+        if rows.size == 0:
+            return
+        H = state.H[rows]
+        rho = 1.0 / ys
+        Hy = matvec(H, Y)
+        yHy = dot_rows(Y, Hy)
+        # (I - rho s y') H (I - rho y s') + rho s s', expanded: H is symmetric.
+        H = (H - rho[:, None, None] * (S[:, :, None] * Hy[:, None, :] + Hy[:, :, None] * S[:, None, :])
+             + (rho * rho * yHy + rho)[:, None, None] * (S[:, :, None] * S[:, None, :]))
+        state.H[rows] = H
+        state.updates[rows] += 1
+
+
+class LBFGSState(NamedTuple):
+    """The last m pairs of every run in a ring buffer: slot ``head`` is the newest."""
+
+    S: np.ndarray      # (m, R, n)
+    Y: np.ndarray      # (m, R, n)
+    rho: np.ndarray    # (m, R): 1 / y's, 0 in empty slots
+    head: np.ndarray   # (R,) int
+    count: np.ndarray  # (R,) int: pairs stored (<= m)
+    skipped: np.ndarray  # (R,) int
+
+
+class LBFGS:
+    """L-BFGS with memory ``m`` (default 10) and strong-Wolfe steps.
+
+    The first step goes along -g with the trial step ``1 / |g|`` (as L-BFGS-B does);
+    afterwards the trial step is 1.  Pairs with ``y's <= 0`` are skipped.
+
+    Parameters
+    ----------
+    m : int >= 1
+        The number of (s, y) pairs kept.
+    quadratic_start : bool
+        Start each Wolfe search at the minimizer of a quadratic fitted along the line
+        (one extra evaluation of f per step; near-exact steps, with which L-BFGS on a
+        quadratic matches conjugate gradient).  Default False: the unit step, which
+        the Wolfe test usually accepts at once.
+    """
+
+    name = "lbfgs"
+    needs_hessian = False
+    default_line_search = "wolfe"
+    c2 = 0.9
+
+    def __init__(self, m=10, quadratic_start=False):
+        self.quadratic_start = bool(quadratic_start)
+        if check_nonnegative_int("m", m) < 1:
+            raise DescendError(f"m must be an integer >= 1, got {m!r}")
+        self.m = int(m)
+
+    def init(self, R, n):
+        m = self.m
+        return LBFGSState(S=np.zeros((m, R, n)), Y=np.zeros((m, R, n)), rho=np.zeros((m, R)),
+                          head=np.full(R, m - 1, dtype=np.int64), count=np.zeros(R, dtype=np.int64),
+                          skipped=np.zeros(R, dtype=np.int64))
+
+    def direction(self, state, rows, X, G, hess):
+        """The two-loop recursion; empty slots have rho = 0 and contribute exactly nothing."""
+        m = self.m
+        used = int(state.count[rows].max()) if rows.size else 0
+        q = G.copy()
+        head = state.head[rows]
+        alphas = []
+        for j in range(used):  # newest to oldest
+            slot = (head - j) % m
+            s, y, rho = state.S[slot, rows], state.Y[slot, rows], state.rho[slot, rows]
+            a = rho * dot_rows(s, q)
+            q = q - a[:, None] * y
+            alphas.append((slot, a))
+        if used:
+            s, y = state.S[head, rows], state.Y[head, rows]
+            yy = dot_rows(y, y)
+            gamma = np.where(state.count[rows] > 0, dot_rows(s, y) / np.where(yy > 0, yy, 1.0), 1.0)
+        else:
+            gamma = np.ones(len(rows))
+        r = gamma[:, None] * q
+        for slot, a in reversed(alphas):  # oldest to newest
+            s, y, rho = state.S[slot, rows], state.Y[slot, rows], state.rho[slot, rows]
+            b = rho * dot_rows(y, r)
+            r = r + s * (a - b)[:, None]
+        D = -r
+        uphill = ~(dot_rows(G, D) < 0)
+        if uphill.any():
+            state.count[rows[uphill]] = 0
+            state.rho[:, rows[uphill]] = 0.0
+            D[uphill] = -G[uphill]
+        return D, np.full(len(rows), None)
+
+    def update(self, state, rows, S, Y, G_new):
+        ys = dot_rows(Y, S)
+        good = ys > 0
+        state.skipped[rows[~good]] += 1
+        rows, S, Y, ys = rows[good], S[good], Y[good], ys[good]
+        slot = (state.head[rows] + 1) % self.m
+        state.S[slot, rows] = S
+        state.Y[slot, rows] = Y
+        state.rho[slot, rows] = 1.0 / ys
+        state.head[rows] = slot
+        state.count[rows] = np.minimum(state.count[rows] + 1, self.m)

@@ -1,0 +1,274 @@
+"""descend.minimize(method=...): Newton, damped Newton, CG, BFGS, L-BFGS, checked against scipy.optimize."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize as scipy_minimize
+
+import descend
+from descend import problems
+from descend.errors import DescendError
+from descend.linesearch import LineSearch
+from descend.methods import METHODS
+
+QUASI = ["cg", "bfgs", "lbfgs", "damped_newton"]
+SCIPY = {"bfgs": "BFGS", "lbfgs": "L-BFGS-B", "cg": "CG", "damped_newton": "Newton-CG", "newton": "Newton-CG"}
+TWO_D = [name for name in problems.names() if problems.get(name).dim == 2]
+CASES = [(name, {}) for name in TWO_D] + [("rosenbrock", {"n": 10}), ("rosenbrock", {"n": 100})]
+
+# Where descend and scipy land in different basins from the same start, and why.  Each
+# entry is still checked: descend's point must be a minimizer (gradient ~ 0, Hessian PD).
+OTHER_BASIN = {
+    ("goldstein_price", 2, "cg"): "PR+ with a quadratic first trial takes a longer first step than scipy's "
+                                  "CG and settles in the local minimum (-0.6, -0.4), f = 30 (scipy's CG "
+                                  "reaches the global one but reports precision loss)",
+    ("rosenbrock", 10, "damped_newton"): "Rosenbrock n >= 4 has a local minimum near (-1, 1, ..., 1) "
+                                         "(f = 3.9866); Newton's full steps from (-1.2, 1, ...) fall into it",
+    ("rosenbrock", 100, "damped_newton"): "the same local minimum near (-1, 1, ..., 1), f = 3.9866",
+    ("rosenbrock", 100, "bfgs"): "the same local minimum near (-1, 1, ..., 1): BFGS's steps differ from "
+                                 "scipy's from step 2 on (the Wolfe first trial uses the problem's own "
+                                 "gradient norm), and after 500 steps the paths part",
+}
+
+
+def problem_of(name, params):
+    return problems.get(name, **params)
+
+
+def scipy_result(p, method):
+    sm = SCIPY[method]
+    kw = dict(jac=p.grad)
+    if sm == "Newton-CG":
+        kw["hess"] = p.hessian
+        options = {"xtol": 1e-12, "maxiter": 5000}
+    elif sm == "L-BFGS-B":
+        options = {"gtol": 1e-12, "ftol": 1e-15, "maxiter": 10000}
+    else:
+        options = {"gtol": 1e-9, "maxiter": 10000}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return scipy_minimize(p.f, p.x0, method=sm, options=options, **kw)
+
+
+def assert_minimizer(p, x):
+    assert np.linalg.norm(p.grad(x)) <= 1e-6
+    H = p.hessian(x) if p.hessian is not None else descend.hessian(p.f, x)
+    assert np.all(np.linalg.eigvalsh(H) > 0)
+
+
+@pytest.mark.parametrize("method", QUASI)
+@pytest.mark.parametrize("name,params", CASES, ids=[f"{n}{p.get('n', '')}" for n, p in CASES])
+def test_same_minimizer_as_scipy(name, params, method):
+    p = problem_of(name, params)
+    r = descend.minimize(p, method=method, steps=5000, gtol=1e-9)
+    ref = scipy_result(p, method)
+    assert np.linalg.norm(r.grad_norm) <= 1e-6, r.message
+    key = (name, p.dim, method)
+    if key in OTHER_BASIN:
+        assert_minimizer(p, r.x)
+        assert np.max(np.abs(r.x - ref.x)) > 1e-3  # the documented difference is real
+        return
+    np.testing.assert_allclose(r.x, ref.x, atol=1e-6, rtol=0)
+
+
+# Pure Newton goes to the critical point of its quadratic model, whatever its kind
+# (Goodfellow sec. 4.3): from these problems' starts it ends on a saddle, a maximum, or
+# another local minimum than scipy's Newton-CG (a descent method) finds.
+NEWTON_ELSEWHERE = {"beale": "saddle", "himmelblau": "maximum", "styblinski_tang": "maximum",
+                    "goldstein_price": "minimum"}
+
+
+@pytest.mark.parametrize("name,params", CASES, ids=[f"{n}{p.get('n', '')}" for n, p in CASES])
+def test_pure_newton_reaches_scipy_minimizer_or_a_critical_point_that_is_not_one(name, params):
+    p = problem_of(name, params)
+    r = descend.minimize(p, method="newton", steps=200, gtol=1e-9)
+    assert r.status == "converged", r.message
+    if name in NEWTON_ELSEWHERE:
+        lam = np.linalg.eigvalsh(p.hessian(r.x))
+        kind = "minimum" if lam.min() > 0 else ("maximum" if lam.max() < 0 else "saddle")
+        assert kind == NEWTON_ELSEWHERE[name]
+        assert np.max(np.abs(r.x - scipy_result(p, "newton").x)) > 1e-3
+        return
+    np.testing.assert_allclose(r.x, scipy_result(p, "newton").x, atol=1e-6, rtol=0)
+
+
+def _wolfe_problems():
+    out = [problems.get(name) for name in problems.names()]
+    return out + [problems.get("rosenbrock", n=10)]
+
+
+@pytest.mark.parametrize("method", QUASI)
+@pytest.mark.parametrize("p", _wolfe_problems(), ids=lambda p: f"{p.name}{p.dim}")
+def test_every_accepted_step_satisfies_both_wolfe_conditions(p, method):
+    r = descend.minimize(p, method=method, steps=300, gtol=1e-10)
+    ls = LineSearch("wolfe", c2=0.4 if method == "cg" else 0.9)
+    X = r.history.x.reshape(len(r.history), -1)
+    F = p.f(X)
+    G = p.grad(X)
+    assert r.nit >= 1
+    for k in range(r.nit):
+        s = X[k + 1] - X[k]
+        slope0 = G[k] @ s
+        noise = 1e3 * np.finfo(float).eps * abs(F[k])  # the approximate Wolfe test's allowance
+        assert slope0 < 0, f"step {k} is not along a descent direction"
+        assert F[k + 1] <= F[k] + ls.c1 * slope0 + noise, f"sufficient decrease fails at step {k}"
+        assert abs(G[k + 1] @ s) <= ls.c2 * abs(slope0) * (1 + 1e-9) + 1e-300, f"curvature fails at step {k}"
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("name", ["rosenbrock", "himmelblau", "six_hump_camel", "beale"])
+def test_row_i_of_a_batch_is_the_single_run_bit_for_bit(name, method):
+    p = problems.get(name)
+    rng = np.random.default_rng(1)
+    lo, hi = np.array(p.window).T
+    X0 = rng.uniform(lo, hi, size=(6, 2))
+    batch = descend.minimize(p, X0, method=method, steps=60, gtol=1e-8)
+    assert batch.batched and len(batch) == 6
+    for i in range(6):
+        one = descend.minimize(p, X0[i], method=method, steps=60, gtol=1e-8)
+        np.testing.assert_array_equal(batch.x[i], one.x)
+        assert batch.fun[i] == one.fun or (np.isnan(batch.fun[i]) and np.isnan(one.fun))
+        assert (batch.nit[i], batch.nfev[i], batch.ngev[i]) == (one.nit, one.nfev, one.ngev)
+        assert batch.status[i] == one.status and batch.message[i] == one.message
+        np.testing.assert_array_equal(batch.history.x[: len(one.history), i], one.history.x)
+        np.testing.assert_array_equal(batch.run(i).x, one.x)
+
+
+def test_a_run_with_a_singular_hessian_stops_while_the_others_go_on():
+    # f = x^4 + y^2: the Hessian diag(12 x^2, 2) is singular on the line x = 0.
+    def f(X):
+        return X[:, 0] ** 4 + X[:, 1] ** 2
+
+    def grad(X):
+        return np.stack([4 * X[:, 0] ** 3, 2 * X[:, 1]], axis=1)
+
+    def hess(X):
+        H = np.zeros((len(X), 2, 2))
+        H[:, 0, 0] = 12 * X[:, 0] ** 2
+        H[:, 1, 1] = 2.0
+        return H
+
+    X0 = np.array([[1.0, 1.0], [0.0, 3.0], [-2.0, 0.5]])
+    r = descend.minimize(f, X0, grad=grad, hess=hess, vectorized=True, method="newton", steps=200, gtol=1e-6)
+    assert list(r.status) == ["converged", "stopped", "converged"]
+    assert "Hessian is singular" in r.message[1] and "damped_newton" in r.message[1]
+    np.testing.assert_array_equal(r.x[1], X0[1])
+    # The damped method shifts the singular Hessian and goes on.
+    d = descend.minimize(f, X0, grad=grad, hess=hess, vectorized=True, method="damped_newton", steps=200,
+                         gtol=1e-6)
+    assert list(d.status) == ["converged"] * 3
+
+
+def test_a_nonfinite_hessian_is_a_status_not_a_traceback():
+    def hess(x):
+        return np.full((2, 2), np.nan)
+
+    for method in ("newton", "damped_newton"):
+        r = descend.minimize(problems.get("sphere"), method=method, hess=hess)
+        assert r.status == "stopped" and "not finite" in r.message
+
+
+def test_f_unbounded_below_is_a_wolfe_failure_status():
+    r = descend.minimize(lambda x: -x[0] - x[1], np.zeros(2), grad=lambda x: -np.ones(2), method="bfgs")
+    assert r.status == "stopped"
+    assert "strong-Wolfe" in r.message and "unbounded below" in r.message
+
+
+def _quadratic(n=50, seed=0):
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    A = Q @ np.diag(np.logspace(0, 2, n)) @ Q.T  # condition number 100
+    return problems.get("quadratic", A=A, b=rng.normal(size=n), x0=np.zeros(n))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("method,options", [("cg", {}), ("cg", {"beta": "fr"}), ("lbfgs", {"quadratic_start": True}),
+                                            ("bfgs", {})])
+def test_convex_quadratic_n50_reaches_gtol_1e8_within_2n_steps(method, options, seed):
+    p = _quadratic(seed=seed)
+    r = descend.minimize(p, method=method, steps=1000, gtol=1e-8, **options)
+    assert r.status == "converged" and r.nit <= 2 * 50, r.message
+    np.testing.assert_allclose(r.x, np.linalg.solve(p.hessian(p.x0), -p.grad(np.zeros(50))), atol=1e-7)
+
+
+def test_lbfgs_unit_steps_on_the_quadratic_converge_but_take_longer():
+    # The default first trial is the unit step, which the Wolfe test accepts at once: one
+    # evaluation per step, but inexact steps, so no conjugacy: about 2n steps here, like
+    # scipy's L-BFGS-B; quadratic_start=True trades one more f per step for ~1.6n.
+    p = _quadratic(seed=0)
+    r = descend.minimize(p, method="lbfgs", steps=1000, gtol=1e-8)
+    q = descend.minimize(p, method="lbfgs", steps=1000, gtol=1e-8, quadratic_start=True)
+    assert r.status == q.status == "converged"
+    assert q.nit < r.nit <= 3 * 50
+
+
+def test_hessian_sources_agree():
+    p = problems.get("rosenbrock")
+    ref = descend.minimize(p, method="newton", gtol=1e-10)
+    with_hess = descend.minimize(p.f, p.x0, grad=p.grad, hess=p.hessian, method="newton", gtol=1e-10)
+    with_hessp = descend.minimize(p.f, p.x0, grad=p.grad, hessp=lambda x, v: p.hessian(x) @ v, method="newton",
+                                  gtol=1e-10)
+    numerical = descend.minimize(p.f, p.x0, grad=p.grad, method="newton", gtol=1e-10)
+    for r in (with_hess, with_hessp, numerical):
+        assert r.status == "converged"
+        np.testing.assert_allclose(r.x, ref.x, atol=1e-8)
+    assert with_hess.extra["nhev"] == ref.extra["nhev"] == ref.nit  # one Hessian per Newton step
+    assert numerical.nfev > ref.nfev  # the finite-difference Hessian is paid for in f evaluations
+
+
+def test_newton_minimizes_a_quadratic_in_one_step():
+    p = problems.get("quadratic")
+    r = descend.minimize(p, method="newton", gtol=1e-12)
+    assert r.nit == 1
+    np.testing.assert_allclose(r.x, p.minimizers[0], atol=1e-14)
+
+
+def test_cg_restarts_and_beta_choice():
+    p = problems.get("rosenbrock", n=10)
+    pr = descend.minimize(p, method="cg", steps=2000, gtol=1e-8)
+    fr = descend.minimize(p, method="cg", steps=2000, gtol=1e-8, beta="fr")
+    short = descend.minimize(p, method="cg", steps=2000, gtol=1e-8, restart=1)  # restart=1: steepest descent
+    assert pr.status == fr.status == "converged"
+    assert pr.nit != fr.nit
+    assert short.nit > pr.nit
+
+
+def test_method_names_a_first_order_optimizer_too():
+    p = problems.get("sphere")
+    a = descend.minimize(p, method="adam", lr=0.1, steps=50)
+    b = descend.minimize(p, optimizer="adam", lr=0.1, steps=50)
+    np.testing.assert_array_equal(a.x, b.x)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(method="lbgfs"), "unknown method 'lbgfs'; valid: newton, damped_newton, cg, bfgs, lbfgs"),
+    (dict(method="bfgs", optimizer="adam"), "either method='bfgs' or optimizer='adam'"),
+    (dict(method="cg", m=5), "method 'cg' has no option 'm'; valid: beta, restart, quadratic_start"),
+    (dict(method="lbfgs", m=0), "m must be an integer >= 1"),
+    (dict(method="cg", beta="hs"), "unknown cg beta 'hs'; valid: pr\\+, fr"),
+    (dict(method="newton", line_search="wolfe"), "full Newton step"),
+    (dict(method="bfgs", hess=lambda x: np.eye(2)), "uses no Hessian"),
+    (dict(hess=lambda x: np.eye(2)), "need a second-order method"),
+    (dict(method="newton", hess=lambda x: np.eye(3)), "hess must return shape \\(2, 2\\)"),
+])
+def test_bad_input_is_a_clear_error(kwargs, match):
+    p = problems.get("sphere")
+    with pytest.raises(DescendError, match=match):
+        descend.minimize(p, **kwargs)
+
+
+def test_c1_not_below_c2_is_refused_at_construction():
+    with pytest.raises(DescendError, match="0 < c1 < c2 < 1"):
+        LineSearch("wolfe", c1=0.5, c2=0.5)
+
+
+def test_result_counts_and_history():
+    p = problems.get("rosenbrock")
+    r = descend.minimize(p, method="lbfgs", gtol=1e-8, history=True)
+    assert r.optimizer == "lbfgs" and r.success and r.extra["line_search"] == "wolfe"
+    assert len(r.history) == r.nit + 1 and np.all(np.isfinite(r.history.lr[:-1]))
+    assert r.nfev >= r.nit and r.ngev >= r.nit
+    assert r.message.startswith("Converged") and "lbfgs steps" in r.message
+    f_only = descend.minimize(p, method="lbfgs", gtol=1e-8, history="f")
+    assert f_only.history.x is None and np.array_equal(f_only.history.f, r.history.f)
