@@ -178,6 +178,8 @@ def check_writable(path, *, replace: bool = True) -> pathlib.Path:
     Checks that the folder exists, that ``path`` is no symbolic link, that an existing
     file is one descend wrote (or, with ``replace=False``, that there is none), and
     that a file can be created in the folder (a temporary one, removed at once).
+    Stale temporary files in the folder are removed (see :func:`clean_stale`); the
+    writes themselves clean at most once a minute per folder.
 
     Returns
     -------
@@ -191,7 +193,8 @@ def check_writable(path, *, replace: bool = True) -> pathlib.Path:
             raise DescendError(f"cannot write {p}: {folder} is not a folder")
         raise DescendError(f"cannot write {p}: the folder {folder} does not exist")
     _check_target(p, replace)
-    _maybe_clean(folder)
+    clean_stale(folder)  # a run starting: what a killed one left goes now
+    _cleaned[os.path.abspath(folder)] = time.monotonic()
     fd, tmp = _open_temp(p)
     os.close(fd)
     _unlink_quietly(tmp)

@@ -33,6 +33,31 @@ def pyplot():
     return plt
 
 
+def _picture_format(p, supported) -> str:
+    if p.suffix:
+        fmt = p.suffix[1:].lower()
+    else:
+        import matplotlib
+
+        fmt = matplotlib.rcParams["savefig.format"]
+    if fmt not in supported:
+        raise DescendError(f"cannot save a figure as {str(p)!r}: unknown picture format {fmt!r}; valid: "
+                           f"{', '.join(sorted(supported))}")
+    return fmt
+
+
+def check_save(path, *, replace: bool = True):
+    """Refuse now what :func:`save` would refuse after the work: a path :mod:`descend.files`
+    may not write, or a suffix that is no picture format matplotlib writes."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from .. import files
+
+    p = files.check_writable(path, replace=replace)
+    _picture_format(p, FigureCanvasBase.get_supported_filetypes())
+    return p
+
+
 def save(fig, path, *, dpi=None, replace: bool = True):
     """Save a matplotlib Figure to ``path`` through :mod:`descend.files`; return the path.
 
@@ -43,15 +68,7 @@ def save(fig, path, *, dpi=None, replace: bool = True):
     from .. import files
 
     p = files.check_writable(path, replace=replace)
-    supported = fig.canvas.get_supported_filetypes()
-    fmt = p.suffix[1:].lower() if p.suffix else None
-    if fmt is None:
-        import matplotlib
-
-        fmt = matplotlib.rcParams["savefig.format"]
-    if fmt not in supported:
-        raise DescendError(f"cannot save a figure as {str(p)!r}: unknown picture format {fmt!r}; valid: "
-                           f"{', '.join(sorted(supported))}")
+    fmt = _picture_format(p, fig.canvas.get_supported_filetypes())
     return files.write_with(p, lambda fh: fig.savefig(fh, format=fmt, dpi=dpi if dpi is not None else "figure"),
                             replace=replace)
 

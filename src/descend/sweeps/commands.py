@@ -259,11 +259,11 @@ def cli_sweep(target: str, *, optimizer: str = "gd", lr: str = "1e-4:1:13", hp=(
 
 
 def _check_plot(path) -> None:
-    """Refuse a --plot path descend may not write (a link, a file it did not write, no such folder) now,
-    before the computation."""
-    from .. import files
+    """Refuse a --plot path descend may not write (a link, a file it did not write, no such folder, not a
+    picture format) now, before the computation."""
+    from ..plot import _base
 
-    files.check_writable(path)
+    _base.check_save(path)
 
 
 def _save_plot(fig, path) -> None:
