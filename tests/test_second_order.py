@@ -1,5 +1,6 @@
 """descend.minimize(method=...): Newton, damped Newton, CG, BFGS, L-BFGS, checked against scipy.optimize."""
 
+import json
 import warnings
 
 import numpy as np
@@ -272,3 +273,80 @@ def test_result_counts_and_history():
     assert r.message.startswith("Converged") and "lbfgs steps" in r.message
     f_only = descend.minimize(p, method="lbfgs", gtol=1e-8, history="f")
     assert f_only.history.x is None and np.array_equal(f_only.history.f, r.history.f)
+
+
+# -- the second-derivative test and the optimal step ------------------------------------------
+
+from descend.cli import main  # noqa: E402
+from descend.critical import CurvatureWarning  # noqa: E402
+
+
+@pytest.mark.parametrize("x0,kind", [
+    ((0.09, -0.71), "minimum"), ((-0.09, 0.71), "minimum"), ((1.7, -0.8), "minimum"),
+    ((0.0, 0.0), "saddle"), ((-1.1, 0.77), "saddle"), ((1.3, 0.6), "saddle"),
+])
+def test_second_derivative_test_on_the_six_hump_camel(x0, kind):
+    p = problems.get("six_hump_camel")
+    c = descend.critical_point(p, x0, refine=True)
+    assert c.kind == kind and c.grad_norm <= 1e-10
+    lam = np.linalg.eigvalsh(p.hessian(c.x))
+    np.testing.assert_allclose(c.eigenvalues, lam, rtol=1e-12)
+    assert c.condition_number == pytest.approx(np.max(np.abs(lam)) / np.min(np.abs(lam)))
+    if kind == "minimum" and abs(x0[0]) < 0.1:
+        np.testing.assert_allclose(c.x, p.minimizers[np.argmin(np.linalg.norm(p.minimizers - c.x, axis=1))],
+                                   atol=1e-12)
+
+
+@pytest.mark.parametrize("f,kind", [
+    (lambda x: x[0] ** 2 + 3 * x[1] ** 2, "minimum"),
+    (lambda x: -x[0] ** 2 - x[1] ** 2, "maximum"),
+    (lambda x: x[0] ** 2 - x[1] ** 2, "saddle"),
+    (lambda x: x[0] ** 3 - 3 * x[0] * x[1] ** 2, "inconclusive"),  # the monkey saddle: H = 0
+    (lambda x: x[0] ** 4 + x[1] ** 2, "inconclusive"),
+])
+def test_second_derivative_test_with_finite_differences(f, kind):
+    assert descend.critical_point(f, [0.0, 0.0]).kind == kind
+
+
+def test_a_point_that_is_not_critical_says_so():
+    c = descend.critical_point(problems.get("rosenbrock"), [0.0, 0.0])
+    assert c.kind == "not critical" and c.grad_norm == pytest.approx(2.0)
+
+
+def test_optimal_step_is_the_exact_line_search_step_on_a_quadratic():
+    p = problems.get("quadratic")
+    x = np.array([3.0, -1.0])
+    eps = descend.optimal_step(p, x)
+    g = p.grad(x)
+    phi = [p.f(x - (eps + d) * g) for d in (-1e-4, 0.0, 1e-4)]
+    assert phi[1] < phi[0] and phi[1] < phi[2]
+    assert eps == pytest.approx(g @ g / (g @ p.hessian(x) @ g), rel=1e-15)
+
+
+def test_optimal_step_warns_where_the_curvature_along_g_is_negative():
+    with pytest.warns(CurvatureWarning, match="g'Hg"):
+        assert descend.optimal_step(lambda x: -x[0] ** 2 - x[1] ** 2, [1.0, 1.0]) == np.inf
+
+
+def test_cli_minimize_with_a_method(capsys):
+    code = main(["minimize", "rosenbrock", "--method", "lbfgs", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code in (0, None) and out["status"] == "converged"
+    np.testing.assert_allclose(out["x"], [1.0, 1.0], atol=1e-6)
+
+
+def test_cli_critical_point(capsys):
+    code = main(["critical-point", "six_hump_camel", "--x0", "-1.1,0.77", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code in (0, None) and out["kind"] == "saddle" and out["eigenvalues"][0] < 0 < out["eigenvalues"][1]
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["minimize", "rosenbrock", "--method", "lbgfs"], "unknown method 'lbgfs'"),
+    (["minimize", "rosenbrock", "--method", "cg", "--hp", "m=3"], "has no option 'm'"),
+    (["critical-point", "six_hump_camel", "--x0", "1,2,3"], "--x0 must have 2 numbers"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(capsys, argv, match):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and match in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -26,6 +26,7 @@ from .diff import (check_grad, derivative, diff_error, gradient, hessian, hessia
 from . import problems
 from .minimize import minimize, Result, History
 from .race import compare
+from .jit import compiled
 
 __version__ = "0.1.0"
 
@@ -33,15 +34,18 @@ __all__ = [
     "DescendError", "softmax", "log_softmax", "logsumexp", "sigmoid", "condition_number",
     "derivative", "gradient", "jacobian", "hessian", "hessian_vector_product", "tangent_line", "check_grad",
     "diff_error",
-    "problems", "minimize", "Result", "History", "compare",
+    "problems", "minimize", "Result", "History", "compare", "compiled",
     "train", "partial_fit", "train_online", "sweep", "lr_find", "benchmark_optimizers",
+    "critical_point", "optimal_step",
 ]
 
 # Sub-packages and functions imported on first use, so `import descend` stays fast.
-_LAZY_MODULES = {"optim", "schedules", "nn", "datasets", "training", "plot", "report", "tour", "sweeps", "cli"}
+_LAZY_MODULES = {"optim", "schedules", "nn", "datasets", "training", "plot", "report", "tour", "sweeps", "cli",
+                 "methods", "critical"}
 _LAZY_ATTRS = {
     "train": "descend.training", "partial_fit": "descend.training", "train_online": "descend.training",
     "sweep": "descend.sweeps", "lr_find": "descend.sweeps", "benchmark_optimizers": "descend.sweeps",
+    "critical_point": "descend.critical", "optimal_step": "descend.critical",
 }
 
 

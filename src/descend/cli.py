@@ -159,12 +159,14 @@ def _default_lr(problem, start) -> tuple[float, str]:
 @click.option("--gtol", type=float, default=None, help="Stop when the gradient norm is <= gtol (default: run every step).")
 @click.option("--line-search", type=str, default=None, help="backtracking, grid, exact or wolfe (instead of --lr).")
 @click.option("--optimizer", default="gd", show_default=True, help="Optimizer name (see `descend optimizers`).")
-@click.option("--hp", multiple=True, help="Optimizer hyperparameter key=value (repeatable).")
+@click.option("--method", default=None,
+              help="A whole algorithm instead of an optimizer: newton, damped_newton, cg, bfgs or lbfgs.")
+@click.option("--hp", multiple=True, help="Optimizer (or method) hyperparameter key=value (repeatable).")
 @click.option("--numerical", is_flag=True, help="Use central differences instead of the analytic gradient.")
 @click.option("--param", "params", multiple=True, help="Problem parameter key=value, e.g. n=10 (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, hp, numerical, params, as_json):
-    """Run gradient descent on a test problem and print the result."""
+def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, method, hp, numerical, params, as_json):
+    """Run gradient descent (or --method newton, cg, bfgs, lbfgs, ...) on a test problem and print the result."""
     from . import problems
     from .minimize import minimize
 
@@ -173,6 +175,18 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, hp, numer
     if np.ndim(start) == 1 and start.shape[0] != p.dim:
         raise DescendError(f"--x0 must have {p.dim} numbers for {p.name}, got {start.shape[0]}")
     f = p.f if numerical else p
+    if method is not None:
+        from . import optim
+
+        if method.lower() not in optim.names():  # unknown names: the library's message lists both kinds
+            how = f"{line_search or 'its default'} line search" if method.lower() != "newton" else "full steps"
+            kwargs = dict(method=method, steps=steps, gtol=gtol, line_search=line_search, **_parse_hp(hp))
+            if optimizer != "gd":
+                kwargs["optimizer"] = optimizer  # the library refuses the pair with its own message
+            res = minimize(f, start, vectorized=True, **kwargs) if numerical else minimize(p, start, **kwargs)
+            _print_result(res, p, how, as_json)
+            return
+        optimizer = method  # a first-order optimizer's name given as --method
     if line_search is not None:
         how = f"{line_search} line search"
         lr = 0.01 if lr is None else lr  # unused by plain gradient descent with a line search
@@ -182,6 +196,10 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, hp, numer
         how = f"lr={lr:g}"
     kwargs = dict(lr=lr, steps=steps, gtol=gtol, line_search=line_search, optimizer=optimizer, **_parse_hp(hp))
     res = minimize(f, start, vectorized=True, **kwargs) if numerical else minimize(p, start, **kwargs)
+    _print_result(res, p, how, as_json)
+
+
+def _print_result(res, p, how, as_json):
     if as_json:
         keys = ["x", "fun", "grad_norm", "nit", "nfev", "ngev", "status", "success", "message"]
         click.echo(json.dumps({k: _jsonable(getattr(res, k)) for k in keys} | {"problem": p.name}))
@@ -192,6 +210,33 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, hp, numer
         return
     _console().print(_table(f"minimize {p.name} with {res.optimizer}, {how}", ["what", "value"],
                             _result_rows(res)))
+
+
+@cli.command("critical-point")
+@click.argument("problem")
+@click.option("--x0", help="Where to look, e.g. '0,0' (default: the problem's start).")
+@click.option("--no-refine", is_flag=True, help="Classify x0 itself instead of the nearest critical point.")
+@click.option("--gtol", type=float, default=1e-6, show_default=True, help="Gradient norm that counts as 0.")
+@click.option("--param", "params", multiple=True, help="Problem parameter key=value, e.g. n=10 (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def critical_point_cmd(problem, x0, no_refine, gtol, params, as_json):
+    """The second-derivative test: Newton steps to the nearest critical point, then its kind from the Hessian."""
+    from . import fmt, problems
+    from .critical import critical_point
+
+    p = problems.get(problem, **_parse_hp(params))
+    start = p.x0 if x0 is None else _floats(x0, "--x0")
+    if np.ndim(start) != 1 or start.shape[0] != p.dim:
+        raise DescendError(f"--x0 must have {p.dim} numbers for {p.name}, got {np.size(start)}")
+    c = critical_point(p, start, gtol=gtol, refine=not no_refine)
+    fields = [("kind", c.kind), ("x", c.x), ("fun", c.fun), ("grad_norm", c.grad_norm),
+              ("eigenvalues", c.eigenvalues), ("condition_number", c.condition_number)]
+    if as_json:
+        click.echo(json.dumps({k: _jsonable(v) for k, v in fields} | {"problem": p.name}))
+        return
+    near = ", ".join(f"{v:g}" for v in np.asarray(start, dtype=float))
+    _console().print(_table(f"critical point of {p.name} near ({near})",
+                            ["what", "value"], [(k, fmt.cell(v, fmt.kind_of(k))) for k, v in fields]))
 
 
 def _parse_lr_option(text):
@@ -550,10 +595,9 @@ def serve_cmd(host, port, no_browser):
 
 def _one_line(exc: BaseException) -> str:
     """The message of a refusal or an OS / SQLite error, on one line."""
-    if isinstance(exc, OSError) and not isinstance(exc, DescendError):
+    if isinstance(exc, OSError):  # one that no writer turned into a DescendError: the path and the cause
         cause = exc.strerror or str(exc) or type(exc).__name__
-        where = exc.filename if exc.filename is not None else None
-        text = f"{where}: {cause}" if where is not None else cause
+        text = f"{exc.filename}: {cause}" if exc.filename is not None else cause
     elif isinstance(exc, sqlite3.Error):
         text = f"SQLite: {exc}"
     else:
