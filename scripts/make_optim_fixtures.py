@@ -1,6 +1,6 @@
 """Write the reference trajectories of the optimizers added after torch_optim.npz.
 
-    pip install torch==2.13.0 schedulefree prodigyopt pytorch-optimizer
+    pip install torch==2.13.0 schedulefree pytorch-optimizer
     python scripts/make_optim_fixtures.py
 
 writes tests/fixtures/optim_references.npz (plain arrays and JSON strings, no pickle):
@@ -61,7 +61,8 @@ def gradient(problem, arrays):
 
 
 # case -> (descend name, hyperparameters, lr, problem, reference); the reference is
-# ("torch", class name) or ("torch_f64", class name) for torch with bfloat16 patched out
+# ("torch", class name), ("torch_f64", class name) for torch with bfloat16 patched out,
+# or a package's (below)
 CASES = {
     "rprop.quadratic": ("rprop", {}, 0.01, "quadratic", ("torch", "Rprop")),
     "rprop.rosenbrock": ("rprop", {}, 0.01, "rosenbrock", ("torch", "Rprop")),
@@ -95,6 +96,41 @@ _MAXIMIZE = {"SGD": ("sgd", {"momentum": 0.9, "weight_decay": 0.01}, 0.05),
 for _cls, (_name, _kw, _lr) in _MAXIMIZE.items():
     CASES[f"{_name}_maximize.concave"] = (_name, {**_kw, "maximize": True}, _lr, "concave", ("torch", _cls))
 
+# the modern optimizers: reference ("schedulefree", class) or ("pytorch_optimizer", class,
+# its own keyword names when they differ from descend's)
+CASES.update({
+    "sgd_schedule_free.quadratic": ("sgd_schedule_free", {}, 0.1, "quadratic",
+                                    ("schedulefree", "SGDScheduleFreeReference")),
+    "sgd_schedule_free_options.rosenbrock": ("sgd_schedule_free", {"warmup_steps": 10, "weight_decay": 0.01,
+                                                                   "r": 1.0, "momentum": 0.8}, 1e-4, "rosenbrock",
+                                             ("schedulefree", "SGDScheduleFreeReference")),
+    "sgd_schedule_free_package.quadratic": ("sgd_schedule_free", {"warmup_steps": 10, "weight_decay": 0.01}, 0.1,
+                                            "quadratic", ("schedulefree", "SGDScheduleFree")),
+    "adamw_schedule_free.quadratic": ("adamw_schedule_free", {}, 0.05, "quadratic",
+                                      ("schedulefree", "AdamWScheduleFreeReference")),
+    "adamw_schedule_free.rosenbrock": ("adamw_schedule_free", {"warmup_steps": 20}, 0.01, "rosenbrock",
+                                       ("schedulefree", "AdamWScheduleFreeReference")),
+    "adamw_schedule_free_options.matrix": ("adamw_schedule_free", {"warmup_steps": 10, "weight_decay": 0.01,
+                                                                   "r": 0.5}, 0.05, "matrix",
+                                           ("schedulefree", "AdamWScheduleFreeReference")),
+    "adamw_schedule_free_decay_at_z.quadratic": ("adamw_schedule_free", {"weight_decay": 0.01, "decay_at_z": True},
+                                                 0.05, "quadratic", ("schedulefree", "AdamWScheduleFreeReference")),
+    "adamw_schedule_free_package.quadratic": ("adamw_schedule_free", {"warmup_steps": 10, "weight_decay": 0.01},
+                                              0.05, "quadratic", ("schedulefree", "AdamWScheduleFree")),
+    "adopt.quadratic": ("adopt", {}, 0.05, "quadratic", ("pytorch_optimizer", "ADOPT", {})),
+    "adopt.rosenbrock": ("adopt", {}, 0.01, "rosenbrock", ("pytorch_optimizer", "ADOPT", {})),
+    "adopt_options.quadratic": ("adopt", {"weight_decay": 0.01, "betas": (0.8, 0.99)}, 0.05, "quadratic",
+                                ("pytorch_optimizer", "ADOPT", {"weight_decay": 0.01, "betas": (0.8, 0.99)})),
+    "adopt_decoupled.tensor": ("adopt", {"weight_decay": 0.01, "decoupled_weight_decay": True, "eps": 1e-3}, 0.05,
+                               "tensor", ("pytorch_optimizer", "ADOPT",
+                                          {"weight_decay": 0.01, "weight_decouple": True, "eps": 1e-3})),
+    "ademamix.quadratic": ("ademamix", {}, 0.05, "quadratic", ("pytorch_optimizer", "AdEMAMix", {})),
+    "ademamix.rosenbrock": ("ademamix", {}, 0.005, "rosenbrock", ("pytorch_optimizer", "AdEMAMix", {})),
+    "ademamix_warmup.matrix": ("ademamix", {"t_alpha_beta3": 50, "alpha": 2.0, "weight_decay": 0.01}, 0.05,
+                               "matrix", ("pytorch_optimizer", "AdEMAMix",
+                                          {"t_alpha_beta3": 50, "alpha": 2.0, "weight_decay": 0.01})),
+})
+
 TORCH_NEW = ("Rprop", "ASGD", "Adafactor", "Muon")
 
 
@@ -116,13 +152,36 @@ def torch_trajectory(torch, cls, kwargs, lr, grad, x0, steps=STEPS, float64=Fals
     return np.array(out)
 
 
+def package_trajectory(torch, opt, p, grad, x0, steps=STEPS):
+    out = [x0.copy()]
+    for _ in range(steps):
+        p.grad = torch.from_numpy(np.asarray(grad(p.detach().numpy().copy())))
+        opt.step()
+        out.append(p.detach().numpy().copy())
+    return np.array(out)
+
+
 def reference_trajectory(case, probs):
-    _, kwargs, lr, problem, (kind, cls) = CASES[case]
+    """The reference's iterates, and for Schedule-Free its averaged point x at the end (else None)."""
+    _, kwargs, lr, problem, ref = CASES[case]
+    kind, cls = ref[:2]
     grad, x0 = gradient(problem, probs[problem]), probs[problem]["x0"]
+    import torch
+    torch.set_default_dtype(torch.float64)  # torch's scalar state (ASGD's eta, mu) in float64
     if kind in ("torch", "torch_f64"):
-        import torch
-        torch.set_default_dtype(torch.float64)  # torch's scalar state (ASGD's eta, mu) in float64
-        return torch_trajectory(torch, cls, kwargs, lr, grad, x0, float64=kind == "torch_f64")
+        return torch_trajectory(torch, cls, kwargs, lr, grad, x0, float64=kind == "torch_f64"), None
+    p = torch.nn.Parameter(torch.tensor(x0, dtype=torch.float64))
+    if kind == "schedulefree":
+        import schedulefree
+        opt = getattr(schedulefree, cls)([p], lr=lr, **kwargs)
+        opt.train()
+        traj = package_trajectory(torch, opt, p, grad, x0)
+        opt.eval()
+        return traj, p.detach().numpy().copy()
+    if kind == "pytorch_optimizer":
+        import pytorch_optimizer
+        opt = getattr(pytorch_optimizer, cls)([p], lr=lr, foreach=False, **ref[2])
+        return package_trajectory(torch, opt, p, grad, x0), None
     raise ValueError(kind)
 
 
@@ -143,12 +202,16 @@ def main() -> None:
     data = {f"problem.{name}.{k}": v for name, arrays in probs.items() for k, v in arrays.items()}
     cases = {}
     for case, (name, kwargs, lr, problem, ref) in CASES.items():
-        data[f"case.{case}"] = reference_trajectory(case, probs)
+        data[f"case.{case}"], x_eval = reference_trajectory(case, probs)
+        if x_eval is not None:
+            data[f"eval.{case}"] = x_eval
         cases[case] = [name, kwargs, lr, problem, list(ref)]
     data["cases"] = np.array(json.dumps(cases))
     data["steps"] = np.array(STEPS)
     data["torch_defaults"] = np.array(json.dumps(torch_defaults(torch)))
-    data["versions"] = np.array(json.dumps({"torch": torch.__version__}))
+    from importlib.metadata import version
+    data["versions"] = np.array(json.dumps({"torch": torch.__version__, "schedulefree": version("schedulefree"),
+                                            "pytorch_optimizer": version("pytorch_optimizer")}))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUT, **data)
     print(f"wrote {OUT} ({len(cases)} cases)")

@@ -59,6 +59,10 @@ OPTIMIZERS_UNDER_TEST = [
     ("rprop", {}, (0.01, 100, 2e-6), (0.01, 3000, 1e-2)),
     ("asgd", {"lambd": 0.0}, (0.3, 200, 1e-12), (1.9e-3, 6000, 3e-2)),
     ("adafactor", {}, (0.1, 300, 1e-12), (0.1, 3000, 0.15)),
+    ("sgd_schedule_free", {}, (1.0, 400, 1e-12), (3e-3, 6000, 0.1)),
+    ("adamw_schedule_free", {}, (1.0, 400, 1e-10), (0.1, 3000, 0.05)),
+    ("adopt", {}, (0.3, 400, 1e-8), (1.0, 3000, 1e-4)),
+    ("ademamix", {}, (0.3, 400, 5e-3), (0.3, 3000, 5e-3)),
 ]
 IDS = [row[0] for row in OPTIMIZERS_UNDER_TEST]
 MATRIX_ONLY = ["muon"]  # 2-D parameters only: tests/test_optim_table.py runs it on matrices
@@ -93,7 +97,8 @@ def test_converges_on_quadratic_and_rosenbrock(name, kw, quad, rosen):
 
 def test_names_are_the_issue_list():
     assert optim.names() == ["sgd", "gd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam",
-                             "adamw", "nadam", "radam", "adamax", "lion", "rprop", "asgd", "adafactor", "muon"]
+                             "adamw", "nadam", "radam", "adamax", "lion", "rprop", "asgd", "adafactor", "muon",
+                             "sgd_schedule_free", "adamw_schedule_free", "adopt", "ademamix"]
 
 
 @pytest.mark.parametrize("name", ["ADAM", "Adam", "rmsProp", "AdaGrad", "SGD"])
@@ -695,8 +700,9 @@ def test_coupled_weight_decay_adds_wd_times_p_to_the_gradient():
 
 
 def test_decoupled_weight_decay_is_available_on_every_optimizer():
-    # Adafactor's relative step size reads p before the decay (torch's order): not "decay, then step"
-    for name in [n for n in VECTOR_NAMES if n != "adafactor"]:
+    # Adafactor's relative step size reads p before the decay (torch's order): not "decay, then step";
+    # Schedule-Free rebuilds the parameters from its own sequences and refuses the flag
+    for name in [n for n in VECTOR_NAMES if n not in ("adafactor", "sgd_schedule_free", "adamw_schedule_free")]:
         x, y = np.array([1.0, -2.0]), np.array([1.0, -2.0])
         g = np.array([0.3, 0.4])
         optim.get(name, lr=0.1, weight_decay=0.5, decoupled_weight_decay=True).step(x, g)
@@ -764,6 +770,12 @@ BATCH_HP = {
     "rprop": {"lr": [1e-3, 1e-2, 0.1], "etas": ([0.5, 0.3, 0.9], [1.2, 1.5, 1.1])},
     "asgd": {"lr": [1e-3, 2e-3, 5e-4], "lambd": [1e-4, 0.0, 0.1], "t0": [1e6, 5, 0.0]},
     "adafactor": {"lr": [0.01, 0.02, 0.005], "beta2_decay": [-0.8, -0.5, -1.0], "d": [1.0, 2.0, 1.5]},
+    "sgd_schedule_free": {"lr": [1e-3, 2e-3, 5e-4], "momentum": [0.9, 0.5, 0.8], "r": [0.0, 1.0, 0.5]},
+    "adamw_schedule_free": {"lr": [0.01, 0.02, 0.005], "betas": ([0.9, 0.8, 0.5], [0.999, 0.9, 0.99]),
+                            "weight_decay": [0.0, 0.01, 0.1]},
+    "adopt": {"lr": [0.01, 0.02, 0.005], "betas": ([0.9, 0.8, 0.5], [0.9999, 0.9, 0.99]), "eps": [1e-6, 1e-4, 1e-3]},
+    "ademamix": {"lr": [0.01, 0.02, 0.005], "alpha": [5.0, 2.0, 0.0],
+                 "betas": ([0.9, 0.8, 0.5], [0.999, 0.9, 0.99], [0.9999, 0.99, 0.999])},
 }
 
 

@@ -49,7 +49,8 @@ def _kwargs(kwargs):
     return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
 
 
-def descend_trajectory(name, kwargs, lr, problem, steps=STEPS):
+def descend_run(name, kwargs, lr, problem, steps=STEPS):
+    """(iterates, the optimizer, the final parameters)."""
     opt = optim.get(name, lr=lr, **_kwargs(kwargs))
     grad = gradient(problem)
     x = np.array(PROBLEMS[problem]["x0"], dtype=np.float64)
@@ -57,7 +58,11 @@ def descend_trajectory(name, kwargs, lr, problem, steps=STEPS):
     for _ in range(steps):
         opt.step(x, grad(x.copy()))
         out.append(x.copy())
-    return np.array(out)
+    return np.array(out), opt, x
+
+
+def descend_trajectory(name, kwargs, lr, problem, steps=STEPS):
+    return descend_run(name, kwargs, lr, problem, steps)[0]
 
 
 def assert_same_trajectory(ours, ref, rtol=1e-12):
@@ -75,6 +80,22 @@ def test_trajectory_matches_reference_fixture(case):
     ref = DATA[f"case.{case}"]
     assert np.abs(ref[-1] - ref[0]).max() > 1e-3  # the reference really moves
     assert_same_trajectory(descend_trajectory(name, kwargs, lr, problem), ref)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if f"eval.{c}" in DATA.files])
+def test_schedule_free_eval_point_is_the_packages_and_train_swaps_back(case):
+    name, kwargs, lr, problem, _ = CASES[case]
+    _, opt, x = descend_run(name, kwargs, lr, problem)
+    y = x.copy()
+    assert opt.training
+    opt.eval(x)
+    assert not opt.training
+    assert_same_trajectory(x[None], DATA[f"eval.{case}"][None])
+    assert not np.allclose(x, y)  # the average is not the training point
+    with pytest.raises(DescendError, match=r"call train\(params\) before the next step"):
+        opt.step(x, np.ones_like(x))
+    opt.train(x)
+    assert np.array_equal(x, y) and opt.training
 
 
 def test_muon_is_torch_to_bfloat16_accuracy():
@@ -181,6 +202,13 @@ def test_rprop_checks_its_pairs(kwargs, message):
     (optim.Muon, {"ns_coefficients": (1.0, 2.0)}, r"ns_coefficients must be three finite numbers"),
     (optim.Muon, {"adjust_lr_fn": "rms"}, r"adjust_lr_fn"),
     (optim.ASGD, {"lambd": -1.0}, r"lambd must be a finite number >= 0"),
+    (optim.AdamWScheduleFree, {"decoupled_weight_decay": True}, r"adamw_schedule_free: decoupled_weight_decay is "
+                                                                r"not available"),
+    (optim.SGDScheduleFree, {"decoupled_weight_decay": True}, r"decoupled_weight_decay is not available"),
+    (optim.SGDScheduleFree, {"momentum": 1.0}, r"momentum must be in \(0, 1\), got 1.0"),
+    (optim.SGDScheduleFree, {"warmup_steps": 2.5}, r"warmup_steps must be an integer >= 0, got 2.5"),
+    (optim.AdEMAMix, {"betas": (0.9, 0.999)}, r"betas must be a triple \(beta1, beta2, beta3\)"),
+    (optim.AdEMAMix, {"betas": (0.9, 0.999, 1.0)}, r"betas\[2\] must be in \[0, 1\), got 1.0"),
 ])
 def test_new_hyperparameter_checks_name_the_parameter(cls, kwargs, message):
     with pytest.raises(DescendError, match=message):
@@ -230,6 +258,29 @@ def test_trajectory_matches_live_torch(torch, case):
     name, kwargs, lr, problem, (kind, cls) = CASES[case]
     ref = torch_trajectory(torch, cls, kwargs, lr, problem, float64=kind == "torch_f64")
     assert_same_trajectory(descend_trajectory(name, kwargs, lr, problem), ref)
+
+
+def package_trajectory(torch, opt, p, problem):
+    grad = gradient(problem)
+    out = [p.detach().numpy().copy()]
+    for _ in range(STEPS):
+        p.grad = torch.from_numpy(np.asarray(grad(p.detach().numpy().copy())))
+        opt.step()
+        out.append(p.detach().numpy().copy())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("case", [c for c in EXACT if CASES[c][4][0] in ("schedulefree", "pytorch_optimizer")])
+def test_trajectory_matches_live_package(torch, case):
+    name, kwargs, lr, problem, ref = CASES[case]
+    package = pytest.importorskip(ref[0])
+    p = torch.nn.Parameter(torch.tensor(PROBLEMS[problem]["x0"], dtype=torch.float64))
+    if ref[0] == "schedulefree":
+        opt = getattr(package, ref[1])([p], lr=lr, **_kwargs(kwargs))
+        opt.train()
+    else:
+        opt = getattr(package, ref[1])([p], lr=lr, foreach=False, **_kwargs(ref[2]))
+    assert_same_trajectory(descend_trajectory(name, kwargs, lr, problem), package_trajectory(torch, opt, p, problem))
 
 
 # -- maximize ------------------------------------------------------------------------------------

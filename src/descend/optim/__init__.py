@@ -25,19 +25,24 @@ from ..errors import DescendError, unknown_name
 from .adafactor import Adafactor
 from .adam import Adam, Adamax, AdamW, NAdam, RAdam
 from .adaptive import Adadelta, AdaGrad, Adagrad, RMSProp, RMSprop
+from .ademamix import AdEMAMix
+from .adopt import ADOPT
 from .asgd import ASGD
 from .base import Optimizer
 from . import book
 from .lion import Lion
 from .muon import Muon
 from .rprop import Rprop
+from .schedule_free import AdamWScheduleFree, SGDScheduleFree
 from .sgd import GD, SGD, Momentum, Nesterov
 
 __all__ = ["Optimizer", "GD", "SGD", "Momentum", "Nesterov", "AdaGrad", "Adagrad", "Adadelta",
-           "RMSProp", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lion", "Rprop", "ASGD", "Adafactor", "Muon", "book", "get", "names"]
+           "RMSProp", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lion", "Rprop", "ASGD", "Adafactor", "Muon", "SGDScheduleFree", "AdamWScheduleFree", "ADOPT", "AdEMAMix",
+           "book", "get", "names"]
 
 _BY_NAME = {cls.name: cls for cls in (SGD, GD, Momentum, Nesterov, AdaGrad, Adadelta, RMSProp, Adam, AdamW,
-                                      NAdam, RAdam, Adamax, Lion, Rprop, ASGD, Adafactor, Muon)}
+                                      NAdam, RAdam, Adamax, Lion, Rprop, ASGD, Adafactor, Muon,
+                                      SGDScheduleFree, AdamWScheduleFree, ADOPT, AdEMAMix)}
 
 
 def names() -> list[str]:

@@ -114,7 +114,7 @@ class Adafactor(TensorOptimizer):
         "weight_decay": (0.0, nonnegative),
     }
     _default_decoupled = True
-    _decay_in_rule = True
+    _decay_in_rule = "decoupled"
     State = state_type("AdafactorState", ("row_var", "col_var", "variance"),
                        "State of Adafactor: step count, row and column factors (2-D and up) or the "
                        "full second moment (vectors and scalars).")

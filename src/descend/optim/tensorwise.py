@@ -50,10 +50,14 @@ class TensorOptimizer(Optimizer):
     override :meth:`_state_shapes`, :meth:`_check_shape` and :meth:`_leaf_scalars`.
     """
 
-    #: the rule applies decoupled weight decay itself (it needs the parameter before it,
-    #: as Adafactor's step size does): it gets ``decay`` = 1 - lr*weight_decay and
-    #: ``use_decay``; coupled (L2) decay stays with the shared transforms
-    _decay_in_rule: ClassVar[bool] = False
+    #: who applies ``weight_decay``: False, the shared transforms (as every optimizer);
+    #: "decoupled", the rule, when decoupled (it needs the parameter before it, as
+    #: Adafactor's step size does): it gets ``decay`` = 1 - lr*weight_decay and
+    #: ``use_decay``, and coupled (L2) decay stays with the shared transforms; "all", the
+    #: rule, always, in its own form (Schedule-Free's): it gets ``weight_decay``
+    _decay_in_rule: ClassVar[bool | str] = False
+    #: state arrays that start as a copy of the parameter (the others start at 0)
+    _starts_at_params: ClassVar[tuple[str, ...]] = ()
 
     # -- hooks ----------------------------------------------------------------------------
     def _state_shapes(self, shape: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
@@ -89,8 +93,9 @@ class TensorOptimizer(Optimizer):
         for leaf in leaves:
             lead_shape, shape = (leaf.p.shape[:1], leaf.p.shape[1:]) if lead else ((), leaf.p.shape)
             want = self._state_shapes(shape)
-            self._slots[leaf.key].arrays = {n: (np.zeros(lead_shape + want[n], dtype=leaf.p.dtype)
-                                                if n in want else None) for n in self.state_names}
+            self._slots[leaf.key].arrays = {n: (None if n not in want else leaf.p.copy() if n in self._starts_at_params
+                                                else np.zeros(lead_shape + want[n], dtype=leaf.p.dtype))
+                                            for n in self.state_names}
 
     def load_state_dict(self, d: Mapping[str, Any]) -> None:
         """Restore :meth:`state_dict` output; every state array is checked against the
@@ -151,10 +156,13 @@ class TensorOptimizer(Optimizer):
                 at = (lambda a: a[r]) if lead else (lambda a: a)
                 c = {k: _row(v, r) for k, v in common.items()}
                 s = {k: _row(v, r) for k, v in leaf_scalars.items()}
-                if self._decay_in_rule:
+                if self._decay_in_rule == "decoupled":
                     s["use_decay"] = c["decoupled"]
                     s["decay"] = 1 - c["lr"] * c["weight_decay"] if c["decoupled"] else 1.0
                     c["decoupled"] = False
+                elif self._decay_in_rule == "all":
+                    s["weight_decay"] = c["weight_decay"]
+                    c["coupled"] = c["decoupled"] = False
                 pr, gr = at(p), at(g)
                 pb, gb = prepare(np.array(pr, dtype=np.float64), np.asarray(gr, dtype=np.float64), **c)
                 st = [None if slot.arrays[n] is None else np.array(at(slot.arrays[n]), dtype=np.float64)
