@@ -294,18 +294,21 @@ def test_training_playground_learns_live(browser, server, shots):
     open_page(browser, server, "tab=training&data=moons&noise=0.1&n=300&topt=adam&tlr=0.03&k=10&speed=10")
     wait_for(browser, "document.getElementById('train-status').dataset.step === '0'", what="the first frame")
     loss0 = float(browser.execute_script("return document.getElementById('train-status').dataset.testLoss"))
-    z0 = browser.execute_script("return JSON.stringify(document.getElementById('train-boundary').data[0].z)")
+    picture = "return document.getElementById('train-boundary').dataset.source"  # the heat map's image
+    z0 = browser.execute_script(picture)
     browser.find_element("id", "train-play").click()
     time.sleep(4)
     fps = float(browser.execute_script("return document.getElementById('train-status').dataset.fps"))
     browser.find_element("id", "train-play").click()  # pause
     step = int(browser.execute_script("return document.getElementById('train-status').dataset.step"))
     loss = float(browser.execute_script("return document.getElementById('train-status').dataset.testLoss"))
-    z = browser.execute_script("return JSON.stringify(document.getElementById('train-boundary').data[0].z)")
+    z = browser.execute_script(picture)
     print(f"training playground: {fps:.1f} frames/s, {step} updates in 4 s")
     assert step > 0
     assert loss < loss0, (loss0, loss)
-    assert z != z0
+    assert z.startswith("data:image/png") and z != z0
+    drawn = browser.execute_script("return document.getElementById('train-boundary')._fullLayout.images[0].source")
+    assert drawn == z
     full_page(browser, shots, "training", 1280)
     # the same seed gives the same run: reset, three single steps, twice
     browser.find_element("id", "train-reset").click()

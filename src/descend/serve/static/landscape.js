@@ -538,6 +538,11 @@ function buildControls(problems) {
     },
   });
   c.append(pick.el);
+  const about = document.createElement("div");
+  about.className = "range problem-about";
+  about.textContent = (catalog.problem(s.problem) || {}).description || "";
+  pick.input.addEventListener("change", () => { about.textContent = (catalog.problem(pick.get()) || {}).description || ""; });
+  c.append(about);
 
   const exprRow = document.createElement("div");
   exprRow.className = "control expression";

@@ -39,6 +39,7 @@ async function start() {
   if (session) call("train/stop", { session }).catch(() => {});
   session = null;
   history = { step: [], train: [], test: [] };
+  lossesShown = 0;
   try {
     const data = await call("train/start", config());
     if (mine !== generation) { call("train/stop", { session: data.session }).catch(() => {}); return false; }
@@ -53,28 +54,53 @@ async function start() {
   }
 }
 
-async function step(updates) {
-  if (!session && !(await start())) return false;
+/**
+ * Ask for a frame after `updates` more updates: the frame; null after an error (shown);
+ * undefined when the configuration changed meanwhile (the frame belongs to an old session).
+ */
+async function ask(updates) {
+  if (!session && !(await start())) return null;
   const mine = generation;
   try {
     const data = await call("train/step", { session, updates });
-    if (mine !== generation) return true;
-    drawFrame(data.frame);
-    if (data.frame.status === "diverged") { els.error.show(`${t("diverged")}: ${data.frame.message || ""}`); stopPlaying(); }
-    return true;
+    return mine === generation ? data.frame : undefined;
   } catch (err) {
-    if (mine === generation) { els.error.show(err.message); stopPlaying(); session = null; }
-    return false;
+    if (mine !== generation) return undefined;
+    els.error.show(err.message);
+    stopPlaying();
+    session = null;
+    return null;
   }
 }
 
+function present(frame) {
+  drawFrame(frame);
+  if (frame.status === "diverged") { els.error.show(`${t("diverged")}: ${frame.message || ""}`); stopPlaying(); }
+}
+
+async function step(updates) {
+  const frame = await ask(updates);
+  if (frame) present(frame);
+}
+
+let looping = false;
+
 async function loop() {
-  // one request in flight: the next frame is asked for when this one is drawn
-  while (running) {
-    const ok = await step(updatesPerFrame());
-    if (!ok) break;
+  // one request in flight: the next frame is asked for while this one is drawn, and every
+  // frame asked for is drawn (a pause shows the last one that was on its way)
+  looping = true;
+  let next = ask(updatesPerFrame());
+  for (;;) {
+    const frame = await next;
+    if (frame === undefined && running) { next = ask(updatesPerFrame()); continue; } // a new session
+    if (!frame) break;
+    const more = running;
+    if (more) next = ask(updatesPerFrame());
+    present(frame);
+    if (!more) break;
     await new Promise((resolve) => requestAnimationFrame(resolve));
   }
+  looping = false;
 }
 
 function play() {
@@ -82,7 +108,7 @@ function play() {
   running = true;
   els.play.dataset.i18n = "pause";
   apply(els.toolbar);
-  loop();
+  if (!looping) loop();
 }
 
 function stopPlaying() {
@@ -111,14 +137,113 @@ function drawData(data) {
     x: part.X.map((p) => p[0]), y: part.X.map((p) => p[1]),
     marker: regression
       ? { color: part.y, colorscale: "Viridis", size: 6, line: { width: 1, color: "#fff" }, symbol: open ? "circle-open" : "circle" }
-      : { color: part.y.map((c) => (c ? "#1f5fbf" : "#e66a00")), size: 6, symbol: open ? "circle-open" : "circle",
+      : { color: part.y.map((c) => (c ? "#0b3d91" : "#b34700")), size: 6, symbol: open ? "circle-open" : "circle",
           line: { width: open ? 1.5 : 0.8, color: open ? undefined : "#fff" } },
     hoverinfo: "skip", showlegend: false,
   });
   els.dataTraces = [points(data.train, false), points(data.test, true)];
 }
 
+// The heat map is a picture under the data points (a plotly layout image): a new frame
+// replaces only the picture, so the 500 points and the axes are not drawn again.
+const CLASS_COLORS = [[0, [246, 178, 122]], [0.5, [248, 248, 248]], [1, [140, 172, 226]]]; // pale under the points
+const VALUE_COLORS = [[0, [68, 1, 84]], [0.5, [33, 145, 140]], [1, [253, 231, 37]]];
+const canvas = document.createElement("canvas");
+let boundaryKey = "";
+
+function colour(stops, u) {
+  let k = 1;
+  while (k < stops.length - 1 && u > stops[k][0]) k += 1;
+  const [u0, c0] = stops[k - 1];
+  const [u1, c1] = stops[k];
+  const w = Math.min(1, Math.max(0, (u - u0) / (u1 - u0)));
+  return [0, 1, 2].map((i) => Math.round(c0[i] + w * (c1[i] - c0[i])));
+}
+
+function heatPicture(g, regression) {
+  const nx = g.x.length;
+  const ny = g.y.length;
+  let lo = 0;
+  let hi = 1;
+  if (regression) {
+    const values = g.z.flat().filter((v) => v !== null);
+    lo = Math.min(...values);
+    hi = Math.max(...values);
+    if (!(hi > lo)) hi = lo + 1;
+  }
+  canvas.width = nx;
+  canvas.height = ny;
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(nx, ny);
+  const stops = regression ? VALUE_COLORS : CLASS_COLORS;
+  for (let i = 0; i < ny; i++) {
+    const row = g.z[i];
+    const top = ny - 1 - i; // the picture's first row is the largest y
+    for (let j = 0; j < nx; j++) {
+      const v = row[j];
+      const [r, gr, b] = v === null ? [200, 200, 200] : colour(stops, (v - lo) / (hi - lo));
+      const p = 4 * (top * nx + j);
+      img.data[p] = r; img.data[p + 1] = gr; img.data[p + 2] = b; img.data[p + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas.toDataURL("image/png");
+}
+
+function drawBoundary(g) {
+  const regression = isRegression();
+  const source = heatPicture(g, regression);
+  const nx = g.x.length;
+  const ny = g.y.length;
+  const dx = (g.x[nx - 1] - g.x[0]) / Math.max(1, nx - 1);
+  const dy = (g.y[ny - 1] - g.y[0]) / Math.max(1, ny - 1);
+  const x0 = g.x[0] - dx / 2;
+  const x1 = g.x[nx - 1] + dx / 2;
+  const y0 = g.y[0] - dy / 2;
+  const y1 = g.y[ny - 1] + dy / 2;
+  const key = [x0, x1, y0, y1, regression].join();
+  els.boundary.dataset.picture = String(Number(els.boundary.dataset.picture || 0) + 1);
+  els.boundary.dataset.source = source;
+  if (key === boundaryKey && els.drawnTraces === els.dataTraces) {
+    window.Plotly.relayout(els.boundary, { "images[0].source": source });
+    return;
+  }
+  boundaryKey = key;
+  els.drawnTraces = els.dataTraces;
+  window.Plotly.react(els.boundary, els.dataTraces || [], {
+    margin: { l: 35, r: 10, t: 10, b: 30 },
+    xaxis: { range: [x0, x1], constrain: "domain", showgrid: false, zeroline: false },
+    yaxis: { range: [y0, y1], scaleanchor: "x", constrain: "domain", showgrid: false, zeroline: false },
+    images: [{ source, xref: "x", yref: "y", x: x0, y: y1, sizex: x1 - x0, sizey: y1 - y0, sizing: "stretch",
+               layer: "below" }],
+    uirevision: "boundary",
+  }, { displaylogo: false, responsive: true });
+}
+
+let lossesShown = 0; // points of `history` already on the loss plot
+
+function drawLosses(frame) {
+  const n = history.step.length;
+  if (lossesShown > 0 && n > lossesShown) {
+    // only the new points travel to the plot (a frame must stay cheap at 10+ frames/s)
+    window.Plotly.extendTraces(els.loss, { x: [history.step.slice(lossesShown), history.step.slice(lossesShown)],
+                                           y: [history.train.slice(lossesShown), history.test.slice(lossesShown)] }, [0, 1]);
+    lossesShown = n;
+    return;
+  }
+  if (lossesShown > 0 && n === lossesShown) return;
+  window.Plotly.react(els.loss, [
+    { type: "scatter", mode: "lines", name: t("train_loss"), x: history.step.slice(), y: history.train.slice(), line: { color: "#1f77b4" } },
+    { type: "scatter", mode: "lines", name: t("test_loss"), x: history.step.slice(), y: history.test.slice(), line: { color: "#d62728" } },
+  ], {
+    margin: { l: 50, r: 10, t: 10, b: 40 }, xaxis: { title: { text: `${t("step")} (updates)` } },
+    yaxis: { type: "log", title: { text: "loss" } }, legend: { orientation: "h", y: -0.25 },
+  }, { displaylogo: false, responsive: true });
+  lossesShown = n;
+}
+
 function drawFrame(frame) {
+  const began = performance.now();
   lastFrame = frame;
   const now = performance.now();
   frames.push(now);
@@ -128,26 +253,8 @@ function drawFrame(frame) {
     history.train.push(frame.train_loss);
     history.test.push(frame.test_loss);
   }
-  const regression = isRegression();
-  const heat = {
-    type: "heatmap", x: frame.grid.x, y: frame.grid.y, z: frame.grid.z, showscale: false, hoverinfo: "skip",
-    colorscale: regression ? "Viridis" : [[0, "#f7b27a"], [0.5, "#f7f7f7"], [1, "#7fa6e0"]],
-    zmin: regression ? undefined : 0, zmax: regression ? undefined : 1, zsmooth: "best",
-  };
-  const g = frame.grid;
-  window.Plotly.react(els.boundary, [heat, ...(els.dataTraces || [])], {
-    margin: { l: 35, r: 10, t: 10, b: 30 },
-    xaxis: { range: [g.x[0], g.x[g.x.length - 1]], constrain: "domain" },
-    yaxis: { range: [g.y[0], g.y[g.y.length - 1]], scaleanchor: "x", constrain: "domain" },
-    uirevision: "boundary",
-  }, { displaylogo: false, staticPlot: false, responsive: true });
-  window.Plotly.react(els.loss, [
-    { type: "scatter", mode: "lines", name: t("train_loss"), x: history.step, y: history.train, line: { color: "#1f77b4" } },
-    { type: "scatter", mode: "lines", name: t("test_loss"), x: history.step, y: history.test, line: { color: "#d62728" } },
-  ], {
-    margin: { l: 50, r: 10, t: 10, b: 40 }, xaxis: { title: { text: `${t("step")} (updates)` } },
-    yaxis: { type: "log", title: { text: "loss" } }, legend: { orientation: "h", y: -0.25 }, uirevision: "loss",
-  }, { displaylogo: false, responsive: true });
+  drawBoundary(frame.grid);
+  drawLosses(frame);
   const fps = frames.length > 1 ? (1000 * (frames.length - 1)) / (frames[frames.length - 1] - frames[0]) : 0;
   els.status.replaceChildren();
   const items = [[t("epoch"), fmt(frame.epoch, 3)], [t("step"), String(frame.step)],
@@ -167,6 +274,7 @@ function drawFrame(frame) {
   els.status.dataset.testLoss = String(frame.test_loss);
   els.status.dataset.step = String(frame.step);
   els.status.dataset.fps = fps.toFixed(2);
+  els.status.dataset.drawMs = (performance.now() - began).toFixed(1);
 }
 
 // ---- controls ----------------------------------------------------------------------------
@@ -274,5 +382,6 @@ export function reload() {
 }
 
 export function relabel() {
+  lossesShown = 0; // redraw the loss plot whole, with the labels in the new language
   if (lastFrame) drawFrame(lastFrame);
 }
