@@ -63,6 +63,19 @@ def _hyperparameter(name: str, default, check) -> dict:
             "slider": [slider[0], slider[1]]}
 
 
+def _takes_points(name: str) -> bool:
+    """Whether the optimizer steps a single point (a landscape's x): Muon, say, takes matrices only."""
+    from .. import optim
+    from ..errors import DescendError
+
+    try:
+        with np.errstate(all="ignore"):
+            optim.get(name).step(np.zeros((1, 2)), np.ones((1, 2)), runs=1)
+    except DescendError:
+        return False
+    return True
+
+
 @functools.cache
 def optimizers_listing() -> dict:
     """``GET /api/optimizers``: every optimizer, its hyperparameters with defaults and ranges."""
@@ -75,7 +88,7 @@ def optimizers_listing() -> dict:
         hps = [_hyperparameter(k, default, check) for k, (default, check) in spec.items() if k not in HIDDEN]
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else name
         out.append({"name": name, "doc": doc, "hyperparameters": hps, "torch": TORCH.get(name),
-                    "optax": OPTAX.get(name)})
+                    "optax": OPTAX.get(name), "points": _takes_points(name)})
     return {"optimizers": out, "line_searches": list(linesearch.METHODS)}
 
 
@@ -122,7 +135,3 @@ def datasets_listing() -> dict:
             "limits": {"n": [lo, hi], "noise": [0, 1], "hidden_layers": [0, LIMITS["hidden_layers"]],
                        "width": [1, LIMITS["width"]], "updates": [0, LIMITS["updates"]], "grid": [glo, ghi],
                        "test_fraction": [0.1, 0.9], "sessions": LIMITS["sessions"]}}
-
-
-def window_array(window) -> np.ndarray:
-    return np.asarray(window, dtype=np.float64)

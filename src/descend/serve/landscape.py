@@ -286,8 +286,9 @@ def derivatives(body: dict) -> dict:
     with np.errstate(all="ignore"):
         value = float(np.real(f(x)))
         exact = float(problem.grad(x))
-    if not math.isfinite(exact):
-        raise BadRequest(f"x: f'(x) is not finite at x = {x:g} (f(x) = {value:g}); choose a point inside f's domain")
+    if not (math.isfinite(exact) and math.isfinite(value)):
+        raise BadRequest(f"x: f(x) = {value:g} and f'(x) = {exact:g} at x = {x:g}; both must be finite: "
+                         f"choose a point inside f's domain")
     if relative and exact == 0.0:
         raise BadRequest(f"relative: needs f'(x) != 0, and f'({x:g}) = 0")
     with np.errstate(all="ignore"):
