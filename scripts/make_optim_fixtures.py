@@ -1,6 +1,6 @@
 """Write the reference trajectories of the optimizers added after torch_optim.npz.
 
-    pip install torch==2.13.0 schedulefree pytorch-optimizer
+    pip install torch==2.13.0 schedulefree pytorch-optimizer optax
     python scripts/make_optim_fixtures.py
 
 writes tests/fixtures/optim_references.npz (plain arrays and JSON strings, no pickle):
@@ -96,8 +96,8 @@ _MAXIMIZE = {"SGD": ("sgd", {"momentum": 0.9, "weight_decay": 0.01}, 0.05),
 for _cls, (_name, _kw, _lr) in _MAXIMIZE.items():
     CASES[f"{_name}_maximize.concave"] = (_name, {**_kw, "maximize": True}, _lr, "concave", ("torch", _cls))
 
-# the modern optimizers: reference ("schedulefree", class) or ("pytorch_optimizer", class,
-# its own keyword names when they differ from descend's)
+# the modern optimizers: reference ("schedulefree", class), ("pytorch_optimizer", class,
+# its keywords) or ("optax", function, its keywords)
 CASES.update({
     "sgd_schedule_free.quadratic": ("sgd_schedule_free", {}, 0.1, "quadratic",
                                     ("schedulefree", "SGDScheduleFreeReference")),
@@ -126,6 +126,9 @@ CASES.update({
                                           {"weight_decay": 0.01, "weight_decouple": True, "eps": 1e-3})),
     "ademamix.quadratic": ("ademamix", {}, 0.05, "quadratic", ("pytorch_optimizer", "AdEMAMix", {})),
     "ademamix.rosenbrock": ("ademamix", {}, 0.005, "rosenbrock", ("pytorch_optimizer", "AdEMAMix", {})),
+    "lion.quadratic": ("lion", {}, 0.01, "quadratic", ("optax", "lion", {"b1": 0.9, "b2": 0.99, "weight_decay": 0.0})),
+    "lion_decay.rosenbrock": ("lion", {"betas": (0.8, 0.95), "weight_decay": 0.1}, 1e-3, "rosenbrock",
+                              ("optax", "lion", {"b1": 0.8, "b2": 0.95, "weight_decay": 0.1})),
     "ademamix_warmup.matrix": ("ademamix", {"t_alpha_beta3": 50, "alpha": 2.0, "weight_decay": 0.01}, 0.05,
                                "matrix", ("pytorch_optimizer", "AdEMAMix",
                                           {"t_alpha_beta3": 50, "alpha": 2.0, "weight_decay": 0.01})),
@@ -161,11 +164,30 @@ def package_trajectory(torch, opt, p, grad, x0, steps=STEPS):
     return np.array(out)
 
 
+def optax_trajectory(name, kwargs, lr, grad, x0, steps=STEPS):
+    """optax's gradient transformation, in float64 (jax_enable_x64)."""
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    import optax
+    tx = getattr(optax, name)(lr, **kwargs)
+    p = jnp.asarray(x0)
+    state = tx.init(p)
+    out = [x0.copy()]
+    for _ in range(steps):
+        updates, state = tx.update(jnp.asarray(grad(np.asarray(p).copy())), state, p)
+        p = optax.apply_updates(p, updates)
+        out.append(np.asarray(p).copy())
+    return np.array(out)
+
+
 def reference_trajectory(case, probs):
     """The reference's iterates, and for Schedule-Free its averaged point x at the end (else None)."""
     _, kwargs, lr, problem, ref = CASES[case]
     kind, cls = ref[:2]
     grad, x0 = gradient(problem, probs[problem]), probs[problem]["x0"]
+    if kind == "optax":
+        return optax_trajectory(cls, ref[2], lr, grad, x0), None
     import torch
     torch.set_default_dtype(torch.float64)  # torch's scalar state (ASGD's eta, mu) in float64
     if kind in ("torch", "torch_f64"):
@@ -211,7 +233,8 @@ def main() -> None:
     data["torch_defaults"] = np.array(json.dumps(torch_defaults(torch)))
     from importlib.metadata import version
     data["versions"] = np.array(json.dumps({"torch": torch.__version__, "schedulefree": version("schedulefree"),
-                                            "pytorch_optimizer": version("pytorch_optimizer")}))
+                                            "pytorch_optimizer": version("pytorch_optimizer"),
+                                            "optax": version("optax")}))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUT, **data)
     print(f"wrote {OUT} ({len(cases)} cases)")

@@ -270,6 +270,22 @@ def package_trajectory(torch, opt, p, problem):
     return np.array(out)
 
 
+@pytest.mark.parametrize("case", [c for c in EXACT if CASES[c][4][0] == "optax"])
+def test_trajectory_matches_live_optax(case):
+    name, kwargs, lr, problem, (_, fn, okw) = CASES[case]
+    jax = pytest.importorskip("jax")
+    optax = pytest.importorskip("optax")
+    jax.config.update("jax_enable_x64", True)
+    tx = getattr(optax, fn)(lr, **okw)
+    p = jax.numpy.asarray(PROBLEMS[problem]["x0"])
+    state, grad, out = tx.init(p), gradient(problem), [np.asarray(p).copy()]
+    for _ in range(STEPS):
+        updates, state = tx.update(jax.numpy.asarray(grad(np.asarray(p).copy())), state, p)
+        p = optax.apply_updates(p, updates)
+        out.append(np.asarray(p).copy())
+    assert_same_trajectory(descend_trajectory(name, kwargs, lr, problem), np.array(out))
+
+
 @pytest.mark.parametrize("case", [c for c in EXACT if CASES[c][4][0] in ("schedulefree", "pytorch_optimizer")])
 def test_trajectory_matches_live_package(torch, case):
     name, kwargs, lr, problem, ref = CASES[case]
