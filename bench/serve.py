@@ -1,0 +1,122 @@
+"""The explorer's speed: one landscape update and the training playground's frames, through real HTTP.
+
+Starts ``descend serve --no-browser --port 0`` (uvicorn on 127.0.0.1) in a child
+process and drives it with httpx, as the page does:
+
+* **landscape update**: ``POST /api/run`` with 6 optimizers x 1000 steps on Rosenbrock
+  from (-1.2, 1), request to response (JSON parsed).  Side by side, in turns, the same
+  six ``descend.minimize`` calls in this process: the library's own time, so the
+  ratio is what HTTP, JSON and the server add.  Target: median <= 50 ms.
+* **training frames**: ``POST /api/train/step`` on a 2-8-8-1 network, 500 points
+  (half for training), batch 10; one frame = one request taking ``updates`` mini-batch
+  updates and returning the losses and the 50 x 50 decision-boundary grid.  Target >= 10
+  frames/s (30 hoped for) at 1 update per frame.
+
+Usage: ``python bench/serve.py [--rounds 15]``.  Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+LRS = {"gd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3, "adagrad": 0.1, "rmsprop": 1e-3, "adam": 1e-2}
+
+
+def start_server():
+    proc = subprocess.Popen([sys.executable, "-m", "descend.cli", "serve", "--no-browser", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("descend explorer at "):
+        proc.kill()
+        raise SystemExit(f"the server did not start: {line!r} {proc.stderr.read()}")
+    url = line.split()[3]
+    base, token = url.split("/?token=")
+    return proc, base, token
+
+
+def landscape_body(steps=1000):
+    return {"problem": "rosenbrock", "start": [-1.2, 1.0], "steps": steps,
+            "runs": [{"optimizer": name, "lr": LRS[name]} for name in OPTIMIZERS]}
+
+
+def in_process(steps=1000):
+    import descend
+
+    p = descend.problems.get("rosenbrock")
+    t = time.perf_counter()
+    for name in OPTIMIZERS:
+        descend.minimize(p, np.array([-1.2, 1.0]), optimizer=name, lr=LRS[name], steps=steps)
+    return time.perf_counter() - t
+
+
+def main(argv=None):
+    import httpx
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--frames", type=int, default=100)
+    args = ap.parse_args(argv)
+
+    proc, base, token = start_server()
+    try:
+        client = httpx.Client(base_url=base, headers={"Authorization": f"token {token}"}, timeout=60)
+        for _ in range(20):
+            try:
+                client.get("/api/problems")
+                break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        body = landscape_body()
+        t0 = time.perf_counter()
+        first = client.post("/api/run", json=body)
+        first_s = time.perf_counter() - t0
+        assert first.status_code == 200, first.text
+        in_process()  # warm: compiled kernels loaded in this process too
+        http, lib = [], []
+        for _ in range(args.rounds):  # interleaved: one of each per round
+            t = time.perf_counter()
+            r = client.post("/api/run", json=body)
+            r.json()
+            http.append(time.perf_counter() - t)
+            lib.append(in_process())
+        ratios = [h / max(b, 1e-12) for h, b in zip(http, lib)]
+
+        cfg = {"dataset": "moons", "n": 1000, "test_fraction": 0.5, "hidden": [8, 8], "activation": "tanh",
+               "optimizer": "sgd", "lr": 0.1, "batch_size": 10, "seed": 0, "grid": 50}
+        rows = []
+        for updates in (1, 10):
+            sid = client.post("/api/train/start", json=cfg).json()["session"]
+            client.post("/api/train/step", json={"session": sid, "updates": updates})
+            times = []
+            for _ in range(args.frames):
+                t = time.perf_counter()
+                client.post("/api/train/step", json={"session": sid, "updates": updates}).json()
+                times.append(time.perf_counter() - t)
+            rows.append((updates, statistics.median(times), len(times) / sum(times)))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+    med_http, med_lib = statistics.median(http), statistics.median(lib)
+    print("| measure | median | target |")
+    print("|---|---|---|")
+    print(f"| landscape update, 6 optimizers x 1000 steps, Rosenbrock, HTTP request to parsed response "
+          f"| {med_http * 1e3:.1f} ms | <= 50 ms |")
+    print(f"| the same six descend.minimize calls in-process | {med_lib * 1e3:.1f} ms | |")
+    print(f"| HTTP / in-process (median of per-round ratios) | {statistics.median(ratios):.2f}x | |")
+    print(f"| first landscape update after start (compiles or loads the kernels) | {first_s * 1e3:.0f} ms | |")
+    for updates, med, fps in rows:
+        print(f"| training frame, 2-8-8-1, 500 training points, batch 10, {updates} update(s)/frame, 50x50 grid "
+              f"| {med * 1e3:.2f} ms ({fps:.0f} frames/s) | >= 10 frames/s |")
+    print(f"\n{args.rounds} rounds (landscape), {args.frames} frames per row; python {sys.version.split()[0]}")
+
+
+if __name__ == "__main__":
+    main()
