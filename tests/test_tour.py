@@ -55,3 +55,68 @@ def test_contours_whose_lesson_is_the_shape_are_drawn_to_scale(key, axes):
             assert (bbox.width / (x1 - x0)) == pytest.approx(bbox.height / (y1 - y0), rel=0.02)
     finally:
         plt.close(fig)
+
+
+_JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def test_every_section_in_japanese_has_japanese_text_tables_and_captions():
+    for section in tour.sections(lang="ja"):
+        assert section.lang == "ja"
+        assert _JA.search(section.title) and _JA.search(section.text), section.key
+        for t in section.tables:
+            assert _JA.search(t.title), (section.key, t.title)
+        for p in section.pictures:
+            assert _JA.search(p.caption), (section.key, p.caption)
+        assert section.rule == tour.RULES[section.key]
+
+
+def test_the_numbers_are_the_same_in_both_languages():
+    en, ja = tour.sections(["line_search"], lang="en")[0], tour.sections(["line_search"], lang="ja")[0]
+    (te,), (tj,) = en.tables, ja.tables
+    for re_, rj in zip(te.rows, tj.rows):
+        for kind, a, b in zip(te.kinds, re_, rj):
+            if kind != "text":
+                assert np.array_equal(a, b)
+    assert "493" in en.text and "493" in ja.text
+
+
+def test_every_table_has_a_kind_per_column():
+    for section in tour.sections(lang="en"):
+        for t in section.tables:
+            assert t.kinds is not None and len(t.kinds) == len(t.columns), (section.key, t.title)
+            assert all(len(r) == len(t.columns) for r in t.rows)
+
+
+def test_japanese_pictures_use_a_cjk_font_and_translate_descends_own_labels():
+    pytest.importorskip("matplotlib")
+    import warnings
+
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    (section,) = tour.sections(["line_search"], lang="ja")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would be a UserWarning
+        fig = section.pictures[0].draw()
+        fig.canvas.draw()
+    try:
+        texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+        assert "初期値" in texts and "終点" in texts and "ステップ" in texts  # plot.trajectories' / the axis' own
+        assert "start" not in texts and "end" not in texts
+        fonts = {f for t in fig.findobj(Text) if _JA.search(t.get_text()) for f in t.get_fontfamily()}
+        assert "IPAexGothic" in fonts
+    finally:
+        plt.close(fig)
+
+
+def test_the_japanese_page_has_formulas_and_japanese_frame(tmp_path):
+    pytest.importorskip("matplotlib")
+    from descend import report
+
+    index = report.build(tmp_path, sections=tour.sections(["gradient_descent"], lang="ja"), gif=False, dpi=40)
+    text = index.read_text(encoding="utf-8")
+    assert '<html lang="ja">' in text and "勾配降下法と学習率" in text and "学習率" in text
+    assert text.count("<math") == 1 and "<mo>&#x02190;</mo>" in text  # x <- x - eta grad f(x), as MathML
+    assert "ステップ数の上限" in text  # the status words, not "max_steps"
+    assert "max_steps" not in text

@@ -96,3 +96,29 @@ def test_lr_find_marks_every_candidate_past_2_over_L_and_says_why(capsys):
     assert res.stopped_early and "the next update's loss blew up" in text
     quiet = lr_find(problems.get("sphere"), max_lr=0.5)
     assert "past 2/L" not in quiet.summary() and "overshoots" not in quiet.summary()
+
+
+def test_demo_lang_ja_prints_the_tour_in_japanese(capsys, monkeypatch):
+    code, out, _ = run(capsys, "demo", "--no-page", "--lang", "ja")
+    assert code == 0 and "勾配降下法と学習率" in out and "学習率" in out and "493" in out
+    assert "Gradient descent and the learning rate" not in out
+
+
+@pytest.mark.parametrize("env, expect, refuse", [
+    ({"LANG": "ja_JP.UTF-8"}, "数値微分", "Numerical differentiation"),
+    ({"LANG": "en_US.UTF-8"}, "Numerical differentiation", "数値微分"),
+])
+def test_demo_follows_the_locale(capsys, monkeypatch, env, expect, refuse):
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    code, out, _ = run(capsys, "demo", "--no-page")
+    assert code == 0 and expect in out and refuse not in out
+
+
+def test_demo_lang_en_forces_english_on_a_japanese_locale(capsys, monkeypatch):
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    code, out, _ = run(capsys, "demo", "--no-page", "--lang", "en")
+    assert code == 0 and "Numerical differentiation" in out and "数値微分" not in out

@@ -17,8 +17,10 @@ kind       how                                         example
 "text"     as it is                                    ``central``
 ========== =========================================== ===========================
 
-A missing value (None, nan) is a dash, :data:`MISSING`, whatever the kind; an array is
-formatted entry by entry with its kind.  Words come from the one catalogue
+A missing value (None, nan) is a dash, :data:`MISSING`, except where nan is the result
+being shown: kind "exact" and entries of an array print ``nan`` (the naive softmax's
+``[nan, nan, ...]`` is the lesson, not a gap); an array is formatted entry by entry
+with its kind.  Words come from the one catalogue
 (:mod:`descend.i18n`), in English or Japanese.  Column names known to descend (the
 sweeps', the race's, a Result's) have a kind and a header of their own
 (:data:`COLUMN_KINDS`, :func:`header`).
@@ -77,11 +79,14 @@ def _significant(v: float, digits: int) -> str:
     return text
 
 
-def number(v, kind: str = "value", lang: str | None = None) -> str:
-    """One number as ``kind`` says (see the module docstring); None and nan are :data:`MISSING`."""
+def number(v, kind: str = "value", lang: str | None = None, *, nan: str = MISSING) -> str:
+    """One number as ``kind`` says (see the module docstring); None is :data:`MISSING`, nan is ``nan``
+    (the dash by default, "nan" for kind "exact")."""
     _check_kind(kind)
-    if _missing(v):
+    if v is None:
         return MISSING
+    if _missing(v):
+        return "nan" if kind == "exact" else nan
     if isinstance(v, (bool, np.bool_)):
         return i18n.t("word.yes" if v else "word.no", lang)
     if kind == "status":
@@ -159,7 +164,7 @@ def array(a, kind: str = "value", lang: str | None = None, *, threshold: int = 6
         return number(a.item(), kind, lang)
     if a.ndim > 1:
         return "[" + ", ".join(array(row, kind, lang, threshold=threshold) for row in a) + "]"
-    items = [number(v, kind, lang) for v in a.tolist()]
+    items = [number(v, kind, lang, nan="nan") for v in a.tolist()]
     if len(items) > threshold:
         items = items[:threshold // 2] + ["..."] + items[-(threshold // 2):]
     return "[" + ", ".join(items) + "]"
@@ -176,7 +181,7 @@ def cell(v, kind: str | None = None, lang: str | None = None) -> str:
     if kind is not None:
         _check_kind(kind)
     if _missing(v):
-        return MISSING
+        return number(v, kind or "value", lang)
     if isinstance(v, np.ndarray):
         return array(v, kind or "value", lang)
     if isinstance(v, (list, tuple)) and v and all(isinstance(x, numbers.Number) for x in v):

@@ -42,35 +42,47 @@ th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; verti
 th { background: #f0f0f0; }
 td.text { text-align: left; max-width: 38em; }
 td code { white-space: pre; }
+.scroll { overflow-x: auto; max-width: 100%; }
+.rule { overflow-x: auto; font-size: 1.15em; margin: 0.6em 0; }
+@media (max-width: 640px) { main { padding: 1em 0.8em 3em; } nav ol { columns: 1; } }
 .lead { color: #444; }
 footer { margin-top: 3em; font-size: 0.85em; color: #666; }
 """
 
 
-def _cell(v) -> tuple[str, bool]:
-    """(escaped text, is it text) for a table cell; floats exactly as Python prints them."""
-    if isinstance(v, (bool, np.bool_)):
-        return str(bool(v)), True
-    if isinstance(v, (float, np.floating)):
-        return html.escape(repr(float(v))), False
-    if isinstance(v, (int, np.integer)):
-        return str(int(v)), False
+def _cell(v, kind=None, lang=None) -> tuple[str, bool]:
+    """(escaped text, is it text) for a table cell, its number shown by the column's kind (descend.fmt)."""
+    from . import fmt
+
+    text = html.escape(fmt.cell(v, kind, lang))
     if isinstance(v, np.ndarray):
-        return "<code>" + html.escape(np.array2string(v, precision=8, separator=", ", threshold=6)) + "</code>", False
-    return html.escape(str(v)), True
+        return f"<code>{text}</code>", False
+    is_text = kind in ("text", "status") or isinstance(v, (str, bool, np.bool_))
+    return text, is_text
 
 
-def _table_html(table) -> str:
+def _table_html(table, lang=None) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
     body = []
     for row in table.rows:
         cells = []
-        for v in row:
-            text, is_text = _cell(v)
+        for j, v in enumerate(row):
+            text, is_text = _cell(v, table.kind(j) if hasattr(table, "kind") else None, lang)
             cells.append(f'<td class="text">{text}</td>' if is_text else f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<h3>{html.escape(table.title)}</h3>\n<table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+    # a wide table scrolls inside its box instead of widening a narrow screen's page
+    return (f'<h3>{html.escape(table.title)}</h3>\n<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
+def _math(latex: str) -> str:
+    """A formula as MathML (latex2mathml, the demo extra; the browser renders it offline), else as code."""
+    try:
+        from latex2mathml.converter import convert
+    except ImportError:  # pragma: no cover - without the demo extra
+        return f"<code>{html.escape(latex)}</code>"
+    # HTML parses <math> without the namespace, and the page names no outside address
+    return convert(latex, display="block").replace(' xmlns="http://www.w3.org/1998/Math/MathML"', "")
 
 
 def _png_bytes(fig, dpi: int) -> bytes:
@@ -196,6 +208,9 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
     if not embed:  # refuse a link or a user's file of a picture's name before drawing anything
         for name in (n for row in names for n in row if n is not None):
             files.check_writable(out / name)
+    from . import fmt, i18n
+
+    lang = getattr(sections[0], "lang", "en") if sections else i18n.get_lang()
     parts, toc = [], []
     for number, (section, row) in enumerate(zip(sections, names), 1):
         t0 = time.perf_counter()
@@ -203,6 +218,9 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
         toc.append(f'<li><a href="#{anchor}">{html.escape(section.title)}</a></li>')
         body = [f'<section id="{anchor}">', f"<h2>{number}. {html.escape(section.title)}</h2>",
                 f'<p class="lead">{html.escape(section.text)}</p>']
+        if getattr(section, "rule", ""):
+            body.append(f'<div class="rule" title="{html.escape(i18n.t("page.update_rule", lang), quote=True)}">'
+                        f"{_math(section.rule)}</div>")
         for pic, name in zip(section.pictures, row):
             if name is None:
                 continue
@@ -210,8 +228,9 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
             alt = html.escape(pic.caption, quote=True)
             body.append(f'<figure><img src="{src}" alt="{alt}"><figcaption>{html.escape(pic.caption)}'
                         f"</figcaption></figure>")
-        body.extend(_table_html(t) for t in section.tables)
-        body.append(f"<p><small>section computed and drawn in {time.perf_counter() - t0:.2f} s</small></p>")
+        body.extend(_table_html(t, lang) for t in section.tables)
+        took = fmt.seconds(time.perf_counter() - t0, lang)
+        body.append(f"<p><small>{html.escape(i18n.t('page.computed_in', lang, seconds=took))}</small></p>")
         body.append("</section>")
         parts.append("\n".join(body))
     seconds = time.perf_counter() - start
@@ -219,27 +238,25 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
     import matplotlib
 
     page = f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 {_GENERATOR}
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>descend: the tour</title>
+<title>{html.escape(i18n.t("page.title", lang))}</title>
 <style>{_CSS}</style>
 </head>
 <body>
 <main>
-<h1>descend: gradient descent, from the study notes</h1>
-<p class="lead">Every number and picture on this page was computed by descend {html.escape(__version__)} when the
-page was built. The sections follow the seeds: stable numerics, numerical differentiation, gradient descent,
-line search, the optimizer zoo, training with mini-batches and many random starts.</p>
+<h1>{html.escape(i18n.t("page.h1", lang))}</h1>
+<p class="lead">{html.escape(i18n.t("page.lead", lang, version=__version__))}</p>
 <nav><ol>
 {''.join(toc)}
 </ol></nav>
 {''.join(parts)}
-<footer>Built in {seconds:.1f} s with Python {html.escape(platform.python_version())}, NumPy
-{html.escape(np.__version__)} and matplotlib {html.escape(matplotlib.__version__)}.
-Regenerate with <code>descend demo --out DIR</code>.</footer>
+<footer>{i18n.t("page.footer", lang, seconds=html.escape(fmt.seconds(seconds, lang)),
+                  python=html.escape(platform.python_version()), numpy=html.escape(np.__version__),
+                  matplotlib=html.escape(matplotlib.__version__))}</footer>
 </main>
 </body>
 </html>

@@ -120,11 +120,59 @@ _PAGE = {
     "page.other_lang": _m("日本語", "English"),
 }
 
+#: the labels descend.plot writes itself: the English is the exact label (``{fields}`` match any
+#: text), translated in pictures by :func:`descend.i18n.plots.translate_figure`
+_PLOT = {
+    "plot.start": _m("start", "初期値"),
+    "plot.end": _m("end", "終点"),
+    "plot.minimizer": _m("known minimizer", "既知の最小点"),
+    "plot.step": _m("step", "ステップ"),
+    "plot.update": _m("update", "更新回数"),
+    "plot.epoch": _m("epoch", "エポック"),
+    "plot.loss": _m("loss", "損失"),
+    "plot.step_h": _m("step h", "刻み幅 h"),
+    "plot.relative_error": _m("relative error", "相対誤差"),
+    "plot.absolute_error": _m("absolute error", "絶対誤差"),
+    "plot.final_f": _m("final f", "最終的な f"),
+    "plot.final_gap": _m("final f - f*", "最終的な f - f*"),
+    "plot.at_minimum": _m("exactly at the minimum", "ちょうど最小値"),
+    "plot.diverged": _m("diverged (last finite value)", "発散 (最後の有限値)"),
+    "plot.at_start": _m("at the start x0", "初期値 x0 での値"),
+    "plot.learning_rate": _m("learning rate", "学習率"),
+    "plot.lr_sweep_title": _m("final loss against the learning rate", "学習率と最終的な損失"),
+    "plot.effective_lr": _m("effective step size |update| / |grad| per coordinate",
+                            "座標ごとの実効ステップ幅 |更新量| / |勾配|"),
+    "plot.neg_grad": _m("-grad f", "-勾配"),
+    "plot.neg_grad_directions": _m("-grad f (directions)", "-勾配 (向き)"),
+    "plot.smoothed": _m("{label} (mean of {n})", "{label} ({n} 回の平均)"),
+    "plot.epoch_mean": _m("{label} (epoch mean)", "{label} (エポック平均)"),
+    "plot.order": _m("{method} (order {p})", "{method} ({p} 次)"),
+    "plot.tangent": _m("tangent at x={x} (slope {slope})", "x={x} での接線 (傾き {slope})"),
+    "plot.trace_title": _m("{optimizer} on {problem}, {steps} steps", "{problem} での {optimizer}、{steps} ステップ"),
+    "plot.run_label": _m("{optimizer}, lr={lr}", "{optimizer}、学習率={lr}"),
+    "plot.state": _m("{name}: {what}", "{name}: {what}"),
+    "plot.state.momentum_buffer": _m("momentum buffer b (velocity V = -lr * b)", "モーメンタムのバッファ b (速度 V = -学習率 × b)"),
+    "plot.state.sum": _m("AdaGrad's running sum of squared gradients", "AdaGrad の勾配の 2 乗の累積和"),
+    "plot.state.square_avg": _m("running average of squared gradients", "勾配の 2 乗の移動平均"),
+    "plot.state.acc_delta": _m("Adadelta's running average of squared updates", "Adadelta の更新量の 2 乗の移動平均"),
+    "plot.state.grad_avg": _m("running average of gradients (centered)", "勾配の移動平均 (中心化)"),
+    "plot.state.exp_avg": _m("first moment m (average gradient)", "1 次モーメント m (勾配の平均)"),
+    "plot.state.exp_avg_sq": _m("second moment v (average squared gradient)", "2 次モーメント v (勾配の 2 乗の平均)"),
+    "plot.state.max_exp_avg_sq": _m("max of v so far (AMSGrad)", "これまでの v の最大値 (AMSGrad)"),
+    "plot.state.exp_inf": _m("exponentially weighted infinity norm u", "指数加重した無限大ノルム u"),
+    "plot.method.central": _m("central", "中心差分"),
+    "plot.method.forward": _m("forward", "前方差分"),
+    "plot.method.backward": _m("backward", "後方差分"),
+    "plot.method.five-point": _m("five-point", "5 点公式"),
+    "plot.method.complex": _m("complex", "複素ステップ"),
+    "plot.method.richardson": _m("richardson", "リチャードソン補外"),
+}
+
 from .tour import TOUR  # noqa: E402  (the tour's strings, kept in their own file for length)
 
 #: every key -> {"en": text, "ja": text}
 CATALOGUE: dict[str, dict[str, str]] = {}
-for _part in (_STATUS, _COLUMNS, _UNITS, _CLI, _PAGE, TOUR):
+for _part in (_STATUS, _COLUMNS, _UNITS, _CLI, _PAGE, _PLOT, TOUR):
     _clash = set(_part) & set(CATALOGUE)
     if _clash:  # pragma: no cover - caught by tests/test_i18n.py at once
         raise RuntimeError(f"catalogue keys defined twice: {sorted(_clash)}")
