@@ -36,16 +36,16 @@ __all__ = [
     "diff_error",
     "problems", "minimize", "Result", "History", "compare", "compiled",
     "train", "partial_fit", "train_online", "sweep", "lr_find", "benchmark_optimizers",
-    "critical_point", "optimal_step",
+    "critical_point", "optimal_step", "kkt",
 ]
 
 # Sub-packages and functions imported on first use, so `import descend` stays fast.
 _LAZY_MODULES = {"optim", "schedules", "nn", "datasets", "training", "plot", "report", "tour", "sweeps", "cli",
-                 "methods", "critical"}
+                 "methods", "critical", "constraints"}
 _LAZY_ATTRS = {
     "train": "descend.training", "partial_fit": "descend.training", "train_online": "descend.training",
     "sweep": "descend.sweeps", "lr_find": "descend.sweeps", "benchmark_optimizers": "descend.sweeps",
-    "critical_point": "descend.critical", "optimal_step": "descend.critical",
+    "critical_point": "descend.critical", "optimal_step": "descend.critical", "kkt": "descend.constraints",
 }
 
 

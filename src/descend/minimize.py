@@ -224,7 +224,7 @@ def _motion(steps):
 
 def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=None, line_search=None,
              vectorized=False, callback=None, h=None, max_growth=1e8, history=True, compiled=None, method=None,
-             hess=None, hessp=None, **hyperparameters):
+             hess=None, hessp=None, constraint=None, **hyperparameters):
     """Minimize ``f`` by gradient descent (or any optimizer of :mod:`descend.optim`).
 
     Parameters
@@ -277,6 +277,10 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
         For newton and damped_newton: the Hessian (one point -> (n, n)), or the
         Hessian-vector product ``hessp(x, p)``; default the Problem's analytic Hessian,
         else :func:`descend.hessian`.
+    constraint : None or a :mod:`descend.constraints` set (Box, Ball, Simplex)
+        Projected gradient descent ``x <- P(x - lr grad)`` onto the set (x0 projected
+        first; optimizer "gd"; line_search None or "backtracking"); a run converges when
+        the projected gradient ``|x - P(x - grad)|`` is <= gtol.
     **hyperparameters
         Passed to the optimizer when it is given by name (e.g. ``betas=(0.9, 0.99)``),
         or the method's options.
@@ -299,12 +303,25 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
                 raise DescendError(unknown_name("method", method, list(methods.METHODS) + optim.names()))
             if compiled is True:
                 raise DescendError(f"compiled=True, but method={method!r} runs on the NumPy path")
+            if constraint is not None:
+                raise DescendError(f"method={method!r} takes no constraint; constrained runs use projected "
+                                   f"gradient descent (method=None)")
             return methods.minimize_method(f, x0, method=method, grad=grad, hess=hess, hessp=hessp, steps=steps,
                                            gtol=gtol, line_search=line_search, vectorized=vectorized,
                                            callback=callback, h=h, max_growth=max_growth, history=history,
                                            **hyperparameters)
     if hess is not None or hessp is not None:
         raise DescendError("hess= and hessp= need a second-order method: method='newton' or 'damped_newton'")
+    if constraint is not None:
+        from . import methods  # lazy, as above
+
+        if not (isinstance(optimizer, str) and optimizer.lower() == "gd"):
+            raise DescendError(f"a constraint works with optimizer='gd' (projected gradient descent), "
+                               f"got {optimizer!r}")
+        return methods.minimize_method(f, x0, method=None, constraint=constraint, lr=lr, grad=grad, steps=steps,
+                                       gtol=gtol, line_search=line_search, vectorized=vectorized,
+                                       callback=callback, h=h, max_growth=max_growth, history=history,
+                                       **hyperparameters)
     f, grad = _jit.unwrap(f, grad)  # descend.compiled(f, grad) brings both
     fun, x0, grad, vectorized, fname = _resolve_problem(f, x0, grad, vectorized)
     x0 = _check_x0(x0)

@@ -64,6 +64,14 @@ MESSAGES = {
         "Stopped at step {step}: the strong-Wolfe line search (c1={c1:g}, c2={c2:g}) found no step "
         "satisfying both conditions: {why}; gradient norm {grad_norm:.3g}."
     ),
+    "projected_converged": (
+        "Converged: the projected gradient |x - P(x - grad)| = {measure:.3g} <= gtol {gtol:g} after {nit} "
+        "projected gradient steps on {constraint}."
+    ),
+    "projected_max_steps": (
+        "Reached the step limit ({nit} projected gradient steps on {constraint}); projected gradient "
+        "{measure:.3g} > gtol {gtol:g}."
+    ),
     "stopped_method_line_search": (
         "Stopped at step {step}: the {line_search} line search found no step that decreases f along the "
         "{method} direction (gradient norm {grad_norm:.3g})."

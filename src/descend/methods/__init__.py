@@ -18,6 +18,8 @@ solves the R systems with one ``np.linalg.solve`` on the (R, n, n) stack.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import linesearch as _ls
 from ..errors import DescendError, check_nonnegative_int, check_positive, unknown_name
 from .cg import ConjugateGradient
@@ -67,13 +69,20 @@ def _line_search(rule, line_search):
 
 def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, steps=100, gtol=None,
                     line_search=None, vectorized=False, callback=None, h=None, max_growth=1e8, history=True,
-                    **options):
-    """:func:`descend.minimize` with ``method=`` one of :data:`METHODS` (see there for the arguments)."""
+                    constraint=None, lr=None, **options):
+    """:func:`descend.minimize` with ``method=`` one of :data:`METHODS` (see there for the arguments),
+    or projected gradient descent with ``constraint=`` (``method=None``, step ``lr``); x0 is then
+    projected onto the set first."""
     from ..minimize import _FD_METHODS, _Objective, _check_x0, _resolve_problem  # the driver's own checks
     from ..problems import Problem
     from .driver import run
 
-    rule = make_rule(method, **options)
+    if constraint is not None:
+        if options:
+            raise DescendError(f"projected gradient descent takes no options, got {sorted(options)}")
+        rule = None
+    else:
+        rule = make_rule(method, **options)
     problem_hess = f.hessian if isinstance(f, Problem) else None
     hess_vectorized = bool(vectorized)  # a Problem's f is vectorized; the user's hess= is per point unless said
     fun, x0, grad, vectorized, _ = _resolve_problem(f, x0, grad, vectorized)
@@ -82,6 +91,23 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
     X = x0.reshape(1, 1) if scalar else (x0.copy() if batched else x0.reshape(1, -1).copy())
     R, n = X.shape
     X = X.astype(float)
+    if constraint is not None:
+        from ..constraints import check_constraint
+        from .projected import ProjectedGradient
+
+        check_constraint(constraint, n)
+        if callable(lr) or lr is None:
+            raise DescendError("a constraint needs a fixed lr (a number, or one per run): projected gradient "
+                               "descent steps x <- P(x - lr grad)")
+        lr_arr = np.asarray(lr, dtype=float)
+        if lr_arr.ndim not in (0, 1) or (lr_arr.ndim == 1 and lr_arr.shape != (R,)):
+            raise DescendError(f"lr must be a number or have shape ({R},) (one per run), got shape {lr_arr.shape}")
+        check_positive("lr", lr_arr, allow_array=True)
+        rule = ProjectedGradient(constraint, lr_arr)
+        X = constraint.project(X)
+        if line_search is not None and _ls.get(line_search).method == "wolfe":
+            raise DescendError("a constraint works with line_search=None, 'backtracking', 'grid' or 'exact' "
+                               "(the Wolfe curvature test does not hold on the boundary)")
     steps = check_nonnegative_int("steps", steps)
     gtol = DEFAULT_GTOL if gtol is None else (float(check_positive("gtol", gtol)) if gtol != 0 else 0.0)
     if max_growth is not None:

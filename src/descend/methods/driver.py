@@ -69,7 +69,7 @@ def run(obj, X, rule, ls, hess, *, steps, gtol, callback, max_growth, keep, scal
     hist = _Recorder(runs, keep)
 
     for k in range(steps):
-        done = runs.active & (runs.gnorm <= gtol)
+        done = runs.active & (_measure(rule, runs) <= gtol)
         runs.status[done] = "converged"
         runs.active &= ~done
         rows = np.flatnonzero(runs.active)
@@ -95,9 +95,25 @@ def run(obj, X, rule, ls, hess, *, steps, gtol, callback, max_growth, keep, scal
         if callback is not None and _callback_stops(callback, runs, scalar, batched):
             runs.stop(np.flatnonzero(runs.active), "stopped", "stopped_callback")
             break
-    done = runs.active & (runs.gnorm <= gtol)
+    done = runs.active & (_measure(rule, runs) <= gtol)
     runs.status[done] = "converged"
     return _finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched)
+
+
+def _measure(rule, runs, rows=None):
+    """What gtol is compared with, on ``rows`` (default the active runs): the gradient norm, or
+    the rule's own stationarity measure (the projected gradient of a constrained run)."""
+    if hasattr(rule, "stationarity"):
+        out = np.full(runs.X.shape[0], np.inf)
+        rows = np.flatnonzero(runs.active) if rows is None else rows
+        if rows.size:
+            out[rows] = rule.stationarity(runs.X[rows], runs.G[rows])
+        return out
+    return runs.gnorm
+
+
+def _place(rule, X):
+    return rule.place(X) if hasattr(rule, "place") else X
 
 
 def _directions(runs, rule, state, rows, hess, k):
@@ -125,7 +141,7 @@ def _advance(runs, obj, rule, ls, state, rows, D, k):
     with np.errstate(all="ignore"):
         if ls is None:
             alpha = np.ones(len(rows))
-            X_new = X + D
+            X_new = _place(rule, X + D)
             F_new, G_new, fd, graded = _evaluate(obj, X_new)
             runs.nfev[rows] += 1 + fd
             runs.ngev[rows] += graded
@@ -147,12 +163,12 @@ def _advance(runs, obj, rule, ls, state, rows, D, k):
             alpha = np.where(moved, step.alpha, np.nan)
             X_new = X + step.alpha[:, None] * D
             return moved, X_new[moved], step.phi[moved], G_new[moved], alpha
-        a, F_new, fev = _ls.search(ls, lambda P, sub: obj.values(P), X, D, F, G)
+        a, F_new, fev = _ls.search(ls, lambda P, sub: obj.values(_place(rule, P)), X, D, F, G)
         runs.nfev[rows] += fev
         moved = a > 0
         for j in np.flatnonzero(~moved):
             runs.stop(rows[j], "stopped", "stopped_method_line_search", step=k + 1, line_search=ls.method)
-        X_new = X[moved] + a[moved][:, None] * D[moved]
+        X_new = _place(rule, X[moved] + a[moved][:, None] * D[moved])
         G_new = np.full_like(X_new, np.nan)
         if moved.any():
             G_new, fd = obj.gradients(X_new)
@@ -240,17 +256,21 @@ def _callback_stops(callback, runs, scalar, batched):
 
 def _finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched):
     R = runs.X.shape[0]
+    with np.errstate(all="ignore"):
+        measure = _measure(rule, runs, np.arange(R))
     messages = []
     for i in range(R):
         numbers = dict(grad_norm=runs.gnorm[i], gtol=gtol, nit=int(runs.nit[i]), f0=runs.F0[i], fun=runs.F[i],
-                       max_growth=max_growth or float("nan"), method=rule.name)
+                       max_growth=max_growth or float("nan"), method=rule.name, measure=measure[i],
+                       constraint=repr(getattr(rule, "constraint", None)))
+        converged_key, max_steps_key = getattr(rule, "message_keys", ("method_converged", "method_max_steps"))
         if runs.status[i] == "converged":
-            key = "method_converged"
+            key = converged_key
         elif runs.reason[i] is not None:
             key, extra = runs.reason[i]
             numbers.update(extra)
         else:
-            key = "method_max_steps"
+            key = max_steps_key
         messages.append(MESSAGES[key].format(**numbers))
     status = runs.status.astype(str)
     success = status == "converged"
