@@ -67,7 +67,7 @@ _MANIFEST_FORMAT = "descend.manifest"
 _MANIFEST_VERSION = 1
 _MANIFEST_MAX_BYTES = 8 << 20
 _TEMP_RE = re.compile(r"^\.descend-tmp-([A-Za-z0-9_]{0,32})-(\d+)-[0-9a-f]{8}-.*\.tmp$")
-_LEGACY_TEMP_RE = re.compile(r"^\.(.+)\.[a-z0-9_]{8}\.tmp$")  # tempfile.mkstemp names of descend <= 0.x
+_LEGACY_TEMP_RE = re.compile(r"^\.(.+)\.[a-z0-9_]{8}\.tmp$")  # mkstemp names of descend before descend.files
 _STALE_ANY_S = 24 * 3600.0   # any temporary file of ours older than this is removed
 _HOST = re.sub(r"[^A-Za-z0-9_]", "_", platform.node())[:32]
 _CLEAN_EVERY_S = 60.0        # one cleaning pass per folder per minute and process
