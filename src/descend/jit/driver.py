@@ -1,11 +1,12 @@
 """The compiled loop: every step of every run of ``minimize`` in one numba function.
 
-For an optimizer rule, the problem's f and gradient (or the user's compiled ones) and
-the booleans of the configuration (``amsgrad``, coupled weight decay...), this module
-writes the source of one loop and compiles it with ``numba.njit(parallel=True,
-cache=True, fastmath=False, error_model="numpy")``::
+For an optimizer rule, the problem's f and gradient (every registered problem behind
+one switch on its id, or the user's compiled functions) and the booleans of the
+configuration (``amsgrad``, coupled weight decay...), this module writes the source of
+one loop and compiles it with ``numba.njit(cache=True, nogil=True, fastmath=False,
+error_model="numpy")``::
 
-    for i in prange(R):                    # runs are independent: one thread each
+    for i in range(i0, i1):                # runs are independent: threads take slices
         f, g = f(x0), grad(x0)             # classify the start
         for k in range(steps):
             if gnorm <= gtol: converged
@@ -36,11 +37,11 @@ from ..optim import fused as _fused
 from ..optim.base import prepare
 from . import kernels as _kernels
 
-__all__ = ["loop", "PARALLEL_MIN_RUNS"]
+__all__ = ["loop", "fill", "RUNS_PER_THREAD"]
 
-#: below this many runs the loop runs on the calling thread (waking the thread team
-#: costs more than a few short runs take)
-PARALLEL_MIN_RUNS = 64
+#: each thread takes at least this many runs (handing a slice to a thread costs about
+#: as much as a few short runs take)
+RUNS_PER_THREAD = 32
 
 _TRANSFORM_FLAGS = ("use_clip_value", "use_factor", "coupled", "decoupled")
 _cache: dict = {}
@@ -127,18 +128,15 @@ def {name}_table(HP, LR, steps, SCT):
 {ind(sst_next, 8)}
 
 
-def {name}(X, HP, LR, P, steps, gtol, use_gtol, use_limit, max_growth, keep_x, keep_f,
-           HX, HF, HG, FF, F0, GN, NIT, NFEV, NGEV, CODE, STEP, WHAT, FBAD, D, END, SCT):
-    R, n = X.shape
+def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep_x, keep_f,
+           HX, HF, HG, FF, F0, GN, NIT, NFEV, NGEV, CODE, STEP, WHAT, FBAD, D, END, SCT, shared, i0, i1):
+    n = X.shape[1]
     hr = HP.shape[0] > 1
     lsteps = LR.shape[0] > 1
     lruns = LR.shape[1] > 1
-    shared = not hr and not lruns
-    if shared:
-        {name}_table(HP, LR, steps, SCT)
-    for i in prange(R):
-        i64 = np.int64(i)  # prange's index may be unsigned: int64 unifies with 0, uint64 would not
-        ii = i64 if hr else 0
+    last = 0
+    for i in range(i0, i1):
+        ii = i if hr else 0
 {ind(hp_unpack, 8)}
 {ind(sst_init, 8)}
         x = X[i]
@@ -150,11 +148,11 @@ def {name}(X, HP, LR, P, steps, gtol, use_gtol, use_limit, max_growth, keep_x, k
         d0 = D[0, i]
         d1 = D[1, i]
         # -- the start
-        f = FUN(x, P, tmp)
+        f = FUN(pid, x, P, tmp)
         nfev = 1
         ngev = 0
         if np.isfinite(f):
-            GRAD(x, P, tmp, g)
+            GRAD(pid, x, P, tmp, g)
             ngev = 1
         else:
             g[:] = np.nan
@@ -180,7 +178,7 @@ def {name}(X, HP, LR, P, steps, gtol, use_gtol, use_limit, max_growth, keep_x, k
                     break
                 # -- advance
                 t = k + 1
-                lr = LR[k if lsteps else 0, i64 if lruns else 0]
+                lr = LR[k if lsteps else 0, i if lruns else 0]
                 if shared:
 {ind(load, 20)}
                 else:
@@ -204,10 +202,10 @@ def {name}(X, HP, LR, P, steps, gtol, use_gtol, use_limit, max_growth, keep_x, k
                 graded = 0
                 fn = np.nan
                 if finite_x:
-                    fn = FUN(xn, P, tmp)
+                    fn = FUN(pid, xn, P, tmp)
                     evaluated = 1
                 if np.isfinite(fn):
-                    GRAD(xn, P, tmp, gw)
+                    GRAD(pid, xn, P, tmp, gw)
                     graded = 1
                 else:
                     gw[:] = np.nan
@@ -249,18 +247,7 @@ def {name}(X, HP, LR, P, steps, gtol, use_gtol, use_limit, max_growth, keep_x, k
         NGEV[i] = ngev
         CODE[i] = code
         END[i] = e
-    # -- rows that stopped early repeat their final values up to the last step any row took
-    last = 0
-    for i in range(R):
-        last = max(last, END[i])
-    if keep_x or keep_f:
-        for i in prange(R):
-            for k in range(END[i] + 1, last + 1):
-                if keep_x:
-                    HX[k, i, :] = X[i]
-                if keep_f:
-                    HF[k, i] = FF[i]
-                    HG[k, i] = GN[i]
+        last = max(last, e)
     return last
 '''
     return src, nsc
@@ -271,8 +258,9 @@ def code_block(code):
 
 
 def loop(rule, n_state, present, twin, rename, flags, hp_cols, state_init, fun, grad, fun_key):
-    """The compiled loop for this configuration (built and cached once per process;
-    numba caches the machine code on disk), or None when numba is unavailable."""
+    """(the compiled loop, its table function, the number of per-step numbers) for this
+    configuration, built once per process (numba caches the machine code on disk);
+    None when numba is unavailable.  ``fun``/``grad`` None: the registered problems."""
     if not _fused.available():
         return None
     key = (rule, present, tuple(sorted(flags.items())), twin, tuple(hp_cols), tuple(sorted(state_init.items())),
@@ -280,28 +268,86 @@ def loop(rule, n_state, present, twin, rename, flags, hp_cols, state_init, fun, 
     if key in _cache:
         return _cache[key]
     nb = _fused._numba
-    digest = _digest(rule, prepare, fun, grad, _kernels.pairwise, twin.code, sorted(flags.items()), hp_cols,
-                     sorted(state_init.items()), present, _row_norm_src(), fun_key)
+    if fun is None:
+        fun, grad = _kernels.switch(nb)
+        parts = [_kernels.switch_source()] + [f for pair in _kernels.KERNELS.values() for f in pair[:2]] + \
+            [_kernels._goldstein_parts]
+    else:
+        parts = [fun, grad]
+    digest = _digest(rule, prepare, _kernels.pairwise, twin.code, sorted(flags.items()), hp_cols,
+                     sorted(state_init.items()), present, _row_norm_src(), fun_key, *parts)
     name = f"_loop_{rule.__name__}_{digest}"
     src, nsc = _source(name, rule, n_state, present, twin, rename, flags, hp_cols, state_init)
     jit_inline = nb.njit(inline="always", error_model="numpy")
     ns = {
         "__name__": __name__,  # numba's cache rebuilds the environment from this module
         "np": np,
-        "prange": nb.prange,
         "rule": jit_inline(rule),
         "prepare": jit_inline(prepare),
         "pairwise": _kernels.jitted(_kernels.pairwise, nb),
-        "FUN": fun if hasattr(fun, "py_func") else _kernels.jitted(fun, nb),
-        "GRAD": grad if hasattr(grad, "py_func") else _kernels.jitted(grad, nb),
+        "pypow": _pypow(),
+        "FUN": fun,
+        "GRAD": grad,
     }
     exec(compile(_row_norm_src(), __file__, "exec"), ns)
     ns["_norm"] = jit_inline(ns["_norm"])
     # compiled as if written in this file, so that numba's disk cache can find it; the name
     # carries a hash of every source it is made of, so an edit recompiles
     exec(compile(src, __file__, "exec"), ns)
-    ns[name + "_table"] = nb.njit(error_model="numpy", cache=True)(ns[name + "_table"])
-    fn = nb.njit(parallel=True, cache=True, fastmath=False, nogil=True, error_model="numpy")(ns[name])
-    entry = (fn, nsc)
+    table = nb.njit(error_model="numpy", cache=True, nogil=True)(ns[name + "_table"])
+    fn = nb.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")(ns[name])
+    entry = (fn, table, nsc)
     _cache[key] = entry
     return entry
+
+
+_pow = None
+
+
+def _pypow():
+    """``pypow(x, y)``: Python's float power, a plain call of libm's ``pow``.
+
+    numba's ``x ** y`` is LLVM's ``llvm.pow`` intrinsic, which LLVM may rewrite (``pow(x,
+    0.5)`` -> ``sqrt(x)``: the same value only where ``pow`` rounds correctly, which
+    glibc's does not always); a call of the library function itself, which may set
+    errno, is left alone.
+    """
+    global _pow
+    if _pow is None:
+        from llvmlite import ir
+        from numba.core import cgutils, types
+        from numba.extending import intrinsic
+
+        @intrinsic
+        def pypow(typingctx, x, y):
+            sig = types.float64(types.float64, types.float64)
+
+            def codegen(context, builder, signature, args):
+                fnty = ir.FunctionType(ir.DoubleType(), [ir.DoubleType(), ir.DoubleType()])
+                fn = cgutils.get_or_insert_function(builder.module, fnty, "pow")
+                return builder.call(fn, args)
+            return sig, codegen
+        _pow = pypow
+    return _pow
+
+
+def _fill_py(HX, HF, HG, X, FF, GN, END, last, keep_x, keep_f, i0, i1):
+    """Rows that stopped early repeat their final values up to the last step any row took."""
+    for i in range(i0, i1):
+        for k in range(END[i] + 1, last + 1):
+            if keep_x:
+                HX[k, i, :] = X[i]
+            if keep_f:
+                HF[k, i] = FF[i]
+                HG[k, i] = GN[i]
+
+
+_fill = None
+
+
+def fill():
+    """The compiled :func:`_fill_py`."""
+    global _fill
+    if _fill is None:
+        _fill = _fused._numba.njit(cache=True, nogil=True)(_fill_py)
+    return _fill

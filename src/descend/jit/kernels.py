@@ -328,3 +328,33 @@ def jitted(fn, nb):
 def _copy(fn):
     import types
     return types.FunctionType(fn.__code__, _jit_ns, fn.__name__, fn.__defaults__, fn.__closure__)
+
+
+def problem_id(name: str) -> int:
+    """The number the compiled switch knows a problem by."""
+    return list(KERNELS).index(name)
+
+
+def switch_source() -> str:
+    """f and grad of every registered problem behind one switch on its id: one compiled
+    loop per optimizer configuration serves them all."""
+    fs, gs = [], []
+    for pid, (name, (f, g, _)) in enumerate(KERNELS.items()):
+        fs.append(f"    {'if' if pid == 0 else 'elif'} pid == {pid}:\n        return {f.__name__}(x, P, tmp)")
+        gs.append(f"    {'if' if pid == 0 else 'elif'} pid == {pid}:\n        {g.__name__}(x, P, tmp, out)")
+    return ("def problem_f(pid, x, P, tmp):\n" + "\n".join(fs) + "\n    return np.nan\n\n\n"
+            "def problem_grad(pid, x, P, tmp, out):\n" + "\n".join(gs) + "\n")
+
+
+def switch(nb):
+    """The compiled (problem_f, problem_grad)."""
+    if "problem_f" not in _jit_ns:
+        jitted(pairwise, nb)  # the namespace and its helpers
+        for f, g, _ in KERNELS.values():
+            jitted(f, nb)
+            jitted(g, nb)
+        code = compile(switch_source(), __file__, "exec")
+        exec(code, _jit_ns)
+        for name in ("problem_f", "problem_grad"):
+            _jit_ns[name] = nb.njit(cache=True, error_model="numpy")(_jit_ns[name])
+    return _jit_ns["problem_f"], _jit_ns["problem_grad"]

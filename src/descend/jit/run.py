@@ -10,6 +10,7 @@ builds (same statuses, messages, counts and history).
 from __future__ import annotations
 
 import inspect
+import os
 
 import numpy as np
 
@@ -22,13 +23,13 @@ _STATUS = np.array(["max_steps", "converged", "diverged", "diverged", "diverged"
 _WHAT = ("x", "f", "the gradient")
 
 _ADAPTERS = '''
-def _user_f(x, P, tmp):
+def _user_f(pid, x, P, tmp):
     for j in range(x.shape[0]):
         tmp[j] = x[j]  # a copy, as the NumPy path hands f: f can never touch the iterate
     return float(USER_F(tmp{point}))
 
 
-def _user_grad(x, P, tmp, out):
+def _user_grad(pid, x, P, tmp, out):
     for j in range(x.shape[0]):
         tmp[j] = x[j]
     {store} = USER_G(tmp{point})
@@ -37,7 +38,7 @@ def _user_grad(x, P, tmp, out):
 
 class _Config:
     __slots__ = ("rule", "present", "twin", "rename", "flags", "hp_cols", "state_init", "HP", "LR", "P",
-                 "fun", "grad", "fun_key")
+                 "pid", "fun", "grad", "fun_key")
 
 
 def _hp_value(hp, name):
@@ -98,14 +99,15 @@ def _configure(problem, fun, grad, opt, X, steps, scalar):
     cfg.state_init = {j: init[s] for j, s in enumerate(opt.state_names) if s in init}
     if problem is not None:
         spec, _ = kernels.params_of(problem)
-        key, cfg.fun, cfg.grad, cfg.P = spec
-        cfg.fun_key = ("problem", key)
+        key, _, _, cfg.P = spec
+        cfg.pid, cfg.fun, cfg.grad = kernels.problem_id(key), None, None
+        cfg.fun_key = ("problems",)
     else:
         adapted = _adapt(fun, grad, X[0], scalar)
         if adapted is None:
             return None
         cfg.fun, cfg.grad = adapted
-        cfg.P = np.zeros(1)
+        cfg.P, cfg.pid = np.zeros(1), 0
         cfg.fun_key = ("user", driver._digest(fun, grad), scalar)
     return cfg
 
@@ -131,12 +133,11 @@ def _adapt(fun, grad, x, scalar):
 
 def _advance(cfg, X, steps, gtol, max_growth, keep):
     R, n = X.shape
-    from ..optim import fused
     entry = driver.loop(cfg.rule, len(cfg.present), cfg.present, cfg.twin, cfg.rename, cfg.flags, cfg.hp_cols,
                         cfg.state_init, cfg.fun, cfg.grad, cfg.fun_key)
     if entry is None:
         return None
-    fn, nsc = entry
+    fn, table, nsc = entry
     keep_x, keep_f = keep is True, bool(keep)
     HX = np.empty((steps + 1, R, n)) if keep_x else np.empty((1, 1, 1))
     HF = np.empty((steps + 1, R)) if keep_f else np.empty((1, 1))
@@ -147,23 +148,25 @@ def _advance(cfg, X, steps, gtol, max_growth, keep):
                D=np.zeros((2, R, n)), END=np.zeros(R, np.int64))
     shared = cfg.HP.shape[0] == 1 and cfg.LR.shape[1] == 1
     SCT = np.empty((max(steps, 1) if shared else 1, nsc))
-    args = (X, cfg.HP, cfg.LR, cfg.P, steps, 0.0 if gtol is None else float(gtol), gtol is not None,
+    if shared:
+        table(cfg.HP, cfg.LR, steps, SCT)
+    args = (X, cfg.HP, cfg.LR, cfg.P, cfg.pid, steps, 0.0 if gtol is None else float(gtol), gtol is not None,
             max_growth is not None, np.nan if max_growth is None else float(max_growth), keep_x, keep_f,
             HX, HF, HG, out["FF"], out["F0"], out["GN"], out["NIT"], out["NFEV"], out["NGEV"], out["CODE"],
-            out["STEP"], out["WHAT"], out["FBAD"], out["D"], out["END"], SCT)
-    if R < driver.PARALLEL_MIN_RUNS:
-        get, put = fused._thread_count()
-        prev = get()
-        if prev != 1:
-            put(1)
-        try:
-            last = fn(*args)
-        finally:
-            if prev != 1:
-                put(prev)
+            out["STEP"], out["WHAT"], out["FBAD"], out["D"], out["END"], SCT, shared)
+    chunks = _chunks(R)
+    if len(chunks) == 1:
+        last = fn(*args, 0, R)
     else:
-        last = fn(*args)
+        last = max(_pool().map(lambda c: fn(*args, *c), chunks))
     last = int(last)
+    if keep_x or keep_f:
+        fill = driver.fill()
+        fill_args = (HX, HF, HG, X, out["FF"], out["GN"], out["END"], last, keep_x, keep_f)
+        if len(chunks) == 1:
+            fill(*fill_args, 0, R)
+        else:
+            list(_pool().map(lambda c: fill(*fill_args, *c), chunks))
     if keep_x:
         out["HX"] = HX if last == steps else HX[:last + 1].copy()
     if keep_f:
@@ -171,6 +174,35 @@ def _advance(cfg, X, steps, gtol, max_growth, keep):
         out["HG"] = HG if last == steps else HG[:last + 1].copy()
     out["last"] = last
     return out
+
+
+def _threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _chunks(R):
+    """Slices of the runs, one per thread: RUNS_PER_THREAD runs at least each."""
+    k = max(1, min(_threads(), R // driver.RUNS_PER_THREAD))
+    bounds = np.linspace(0, R, k + 1).astype(int)
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+_executor = None
+_executor_pid = None
+
+
+def _pool():
+    """The threads that run slices of runs (the loop releases the GIL); a process forked
+    from this one gets its own (threads do not survive fork)."""
+    global _executor, _executor_pid
+    if _executor is None or _executor_pid != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor
+        _executor = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="descend-jit")
+        _executor_pid = os.getpid()
+    return _executor
 
 
 def _motion(a, b):

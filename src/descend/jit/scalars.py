@@ -5,8 +5,10 @@ changes from step to step (bias corrections ``1 - beta**t``, NAdam's momentum
 schedule, RAdam's rectification) comes from the optimizer's ``_scalars`` method, in
 Python floats.  The compiled loop cannot call Python once per step, so each
 ``_scalars`` has a twin here: the same IEEE operations in the same order, written as
-numba compiles them (``b ** float(t)``: numba raises a float to an *integer* power by
-repeated multiplication, Python and this twin by libm's ``pow``).
+numba compiles them.  Python's ``a ** b`` on floats is libm's ``pow``; the twins write
+it ``pypow(a, b)``, a plain call of that ``pow`` (numba's own ``**`` raises to an integer
+power by repeated multiplication, and LLVM turns ``pow(x, 0.5)`` into ``sqrt(x)``, which
+rounds differently from glibc's ``pow`` in the last bit).
 
 A twin is only trusted while the code it copies is unchanged: :data:`TWINS` holds a
 hash of the source of the optimizer's ``_scalars``, ``_present`` and ``_state_init``
@@ -84,34 +86,34 @@ lr_t = lr / (1 + (t - 1) * lr_decay)
     "adadelta": Twin(hp=("rho", "eps"), code="", watch=_M, digest="b5f4b2639a66d836"),
     "rmsprop": Twin(hp=("alpha", "eps", "momentum"), code="", watch=_M, digest="9c98bb5d45b45a84"),
     "adam": Twin(hp=("beta1", "beta2", "eps"), watch=_M + (_ADAM,), digest="d3023ad4b18d3cf5", code="""
-bc1 = 1 - beta1 ** float(t)
-bc2 = 1 - beta2 ** float(t)
+bc1 = 1 - pypow(beta1, float(t))
+bc2 = 1 - pypow(beta2, float(t))
 """),
     "nadam": Twin(hp=("beta1", "beta2", "eps", "momentum_decay"), watch=_M + (_ADAM,), digest="25a5c1dbd5a5486c",
                   sstate=(("mu_product", 1.0),), code="""
-bc2 = 1 - beta2 ** float(t)
-mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))
-mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))
+bc2 = 1 - pypow(beta2, float(t))
+mu = beta1 * (1.0 - 0.5 * (pypow(0.96, t * momentum_decay)))
+mu_next = beta1 * (1.0 - 0.5 * (pypow(0.96, (t + 1) * momentum_decay)))
 mu_prod = mu_product * mu
 mu_prod_next = mu_prod * mu_next
 mu_product_new = mu_prod
 """),
     "radam": Twin(hp=("beta1", "beta2", "eps"), digest="6bccce7823c8b37f",
                   watch=_M + (_ADAM, "descend.optim.adam:_rectification", "descend.optim.adam:_rho"), code="""
-bc1 = 1 - beta1 ** float(t)
-bc2 = 1 - beta2 ** float(t)
+bc1 = 1 - pypow(beta1, float(t))
+bc2 = 1 - pypow(beta2, float(t))
 rho_inf = 2 / (1 - beta2) - 1
-rho_t = rho_inf - 2 * t * (beta2 ** float(t)) / (1 - beta2 ** float(t))
+rho_t = rho_inf - 2 * t * (pypow(beta2, float(t))) / (1 - pypow(beta2, float(t)))
 if rho_t > 5.0:
-    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+    rect = pypow((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.5)
     rectified = 1.0
 else:
     rect = 1.0
     rectified = 0.0
-bc2_sqrt = bc2 ** 0.5
+bc2_sqrt = pypow(bc2, 0.5)
 """),
     "adamax": Twin(hp=("beta1", "beta2", "eps"), watch=_M + (_ADAM,), digest="021bab7d1b750098", code="""
-bc1 = 1 - beta1 ** float(t)
+bc1 = 1 - pypow(beta1, float(t))
 """),
     "lion": Twin(hp=("beta1", "beta2"), code="", watch=_M, digest="819be74bf11a7c23"),
 }
