@@ -328,3 +328,28 @@ def test_maximize_on_a_matrix_for_muon_too():
 def test_maximize_must_be_a_flag():
     with pytest.raises(DescendError, match="maximize must be True or False, got 1"):
         optim.Adam(maximize=1)
+
+
+# -- the catalogue and `descend optimizers` ---------------------------------------------------------
+
+def test_every_optimizer_has_a_group_and_a_reference():
+    assert set(optim.REFERENCES) == set(optim.names())
+    rows = optim.catalog()
+    groups = [r["group"] for r in rows]
+    assert groups == sorted(groups, key=["torch.optim", "modern", "book"].index)
+    assert {r["name"] for r in rows if r["group"] == "book"} == {f"book.{n}" for n in optim.book.names()}
+    assert all(r["reference"] for r in rows)
+
+
+def test_cli_optimizers_lists_them_grouped_with_their_reference(capsys):
+    from descend.cli import main
+    assert main(["optimizers", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["muon"]["group"] == "torch.optim" and by_name["muon"]["reference"].startswith("torch.optim.Muon")
+    assert by_name["adamw_schedule_free"]["group"] == "modern"
+    assert by_name["book.adam"]["hyperparameters"]["eps"] == 1e-7
+    assert len(rows) == len(optim.names()) + len(optim.book.names())
+    assert main(["optimizers"]) == 0
+    out = capsys.readouterr().out
+    assert "pytorch_optimizer.ADOPT" in out and "book.nesterov" in out

@@ -320,21 +320,20 @@ def _refuse_overwrite(path):
 @cli.command("optimizers")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def optimizers_cmd(as_json):
-    """List the optimizers with their hyperparameters and defaults."""
+    """List the optimizers, grouped (torch.optim, modern, book), with the reference each
+    is checked against and their hyperparameters and defaults."""
     from . import optim
 
-    rows = []
-    for name in optim.names():
-        cls = type(optim.get(name))
-        spec = cls.defaults()
-        rows.append((name, cls.__name__, spec))
+    rows = optim.catalog()
     if as_json:
-        click.echo(json.dumps([dict(name=n, cls=c, hyperparameters={k: _jsonable(v) for k, v in hp.items()})
-                               for n, c, hp in rows]))
+        click.echo(json.dumps([dict(group=r["group"], name=r["name"], cls=r["cls"].__name__, reference=r["reference"],
+                                    hyperparameters={k: _jsonable(v) for k, v in r["defaults"].items()})
+                               for r in rows]))
         return
-    table_rows = [(n, c, ", ".join(f"{k}={v!r}" for k, v in hp.items())) for n, c, hp in rows]
-    _console().print(_table("Optimizers (descend.optim)", ["name", "class", "hyperparameters (defaults)"],
-                            table_rows))
+    table_rows = [(r["group"], r["name"], r["cls"].__name__, r["reference"],
+                   ", ".join(f"{k}={v!r}" for k, v in r["defaults"].items())) for r in rows]
+    _console().print(_table("Optimizers (descend.optim; the book's: descend.optim.book)",
+                            ["group", "name", "class", "checked against", "hyperparameters (defaults)"], table_rows))
 
 
 @cli.command("demo")

@@ -38,11 +38,51 @@ from .sgd import GD, SGD, Momentum, Nesterov
 
 __all__ = ["Optimizer", "GD", "SGD", "Momentum", "Nesterov", "AdaGrad", "Adagrad", "Adadelta",
            "RMSProp", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lion", "Rprop", "ASGD", "Adafactor", "Muon", "SGDScheduleFree", "AdamWScheduleFree", "ADOPT", "AdEMAMix",
-           "book", "get", "names"]
+           "book", "get", "names", "catalog", "REFERENCES"]
 
 _BY_NAME = {cls.name: cls for cls in (SGD, GD, Momentum, Nesterov, AdaGrad, Adadelta, RMSProp, Adam, AdamW,
                                       NAdam, RAdam, Adamax, Lion, Rprop, ASGD, Adafactor, Muon,
                                       SGDScheduleFree, AdamWScheduleFree, ADOPT, AdEMAMix)}
+
+
+#: name -> (group, what its numbers are checked against); the tests hold the checks
+REFERENCES = {
+    "sgd": ("torch.optim", "torch.optim.SGD"),
+    "gd": ("torch.optim", "torch.optim.SGD (momentum=0)"),
+    "momentum": ("torch.optim", "torch.optim.SGD (momentum=0.9)"),
+    "nesterov": ("torch.optim", "torch.optim.SGD (momentum=0.9, nesterov=True)"),
+    "adagrad": ("torch.optim", "torch.optim.Adagrad"),
+    "adadelta": ("torch.optim", "torch.optim.Adadelta"),
+    "rmsprop": ("torch.optim", "torch.optim.RMSprop"),
+    "adam": ("torch.optim", "torch.optim.Adam"),
+    "adamw": ("torch.optim", "torch.optim.AdamW"),
+    "nadam": ("torch.optim", "torch.optim.NAdam"),
+    "radam": ("torch.optim", "torch.optim.RAdam"),
+    "adamax": ("torch.optim", "torch.optim.Adamax"),
+    "rprop": ("torch.optim", "torch.optim.Rprop"),
+    "asgd": ("torch.optim", "torch.optim.ASGD"),
+    "adafactor": ("torch.optim", "torch.optim.Adafactor"),
+    "muon": ("torch.optim", "torch.optim.Muon (its Newton-Schulz in float64, not bfloat16)"),
+    "lion": ("modern", "optax.lion"),
+    "sgd_schedule_free": ("modern", "schedulefree.SGDScheduleFreeReference"),
+    "adamw_schedule_free": ("modern", "schedulefree.AdamWScheduleFreeReference"),
+    "adopt": ("modern", "pytorch_optimizer.ADOPT"),
+    "ademamix": ("modern", "pytorch_optimizer.AdEMAMix"),
+}
+
+
+def catalog() -> list[dict]:
+    """Every optimizer, grouped (torch.optim, modern, book): dicts with ``group``,
+    ``name`` (what :func:`get`, or :func:`descend.optim.book.get` for the book's, takes),
+    ``cls``, ``reference`` (what the tests check its numbers against) and ``defaults``."""
+    rows = [dict(group=REFERENCES[n][0], name=n, cls=_BY_NAME[n], reference=REFERENCES[n][1]) for n in _BY_NAME]
+    rows += [dict(group="book", name=f"book.{n}", cls=type(book.get(n)),
+                  reference="Deep Learning from Scratch, common/optimizer.py") for n in book.names()]
+    order = {"torch.optim": 0, "modern": 1, "book": 2}
+    rows.sort(key=lambda r: order[r["group"]])  # stable: each group keeps its order
+    for r in rows:
+        r["defaults"] = r["cls"].defaults()
+    return rows
 
 
 def names() -> list[str]:
