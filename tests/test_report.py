@@ -87,9 +87,11 @@ def test_the_page_works_offline():
     page = parse(index)
     assert page.scripts == 0 and page.styles_links == 0
     text = index.read_text(encoding="utf-8")
-    assert "http://" not in text and "https://" not in text
+    # nothing from the network; the one address is the local explorer's (descend serve, this machine)
+    local = text.replace(f'href="{report.EXPLORER_URL}"', "").replace(f">{report.EXPLORER_URL}<", "")
+    assert "http://" not in local and "https://" not in local
     for link in page.links:
-        assert link.startswith("#")  # the table of contents only
+        assert link.startswith("#") or link == report.EXPLORER_URL  # the table of contents, the explorer
     assert len(page.images) >= 9
     for img in page.images:
         src = img["src"]
@@ -101,6 +103,18 @@ def test_the_page_works_offline():
             px = np.asarray(im.convert("RGB"), dtype=float)
         assert px.std() > 10, f"{src} looks blank"
         assert img.get("alt"), "every picture has alt text"
+
+
+def test_the_page_links_to_the_explorer_and_says_how_to_start_it():
+    index, _ = built()
+    page = parse(index)
+    assert report.EXPLORER_URL in page.links
+    assert report.EXPLORER_URL.startswith("http://127.0.0.1:")  # this machine only
+    text = index.read_text(encoding="utf-8")
+    assert "<code>descend serve</code>" in text and "descend[serve]" in text
+    for lang in ("en", "ja"):
+        paragraph = report._explorer_html(lang)
+        assert "<code>descend serve</code>" in paragraph and f'href="{report.EXPLORER_URL}"' in paragraph
 
 
 def test_the_race_is_animated():

@@ -136,6 +136,18 @@ def _picture_names(sections, gif: bool) -> list[list[str | None]]:
 
 _GENERATOR = '<meta name="generator" content="descend demo">'
 
+#: where ``descend serve`` listens by default (the address it prints adds its access token)
+EXPLORER_URL = "http://127.0.0.1:8765/"
+
+
+def _explorer_html(lang) -> str:
+    """The paragraph that links to the live explorer and says how to start it (``descend serve``)."""
+    from . import i18n
+
+    text = html.escape(i18n.t("page.explorer", lang, command="\x00", url="\x01"))
+    return text.replace("\x00", "<code>descend serve</code>").replace(
+        "\x01", f'<a href="{EXPLORER_URL}">{EXPLORER_URL}</a>')
+
 
 def _check_out(out_dir) -> pathlib.Path:
     if out_dir is None:
@@ -250,6 +262,7 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
 <main>
 <h1>{html.escape(i18n.t("page.h1", lang))}</h1>
 <p class="lead">{html.escape(i18n.t("page.lead", lang, version=__version__))}</p>
+<p class="lead explorer">{_explorer_html(lang)}</p>
 <nav><ol>
 {''.join(toc)}
 </ol></nav>

@@ -110,6 +110,13 @@ _PAGE = {
         "このページの数値と図はすべて、ページを作るときに descend {version} が計算したものです。"
         "節の順序は学習ノートに沿っています: 安定した数値計算、数値微分、勾配降下法、直線探索、"
         "さまざまな最適化手法、ミニバッチ学習、多数のランダムな初期値。"),
+    "page.explorer": _m(
+        "To play with all of this live, start the explorer with {command} (it needs pip install "
+        "'descend[serve]') and open the address it prints, {url} with its token: move the learning rate, "
+        "click a start, type your own f(x, y), train a small network; every number still comes from descend.",
+        "これらをその場で試すには {command} でエクスプローラを起動し (pip install 'descend[serve]' が必要)、"
+        "表示されるアドレス {url} (トークン付き) を開きます。学習率を動かし、初期値をクリックし、自分の関数 "
+        "f(x, y) を入力し、小さなネットワークを学習させられます。数値はすべて descend が計算します。"),
     "page.computed_in": _m("section computed and drawn in {seconds}", "この節の計算と描画: {seconds}"),
     "page.footer": _m(
         "Built in {seconds} with Python {python}, NumPy {numpy} and matplotlib {matplotlib}. "

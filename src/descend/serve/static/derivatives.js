@@ -42,10 +42,10 @@ function draw(data) {
     }
   }
   window.Plotly.react(els.plot, traces, {
-    margin: { l: 65, r: 10, t: 10, b: 50 },
+    margin: { l: 65, r: 10, t: 36, b: 50 },
     xaxis: { type: "log", title: { text: t("h") }, exponentformat: "power" },
     yaxis: { type: "log", title: { text: `${t("error")} |f'_h(x) − f'(x)|` }, exponentformat: "power" },
-    legend: { orientation: "h", y: -0.2 },
+    legend: { orientation: "h", x: 0, y: 1.01, yanchor: "bottom" },
     hovermode: "closest",
   }, { responsive: true, displaylogo: false });
   els.plot.dataset.methods = String(Object.keys(data.errors).length);

@@ -14,6 +14,7 @@ export const COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#
 const RESOLUTION = 121;
 // pale colours under the paths, low values darker (the paths stay the strongest colours)
 const SURFACE_COLORS = [[0, "#5b7fa8"], [0.15, "#9fbad6"], [0.4, "#d5e1ec"], [0.7, "#eeeadf"], [1, "#f6efe0"]];
+const SURFACE_3D = [[0, "#2c4f7c"], [0.2, "#5b8cc0"], [0.5, "#b9d0e6"], [0.8, "#efe6cf"], [1, "#f7efe0"]];
 const MAX_STEPS = 5000;
 
 let grid = null; // {x, y, z, window, x0, minimizers, log}
@@ -193,8 +194,13 @@ function pathTrace(r, i, limit, three) {
     marker: { color: COLORS[i % COLORS.length], size: three ? 2.5 : 4 },
     meta: { run: i },
   };
-  if (three) trace.z = xs.map((_, k) => shown(r.f[k]));
+  // on the surface, the path floats a little above it (else the surface hides it)
+  if (three) trace.z = xs.map((_, k) => { const z = shown(r.f[k]); return z === null ? null : z + lift(); });
   return trace;
+}
+
+function lift() {
+  return 0.015 * ((grid.log ? shown(grid.hi) : grid.hi - grid.lo) || 1);
 }
 
 function axisRange(k) {
@@ -225,8 +231,9 @@ export function draw() {
   const zShown = grid.log ? grid.z.map((row) => row.map(shown)) : grid.z;
   const traces = [];
   if (three) {
-    traces.push({ type: "surface", x: grid.x, y: grid.y, z: zShown, colorscale: SURFACE_COLORS, opacity: 0.9,
-                  showscale: false, hoverinfo: "skip", name: "f" });
+    traces.push({ type: "surface", x: grid.x, y: grid.y, z: zShown, colorscale: SURFACE_3D, opacity: 0.92,
+                  showscale: false, hoverinfo: "skip", name: "f",
+                  contours: { z: { show: true, usecolormap: true, project: { z: true }, width: 1 } } });
   } else {
     traces.push({ type: "contour", x: grid.x, y: grid.y, z: zShown, colorscale: SURFACE_COLORS, ncontours: 30,
                   contours: { coloring: "heatmap", showlines: true }, line: { color: "rgba(40,40,60,0.35)", width: 0.6 },
@@ -247,14 +254,16 @@ export function draw() {
   const xr = axisRange(0);
   const yr = axisRange(1);
   const layout = {
-    margin: { l: 50, r: 10, t: 10, b: 40 },
+    margin: { l: 50, r: 10, t: 30, b: 40 },
     showlegend: true,
-    legend: { orientation: "h", y: -0.12 },
+    legend: { orientation: "h", x: 0, y: 1.01, yanchor: "bottom" },
     uirevision: `${s.problem}|${s.expr}|${s.view}`,
     hovermode: "closest",
   };
   if (three) {
     layout.scene = { xaxis: { title: { text: "x" }, range: xr }, yaxis: { title: { text: "y" }, range: yr },
+                     camera: { eye: { x: -1.05, y: -1.15, z: 1.15 } }, aspectmode: "manual",
+                     aspectratio: { x: 1, y: (yr[1] - yr[0]) / (xr[1] - xr[0]) || 1, z: 0.6 },
                      zaxis: { title: { text: grid.log ? "log10(1 + f − min)" : "f" } } };
   } else {
     layout.xaxis = { title: { text: "x" }, range: xr, constrain: "domain" };
@@ -316,18 +325,23 @@ function drawStatus() {
 // ---- the internals -----------------------------------------------------------------------
 
 let internalsRun = 0;
+let internalsPicked = false; // until the learner picks one, show the first run that has a state
 
 function drawInternals() {
   if (!els.internals || !window.Plotly || !els.plot.on) return;
   const s = state.get();
   els.internalsPick.replaceChildren();
   if (!results.length) { window.Plotly.purge(els.internals); return; }
+  if (!internalsPicked) {
+    const first = internals.findIndex((x) => x && x.state && Object.keys(x.state).length);
+    internalsRun = first >= 0 ? first : 0;
+  }
   internalsRun = Math.min(internalsRun, results.length - 1);
   const pick = select({
     key: "optimizer",
     options: results.map((_, i) => [String(i), `${i + 1}. ${runName(s.runs[i])}`]),
     value: String(internalsRun),
-    onChange: (v) => { internalsRun = Number(v); drawInternals(); },
+    onChange: (v) => { internalsRun = Number(v); internalsPicked = true; drawInternals(); },
   });
   els.internalsPick.append(pick.el);
   apply(els.internalsPick);
@@ -346,7 +360,21 @@ function drawInternals() {
                     line: { color: c === 0 ? "#1f77b4" : "#ff7f0e", width: 1.5 },
                     hovertemplate: `${name}[${c === 0 ? "x" : "y"}] step %{x}: %{y:.4g}<extra></extra>` });
     }
-    layout[`yaxis${axis}`] = { title: { text: name, font: { size: 10 } }, tickformat: ".3~g", exponentformat: "e" };
+    const values = rows.flat().filter((v) => v !== null && Number.isFinite(v));
+    // the effective step spans decades (it grows where a gradient component nears 0): log axis
+    const log = name === "effective_lr" && values.length > 0 && values.every((v) => v > 0);
+    layout[`yaxis${axis}`] = { title: { text: name, font: { size: 10 } }, tickformat: ".3~g", exponentformat: "e",
+                               type: log ? "log" : "linear" };
+    if (values.length) {
+      // a constant series (gd's effective step is lr) keeps a visible range: no magnified rounding noise
+      const lo = Math.min(...values);
+      const hi = Math.max(...values);
+      const mid = (lo + hi) / 2;
+      if (hi - lo <= 1e-9 * Math.max(Math.abs(mid), 1e-300)) {
+        const pad = Math.abs(mid) * 0.1 || 1;
+        layout[`yaxis${axis}`].range = log ? [Math.log10(mid) - 0.05, Math.log10(mid) + 0.05] : [mid - pad, mid + pad];
+      }
+    }
     layout[`xaxis${axis}`] = { title: k === series.length - 1 ? { text: t("step") } : undefined };
     layout.annotations.push({ text: `${title} — <span style="color:#1f77b4">x</span>, <span style="color:#ff7f0e">y</span>`,
                               showarrow: false, xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0, y: 1.02,

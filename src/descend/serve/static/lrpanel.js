@@ -66,15 +66,15 @@ function draw(data) {
     const bad = data.lrs.map((lr, j) => (c.diverged[j] ? lr : null)).filter((v) => v !== null);
     if (bad.length) {
       traces.push({ type: "scatter", mode: "markers", name: `${landscape.runName(run)}: ${t("diverged")}`, x: bad,
-                    y: bad.map(() => top), marker: { symbol: "x", size: 9, color }, customdata: bad.map(() => k),
+                    y: bad.map(() => (positive ? top * 1.8 ** k : top + 0.06 * k * (hi - lo || 1))), marker: { symbol: "x", size: 9, color }, customdata: bad.map(() => k),
                     hovertemplate: `${landscape.runName(run)}<br>η = %{x:.3g}<br>${t("diverged")}<extra></extra>` });
     }
   });
   const layout = {
-    margin: { l: 60, r: 10, t: 10, b: 50 },
+    margin: { l: 60, r: 10, t: 40, b: 50 },
     xaxis: { type: "log", title: { text: t("lr") } },
     yaxis: { type: positive ? "log" : "linear", title: { text: t("final_loss") } },
-    legend: { orientation: "h", y: -0.2 },
+    legend: { orientation: "h", x: 0, y: 1.01, yanchor: "bottom" },
     shapes: [],
     annotations: [],
     hovermode: "closest",
@@ -82,8 +82,9 @@ function draw(data) {
   if (data.stable_lr) {
     layout.shapes.push({ type: "line", x0: data.stable_lr, x1: data.stable_lr, yref: "paper", y0: 0, y1: 1,
                          line: { dash: "dash", color: "#444", width: 1.5 } });
-    layout.annotations.push({ x: Math.log10(data.stable_lr), yref: "paper", y: 1, text: `2/L = ${fmt(data.stable_lr, 3)}`,
-                              showarrow: false, xanchor: "left", yanchor: "top", font: { size: 12 } });
+    layout.annotations.push({ x: Math.log10(data.stable_lr), yref: "paper", y: 0, text: ` 2/L = ${fmt(data.stable_lr, 3)}`,
+                              showarrow: false, xanchor: "left", yanchor: "bottom", font: { size: 12 },
+                              bgcolor: "rgba(255,255,255,0.8)" });
   }
   window.Plotly.react(els.plot, traces, layout, { responsive: true, displaylogo: false });
   els.plot.dataset.curves = String(data.curves.length);
@@ -102,9 +103,9 @@ function buildControls() {
   const s = state.get();
   const c = els.controls;
   c.replaceChildren();
-  const lo = slider({ key: "lr_range", text: "", unit: "η min", min: 1e-8, max: 1e2, value: s.lrmin, log: true, name: "lrmin",
+  const lo = slider({ key: "lr_min", unit: "1", min: 1e-8, max: 1e2, value: s.lrmin, log: true, name: "lrmin",
                       onChange: (v) => { state.update({ lrmin: Math.min(v, state.get().lrmax / 10) }, { silent: true }); refresh(); } });
-  const hi = slider({ key: "lr_range", text: "", unit: "η max", min: 1e-6, max: 1e3, value: s.lrmax, log: true, name: "lrmax",
+  const hi = slider({ key: "lr_max", unit: "1", min: 1e-6, max: 1e3, value: s.lrmax, log: true, name: "lrmax",
                       onChange: (v) => { state.update({ lrmax: Math.max(v, state.get().lrmin * 10) }, { silent: true }); refresh(); } });
   const n = slider({ key: "lr_points", unit: "points", min: 2, max: 81, value: s.lrn, integer: true, step: 1, name: "lrn",
                      onChange: (v) => { state.update({ lrn: v }, { silent: true }); refresh(); } });

@@ -236,8 +236,8 @@ function drawLosses(frame) {
     { type: "scatter", mode: "lines", name: t("train_loss"), x: history.step.slice(), y: history.train.slice(), line: { color: "#1f77b4" } },
     { type: "scatter", mode: "lines", name: t("test_loss"), x: history.step.slice(), y: history.test.slice(), line: { color: "#d62728" } },
   ], {
-    margin: { l: 50, r: 10, t: 10, b: 40 }, xaxis: { title: { text: `${t("step")} (updates)` } },
-    yaxis: { type: "log", title: { text: "loss" } }, legend: { orientation: "h", y: -0.25 },
+    margin: { l: 50, r: 10, t: 30, b: 40 }, xaxis: { title: { text: `${t("step")} (updates)` } },
+    yaxis: { type: "log", title: { text: "loss" } }, legend: { orientation: "h", x: 0, y: 1.01, yanchor: "bottom" },
   }, { displaylogo: false, responsive: true });
   lossesShown = n;
 }
