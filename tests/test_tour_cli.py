@@ -122,3 +122,36 @@ def test_demo_lang_en_forces_english_on_a_japanese_locale(capsys, monkeypatch):
     monkeypatch.delenv("LC_ALL", raising=False)
     code, out, _ = run(capsys, "demo", "--no-page", "--lang", "en")
     assert code == 0 and "Numerical differentiation" in out and "数値微分" not in out
+
+
+def test_sweep_output_tells_reached_tol_from_converged_and_gives_units(capsys, tmp_path):
+    import re
+
+    store = str(tmp_path / "s.db")
+    code, out, _ = run(capsys, "sweep", "sphere", "--optimizer", "gd", "--lr", "0.1,0.01", "--store", store)
+    assert code == 0
+    header = [ln for ln in out.splitlines() if "reached tol" in ln][0]
+    assert "converged (gtol)" in header and "time per run (median)" in header and "_" not in header
+    rows = [ln for ln in out.splitlines() if ln.startswith("│ gd")]
+    assert len(rows) == 2 and all(re.search(r"\d (s|ms|µs) │$", r) for r in rows)
+    # lr 0.1 reaches the tolerance in every run without a gtol stop: the two counts differ, and a note says why
+    assert "reached tol: the loss came within tol = 1e-06 of the minimum" in out
+    assert "nothing ran" not in out
+
+
+def test_a_rerun_that_skips_every_stored_run_says_so(capsys, tmp_path):
+    store = str(tmp_path / "s.db")
+    run(capsys, "sweep", "sphere", "--optimizer", "gd", "--lr", "0.1,0.01", "--store", store)
+    code, out, _ = run(capsys, "sweep", "sphere", "--optimizer", "gd", "--lr", "0.1,0.01", "--store", store)
+    assert code == 0 and "all 2 runs were already in the store" in out and "nothing ran" in out
+
+
+def test_a_store_of_another_sweep_is_refused_in_one_short_readable_line(capsys, tmp_path):
+    store = str(tmp_path / "s.db")
+    run(capsys, "sweep", "sphere", "--optimizer", "adam,gd", "--lr", "1e-4:1:13", "--seeds", "3", "--store", store)
+    code, out, err = run(capsys, "sweep", "sphere", "--optimizer", "adam", "--lr", "1e-4:1:13", "--seeds", "3",
+                         "--store", store)
+    line = err.strip()
+    assert code == 2 and len(line.splitlines()) == 1
+    assert len(line) < 300 and "{" not in line and '"' not in line
+    assert "optimizer [adam, gd]" in line and "not this one (optimizer [adam])" in line and "--extend" in line

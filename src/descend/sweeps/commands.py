@@ -131,27 +131,40 @@ def _console(out):
     return console
 
 
-def _fmt(v) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.6g}"
+def _fmt(v, column=None) -> str:
+    """A cell by its column's kind (descend.fmt: significant digits, units, a dash when missing)."""
+    from .. import fmt
+
     if isinstance(v, (list, tuple)):
-        return "/".join(_fmt(x) for x in v)
-    return str(v)
+        return "/".join(_fmt(x, column) for x in v)
+    return fmt.cell(v, fmt.kind_of(column) if column else None)
 
 
 def _rich_table(title, rows):
     from rich.markup import escape
     from rich.table import Table
 
+    from .. import fmt
+
     t = Table(title=title, title_justify="left")
     cols = list(dict.fromkeys(k for r in rows for k in r))
     for c in cols:
-        t.add_column(c, justify="left" if c in ("optimizer", "problem", "status", "sweep") else "right")
+        t.add_column(fmt.header(c), justify="left" if c in ("optimizer", "problem", "status", "sweep") else "right")
     for r in rows:
-        t.add_row(*[escape(_fmt(r.get(c))) for c in cols])
+        t.add_row(*[escape(_fmt(r.get(c), c)) for c in cols])
     return t
+
+
+def _stored_runs(store) -> int:
+    """How many runs the store at ``store`` holds now (0 when there is none yet)."""
+    import os
+
+    from .store import SweepStore
+
+    if store is None or not os.path.exists(store):
+        return 0
+    with SweepStore(store, "r") as st:
+        return st.count()
 
 
 def _json_default(v):
@@ -244,8 +257,10 @@ def cli_sweep(target: str, *, optimizer: str = "gd", lr: str = "1e-4:1:13", hp=(
         if steps is not None:
             raise DescendError("--steps applies to problems; a training sweep takes --epochs")
         kw = {"epochs": epochs}
+    before = _stored_runs(store)
     rows = sweep(tgt, grid, store=store, backend=backend, scheduler=scheduler, n_jobs=n_jobs, extend=extend,
                  tol=tol, as_records=True, **kw)
+    skipped = len(rows) - (_stored_runs(store) - before) if store is not None else 0
     table = _frame(rows)
     if as_json:
         _dump(out, [{k: v for k, v in r.items() if k not in ("curve", "val_curve")} for r in rows])
@@ -255,6 +270,14 @@ def cli_sweep(target: str, *, optimizer: str = "gd", lr: str = "1e-4:1:13", hp=(
     label = getattr(tgt, "name", None) or getattr(tgt, "label", target)
     console.print(_rich_table(f"sweep {label}: {len(rows)} runs" + (f" (store {store})" if store else ""),
                               summary))
+    from .. import i18n
+
+    if isinstance(tgt, Problem) and any(s.get("reached_tol") != s.get("converged") for s in summary):
+        console.print(i18n.t("cli.sweep.tol_note", tol=f"{tol:g}"))  # two counts that look alike, told apart
+    if skipped and skipped == len(rows):
+        console.print(i18n.t("cli.sweep.skipped_all", count=len(rows), store=store))
+    elif skipped:
+        console.print(i18n.t("cli.sweep.skipped_some", skipped=skipped, count=len(rows), store=store))
     return table
 
 

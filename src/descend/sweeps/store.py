@@ -190,14 +190,14 @@ class SweepStore:
         if mode == "r":
             if not os.path.lexists(self.path):
                 raise DescendError(f"no sweep store at {self.path!r}")
-            self._check_file()
+            self._check_file(write=False)
             self._con = self._connect(f"file:{self.path}?mode=ro", uri=True)
             self._check_format(create=False)
             return
         parent = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(parent):
             raise DescendError(f"cannot create the store {self.path!r}: directory {parent!r} does not exist")
-        self._check_file()
+        self._check_file(write=True)
         self._lock = _FileLock(self.path + ".lock")
         self._lock.acquire(lock_timeout, self.path)
         try:
@@ -214,10 +214,11 @@ class SweepStore:
             self.close()
             raise
 
-    def _check_file(self) -> None:
-        """Refuse a store (or its -wal, -shm, .lock companions) that is a symbolic link, and a file
-        that is not SQLite, before SQLite opens it (SQLite follows links and would write through them)."""
-        for name in (self.path, self.path + "-wal", self.path + "-shm", self.path + ".lock"):
+    def _check_file(self, write: bool) -> None:
+        """Refuse a file that is not SQLite before SQLite opens it, and for a writer a store (or its
+        -wal, -shm, .lock companions) that is a symbolic link: SQLite follows links and would write
+        through them.  A reader may follow a link (reading changes nothing)."""
+        for name in (self.path, self.path + "-wal", self.path + "-shm", self.path + ".lock") if write else ():
             if os.path.islink(name):
                 raise DescendError(f"refusing to open the sweep store {self.path!r}: {name!r} is a symbolic link "
                                    f"(descend never writes through links)")
@@ -332,8 +333,8 @@ class SweepStore:
             if defs and not extend:
                 other = defs[0]["definition"]
                 raise DescendError(
-                    f"the store {self.path!r} holds another sweep ({_describe(other)}; {self.count()} runs), "
-                    f"not this one ({_describe(definition)}). Pass extend=True (--extend) to add this "
+                    f"the store {self.path!r} holds another sweep ({_describe(other, definition)}; {self.count()} "
+                    f"runs), not this one ({_describe(definition, other, target=False)}). Pass extend=True (--extend) to add this "
                     f"sweep's runs to it, or use another store")
             defs.append({"hash": sweep_hash, "definition": definition, "added": time.time()})
             self._con.execute("UPDATE meta SET value=? WHERE name='definitions'", (json.dumps(defs),))
@@ -413,10 +414,38 @@ class SweepStore:
         return f"SweepStore({self.path!r}, mode={self.mode!r}, {self.count()} runs, {len(self.definitions)} sweep(s))"
 
 
-def _describe(definition: dict) -> str:
+def _values(v) -> str:
+    """A grid axis in a few characters: ``[0.01, 1]`` or ``[0.0001, 0.000215, ..., 1] (13 values)``."""
+    if not isinstance(v, list):
+        return str(v)
+    shown = [f"{x:.3g}" if isinstance(x, float) else str(x) for x in v]
+    if len(shown) <= 4:
+        return f"[{', '.join(shown)}]"
+    return f"[{', '.join(shown[:2])}, ..., {shown[-1]}] ({len(shown)} values)"
+
+
+def _settings(definition: dict) -> dict:
+    """What a definition fixes, flat: its target, fixed settings and grid axes."""
     target = definition.get("target", {})
-    label = target.get("name", "?") if isinstance(target, dict) else str(target)
-    fixed = definition.get("fixed", {})
-    fixed_s = ", ".join(f"{k}={v}" for k, v in sorted(fixed.items()) if v is not None)
-    return f"{definition.get('kind', '?')} {label!r}" + (f", {fixed_s}" if fixed_s else "") + \
-        f", grid {json.dumps(definition.get('grid'), separators=(',', ':'))[:120]}"
+    out = {"target": f"{definition.get('kind', '?')} {(target.get('name', '?') if isinstance(target, dict) else target)!r}"}
+    out.update({k: str(v) for k, v in sorted(definition.get("fixed", {}).items()) if v is not None})
+    grids = definition.get("grid") or []
+    for i, grid in enumerate(grids if isinstance(grids, list) else [grids]):
+        suffix = f" (grid {i + 1})" if isinstance(grids, list) and len(grids) > 1 else ""
+        for axis, values in (grid.items() if isinstance(grid, dict) else ()):
+            out[f"{axis}{suffix}"] = _values(values)
+    return out
+
+
+def _describe(definition: dict, other: dict | None = None, *, target: bool = True) -> str:
+    """The settings of ``definition`` that differ from ``other``'s (all when no other): short, readable.
+
+    A store mismatch names only what differs, so the message stays one short line whatever
+    the grids hold.
+    """
+    mine, theirs = _settings(definition), _settings(other or {})
+    parts = [mine["target"]] if target or mine["target"] != theirs.get("target") else []
+    for k, v in mine.items():
+        if k != "target" and (other is None or theirs.get(k) != v):
+            parts.append(f"{k}={v}" if k in definition.get("fixed", {}) else f"{k} {v}")
+    return ", ".join(parts) if parts else "the same settings"
