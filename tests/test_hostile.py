@@ -546,6 +546,15 @@ def test_store_that_is_a_symlink(capsys, tmp_path):
     assert not target.exists()
 
 
+def test_a_store_read_through_a_link_is_fine(capsys, tmp_path, store):
+    link = tmp_path / "linked.db"
+    link.symlink_to(store)
+    before = Untouched(store)
+    code, out, _ = run(capsys, "report", link, "--json")
+    assert code == 0 and json.loads(out)["runs"] == 2
+    before.check()
+
+
 def test_store_on_a_full_disk_reports_the_real_error(tmp_path):
     from descend.sweeps.store import SweepStore
 
