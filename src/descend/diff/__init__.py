@@ -1,0 +1,74 @@
+"""Finite differences: derivatives, gradients, Jacobians, Hessians and gradient checks.
+
+This is the one finite-difference module of descend.  Every function takes a
+``method`` from :data:`METHODS`:
+
+=============  =======================================================  =====  ==============
+method         formula for f'(x)                                         order  default step
+=============  =======================================================  =====  ==============
+forward        (f(x + h) - f(x)) / h                                     1      eps^(1/2)
+backward       (f(x) - f(x - h)) / h                                     1      eps^(1/2)
+central        (f(x + h) - f(x - h)) / (2h)                              2      eps^(1/3)
+five-point     (f(x - 2h) - 8f(x - h) + 8f(x + h) - f(x + 2h)) / (12h)   4      eps^(1/5)
+complex        Im f(x + ih) / h                                          2      eps^2
+richardson     central differences at h, h/2, ..., h/128; Romberg       8      4 eps^(1/9)
+               extrapolation over the 4 consecutive steps with the
+               smallest error estimate
+=============  =======================================================  =====  ==============
+
+Evaluations of f per coordinate: 1 (forward, backward; plus f(x) once), 2
+(central), 4 (five-point), 1 (complex), 16 (richardson).
+
+**Steps.**  With ``h=None`` the step is the default step of the table, where
+``eps`` is the machine epsilon of x's dtype (float64 for integer x), scaled by
+``max(1, |x_i|)`` so that a huge coordinate is still moved (1e20 + h != 1e20).
+The powers balance truncation error (``~h^p``) against round-off
+(``~eps/h``).  The complex step has no subtraction, hence no round-off penalty
+for a tiny step, so it uses ``eps^2`` (4.9e-32 for float64): its truncation
+error ``h^2 |f'''| / 6`` is then far below ``eps |f'|`` for any sensibly scaled
+f, while ``h |f'|`` stays above the underflow threshold for any derivative
+larger than about 1e-276 (pass a larger h for functions with smaller ones).
+An automatically chosen real step is made exactly representable,
+``h = (x + h) - x``, so the division uses the step really taken.
+
+An explicit ``h`` (a number, or an array with one step per coordinate) is used
+exactly as given: the perturbed coordinate is the float sum ``x_i + c h`` and
+the formulas are evaluated as written above, so
+``derivative(lambda x: x**2, 3.0, h=1e-4)`` gives the 6.000000000012662 of the
+study notes bit for bit.  It is not second-guessed either: where ``x + h == x``
+(a fixed h below the spacing of a large x) the difference is 0, as in the
+notes; ``h=None`` never runs into this.
+
+**Non-finite values.**  Where f is nan or inf at a perturbed point (a step
+outside its domain, an overflow) the derivative is nan or inf, without an
+exception, so that a minimizer can report divergence as a status;
+:func:`check_grad` refuses such a gradient with a message.
+
+**Evaluations.**  The caller's ``x`` is never written to, not even
+temporarily: every perturbed point is a fresh array.  Without
+``vectorized`` f is called once per perturbed point; with ``vectorized=True``
+all perturbed points (of every row of a batch) are stacked into one ``(m, n)``
+matrix and f is called once.  ``full_output=True`` returns ``(value, info)``
+with an error estimate and the number of evaluations (:class:`DiffInfo`).
+
+References
+----------
+J. N. Lyness and C. B. Moler, "Numerical differentiation of analytic
+functions", SIAM J. Numer. Anal. 4 (1967).  J. R. R. A. Martins, P. Sturdza and
+J. J. Alonso, "The complex-step derivative approximation", ACM TOMS 29 (2003).
+J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., section 8.1.
+"""
+
+from __future__ import annotations
+
+from .checks import DiffErrorResult, GradCheck, check_grad, diff_error
+from .derivatives import TangentLine, derivative, gradient, jacobian, tangent_line
+from .evaluate import DiffInfo
+from .hessians import HESSIAN_MAX_MEMORY, hessian, hessian_vector_product  # noqa: F401 (public constant)
+from .steps import HESSIAN_METHODS, METHODS, ORDERS, default_step
+
+__all__ = [
+    "METHODS", "HESSIAN_METHODS", "ORDERS", "default_step", "derivative", "gradient", "jacobian",
+    "hessian", "hessian_vector_product", "tangent_line", "TangentLine", "check_grad",
+    "GradCheck", "diff_error", "DiffErrorResult", "DiffInfo",
+]
