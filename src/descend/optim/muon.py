@@ -37,11 +37,11 @@ def _adjusted_ratio(shape, adjust_lr_fn):
     return math.sqrt(max(1, A / B))        # "original" (Keller Jordan's)
 
 
-def muon(p, g, b, lr, momentum, nesterov, ns_coefficients, ns_steps, eps, adjust_lr_fn):
+def muon(p, g, b, lr, momentum, nesterov, ns_coefficients, ns_steps, eps, adjust_lr_fn, ns_dtype):
     """Muon for one matrix: heavy-ball (or Nesterov) momentum, orthogonalized, scaled."""
     b = lerp(b, g, 1 - momentum)
     u = lerp(g, b, momentum) if nesterov else b
-    o = newton_schulz(u, ns_coefficients, ns_steps, eps)
+    o = newton_schulz(u.astype(ns_dtype), ns_coefficients, ns_steps, eps).astype(np.float64)
     p = p - lr * _adjusted_ratio(p.shape, adjust_lr_fn) * o
     return p, b
 
@@ -91,10 +91,12 @@ class Muon(TensorOptimizer):
     optimizer such as :class:`~descend.optim.AdamW`.  With ``runs=R`` each run's
     matrix (shape ``(R, A, B)``) is orthogonalized on its own.
 
-    torch computes the Newton-Schulz iteration in bfloat16; descend computes it in
-    float64 (NumPy has no bfloat16), the same iteration without bfloat16's rounding.
-    The tests compare it with torch's own code run in float64 (to 1e-12) and with
-    torch as it ships (to bfloat16's accuracy).  State: ``momentum_buffer`` (B).
+    torch computes the Newton-Schulz iteration in bfloat16; descend computes it in the
+    parameter's precision (float64 for float64 parameters, float32 for float32: its
+    matrix products are the step's cost), the same iteration with less rounding (NumPy
+    has no bfloat16).  The tests compare it with torch's own code run in float64 (to
+    1e-12) and with torch as it ships (to bfloat16's accuracy); the rest of the step is
+    float64, as every rule's.  State: ``momentum_buffer`` (B).
 
     Parameters
     ----------
@@ -140,6 +142,10 @@ class Muon(TensorOptimizer):
         if len(shape) != 2:
             raise DescendError(f"{self.name}: {label} has shape {shape}; Muon takes 2-D parameters only "
                                f"(as torch.optim.Muon): give the others to another optimizer such as AdamW")
+
+    def _leaf_scalars(self, dtype, scalars):
+        # the matrix products in the parameter's precision (at least float32)
+        return {**scalars, "ns_dtype": np.result_type(dtype, np.float32)}
 
     def _scalars(self, hp, t, lr, sstate):
         return {"lr": lr, "momentum": hp["momentum"], "nesterov": hp["nesterov"],
