@@ -65,3 +65,17 @@ def test_cells_arrays_and_headers():
 def test_an_unknown_kind_is_refused_with_the_valid_ones():
     with pytest.raises(DescendError, match="unknown number kind 'percent'; valid: exact, value"):
         fmt.number(1.0, "percent")
+
+
+def test_repr_html_of_results_and_comparisons_goes_through_the_formatter():
+    from descend import compare, minimize, problems
+
+    r = minimize(problems.get("rosenbrock"), lr=1e-3, steps=50)
+    page = r._repr_html_()
+    assert "<th>|grad f|</th>" in page and "reached the step limit" in page and "max_steps" not in page
+    assert fmt.number(r.fun, "value") in page
+    hist = r.history._repr_html_()
+    assert "<th>step</th>" in hist and fmt.number(float(r.history.f[0]), "value") in hist
+    c = compare("elongated_bowl", ["sgd", "adam"], steps=5)._repr_html_()
+    assert "<th>steps to tol</th>" in c and f"<td>{fmt.MISSING}</td>" in c and "<td>0.0 %</td>" in c
+    assert "nan" not in c and "1 max_steps" not in c

@@ -57,13 +57,15 @@ class Comparison:
         lines = [f"Comparison on {self.problem.name} (tol {self.tol:g})",
                  "  ".join(f"{c:>12}" for c in COLUMNS)]
         for row in self.table():
-            lines.append("  ".join(f"{_fmt(v):>12}" for v in row))
+            lines.append("  ".join(f"{_fmt(v, c):>12}" for v, c in zip(row, COLUMNS)))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{c}</th>" for c in COLUMNS)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
-                       for row in self.table())
+        from . import fmt
+
+        head = "".join(f"<th>{html.escape(fmt.header(c))}</th>" for c in COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v, c))}</td>" for v, c in zip(row, COLUMNS))
+                       + "</tr>" for row in self.table())
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     def to_pandas(self):
@@ -72,10 +74,10 @@ class Comparison:
         return pd.DataFrame(self.rows, columns=list(COLUMNS))
 
 
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return "-" if np.isnan(v) else f"{v:.4g}"
-    return str(v)
+def _fmt(v, column=None) -> str:
+    from . import fmt  # the one number formatter: digits by the column's kind, status counts as words
+
+    return fmt.cell(v, fmt.kind_of(column) if column else None)
 
 
 def _starts(problem, starts, seed):

@@ -64,6 +64,11 @@ MESSAGES = {
         "Stopped at step {step}: the strong-Wolfe line search (c1={c1:g}, c2={c2:g}) found no step "
         "satisfying both conditions: {why}; gradient norm {grad_norm:.3g}."
     ),
+    "stopped_negative_curvature": (
+        "Stopped at step {step}: g'Hg = {curvature:.3g} <= 0, so the quadratic model has no minimum along "
+        "-g and the optimal step eps* = g'g / g'Hg does not exist (gradient norm {grad_norm:.3g}); use a "
+        "line search on f instead (line_search='backtracking' or 'wolfe')."
+    ),
     "projected_converged": (
         "Converged: the projected gradient |x - P(x - grad)| = {measure:.3g} <= gtol {gtol:g} after {nit} "
         "projected gradient steps on {constraint}."
@@ -119,8 +124,8 @@ class History:
             f = np.atleast_1d(self.f[k])
             g = np.atleast_1d(self.grad_norm[k])
             cells.append(f"<tr><td>{k}</td><td>{_short(f)}</td><td>{_short(g)}</td></tr>")
-        return ("<table><thead><tr><th>step</th><th>f</th><th>|grad|</th></tr></thead><tbody>"
-                + "".join(cells) + "</tbody></table>")
+        head = "".join(f"<th>{html.escape(_fmt().header(c))}</th>" for c in ("step", "f", "grad_norm"))
+        return f"<table><thead><tr>{head}</tr></thead><tbody>" + "".join(cells) + "</tbody></table>"
 
     def plot(self, ax=None, **kwargs):
         """The loss curve (needs matplotlib; see :func:`descend.plot.loss_curves`)."""
@@ -129,11 +134,17 @@ class History:
         return plot.loss_curves([self], ax=ax, **kwargs)
 
 
-def _short(a) -> str:
+def _fmt():
+    from . import fmt  # the one number formatter (descend.fmt: digits by kind, a dash when missing)
+
+    return fmt
+
+
+def _short(a, kind: str = "value") -> str:
     a = np.asarray(a)
     if a.size == 1:
-        return f"{float(a.reshape(-1)[0]):.6g}"
-    return html.escape(np.array2string(a, precision=4, threshold=4))
+        return html.escape(_fmt().cell(float(a.reshape(-1)[0]), kind))
+    return html.escape(_fmt().array(a, kind, threshold=4))
 
 
 @dataclass
@@ -208,10 +219,12 @@ class Result:
 
     def _repr_html_(self) -> str:
         rows = self.runs() if self.batched else [self]
-        head = "<tr><th>run</th><th>status</th><th>f</th><th>|grad|</th><th>steps</th><th>lr</th></tr>"
+        fmt = _fmt()
+        head = "<tr>" + "".join(f"<th>{html.escape(fmt.header(c))}</th>"
+                                for c in ("run", "status", "fun", "grad_norm", "nit", "lr")) + "</tr>"
         body = "".join(
-            f"<tr><td>{i}</td><td>{html.escape(r.status)}</td><td>{r.fun:.6g}</td>"
-            f"<td>{r.grad_norm:.3g}</td><td>{r.nit}</td><td>{_short(r.lr)}</td></tr>"
+            f"<tr><td>{i}</td><td>{html.escape(fmt.status(r.status))}</td><td>{_short(r.fun)}</td>"
+            f"<td>{_short(r.grad_norm, 'lr')}</td><td>{r.nit}</td><td>{_short(r.lr, 'lr')}</td></tr>"
             for i, r in enumerate(rows[:20])
         )
         more = f"<p>... {len(rows) - 20} more runs</p>" if len(rows) > 20 else ""
