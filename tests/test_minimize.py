@@ -249,7 +249,7 @@ def test_result_repr_and_html():
     (dict(steps=2.5), "steps must be an integer >= 0, got 2.5"),
     (dict(h=0.0), "h must be a finite number > 0, got 0.0"),
     (dict(gtol=-1.0), "gtol must be a finite number > 0, got -1.0"),
-    (dict(line_search="armijo"), "unknown line search 'armijo'; valid: backtracking, grid, exact, wolfe"),
+    (dict(line_search="armijo"), "unknown line search 'armijo'; valid: backtracking, grid, exact, wolfe, quadratic"),
     (dict(grad="sideways"), "unknown gradient method 'sideways'; valid: forward, backward, central"),
     (dict(history="yes"), "history must be True, False or 'f'"),
     (dict(max_growth=-1.0), "max_growth must be a finite number > 0"),

@@ -350,3 +350,30 @@ def test_cli_bad_input_is_one_line_and_exit_2(capsys, argv, match):
     code = main(argv)
     err = capsys.readouterr().err
     assert code == 2 and match in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+# -- line_search="quadratic": the optimal step eps* of the quadratic model at every step -------
+
+def test_quadratic_line_search_is_the_exact_line_search_on_a_quadratic():
+    p = problems.get("ill_conditioned", kappa=10)
+    q = descend.minimize(p, line_search="quadratic", steps=300, gtol=1e-10)
+    e = descend.minimize(p, line_search="exact", steps=300, gtol=1e-10)
+    assert q.status == e.status == "converged" and q.nit == e.nit
+    np.testing.assert_allclose(q.x, e.x, atol=1e-12)
+    X = q.history.x
+    for k in range(3):
+        g = p.grad(X[k])
+        assert q.history.lr[k] == pytest.approx(descend.optimal_step(p, X[k]), rel=1e-14)
+        np.testing.assert_allclose(X[k + 1], X[k] - q.history.lr[k] * g, rtol=1e-14)
+
+
+def test_quadratic_line_search_stops_on_negative_curvature():
+    r = descend.minimize(lambda x: x[0] ** 2 - 2 * x[1] ** 2, [1.0, 1.0], line_search="quadratic")
+    assert r.status == "stopped" and "g'Hg" in r.message and "<= 0" in r.message
+
+
+def test_quadratic_line_search_needs_a_hessian_method():
+    with pytest.raises(DescendError, match="needs the Hessian"):
+        descend.minimize(problems.get("sphere"), method="bfgs", line_search="quadratic")
+    with pytest.raises(DescendError, match="optimizer='gd' only"):
+        descend.minimize(problems.get("sphere"), optimizer="adam", line_search="quadratic")

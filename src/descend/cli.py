@@ -157,7 +157,7 @@ def _default_lr(problem, start) -> tuple[float, str]:
               help="Learning rate (default: 1/L, L the largest Hessian eigenvalue at the start).")
 @click.option("--steps", type=int, default=1000, show_default=True, help="Most updates.")
 @click.option("--gtol", type=float, default=None, help="Stop when the gradient norm is <= gtol (default: run every step).")
-@click.option("--line-search", type=str, default=None, help="backtracking, grid, exact or wolfe (instead of --lr).")
+@click.option("--line-search", type=str, default=None, help="backtracking, grid, exact, wolfe or quadratic (instead of --lr).")
 @click.option("--optimizer", default="gd", show_default=True, help="Optimizer name (see `descend optimizers`).")
 @click.option("--method", default=None,
               help="A whole algorithm instead of an optimizer: newton, damped_newton, cg, bfgs or lbfgs.")

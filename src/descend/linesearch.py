@@ -24,7 +24,7 @@ __all__ = ["LineSearch", "METHODS", "backtracking", "grid", "golden", "search", 
            "wolfe", "wolfe_scalar", "search_wolfe", "initial_step", "quadratic_trial", "WolfeStep",
            "WOLFE_STATUS"]
 
-METHODS = ("backtracking", "grid", "exact", "wolfe")
+METHODS = ("backtracking", "grid", "exact", "wolfe", "quadratic")
 
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0  # 0.618...: the interval shrinks by this factor per step
 
@@ -35,7 +35,7 @@ class LineSearch:
 
     Parameters
     ----------
-    method : {"backtracking", "grid", "exact", "wolfe"}
+    method : {"backtracking", "grid", "exact", "wolfe", "quadratic"}
         "backtracking": Armijo backtracking, start at ``alpha0`` and multiply by
         ``rho`` until ``f(x + a d) <= f(x) + c1 * a * grad.d``.
         "grid": the seeds' idea, try every step in ``grid`` and keep the best.
@@ -45,6 +45,9 @@ class LineSearch:
         ``phi(a) <= phi(0) + c1 a phi'(0)`` and ``|phi'(a)| <= c2 |phi'(0)|``
         (bracketing, then zoom: Nocedal & Wright alg. 3.5 / 3.6, as scipy's
         ``scalar_search_wolfe2``); needs ``0 < c1 < c2 < 1``.
+        "quadratic": the step ``eps* = g'g / g'Hg`` that minimizes the local quadratic
+        model along -g (Goodfellow eq. 4.10), from the Hessian at every step (minimize
+        runs it through :mod:`descend.methods`); a run stops where ``g'Hg <= 0``.
     c2 : float
         The curvature constant of the Wolfe search (0.9 for quasi-Newton
         methods, 0.1 or 0.4 is usual for nonlinear conjugate gradient).
@@ -584,6 +587,9 @@ def search(ls: LineSearch, evaluate, X, D, F, G, gradient=None):
     Returns ``(alpha, f_new, nfev)``, one entry per row (for "wolfe" nfev counts the
     evaluations of f and of the gradient).
     """
+    if ls.method == "quadratic":
+        raise DescendError("the quadratic line search needs the Hessian: use descend.minimize(..., "
+                           "line_search='quadratic'), which takes it from the problem, hess= or finite differences")
     if ls.method == "wolfe":
         if gradient is None:
             raise DescendError("the wolfe line search needs the gradient along the line: pass gradient=")

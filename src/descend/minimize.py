@@ -310,6 +310,15 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
                                            gtol=gtol, line_search=line_search, vectorized=vectorized,
                                            callback=callback, h=h, max_growth=max_growth, history=history,
                                            **hyperparameters)
+    if line_search is not None and constraint is None and getattr(_ls.get(line_search), "method", "") == "quadratic":
+        from . import methods  # lazy, as above: the step eps* = g'g / g'Hg needs the Hessian
+
+        if not (isinstance(optimizer, str) and optimizer.lower() == "gd"):
+            raise DescendError("line_search works with optimizer='gd' only (it picks the step along -grad)")
+        return methods.minimize_method(f, x0, method="steepest_descent", grad=grad, hess=hess, hessp=hessp,
+                                       steps=steps, gtol=0.0 if gtol is None else gtol, line_search="quadratic",
+                                       vectorized=vectorized, callback=callback, h=h, max_growth=max_growth,
+                                       history=history, **hyperparameters)
     if hess is not None or hessp is not None:
         raise DescendError("hess= and hessp= need a second-order method: method='newton' or 'damped_newton'")
     if constraint is not None:

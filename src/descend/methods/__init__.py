@@ -24,7 +24,7 @@ from .. import linesearch as _ls
 from ..errors import DescendError, check_nonnegative_int, check_positive, unknown_name
 from .cg import ConjugateGradient
 from .hessians import HessianSource
-from .newton import DampedNewton, Newton
+from .newton import DampedNewton, Newton, SteepestDescent
 from .quasi_newton import BFGS, LBFGS
 
 __all__ = ["METHODS", "minimize_method", "Newton", "DampedNewton", "ConjugateGradient", "BFGS", "LBFGS",
@@ -33,7 +33,8 @@ __all__ = ["METHODS", "minimize_method", "Newton", "DampedNewton", "ConjugateGra
 _RULES = {"newton": Newton, "damped_newton": DampedNewton, "cg": ConjugateGradient, "bfgs": BFGS, "lbfgs": LBFGS}
 #: The names ``minimize(method=...)`` accepts beside the first-order optimizers.
 METHODS = tuple(_RULES)
-_OPTIONS = {"newton": (), "damped_newton": (), "cg": ("beta", "restart", "quadratic_start"), "bfgs": (),
+_RULES["steepest_descent"] = SteepestDescent  # line_search="quadratic" of plain gradient descent
+_OPTIONS = {"newton": (), "damped_newton": (), "steepest_descent": (), "cg": ("beta", "restart", "quadratic_start"), "bfgs": (),
             "lbfgs": ("m", "quadratic_start")}
 DEFAULT_GTOL = 1e-5  # scipy.optimize.minimize's default for BFGS and CG
 
@@ -42,7 +43,7 @@ def make_rule(method, **options):
     """The rule object of ``method`` with its options (checked: an unknown one lists the valid ones)."""
     name = method.lower() if isinstance(method, str) else method
     if name not in _RULES:
-        raise DescendError(unknown_name("method", method, METHODS))
+        raise DescendError(unknown_name("method", method, METHODS))  # steepest_descent stays unlisted
     allowed = _OPTIONS[name]
     for key in options:
         if key not in allowed:
@@ -62,8 +63,9 @@ def _line_search(rule, line_search):
     if isinstance(line_search, str) and line_search == "wolfe":
         return _ls.LineSearch("wolfe", c2=getattr(rule, "c2", 0.9))
     ls = _ls.get(line_search)
-    if ls.method == "grid" and rule.name != "damped_newton":
-        pass  # any search on f works; only Wolfe guarantees y's > 0 for the quasi-Newton updates
+    if ls.method == "quadratic" and not rule.needs_hessian:
+        raise DescendError(f"the quadratic line search needs the Hessian, which method {rule.name!r} does not "
+                           f"use; it works with plain gradient descent and damped_newton")
     return ls
 
 

@@ -78,7 +78,7 @@ def run(obj, X, rule, ls, hess, *, steps, gtol, callback, max_growth, keep, scal
         rows, D = _directions(runs, rule, state, rows, hess, k)
         alpha = np.full(R, np.nan)
         if rows.size:
-            moved, X_new, F_new, G_new, a = _advance(runs, obj, rule, ls, state, rows, D, k)
+            moved, X_new, F_new, G_new, a = _advance(runs, obj, rule, ls, state, rows, D, k, hess)
             rows_m, X_new, F_new, G_new = _classify(runs, rows, moved, X_new, F_new, G_new, limit, k, rule)
             alpha[rows] = a
             if rows_m.size:
@@ -125,7 +125,7 @@ def _directions(runs, rule, state, rows, hess, k):
     return rows[~failed], D[~failed]
 
 
-def _advance(runs, obj, rule, ls, state, rows, D, k):
+def _advance(runs, obj, rule, ls, state, rows, D, k, hess=None):
     """Step along D: the full step (no line search), the Wolfe search, or a search on f alone.
 
     Returns ``(moved, X_new, F_new, G_new, alpha)`` on ``rows``; ``moved`` says which rows
@@ -146,6 +146,8 @@ def _advance(runs, obj, rule, ls, state, rows, D, k):
             runs.nfev[rows] += 1 + fd
             runs.ngev[rows] += graded
             return np.ones(len(rows), dtype=bool), X_new, F_new, G_new, alpha
+        if ls.method == "quadratic":
+            return _quadratic_step(runs, obj, hess, rows, X, D, G, k)
         if ls.method == "wolfe":
             alpha1 = _first_trial(rule, runs, rows, D, G, F)
             if getattr(rule, "quadratic_start", False):
@@ -175,6 +177,22 @@ def _advance(runs, obj, rule, ls, state, rows, D, k):
             runs.nfev[rows[moved]] += fd
             runs.ngev[rows[moved]] += 1
         return moved, X_new, F_new[moved], G_new, np.where(moved, a, np.nan)
+
+
+def _quadratic_step(runs, obj, hess, rows, X, D, G, k):
+    """The step ``-g'd / d'Hd`` minimizing the quadratic model along d (``g'g / g'Hg`` for d = -g);
+    rows with ``d'Hd <= 0`` stop: the model has no minimum along d."""
+    H = hess(X, rows)
+    dHd = dot_rows(D, np.matmul(H, D[:, :, None])[:, :, 0])
+    alpha = -dot_rows(G, D) / dHd
+    moved = (dHd > 0) & np.isfinite(alpha)
+    for j in np.flatnonzero(~moved):
+        runs.stop(rows[j], "stopped", "stopped_negative_curvature", step=k + 1, curvature=dHd[j])
+    X_new = X[moved] + alpha[moved][:, None] * D[moved]
+    F_new, G_new, fd, graded = _evaluate(obj, X_new)
+    runs.nfev[rows[moved]] += 1 + fd
+    runs.ngev[rows[moved]] += graded
+    return moved, X_new, F_new, G_new, np.where(moved, alpha, np.nan)
 
 
 def _first_trial(rule, runs, rows, D, G, F):

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._linalg import solve_rows
 
-__all__ = ["Newton", "DampedNewton"]
+__all__ = ["Newton", "DampedNewton", "SteepestDescent"]
 
 _EPS = np.finfo(float).eps
 
@@ -90,3 +90,25 @@ class DampedNewton(Newton):
         state.shift[rows] = shift
         why = np.where(finite, "stopped_singular_hessian", "stopped_nonfinite_hessian")
         return D, np.where(ok, None, why)
+
+
+class SteepestDescent:
+    """Gradient descent with the step of the local quadratic model: ``x <- x - eps* g``,
+    ``eps* = g'g / g'Hg`` (Goodfellow eq. 4.10; ``line_search="quadratic"``).
+
+    On a quadratic it is the exact line search; where ``g'Hg <= 0`` the model has no
+    minimum along -g and the run stops with a status.
+    """
+
+    name = "gd"
+    needs_hessian = True
+    default_line_search = "quadratic"
+
+    def init(self, R, n):
+        return None
+
+    def direction(self, state, rows, X, G, hess):
+        return -G, np.full(len(rows), None)
+
+    def update(self, state, rows, S, Y, G_new):
+        return None
