@@ -1,6 +1,6 @@
 """Write the reference trajectories of the optimizers added after torch_optim.npz.
 
-    pip install torch==2.13.0 schedulefree pytorch-optimizer optax
+    pip install torch==2.13.0 schedulefree prodigyopt pytorch-optimizer optax
     python scripts/make_optim_fixtures.py
 
 writes tests/fixtures/optim_references.npz (plain arrays and JSON strings, no pickle):
@@ -96,8 +96,8 @@ _MAXIMIZE = {"SGD": ("sgd", {"momentum": 0.9, "weight_decay": 0.01}, 0.05),
 for _cls, (_name, _kw, _lr) in _MAXIMIZE.items():
     CASES[f"{_name}_maximize.concave"] = (_name, {**_kw, "maximize": True}, _lr, "concave", ("torch", _cls))
 
-# the modern optimizers: reference ("schedulefree", class), ("pytorch_optimizer", class,
-# its keywords) or ("optax", function, its keywords)
+# the modern optimizers: reference ("schedulefree", class), ("pytorch_optimizer" or
+# "prodigyopt", class, its keywords) or ("optax", function, its keywords)
 CASES.update({
     "sgd_schedule_free.quadratic": ("sgd_schedule_free", {}, 0.1, "quadratic",
                                     ("schedulefree", "SGDScheduleFreeReference")),
@@ -126,6 +126,16 @@ CASES.update({
                                           {"weight_decay": 0.01, "weight_decouple": True, "eps": 1e-3})),
     "ademamix.quadratic": ("ademamix", {}, 0.05, "quadratic", ("pytorch_optimizer", "AdEMAMix", {})),
     "ademamix.rosenbrock": ("ademamix", {}, 0.005, "rosenbrock", ("pytorch_optimizer", "AdEMAMix", {})),
+    "prodigy.quadratic": ("prodigy", {}, 1.0, "quadratic", ("prodigyopt", "Prodigy", {})),
+    "prodigy.rosenbrock": ("prodigy", {}, 1.0, "rosenbrock", ("prodigyopt", "Prodigy", {})),
+    "prodigy_options.matrix": ("prodigy", {"weight_decay": 0.01, "decoupled_weight_decay": False,
+                                           "use_bias_correction": True}, 1.0, "matrix",
+                               ("prodigyopt", "Prodigy", {"weight_decay": 0.01, "decouple": False,
+                                                          "use_bias_correction": True})),
+    "prodigy_safeguard.tensor": ("prodigy", {"safeguard_warmup": True, "beta3": 0.9, "growth_rate": 1.05,
+                                             "d_coef": 0.5, "weight_decay": 0.01}, 1.0, "tensor",
+                                 ("prodigyopt", "Prodigy", {"safeguard_warmup": True, "beta3": 0.9,
+                                                            "growth_rate": 1.05, "d_coef": 0.5, "weight_decay": 0.01})),
     "lion.quadratic": ("lion", {}, 0.01, "quadratic", ("optax", "lion", {"b1": 0.9, "b2": 0.99, "weight_decay": 0.0})),
     "lion_decay.rosenbrock": ("lion", {"betas": (0.8, 0.95), "weight_decay": 0.1}, 1e-3, "rosenbrock",
                               ("optax", "lion", {"b1": 0.8, "b2": 0.95, "weight_decay": 0.1})),
@@ -200,6 +210,10 @@ def reference_trajectory(case, probs):
         traj = package_trajectory(torch, opt, p, grad, x0)
         opt.eval()
         return traj, p.detach().numpy().copy()
+    if kind == "prodigyopt":
+        import prodigyopt
+        opt = getattr(prodigyopt, cls)([p], lr=lr, **ref[2])
+        return package_trajectory(torch, opt, p, grad, x0), None
     if kind == "pytorch_optimizer":
         import pytorch_optimizer
         opt = getattr(pytorch_optimizer, cls)([p], lr=lr, foreach=False, **ref[2])
@@ -234,7 +248,8 @@ def main() -> None:
     from importlib.metadata import version
     data["versions"] = np.array(json.dumps({"torch": torch.__version__, "schedulefree": version("schedulefree"),
                                             "pytorch_optimizer": version("pytorch_optimizer"),
-                                            "optax": version("optax")}))
+                                            "optax": version("optax"),
+                                            "prodigyopt": version("prodigyopt")}))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUT, **data)
     print(f"wrote {OUT} ({len(cases)} cases)")

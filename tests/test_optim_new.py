@@ -286,7 +286,8 @@ def test_trajectory_matches_live_optax(case):
     assert_same_trajectory(descend_trajectory(name, kwargs, lr, problem), np.array(out))
 
 
-@pytest.mark.parametrize("case", [c for c in EXACT if CASES[c][4][0] in ("schedulefree", "pytorch_optimizer")])
+@pytest.mark.parametrize("case", [c for c in EXACT if CASES[c][4][0] in ("schedulefree", "pytorch_optimizer",
+                                                                         "prodigyopt")])
 def test_trajectory_matches_live_package(torch, case):
     name, kwargs, lr, problem, ref = CASES[case]
     package = pytest.importorskip(ref[0])
@@ -294,6 +295,8 @@ def test_trajectory_matches_live_package(torch, case):
     if ref[0] == "schedulefree":
         opt = getattr(package, ref[1])([p], lr=lr, **_kwargs(kwargs))
         opt.train()
+    elif ref[0] == "prodigyopt":
+        opt = getattr(package, ref[1])([p], lr=lr, **_kwargs(ref[2]))
     else:
         opt = getattr(package, ref[1])([p], lr=lr, foreach=False, **_kwargs(ref[2]))
     assert_same_trajectory(descend_trajectory(name, kwargs, lr, problem), package_trajectory(torch, opt, p, problem))
@@ -353,3 +356,31 @@ def test_cli_optimizers_lists_them_grouped_with_their_reference(capsys):
     assert main(["optimizers"]) == 0
     out = capsys.readouterr().out
     assert "pytorch_optimizer.ADOPT" in out and "book.nesterov" in out
+
+
+def test_prodigy_sums_over_every_parameter_of_a_dict_as_the_package_does():
+    torch = pytest.importorskip("torch")
+    prodigyopt = pytest.importorskip("prodigyopt")
+    A, b = PROBLEMS["quadratic"]["A"], PROBLEMS["quadratic"]["b"]
+
+    def grads(net):
+        return {"a": A @ net["a"] - b, "W": net["W"] - 0.5}
+    net = {"a": np.array([2.0, -1, 0.5, 3]), "W": np.arange(6.0).reshape(2, 3)}
+    tp = {k: torch.nn.Parameter(torch.tensor(v.copy(), dtype=torch.float64)) for k, v in net.items()}
+    ours, theirs = optim.Prodigy(weight_decay=0.01), prodigyopt.Prodigy(list(tp.values()), lr=1.0, weight_decay=0.01)
+    for _ in range(60):
+        ours.step(net, grads(net))
+        for k, g in grads({k: v.detach().numpy().copy() for k, v in tp.items()}).items():
+            tp[k].grad = torch.from_numpy(g)
+        theirs.step()
+    for k in net:
+        np.testing.assert_allclose(net[k], tp[k].detach().numpy(), rtol=1e-12, atol=1e-13)
+    assert ours.state_dict()["scalar.d"] == pytest.approx(theirs.param_groups[0]["d"], rel=1e-12)
+    assert ours.state_dict()["scalar.d"] > 100 * 1e-6  # D really grew from d0
+
+
+def test_prodigy_takes_no_step_on_zero_gradients():
+    x = np.array([1.0, 2.0])
+    opt = optim.Prodigy()
+    opt.step(x, np.zeros(2))
+    assert np.array_equal(x, [1.0, 2.0])

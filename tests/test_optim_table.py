@@ -74,6 +74,7 @@ TABLE = [
     ("adamw_schedule_free", {}, (1.0, 400, 1e-10), (0.1, 3000, 0.05), (2,)),
     ("adopt", {}, (0.3, 400, 1e-8), (1.0, 3000, 1e-4), (2,)),
     ("ademamix", {}, (0.3, 400, 5e-3), (0.1, 3000, 0.05), (2,)),
+    ("prodigy", {}, (1.0, 400, 1e-8), (1.0, 3000, 1e-6), (2,)),
     ("book.sgd", {}, (0.1, 400, 1e-12), (1.9e-3, 6000, 3e-2), (2,)),
     ("book.momentum", {}, (3e-3, 400, 1e-8), (3e-3, 3000, 1e-10), (2,)),
     ("book.nesterov", {}, (0.03, 400, 1e-12), (5e-4, 6000, 1e-5), (2,)),
@@ -84,6 +85,8 @@ TABLE = [
 IDS = [row[0] for row in TABLE]
 #: float32 iterates stop where float32 rounding does (about 1e-7 relative): a floor on the tolerance
 FLOAT32_FLOOR = 3e-5
+#: rows that stop earlier in float32 (Prodigy's D estimate stalls on Rosenbrock's valley floor)
+FLOAT32_TOL = {("prodigy", "rosenbrock"): 1e-3}
 
 
 def make(name, lr=None, **kw):
@@ -111,7 +114,7 @@ def test_reaches_the_minimum_within_its_steps(name, kw, quad, rosen, shape, prob
     lr, steps, tol = quad if problem == "quadratic" else rosen
     grad, xmin = PROBLEMS[problem]
     if dtype is np.float32:
-        tol = max(tol, FLOAT32_FLOOR)
+        tol = max(tol, FLOAT32_FLOOR, FLOAT32_TOL.get((name, problem), 0.0))
     x = STARTS[problem].astype(dtype).reshape(shape)
     with np.errstate(over="ignore", invalid="ignore"):
         run(make(name, lr, **kw), grad, x, steps)

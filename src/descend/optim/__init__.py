@@ -32,17 +32,18 @@ from .base import Optimizer
 from . import book
 from .lion import Lion
 from .muon import Muon
+from .prodigy import Prodigy
 from .rprop import Rprop
 from .schedule_free import AdamWScheduleFree, SGDScheduleFree
 from .sgd import GD, SGD, Momentum, Nesterov
 
 __all__ = ["Optimizer", "GD", "SGD", "Momentum", "Nesterov", "AdaGrad", "Adagrad", "Adadelta",
            "RMSProp", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lion", "Rprop", "ASGD", "Adafactor", "Muon", "SGDScheduleFree", "AdamWScheduleFree", "ADOPT", "AdEMAMix",
-           "book", "get", "names", "catalog", "REFERENCES"]
+           "Prodigy", "book", "get", "names", "catalog", "REFERENCES"]
 
 _BY_NAME = {cls.name: cls for cls in (SGD, GD, Momentum, Nesterov, AdaGrad, Adadelta, RMSProp, Adam, AdamW,
                                       NAdam, RAdam, Adamax, Lion, Rprop, ASGD, Adafactor, Muon,
-                                      SGDScheduleFree, AdamWScheduleFree, ADOPT, AdEMAMix)}
+                                      SGDScheduleFree, AdamWScheduleFree, ADOPT, AdEMAMix, Prodigy)}
 
 
 #: name -> (group, what its numbers are checked against); the tests hold the checks
@@ -68,6 +69,7 @@ REFERENCES = {
     "adamw_schedule_free": ("modern", "schedulefree.AdamWScheduleFreeReference"),
     "adopt": ("modern", "pytorch_optimizer.ADOPT"),
     "ademamix": ("modern", "pytorch_optimizer.AdEMAMix"),
+    "prodigy": ("modern", "prodigyopt.Prodigy"),
 }
 
 
