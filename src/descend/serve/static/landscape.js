@@ -27,10 +27,12 @@ export function problemSpec(s = state.get()) {
   return s.problem === "expression" ? { expression: s.expr } : s.problem;
 }
 
+/** The start on screen: the clicked one, else the problem's own x0 (as the server uses it). */
 export function startPoint(s = state.get()) {
   if (s.start) return s.start;
   if (grid && grid.x0) return grid.x0;
-  const p = catalog.problem(s.problem);
+  if (results.length && results[0].x.length) return results[0].x[0];
+  const p = s.problem !== "expression" && catalog.problem(s.problem);
   return p && p.x0 ? p.x0 : [0, 0];
 }
 
@@ -52,7 +54,6 @@ export function runName(run) {
 // paths follow a moving slider without waiting for them.
 
 let internals = []; // per run: the server's internals of the last settled request
-let runsAfterGrid = false; // the start comes with the grid (a typed function's default start)
 
 const sameProblem = (body) => JSON.stringify(body.problem) === JSON.stringify(problemSpec());
 
@@ -62,7 +63,6 @@ const requestGrid = latestOnly(
     if (JSON.stringify(spec) !== JSON.stringify(problemSpec())) return; // an older problem's grid
     els.exprError.clear();
     grid = normalizeGrid(data);
-    if (runsAfterGrid) { runsAfterGrid = false; refreshRuns(); }
     draw();
   },
   (err, spec) => {
@@ -118,7 +118,8 @@ function normalizeRun(r) {
 }
 
 function runBody(s = state.get()) {
-  const body = { problem: problemSpec(s), start: startPoint(s), steps: s.steps, runs: s.runs.map(runSpec) };
+  // no start chosen: null, and the server starts from the problem's own x0
+  const body = { problem: problemSpec(s), start: s.start, steps: s.steps, runs: s.runs.map(runSpec) };
   if (s.gtol > 0) body.gtol = s.gtol;
   return body;
 }
@@ -135,15 +136,12 @@ export function refreshAll() {
     return;
   }
   requestGrid(problemSpec(s));
-  const known = s.start || (s.problem !== "expression" && catalog.problem(s.problem));
-  runsAfterGrid = !known;
-  if (known) refreshRuns();
+  refreshRuns();
 }
 
 /** Ask again only for the runs (a slider moved, a start was clicked). */
 export function refreshRuns() {
   const s = state.get();
-  if (s.problem === "expression" && !s.start && !grid) { runsAfterGrid = true; return; }
   if (!s.runs.length) {
     results = [];
     internals = [];
@@ -241,6 +239,10 @@ export function draw() {
   }
   results.forEach((r, i) => traces.push(pathTrace(r, i, limit, three)));
   const start = startPoint(s);
+  if (!s.start && els.startInputs) {
+    els.startInputs[0].set(start[0]);
+    els.startInputs[1].set(start[1]);
+  }
   if (!three) {
     traces.push({ type: "scatter", mode: "markers", name: t("start"), x: [start[0]], y: [start[1]],
                   marker: { symbol: "circle-open", size: 13, color: "#fff", line: { width: 2.5 } },

@@ -23,7 +23,7 @@ function body() {
     order.push(i);
     optimizers.push({ optimizer: run.optimizer, ...run.hp });
   });
-  return { problem: landscape.problemSpec(s), start: landscape.startPoint(s), steps: s.steps, optimizers,
+  return { problem: landscape.problemSpec(s), start: s.start, steps: s.steps, optimizers,
            lrs: { min: s.lrmin, max: s.lrmax, points: s.lrn } };
 }
 

@@ -18,7 +18,7 @@ export function setViewTab(tab) {
 
 function landscapeBody() {
   const s = state.get();
-  const body = { kind: "run", problem: landscape.problemSpec(s), start: landscape.startPoint(s), steps: s.steps,
+  const body = { kind: "run", problem: landscape.problemSpec(s), start: s.start, steps: s.steps,
                  runs: s.runs.map((r) => {
                    const spec = { optimizer: r.optimizer, lr: r.lr, ...r.hp };
                    if (spec.line_search) delete spec.lr;

@@ -103,22 +103,29 @@ export function parse(hash) {
   return state;
 }
 
+/** One value for the fragment: escaped, but , ; = / : left readable (they are safe there). */
+function escapeValue(v) {
+  return encodeURIComponent(v).replace(/%2C/g, ",").replace(/%3B/g, ";").replace(/%3D/g, "=")
+    .replace(/%2F/g, "/").replace(/%3A/g, ":");
+}
+
 /** The fragment for `state`: only what differs from the defaults, so links stay short. */
 export function serialize(state) {
   const base = defaults();
-  const params = new URLSearchParams();
+  const pairs = [];
+  const add = (k, v) => pairs.push(`${k}=${escapeValue(v)}`);
   for (const [k, v] of Object.entries(state)) {
     if (k === "runs") continue;
     if (JSON.stringify(v) === JSON.stringify(base[k])) continue;
-    if (k === "start") params.set(k, v === null ? "" : v.map((c) => Number(c.toPrecision(6))).join(","));
-    else if (k === "layers") params.set(k, v.join(","));
-    else params.set(k, String(v));
+    if (k === "start") add(k, v === null ? "" : v.map((c) => Number(c.toPrecision(6))).join(","));
+    else if (k === "layers") add(k, v.join(","));
+    else add(k, String(v));
   }
   if (JSON.stringify(state.runs) !== JSON.stringify(base.runs)) {
-    if (state.runs.length === 0) params.set("norun", "1");
-    for (const run of state.runs) params.append("run", encodeRun(run));
+    if (state.runs.length === 0) add("norun", "1");
+    for (const run of state.runs) add("run", encodeRun(run));
   }
-  return params.toString();
+  return pairs.join("&");
 }
 
 let current = parse(window.location.hash);
