@@ -1077,6 +1077,7 @@ def ackley(n: int = 2) -> Problem:
     the same function, exactly 0 at the minimizer 0 and without cancellation near it.
     The gradient of r is x / (n r), undefined at 0, where the gradient is defined as 0
     (the limit of the cosine term; the cone's subgradient 0); it is finite everywhere.
+    The Hessian is analytic away from 0 and nan at 0 (the cone's tip has none).
     Start (-3, 4, -3, ...) like :func:`sphere`; window (-5, 5)^2, domain (-32.768, 32.768)^n.
     """
     n = _check_int("n", n, 1)
@@ -1097,10 +1098,26 @@ def ackley(n: int = 2) -> Problem:
             * np.sin(2.0 * np.pi * x)
         return cone + waves
 
+    def hessian(x):
+        # f = -20 exp(-0.2 r) - exp(c) + 20 + e, r = rms(x), c = mean cos(2 pi x):
+        # H = 4 exp(-0.2 r) (H_r - 0.2 grad r grad r') - exp(c) (grad c grad c' + H_c).
+        # At r = 0 (the cone tip, the minimizer) H_r is infinite: nan there.
+        r = rms(x)
+        safe_r = np.where(r == 0, np.nan, r)
+        grad_r = x / (n * safe_r)[..., None]
+        outer = x[..., :, None] * x[..., None, :]
+        hess_r = np.eye(n) / (n * safe_r)[..., None, None] - outer / (n * n * safe_r ** 3)[..., None, None]
+        cone = (4.0 * np.exp(-0.2 * r))[..., None, None] * (hess_r - 0.2 * grad_r[..., :, None] * grad_r[..., None, :])
+        grad_c = -(2.0 * np.pi / n) * np.sin(2.0 * np.pi * x)
+        hess_c = _diag_hessian(-(4.0 * np.pi * np.pi / n) * np.cos(2.0 * np.pi * x))
+        waves = -np.exp(np.sum(np.cos(2.0 * np.pi * x), axis=-1) / n)[..., None, None] \
+            * (grad_c[..., :, None] * grad_c[..., None, :] + hess_c)
+        return cone + waves
+
     return Problem("ackley", f, grad, x0=_tile_start(n), minimizers=np.zeros((1, n)), minimum=0.0,
                    window=((-5.0, 5.0),) * n if n <= 2 else None, domain=_box(-32.768, 32.768, n),
                    description=f"f(x) = -20 exp(-0.2 sqrt(mean x_i^2)) - exp(mean cos(2 pi x_i)) + 20 + e, n={n}",
-                   params={"n": n})
+                   hessian=hessian, params={"n": n})
 
 
 @functools.cache
