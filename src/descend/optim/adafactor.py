@@ -11,27 +11,30 @@ from .tensorwise import TensorOptimizer, lerp
 __all__ = ["Adafactor", "adafactor"]
 
 
-def _rms(x):
-    return float(np.sqrt(np.sum(x * x))) / x.size ** 0.5
+def _norm(x):
+    """The 2-norm of all of x (a dot product: no temporary the size of x)."""
+    x = x.ravel()
+    return float(np.sqrt(np.dot(x, x)))
 
 
 def adafactor(p, g, row_var, col_var, variance, lr, rho, beta2_t, eps1, eps2, d, decay, use_decay):
     """Adafactor for one array (torch's form): relative step size, factored second
     moment for 2-D and higher (over the last two axes), update clipping."""
-    alpha = max(eps2, _rms(p)) * rho      # relative step: the parameter's own scale
+    alpha = max(eps2, _norm(p) / p.size ** 0.5) * rho   # relative step: the parameter's own RMS
     if use_decay:
         p = p * decay                     # decay = 1 - lr * weight_decay
+    g2 = g * g
     if g.ndim > 1:
-        row_var = lerp(row_var, np.mean(g * g, axis=-1, keepdims=True), beta2_t)
-        col_var = lerp(col_var, np.mean(g * g, axis=-2, keepdims=True), beta2_t)
-        # the rank-1 estimate R C / mean(R): Shazeer & Stern's eq. for V_t
-        v = (row_var @ col_var) / np.maximum(np.mean(row_var, axis=-2, keepdims=True), eps1)
+        row_var = lerp(row_var, np.mean(g2, axis=-1, keepdims=True), beta2_t)
+        col_var = lerp(col_var, np.mean(g2, axis=-2, keepdims=True), beta2_t)
+        # the rank-1 estimate R C / mean(R) (Shazeer & Stern, eq. 8), R C an outer product
+        v = row_var * (col_var / np.maximum(np.mean(row_var, axis=-2, keepdims=True), eps1))
     else:
-        variance = lerp(variance, g * g, beta2_t)
+        variance = lerp(variance, g2, beta2_t)
         v = variance
     u = g / np.sqrt(np.maximum(v, eps1 * eps1))
-    denom = max(1.0, float(np.sqrt(np.sum(u * u))) / (u.size ** 0.5 * d))  # clip the update's RMS at d
-    p = p - alpha / denom * u
+    denom = max(1.0, _norm(u) / (u.size ** 0.5 * d))  # clip the update's RMS at d
+    p = p - (alpha / denom) * u
     return p, row_var, col_var, variance
 
 
