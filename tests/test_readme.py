@@ -15,3 +15,46 @@ def test_readme_examples_run(tmp_path, monkeypatch):
         exec(compile(block, str(README), "exec"), scope)
     assert scope["r"].nit == 493 and scope["hist"].status == "completed"
     assert (tmp_path / "run.npz").exists() and (tmp_path / "sweep.db").exists()
+
+
+README_JA = README.with_name("README.ja.md")
+
+
+def _bash_blocks(path):
+    return re.findall(r"```bash\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+
+
+def test_readme_ja_has_the_same_two_quickstart_commands():
+    assert _bash_blocks(README_JA)[:2] == _bash_blocks(README)[:2]
+    assert len(_bash_blocks(README)[0].strip().splitlines()) == 1
+
+
+def test_readme_ja_examples_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```python\n(.*?)```", README_JA.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 2
+    scope = {}
+    for block in blocks:
+        exec(compile(block, str(README_JA), "exec"), scope)
+    assert (scope["r"].nit, scope["r"].status) == (493, "converged")
+    assert scope["section"].title == "勾配降下法と学習率"
+    # the values its comments claim
+    text = README_JA.read_text(encoding="utf-8")
+    claims = re.findall(r"^(fmt\.number\(.*?\)|i18n\.t\(.*?\))\s+# '(.*?)'$", text, re.M)
+    assert len(claims) >= 3
+    for call, value in claims:
+        assert eval(call, scope) == value, call
+
+
+def test_readme_ja_commands_parse():
+    import shlex
+
+    from descend.cli import cli
+
+    commands = re.findall(r"`(descend [^`]+)`", README_JA.read_text(encoding="utf-8"))
+    assert len(commands) >= 8
+    for command in commands:
+        args = shlex.split(command)[1:]
+        name, rest = args[0], args[1:]
+        with cli.commands[name].make_context(name, rest) as ctx:  # options and arguments as typed exist
+            assert ctx.command.name == name
