@@ -377,3 +377,24 @@ def test_quadratic_line_search_needs_a_hessian_method():
         descend.minimize(problems.get("sphere"), method="bfgs", line_search="quadratic")
     with pytest.raises(DescendError, match="optimizer='gd' only"):
         descend.minimize(problems.get("sphere"), optimizer="adam", line_search="quadratic")
+
+
+# -- against torch.optim.LBFGS(line_search_fn="strong_wolfe"): fixture from scripts/ ---------
+
+TORCH = np.load(__import__("pathlib").Path(__file__).parent / "fixtures" / "torch_lbfgs.npz")
+TORCH_CASES = sorted({k.split("/")[0] for k in TORCH.files if "/" in k})
+
+
+@pytest.mark.parametrize("name", TORCH_CASES)
+def test_lbfgs_reaches_torch_lbfgs_minimizer(name):
+    p = problems.get("rosenbrock", n=10) if name == "rosenbrock10" else problems.get(name)
+    x0 = TORCH[f"{name}/x0"]
+    np.testing.assert_array_equal(x0, p.x0)  # the fixture was made from the problem's own start
+    assert TORCH[f"{name}/grad_norm"] <= 1e-8  # torch converged there
+    r = descend.minimize(p, x0, method="lbfgs", steps=5000, gtol=1e-9)
+    assert r.grad_norm <= 1e-6, r.message
+    np.testing.assert_allclose(r.x, TORCH[f"{name}/x"], atol=1e-6, rtol=0)
+
+
+def test_torch_fixture_covers_every_2d_problem():
+    assert set(TORCH_CASES) == set(TWO_D) | {"rosenbrock10"}
