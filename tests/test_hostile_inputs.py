@@ -8,12 +8,20 @@ wrong, never a traceback from NumPy, a RecursionError or gigabytes allocated.
 
 from __future__ import annotations
 
+import io
+import json
+import struct
+import subprocess
+import sys
+import zipfile
+
 import numpy as np
 import pytest
 
 import descend
-from descend import optim
+from descend import nn, optim
 from descend.errors import DescendError
+from descend.nn.io import atomic_savez
 
 # --------------------------------------------------------------------------------------
 # Item 5: wrong answers given without a word
@@ -326,5 +334,271 @@ def test_cli_edge_options_are_one_line_and_exit_2(capsys, argv, message):
 
     code = main(argv)
     out, err = capsys.readouterr()
-    assert code == 2
+    assert code == 2 and out == ""
     assert err.strip().splitlines() == [f"descend: error: {message}"]
+
+
+# --------------------------------------------------------------------------------------
+# Item 2: hostile files (built in tmp_path), refused before they cost anything
+# --------------------------------------------------------------------------------------
+
+
+
+def _model_file(tmp_path, name="m.npz"):
+    path = tmp_path / name
+    nn.save(nn.mlp([4, 8, 3], rng=0), path)
+    return path
+
+
+def _rewrite(path, out, **fields):
+    """A copy of the .npz at ``path`` with some fields replaced (arrays or JSON-able values)."""
+    with np.load(path) as f:
+        data = dict(f)
+    for k, v in fields.items():
+        data[k] = v if isinstance(v, np.ndarray) else np.array(json.dumps(v))
+    atomic_savez(out, data)
+    return out
+
+
+def _huge_architecture(path):
+    with np.load(path) as f:
+        arch = json.loads(str(f["architecture"]))
+    arch["layers"][0].update(in_features=60000, out_features=60000)
+    return arch
+
+
+_LIMITED = r"""
+import resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))  # a test must not take the machine down
+from descend import nn
+from descend.errors import DescendError
+t0 = time.perf_counter()
+try:
+    nn.load(sys.argv[1])
+except DescendError as exc:
+    print("refused:", exc)
+print("seconds:", time.perf_counter() - t0)
+"""
+
+
+def test_a_small_model_file_declaring_a_huge_layer_is_refused_without_allocating(tmp_path):
+    bad = _rewrite(_model_file(tmp_path), tmp_path / "bad.npz", architecture=_huge_architecture(tmp_path / "m.npz"))
+    assert bad.stat().st_size < 40_000
+    # in a child limited to 3 GB of address space: before the fix it built the 14.4 GB layer
+    child = subprocess.run([sys.executable, "-c", _LIMITED, str(bad)], capture_output=True, text=True, timeout=300,
+                           check=False)
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert ("refused: '" + str(bad) + "': parameter '0.weight' must be float32 of shape (60000, 60000), got float32 "
+            "of shape (4, 8) (architecture layer 0 declares Linear(60000, 60000); nothing was built)") in child.stdout
+    assert float(child.stdout.split("seconds:")[1]) < 5
+
+
+_TRAIN_SCRIPT = r"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))  # a test must not take the machine down
+import numpy as np
+from descend import datasets, nn, optim, train
+from descend.errors import DescendError
+s = datasets.moons(90, noise=0.2, seed=0)
+model = nn.mlp((2, 12, 2), rng=3)
+try:
+    train(model, s.X, s.y, loss="cross_entropy", optimizer=optim.Adam(lr=0.01), batch_size=10, epochs=2,
+          seed=11, checkpoint=sys.argv[1], resume=True, progress=False)
+except DescendError as exc:
+    print("refused:", exc)
+"""
+
+
+def _checkpoint(tmp_path, epochs=1, **kw):
+    from descend import datasets, train
+
+    path = tmp_path / "run.npz"
+    s = datasets.moons(90, noise=0.2, seed=0)
+    model = nn.mlp((2, 12, 2), rng=3)
+    train(model, s.X, s.y, loss="cross_entropy", optimizer=optim.Adam(lr=0.01), batch_size=10, epochs=epochs,
+          seed=11, checkpoint=path, progress=False, **kw)
+    return path
+
+
+def _resume(path, epochs=2):
+    from descend import datasets, train
+
+    s = datasets.moons(90, noise=0.2, seed=0)
+    model = nn.mlp((2, 12, 2), rng=3)
+    return train(model, s.X, s.y, loss="cross_entropy", optimizer=optim.Adam(lr=0.01), batch_size=10,
+                 epochs=epochs, seed=11, checkpoint=path, resume=True, progress=False)
+
+
+def test_a_40kb_checkpoint_declaring_linear_60000_is_refused_at_resume(tmp_path):
+    good = _checkpoint(tmp_path)
+    with np.load(good) as f:
+        arch = json.loads(str(f["architecture"]))
+        run = json.loads(str(f["run"]))
+    arch["layers"][0].update(in_features=60000, out_features=60000)
+    run["architecture"] = arch
+    bad = _rewrite(good, tmp_path / "bad.npz", architecture=arch, run=run)
+    assert bad.stat().st_size < 40_000
+    # in a child limited to 3 GB of address space: before the fix it built the 14.4 GB layer
+    child = subprocess.run([sys.executable, "-c", _TRAIN_SCRIPT, str(bad)], capture_output=True, text=True, check=False,
+                           timeout=300)
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert "refused:" in child.stdout and "declares Linear(60000, 60000); nothing was built" in child.stdout
+
+
+def _patch_declared_size(path, member, size):
+    """Make the zip directory (and the local header) of ``member`` declare ``size`` bytes."""
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(member)
+    struct.pack_into("<I", raw, info.header_offset + 22, size)  # local header: uncompressed size
+    start = raw.find(b"PK\x01\x02")
+    while start >= 0:  # central directory entries
+        name_len = struct.unpack_from("<H", raw, start + 28)[0]
+        if raw[start + 46:start + 46 + name_len].decode() == member:
+            struct.pack_into("<I", raw, start + 24, size)
+        start = raw.find(b"PK\x01\x02", start + 4)
+    path.write_bytes(bytes(raw))
+
+
+def _npy_bytes(a):
+    buf = io.BytesIO()
+    np.save(buf, a)
+    return buf.getvalue()
+
+
+def _zip_with(path, members, compress=zipfile.ZIP_STORED):
+    base = {"__format__.npy": _npy_bytes(np.array("descend.model")), "__version__.npy": _npy_bytes(np.array(1))}
+    with zipfile.ZipFile(path, "w", compression=compress) as zf:
+        for name, data in {**base, **members}.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_a_zip_whose_directory_declares_gigabytes_is_refused_before_decompressing(tmp_path):
+    bomb = _zip_with(tmp_path / "bomb.npz", {"param/0.weight.npy": _npy_bytes(np.zeros(250_000))},
+                     compress=zipfile.ZIP_DEFLATED)
+    _patch_declared_size(bomb, "param/0.weight.npy", 4_000_000_000)
+    assert bomb.stat().st_size < 1_000_000
+    with pytest.raises(DescendError, match=r"bomb.npz' declares [0-9]+ bytes of arrays, more than the "
+                                           r"2147483648 allowed \(pass max_bytes= to allow a larger model\)"):
+        nn.load(bomb)
+    # under the limit, still more than deflate can make of its compressed bytes
+    with pytest.raises(DescendError, match=r"field 'param/0.weight' declares 4000000000 bytes from [0-9]+ "
+                                           r"compressed, more than its compression can produce"):
+        nn.load(bomb, max_bytes=2 ** 33)
+
+
+def test_a_stored_member_larger_than_its_bytes_is_refused(tmp_path):
+    bomb = _zip_with(tmp_path / "bomb.npz", {"param/0.weight.npy": _npy_bytes(np.zeros(10))})
+    _patch_declared_size(bomb, "param/0.weight.npy", 1_000_000_000)
+    with pytest.raises(DescendError, match=r"declares 1000000000 bytes from [0-9]+ compressed"):
+        nn.load(bomb)
+
+
+def test_an_npy_header_declaring_more_than_its_entry_holds_is_refused(tmp_path):
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "<f4", "fortran_order": False, "shape": (60000, 60000)})
+    lie = buf.getvalue() + bytes(64)
+    path = _zip_with(tmp_path / "lie.npz", {"param/0.weight.npy": lie})
+    with pytest.raises(DescendError, match=r"field 'param/0.weight' declares float32 of shape \(60000, 60000\) "
+                                           r"\([0-9]+ bytes\) but its entry holds [0-9]+ bytes"):
+        nn.load(path)
+
+
+def test_an_honest_but_large_deflated_member_is_bounded_by_max_bytes(tmp_path):
+    big = _zip_with(tmp_path / "big.npz", {"param/0.weight.npy": _npy_bytes(np.zeros(2_000_000))},
+                    compress=zipfile.ZIP_DEFLATED)  # 16 MB of zeros in about 16 KB
+    assert big.stat().st_size < 100_000
+    with pytest.raises(DescendError, match=r"declares [0-9]+ bytes of arrays, more than the 1000000 allowed"):
+        nn.load(big, max_bytes=1_000_000)
+
+
+def test_too_many_members_repeated_names_and_foreign_names_are_refused(tmp_path):
+    many = _zip_with(tmp_path / "many.npz", {f"param/{i}.weight.npy": _npy_bytes(np.zeros(1)) for i in range(10_001)})
+    with pytest.raises(DescendError, match=r"holds 10003 arrays, more than the 10000 a descend model file may have"):
+        nn.load(many)
+    twice = tmp_path / "twice.npz"
+    with zipfile.ZipFile(twice, "w") as zf:
+        zf.writestr("__format__.npy", _npy_bytes(np.array("descend.model")))
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            zf.writestr("__format__.npy", _npy_bytes(np.array("descend.model")))
+    with pytest.raises(DescendError, match=r"names an array twice"):
+        nn.load(twice)
+    odd = _zip_with(tmp_path / "odd.npz", {"../../etc/passwd": b"x", "param/0.weight.npy": _npy_bytes(np.zeros(1))})
+    with pytest.raises(DescendError, match=r"has unexpected fields \['../../etc/passwd'\]"):
+        nn.load(odd)
+
+
+class _Boom:
+    def __reduce__(self):
+        return (open, ("BOOM", "w"))
+
+
+def test_an_object_array_under_an_allowed_name_is_refused_unread(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    buf = io.BytesIO()
+    np.save(buf, np.array([_Boom()], dtype=object), allow_pickle=True)
+    path = _zip_with(tmp_path / "evil.npz", {"param/0.weight.npy": buf.getvalue()})
+    with pytest.raises(DescendError, match=r"field 'param/0.weight' is an object array \(pickled data is never "
+                                           r"loaded\)"):
+        nn.load(path)
+    assert not (tmp_path / "BOOM").exists()
+
+
+def _nested(depth):
+    return "[" * depth + "]" * depth
+
+
+def test_deeply_nested_json_in_a_model_file_is_refused_with_a_message(tmp_path):
+    bad = _rewrite(_model_file(tmp_path), tmp_path / "deep.npz", architecture=np.array(_nested(100_000)))
+    with pytest.raises(DescendError, match=r"deep.npz': field 'architecture' is JSON nested 100000 deep, deeper "
+                                           r"than the 100 accepted"):
+        nn.load(bad)
+
+
+@pytest.mark.parametrize("field", ["run", "progress", "history", "callbacks", "rng", "optim_keys"])
+def test_deeply_nested_json_in_a_checkpoint_is_refused_with_a_message(tmp_path, field):
+    bad = _rewrite(_checkpoint(tmp_path), tmp_path / "deep.npz", **{field: np.array(_nested(100_000))})
+    with pytest.raises(DescendError, match=r"JSON nested 100000 deep, deeper than the 100 accepted"):
+        _resume(bad)
+
+
+def _progress_edit(tmp_path, **changes):
+    """The checkpoint with progress fields changed; a changed step is carried into the history
+    too (its meta and its per-step arrays), as a careful forger would."""
+    good = _checkpoint(tmp_path, checkpoint_every=3)
+    with np.load(good) as f:
+        progress = json.loads(str(f["progress"]))
+        history = json.loads(str(f["history"]))
+        loss, lr = f["history_loss"], f["history_lr"]
+    progress.update(changes)
+    extra = {}
+    if "step" in changes and "epoch" not in changes:
+        k = changes["step"]
+        history["step"] = k
+        extra = {"history": history, "history_loss": loss[:k], "history_lr": lr[:k]}
+    return _rewrite(good, tmp_path / "tampered.npz", progress=progress, **extra)
+
+
+@pytest.mark.parametrize("changes, message", [
+    # 90 samples in batches of 10: 9 batches an epoch
+    ({"batch": 1_000_000_000, "in_epoch": True},
+     r"progress field 'batch' is 1000000000, but an epoch of this run has 9 batches"),
+    ({"batch": 1e9, "in_epoch": True}, r"progress field 'batch' must be an integer >= 0, got 1000000000.0"),
+    ({"batch": 3}, r"progress field 'batch' is 3, but between epochs it is 0"),
+    ({"step": 5}, r"progress field 'step' is 5, but epoch 1 and batch 0 of 9 per epoch make 9"),
+    ({"count": 7}, r"progress field 'count' is 7, but the last epoch makes 90 samples"),
+    ({"epoch": 2, "step": 18}, r"history and progress disagree on epoch/step"),
+    ({"loss_sum": float("inf")}, r"progress fields loss_sum, epoch_time and metric_sums must be finite numbers"),
+    ({"epoch_time": -1.0}, r"progress fields loss_sum, epoch_time and metric_sums must be finite numbers"),
+    ({"in_epoch": True, "batch": 0, "count": 0}, r"field 'perm' is not a permutation of the 90 samples"),
+])
+def test_tampered_progress_fields_are_refused(tmp_path, changes, message):
+    bad = _progress_edit(tmp_path, **changes)
+    with pytest.raises(DescendError, match=message):
+        _resume(bad)
+
+
+def test_an_untampered_checkpoint_still_resumes(tmp_path):
+    h = _resume(_checkpoint(tmp_path), epochs=2)
+    assert h.status == "completed" and h.epoch == 2

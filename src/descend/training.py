@@ -62,7 +62,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from . import files
+from . import files, safejson
 from .errors import DescendError
 from .nn.io import atomic_savez, check_savable, model_arrays, npz_json, read_npz
 from .nn.layers import decode_rng_state, encode_rng_state
@@ -613,18 +613,29 @@ def _save_checkpoint(path, *, run, model, opt, rng, perm, progress, history, cal
     atomic_savez(path, arrays)
 
 
-def load_checkpoint(path) -> dict:
+_CHECKPOINT_FIELDS = frozenset({"__format__", "__version__", "run", "progress", "perm", "rng", "architecture",
+                                "rng_state", "optim_keys", "history", "history_loss", "history_lr", "callbacks"})
+
+
+def _checkpoint_field(name: str) -> bool:
+    return name in _CHECKPOINT_FIELDS or name.startswith(("param/", "optim/", "callback/"))
+
+
+def load_checkpoint(path, *, max_bytes: int | None = None) -> dict:
     """Read and check a checkpoint written by :func:`train`; return its fields.
 
     Returns a dict with ``run`` (the settings fingerprint), ``progress``, ``perm``,
     ``rng`` (a Generator), ``model`` (a :class:`~descend.nn.Sequential`),
     ``optim`` (the optimizer state dict), ``history`` (a :class:`History`) and
-    ``callbacks`` (list of (meta, arrays)).  Anything malformed is a DescendError.
+    ``callbacks`` (list of (meta, arrays)).  Anything malformed is a DescendError;
+    a file declaring more than ``max_bytes`` of arrays (default
+    :data:`descend.nn.io.MAX_LOAD_BYTES`) is refused before anything is decompressed.
     """
     from .nn.io import model_from_arrays
 
     p = os.fspath(path)
-    data = read_npz(p, "checkpoint", CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
+    data = read_npz(p, "checkpoint", CHECKPOINT_FORMAT, CHECKPOINT_VERSION, allowed=_checkpoint_field,
+                    max_bytes=max_bytes)
     run = npz_json(data, "run", p)
     progress = npz_json(data, "progress", p)
     kinds = {int: "an integer >= 0", bool: "true or false", float: "a number", dict: "a JSON object"}
@@ -641,7 +652,8 @@ def load_checkpoint(path) -> dict:
     if "rng" not in data:
         raise DescendError(f"{p!r} is missing the field 'rng'")
     try:
-        rng = decode_rng_state(str(data["rng"]) if data["rng"].dtype.kind == "U" else None)
+        rng = decode_rng_state(safejson.loads(str(data["rng"]), what="the generator state")
+                               if data["rng"].dtype.kind == "U" and data["rng"].ndim == 0 else None)
     except DescendError as exc:
         raise DescendError(f"{p!r}: field 'rng': {exc}") from None
     model = model_from_arrays(data, p, prefix="param/")
@@ -684,6 +696,45 @@ def load_checkpoint(path) -> dict:
             "optim": optim_state, "history": history, "callbacks": callbacks}
 
 
+def _check_progress(p: str, progress: dict, perm: np.ndarray, history: "History", run: dict, n: int) -> None:
+    """Every progress field must fit the run the checkpoint claims to be: a batch within the
+    epoch's batches, the step count and samples seen that this epoch and batch imply, a
+    permutation of the samples when the epoch shuffles; finite sums.  (A tampered
+    ``batch=1e9`` would otherwise skip the rest of an epoch without a word.)"""
+    bs = run["batch_size"]
+    size = n if bs is None else min(bs, n)
+    n_batches = n // size if run["drop_last"] else -(-n // size)
+    epoch, batch, in_epoch = progress["epoch"], progress["batch"], progress["in_epoch"]
+
+    def bad(field, expected):
+        return DescendError(f"{p!r}: progress field {field!r} is {progress[field]!r}, but {expected} "
+                            f"(the checkpoint was altered, or is not of this run)")
+
+    if in_epoch and batch > n_batches:
+        raise bad("batch", f"an epoch of this run has {n_batches} batches")
+    if not in_epoch and batch != 0:
+        raise bad("batch", "between epochs it is 0")
+    steps = epoch * n_batches + (batch if in_epoch else 0)
+    if progress["step"] != steps:
+        raise bad("step", f"epoch {epoch} and batch {batch} of {n_batches} per epoch make {steps}")
+    seen = min(batch * size, n) if in_epoch else (0 if epoch == 0 else min(n_batches * size, n))
+    if progress["count"] != seen:
+        raise bad("count", f"{'batch ' + str(batch) if in_epoch else 'the last epoch'} makes {seen} samples")
+    sums = [progress["loss_sum"], progress["epoch_time"], *progress["metric_sums"].values()]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in sums) \
+            or progress["epoch_time"] < 0:
+        raise DescendError(f"{p!r}: progress fields loss_sum, epoch_time and metric_sums must be finite numbers "
+                           f"(epoch_time >= 0)")
+    lengths = {len(v) for v in history.epochs.values()}
+    if lengths and lengths != {epoch}:
+        raise DescendError(f"{p!r}: the history records {sorted(lengths)} epochs, progress says {epoch}")
+    want = n if in_epoch and run["shuffle"] and n_batches > 1 else 0
+    if len(perm) != want or (want and not np.array_equal(np.sort(perm), np.arange(n))):
+        raise DescendError(f"{p!r}: field 'perm' is not a permutation of the {n} samples" if want else
+                           f"{p!r}: field 'perm' must be empty when the epoch does not shuffle, got {len(perm)} "
+                           f"entries")
+
+
 def _restore(path, run, model, opt, callbacks, n):
     """Load a checkpoint into model/optimizer/callbacks after checking it belongs to this run."""
     ck = load_checkpoint(path)
@@ -695,10 +746,7 @@ def _restore(path, run, model, opt, callbacks, n):
                                f"{key}={run.get(key)!r}; resuming needs the same settings (or pass "
                                f"overwrite=True and resume=False to start a new run)")
     progress = ck["progress"]
-    perm = ck["perm"]
-    if progress["in_epoch"] and (len(perm) not in (0, n) or (len(perm) == n and not np.array_equal(
-            np.sort(perm), np.arange(n)))):
-        raise DescendError(f"{p!r}: field 'perm' is not a permutation of the {n} samples")
+    _check_progress(p, progress, ck["perm"], ck["history"], run, n)
     if set(progress["metric_sums"]) != set(run["metrics"]):
         raise DescendError(f"{p!r}: progress field 'metric_sums' has {sorted(progress['metric_sums'])}, "
                            f"expected {run['metrics']}")
