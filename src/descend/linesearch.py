@@ -347,7 +347,8 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
         test in that regime, but whose phi is within the noise of phi(0) and whose
         slope meets the curvature condition, is accepted (the approximate Wolfe test
         of Hager and Zhang, SIAM J. Optim. 16, 2005); ``WolfeStep.approximate`` marks
-        it.  Elsewhere the search is scipy's, trial for trial.
+        it, and the row goes on by bisecting the bracket its slopes give.  Elsewhere
+        the search is scipy's, trial for trial.
 
     Returns
     -------
@@ -357,177 +358,209 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
         iterations, every step returned with status 0 satisfies both conditions.
     """
     _check_c1_c2(c1, c2)
-    phi0 = np.asarray(phi0, dtype=float)
-    dphi0 = np.asarray(dphi0, dtype=float)
-    k = phi0.shape[0]
-    c1 = float(c1)
-    c2 = float(c2)
-    curvature_bound = -c2 * dphi0
-    out_alpha, out_phi, out_dphi = np.zeros(k), phi0.copy(), np.full(k, np.nan)
-    approx = np.zeros(k, dtype=bool)
-    noise = _NOISE * np.abs(phi0)
-    nfev = np.zeros(k, dtype=np.int64)
-    ngev = np.zeros(k, dtype=np.int64)
-    status = np.full(k, _OK, dtype=np.int64)
-    phase = np.full(k, _BRACKET, dtype=np.int64)
-    bad = ~(dphi0 < 0) | ~np.isfinite(phi0)  # phi'(0) >= 0: no small step decreases phi
-    status[bad] = _NOT_DESCENT
-    phase[bad] = _DONE
-    # Bracketing state: the previous and current trial (scipy's alpha0, alpha1).
-    a0, f_a0, d_a0 = np.zeros(k), phi0.copy(), dphi0.copy()
-    a1 = np.broadcast_to(np.asarray(alpha1, dtype=float), (k,)).copy()
-    if amax is not None:
-        a1 = np.minimum(a1, amax)
-    it = np.zeros(k, dtype=np.int64)
-    # Zoom state: the bracket [lo, hi] (lo has the lower phi), the previous hi (rec).
-    lo, hi, f_lo, f_hi, d_lo = (np.zeros(k) for _ in range(5))
-    rec, f_rec = np.zeros(k), phi0.copy()
-    zi = np.zeros(k, dtype=np.int64)
-    s_neg, s_pos = np.zeros(k), np.full(k, np.inf)  # slope bracket, for rows where f is flat
-    fi = np.zeros(k, dtype=np.int64)
-    trial = a1.copy()
-
-    def finish(rows, code):
-        phase[rows] = _DONE
-        status[rows] = code
-
-    def accept(rows, a, f, d):
-        out_alpha[rows], out_phi[rows], out_dphi[rows] = a, f, d
-        phase[rows] = _DONE
-
-    def start_zoom(rows, new_lo, new_hi, new_f_lo, new_f_hi, new_d_lo):
-        lo[rows], hi[rows], f_lo[rows], f_hi[rows], d_lo[rows] = new_lo, new_hi, new_f_lo, new_f_hi, new_d_lo
-        rec[rows], f_rec[rows], zi[rows] = 0.0, phi0[rows], 0
-        phase[rows] = _ZOOM
-
-    def grow(r, f_new, d_new):
-        a2 = 2 * a1[r]  # increase by a factor of two on each iteration
-        if amax is not None:
-            a2 = np.minimum(a2, amax)
-        a0[r], f_a0[r], d_a0[r] = a1[r], f_new, d_new
-        a1[r] = a2
-        trial[r] = a2
-        it[r] += 1
-        finish(r[it[r] >= bracket_iter], _BRACKET_ITER)
-
-    def slope(a, r):
-        """phi' at the trials, remembering the largest step with a negative slope and the
-        smallest with a positive one (a bracket of the line's minimizer by slopes alone)."""
-        d = np.asarray(dphi(a, r), dtype=float)
-        ngev[r] += 1
-        neg, pos = d < 0, d > 0
-        s_neg[r[neg]] = np.maximum(s_neg[r[neg]], a[neg])
-        s_pos[r[pos]] = np.minimum(s_pos[r[pos]], a[pos])
-        return d
-
-    def flat_trial(r):
-        """Where f is flat to rounding its values cannot order the trials: bisect the
-        slope bracket (double while no positive slope is known)."""
-        phase[r] = _FLAT
-        trial[r] = np.where(np.isfinite(s_pos[r]), 0.5 * (s_neg[r] + s_pos[r]), 2.0 * np.maximum(s_neg[r], trial[r]))
-        fi[r] += 1
-        finish(r[fi[r] > bracket_iter + zoom_iter], _ZOOM_ITER)
-
+    search = _WolfeRows(dphi, phi0, dphi0, alpha1, float(c1), float(c2), amax, bracket_iter, zoom_iter)
     with np.errstate(all="ignore"):  # interpolation may divide by zero: nan means "no minimizer"
         while True:
-            rows = np.flatnonzero(phase != _DONE)
+            rows = np.flatnonzero(search.phase != _DONE)
             if rows.size == 0:
                 break
-            ft = np.asarray(phi(trial[rows], rows), dtype=float)
-            nfev[rows] += 1
+            ft = np.asarray(phi(search.trial[rows], rows), dtype=float)
+            search.nfev[rows] += 1
             ft = np.where(np.isnan(ft), np.inf, ft)  # nan: treated as too far, like an overflow
-            at = trial[rows]
-            fl = phase[rows] == _FLAT
-            if fl.any():  # rows already judged by slopes: accept, or bisect again
-                r, a, f_ = rows[fl], at[fl], ft[fl]
-                d = slope(a, r)
-                good = np.isfinite(d) & (np.abs(d) <= curvature_bound[r]) & (f_ <= phi0[r] + noise[r])
-                accept(r[good], a[good], f_[good], d[good])
-                approx[r[good]] = True
-                finish(r[~np.isfinite(d)], _NONFINITE)
-                flat_trial(r[~good & np.isfinite(d)])
-                rows, ft, at = rows[~fl], ft[~fl], at[~fl]
-            armijo_fails = ft > phi0[rows] + c1 * at * dphi0[rows]
-            zooming = phase[rows] == _ZOOM
+            rows, ft = search.judge_flat_rows(rows, ft)
             if approximate:
-                # f flat to rounding along the whole step: judge the trial by its slope alone.
-                is_flat = (np.abs(at * dphi0[rows]) <= noise[rows]) & (ft <= phi0[rows] + noise[rows])
-                rejected = armijo_fails | np.where(zooming, ft >= f_lo[rows], (ft >= f_a0[rows]) & (it[rows] > 0))
-                maybe = is_flat & rejected & (at > 0)
-                if maybe.any():
-                    mr = rows[maybe]
-                    dm = slope(at[maybe], mr)
-                    good = np.isfinite(dm) & (np.abs(dm) <= curvature_bound[mr])
-                    accept(mr[good], at[maybe][good], ft[maybe][good], dm[good])
-                    approx[mr[good]] = True
-                    by_slope = ~good & np.isfinite(dm)
-                    flat_trial(mr[by_slope])
-                    keep = np.ones(rows.size, dtype=bool)
-                    keep[np.flatnonzero(maybe)[good | by_slope]] = False
-                    rows, ft, at, armijo_fails, zooming = (rows[keep], ft[keep], at[keep], armijo_fails[keep],
-                                                          zooming[keep])
+                rows, ft = search.approximate_test(rows, ft)
+            zooming = search.phase[rows] == _ZOOM  # before bracketing rows start zooming this round
+            b, fb, need_b = search.bracket_by_value(rows[~zooming], ft[~zooming])
+            z, fz, need_z = search.zoom_by_value(rows[zooming], ft[zooming])
+            search.by_slope(b[need_b], fb[need_b], z[need_z], fz[need_z])
+            search.next_zoom_trials(z)
+    return search.result()
 
-            # -- bracketing rows (scipy's loop body, top to the derivative) -----------------
-            b = rows[~zooming]
-            fb, ab = ft[~zooming], at[~zooming]
-            a1[b], trial_fail = ab, np.zeros(b.size, dtype=bool)
-            rounding = ab == 0
-            too_far = np.zeros(b.size, dtype=bool) if amax is None else a0[b] > amax
-            finish(b[rounding], _ROUNDING)
-            finish(b[~rounding & too_far], _AMAX)
-            trial_fail = rounding | too_far
-            up = ~trial_fail & (armijo_fails[~zooming] | ((fb >= f_a0[b]) & (it[b] > 0)))
-            start_zoom(b[up], a0[b[up]], ab[up], f_a0[b[up]], fb[up], d_a0[b[up]])
-            need_b = ~trial_fail & ~up
 
-            # -- zooming rows: phi at the trial -----------------------------------------
-            z = rows[zooming]
-            fz, az = ft[zooming], at[zooming]
-            shrink = armijo_fails[zooming] | (fz >= f_lo[z])
-            zs = z[shrink]
-            rec[zs], f_rec[zs], hi[zs], f_hi[zs] = hi[zs], f_hi[zs], az[shrink], fz[shrink]
-            need_z = ~shrink
+class _WolfeRows:
+    """The explicit state of :func:`wolfe` on k rows, and its phases.
 
-            # -- phi' where the trial decreased phi enough --------------------------------
-            need = np.concatenate([b[need_b], z[need_z]])
-            if need.size:
-                dt = slope(trial[need], need)
-                nb = int(need_b.sum())
-                db_, dz_ = dt[:nb], dt[nb:]
-                self_b, self_z = b[need_b], z[need_z]
-                fb_n, fz_n = fb[need_b], fz[need_z]
+    A row is bracketing (scipy's alpha0 < alpha1 loop), zooming (the bracket [lo, hi],
+    lo with the lower phi, rec the previous end), flat (f flat to rounding: bisecting
+    the slope bracket [s_neg, s_pos]) or done.
+    """
 
-                bad_b = ~np.isfinite(db_)
-                finish(self_b[bad_b], _NONFINITE)
-                ok_b = ~bad_b & (np.abs(db_) <= curvature_bound[self_b])
-                accept(self_b[ok_b], trial[self_b[ok_b]], fb_n[ok_b], db_[ok_b])
-                back = ~bad_b & ~ok_b & (db_ >= 0)  # phi turned up: a minimizer lies in [a0, a1]
-                r = self_b[back]
-                start_zoom(r, a1[r], a0[r], fb_n[back], f_a0[r], db_[back])
-                more = ~bad_b & ~ok_b & ~back
-                grow(self_b[more], fb_n[more], db_[more])
+    def __init__(self, dphi, phi0, dphi0, alpha1, c1, c2, amax, bracket_iter, zoom_iter):
+        phi0 = np.asarray(phi0, dtype=float)
+        dphi0 = np.asarray(dphi0, dtype=float)
+        k = phi0.shape[0]
+        self.dphi, self.phi0, self.dphi0, self.c1 = dphi, phi0, dphi0, c1
+        self.amax, self.bracket_iter, self.zoom_iter = amax, bracket_iter, zoom_iter
+        self.bound = -c2 * dphi0  # the curvature condition: |phi'(a)| <= bound
+        self.noise = _NOISE * np.abs(phi0)
+        self.alpha, self.phi, self.dphi_at = np.zeros(k), phi0.copy(), np.full(k, np.nan)
+        self.approx = np.zeros(k, dtype=bool)
+        self.nfev = np.zeros(k, dtype=np.int64)
+        self.ngev = np.zeros(k, dtype=np.int64)
+        self.status = np.full(k, _OK, dtype=np.int64)
+        self.phase = np.full(k, _BRACKET, dtype=np.int64)
+        bad = ~(dphi0 < 0) | ~np.isfinite(phi0)  # phi'(0) >= 0: no small step decreases phi
+        self.finish(np.flatnonzero(bad), _NOT_DESCENT)
+        self.a0, self.f_a0, self.d_a0 = np.zeros(k), phi0.copy(), dphi0.copy()
+        self.a1 = np.broadcast_to(np.asarray(alpha1, dtype=float), (k,)).copy()
+        if amax is not None:
+            self.a1 = np.minimum(self.a1, amax)
+        self.it = np.zeros(k, dtype=np.int64)
+        self.lo, self.hi, self.f_lo, self.f_hi, self.d_lo = (np.zeros(k) for _ in range(5))
+        self.rec, self.f_rec = np.zeros(k), phi0.copy()
+        self.zi = np.zeros(k, dtype=np.int64)
+        self.s_neg, self.s_pos = np.zeros(k), np.full(k, np.inf)
+        self.fi = np.zeros(k, dtype=np.int64)
+        self.trial = self.a1.copy()
 
-                bad_z = ~np.isfinite(dz_)
-                finish(self_z[bad_z], _NONFINITE)
-                ok_z = ~bad_z & (np.abs(dz_) <= curvature_bound[self_z])
-                accept(self_z[ok_z], trial[self_z[ok_z]], fz_n[ok_z], dz_[ok_z])
-                move = ~bad_z & ~ok_z
-                r, dm, fm = self_z[move], dz_[move], fz_n[move]
-                flip = dm * (hi[r] - lo[r]) >= 0  # the minimizer lies on lo's other side
-                rf, rk = r[flip], r[~flip]
-                rec[rf], f_rec[rf], hi[rf], f_hi[rf] = hi[rf], f_hi[rf], lo[rf], f_lo[rf]
-                rec[rk], f_rec[rk] = lo[rk], f_lo[rk]
-                lo[r], f_lo[r], d_lo[r] = trial[r], fm, dm
+    # -- transitions --------------------------------------------------------------------
+    def finish(self, rows, code):
+        self.phase[rows] = _DONE
+        self.status[rows] = code
 
-            # -- the zoom rows that go on: count the trial, pick the next ------------------
-            cont = z[phase[z] == _ZOOM]
-            zi[cont] += 1
-            finish(cont[zi[cont] > zoom_iter], _ZOOM_ITER)
-            zr = np.flatnonzero(phase == _ZOOM)
-            if zr.size:
-                trial[zr] = _zoom_trial(lo[zr], hi[zr], f_lo[zr], f_hi[zr], d_lo[zr], rec[zr], f_rec[zr],
-                                        zi[zr] == 0)
-    return WolfeStep(out_alpha, out_phi, out_dphi, nfev, ngev, status, approx)
+    def accept(self, rows, a, f, d):
+        self.alpha[rows], self.phi[rows], self.dphi_at[rows] = a, f, d
+        self.phase[rows] = _DONE
+
+    def start_zoom(self, rows, lo, hi, f_lo, f_hi, d_lo):
+        self.lo[rows], self.hi[rows], self.f_lo[rows], self.f_hi[rows], self.d_lo[rows] = lo, hi, f_lo, f_hi, d_lo
+        self.rec[rows], self.f_rec[rows], self.zi[rows] = 0.0, self.phi0[rows], 0
+        self.phase[rows] = _ZOOM
+
+    def grow(self, r, f_new, d_new):
+        a2 = 2 * self.a1[r]  # increase by a factor of two on each iteration
+        if self.amax is not None:
+            a2 = np.minimum(a2, self.amax)
+        self.a0[r], self.f_a0[r], self.d_a0[r] = self.a1[r], f_new, d_new
+        self.a1[r] = a2
+        self.trial[r] = a2
+        self.it[r] += 1
+        self.finish(r[self.it[r] >= self.bracket_iter], _BRACKET_ITER)
+
+    def slope(self, a, r):
+        """phi' at the trials, remembering the largest step with a negative slope and the
+        smallest with a positive one (a bracket of the line's minimizer by slopes alone)."""
+        d = np.asarray(self.dphi(a, r), dtype=float)
+        self.ngev[r] += 1
+        neg, pos = d < 0, d > 0
+        self.s_neg[r[neg]] = np.maximum(self.s_neg[r[neg]], a[neg])
+        self.s_pos[r[pos]] = np.minimum(self.s_pos[r[pos]], a[pos])
+        return d
+
+    def flat_trial(self, r):
+        """Where f is flat to rounding its values cannot order the trials: bisect the
+        slope bracket (double while no positive slope is known)."""
+        self.phase[r] = _FLAT
+        s_neg, s_pos = self.s_neg[r], self.s_pos[r]
+        self.trial[r] = np.where(np.isfinite(s_pos), 0.5 * (s_neg + s_pos), 2.0 * np.maximum(s_neg, self.trial[r]))
+        self.fi[r] += 1
+        self.finish(r[self.fi[r] > self.bracket_iter + self.zoom_iter], _ZOOM_ITER)
+
+    def _armijo_fails(self, rows, ft):
+        return ft > self.phi0[rows] + self.c1 * self.trial[rows] * self.dphi0[rows]
+
+    # -- the phases of one round -----------------------------------------------------------
+    def judge_flat_rows(self, rows, ft):
+        """Rows already judged by slopes: accept, or bisect again.  Returns the other rows."""
+        fl = self.phase[rows] == _FLAT
+        if fl.any():
+            r, a, f_ = rows[fl], self.trial[rows[fl]], ft[fl]
+            d = self.slope(a, r)
+            good = np.isfinite(d) & (np.abs(d) <= self.bound[r]) & (f_ <= self.phi0[r] + self.noise[r])
+            self.accept(r[good], a[good], f_[good], d[good])
+            self.approx[r[good]] = True
+            self.finish(r[~np.isfinite(d)], _NONFINITE)
+            self.flat_trial(r[~good & np.isfinite(d)])
+        return rows[~fl], ft[~fl]
+
+    def approximate_test(self, rows, ft):
+        """A trial that values alone would reject, taken where f is flat to rounding along the
+        whole step: judged by its slope (accepted, or the row turns flat).  Returns the rest."""
+        at = self.trial[rows]
+        zooming = self.phase[rows] == _ZOOM
+        is_flat = (np.abs(at * self.dphi0[rows]) <= self.noise[rows]) & (ft <= self.phi0[rows] + self.noise[rows])
+        rejected = self._armijo_fails(rows, ft) | np.where(zooming, ft >= self.f_lo[rows],
+                                                           (ft >= self.f_a0[rows]) & (self.it[rows] > 0))
+        maybe = is_flat & rejected & (at > 0)
+        if not maybe.any():
+            return rows, ft
+        mr = rows[maybe]
+        dm = self.slope(at[maybe], mr)
+        good = np.isfinite(dm) & (np.abs(dm) <= self.bound[mr])
+        self.accept(mr[good], at[maybe][good], ft[maybe][good], dm[good])
+        self.approx[mr[good]] = True
+        by_slope = ~good & np.isfinite(dm)
+        self.flat_trial(mr[by_slope])
+        keep = np.ones(rows.size, dtype=bool)
+        keep[np.flatnonzero(maybe)[good | by_slope]] = False
+        return rows[keep], ft[keep]
+
+    def bracket_by_value(self, b, fb):
+        """Bracketing rows, scipy's loop body up to phi': fail on a zero or too long step, zoom
+        where phi rose.  Returns the rows, their phi and which of them need phi'."""
+        ab = self.trial[b]
+        self.a1[b] = ab
+        rounding = ab == 0
+        too_far = np.zeros(b.size, dtype=bool) if self.amax is None else self.a0[b] > self.amax
+        self.finish(b[rounding], _ROUNDING)
+        self.finish(b[~rounding & too_far], _AMAX)
+        failed = rounding | too_far
+        up = ~failed & (self._armijo_fails(b, fb) | ((fb >= self.f_a0[b]) & (self.it[b] > 0)))
+        self.start_zoom(b[up], self.a0[b[up]], ab[up], self.f_a0[b[up]], fb[up], self.d_a0[b[up]])
+        return b, fb, ~failed & ~up
+
+    def zoom_by_value(self, z, fz):
+        """Zooming rows: a trial with too little decrease, or no lower than lo, becomes hi."""
+        shrink = self._armijo_fails(z, fz) | (fz >= self.f_lo[z])
+        zs = z[shrink]
+        self.rec[zs], self.f_rec[zs] = self.hi[zs], self.f_hi[zs]
+        self.hi[zs], self.f_hi[zs] = self.trial[zs], fz[shrink]
+        return z, fz, ~shrink
+
+    def by_slope(self, b, fb, z, fz):
+        """phi' where the trial decreased phi enough: accept on the curvature condition, else
+        bracketing rows zoom (phi turned up) or grow, zooming rows move lo."""
+        need = np.concatenate([b, z])
+        if need.size == 0:
+            return
+        dt = self.slope(self.trial[need], need)
+        db, dz = dt[:b.size], dt[b.size:]
+
+        bad = ~np.isfinite(db)
+        self.finish(b[bad], _NONFINITE)
+        ok = ~bad & (np.abs(db) <= self.bound[b])
+        self.accept(b[ok], self.trial[b[ok]], fb[ok], db[ok])
+        back = ~bad & ~ok & (db >= 0)  # phi turned up: a minimizer lies in [a0, a1]
+        r = b[back]
+        self.start_zoom(r, self.a1[r], self.a0[r], fb[back], self.f_a0[r], db[back])
+        more = ~bad & ~ok & ~back
+        self.grow(b[more], fb[more], db[more])
+
+        bad = ~np.isfinite(dz)
+        self.finish(z[bad], _NONFINITE)
+        ok = ~bad & (np.abs(dz) <= self.bound[z])
+        self.accept(z[ok], self.trial[z[ok]], fz[ok], dz[ok])
+        move = ~bad & ~ok
+        r, dm, fm = z[move], dz[move], fz[move]
+        flip = dm * (self.hi[r] - self.lo[r]) >= 0  # the minimizer lies on lo's other side
+        rf, rk = r[flip], r[~flip]
+        self.rec[rf], self.f_rec[rf], self.hi[rf], self.f_hi[rf] = self.hi[rf], self.f_hi[rf], self.lo[rf], self.f_lo[rf]
+        self.rec[rk], self.f_rec[rk] = self.lo[rk], self.f_lo[rk]
+        self.lo[r], self.f_lo[r], self.d_lo[r] = self.trial[r], fm, dm
+
+    def next_zoom_trials(self, z):
+        """Count the trial of the zoom rows that go on, and pick every zooming row's next one."""
+        cont = z[self.phase[z] == _ZOOM]
+        self.zi[cont] += 1
+        self.finish(cont[self.zi[cont] > self.zoom_iter], _ZOOM_ITER)
+        zr = np.flatnonzero(self.phase == _ZOOM)
+        if zr.size:
+            self.trial[zr] = _zoom_trial(self.lo[zr], self.hi[zr], self.f_lo[zr], self.f_hi[zr], self.d_lo[zr],
+                                         self.rec[zr], self.f_rec[zr], self.zi[zr] == 0)
+
+    def result(self) -> WolfeStep:
+        return WolfeStep(self.alpha, self.phi, self.dphi_at, self.nfev, self.ngev, self.status, self.approx)
 
 
 def wolfe_scalar(phi, dphi, phi0=None, dphi0=None, old_phi0=None, c1=1e-4, c2=0.9, amax=None,
