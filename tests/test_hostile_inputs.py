@@ -173,14 +173,16 @@ def test_softmax_plus_inf_entries_share_the_mass(no_warnings):
     assert descend.logsumexp([[np.inf, 1.0], [-np.inf, -np.inf]], axis=1).tolist() == [np.inf, -np.inf]
 
 
-@pytest.mark.parametrize("fn", [descend.softmax, descend.log_softmax])
-def test_softmax_of_all_minus_inf_is_refused(fn, no_warnings):
-    # 0/0 has no limit: refused (rather than a silent uniform answer for a fully masked row)
-    with pytest.raises(DescendError, match=r"is undefined where every entry is -inf \(exp gives 0/0\): x of "
-                                           r"shape \(2, 2\) has x\[1, :\] all -inf \(axis=-1\)"):
-        fn([[0.0, 1.0], [-np.inf, -np.inf]])
-    with pytest.raises(DescendError, match=r"has x\[:, 0\] all -inf \(axis=0\)"):
-        fn([[-np.inf, 1.0], [-np.inf, 2.0]], axis=0)
+def test_softmax_of_all_minus_inf_is_uniform(no_warnings):
+    # softmax(x + c) = softmax(x): equal entries falling together stay uniform (our choice,
+    # rather than an error, so that a loss on such logits reports divergence, not a traceback)
+    out = descend.softmax([[0.0, 1.0], [-np.inf, -np.inf]])
+    assert out[1].tolist() == [0.5, 0.5]
+    np.testing.assert_allclose(out[0], descend.softmax([0.0, 1.0]))
+    assert descend.softmax([[-np.inf, 1.0], [-np.inf, 2.0]], axis=0)[:, 0].tolist() == [0.5, 0.5]
+    np.testing.assert_allclose(descend.log_softmax([-np.inf, -np.inf, -np.inf]), np.log([1 / 3] * 3))
+    assert descend.softmax([-np.inf, 1.0]).tolist() == [0.0, 1.0]  # a finite max: the usual formula
+    assert np.isnan(descend.softmax([np.nan, np.inf])).all()  # nan stays nan
 
 
 @pytest.mark.parametrize("call, message", [

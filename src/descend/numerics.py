@@ -68,30 +68,31 @@ def _check_axis(x: np.ndarray, axis, name: str, *, allow_none: bool) -> tuple[in
     return axes
 
 
-def _infinite_slices(x: np.ndarray, m: np.ndarray, axis, name: str) -> np.ndarray:
-    """Where the max of a slice is +inf (those slices hold +inf entries); refuse all -inf slices.
+def _infinite_shares(x: np.ndarray, m: np.ndarray, axis):
+    """For slices whose max m is +-inf: (where, shares), the entries equal to m sharing 1 equally.
 
     Only called when some max is not finite, so the common case pays nothing.
     """
-    if np.any(m == -np.inf):
-        at = [str(int(i)) for i in np.argwhere(m == -np.inf)[0]]
-        at[int(axis) % x.ndim] = ":"
-        raise DescendError(f"{name} is undefined where every entry is -inf (exp gives 0/0): x of shape "
-                           f"{x.shape} has x[{', '.join(at)}] all -inf (axis={axis})")
-    return m == np.inf
+    top = np.isinf(m)
+    with np.errstate(invalid="ignore"):  # nan slices: nan/0, not used
+        at_max = (x == m).astype(x.dtype)
+        return top, at_max / np.sum(at_max, axis=axis, keepdims=True)
 
 
 def softmax(x, axis=-1):
     """Softmax exp(x_i) / sum_j exp(x_j) along ``axis``, computed as softmax(x - max(x)).
 
-    Limits: where a slice holds +inf entries they share the mass equally (the limit of
-    ``softmax(x)`` as those entries grow together) and every finite entry gets 0; a
-    slice whose entries are all -inf is refused (``0/0``: no limit exists).  nan stays nan.
+    Limits, where a slice's max is infinite: the entries equal to it share the mass
+    equally and the others get 0.  So +inf entries share it (the limit as they grow
+    together) and a slice of all -inf is uniform (softmax(x + c) = softmax(x) for every
+    c: the limit as equal entries fall together; no 0/0, no exception in a loss).  nan stays nan.
 
     >>> softmax([1000.0, 1000.0]).tolist()
     [0.5, 0.5]
     >>> softmax([np.inf, 1.0, np.inf]).tolist()
     [0.5, 0.0, 0.5]
+    >>> softmax([-np.inf, -np.inf]).tolist()
+    [0.5, 0.5]
     """
     x = _as_float(x)
     _check_axis(x, axis, "softmax", allow_none=False)
@@ -100,11 +101,9 @@ def softmax(x, axis=-1):
     e = np.exp(z)  # every z <= 0: no overflow, and the max term is exactly 1, so the sum is >= 1 (no 0/0)
     if np.isfinite(raw).all():
         return e / np.sum(e, axis=axis, keepdims=True)
-    top = _infinite_slices(x, raw, axis, "softmax")
-    with np.errstate(invalid="ignore"):  # inf/inf in the +inf slices, replaced just below
+    top, share = _infinite_shares(x, raw, axis)
+    with np.errstate(invalid="ignore"):  # inf/inf and 0/0 in the infinite slices, replaced just below
         out = e / np.sum(e, axis=axis, keepdims=True)
-        share = (x == np.inf).astype(x.dtype)  # the +inf entries split the mass equally
-        share /= np.sum(share, axis=axis, keepdims=True)
     return np.where(top, share, out)
 
 
@@ -131,8 +130,8 @@ def logsumexp(x, axis=None, keepdims=False):
 def log_softmax(x, axis=-1):
     """log(softmax(x)) computed as (x - max) - log(sum(exp(x - max))): never log(0).
 
-    Limits as :func:`softmax`: k entries of +inf in a slice give -log(k) there and -inf
-    elsewhere; a slice of all -inf is refused.
+    Limits as :func:`softmax`: where a slice's max is infinite, the k entries equal to it
+    give -log(k) and the others -inf (a slice of n entries all -inf: -log(n) each).
     """
     x = _as_float(x)
     _check_axis(x, axis, "log_softmax", allow_none=False)
@@ -140,10 +139,10 @@ def log_softmax(x, axis=-1):
     z, _ = _shift_by(x, raw)
     if np.isfinite(raw).all():
         return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
-    top = _infinite_slices(x, raw, axis, "log_softmax")
-    with np.errstate(invalid="ignore", divide="ignore"):  # inf - inf in the +inf slices, replaced below
+    top, share = _infinite_shares(x, raw, axis)
+    with np.errstate(invalid="ignore", divide="ignore"):  # inf - inf, log 0 in the infinite slices, replaced below
         out = z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
-        share = np.log((x == np.inf).astype(x.dtype) / np.sum(x == np.inf, axis=axis, keepdims=True))
+        share = np.log(share)
     return np.where(top, share, out)
 
 
