@@ -604,3 +604,29 @@ def test_tampered_progress_fields_are_refused(tmp_path, changes, message):
 def test_an_untampered_checkpoint_still_resumes(tmp_path):
     h = _resume(_checkpoint(tmp_path), epochs=2)
     assert h.status == "completed" and h.epoch == 2
+
+
+@pytest.mark.parametrize("sched", ["cosine", "plateau"])
+def test_a_schedule_load_state_dict_refuses_what_is_not_a_mapping(sched):
+    from descend import schedules
+
+    s = schedules.Cosine(1.0, decay_steps=10) if sched == "cosine" else schedules.ReduceOnPlateau(1.0)
+    with pytest.raises(DescendError, match=rf"{sched} schedule: load_state_dict needs a mapping"):
+        s.load_state_dict(5)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("current", "abc", r"'current' must be numbers, got 'abc'"),
+    ("current", float("nan"), r"'current' must be numbers, got nan"),
+    ("best", None, r"'best' must be numbers, got None"),
+    ("num_bad", -1, r"'num_bad' must be integers >= 0, got -1"),
+    ("observed", [1, 2], r"'observed' must be integers >= 0, got \[1, 2\]"),
+])
+def test_reduce_on_plateau_state_is_checked_and_unchanged_when_refused(key, value, message):
+    from descend import schedules
+
+    s = schedules.ReduceOnPlateau(1.0)
+    state = {**s.state_dict(), key: value}
+    with pytest.raises(DescendError, match=rf"plateau schedule state {message}"):
+        s.load_state_dict(state)
+    assert s.current == 1.0 and s.observed == 0

@@ -132,7 +132,7 @@ class Schedule:
         return {}
 
     def load_state_dict(self, d) -> None:
-        if dict(d):
+        if _mapping(self.name, d):
             raise DescendError(f"{self.name} schedule has no state, got entries {sorted(d)}")
 
     def reset(self) -> None:
@@ -466,7 +466,7 @@ class ReduceOnPlateau(Schedule):
                 "observed": self.observed}
 
     def load_state_dict(self, d):
-        d = dict(d)
+        d = _mapping(self.name, d)
         want = {"name", "current", "best", "num_bad", "cooldown_counter", "observed"}
         if set(d) != want:
             raise DescendError(f"plateau schedule state needs entries {sorted(want)}, got {sorted(d)}")
@@ -476,6 +476,14 @@ class ReduceOnPlateau(Schedule):
         shapes = {vals[k].shape for k in ("current", "best", "num_bad", "cooldown_counter")}
         if len(shapes) != 1 or len(next(iter(shapes))) > 1:
             raise DescendError(f"plateau schedule state has inconsistent shapes {sorted(shapes)}")
+        kinds = {"current": "iuf", "best": "iuf", "num_bad": "iu", "cooldown_counter": "iu", "observed": "iu"}
+        for k, allowed in kinds.items():
+            v = vals[k]
+            ok = v.dtype.kind in allowed and not np.any(np.isnan(v)) if v.dtype.kind in "iuf" else False
+            if not ok or (allowed == "iu" and np.any(v < 0)) or (k == "current" and not np.all(np.isfinite(v))) \
+                    or (k == "observed" and v.ndim != 0):
+                what = "integers >= 0" if allowed == "iu" else "numbers"
+                raise DescendError(f"plateau schedule state {k!r} must be {what}, got {v.tolist()!r}")
         scalar = vals["current"].ndim == 0
         conv = (lambda v, t: t(v)) if scalar else (lambda v, t: v.astype(np.float64 if t is float else np.int64))
         self.current = conv(vals["current"], float)
@@ -483,6 +491,14 @@ class ReduceOnPlateau(Schedule):
         self.num_bad = conv(vals["num_bad"], int)
         self.cooldown_counter = conv(vals["cooldown_counter"], int)
         self.observed = int(vals["observed"])
+
+
+def _mapping(name: str, d) -> dict:
+    """A schedule's saved state as a dict; anything but a mapping is refused."""
+    if not (hasattr(d, "keys") and hasattr(d, "__getitem__")) or isinstance(d, (str, bytes, np.ndarray)):
+        raise DescendError(f"{name} schedule: load_state_dict needs a mapping (state_dict() output), "
+                           f"got {type(d).__name__}")
+    return {k: d[k] for k in d.keys()}
 
 
 def _copy(v):
