@@ -509,10 +509,11 @@ def test_hessian(method):
     H, info = hessian(counting, x, method=method, full_output=True)
     assert H.shape == (3, 3)
     assert np.array_equal(H, H.T)
-    tol = {"central": 1e-7, "forward": 1e-4, "complex": 1e-8}[method]
+    tol = {"central": 1e-7, "forward": 1e-4, "complex": 1e-8, "richardson": 1e-11}[method]
     np.testing.assert_allclose(H, mixed_hess(x), atol=tol)
     n = 3
-    expected_nfev = {"central": 2 * n * n + 1, "forward": n + n * (n + 1) // 2 + 1, "complex": 2 * n * n + 1}
+    expected_nfev = {"central": 2 * n * n + 1, "forward": n + n * (n + 1) // 2 + 1, "complex": 2 * n * n + 1,
+                     "richardson": 6 * (2 * n * n + 1)}
     assert counting.calls == info.nfev == expected_nfev[method]
     Hv = hessian(mixed, x, method=method, vectorized=True)
     np.testing.assert_allclose(Hv, H, rtol=1e-12, atol=1e-14)
@@ -660,8 +661,9 @@ def test_unknown_method_lists_the_valid_ones():
             call()
     with pytest.raises(DescendError, match="unknown method 'five-point'; valid: forward, central, complex"):
         hessian(mixed, [1.0, 2.0, 3.0], method="five-point")
-    with pytest.raises(DescendError, match="unknown method 'complex'; valid: central, forward"):
-        hessian_vector_product(np.cos, [1.0], [1.0], method="complex")
+    with pytest.raises(DescendError, match="unknown method 'five-point'; valid: central, forward, richardson, "
+                                           "complex"):
+        hessian_vector_product(np.cos, [1.0], [1.0], method="five-point")
     with pytest.raises(DescendError, match=r"unknown method 3; valid:"):
         derivative(np.sin, 1.0, method=3)
 

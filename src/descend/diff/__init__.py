@@ -39,6 +39,28 @@ study notes bit for bit.  It is not second-guessed either: where ``x + h == x``
 (a fixed h below the spacing of a large x) the difference is 0, as in the
 notes; ``h=None`` never runs into this.
 
+**Higher orders.**  ``derivative(f, x, n=k)`` takes the central stencil of
+the k-th derivative with the requested ``accuracy`` (``stencil(k, accuracy)``:
+Fornberg's weights in exact arithmetic), step ``eps^(1/(k + accuracy))``;
+``forward``/``backward`` give one-sided stencils.  The complex step is for
+first derivatives.
+
+**Tolerance-driven.**  ``method="adaptive"`` starts from the optimum step of the
+extrapolated stencil (times ``step_factor^3``), shrinks it by ``step_factor``,
+extrapolates across the steps (Richardson) and stops when the error estimate
+is below ``atol + rtol |value|`` or grows again; ``full_output=True`` returns the
+estimate, the step, ``nit``, ``nfev`` and a ``status`` from :data:`STATUSES`, as
+``scipy.differentiate.derivative`` does.  Near a pole the status is not
+``"converged"`` and the estimate is as large as the value.
+
+**Which step scaling.**  ``step="relative"`` (default) scales the automatic step
+by ``max(scale, |x_i|)``, scale 1 unless given: right when f varies on the
+scale of 1 or of |x| (polynomials, the usual test functions).
+``step="absolute"`` scales by ``scale`` alone: right when f varies on a
+scale much smaller than |x| (exp at -700: the relative step is 700 times too
+large and costs 6 digits).  ``scale=`` (one per coordinate allowed) gives the
+length on which f varies (1e-6 for a Coulomb potential near 1e-6).
+
 **Non-finite values.**  Where f is nan or inf at a perturbed point (a step
 outside its domain, an overflow) the derivative is nan or inf, without an
 exception, so that a minimizer can report divergence as a status;
@@ -64,11 +86,15 @@ from __future__ import annotations
 from .checks import DiffErrorResult, GradCheck, check_grad, diff_error
 from .derivatives import TangentLine, derivative, gradient, jacobian, tangent_line
 from .evaluate import DiffInfo
-from .hessians import HESSIAN_MAX_MEMORY, hessian, hessian_vector_product  # noqa: F401 (public constant)
-from .steps import HESSIAN_METHODS, METHODS, ORDERS, default_step
+from .extrapolation import STATUSES
+from .hessians import HESSIAN_MAX_MEMORY, HVP_METHODS, hessian, hessian_vector_product
+from .stencils import KINDS, Stencil, fornberg_weights, stencil
+from .steps import DERIVATIVE_METHODS, HESSIAN_METHODS, METHODS, ORDERS, STEPS, default_step
 
 __all__ = [
     "METHODS", "HESSIAN_METHODS", "ORDERS", "default_step", "derivative", "gradient", "jacobian",
     "hessian", "hessian_vector_product", "tangent_line", "TangentLine", "check_grad",
     "GradCheck", "diff_error", "DiffErrorResult", "DiffInfo",
+    "DERIVATIVE_METHODS", "STEPS", "STATUSES", "KINDS", "HESSIAN_MAX_MEMORY", "stencil", "Stencil",
+    "fornberg_weights", "HVP_METHODS",
 ]

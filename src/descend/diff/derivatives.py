@@ -9,8 +9,9 @@ import numpy as np
 
 from ..errors import DescendError
 from .evaluate import DiffInfo, _check_kind, _complex_dtype, _complex_guard, _Evaluator, _finish
-from .stencils import _combine, _plan
-from .steps import _as_point, _base_step, _check_method, _steps
+from .extrapolation import ADAPTIVE_DEPTH, adaptive, adaptive_start
+from .stencils import _combine, _plan, check_accuracy, check_order, stencil
+from .steps import DERIVATIVE_METHODS, _as_point, _base_step, _check_method, _representable, _steps
 
 def _first_derivatives(evaluate: _Evaluator, x2: np.ndarray, h2: np.ndarray, auto: bool,
                        method: str, full_output: bool):
@@ -59,8 +60,29 @@ def _first_derivatives(evaluate: _Evaluator, x2: np.ndarray, h2: np.ndarray, aut
     return _combine(method, F, plan, h2, shaped, float(np.finfo(x2.dtype).eps), full_output)
 
 
-def derivative(f: Callable, x, *, method: str = "central", h=None, full_output: bool = False):
-    """Derivative of a scalar function, elementwise over an array of points.
+def derivative(f: Callable, x, *, n: int = 1, method: str = "central", h=None, accuracy=None,
+               step: str = "relative", scale=None, atol=None, rtol=None, maxiter=None,
+               step_factor=None, full_output: bool = False):
+    """Derivative of order n of a scalar function, elementwise over an array of points.
+
+    ===========  ==============================================================
+    method       what it computes
+    ===========  ==============================================================
+    central      a central stencil (Fornberg's weights, :func:`stencil`) of the
+                 given ``accuracy`` (default 2; for n = 1 exactly the formula of
+                 the module docstring), step ``eps^(1/(n + accuracy))``
+    forward,     one-sided stencils of ``n + accuracy`` points (default
+    backward     accuracy 1), for a function defined on one side only
+    five-point   central with accuracy 4
+    complex      ``Im f(x + ih) / h`` (n = 1 only; f analytic and real on reals)
+    richardson   the fixed 8-step Romberg scheme of the module docstring (n = 1)
+    adaptive     tolerance-driven: central stencils at a step shrinking by
+                 ``step_factor`` from the optimum of the extrapolated stencil,
+                 Richardson across the steps, until the error estimate is below
+                 ``atol + rtol |f^(n)|`` or stops decreasing; ``full_output``
+                 gives the estimate, the iterations and a status, as
+                 ``scipy.differentiate.derivative`` does
+    ===========  ==============================================================
 
     Parameters
     ----------
@@ -70,13 +92,37 @@ def derivative(f: Callable, x, *, method: str = "central", h=None, full_output: 
         f is called once per stencil point, each time with the whole array.
     x : float or array_like
         Where to differentiate.  Never modified.
+    n : int
+        The order of the derivative, >= 0 (0 returns f(x)).
     method : str
-        One of :data:`METHODS` (see the module docstring for the formulas).
+        One of :data:`DERIVATIVE_METHODS` (see the table).
     h : float or array_like, optional
-        The step (one per element allowed).  None picks :func:`default_step`;
-        an explicit h is used exactly as given.
+        The step (one per element allowed; for ``adaptive`` the first step).  None
+        picks :func:`default_step`'s rule; an explicit h is used exactly as given.
+    accuracy : int, optional
+        The order of the truncation error of the stencil: even for ``central``
+        (default 2) and ``adaptive`` (default 2 for n <= 2, 4 above: the higher
+        orders lose more digits to round-off, so fewer, larger steps pay), >= 1
+        for ``forward``/``backward`` (default 1).
+    step : {"relative", "absolute"}
+        An automatic step is proportional to ``max(scale, |x|)`` ("relative", the
+        default: right for functions varying on the scale of 1 or of |x|) or to
+        ``scale`` alone ("absolute": right where f varies much faster than |x|
+        suggests, e.g. exp at -700, whose relative step is 700 times too large).
+    scale : float or array_like, optional
+        The length on which f varies (default 1), per element allowed; e.g.
+        ``scale=1e-6`` for a Coulomb potential near 1e-6.
+    atol, rtol : float, optional
+        ``adaptive`` only: stop when the error estimate is <= ``atol + rtol |value|``;
+        defaults the smallest normal number and ``sqrt(eps)`` (scipy's).
+    maxiter : int, optional
+        ``adaptive`` only: the most steps tried (default 16: from the first step,
+        1/30000 of it; scipy's 10 stops short where a pole is near).
+    step_factor : float, optional
+        ``adaptive`` only: the factor > 1 by which the step shrinks (default 2).
     full_output : bool
-        Also return a :class:`DiffInfo` (error estimate, step, evaluations).
+        Also return a :class:`DiffInfo` (error estimate, step, evaluations; for
+        ``adaptive`` also ``nit`` and ``status``).
 
     Returns
     -------
@@ -90,26 +136,102 @@ def derivative(f: Callable, x, *, method: str = "central", h=None, full_output: 
     6.000000000012662
     >>> bool(abs(derivative(np.sin, 1.0, method="complex") - np.cos(1.0)) < 1e-16)
     True
+
+    The fifth derivative of exp at 1 to a tolerance, with an honest error estimate:
+
+    >>> d, info = derivative(np.exp, 1.0, n=5, method="adaptive", accuracy=8, rtol=1e-7,
+    ...                      full_output=True)
+    >>> str(info.status), bool(abs(d - np.e) <= info.error <= 1e-7 * np.e), int(info.nfev)
+    ('converged', True, 24)
     """
-    method = _check_method(method)
-    return _derivative(f, x, method=method, h=h, full_output=full_output)
+    method = _check_method(method, DERIVATIVE_METHODS)
+    n = check_order(n)
+    tol = _check_adaptive_options(method, x, atol, rtol, maxiter, step_factor)
+    if method == "adaptive":
+        acc = check_accuracy((2 if n <= 2 else 4) if accuracy is None else accuracy, "central")
+        return _adaptive_derivative(f, x, n=n, accuracy=acc, h=h, step=step, scale=scale,
+                                    full_output=full_output, **tol)
+    kind, acc = _stencil_of(method, n, accuracy)
+    if kind is None:  # the named first-derivative formulas of the module docstring
+        return _derivative(f, x, method=method, h=h, full_output=full_output, step=step, scale=scale)
+    return _stencil_derivative(f, x, n=n, kind=kind, accuracy=acc, h=h, step=step, scale=scale,
+                               full_output=full_output)
 
 
-def _derivative(f, x, *, method, h, full_output):
-    if not callable(f):
-        raise DescendError(f"f must be callable, got {f!r}")
-    x = _as_point(x)
-    steps, auto = _steps(method, x, h, _base_step(method, x.dtype))
-    plan, center = _plan(method, steps, auto, x, full_output)
-    calls = 0
+_NAMED_ACCURACY = {"forward": 1, "backward": 1, "central": 2, "five-point": 4, "complex": 2,
+                   "richardson": None}
 
-    def call(delta, what):
-        nonlocal calls
+
+def _stencil_of(method: str, n: int, accuracy):
+    """(kind, accuracy) of the Fornberg stencil to use, or (None, None) for the named formula."""
+    if method in ("complex", "richardson"):
+        if n != 1:
+            raise DescendError(
+                f"method={method!r} gives first derivatives only (n=1), got n={n}; for n={n} use "
+                f"method='adaptive' (tolerance-driven) or method='central' with an accuracy")
+        if accuracy is not None and accuracy != _NAMED_ACCURACY[method]:
+            raise DescendError(f"accuracy applies to the stencil methods (central, forward, backward, "
+                               f"adaptive), not to method={method!r}; got accuracy={accuracy!r}")
+        return None, None
+    if method == "five-point":
+        if accuracy is not None and accuracy != 4:
+            raise DescendError(f"method='five-point' is the central stencil of accuracy 4, got "
+                               f"accuracy={accuracy!r}: use method='central' with accuracy={accuracy!r}")
+        kind, acc = "central", 4
+    else:
+        kind = method
+        acc = check_accuracy(_NAMED_ACCURACY[method] if accuracy is None else accuracy, kind)
+    if n == 1 and acc == _NAMED_ACCURACY[method]:
+        return None, None
+    return kind, acc
+
+
+def _check_adaptive_options(method, x, atol, rtol, maxiter, step_factor) -> dict:
+    given = [name for name, v in (("atol", atol), ("rtol", rtol), ("maxiter", maxiter),
+                                  ("step_factor", step_factor)) if v is not None]
+    if method != "adaptive":
+        if given:
+            raise DescendError(f"{', '.join(given)} apply to method='adaptive' only, got "
+                               f"method={method!r}")
+        return {}
+    dtype = np.asarray(x).dtype if np.asarray(x).dtype.kind == "f" else np.dtype(np.float64)
+    out = {}
+    for name, v, default in (("atol", atol, float(np.finfo(dtype).tiny)),
+                             ("rtol", rtol, float(np.sqrt(np.finfo(dtype).eps)))):
+        v = default if v is None else v
+        if isinstance(v, bool) or not (np.ndim(v) == 0 and np.isreal(v) and np.isfinite(v) and v >= 0):
+            raise DescendError(f"{name} must be a finite number >= 0, got {v!r}")
+        out[name] = float(v)
+    maxiter = 16 if maxiter is None else maxiter
+    if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
+        raise DescendError(f"maxiter must be an integer >= 1, got {maxiter!r}")
+    out["maxiter"] = int(maxiter)
+    factor = 2.0 if step_factor is None else step_factor
+    if isinstance(factor, bool) or not (np.ndim(factor) == 0 and np.isreal(factor)
+                                        and np.isfinite(factor) and factor > 1):
+        raise DescendError(f"step_factor must be a finite number > 1, got {factor!r}")
+    out["factor"] = float(factor)
+    return out
+
+
+class _Pointwise:
+    """Calls an elementwise f at ``x + delta`` (a fresh array each time), counting calls."""
+
+    def __init__(self, f, x: np.ndarray, method: str, quiet: bool = False):
+        if not callable(f):
+            raise DescendError(f"f must be callable, got {f!r}")
+        self.f, self.x, self.method, self.calls = f, x, method, 0
+        # the adaptive method probes large steps on purpose: f's nan/inf there (log of a
+        # negative number) is data, reported as a status, not a warning
+        self.errstate = dict(invalid="ignore", divide="ignore", over="ignore") if quiet else {}
+
+    def __call__(self, delta, what):
+        x = self.x
         point = x + delta  # a new array: x_i + delta_i, one float add per element
-        with _complex_guard(method):
-            y = np.asarray(f(point[()] if point.ndim == 0 else point))
-        calls += 1
-        _check_kind(y, method, lambda: what)
+        with _complex_guard(self.method), np.errstate(**self.errstate):
+            y = np.asarray(self.f(point[()] if point.ndim == 0 else point))
+        self.calls += 1
+        _check_kind(y, self.method, lambda: what)
         if y.shape != x.shape:
             if x.ndim == 0:
                 raise DescendError(f"f must return a scalar, got an array of shape {y.shape}")
@@ -117,8 +239,19 @@ def _derivative(f, x, *, method, h, full_output):
                                f"shape {y.shape}")
         return y
 
-    F = {key: call(delta, f"x + {np.asarray(delta).item()!r}" if x.ndim == 0 else "x + h")
-         for key, delta in plan}
+
+def _where(x, delta) -> str:
+    return f"x + {np.asarray(delta).item()!r}" if x.ndim == 0 else "x + h"
+
+
+def _derivative(f, x, *, method, h, full_output, step="relative", scale=None):
+    if not callable(f):
+        raise DescendError(f"f must be callable, got {f!r}")
+    x = _as_point(x)
+    steps, auto = _steps(method, x, h, _base_step(method, x.dtype), step, scale)
+    plan, center = _plan(method, steps, auto, x, full_output)
+    call = _Pointwise(f, x, method)
+    F = {key: call(delta, _where(x, delta)) for key, delta in plan}
     if center:  # the complex step's f(x) is taken at x + 0i: f must keep complex input complex
         zero = np.zeros(x.shape, _complex_dtype(x.dtype)) if method == "complex" else np.zeros_like(x)
         F[0] = call(zero, "x")
@@ -128,12 +261,86 @@ def _derivative(f, x, *, method, h, full_output):
     if not full_output:
         return D
     info = DiffInfo(error=_finish(err, x.dtype), h=_finish(used, x.dtype),
-                    nfev=calls, ncalls=calls, method=method)
+                    nfev=call.calls, ncalls=call.calls, method=method)
     return D, info
 
 
+def _apply(st, values: dict, h, n: int, mult: int = 1):
+    """``sum_j w_j f(x + c_j m h) / (m h)^n`` over the nonzero weights, and ``sum |w_j f_j| / (m h)^n``."""
+    acc = mag = 0
+    hn = (mult * h) ** n
+    for c, w in zip(st.offsets, st.weights):
+        if w != 0:
+            fv = values[c * mult]
+            acc = acc + w * fv
+            mag = mag + abs(w) * np.abs(fv)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return acc / hn, mag / hn
+
+
+def _stencil_derivative(f, x, *, n, kind, accuracy, h, step, scale, full_output):
+    """Any order and accuracy from Fornberg's weights; error estimate from the stencil at 2h."""
+    if not callable(f):
+        raise DescendError(f"f must be callable, got {f!r}")
+    x = _as_point(x)
+    st = stencil(n, accuracy, kind=kind)
+    eps = float(np.finfo(x.dtype).eps)
+    # truncation ~ h^accuracy against round-off ~ eps / h^n
+    steps, _ = _steps(kind, x, h, eps ** (1.0 / (n + accuracy)) if n + accuracy else 1.0, step, scale)
+    call = _Pointwise(f, x, kind)
+    keys = [c for c, w in zip(st.offsets, st.fractions) if w != 0]
+    if full_output:
+        keys += [2 * c for c in keys if 2 * c not in keys]
+    values = {c: call(c * steps, _where(x, c * steps)) for c in keys}
+    D, mag = _apply(st, values, steps, n)
+    D = _finish(D, x.dtype)
+    if not full_output:
+        return D
+    D2, _ = _apply(st, values, steps, n, mult=2)
+    with np.errstate(invalid="ignore", over="ignore"):
+        # Richardson's estimate of the truncation error (doubled for safety), plus round-off
+        err = 2 * np.abs(D - D2) / (2 ** accuracy - 1) + eps * mag
+    return D, DiffInfo(error=_finish(err, x.dtype), h=_finish(steps, x.dtype), nfev=call.calls,
+                       ncalls=call.calls, method=kind)
+
+
+def _adaptive_derivative(f, x, *, n, accuracy, h, step, scale, full_output, atol, rtol, maxiter,
+                         factor):
+    if not callable(f):
+        raise DescendError(f"f must be callable, got {f!r}")
+    x = _as_point(x)
+    st = stencil(n, accuracy, kind="central")
+    eps = float(np.finfo(x.dtype).eps)
+    reach = max(max(st.offsets), 1)  # the first stencil spans +-reach * h0
+    h0, auto = _steps("adaptive", x, h,
+                      adaptive_start(n, accuracy, factor, ADAPTIVE_DEPTH, eps) / reach, step, scale)
+    call = _Pointwise(f, x, "adaptive", quiet=True)
+    moved = [c for c, w in zip(st.offsets, st.fractions) if w != 0 and c != 0]
+    center = {0: call(np.zeros_like(x), "x")} if 0 in st.offsets and st.fractions[st.offsets.index(0)] else {}
+
+    def level(k):
+        hk = h0 / factor ** k
+        if auto:
+            hk = _representable(x, hk)
+        values = dict(center)
+        for c in moved:
+            values[c] = call(c * hk, _where(x, c * hk))
+        D, mag = _apply(st, values, hk, n)
+        return D, eps * mag, hk, len(moved) + (len(center) if k == 0 else 0)
+
+    value, err, used, nit, nfev, status = adaptive(level, x.shape, accuracy=accuracy, factor=factor,
+                                                   atol=atol, rtol=rtol, maxiter=maxiter, eps=eps)
+    value = _finish(value, x.dtype)
+    if not full_output:
+        return value
+    status = status[()] if status.ndim == 0 else status.astype(str)
+    info = DiffInfo(error=_finish(err, x.dtype), h=_finish(used, x.dtype), nfev=_finish(nfev, nfev.dtype),
+                    ncalls=call.calls, method="adaptive", nit=_finish(nit, nit.dtype), status=status)
+    return value, info
+
+
 def gradient(f: Callable, x, *, method: str = "central", h=None, vectorized: bool = False,
-             full_output: bool = False, batch: bool = True):
+             full_output: bool = False, batch: bool = True, step: str = "relative", scale=None):
     """Gradient of a scalar function of a vector, for one point or a batch of points.
 
     Parameters
@@ -159,6 +366,8 @@ def gradient(f: Callable, x, *, method: str = "central", h=None, vectorized: boo
         along its last axis.  With False x is one point whatever its shape
         (f takes arrays of x's shape, e.g. a weight matrix) and the gradient has
         x's shape.
+    step, scale
+        How an automatic step is scaled, per coordinate: see :func:`derivative`.
 
     Returns
     -------
@@ -177,7 +386,7 @@ def gradient(f: Callable, x, *, method: str = "central", h=None, vectorized: boo
     else:
         point_shape = x.shape
         x2 = x.reshape(1, -1)
-    steps, auto = _steps(method, x, h, _base_step(method, x.dtype))
+    steps, auto = _steps(method, x, h, _base_step(method, x.dtype), step, scale)
     h2 = np.ascontiguousarray(steps).reshape(x2.shape)
     evaluate = _Evaluator(f, point_shape, vectorized=vectorized, method=method, out_shape=())
     D, err, used = _first_derivatives(evaluate, x2, h2, auto, method, full_output)
@@ -191,7 +400,7 @@ def gradient(f: Callable, x, *, method: str = "central", h=None, vectorized: boo
 
 
 def jacobian(f: Callable, x, *, method: str = "central", h=None, vectorized: bool = False,
-             full_output: bool = False):
+             full_output: bool = False, step: str = "relative", scale=None):
     """Jacobian ``J[i, j] = d f_i / d x_j`` of a vector function.
 
     Parameters
@@ -201,7 +410,7 @@ def jacobian(f: Callable, x, *, method: str = "central", h=None, vectorized: boo
         ``f(P) -> (k, m)`` for k points stacked, shape (k, n), called once.
     x : array_like, shape (n,)
         The point (any shape works: the result then has shape ``f(x).shape + x.shape``).
-    method, h, full_output
+    method, h, full_output, step, scale
         As in :func:`gradient`.
 
     Returns
@@ -216,7 +425,7 @@ def jacobian(f: Callable, x, *, method: str = "central", h=None, vectorized: boo
     method = _check_method(method)
     x = _as_point(x)
     x2 = x.reshape(1, -1)
-    steps, auto = _steps(method, x, h, _base_step(method, x.dtype))
+    steps, auto = _steps(method, x, h, _base_step(method, x.dtype), step, scale)
     h2 = np.ascontiguousarray(steps).reshape(x2.shape)
     evaluate = _Evaluator(f, x.shape, vectorized=vectorized, method=method, out_shape=None)
     D, err, used = _first_derivatives(evaluate, x2, h2, auto, method, full_output)

@@ -174,6 +174,14 @@ class DiffInfo:
     ncalls : int
         Calls made to f.
     method : str
+    nit : int or ndarray or None
+        Iterations (steps tried) of ``method="adaptive"`` (per element); None otherwise.
+    status : str or ndarray or None
+        ``method="adaptive"`` (per element): ``"converged"`` (the error estimate met
+        ``atol + rtol |value|``), ``"max_iter"`` (maxiter steps without that),
+        ``"error_increased"`` (the estimate grew again after falling: round-off
+        took over; the best earlier value is returned), ``"nonfinite"`` (f was nan
+        or inf at a stencil point).  None for the other methods.
     """
 
     error: object
@@ -181,6 +189,16 @@ class DiffInfo:
     nfev: int
     ncalls: int
     method: str
+    nit: object = None
+    status: object = None
+
+    @property
+    def success(self):
+        """Whether the adaptive method converged (per element); None for the other methods."""
+        if self.status is None:
+            return None
+        ok = np.asarray(self.status) == "converged"
+        return bool(ok) if ok.ndim == 0 else ok
 
     def __repr__(self) -> str:
         def short(v):
@@ -189,8 +207,14 @@ class DiffInfo:
                 return f"{a[()]:.3g}"
             top = np.nanmax(a) if np.any(~np.isnan(a)) else np.nan
             return f"array(shape={a.shape}, max={top:.3g})"
+        extra = ""
+        if self.status is not None:
+            st = np.asarray(self.status)
+            shown = repr(st[()]) if st.ndim == 0 else \
+                "{" + ", ".join(f"{k}: {int(np.sum(st == k))}" for k in np.unique(st)) + "}"
+            extra = f", nit={short(self.nit)}, status={shown}"
         return (f"DiffInfo(method={self.method!r}, error={short(self.error)}, h={short(self.h)}, "
-                f"nfev={self.nfev}, ncalls={self.ncalls})")
+                f"nfev={self.nfev}, ncalls={self.ncalls}{extra})")
 
 
 def _result_dtype(x_dtype, D):

@@ -7,18 +7,26 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import DescendError
-from .evaluate import DiffInfo, _complex_dtype, _Evaluator, _finish, _refuse_complex_valued
+from .evaluate import DiffInfo, _complex_dtype, _complex_guard, _Evaluator, _finish, _refuse_complex_valued
 from .steps import (HESSIAN_METHODS, _as_point, _check_method, _explicit_steps, _hessian_base_step,
-                    _representable, _scale)
+                    _representable, _step_scale)
 
 #: The most memory :func:`hessian` takes unless told otherwise (bytes): 1 GiB.
 HESSIAN_MAX_MEMORY = 2 ** 30
+
+
+#: Central second differences at 3 consecutive steps extrapolated twice: truncation O(h^6).
+_HESSIAN_LEVELS = 3
+#: Windows of 3 steps among h, h/2, ..., h/32: a step too large for a fast-varying f is outvoted.
+_HESSIAN_WINDOWS = 4
 
 
 def _hessian_points(method: str, n: int) -> int:
     """Points at which :func:`hessian` evaluates f."""
     if method == "forward":
         return n + n * (n + 1) // 2 + 1
+    if method == "richardson":
+        return (_HESSIAN_LEVELS + _HESSIAN_WINDOWS - 1) * (2 * n * n + 1)  # steps h, ..., h/32
     return 2 * n * n + 1  # central: 2n + 4 n(n-1)/2 + 1; complex: 2 n^2 + x itself
 
 
@@ -56,23 +64,158 @@ def _check_hessian_cost(method: str, n: int, dtype, vectorized: bool, max_memory
             f"to allow it, or use hessian_vector_product")
 
 
+def _groups_values(evaluate, base_row, groups):
+    """f at the points of each group (coordinates, deltas), split back into the groups."""
+    vals = evaluate(base_row, np.zeros(sum(len(c) for c, _ in groups), np.intp),
+                    np.concatenate([c for c, _ in groups]), np.concatenate([d for _, d in groups]))
+    sizes = np.cumsum([len(c) for c, _ in groups])[:-1]
+    return vals, np.split(vals, sizes)
+
+
+def _center(dtype):
+    return (np.zeros((1, 2), np.intp), np.zeros((1, 2), dtype))
+
+
+def _complex_hessian(evaluate, base_row, steps):
+    """Im[f(x + i h_i e_i + h_j e_j) - f(x + i h_i e_i - h_j e_j)] / (2 h_i h_j), symmetrized."""
+    n = steps.size
+    diag = np.arange(n)
+    ii, jj = np.meshgrid(diag, diag, indexing="ij")
+    ii, jj = ii.ravel(), jj.ravel()
+    coords = np.stack([ii, jj], axis=1)
+    up = np.stack([1j * steps[ii], steps[jj]], axis=1)
+    down = np.stack([1j * steps[ii], -steps[jj]], axis=1)
+    # and x itself (+ 0i), to check that f is real-valued there
+    vals, (fp, fm, f0) = _groups_values(evaluate, base_row, [(coords, up), (coords, down),
+                                                             _center(up.dtype)])
+    _refuse_complex_valued(f0[0])
+    with np.errstate(invalid="ignore", over="ignore"):  # non-finite f: nan/inf entries
+        H = ((fp - fm).imag / (2 * steps[ii] * steps[jj])).reshape(n, n)
+        H = (H + H.T) / 2
+    return H, None
+
+
+def _central_hessian(evaluate, base_row, steps):
+    """Central second differences; also the round-off bound eps-free: sum |w f| / (h_i h_j)."""
+    n = steps.size
+    diag = np.arange(n)
+    iu, ju = np.triu_indices(n, k=1)
+    zeros = np.zeros(n, dtype=steps.dtype)
+    hi, hj = steps[iu], steps[ju]
+    c2 = np.stack([iu, ju], axis=1)
+    cd = np.stack([diag, diag], axis=1)
+    vals, (fp, fm, fpp, fpm, fmp, fmm, f0) = _groups_values(evaluate, base_row, [
+        (cd, np.stack([steps, zeros], axis=1)),     # x + h e_i
+        (cd, np.stack([-steps, zeros], axis=1)),    # x - h e_i
+        (c2, np.stack([hi, hj], axis=1)),           # x + h_i e_i + h_j e_j
+        (c2, np.stack([hi, -hj], axis=1)),          # x + h_i e_i - h_j e_j
+        (c2, np.stack([-hi, hj], axis=1)),          # x - h_i e_i + h_j e_j
+        (c2, np.stack([-hi, -hj], axis=1)),         # x - h_i e_i - h_j e_j
+        _center(steps.dtype),                       # x
+    ])
+    H = np.empty((n, n), dtype=np.result_type(vals.dtype, steps.dtype))
+    mag = np.empty((n, n), dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):  # non-finite f: nan/inf entries
+        H[diag, diag] = (fp - 2 * f0 + fm) / (steps * steps)
+        H[iu, ju] = (fpp - fpm - fmp + fmm) / (4 * hi * hj)
+        mag[diag, diag] = (np.abs(fp) + 2 * np.abs(f0) + np.abs(fm)) / (steps * steps)
+        mag[iu, ju] = (np.abs(fpp) + np.abs(fpm) + np.abs(fmp) + np.abs(fmm)) / (4 * hi * hj)
+    H[ju, iu] = H[iu, ju]
+    mag[ju, iu] = mag[iu, ju]
+    return H, mag
+
+
+def _forward_hessian(evaluate, base_row, steps):
+    """[f(x + h_i e_i + h_j e_j) - f(x + h_i e_i) - f(x + h_j e_j) + f(x)] / (h_i h_j)."""
+    n = steps.size
+    diag = np.arange(n)
+    zeros = np.zeros(n, dtype=steps.dtype)
+    iu0, ju0 = np.triu_indices(n, k=0)
+    c2 = np.stack([iu0, ju0], axis=1)
+    cd = np.stack([diag, diag], axis=1)
+    # diagonal pairs (i, i) move coordinate i by h twice: x + 2h e_i
+    vals, (f1, fij, f0) = _groups_values(evaluate, base_row, [
+        (cd, np.stack([steps, zeros], axis=1)),                   # x + h e_i
+        (c2, np.stack([steps[iu0], steps[ju0]], axis=1)),         # x + h_i e_i + h_j e_j
+        _center(steps.dtype),                                     # x
+    ])
+    H = np.empty((n, n), dtype=np.result_type(vals.dtype, steps.dtype))
+    with np.errstate(invalid="ignore", over="ignore"):  # non-finite f: nan/inf entries
+        H[iu0, ju0] = (fij - f1[iu0] - f1[ju0] + f0) / (steps[iu0] * steps[ju0])
+    H[ju0, iu0] = H[iu0, ju0]
+    return H, None
+
+
+def _richardson_hessian(evaluate, base_row, steps, xf, auto, eps):
+    """Central Hessians at h, h/2, ..., h/32; Romberg in h^2 over each window of three
+    consecutive steps (truncation O(h^6)); each entry takes the window with the smaller
+    error estimate (a first step too large for a fast-varying f is then outvoted).
+
+    The error estimate of a window: the change made by its last extrapolation, plus
+    the round-off of its smallest step's differences (``eps sum |w f| / (h_i h_j)``)
+    magnified by the extrapolation weights (sum of |coefficients| < 1.8) and by 10
+    for f's own rounding.
+    """
+    level = []
+    for k in range(_HESSIAN_LEVELS + _HESSIAN_WINDOWS - 1):
+        hk = steps / 2 ** k
+        if auto:
+            hk = _representable(xf, hk)
+        level.append(_central_hessian(evaluate, base_row, hk))
+    best = err = None
+    with np.errstate(invalid="ignore", over="ignore"):
+        for s in range(_HESSIAN_WINDOWS):
+            prev = [H for H, _ in level[s:s + _HESSIAN_LEVELS]]
+            for j in range(1, _HESSIAN_LEVELS):
+                r = 4 ** j  # each column removes the next even power of h
+                prev, last = [prev[i] + (prev[i] - prev[i - 1]) / (r - 1) for i in range(1, len(prev))], prev
+            e = np.abs(prev[-1] - last[-1]) + 10 * 1.8 * eps * level[s + _HESSIAN_LEVELS - 1][1]
+            e = np.where(np.isfinite(e), e, np.inf)
+            if best is None:
+                best, err = prev[-1], e
+            else:
+                better = e < err
+                best, err = np.where(better, prev[-1], best), np.where(better, e, err)
+    return best, err
+
+
+def _hessian_steps(method, x, h, step, scale):
+    """The per-coordinate steps (flat), their x-shaped view, and whether they were automatic."""
+    xf = x.reshape(-1)
+    s = _step_scale(x, step, scale).reshape(-1)
+    if h is None:
+        steps = (_hessian_base_step(method, x.dtype) * s).astype(x.dtype)
+        if method != "complex":
+            steps = _representable(xf, steps)
+        return steps, steps.reshape(x.shape), True
+    if scale is not None:
+        raise DescendError("pass h (the step itself) or scale (what an automatic step is "
+                           "proportional to), not both")
+    shaped = _explicit_steps(h, x)
+    return np.ascontiguousarray(shaped).reshape(-1), shaped, False
+
+
 def hessian(f: Callable, x, *, method: str = "central", h=None, vectorized: bool = False,
-            full_output: bool = False, max_memory=HESSIAN_MAX_MEMORY):
+            full_output: bool = False, max_memory=HESSIAN_MAX_MEMORY, step: str = "relative",
+            scale=None):
     """Hessian ``H[i, j] = d^2 f / dx_i dx_j`` of a scalar function, from values of f alone.
 
-    ========  ===============================================================  =========
-    method    formula (h_i, h_j the steps of coordinates i, j)                  step
-    ========  ===============================================================  =========
-    central   [f(x+h_i e_i+h_j e_j) - f(x+h_i e_i-h_j e_j) - f(x-h_i e_i+h_j e_j)
-              + f(x-h_i e_i-h_j e_j)] / (4 h_i h_j);  diagonal:
-              [f(x+h e_i) - 2 f(x) + f(x-h e_i)] / h^2                            eps^(1/4)
-    forward   [f(x+h_i e_i+h_j e_j) - f(x+h_i e_i) - f(x+h_j e_j) + f(x)] / (h_i h_j)  eps^(1/3)
-    complex   Im[f(x + i h_i e_i + h_j e_j) - f(x + i h_i e_i - h_j e_j)] / (2 h_i h_j)  eps^(1/3)
-    ========  ===============================================================  =========
+    ==========  ===============================================================  =========
+    method      formula (h_i, h_j the steps of coordinates i, j)                  step
+    ==========  ===============================================================  =========
+    central     [f(x+h_i e_i+h_j e_j) - f(x+h_i e_i-h_j e_j) - f(x-h_i e_i+h_j e_j)
+                + f(x-h_i e_i-h_j e_j)] / (4 h_i h_j);  diagonal:
+                [f(x+h e_i) - 2 f(x) + f(x-h e_i)] / h^2                            eps^(1/4)
+    forward     [f(x+h_i e_i+h_j e_j) - f(x+h_i e_i) - f(x+h_j e_j) + f(x)] / (h_i h_j)  eps^(1/3)
+    complex     Im[f(x + i h_i e_i + h_j e_j) - f(x + i h_i e_i - h_j e_j)] / (2 h_i h_j)  eps^(1/3)
+    richardson  central at h, h/2, ..., h/32, extrapolated in h^2 (error O(h^6)), 2 eps^(1/8)
+                with an error estimate: 1e-12 relative where central gives 1e-8
+    ==========  ===============================================================  =========
 
-    Steps are scaled by max(1, |x_i|) and made representable as for
-    :func:`gradient`.  The result is exactly symmetric: the upper triangle is
-    computed and mirrored (the complex formula is averaged with its transpose).
+    Steps are scaled by max(1, |x_i|) (see ``step`` and ``scale``) and made
+    representable as for :func:`gradient`.  The result is exactly symmetric: the
+    upper triangle is computed and mirrored (the complex formula is averaged with
+    its transpose).
 
     Parameters
     ----------
@@ -84,13 +227,16 @@ def hessian(f: Callable, x, *, method: str = "central", h=None, vectorized: bool
     method : str
         One of :data:`HESSIAN_METHODS`.
     h : float or array_like, optional
-        The step, one per coordinate allowed.
+        The step, one per coordinate allowed (for ``richardson`` the largest).
     vectorized, full_output : bool
-        As in :func:`gradient`; ``info.error`` is nan (no estimate).
+        As in :func:`gradient`; ``info.error`` is the estimate of ``richardson``
+        and nan for the other methods (no estimate).
     max_memory : float or None, default :data:`HESSIAN_MAX_MEMORY` (1 GiB)
         Refuse (before evaluating anything) when the matrix and the bookkeeping of its
         ``O(n^2)`` evaluations of f would take more bytes than this; the message says
         how many.  None: no limit.
+    step, scale
+        How an automatic step is scaled, per coordinate: see :func:`derivative`.
 
     Returns
     -------
@@ -100,100 +246,55 @@ def hessian(f: Callable, x, *, method: str = "central", h=None, vectorized: bool
     --------
     >>> hessian(lambda p: p[0]**2 * p[1], [1.0, 2.0]).round(6).tolist()
     [[4.0, 2.0], [2.0, 0.0]]
+    >>> rosen = lambda p: 100 * (p[1] - p[0]**2)**2 + (1 - p[0])**2
+    >>> H = hessian(rosen, [-1.2, 1.0], method="richardson")
+    >>> bool(np.max(np.abs(H - [[1330, 480], [480, 200]])) < 1e-9)
+    True
     """
     method = _check_method(method, HESSIAN_METHODS)
     x = _as_point(x)
     xf = x.reshape(-1)
     n = xf.size
     _check_hessian_cost(method, n, x.dtype, vectorized, max_memory)
-    if h is None:
-        base = _hessian_base_step(method, x.dtype)
-        steps = (base * _scale(xf)).astype(x.dtype)
-        if method != "complex":
-            steps = _representable(xf, steps)
-        steps_shaped = steps.reshape(x.shape)
-    else:
-        steps_shaped = _explicit_steps(h, x)
-        steps = np.ascontiguousarray(steps_shaped).reshape(-1)
+    steps, steps_shaped, auto = _hessian_steps(method, x, h, step, scale)
     evaluate = _Evaluator(f, x.shape, vectorized=vectorized, method=method, out_shape=())
     base_row = xf.reshape(1, n)
-    iu, ju = np.triu_indices(n, k=1)
-    diag = np.arange(n)
-    zeros = np.zeros(n, dtype=x.dtype)
-
-    if method == "complex":
-        ii, jj = np.meshgrid(diag, diag, indexing="ij")
-        ii, jj = ii.ravel(), jj.ravel()
-        coords = np.stack([ii, jj], axis=1)
-        up = np.stack([1j * steps[ii], steps[jj]], axis=1)
-        down = np.stack([1j * steps[ii], -steps[jj]], axis=1)
-        # and x itself (+ 0i), to check that f is real-valued there
-        vals = evaluate(base_row, np.zeros(2 * n * n + 1, dtype=np.intp),
-                        np.concatenate([coords, coords, np.zeros((1, 2), np.intp)]),
-                        np.concatenate([up, down, np.zeros((1, 2), up.dtype)]))
-        _refuse_complex_valued(vals[2 * n * n])
-        fp, fm = vals[:n * n], vals[n * n:2 * n * n]
-        with np.errstate(invalid="ignore", over="ignore"):  # non-finite f: nan/inf entries
-            H = ((fp - fm).imag / (2 * steps[ii] * steps[jj])).reshape(n, n)
-            H = (H + H.T) / 2
-    elif method == "central":
-        hi, hj = steps[iu], steps[ju]
-        c2 = np.stack([iu, ju], axis=1)
-        cd = np.stack([diag, diag], axis=1)
-        groups = [
-            (cd, np.stack([steps, zeros], axis=1)),     # x + h e_i
-            (cd, np.stack([-steps, zeros], axis=1)),    # x - h e_i
-            (c2, np.stack([hi, hj], axis=1)),           # x + h_i e_i + h_j e_j
-            (c2, np.stack([hi, -hj], axis=1)),          # x + h_i e_i - h_j e_j
-            (c2, np.stack([-hi, hj], axis=1)),          # x - h_i e_i + h_j e_j
-            (c2, np.stack([-hi, -hj], axis=1)),         # x - h_i e_i - h_j e_j
-            (np.zeros((1, 2), np.intp), np.zeros((1, 2), x.dtype)),  # x
-        ]
-        vals = evaluate(base_row, np.zeros(sum(len(c) for c, _ in groups), np.intp),
-                        np.concatenate([c for c, _ in groups]),
-                        np.concatenate([d for _, d in groups]))
-        sizes = np.cumsum([len(c) for c, _ in groups])[:-1]
-        fp, fm, fpp, fpm, fmp, fmm, f0 = np.split(vals, sizes)
-        H = np.empty((n, n), dtype=np.result_type(vals.dtype, x.dtype))
-        with np.errstate(invalid="ignore", over="ignore"):  # non-finite f: nan/inf entries
-            H[diag, diag] = (fp - 2 * f0 + fm) / (steps * steps)
-            H[iu, ju] = (fpp - fpm - fmp + fmm) / (4 * hi * hj)
-        H[ju, iu] = H[iu, ju]
-    else:  # forward
-        iu0, ju0 = np.triu_indices(n, k=0)
-        c2 = np.stack([iu0, ju0], axis=1)
-        cd = np.stack([diag, diag], axis=1)
-        # diagonal pairs (i, i) move coordinate i by h twice: x + 2h e_i
-        groups = [
-            (cd, np.stack([steps, zeros], axis=1)),                   # x + h e_i
-            (c2, np.stack([steps[iu0], steps[ju0]], axis=1)),         # x + h_i e_i + h_j e_j
-            (np.zeros((1, 2), np.intp), np.zeros((1, 2), x.dtype)),  # x
-        ]
-        vals = evaluate(base_row, np.zeros(sum(len(c) for c, _ in groups), np.intp),
-                        np.concatenate([c for c, _ in groups]),
-                        np.concatenate([d for _, d in groups]))
-        sizes = np.cumsum([len(c) for c, _ in groups])[:-1]
-        f1, fij, f0 = np.split(vals, sizes)
-        H = np.empty((n, n), dtype=np.result_type(vals.dtype, x.dtype))
-        with np.errstate(invalid="ignore", over="ignore"):  # non-finite f: nan/inf entries
-            H[iu0, ju0] = (fij - f1[iu0] - f1[ju0] + f0) / (steps[iu0] * steps[ju0])
-        H[ju0, iu0] = H[iu0, ju0]
+    if method == "richardson":
+        H, err = _richardson_hessian(evaluate, base_row, steps, xf, auto, float(np.finfo(x.dtype).eps))
+    else:
+        H, _ = {"complex": _complex_hessian, "central": _central_hessian,
+                "forward": _forward_hessian}[method](evaluate, base_row, steps)
+        err = None
     H = _finish(H.reshape(x.shape + x.shape), x.dtype)
     if not full_output:
         return H
-    info = DiffInfo(error=np.full(np.shape(H), np.nan, dtype=np.asarray(H).dtype),
+    if err is None:
+        err = np.full(np.shape(H), np.nan, dtype=np.asarray(H).dtype)
+    info = DiffInfo(error=_finish(np.reshape(err, np.shape(H)), x.dtype),
                     h=_finish(steps_shaped, x.dtype), nfev=evaluate.nfev,
                     ncalls=evaluate.ncalls, method=method)
     return H, info
 
 
+#: The methods of :func:`hessian_vector_product`.
+HVP_METHODS = ("central", "forward", "richardson", "complex")
+
+
 def hessian_vector_product(grad: Callable, x, v, *, h=None, method: str = "central"):
     """Hessian-vector product ``H v`` by a finite difference of the gradient along v.
 
-    ``central``: ``H v ~ (grad(x + h v) - grad(x - h v)) / (2h)``;
-    ``forward``: ``H v ~ (grad(x + h v) - grad(x)) / h``.  Two (one) gradient
-    evaluations whatever the dimension, which is what a power iteration for the
-    largest curvature (a learning-rate finder) needs.
+    ==========  ==============================================================  ========
+    method      formula                                                         grads
+    ==========  ==============================================================  ========
+    central     (grad(x + h v) - grad(x - h v)) / (2h)                          2
+    forward     (grad(x + h v) - grad(x)) / h                                   2
+    richardson  central at h, h/2, h/4 extrapolated in h^2: error O(h^6)         6
+    complex     Im grad(x + i h v) / h: no subtraction, to rounding (a grad      1
+                written with NumPy operations that keep complex input complex)
+    ==========  ==============================================================  ========
+
+    A few gradient evaluations whatever the dimension, which is what a power
+    iteration for the largest curvature (a learning-rate finder) needs.
 
     Parameters
     ----------
@@ -202,10 +303,12 @@ def hessian_vector_product(grad: Callable, x, v, *, h=None, method: str = "centr
     x, v : array_like
         The point and the direction, of the same shape.  Neither is modified.
     h : float, optional
-        The step along v.  None: ``eps^(1/3) * max(1, ||x||_inf) / ||v||_inf``
-        (``eps^(1/2)`` for forward), so the largest coordinate moves by about
-        the central step of :func:`gradient`.
-    method : {"central", "forward"}
+        The step along v.  None: ``eps^a * max(1, ||x||_inf) / ||v||_inf`` with
+        a = 1/3 (central), 1/2 (forward), 1/7 (richardson, times 2); ``eps^2``
+        for complex; so the largest coordinate moves by about the matching
+        step of :func:`gradient`.
+    method : str
+        One of :data:`HVP_METHODS`.
 
     Returns
     -------
@@ -217,7 +320,7 @@ def hessian_vector_product(grad: Callable, x, v, *, h=None, method: str = "centr
     >>> hessian_vector_product(lambda p: A @ p, [1.0, 1.0], [1.0, 0.0]).round(8).tolist()
     [2.0, 1.0]
     """
-    method = _check_method(method, ("central", "forward"))
+    method = _check_method(method, HVP_METHODS)
     if not callable(grad):
         raise DescendError(f"grad must be callable, got {grad!r}")
     x = _as_point(x)
@@ -231,21 +334,31 @@ def hessian_vector_product(grad: Callable, x, v, *, h=None, method: str = "centr
         return np.zeros_like(x)
     if h is None:
         eps = float(np.finfo(dtype).eps)
-        power = 1 / 3 if method == "central" else 1 / 2
-        h = eps ** power * max(1.0, float(np.max(np.abs(x)))) / vmax
+        base = {"central": eps ** (1 / 3), "forward": eps ** (1 / 2), "complex": eps ** 2,
+                "richardson": 2 * eps ** (1 / 7)}[method]
+        h = base * max(1.0, float(np.max(np.abs(x)))) / vmax
     else:
         h = _explicit_steps(h, np.zeros((), dtype))[()]
 
     def g(p):
-        out = np.asarray(grad(p))
+        with _complex_guard(method):
+            out = np.asarray(grad(p))
         if out.shape != x.shape:
             raise DescendError(f"grad must return an array of x's shape {x.shape}, got shape {out.shape}")
+        if method == "complex" and out.dtype.kind != "c":
+            raise DescendError(f"method='complex' needs a grad that keeps complex input complex (NumPy "
+                               f"operations, no float() or np.real); grad returned dtype {out.dtype}")
         return out
 
-    step = h * v
-    if method == "central":
-        gp, gm, d = g(x + step), g(x - step), 2 * h
-    else:
-        gp, gm, d = g(x + step), g(x.copy()), h
     with np.errstate(invalid="ignore", over="ignore"):  # a non-finite gradient gives nan/inf
-        return ((gp - gm) / d).astype(dtype, copy=False)
+        if method == "complex":
+            _refuse_complex_valued(g(x.astype(_complex_dtype(dtype))))
+            return (g(x + 1j * h * v).imag / h).astype(dtype, copy=False)
+        if method == "forward":
+            return ((g(x + h * v) - g(x.copy())) / h).astype(dtype, copy=False)
+        steps = [h] if method == "central" else [h, h / 2, h / 4]
+        T = [(g(x + s * v) - g(x - s * v)) / (2 * s) for s in steps]
+        for j in range(1, len(T)):
+            r = 4 ** j  # each column removes the next even power of h
+            T = [T[i] + (T[i] - T[i - 1]) / (r - 1) for i in range(1, len(T))]
+        return T[-1].astype(dtype, copy=False)

@@ -1,9 +1,16 @@
-"""Finite-difference stencils: which points to evaluate and how to combine the values."""
+"""Finite-difference stencils: Fornberg's weights for any order and accuracy; which points the
+named methods evaluate and how their values are combined."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+
 import numpy as np
 
+from ..errors import DescendError, check_choice
 from .evaluate import _refuse_complex_valued
 from .extrapolation import _richardson
 from .steps import _RICHARDSON_STEPS, ORDERS, _representable
@@ -16,6 +23,157 @@ _STENCILS = {
     "central": ((1, -1), (1, -1), 2),                    # (f(x+h) - f(x-h)) / (2h)
     "five-point": ((-2, -1, 1, 2), (1, -8, 8, -1), 12),  # (f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)) / (12h)
 }
+
+
+#: The kinds of stencil :func:`stencil` builds.
+KINDS = ("central", "forward", "backward")
+
+
+@dataclass(frozen=True)
+class Stencil:
+    """Weights w_j at offsets c_j with ``f^(n)(x) = sum_j w_j f(x + c_j h) / h^n + O(h^accuracy)``.
+
+    Attributes
+    ----------
+    n : int
+        The order of the derivative.
+    accuracy : int
+        The order p of the truncation error ``error_coefficient * h^p * f^(n+p)(x)``.
+    kind : str
+        One of :data:`KINDS`.
+    offsets : tuple of int
+        The c_j, increasing.
+    fractions : tuple of Fraction
+        The exact weights w_j.
+    error_coefficient : Fraction
+        ``sum_j w_j c_j^(n+p) / (n+p)!``: the leading truncation term is
+        ``error_coefficient * f^(n+p)(x) * h^p``.
+    """
+
+    n: int
+    accuracy: int
+    kind: str
+    offsets: tuple
+    fractions: tuple
+    error_coefficient: Fraction
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The weights as float64."""
+        return np.array([float(w) for w in self.fractions])
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __repr__(self) -> str:
+        ws = ", ".join(str(w) for w in self.fractions)
+        return (f"Stencil(n={self.n}, accuracy={self.accuracy}, kind={self.kind!r}, "
+                f"offsets={self.offsets}, weights=({ws}))")
+
+
+def fornberg_weights(offsets, n: int) -> tuple:
+    """Exact weights of the n-th derivative at 0 on the given offsets (Fornberg 1988).
+
+    B. Fornberg, "Generation of finite difference formulas on arbitrarily spaced
+    grids", Math. Comp. 51 (1988) 699-706: the recursion over the Lagrange
+    polynomials of the nodes, here in exact rational arithmetic.
+    """
+    alpha = [Fraction(a) for a in offsets]
+    N = len(alpha)
+    c = [[Fraction(0)] * (n + 1) for _ in range(N)]
+    c[0][0] = Fraction(1)
+    c1 = Fraction(1)
+    c4 = alpha[0]
+    for i in range(1, N):
+        mn = min(i, n)
+        c2 = Fraction(1)
+        c5, c4 = c4, alpha[i]
+        for j in range(i):
+            c3 = alpha[i] - alpha[j]
+            c2 *= c3
+            if j == i - 1:
+                for k in range(mn, 0, -1):
+                    c[i][k] = c1 * (k * c[i - 1][k - 1] - c5 * c[i - 1][k]) / c2
+                c[i][0] = -c1 * c5 * c[i - 1][0] / c2
+            for k in range(mn, 0, -1):
+                c[j][k] = (c4 * c[j][k] - k * c[j][k - 1]) / c3
+            c[j][0] = c4 * c[j][0] / c3
+        c1 = c2
+    return tuple(c[i][n] for i in range(N))
+
+
+def _check_int(name: str, value, lo: int, hint: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
+        raise DescendError(f"{name} must be an integer >= {lo}{hint}, got {value!r}")
+    return int(value)
+
+
+def check_order(n) -> int:
+    """The derivative order n: an integer >= 0."""
+    return _check_int("n", n, 0, " (the order of the derivative)")
+
+
+def check_accuracy(accuracy, kind: str = "central") -> int:
+    """The accuracy order: even and >= 2 for central stencils, >= 1 for one-sided ones."""
+    if kind == "central":
+        acc = _check_int("accuracy", accuracy, 2, " and even for a central stencil")
+        if acc % 2:
+            raise DescendError(f"accuracy must be an even integer >= 2 for a central stencil "
+                               f"(its error has only even powers of h), got {accuracy!r}")
+        return acc
+    return _check_int("accuracy", accuracy, 1, f" for a {kind} stencil")
+
+
+@lru_cache(maxsize=256)
+def _build(n: int, accuracy: int, kind: str) -> Stencil:
+    if kind == "central":
+        m = (2 * ((n + 1) // 2) - 1 + accuracy) // 2
+        offsets = tuple(range(-m, m + 1))
+    elif kind == "forward":
+        offsets = tuple(range(n + accuracy))
+    else:
+        offsets = tuple(range(-(n + accuracy) + 1, 1))
+    w = fornberg_weights(offsets, n)
+    q = n + accuracy
+    coef = sum((wj * Fraction(cj) ** q for wj, cj in zip(w, offsets)), Fraction(0)) / math.factorial(q)
+    return Stencil(n=n, accuracy=accuracy, kind=kind, offsets=offsets, fractions=w,
+                   error_coefficient=coef)
+
+
+def stencil(n: int, accuracy: int = 2, *, kind: str = "central") -> Stencil:
+    """The finite-difference stencil of the n-th derivative with truncation error O(h^accuracy).
+
+    Central stencils use the ``2 floor((n + 1) / 2) - 1 + accuracy`` points
+    ``-m..m``; one-sided ones the ``n + accuracy`` points ``0..n+accuracy-1``
+    (forward) or their negatives (backward).  The weights come from Fornberg's
+    recursion in exact arithmetic, so they match the published tables exactly.
+
+    Parameters
+    ----------
+    n : int
+        The order of the derivative, >= 0.
+    accuracy : int
+        The order of accuracy p: even and >= 2 for central, >= 1 for one-sided stencils.
+    kind : {"central", "forward", "backward"}
+
+    Returns
+    -------
+    Stencil
+        ``offsets``, exact ``fractions``, float ``weights``, ``error_coefficient``.
+
+    Examples
+    --------
+    >>> stencil(2, 2)
+    Stencil(n=2, accuracy=2, kind='central', offsets=(-1, 0, 1), weights=(1, -2, 1))
+    >>> stencil(1, 4).weights.tolist() == [1/12, -2/3, 0.0, 2/3, -1/12]
+    True
+    """
+    if not isinstance(kind, str):
+        raise DescendError(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}")
+    kind = check_choice("kind", kind, KINDS)
+    n = check_order(n)
+    accuracy = check_accuracy(accuracy, kind)
+    return _build(n, accuracy, kind)
 
 
 def _plan(method: str, h: np.ndarray, auto: bool, x: np.ndarray, full_output: bool):

@@ -9,17 +9,17 @@ import numpy as np
 from ..errors import DescendError, check_choice, check_finite_array
 
 METHODS = ("forward", "backward", "central", "five-point", "complex", "richardson")
-HESSIAN_METHODS = ("forward", "central", "complex")
+HESSIAN_METHODS = ("forward", "central", "complex", "richardson")
+#: The methods of :func:`derivative`: those of :data:`METHODS` and the tolerance-driven one.
+DERIVATIVE_METHODS = METHODS + ("adaptive",)
+#: How an automatic step is scaled: by ``max(scale, |x|)`` or by ``scale`` alone.
+STEPS = ("relative", "absolute")
 
 _RICHARDSON_STEPS = 8   # central differences at h, h/2, ..., h/128
 _RICHARDSON_WINDOW = 4  # extrapolated over 4 consecutive steps: order 8
 #: Order of accuracy p of each method: its truncation error shrinks like h^p.
 ORDERS = MappingProxyType({"forward": 1, "backward": 1, "central": 2, "five-point": 4, "complex": 2,
                            "richardson": 2 * _RICHARDSON_WINDOW})
-
-# name: (offsets c_j, weights w_j, divisor d)  ->  f'(x) ~ sum_j w_j f(x + c_j h) / (d h).
-# The sum is taken in this order, so e.g. central is exactly (f(x+h) - f(x-h)) / (2h).
-
 
 def _base_step(method: str, dtype) -> float:
     """The step at unit scale: eps to the power that balances truncation and round-off."""
@@ -37,8 +37,10 @@ def _base_step(method: str, dtype) -> float:
 def _hessian_base_step(method: str, dtype) -> float:
     eps = float(np.finfo(dtype).eps)
     # central second difference: h^2 truncation vs eps/h^2 round-off -> eps^(1/4);
-    # forward: h vs eps/h^2 -> eps^(1/3); complex: h^2 vs eps/h -> eps^(1/3).
-    return {"central": eps ** (1 / 4), "forward": eps ** (1 / 3), "complex": eps ** (1 / 3)}[method]
+    # forward: h vs eps/h^2 -> eps^(1/3); complex: h^2 vs eps/h -> eps^(1/3);
+    # richardson: h^6 (after two extrapolations) vs eps/h^2 -> eps^(1/8); twice that is the largest of 6 steps.
+    return {"central": eps ** (1 / 4), "forward": eps ** (1 / 3), "complex": eps ** (1 / 3),
+            "richardson": 2 * eps ** (1 / 8)}[method]
 
 
 # ----------------------------------------------------------------------------------------
@@ -65,14 +67,43 @@ def _scale(x: np.ndarray) -> np.ndarray:
     return np.maximum(np.abs(x), np.ones((), x.dtype))
 
 
+def _step_scale(x: np.ndarray, step="relative", scale=None) -> np.ndarray:
+    """The size s_i that an automatic step is proportional to, per coordinate (x's shape).
+
+    ``step="relative"``: ``max(scale_i, |x_i|)`` (scale 1 by default: today's
+    ``max(1, |x_i|)``, right for a function that varies on a scale of 1 or of |x|);
+    ``step="absolute"``: ``scale_i`` alone (right where f varies on a scale much
+    smaller than |x|: exp near -700, a Coulomb potential near 1e-6 with a small scale).
+    """
+    if not isinstance(step, str):
+        raise DescendError(f"unknown step {step!r}; valid: {', '.join(STEPS)}")
+    step = check_choice("step", step, STEPS)
+    if scale is None:
+        s = np.ones((), x.dtype)
+    else:
+        arr = np.asarray(scale)
+        if arr.dtype.kind not in "biuf" or arr.size == 0 or not np.all(np.isfinite(arr)) \
+                or not np.all(arr > 0):
+            raise DescendError(f"scale must be a finite number > 0 or an array of them (one per "
+                               f"coordinate), got {scale!r}")
+        try:
+            s = np.broadcast_to(arr.astype(x.dtype), x.shape)
+        except ValueError:
+            raise DescendError(f"scale must be a number or an array of shape {x.shape} (one per "
+                               f"coordinate), got shape {arr.shape}") from None
+    if step == "relative":
+        return np.maximum(np.abs(x), s)
+    return np.broadcast_to(s, x.shape)
+
+
 def _representable(x: np.ndarray, h: np.ndarray) -> np.ndarray:
     # The step really taken: x + h rounds, and (x + h) - x is exact, so dividing by it
     # removes the representation error of the step from the result.
     return (x + h) - x
 
 
-def _auto_steps(method: str, x: np.ndarray, base: float) -> np.ndarray:
-    h = (base * _scale(x)).astype(x.dtype)
+def _auto_steps(method: str, x: np.ndarray, base: float, s=None) -> np.ndarray:
+    h = (base * (_scale(x) if s is None else s)).astype(x.dtype)
     return h if method == "complex" else _representable(x, h)
 
 
@@ -91,26 +122,32 @@ def _explicit_steps(h, x: np.ndarray) -> np.ndarray:
             f"got shape {arr.shape}") from None
 
 
-def _steps(method: str, x: np.ndarray, h, base: float) -> tuple[np.ndarray, bool]:
+def _steps(method: str, x: np.ndarray, h, base: float, step="relative",
+           scale=None) -> tuple[np.ndarray, bool]:
     """Per-coordinate steps (broadcast to x's shape) and whether they were chosen automatically.
 
     An explicit step is not second-guessed: where x + h == x (h below the spacing of
     x) the difference is 0, exactly as the study notes' formula gives (seed 002 freezes
     its iterate at 2.46e9 that way); ``h=None`` never does this.
     """
+    s = _step_scale(x, step, scale)  # checked even when h is given: a typo is an error
     if h is None:
-        return _auto_steps(method, x, base), True
+        return _auto_steps(method, x, base, s), True
+    if scale is not None:
+        raise DescendError("pass h (the step itself) or scale (what an automatic step is "
+                           "proportional to), not both")
     return _explicit_steps(h, x), False
 
 
-def default_step(method: str, x, dtype=None):
+def default_step(method: str, x, dtype=None, *, step="relative", scale=None):
     """The step ``h=None`` picks for ``method`` at ``x``.
 
     ``h_i = eps^a * max(1, |x_i|)`` with ``a`` from the table in the module
     docstring (``eps`` of ``dtype``, default: x's float dtype, float64 for
     integers), then made exactly representable, ``h = (x + h) - x`` (not for the
     complex step, whose step is imaginary and exact anyway).  For ``richardson``
-    it is the largest of the four steps.
+    it is the largest of the four steps.  ``step="absolute"`` drops the
+    ``|x_i|``; ``scale`` replaces the 1 (see the module docstring, *Steps*).
 
     Parameters
     ----------
@@ -120,6 +157,10 @@ def default_step(method: str, x, dtype=None):
         The point.
     dtype : numpy dtype, optional
         The floating-point type whose epsilon sets the step.
+    step : {"relative", "absolute"}
+        Scale by ``max(scale, |x_i|)`` or by ``scale`` alone.
+    scale : float or array_like, optional
+        The size on which f varies along each coordinate (default 1).
 
     Returns
     -------
@@ -138,5 +179,5 @@ def default_step(method: str, x, dtype=None):
         if dtype.kind != "f":
             raise DescendError(f"dtype must be a floating-point type, got {dtype}")
         x = x.astype(dtype)
-    h = _auto_steps(method, x, _base_step(method, x.dtype))
+    h = _auto_steps(method, x, _base_step(method, x.dtype), _step_scale(x, step, scale))
     return h[()] if h.ndim == 0 else h
