@@ -223,6 +223,27 @@ def test_click_on_contour_starts_a_trajectory_there(browser, server, shots):
     shots(browser, "landscape-after-click")
 
 
+def test_the_drawn_path_and_its_hover_are_descend_minimize(browser, server):
+    import numpy as np
+
+    import descend
+    from descend import problems
+
+    open_page(browser, server, "problem=rosenbrock&start=-1.5,2&steps=150&run=momentum,lr=0.001,momentum=0.8")
+    landscape_ready(browser)
+    trace = browser.execute_script(
+        "const t = document.getElementById('land-plot').data.filter(d => d.meta)[0];"
+        "return {x: Array.from(t.x), y: Array.from(t.y), custom: t.customdata, hover: t.hovertemplate};")
+    want = descend.minimize(problems.get("rosenbrock"), np.array([-1.5, 2.0]), optimizer="momentum", lr=0.001,
+                            momentum=0.8, steps=150).history
+    assert np.array_equal(np.c_[trace["x"], trace["y"]], want.x)  # bit for bit: the page computes nothing
+    custom = np.array(trace["custom"], dtype=float)  # per point: step, f, |grad|, x, y
+    assert np.array_equal(custom[:, 0], np.arange(151))
+    assert np.array_equal(custom[:, 1], want.f) and np.array_equal(custom[:, 2], want.grad_norm)
+    for word in ("step", "x = ", "f = ", "|∇f|"):
+        assert word in trace["hover"]
+
+
 def test_moving_an_lr_slider_changes_the_path(browser, server):
     from selenium.webdriver.common.keys import Keys
 

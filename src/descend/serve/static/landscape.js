@@ -16,6 +16,7 @@ const RESOLUTION = 121;
 const SURFACE_COLORS = [[0, "#5b7fa8"], [0.15, "#9fbad6"], [0.4, "#d5e1ec"], [0.7, "#eeeadf"], [1, "#f6efe0"]];
 const SURFACE_3D = [[0, "#2c4f7c"], [0.2, "#5b8cc0"], [0.5, "#b9d0e6"], [0.8, "#efe6cf"], [1, "#f7efe0"]];
 const MAX_STEPS = 5000;
+const MARKERS_UP_TO = 150;
 
 let grid = null; // {x, y, z, window, x0, minimizers, log}
 let results = []; // the server's runs, in the order of state.runs
@@ -50,10 +51,12 @@ export function runName(run) {
 
 // ---- the requests ------------------------------------------------------------------------
 // The contour grid and the runs are asked for side by side (the start is known from the
-// problem list); the internals come in a third request once a slider has settled, so the
-// paths follow a moving slider without waiting for them.
+// problem list); the internals of the one run on show come in a third request once a slider
+// has settled and while their plot is on screen, so the paths never wait for them.
 
-let internals = []; // per run: the server's internals of the last settled request
+let inside = null; // {key, data}: the server's internals of one run, for the request `key`
+let internalsVisible = false;
+let internalsStale = false;
 
 const sameProblem = (body) => JSON.stringify(body.problem) === JSON.stringify(problemSpec());
 
@@ -70,7 +73,7 @@ const requestGrid = latestOnly(
     els.exprError.show(err.message);
     grid = null;
     results = [];
-    internals = [];
+    inside = null;
     draw();
   },
 );
@@ -84,20 +87,41 @@ const requestRuns = latestOnly(
     draw();
   },
   (err, body) => {
-    if (sameProblem(body) && grid) els.runError.show(err.message);
+    lastRuns = ""; // the same request may be sent again
+    if (sameProblem(body)) els.runError.show(err.message);
   },
 );
 
 const requestInternals = latestOnly(
-  (body) => call("run", { ...body, internals: true }),
-  (data, body) => {
-    if (JSON.stringify(body) !== JSON.stringify(runBody())) return; // the view moved on: a newer one is coming
-    internals = (data.runs || []).map((r) => r.internals || null);
+  ({ body }) => call("run", body),
+  (data, { key }) => {
+    if (key !== internalsKey()) return; // the view moved on: a newer request is coming
+    inside = { key, data: (data.runs && data.runs[0] && data.runs[0].internals) || null };
     drawInternals();
   },
   () => {},
 );
-const refreshInternalsSoon = debounce(() => { if (state.get().runs.length) requestInternals(runBody()); }, 250);
+
+/** The request for the internals of the run on show (null without runs). */
+function internalsBody() {
+  const s = state.get();
+  const run = s.runs[shownRun()];
+  return run ? { ...runBody(s), runs: [runSpec(run)], internals: true } : null;
+}
+
+function internalsKey() {
+  return JSON.stringify(internalsBody());
+}
+
+const refreshInternalsSoon = debounce(() => {
+  if (!internalsVisible) { internalsStale = true; return; } // asked for when the plot scrolls into view
+  const body = internalsBody();
+  if (!body) return;
+  const key = JSON.stringify(body);
+  if (inside && inside.key === key) return;
+  internalsStale = false;
+  requestInternals({ body, key });
+}, 250);
 
 function normalizeGrid(d) {
   const z = d.z;
@@ -129,7 +153,8 @@ export function refreshAll() {
   const s = state.get();
   grid = null;
   results = [];
-  internals = [];
+  inside = null;
+  lastRuns = "";
   if (s.problem === "expression" && !s.expr.trim()) {
     els.exprError.clear();
     draw();
@@ -139,16 +164,22 @@ export function refreshAll() {
   refreshRuns();
 }
 
+let lastRuns = "";
+
 /** Ask again only for the runs (a slider moved, a start was clicked). */
 export function refreshRuns() {
   const s = state.get();
   if (!s.runs.length) {
     results = [];
-    internals = [];
+    inside = null;
     draw();
     return;
   }
-  requestRuns(runBody());
+  const body = runBody(s);
+  const key = JSON.stringify(body);
+  if (key === lastRuns) return; // a key press fires "input" and "change": one request
+  lastRuns = key;
+  requestRuns(body);
   refreshInternalsSoon();
 }
 const refreshRunsSoon = debounce(refreshRuns, 30);
@@ -180,9 +211,11 @@ function pathTrace(r, i, limit, three) {
   const hover = `<b>${name}</b><br>step %{customdata[0]}<br>x = (%{customdata[3]:.5g}, %{customdata[4]:.5g})` +
                 "<br>f = %{customdata[1]:.5g}<br>|∇f| = %{customdata[2]:.3g}<extra></extra>";
   for (let k = 0; k < custom.length; k++) custom[k].push(xs[k][0], xs[k][1]);
+  // a marker per iterate while they can be told apart; past that, the line alone (thousands of
+  // SVG markers cost a redraw most of a second) with the hover still on every iterate
   const trace = {
     type: three ? "scatter3d" : "scatter",
-    mode: "lines+markers",
+    mode: n <= MARKERS_UP_TO ? "lines+markers" : "lines",
     name,
     x: xs.map((p) => p[0]),
     y: xs.map((p) => p[1]),
@@ -217,6 +250,7 @@ function equalAxes() {
 
 export function draw() {
   if (!els.plot || !window.Plotly || !els.plot.on) return; // before plotly.js and the figure are there
+  const began = performance.now();
   const s = state.get();
   drawStatus();
   drawInternals();
@@ -226,7 +260,9 @@ export function draw() {
   }
   const limit = replayLimit();
   const three = s.view === "3d";
-  const zShown = grid.log ? grid.z.map((row) => row.map(shown)) : grid.z;
+  // the same array each time: plotly sees an unchanged contour and does not recompute it
+  if (!grid.shownZ) grid.shownZ = grid.log ? grid.z.map((row) => row.map(shown)) : grid.z;
+  const zShown = grid.shownZ;
   const traces = [];
   if (three) {
     traces.push({ type: "surface", x: grid.x, y: grid.y, z: zShown, colorscale: SURFACE_3D, opacity: 0.92,
@@ -238,6 +274,14 @@ export function draw() {
                   showscale: false, hoverinfo: "none", name: "f" });
   }
   results.forEach((r, i) => traces.push(pathTrace(r, i, limit, three)));
+  if (!three) {
+    // where each run is at the replayed step (its last iterate otherwise)
+    const heads = results.map((r) => r.x[Math.min(r.x.length - 1, limit)] || [null, null]);
+    traces.push({ type: "scatter", mode: "markers", name: "now", x: heads.map((p) => p[0]), y: heads.map((p) => p[1]),
+                  marker: { color: results.map((_, i) => COLORS[i % COLORS.length]), size: 9,
+                            line: { color: "#fff", width: 1.5 } },
+                  hoverinfo: "skip", showlegend: false });
+  }
   const start = startPoint(s);
   if (!s.start && els.startInputs) {
     els.startInputs[0].set(start[0]);
@@ -272,13 +316,45 @@ export function draw() {
     layout.yaxis = { title: { text: "y" }, range: yr, constrain: "domain" };
     if (equalAxes()) layout.yaxis.scaleanchor = "x";
   }
-  window.Plotly.react(els.plot, traces, layout, { responsive: true, displaylogo: false });
+  const t0 = performance.now();
+  show(traces, layout, three);
+  els.plot.dataset.reactMs = (performance.now() - t0).toFixed(1);
   // what is on the plot, for a reader of the page (and its browser tests)
   els.plot.dataset.runs = String(results.length);
   els.plot.dataset.problem = s.problem === "expression" ? s.expr : s.problem;
   els.plot.dataset.log = String(Boolean(grid.log));
-  if (!els.plot.dataset.firstDrawn) els.plot.dataset.firstDrawn = String(performance.timeOrigin + performance.now());
+  els.plot.dataset.drawnAt = String(performance.timeOrigin + performance.now());
+  els.plot.dataset.drawMs = (performance.now() - began).toFixed(1);
+  if (!els.plot.dataset.firstDrawn) els.plot.dataset.firstDrawn = els.plot.dataset.drawnAt;
   updateReplaySlider();
+}
+
+let shape = ""; // what the figure on screen is made of (its traces' kinds, the grid, the view)
+let gridId = 0;
+const settle = debounce(() => { shape = ""; draw(); }, 400);
+
+/**
+ * Put `traces` on the plot. When only the paths moved (a slider, a click, the replay), plotly
+ * moves the scatter traces alone (Plotly.animate without a redraw: ~50 ms) instead of redrawing
+ * the figure, which would compute the contour again (~0.5 s); once things settle, one full
+ * redraw brings the legend up to date.
+ */
+function show(traces, layout, three) {
+  if (!grid.id) { gridId += 1; grid.id = gridId; }
+  const now = [grid.id, three, traces.map((t) => `${t.type}:${t.mode}:${t.showlegend}`).join(), JSON.stringify(layout)].join("|");
+  const fast = !three && now === shape && els.plot.data && els.plot.data.length === traces.length;
+  if (!fast) {
+    shape = now;
+    window.Plotly.react(els.plot, traces, layout, { responsive: true, displaylogo: false });
+    return;
+  }
+  const moved = [];
+  traces.forEach((t, i) => { if (t.type === "scatter") moved.push(i); });
+  const data = moved.map((i) => ({ x: traces[i].x, y: traces[i].y, customdata: traces[i].customdata,
+                                   hovertemplate: traces[i].hovertemplate, name: traces[i].name }));
+  window.Plotly.animate(els.plot, { data, traces: moved }, { transition: { duration: 0 }, frame: { duration: 0, redraw: false },
+                                                           mode: "immediate" });
+  if (traces.some((t, i) => t.meta && els.plot._fullData[i] && els.plot._fullData[i].name !== t.name)) settle();
 }
 
 function drawStatus() {
@@ -329,28 +405,41 @@ function drawStatus() {
 let internalsRun = 0;
 let internalsPicked = false; // until the learner picks one, show the first run that has a state
 
+/** The run whose internals are on show: the one picked, else the first with a state to show. */
+function shownRun() {
+  const runs = state.get().runs;
+  if (!internalsPicked) {
+    const first = runs.findIndex((r) => r.optimizer !== "gd" && !(r.hp && r.hp.line_search));
+    internalsRun = first >= 0 ? first : 0;
+  }
+  return Math.min(internalsRun, Math.max(0, runs.length - 1));
+}
+
+let internalsShown = null; // what the internals plot shows now (redrawn only when it changes)
+
 function drawInternals() {
   if (!els.internals || !window.Plotly || !els.plot.on) return;
   const s = state.get();
+  internalsRun = shownRun();
+  const what = [results.length, internalsRun, s.runs.map(runName).join(), inside && inside.key === internalsKey() ? inside.key : ""]
+    .join("|");
+  if (what === internalsShown) return;
+  internalsShown = what;
   els.internalsPick.replaceChildren();
   if (!results.length) { window.Plotly.purge(els.internals); return; }
-  if (!internalsPicked) {
-    const first = internals.findIndex((x) => x && x.state && Object.keys(x.state).length);
-    internalsRun = first >= 0 ? first : 0;
-  }
-  internalsRun = Math.min(internalsRun, results.length - 1);
   const pick = select({
     key: "optimizer",
     options: results.map((_, i) => [String(i), `${i + 1}. ${runName(s.runs[i])}`]),
     value: String(internalsRun),
-    onChange: (v) => { internalsRun = Number(v); internalsPicked = true; drawInternals(); },
+    onChange: (v) => { internalsRun = Number(v); internalsPicked = true; drawInternals(); refreshInternalsSoon(); },
   });
   els.internalsPick.append(pick.el);
   apply(els.internalsPick);
-  const inside = internals[internalsRun] || {};
+  const current = inside && inside.key === internalsKey() ? inside.data : undefined;
+  const shown = current || {};
   // small multiples: each state array of the optimizer, then the effective step |Δx| / |∇f|
-  const series = Object.entries(inside.state || {}).map(([name, rows]) => [name, (inside.titles || {})[name] || name, rows]);
-  if (inside.effective_lr) series.push(["effective_lr", "effective step |Δx| / |∇f|", inside.effective_lr]);
+  const series = Object.entries(shown.state || {}).map(([name, rows]) => [name, (shown.titles || {})[name] || name, rows]);
+  if (shown.effective_lr) series.push(["effective_lr", "effective step |Δx| / |∇f|", shown.effective_lr]);
   const traces = [];
   const layout = { margin: { l: 70, r: 10, t: 24, b: 36 }, showlegend: false, annotations: [],
                    height: Math.max(200, 150 * series.length) };
@@ -383,7 +472,7 @@ function drawInternals() {
                               xanchor: "left", yanchor: "bottom", font: { size: 11 } });
   });
   if (!traces.length) {
-    const why = internals[internalsRun] === undefined ? "loading" : "internals_missing";
+    const why = current === undefined ? "loading" : "internals_missing";
     window.Plotly.react(els.internals, [], {
       height: 120, margin: { l: 10, r: 10, t: 10, b: 10 }, xaxis: { visible: false }, yaxis: { visible: false },
       annotations: [{ text: t(why), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }],
@@ -712,6 +801,11 @@ export async function init() {
   const [problems] = await Promise.all([catalog.loadProblems(), catalog.loadOptimizers()]);
   buildControls(problems);
   buildToolbar();
+  // the internals are asked for only while their plot is on screen (they cost the server a rerun)
+  new IntersectionObserver((entries) => {
+    internalsVisible = entries.some((e) => e.isIntersecting);
+    if (internalsVisible && internalsStale) refreshInternalsSoon();
+  }).observe(els.internals);
   refreshAll(); // the requests go out now; the drawing waits for plotly.js
   await ready;
   window.Plotly.newPlot(els.plot, [], { margin: { t: 10 } }, { responsive: true, displaylogo: false });
@@ -722,4 +816,11 @@ export async function init() {
 /** Rebuild the controls from the state (after the address changed under the page). */
 export function reload() {
   catalog.loadProblems().then((problems) => { buildControls(problems); buildToolbar(); refreshAll(); });
+}
+
+/** The language changed: redraw the figures whose texts come from the catalogue of labels. */
+export function relabel() {
+  internalsShown = null;
+  shape = "";
+  draw();
 }
