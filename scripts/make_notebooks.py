@@ -1,187 +1,443 @@
-"""Write the example notebooks in examples/, one per topic of the study notes, with nbformat.
+"""Write the example notebooks in examples/, one per chapter the seeds follow, in English and Japanese.
 
-    python scripts/make_notebooks.py            # (re)write examples/*.ipynb without outputs
-    python scripts/make_notebooks.py --check    # exit 1 if a notebook differs from what this script writes
+    python scripts/make_notebooks.py            # (re)write examples/*.ipynb and execute them (outputs saved)
+    python scripts/make_notebooks.py --check    # exit 1 if a notebook's cells differ from what this script writes
 
-The notebooks are stored without outputs; tests/test_notebooks.py executes them.
-Each one runs in a few seconds.
+Chapters: *Deep Learning from Scratch* (ゼロから作るDeep Learning) ch. 4 (numerical
+differentiation and gradients), ch. 5 (backpropagation, checked by numerical gradients),
+ch. 6 (the optimizers: the book's figure, then a fair comparison), and Goodfellow et al.,
+*Deep Learning*, 4.1 to 4.5 (overflow and underflow, conditioning, gradient descent and
+line search, least squares).  Each notebook opens with the seed and chapter it
+accompanies; prose sits between the cells; each has small exercises: a cell tagged
+``exercise`` (its ``metadata.solution`` holds an answer) followed by a hidden cell tagged
+``check`` that says whether the answer is right.  The Japanese notebook (``*_ja.ipynb``)
+has the same code, its markdown in Japanese and ``LANG = "ja"`` for the pictures' labels.
+
+The notebooks are saved executed, with their outputs, so a reader on GitHub sees the
+results; tests/test_notebooks.py runs them again and checks the saved outputs are fresh.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import sys
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
 
 SETUP = """import numpy as np
-import matplotlib.pyplot as plt
 import descend
-from descend import plot, problems"""
+from descend import plot, problems
+LANG = {lang!r}   # the language of the pictures' labels and of the exercises' checks ("en" or "ja")
 
-NOTEBOOKS = {
-    "01_numerics.ipynb": [
-        ("md", """# Numerics: overflow, underflow, the stable softmax and conditioning
 
-Seed 001 starts with the trouble a computer has with real numbers: `exp` overflows to `inf`
-above about 709.8 and underflows to `0` below about -745.1, and the naive softmax
-`exp(x) / sum(exp(x))` turns into `nan`."""),
-        ("code", SETUP),
-        ("code", """x = np.full(5, 1000.0)
-with np.errstate(all="ignore"):          # the naive formula overflows: inf / inf
-    naive = np.exp(x) / np.exp(x).sum()
-naive, descend.softmax(x)"""),
-        ("md", "Subtracting `max(x)` first changes nothing mathematically and makes every exponent <= 0:"),
-        ("code", """x = np.arange(1.0, 6.0)
-z = x - x.max()
-np.exp(z) / np.exp(z).sum(), descend.softmax(x)"""),
-        ("code", """big = np.array([1000.0, 1000.0])
-descend.logsumexp(big), 1000 + np.log(2)"""),
-        ("md", """## Conditioning
+def say(en, ja):
+    print(ja if LANG == "ja" else en)"""
 
-The condition number of a matrix is the ratio of its largest to its smallest singular value.
-For a quadratic it says how much more the steepest direction curves than the flattest, and
-gradient descent needs about that many times more steps."""),
-        ("code", """descend.condition_number(np.array([[1, 0, -1], [0, 1, 0], [1, 0, 1]])), \\
-    descend.condition_number(np.diag([1, 10, 100]))"""),
-        ("code", """runs = []
-for kappa in (1.0, 10.0, 100.0):
-    p = problems.get("ill_conditioned", kappa=kappa)
-    runs.append(descend.minimize(p, lr=1 / kappa, steps=3000, gtol=1e-6))
-[(r.nit, r.status) for r in runs]"""),
-        ("code", """plot.loss_curves(runs, labels=["kappa = 1", "kappa = 10", "kappa = 100"], log=True);"""),
-    ],
-    "02_differentiation.ipynb": [
-        ("md", """# Numerical differentiation
+PLOTS = """import matplotlib
+from descend.i18n.plots import japanese_font, translate_figure
 
-`f'(x) ~ (f(x + h) - f(x - h)) / 2h`. A smaller `h` cuts the truncation error until round-off
-takes over (seed 004), and the gradient collects the partial derivatives (seed 001)."""),
-        ("code", SETUP),
-        ("code", """[descend.derivative(np.exp, 0.0, h=h) for h in (1e-3, 1e-4)], \\
-    descend.derivative(np.exp, 0.0, method="forward", h=5e-4)"""),
-        ("md", "Seed 001's function and its tangent at 5:"),
-        ("code", """plot.function(problems.get("poly1d"), tangent_at=5.0);"""),
-        ("md", "The error against `h` for each method, on log-log axes, with the best `h` circled:"),
-        ("code", """err = descend.diff_error(np.exp, 0.0, 1.0)
-{m: (err.best_h[m], err.best_error[m]) for m in err.methods}"""),
-        ("code", """plot.diff_error(err);"""),
-        ("md", "## The gradient and its field"),
-        ("code", """def function_2(x):
+if LANG == "ja":  # a CJK font from PyPI (matplotlib-fontja, the demo extra), after the default one
+    matplotlib.rcParams["font.family"] = [matplotlib.rcParams["font.sans-serif"][0], japanese_font()]
+
+
+def show(ax):
+    \"\"\"descend.plot's own labels (start, end, step ...) in LANG.\"\"\"
+    translate_figure(getattr(ax, "figure", ax), LANG)"""
+
+# A cell is ("md", english, japanese), ("code", source), ("exercise", source, solution) or ("check", source).
+
+DLFS4 = [
+    ("md", """# Numerical differentiation and the gradient (Deep Learning from Scratch, ch. 4)
+
+This notebook accompanies chapter 4 of *Deep Learning from Scratch* and the study notes of seeds 001
+and 004: the derivative by central differences, why the step h cannot be as small as we like,
+partial derivatives, the gradient, and gradient descent on `f(x) = x0^2 + x1^2`.""",
+     """# 数値微分と勾配 (ゼロから作るDeep Learning 第 4 章)
+
+このノートブックは『ゼロから作るDeep Learning』第 4 章と学習ノート 001、004 に対応しています。
+中心差分による微分、刻み幅 h をいくらでも小さくはできない理由、偏微分、勾配、そして
+`f(x) = x0^2 + x1^2` での勾配降下法を順に見ていきます。"""),
+    ("code", SETUP),
+    ("md", """## The central difference
+
+The book's `numerical_diff` uses `(f(x + h) - f(x - h)) / 2h` with `h = 1e-4`. `descend.derivative`
+computes the same with an explicit `h`, so the seed's printed digits come out exactly:""",
+     """## 中心差分
+
+本の `numerical_diff` は `h = 1e-4` で `(f(x + h) - f(x - h)) / 2h` を計算します。`descend.derivative` に
+同じ `h` を渡すと、学習ノートに印刷された桁がそのまま再現されます:"""),
+    ("code", """def function_1(x):
+    return 0.01 * x ** 2 + 0.1 * x
+
+[descend.derivative(function_1, x, h=1e-4) for x in (5.0, 10.0)]   # exact: 0.2 and 0.3"""),
+    ("md", """The last digits are not 0.2 and 0.3: that is **rounding error**. Too small an h makes it worse:
+in float32, 1e-50 is simply 0, and in float64 the difference `f(x + h) - f(x)` cancels to nothing.""",
+     """最後の桁は 0.2 と 0.3 になりません。これが**丸め誤差**です。h を小さくしすぎるともっと悪くなります。
+float32 では 1e-50 はただの 0 で、float64 でも `f(x + h) - f(x)` が桁落ちして 0 になります。"""),
+    ("code", """np.float32(1e-50), (function_1(5.0 + 1e-50) - function_1(5.0)) / 1e-50"""),
+    ("md", """## Error against h
+
+A smaller h cuts the **truncation error** (h for the forward difference, h^2 for the central one)
+until rounding, about eps/h, takes over. `descend.diff_error` measures both branches for each
+method; the circles mark the best h:""",
+     """## 刻み幅 h と誤差
+
+h を小さくすると**打ち切り誤差** (前方差分では h、中心差分では h^2 に比例) は減りますが、やがて約 eps/h の
+丸め誤差が上回ります。`descend.diff_error` は方法ごとに両方を測ります。丸が最良の h です:"""),
+    ("code", """err = descend.diff_error(np.exp, 0.0, 1.0)
+{m: float(err.best_h[m]) for m in ("forward", "central")}"""),
+    ("code", PLOTS),
+    ("code", """show(plot.diff_error(err))"""),
+    ("md", """**Exercise 1.** Which step h is best for the *central* difference of `exp` at 0?
+Put a number in `answer` (look at the picture, or at `err`).""",
+     """**練習 1.** x = 0 での `exp` の*中心差分*に最もよい刻み幅 h はいくつでしょう?
+`answer` に数を入れてください (図か `err` を見ましょう)。"""),
+    ("exercise", """answer = None   # your answer, e.g. 1e-3""", """answer = float(err.best_h["central"])"""),
+    ("check", """_best = float(descend.diff_error(np.exp, 0.0, 1.0).best_h["central"])
+if answer is None:
+    say("not answered yet: the best h sits where the two branches of the central curve meet",
+        "まだ答えがありません: 最良の h は中心差分の曲線の 2 本の枝が交わるところです")
+elif _best / 10 <= answer <= _best * 10:
+    say(f"correct: about {_best:.1e} (eps ** (1/3): the truncation h^2 and the rounding eps/h balance)",
+        f"正解: 約 {_best:.1e} (eps ** (1/3): 打ち切り誤差 h^2 と丸め誤差 eps/h がつり合う)")
+else:
+    say("not quite: look where the central curve is lowest", "惜しい: 中心差分の曲線が最も低いところを見ましょう")"""),
+    ("md", """## Partial derivatives and the gradient
+
+The gradient gathers the partial derivatives into one vector. For `x0^2 + x1^2` it is `2x`:""",
+     """## 偏微分と勾配
+
+勾配は偏微分を 1 つのベクトルにまとめたものです。`x0^2 + x1^2` の勾配は `2x` です:"""),
+    ("code", """def function_2(x):
     return np.sum(x ** 2)
 
-descend.gradient(function_2, np.array([3.0, 4.0]), h=1e-4)"""),
-        ("code", """plot.gradient_field(function_2, ((-2, 2), (-2, 2)), density=17, contours=False);"""),
-        ("code", """plot.gradient_field(problems.get("himmelblau"), normalize=True);"""),
-    ],
-    "03_gradient_descent.ipynb": [
-        ("md", """# Gradient descent, the learning rate and line search
+[descend.gradient(function_2, np.array(p), h=1e-4) for p in ([3.0, 4.0], [0.0, 2.0], [3.0, 0.0])]"""),
+    ("code", """show(plot.gradient_field(function_2, ((-2, 2), (-2, 2)), density=15, contours=False))"""),
+    ("md", """## The gradient method
 
-`x <- x - lr * grad f(x)` from (-3, 4) on `x0^2 + x1^2` with three learning rates (seed 001),
-too small and too large (seed 002), the least-squares tolerance stop and line search."""),
-        ("code", SETUP),
-        ("code", """p = problems.get("sphere")
-runs = [descend.minimize(p, np.array([-3.0, 4.0]), lr=lr, steps=20) for lr in (0.1, 0.01, 1.0)]
-runs[0]"""),
-        ("code", """plot.trajectories(p, runs);"""),
-        ("md", "A Result shows itself as a table in Jupyter; `.plot()` draws it:"),
-        ("code", """runs[1].plot(p);"""),
-        ("md", "Seed 002's `x^2 + 1`: one batched run with 25 learning rates from 1e-9 to 10."),
-        ("code", """para = problems.get("parabola")
-lrs = np.geomspace(1e-9, 10, 25)
-sweep = descend.minimize(para, np.full((25, 1), -3.0), lr=lrs, steps=100)
-sweep"""),
-        ("code", """plot.lr_sweep(sweep, problem=para);"""),
-        ("md", "## The tolerance stop and line search (seed 001)"),
-        ("code", """ls = problems.get("least_squares")
+`x <- x - lr * grad f(x)`. The book runs 100 steps from (-3, 4) with lr 0.1, and shows that lr 10
+diverges and lr 1e-10 barely moves:""",
+     """## 勾配法
+
+`x ← x - η ∇f(x)`。本では (-3, 4) から学習率 0.1 で 100 ステップ進め、学習率 10 では発散し、
+1e-10 ではほとんど動かないことを示しています:"""),
+    ("code", """sphere = problems.get("sphere")
+runs = {lr: descend.minimize(sphere, np.array([-3.0, 4.0]), lr=lr, steps=100) for lr in (0.1, 10.0, 1e-10)}
+{lr: (r.status, r.x) for lr, r in runs.items()}"""),
+    ("md", """**Exercise 2.** One step with lr 0.1 multiplies x by a fixed factor on this f (the gradient is 2x).
+What is it? Put it in `answer`.""",
+     """**練習 2.** この f では (勾配は 2x)、学習率 0.1 の 1 ステップで x は決まった倍率で縮みます。
+その倍率はいくつでしょう? `answer` に入れてください。"""),
+    ("exercise", """answer = None   # your answer""", """answer = 1 - 2 * 0.1"""),
+    ("check", """_h = runs[0.1].history
+_factor = float(_h.x[1][0] / _h.x[0][0])
+if answer is None:
+    say("not answered yet: write x - 0.1 * 2x as a multiple of x", "まだ答えがありません: x - 0.1 * 2x を x の何倍かで書きましょう")
+elif abs(answer - _factor) < 1e-9:
+    say(f"correct: x by {_factor:.4g} per step, and f by its square {_factor ** 2:.4g}",
+        f"正解: 1 ステップで x は {_factor:.4g} 倍、f はその 2 乗の {_factor ** 2:.4g} 倍")
+else:
+    say("not quite: x - lr * 2x = (1 - 2 lr) x", "惜しい: x - η 2x = (1 - 2η) x です")"""),
+]
+
+DLFS5 = [
+    ("md", """# Backpropagation, checked by numerical gradients (Deep Learning from Scratch, ch. 5)
+
+This notebook accompanies chapter 5 of *Deep Learning from Scratch*: layers that keep their forward
+and backward passes side by side, and the **gradient check** that compares backpropagation with
+the numerical gradient of chapter 4 (seed 002 studies the same network).""",
+     """# 誤差逆伝播法と数値微分による勾配確認 (ゼロから作るDeep Learning 第 5 章)
+
+このノートブックは『ゼロから作るDeep Learning』第 5 章に対応しています。順伝播と逆伝播を並べて持つレイヤと、
+誤差逆伝播法の結果を第 4 章の数値微分と比べる**勾配確認**を見ていきます (学習ノート 002 も同じネットワークを扱います)。"""),
+    ("code", SETUP),
+    ("md", """## One layer, forward and backward
+
+The sigmoid layer remembers its output y and passes `dout * y * (1 - y)` back. At 0 the slope is 1/4,
+and the numerical derivative agrees:""",
+     """## 1 つのレイヤの順伝播と逆伝播
+
+Sigmoid レイヤは出力 y を覚えておき、`dout * y * (1 - y)` を逆に流します。x = 0 での傾きは 1/4 で、
+数値微分も同じ値になります:"""),
+    ("code", """from descend import nn
+
+s = nn.Sigmoid()
+y = s.forward(np.array([0.0, 2.0]))
+y, s.backward(np.ones(2)), descend.derivative(descend.sigmoid, 0.0)"""),
+    ("md", """## A two-layer network and the gradient check
+
+`nn.check_gradients` perturbs every weight and bias, compares the numerical gradient with the one
+backpropagation gives, and reports the largest relative error (about 1e-10 here: backprop is right):""",
+     """## 2 層ネットワークと勾配確認
+
+`nn.check_gradients` はすべての重みとバイアスを少しずつ動かして数値勾配を求め、誤差逆伝播法の勾配と比べて、
+最大の相対誤差を報告します (ここでは約 1e-10 で、逆伝播は正しく計算されています):"""),
+    ("code", """from descend import datasets
+
+digits = datasets.digits()
+model = nn.mlp([64, 20, 10], activation="sigmoid", rng=0, dtype=np.float64)
+report = nn.check_gradients(model, "cross_entropy", digits.X_train[:3].astype(np.float64), digits.y_train[:3])
+{name: (r.passed, f"{r.max_rel_error:.0e}") for name, r in report.items()}"""),
+    ("md", """A wrong backward pass is caught at once. `descend.check_grad` compares any gradient with central
+differences; here the chain rule through tanh is forgotten in the second one:""",
+     """逆伝播が間違っていればすぐに見つかります。`descend.check_grad` は任意の勾配を中心差分と比べます。
+2 つ目の勾配では tanh を通る連鎖律を忘れています:"""),
+    ("code", """f = lambda w: np.sum(np.tanh(w) ** 2)
+right = lambda w: 2 * np.tanh(w) * (1 - np.tanh(w) ** 2)
+wrong = lambda w: 2 * np.tanh(w)          # forgot d tanh / dw = 1 - tanh^2
+w = np.array([0.3, -1.2, 2.0])
+[(c.passed, f"{c.max_rel_error:.0e}") for c in (descend.check_grad(f, right, w), descend.check_grad(f, wrong, w))]"""),
+    ("md", """## Training on the digits
+
+With a correct gradient, mini-batch SGD learns the 8x8 digits in a few epochs:""",
+     """## 手書き数字での学習
+
+勾配が正しければ、ミニバッチの SGD で 8x8 の手書き数字を数エポックで学習できます:"""),
+    ("code", """hist = descend.train(model, digits.X_train, digits.y_train, loss="cross_entropy", optimizer="sgd", lr=0.5,
+                     batch_size=100, epochs=3, seed=0, validation=(digits.X_test, digits.y_test),
+                     metrics=["accuracy"], progress=False)
+[f"{a:.1%}" for a in hist.epochs["val_accuracy"]]"""),
+    ("code", PLOTS),
+    ("code", """show(plot.loss_curves([hist], labels=["SGD, lr 0.5"], per="both", log=True))"""),
+    ("md", """**Exercise.** What is the derivative of the sigmoid at x = 0? Put it in `answer`
+(use the backward pass above, or `y * (1 - y)`).""",
+     """**練習.** x = 0 でのシグモイド関数の微分はいくつでしょう? `answer` に入れてください
+(上の逆伝播か `y * (1 - y)` を使いましょう)。"""),
+    ("exercise", """answer = None   # your answer""", """answer = 0.5 * (1 - 0.5)"""),
+    ("check", """_d = float(descend.derivative(descend.sigmoid, 0.0))
+if answer is None:
+    say("not answered yet: the sigmoid's output at 0 is 0.5", "まだ答えがありません: x = 0 でのシグモイド関数の出力は 0.5 です")
+elif abs(answer - _d) < 1e-6:
+    say(f"correct: y (1 - y) = 0.25 at y = 0.5; the central difference gives {_d:.12f}",
+        f"正解: y = 0.5 で y (1 - y) = 0.25。中心差分では {_d:.12f}")
+else:
+    say("not quite: y (1 - y) with y = sigmoid(0) = 0.5", "惜しい: y = sigmoid(0) = 0.5 として y (1 - y) です")"""),
+]
+
+DLFS6 = [
+    ("md", """# The optimizers (Deep Learning from Scratch, ch. 6)
+
+This notebook accompanies chapter 6 of *Deep Learning from Scratch* and seed 003: SGD, Momentum,
+AdaGrad, RMSProp and Adam on the book's `f(x, y) = x^2/20 + y^2` from (-7, 2) with the book's
+learning rates (the book's figure 6-8), then a **fair** comparison, each optimizer with its own
+tuned lr and many starts.""",
+     """# 最適化手法 (ゼロから作るDeep Learning 第 6 章)
+
+このノートブックは『ゼロから作るDeep Learning』第 6 章と学習ノート 003 に対応しています。本の
+`f(x, y) = x^2/20 + y^2` で、(-7, 2) から本の学習率を使って SGD、Momentum、AdaGrad、RMSProp、Adam を比べ
+(本の図 6-8)、次に手法ごとに学習率を調整し、多数の初期値で**公平な**比較をします。"""),
+    ("code", SETUP),
+    ("code", PLOTS),
+    ("md", """## The book's race
+
+30 steps each; SGD zigzags across the valley, Momentum overshoots along it, AdaGrad slows the steep
+coordinate at once, Adam does a bit of both:""",
+     """## 本の比較
+
+各 30 ステップ。SGD は谷を横切ってジグザグに進み、Momentum は谷に沿って行き過ぎ、AdaGrad は急な座標をすぐに
+遅くし、Adam はその両方を少しずつ行います:"""),
+    ("code", """race = descend.compare("elongated_bowl", ["sgd", "momentum", "adagrad", "rmsprop", "adam"], steps=30)
+race"""),
+    ("code", """show(plot.trajectories(race.problem, list(race.results.values())))"""),
+    ("md", """## What goes on inside AdaGrad
+
+AdaGrad divides each coordinate's step by the root of its running sum of squared gradients;
+the sum grows fastest on the steep coordinate:""",
+     """## AdaGrad の内部
+
+AdaGrad は座標ごとのステップを勾配の 2 乗の累積和の平方根で割ります。急な座標ほど和が速く増えます:"""),
+    ("code", """trace = plot.record("elongated_bowl", "adagrad", steps=30, lr=1.5)
+trace.state["sum"][-1]"""),
+    ("md", """## A fair comparison
+
+The book's lrs were picked by hand for one start. `descend.benchmark_optimizers` tunes each
+optimizer's lr on the same budget of gradient evaluations and counts how often each reaches the
+minimum from 10 random starts:""",
+     """## 公平な比較
+
+本の学習率は 1 つの初期値に合わせて手で選ばれています。`descend.benchmark_optimizers` は同じ勾配評価回数の
+予算で手法ごとに学習率を調整し、10 個のランダムな初期値のうち何回最小点に到達したかを数えます:"""),
+    ("code", """bench = descend.benchmark_optimizers(["elongated_bowl"], ["sgd", "momentum", "adagrad", "adam"], budget=200,
+                                     starts=10, seeds=[0], lrs=list(np.logspace(-3, 0.5, 8)))
+[(r["optimizer"], float(r["lr"]), f"{r['success_rate']:.0%}") for r in bench.summary_rows]"""),
+    ("md", """**Exercise.** Which optimizer ends closest to the minimum in the book's race above?
+Put its name in `answer` (look at `race`).""",
+     """**練習.** 上の本の比較で、最小点に最も近づいた手法はどれでしょう? `answer` に名前を入れてください
+(`race` を見ましょう)。"""),
+    ("exercise", """answer = None   # your answer, e.g. "sgd\"""",
+     """answer = min(race, key=lambda row: row["distance"])["optimizer"]"""),
+    ("check", """_best = min(race, key=lambda row: row["distance"])["optimizer"]
+if answer is None:
+    say("not answered yet: the column 'distance' of race says how far each one ended",
+        "まだ答えがありません: race の distance の列が、それぞれの終点と最小点の距離です")
+elif answer == _best:
+    say(f"correct: {_best}", f"正解: {_best}")
+else:
+    say("not quite: sort race by its distance to the minimum", "惜しい: race を最小点までの距離で並べましょう")"""),
+]
+
+GOODFELLOW4 = [
+    ("md", """# Numerical computation (Goodfellow, Bengio and Courville, Deep Learning, 4.1 to 4.5)
+
+This notebook accompanies chapter 4 of *Deep Learning* (Goodfellow et al.) and seed 001's notes
+on it: overflow and underflow (4.1), poor conditioning (4.2), gradient-based optimization and line
+search (4.3), and linear least squares (4.5).""",
+     """# 数値計算 (Goodfellow ほか『深層学習』4.1 から 4.5)
+
+このノートブックは『深層学習』(Goodfellow ほか) 第 4 章と、それを読んだ学習ノート 001 に対応しています。
+オーバーフローとアンダーフロー (4.1)、悪い条件付け (4.2)、勾配に基づく最適化と直線探索 (4.3)、
+線形最小二乗法 (4.5) を見ていきます。"""),
+    ("code", SETUP),
+    ("md", """## 4.1 Overflow and underflow
+
+`exp(1000)` overflows to inf and `exp(-1000)` underflows to 0, so the naive softmax gives nan;
+subtracting `max(x)` first changes nothing mathematically and fixes it:""",
+     """## 4.1 オーバーフローとアンダーフロー
+
+`exp(1000)` は inf にオーバーフローし、`exp(-1000)` は 0 にアンダーフローするので、素朴なソフトマックス関数は
+nan になります。先に `max(x)` を引いても数学的には何も変わらず、これで解決します:"""),
+    ("code", """x = np.full(5, 1000.0)
+with np.errstate(all="ignore"):          # the naive formula overflows: inf / inf
+    naive = np.exp(x) / np.exp(x).sum()
+naive, descend.softmax(x), descend.softmax(-x)"""),
+    ("md", """## 4.2 Poor conditioning
+
+The condition number is the ratio of the largest to the smallest singular value. On a quadratic
+with condition number kappa, gradient descent needs about kappa times more steps:""",
+     """## 4.2 悪い条件付け
+
+条件数は最大特異値と最小特異値の比です。条件数 kappa の 2 次関数では、勾配降下法に約 kappa 倍のステップが
+必要になります:"""),
+    ("code", """descend.condition_number(np.array([[1, 0, -1], [0, 1, 0], [1, 0, 1]]))"""),
+    ("code", """steps = {k: descend.minimize(problems.get("ill_conditioned", kappa=k), lr=1 / k, steps=5000, gtol=1e-6).nit
+         for k in (1.0, 10.0, 100.0)}
+steps"""),
+    ("md", """## 4.3 Gradient descent and line search
+
+With a fixed lr, the seed's least-squares problem stops after 493 steps at the tolerance 0.01;
+an exact line search picks each step along -grad and needs one:""",
+     """## 4.3 勾配降下法と直線探索
+
+学習率を固定すると、学習ノートの最小二乗法は許容誤差 0.01 で 493 ステップ後に停止します。厳密な直線探索は
+-勾配の向きに沿って毎回のステップ幅を選び、1 ステップで済みます:"""),
+    ("code", """ls = problems.get("least_squares")
 gd = descend.minimize(ls, lr=0.01, steps=10_000, gtol=0.01)
 exact = descend.minimize(ls, steps=100, gtol=0.01, line_search="exact")
 gd.nit, gd.history.x[-2], exact.nit"""),
-        ("code", """plot.trajectories(ls, [gd, exact], labels=["lr 0.01", "exact line search"]);"""),
-        ("md", """## Many random starts
+    ("code", PLOTS),
+    ("code", """show(plot.trajectories(ls, [gd, exact], labels=["lr 0.01", "exact line search"]))"""),
+    ("md", """## 4.5 Linear least squares
 
-Seed 002 calls this "SGD"; it is multi-start gradient descent: one batched call with 30 starts."""),
-        ("code", """camel = problems.get("six_hump_camel")
-X0 = np.random.default_rng(0).uniform([-2, -1], [2, 1], size=(30, 2))
-multi = descend.minimize(camel, X0, lr=0.02, steps=1000, gtol=1e-6)
-np.unique(np.round(multi.fun, 4), return_counts=True)"""),
-        ("code", """plot.trajectories(camel, multi, markers=False);"""),
-    ],
-    "04_optimizers.ipynb": [
-        ("md", """# The optimizer race
+`f(x) = |Ax - b|^2 / 2` has the gradient `A^T (Ax - b)`; its minimizer solves the normal equations.
+Gradient descent gets there too, only more slowly:""",
+     """## 4.5 線形最小二乗法
 
-SGD, Momentum, AdaGrad, Adadelta, RMSProp and Adam on the elongated bowl `x^2/20 + y^2`
-(the book's learning rates) and what goes on inside them."""),
-        ("code", SETUP),
-        ("code", """race = descend.compare("elongated_bowl", steps=30)
-race"""),
-        ("code", """plot.trajectories(race.problem, list(race.results.values()));"""),
-        ("md", "Inside Adam: its first and second moments and the step size it really takes."),
-        ("code", """plot.internals("elongated_bowl", "adam", steps=30, lr=0.3);"""),
-        ("code", """trace = plot.record("elongated_bowl", "adagrad", steps=30, lr=1.5)
-trace, trace.state["sum"][-1]"""),
-        ("md", "The race as a GIF (written with Pillow, no ffmpeg):"),
-        ("code", """from IPython.display import Image
-path = plot.animate(race.problem, list(race.results.values()), "race.gif", frames=31, dpi=60)
-Image(filename=str(path))"""),
-    ],
-    "05_training.ipynb": [
-        ("md", """# Batch, stochastic and mini-batch training
+`f(x) = |Ax - b|^2 / 2` の勾配は `A^T (Ax - b)` で、最小点は正規方程式の解です。勾配降下法でも、
+時間はかかりますが同じ点に着きます:"""),
+    ("code", """rng = np.random.default_rng(0)
+A, b = rng.normal(size=(20, 3)), rng.normal(size=20)
+f = lambda x: 0.5 * np.sum((A @ x - b) ** 2, axis=-1)
+grad = lambda x: (A @ x - b) @ A
+x_gd = descend.minimize(f, np.zeros(3), grad=grad, lr=0.02, steps=2000).x
+np.allclose(x_gd, np.linalg.lstsq(A, b, rcond=None)[0], atol=1e-8)"""),
+    ("md", """**Exercise.** What is the condition number of `diag(1, 10, 100)`? Put it in `answer`.""",
+     """**練習.** `diag(1, 10, 100)` の条件数はいくつでしょう? `answer` に入れてください。"""),
+    ("exercise", """answer = None   # your answer""", """answer = 100 / 1"""),
+    ("check", """_k = float(descend.condition_number(np.diag([1, 10, 100])))
+if answer is None:
+    say("not answered yet: the largest singular value over the smallest", "まだ答えがありません: 最大特異値 ÷ 最小特異値です")
+elif abs(answer - _k) <= 1e-9 * _k:
+    say(f"correct: {_k:g}", f"正解: {_k:g}")
+else:
+    say("not quite: for a diagonal matrix the singular values are the |entries|", "惜しい: 対角行列の特異値は対角成分の絶対値です")"""),
+]
 
-Seed 003 trains a 2-10-1 ReLU network on `y = 3 x0 + 2 x1` with one sample per update (SGD)
-and with mini-batches of 10."""),
-        ("code", SETUP),
-        ("code", """from descend import nn, datasets
-from descend.training import train
-
-data = datasets.linear(500, seed=0)
-X, y = data.X, data.y.reshape(-1, 1)
-
-def model():
-    return nn.Sequential(nn.Linear(2, 10, rng=0, dtype=np.float64), nn.ReLU(),
-                         nn.Linear(10, 1, rng=1, dtype=np.float64))
-
-histories = {name: train(model(), X, y, loss="mse", optimizer="sgd", lr=0.05, batch_size=bs, epochs=3, seed=0,
-                         progress=False)
-             for name, bs in (("batch", None), ("SGD", 1), ("mini-batch 10", 10))}
-{name: (len(h.loss), h.epochs["loss"][-1]) for name, h in histories.items()}"""),
-        ("code", """plot.loss_curves(list(histories.values()), labels=list(histories), per="epoch", log=True);"""),
-        ("code", """plot.loss_curves(list(histories.values())[1:], labels=list(histories)[1:], per="update", smooth=10,
-                 log=True);"""),
-    ],
+CHAPTERS = {
+    "dlfs4_numerical_differentiation": DLFS4,
+    "dlfs5_backprop": DLFS5,
+    "dlfs6_optimizers": DLFS6,
+    "goodfellow4_numerical_computation": GOODFELLOW4,
 }
 
+#: the notebooks this script writes: file name -> (chapter, language)
+NOTEBOOKS = {f"{stem}{'' if lang == 'en' else '_' + lang}.ipynb": (stem, lang)
+             for stem in CHAPTERS for lang in ("en", "ja")}
 
-def build(name: str, cells) -> nbformat.NotebookNode:
+
+def build(name: str) -> nbformat.NotebookNode:
+    """The notebook ``name`` without outputs."""
+    stem, lang = NOTEBOOKS[name]
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
-    for i, (kind, source) in enumerate(cells):
-        cell = new_markdown_cell(source) if kind == "md" else new_code_cell(source)
-        cell["id"] = f"{pathlib.Path(name).stem.replace('_', '-')}-{i:02d}"  # stable ids: reproducible files
+    nb.metadata["descend"] = {"chapter": stem, "lang": lang}
+    for i, spec in enumerate(CHAPTERS[stem]):
+        kind = spec[0]
+        if kind == "md":
+            cell = new_markdown_cell(spec[1] if lang == "en" else spec[2])
+        elif kind == "code":
+            cell = new_code_cell(SETUP.format(lang=lang) if spec[1] == SETUP else spec[1])
+        elif kind == "exercise":
+            cell = new_code_cell(spec[1])
+            cell.metadata["tags"] = ["exercise"]
+            cell.metadata["solution"] = spec[2]
+        else:  # check: hidden in Jupyter, run after the exercise
+            cell = new_code_cell(spec[1])
+            cell.metadata["tags"] = ["check"]
+            cell.metadata["jupyter"] = {"source_hidden": True}
+        cell["id"] = f"{stem.replace('_', '-')}-{lang}-{i:02d}"  # stable ids: reproducible files
         nb.cells.append(cell)
     nbformat.validate(nb)
     return nb
 
 
+def sources(nb) -> list:
+    """What the script owns in a notebook: each cell's type, source and metadata (outputs aside)."""
+    return [(c.cell_type, c.source, dict(c.metadata)) for c in nb.cells]
+
+
+def execute(nb, *, cwd: pathlib.Path, timeout: int = 120):
+    """Run ``nb`` in a fresh kernel that imports this checkout's descend; returns it with its outputs."""
+    from nbclient import NotebookClient
+
+    env_path = str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")
+    os.environ["PYTHONPATH"] = env_path
+    os.environ.pop("MPLBACKEND", None)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(cwd)}})
+    client.execute()
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    return nb
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="only compare; exit 1 on a difference")
+    ap.add_argument("--check", action="store_true", help="only compare the cells; exit 1 on a difference")
+    ap.add_argument("--no-execute", action="store_true", help="write the notebooks without running them")
     ap.add_argument("--out", type=pathlib.Path, default=EXAMPLES, help="folder (default: examples/)")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     stale = []
-    for name, cells in NOTEBOOKS.items():
-        text = nbformat.writes(build(name, cells)) + "\n"
+    for name in NOTEBOOKS:
+        nb = build(name)
         path = args.out / name
         if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
+            if not path.exists() or sources(nbformat.read(path, as_version=4)) != sources(nb):
                 stale.append(name)
-        else:
-            path.write_text(text, encoding="utf-8")
+            continue
+        if not args.no_execute:
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                nb = execute(nb, cwd=pathlib.Path(tmp))
+        path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
     if stale:
         print("out of date (run python scripts/make_notebooks.py):", ", ".join(stale), file=sys.stderr)
         return 1

@@ -173,6 +173,8 @@ _PLOT = {
     "plot.method.five-point": _m("five-point", "5 点公式"),
     "plot.method.complex": _m("complex", "複素ステップ"),
     "plot.method.richardson": _m("richardson", "リチャードソン補外"),
+    "plot.exact_line_search": _m("exact line search", "厳密な直線探索"),
+    "plot.lr_label": _m("lr {lr}", "学習率 {lr}"),
 }
 
 from .tour import TOUR  # noqa: E402  (the tour's strings, kept in their own file for length)
