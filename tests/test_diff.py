@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from descend.diff import (HESSIAN_METHODS, METHODS, DiffInfo, GradCheck, TangentLine, check_grad,
+from descend.diff import (HESSIAN_METHODS, METHODS, DiffInfo, GradCheck, TangentLine, check_grad, taylor_test,
                           default_step, derivative, diff_error, gradient, hessian,
                           hessian_vector_product, jacobian, tangent_line)
 from descend.errors import DescendError
@@ -815,3 +815,97 @@ def test_public_orders_table_matches_the_measured_orders_and_is_read_only():
     assert set(diff.ORDERS) == set(diff.METHODS)
     with pytest.raises(TypeError):
         diff.ORDERS["central"] = 3
+
+
+# --------------------------------------------------------------------------- the Taylor test
+
+def _rosen(p):
+    return np.sum(100.0 * (p[1:] - p[:-1] ** 2) ** 2 + (1.0 - p[:-1]) ** 2)
+
+
+def _rosen_grad(p):
+    a, b = p[:-1], p[1:]
+    g = np.zeros_like(p)
+    g[:-1] = -400.0 * a * (b - a * a) - 2.0 * (1.0 - a)
+    g[1:] += 200.0 * (b - a * a)
+    return g
+
+
+TAYLOR_CASES = [
+    ("mixed", mixed, mixed_grad, np.array([0.9, -0.4, 1.3])),
+    ("rosenbrock", _rosen, _rosen_grad, np.array([-1.2, 1.0, 0.7, 2.0])),
+    ("matrix", lambda W: np.sum(np.tanh(W) ** 2), lambda W: 2 * np.tanh(W) / np.cosh(W) ** 2,
+     np.arange(6.0).reshape(2, 3) / 7),
+]
+
+
+@pytest.mark.parametrize("name, f, g, x", TAYLOR_CASES, ids=[c[0] for c in TAYLOR_CASES])
+def test_taylor_test_passes_a_right_gradient_and_fails_wrong_ones(name, f, g, x):
+    from descend.diff import TaylorCheck
+    right = check_grad(f, g, x, method="taylor")
+    assert isinstance(right, TaylorCheck) and right and abs(right.rate - 2) < 0.1
+    assert right.nfev == 3 * 24 + 1
+    flipped = check_grad(f, lambda p: -g(p), x, method="taylor")
+    assert not flipped and abs(flipped.rate - 1) < 0.05
+    # small errors: failed, at a rate well below 2 (near the crossover of the h and h^2 terms
+    # the two can cancel, so the rate is not always 1 there)
+    big = np.max(np.abs(g(x)))
+    for wrong in (lambda p: g(p) * (1 + 1e-5), lambda p: g(p) + 1e-6 * big * np.ones_like(p)):
+        report = check_grad(f, wrong, x, method="taylor")
+        assert not report and report.rate < 1.5, report
+    assert "rate" in right.summary() and "PASSED" in str(right)
+
+
+def test_taylor_verdict_does_not_depend_on_a_step():
+    """A right gradient that a finite-difference check fails for the wrong reason (its step
+    is too large for exp(10 x)); the Taylor test passes it from any largest step."""
+    f = lambda p: np.sum(np.exp(10 * p))  # noqa: E731
+    g = lambda p: 10 * np.exp(10 * p)  # noqa: E731
+    x = np.array([0.1, -0.2])
+    assert not check_grad(f, g, x, h=1e-2)
+    for h0 in (1e-3, 1e-1, 1.0):
+        assert taylor_test(f, g, x, h0=h0)
+        assert not taylor_test(f, lambda p: g(p) * (1 + 1e-6), x, h0=h0)
+
+
+def test_taylor_test_linear_f_float32_vectorized_and_seeded():
+    lin = taylor_test(lambda p: np.sum(3 * p), lambda p: np.full_like(p, 3.0), np.ones(3))
+    assert lin and np.isnan(lin.rate) and not lin.used.any()  # at rounding level: exact
+    assert not taylor_test(lambda p: np.sum(3 * p), lambda p: np.full_like(p, 3.001), np.ones(3))
+    x32 = np.array([0.9, -0.4, 1.3], dtype=np.float32)
+    assert taylor_test(mixed, lambda p: mixed_grad(p).astype(np.float32), x32)
+    loop = taylor_test(mixed, mixed_grad, np.array([0.9, -0.4, 1.3]), seed=5)
+    vec = taylor_test(mixed, mixed_grad, np.array([0.9, -0.4, 1.3]), seed=5, vectorized=True)
+    np.testing.assert_allclose(vec.remainders, loop.remainders, rtol=1e-12, atol=1e-300)
+    other = taylor_test(mixed, mixed_grad, np.array([0.9, -0.4, 1.3]), seed=6)
+    assert not np.array_equal(other.directions, loop.directions)
+
+
+def test_taylor_test_refusals():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(DescendError, match=r"h do not apply to method='taylor' \(it needs no step"):
+        check_grad(mixed, mixed_grad, [1.0, 2.0, 3.0], method="taylor", h=1e-3)
+    with pytest.raises(DescendError, match=r"rtol do not apply to method='taylor'"):
+        check_grad(mixed, mixed_grad, [1.0, 2.0, 3.0], method="taylor", rtol=1e-3)
+    with pytest.raises(DescendError, match=r"directions must be an integer >= 1, got 0"):
+        taylor_test(np.sum, np.ones_like, x, directions=0)
+    with pytest.raises(DescendError, match=r"tol must be a number in \(0, 1\)"):
+        taylor_test(np.sum, np.ones_like, x, tol=1.5)
+    with pytest.raises(DescendError, match=r"grad must return an array of x's shape \(2,\), got shape \(3,\)"):
+        taylor_test(np.sum, lambda p: np.ones(3), x)
+    with pytest.raises(DescendError, match=r"f is not finite at every point x \+ h d of the Taylor test"):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            taylor_test(lambda p: np.sum(np.log(p)), lambda p: 1 / p, np.array([0.01, 0.02]))
+    with pytest.raises(DescendError, match="unknown method 'taylr'"):
+        check_grad(mixed, mixed_grad, [1.0, 2.0, 3.0], method="taylr")
+
+
+def test_taylor_picture():
+    pytest.importorskip("matplotlib")
+    from descend import plot
+    from descend.plot._base import tagged
+    ax = plot.taylor_test(mixed, mixed_grad, np.array([0.9, -0.4, 1.3]))
+    assert len(tagged(ax, "fit")) == 3 and len(tagged(ax, "slope")) == 2
+    assert "passed" in ax.get_title()
+    with pytest.raises(DescendError, match="grad and x are required"):
+        plot.taylor_test(mixed)

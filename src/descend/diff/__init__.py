@@ -61,6 +61,11 @@ scale much smaller than |x| (exp at -700: the relative step is 700 times too
 large and costs 6 digits).  ``scale=`` (one per coordinate allowed) gives the
 length on which f varies (1e-6 for a Coulomb potential near 1e-6).
 
+**A gradient check without a step.**  ``check_grad(f, grad, x, method="taylor")``
+(:func:`taylor_test`) watches the remainder ``|f(x + h d) - f(x) - h g.d|``
+along random directions as h halves: it shrinks like h^2 for a right gradient
+and like h for a wrong one, whatever the step; the fitted rate is the verdict.
+
 **Non-finite values.**  Where f is nan or inf at a perturbed point (a step
 outside its domain, an overflow) the derivative is nan or inf, without an
 exception, so that a minimizer can report divergence as a status;
@@ -83,7 +88,7 @@ J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., section 8.1.
 
 from __future__ import annotations
 
-from .checks import DiffErrorResult, GradCheck, check_grad, diff_error
+from .checks import CHECK_METHODS, DiffErrorResult, GradCheck, TaylorCheck, check_grad, diff_error, taylor_test
 from .derivatives import TangentLine, derivative, gradient, jacobian, tangent_line
 from .evaluate import DiffInfo
 from .extrapolation import STATUSES
@@ -96,5 +101,5 @@ __all__ = [
     "hessian", "hessian_vector_product", "tangent_line", "TangentLine", "check_grad",
     "GradCheck", "diff_error", "DiffErrorResult", "DiffInfo",
     "DERIVATIVE_METHODS", "STEPS", "STATUSES", "KINDS", "HESSIAN_MAX_MEMORY", "stencil", "Stencil",
-    "fornberg_weights", "HVP_METHODS",
+    "fornberg_weights", "HVP_METHODS", "CHECK_METHODS", "taylor_test", "TaylorCheck",
 ]

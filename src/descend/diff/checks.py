@@ -9,7 +9,11 @@ import numpy as np
 
 from ..errors import DescendError
 from .derivatives import _derivative, gradient
+from .evaluate import _Evaluator
 from .steps import METHODS, _as_point, _check_method, _explicit_steps, default_step
+
+#: The methods of :func:`check_grad`: the finite differences of :data:`METHODS` and the Taylor test.
+CHECK_METHODS = METHODS + ("taylor",)
 
 # ----------------------------------------------------------------------------------------
 # Gradient check
@@ -86,8 +90,14 @@ class GradCheck:
 
 
 def check_grad(f: Callable, grad: Callable, x, *, method: str = "central", h=None, rtol=None,
-               floor: float = 1.0, vectorized: bool = False) -> GradCheck:
-    """Compare an analytic gradient with finite differences.
+               floor: float = 1.0, vectorized: bool = False, directions: int = 3, seed: int = 0):
+    """Compare an analytic gradient with finite differences, or run the Taylor test.
+
+    ``method="taylor"`` runs :func:`taylor_test` (no step to choose: the verdict is
+    the convergence rate of the Taylor remainder, 2 for a right gradient, 1 for a
+    wrong one) and returns its :class:`TaylorCheck`; ``directions`` and ``seed`` are
+    its, ``h``, ``rtol`` and ``floor`` do not apply.  The other methods compare with
+    finite differences, as follows.
 
     The one error measure: with a the analytic and n the numerical gradient,
 
@@ -107,7 +117,7 @@ def check_grad(f: Callable, grad: Callable, x, *, method: str = "central", h=Non
     x : array_like
         Where to check.  Neither f nor grad sees the caller's array itself.
     method : str
-        One of :data:`METHODS`.
+        One of :data:`CHECK_METHODS`: a finite-difference method or ``"taylor"``.
     h : float or array_like, optional
         The finite-difference step.
     rtol : float, optional
@@ -117,19 +127,29 @@ def check_grad(f: Callable, grad: Callable, x, *, method: str = "central", h=Non
         See the measure above; > 0.
     vectorized : bool
         As in :func:`gradient`.
+    directions, seed : int
+        ``method="taylor"`` only: how many random directions, and their seed.
 
     Returns
     -------
-    GradCheck
-        True when passed; ``.summary()`` prints the worst coordinates.
+    GradCheck or TaylorCheck
+        True when passed; ``.summary()`` prints the worst coordinates (the rates).
 
     Examples
     --------
     >>> report = check_grad(lambda p: np.sum(p**3), lambda p: 3 * p**2, np.array([1.0, 2.0]))
     >>> bool(report), report.max_rel_error < 1e-9
     (True, True)
+    >>> check_grad(lambda p: np.sum(p**3), lambda p: 3 * p**2, np.array([1.0, 2.0]), method="taylor")
+    TaylorCheck(passed=True, rate=2, rates=[2.0, 2.0, 2.0], tol=0.2)
     """
-    method = _check_method(method)
+    method = _check_method(method, CHECK_METHODS)
+    if method == "taylor":
+        given = [n for n, v in (("h", h), ("rtol", rtol)) if v is not None] + (["floor"] if floor != 1.0 else [])
+        if given:
+            raise DescendError(f"{', '.join(given)} do not apply to method='taylor' (it needs no step: the "
+                               f"verdict is the convergence rate of the Taylor remainder)")
+        return taylor_test(f, grad, x, directions=directions, seed=seed, vectorized=vectorized)
     if not callable(grad):
         raise DescendError(f"grad must be callable, got {grad!r}")
     if not (np.ndim(floor) == 0 and np.isfinite(floor) and floor > 0):
@@ -159,6 +179,187 @@ def check_grad(f: Callable, grad: Callable, x, *, method: str = "central", h=Non
     return GradCheck(max_rel_error=max_err, worst=worst, numerical=numerical, analytic=analytic,
                      errors=errors, tol=float(tol), passed=bool(max_err <= tol), method=method,
                      floor=float(floor))
+
+
+# ----------------------------------------------------------------------------------------
+# The Taylor test: a gradient check that needs no step
+# ----------------------------------------------------------------------------------------
+
+_TAYLOR_STEPS = 24        # h0, h0/2, ..., h0/2^23
+_TAYLOR_FIT = 5           # the rate is fitted over the 5 smallest steps above the noise
+_TAYLOR_NOISE = 100       # remainders within 100 roundings of f are noise
+
+
+@dataclass(frozen=True, eq=False)
+class TaylorCheck:
+    """The report of the Taylor test (:func:`taylor_test`); true when it passed.
+
+    Attributes
+    ----------
+    passed : bool
+        Every direction's rate is >= ``2 - tol`` (or its remainder stayed at the
+        rounding level of f at every step: f linear along it, the gradient exact).
+    rate : float
+        The smallest observed rate over the directions (nan when none was measurable).
+    rates : ndarray, shape (directions,)
+        The slope of log remainder against log h over the smallest steps whose
+        remainders are above the noise: about 2 for a right gradient, 1 for a wrong one.
+    hs : ndarray
+        The steps, decreasing.
+    remainders : ndarray, shape (directions, steps)
+        ``|f(x + h d) - f(x) - h g.d|``.
+    zeroth : ndarray, shape (directions, steps)
+        ``|f(x + h d) - f(x)|``: the remainder of a gradient of zero (slope 1), for the picture.
+    noise : ndarray, shape (directions, steps)
+        The rounding level below which a remainder is not used.
+    used : ndarray of bool, shape (directions, steps)
+        The points the rates were fitted on.
+    directions : ndarray
+        The unit directions d (random, seeded), one per row.
+    tol : float
+    nfev : int
+    """
+
+    passed: bool
+    rate: float
+    rates: np.ndarray
+    hs: np.ndarray = field(repr=False)
+    remainders: np.ndarray = field(repr=False)
+    zeroth: np.ndarray = field(repr=False)
+    noise: np.ndarray = field(repr=False)
+    used: np.ndarray = field(repr=False)
+    directions: np.ndarray = field(repr=False)
+    tol: float
+    nfev: int
+    method: str = "taylor"
+
+    def __bool__(self) -> bool:
+        return bool(self.passed)
+
+    def __repr__(self) -> str:
+        return (f"TaylorCheck(passed={self.passed}, rate={self.rate:.3g}, "
+                f"rates={np.round(self.rates, 2).tolist()}, tol={self.tol:.3g})")
+
+    def summary(self) -> str:
+        """A few lines for people: the verdict and each direction's rate."""
+        verdict = "PASSED" if self.passed else "FAILED"
+        lines = [f"Taylor test {verdict}: remainder |f(x+hd) - f(x) - h g.d| shrinks like h^"
+                 f"{self.rate:.2f} (a right gradient gives 2, a wrong one 1; pass >= {2 - self.tol:.2f})"]
+        for k, r in enumerate(self.rates):
+            n = int(self.used[k].sum())
+            lines.append(f"  direction {k}: rate {r:.2f}" + (f" over {n} steps" if n else
+                         " (remainder at rounding level: f linear along d, g.d exact)"))
+        return "\n".join(lines)
+
+    __str__ = summary
+
+
+def _taylor_rate(hs, r, noise):
+    """The fitted slope over the smallest steps above the noise, and the points used."""
+    above = r > _TAYLOR_NOISE * noise
+    used = np.zeros_like(above)
+    idx = np.flatnonzero(above)
+    if idx.size < 2:
+        return np.nan, used
+    # the asymptotic end: the smallest steps still above the noise (the steps decrease)
+    idx = idx[-_TAYLOR_FIT:]
+    used[idx] = True
+    slope = np.polyfit(np.log(hs[idx]), np.log(r[idx]), 1)[0]
+    return float(slope), used
+
+
+def taylor_test(f: Callable, grad: Callable, x, *, directions: int = 3, seed: int = 0, h0=None,
+                tol: float = 0.2, vectorized: bool = False) -> TaylorCheck:
+    """Check a gradient without choosing a step: the Taylor remainder must shrink like h^2.
+
+    For a right gradient g, ``r(h) = |f(x + h d) - f(x) - h g.d| = h^2 |d'Hd| / 2 + O(h^3)``;
+    for a wrong one the first-order term is left over and r shrinks like h.  The
+    test evaluates r at ``h0, h0/2, ..., h0/2^23`` along random unit directions,
+    drops the remainders within 100 roundings of f (``eps (|f(x)| + |f(x+hd)| +
+    |h g.d|)``), and fits the slope of log r against log h over the 5 smallest
+    steps left.  It passes when every direction's slope is at least ``2 - tol``.
+    No step has to be right for the verdict: a gradient check by finite
+    differences fails for the wrong reasons when its step is (jax#7742, torch#8659).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(p) -> float`` for p of x's shape; with ``vectorized=True`` ``f(P) -> (m,)``.
+    grad : callable
+        ``grad(p) -> array of p's shape``, the gradient under test.
+    x : array_like
+        Where to check.
+    directions : int
+        How many random directions (>= 1).
+    seed : int
+        The seed of the directions (NumPy's default_rng).
+    h0 : float, optional
+        The largest step; default ``0.1 * max(1, ||x||_inf)``.
+    tol : float
+        Pass when the rate is >= 2 - tol; in (0, 1).
+    vectorized : bool
+        Whether f takes a matrix of points (one call for all of them).
+
+    Returns
+    -------
+    TaylorCheck
+        True when passed; ``.rate``, ``.rates``, ``.summary()``; ``descend.plot.taylor_test``
+        draws it.
+
+    Examples
+    --------
+    >>> f = lambda p: np.sum(np.sin(p) * p)
+    >>> right = taylor_test(f, lambda p: np.cos(p) * p + np.sin(p), np.array([0.3, -1.2]))
+    >>> wrong = taylor_test(f, lambda p: np.cos(p) * p, np.array([0.3, -1.2]))
+    >>> bool(right), round(right.rate), bool(wrong), round(wrong.rate)
+    (True, 2, False, 1)
+    """
+    if not callable(f):
+        raise DescendError(f"f must be callable, got {f!r}")
+    if not callable(grad):
+        raise DescendError(f"grad must be callable, got {grad!r}")
+    if isinstance(directions, bool) or not isinstance(directions, (int, np.integer)) or directions < 1:
+        raise DescendError(f"directions must be an integer >= 1, got {directions!r}")
+    if not (np.ndim(tol) == 0 and np.isreal(tol) and 0 < tol < 1):
+        raise DescendError(f"tol must be a number in (0, 1) (pass when the rate >= 2 - tol), got {tol!r}")
+    x = _as_point(x)
+    dtype = x.dtype
+    eps = float(np.finfo(dtype).eps)
+    scale = max(1.0, float(np.max(np.abs(x), initial=0.0)))
+    h0 = 0.1 * scale if h0 is None else float(_explicit_steps(h0, np.zeros((), dtype)))
+    hs = h0 / 2.0 ** np.arange(_TAYLOR_STEPS)
+    rng = np.random.default_rng(seed)
+    D = rng.standard_normal((int(directions),) + x.shape).astype(dtype)
+    D /= np.sqrt(np.sum(D * D, axis=tuple(range(1, D.ndim)), keepdims=True))  # unit length
+    g = np.asarray(grad(x.copy()))
+    if g.shape != x.shape:
+        raise DescendError(f"grad must return an array of x's shape {x.shape}, got shape {g.shape}")
+    if g.dtype.kind not in "biuf" or not np.all(np.isfinite(g)):
+        raise DescendError(f"grad must return finite real numbers, got {g!r}")
+    evaluate = _Evaluator(f, x.shape, vectorized=vectorized, method="taylor", out_shape=())
+    points = x[None, None] + hs.reshape(1, -1, *([1] * x.ndim)) * D[:, None]  # (k, steps, *x.shape)
+    flat = np.concatenate([points.reshape(-1, x.size), x.reshape(1, -1)])
+    if vectorized:
+        values = np.asarray(evaluate.matrix(flat), dtype=np.float64)
+    else:
+        values = np.asarray(evaluate(flat, np.arange(len(flat)), np.zeros((len(flat), 0), np.intp),
+                                     np.zeros((len(flat), 0), dtype)), dtype=np.float64)
+    f0, fx = values[-1], values[:-1].reshape(len(D), len(hs))
+    if not (np.isfinite(f0) and np.all(np.isfinite(fx))):
+        raise DescendError("f is not finite at every point x + h d of the Taylor test: pass a smaller h0 "
+                           "(the largest step) so that x + h0 d stays in f's domain")
+    gd = np.sum(D.reshape(len(D), -1) * g.reshape(1, -1), axis=1)[:, None] * hs[None, :]  # h g.d
+    zeroth = np.abs(fx - f0)
+    remainders = np.abs(fx - f0 - gd)
+    noise = eps * (np.abs(f0) + np.abs(fx) + np.abs(gd))
+    rates, used = zip(*[_taylor_rate(hs, r, n) for r, n in zip(remainders, noise)])
+    rates, used = np.array(rates), np.array(used)
+    # a direction with no usable point: f is linear along it to rounding, and so is h g.d
+    ok = np.where(np.isnan(rates), ~np.any(remainders > _TAYLOR_NOISE * noise, axis=1), rates >= 2 - tol)
+    rate = float(np.nanmin(rates)) if np.any(~np.isnan(rates)) else float("nan")
+    return TaylorCheck(passed=bool(np.all(ok)), rate=rate, rates=rates, hs=hs, remainders=remainders,
+                       zeroth=zeroth, noise=noise, used=used, directions=D, tol=float(tol),
+                       nfev=evaluate.nfev)
 
 
 # ----------------------------------------------------------------------------------------
