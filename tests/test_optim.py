@@ -64,6 +64,7 @@ OPTIMIZERS_UNDER_TEST = [
     ("adopt", {}, (0.3, 400, 1e-8), (1.0, 3000, 1e-4)),
     ("ademamix", {}, (0.3, 400, 5e-3), (0.3, 3000, 5e-3)),
     ("prodigy", {}, (1.0, 400, 1e-8), (1.0, 3000, 1e-6)),
+    ("lamb", {}, (cosine(0.03, 400), 400, 1e-4), (cosine(0.03, 3000), 3000, 1e-4)),
 ]
 IDS = [row[0] for row in OPTIMIZERS_UNDER_TEST]
 MATRIX_ONLY = ["muon"]  # 2-D parameters only: tests/test_optim_table.py runs it on matrices
@@ -99,7 +100,7 @@ def test_converges_on_quadratic_and_rosenbrock(name, kw, quad, rosen):
 def test_names_are_the_issue_list():
     assert optim.names() == ["sgd", "gd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam",
                              "adamw", "nadam", "radam", "adamax", "lion", "rprop", "asgd", "adafactor", "muon",
-                             "sgd_schedule_free", "adamw_schedule_free", "adopt", "ademamix", "prodigy"]
+                             "sgd_schedule_free", "adamw_schedule_free", "adopt", "ademamix", "prodigy", "lamb"]
 
 
 @pytest.mark.parametrize("name", ["ADAM", "Adam", "rmsProp", "AdaGrad", "SGD"])
@@ -780,6 +781,7 @@ BATCH_HP = {
     "ademamix": {"lr": [0.01, 0.02, 0.005], "alpha": [5.0, 2.0, 0.0],
                  "betas": ([0.9, 0.8, 0.5], [0.999, 0.9, 0.99], [0.9999, 0.99, 0.999])},
     "prodigy": {"lr": [1.0, 0.5, 0.3], "d0": [1e-6, 1e-5, 1e-4], "weight_decay": [0.0, 0.01, 0.1]},
+    "lamb": {"lr": [0.01, 0.02, 0.005], "betas": ([0.9, 0.8, 0.5], [0.999, 0.9, 0.99]), "clamp": [10.0, 1.0, 0.5]},
 }
 
 

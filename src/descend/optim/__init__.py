@@ -30,6 +30,7 @@ from .adopt import ADOPT
 from .asgd import ASGD
 from .base import Optimizer
 from . import book
+from .lamb import LAMB
 from .lion import Lion
 from .muon import Muon
 from .prodigy import Prodigy
@@ -39,11 +40,11 @@ from .sgd import GD, SGD, Momentum, Nesterov
 
 __all__ = ["Optimizer", "GD", "SGD", "Momentum", "Nesterov", "AdaGrad", "Adagrad", "Adadelta",
            "RMSProp", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lion", "Rprop", "ASGD", "Adafactor", "Muon", "SGDScheduleFree", "AdamWScheduleFree", "ADOPT", "AdEMAMix",
-           "Prodigy", "book", "get", "names", "catalog", "REFERENCES"]
+           "Prodigy", "LAMB", "book", "get", "names", "catalog", "REFERENCES"]
 
 _BY_NAME = {cls.name: cls for cls in (SGD, GD, Momentum, Nesterov, AdaGrad, Adadelta, RMSProp, Adam, AdamW,
                                       NAdam, RAdam, Adamax, Lion, Rprop, ASGD, Adafactor, Muon,
-                                      SGDScheduleFree, AdamWScheduleFree, ADOPT, AdEMAMix, Prodigy)}
+                                      SGDScheduleFree, AdamWScheduleFree, ADOPT, AdEMAMix, Prodigy, LAMB)}
 
 
 #: name -> (group, what its numbers are checked against); the tests hold the checks
@@ -70,6 +71,7 @@ REFERENCES = {
     "adopt": ("modern", "pytorch_optimizer.ADOPT"),
     "ademamix": ("modern", "pytorch_optimizer.AdEMAMix"),
     "prodigy": ("modern", "prodigyopt.Prodigy"),
+    "lamb": ("modern", "pytorch_optimizer.Lamb"),
 }
 
 
