@@ -32,9 +32,11 @@ def adafactor(p, g, row_var, col_var, variance, lr, rho, beta2_t, eps1, eps2, d,
     else:
         variance = lerp(variance, g2, beta2_t)
         v = variance
-    u = g / np.sqrt(np.maximum(v, eps1 * eps1))
+    # u = g / sqrt(max(v, eps1^2)), in place: v, g2 and u are each as large as the parameter
+    u = np.maximum(v, eps1 * eps1, out=g2)
+    u = np.divide(g, np.sqrt(u, out=u), out=u)
     denom = max(1.0, _norm(u) / (u.size ** 0.5 * d))  # clip the update's RMS at d
-    p = p - (alpha / denom) * u
+    p = p - np.multiply(u, alpha / denom, out=u)
     return p, row_var, col_var, variance
 
 
