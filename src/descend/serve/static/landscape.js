@@ -11,7 +11,7 @@ import * as state from "./state.js";
 
 export const COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
                        "#bcbd22", "#7f7f7f"];
-const RESOLUTION = 121;
+const RESOLUTION = 101;
 // pale colours under the paths, low values darker (the paths stay the strongest colours)
 const SURFACE_COLORS = [[0, "#5b7fa8"], [0.15, "#9fbad6"], [0.4, "#d5e1ec"], [0.7, "#eeeadf"], [1, "#f6efe0"]];
 const SURFACE_3D = [[0, "#2c4f7c"], [0.2, "#5b8cc0"], [0.5, "#b9d0e6"], [0.8, "#efe6cf"], [1, "#f7efe0"]];
@@ -466,7 +466,7 @@ function drawInternals() {
         layout[`yaxis${axis}`].range = log ? [Math.log10(mid) - 0.05, Math.log10(mid) + 0.05] : [mid - pad, mid + pad];
       }
     }
-    layout[`xaxis${axis}`] = { title: k === series.length - 1 ? { text: t("step") } : undefined };
+    layout[`xaxis${axis}`] = { title: k === series.length - 1 ? { text: t("step_axis") } : undefined };
     layout.annotations.push({ text: `${title} — <span style="color:#1f77b4">x</span>, <span style="color:#ff7f0e">y</span>`,
                               showarrow: false, xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0, y: 1.02,
                               xanchor: "left", yanchor: "bottom", font: { size: 11 } });

@@ -236,8 +236,8 @@ function drawLosses(frame) {
     { type: "scatter", mode: "lines", name: t("train_loss"), x: history.step.slice(), y: history.train.slice(), line: { color: "#1f77b4" } },
     { type: "scatter", mode: "lines", name: t("test_loss"), x: history.step.slice(), y: history.test.slice(), line: { color: "#d62728" } },
   ], {
-    margin: { l: 50, r: 10, t: 30, b: 40 }, xaxis: { title: { text: `${t("step")} (updates)` } },
-    yaxis: { type: "log", title: { text: "loss" } }, legend: { orientation: "h", x: 0, y: 1.01, yanchor: "bottom" },
+    margin: { l: 50, r: 10, t: 30, b: 40 }, xaxis: { title: { text: t("updates_axis") } },
+    yaxis: { type: "log", title: { text: t("loss") } }, legend: { orientation: "h", x: 0, y: 1.01, yanchor: "bottom" },
   }, { displaylogo: false, responsive: true });
   lossesShown = n;
 }
@@ -257,10 +257,10 @@ function drawFrame(frame) {
   drawLosses(frame);
   const fps = frames.length > 1 ? (1000 * (frames.length - 1)) / (frames[frames.length - 1] - frames[0]) : 0;
   els.status.replaceChildren();
-  const items = [[t("epoch"), fmt(frame.epoch, 3)], [t("step"), String(frame.step)],
+  const items = [[t("epoch"), fmt(frame.epoch, 3)], [t("updates_axis"), String(frame.step)],
                  [t("train_loss"), fmt(frame.train_loss, 4)], [t("test_loss"), fmt(frame.test_loss, 4)]];
   if (frame.test_accuracy !== null && frame.test_accuracy !== undefined) {
-    items.push([`${t("accuracy")} (test)`, `${(100 * frame.test_accuracy).toFixed(1)} %`]);
+    items.push([t("test_accuracy"), `${(100 * frame.test_accuracy).toFixed(1)} %`]);
   }
   if (running) items.push([t("frames"), fps.toFixed(1)]);
   for (const [k, v] of items) {
@@ -340,7 +340,7 @@ function buildControls(optimizers) {
   }
   const seed = number({ key: "seed", unit: "integer", min: 0, max: 2 ** 31 - 1, value: s.seed, integer: true, name: "seed",
                         onChange: (v) => change({ seed: v }) });
-  const speed = slider({ text: "updates / frame", unit: "updates", min: 1, max: Math.min(100, (lim.updates || [1, 500])[1]),
+  const speed = slider({ key: "updates_per_frame", unit: "updates", min: 1, max: Math.min(100, (lim.updates || [1, 500])[1]),
                          value: s.speed || 5, integer: true, step: 1, name: "speed",
                          onChange: (v) => state.update({ speed: v }, { silent: true }) });
   els.error = els.error || messageBox();
