@@ -114,6 +114,44 @@ def test_fifth_derivative_of_exp():
     assert counting.points == info.nfev == info.ncalls
 
 
+# ------------------------------------------------------------------ the Cauchy integral (complex, n != 1)
+
+@pytest.mark.parametrize("name, x", [("exp", 1.0), ("exp", -2.0), ("sin", 0.5), ("log", 0.5), ("log", 1e-3),
+                                     ("1/x", 0.5), ("1/x", 1e-3)])
+def test_contour_derivatives_of_analytic_functions(name, x):
+    f, exact = FUNCTIONS[name]
+    for n in (0, 2, 3, 5, 8):
+        d, info = derivative(f, x, n=n, method="complex", full_output=True)
+        want = f(x) if n == 0 else exact(x, n)
+        assert abs(d - want) <= info.error <= 1e-7 * abs(want), (n, d, want, info)
+
+
+def test_fifth_derivative_of_exp_to_1e_10_in_fewer_evaluations_than_numdifftools():
+    counting = Counting(np.exp)
+    d, info = derivative(counting, 1.0, n=5, method="complex", full_output=True)
+    assert abs(d - np.e) <= info.error <= 1e-10 * np.e
+    assert counting.points == info.nfev == 16
+    nd = pytest.importorskip("numdifftools")
+    ref = Counting(np.exp)
+    nd.Derivative(ref, n=5)(1.0)
+    assert info.nfev <= ref.points
+
+
+def test_contour_refuses_what_the_complex_step_refuses():
+    with pytest.raises(DescendError, match=r"method='complex' needs a real-valued f"):
+        derivative(lambda x: np.exp(1j * x), 1.0, n=3, method="complex")
+    with pytest.raises(DescendError, match=r"method='complex' needs an f that keeps complex input complex"):
+        derivative(lambda x: np.abs(x) ** 3, 1.0, n=3, method="complex")
+
+
+def test_contour_on_an_array_and_an_explicit_radius():
+    x = np.linspace(0.5, 2.0, 5)
+    d = derivative(np.exp, x, n=4, method="complex")
+    np.testing.assert_allclose(d, np.exp(x), rtol=1e-12)
+    d1, info = derivative(np.exp, 1.0, n=4, method="complex", h=0.5, full_output=True)
+    assert info.h == 0.5 and info.nfev == 16 and abs(d1 - np.e) < 1e-11
+
+
 # ------------------------------------------------------------------ statuses and poles
 
 def test_pole_near_the_point_is_not_claimed_converged():

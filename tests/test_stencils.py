@@ -162,9 +162,9 @@ def test_a_stencil_that_cannot_be_built(kwargs, message):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"n": -1}, r"n must be an integer >= 0"),
-    ({"n": 2, "method": "complex"}, r"method='complex' gives first derivatives only \(n=1\), got n=2; "
-                                    r"for n=2 use method='adaptive'"),
-    ({"n": 3, "method": "richardson"}, r"method='richardson' gives first derivatives only"),
+    ({"n": 3, "method": "richardson"}, r"method='richardson' gives first derivatives only \(n=1\), got n=3; "
+                                       r"for n=3 use method='adaptive'"),
+    ({"n": 3, "method": "complex", "accuracy": 4}, r"accuracy applies to the stencil methods"),
     ({"method": "complex", "accuracy": 4}, r"accuracy applies to the stencil methods"),
     ({"n": 2, "method": "five-point", "accuracy": 6}, r"method='five-point' is the central stencil of accuracy 4"),
     ({"n": 2, "accuracy": 5}, r"accuracy must be an even integer >= 2 for a central stencil"),

@@ -42,8 +42,10 @@ notes; ``h=None`` never runs into this.
 **Higher orders.**  ``derivative(f, x, n=k)`` takes the central stencil of
 the k-th derivative with the requested ``accuracy`` (``stencil(k, accuracy)``:
 Fornberg's weights in exact arithmetic), step ``eps^(1/(k + accuracy))``;
-``forward``/``backward`` give one-sided stencils.  The complex step is for
-first derivatives.
+``forward``/``backward`` give one-sided stencils.  ``method="complex"`` with
+n != 1 takes the Cauchy integral on a circle of 16 complex points (Lyness and
+Moler), shrinking the radius until its error estimate stops falling: for
+analytic f, 13 or more digits at n = 5 from 16 evaluations.
 
 **Tolerance-driven.**  ``method="adaptive"`` starts from the optimum step of the
 extrapolated stencil (times ``step_factor^3``), shrinks it by ``step_factor``,

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DescendError
-from .evaluate import DiffInfo, _check_kind, _complex_dtype, _complex_guard, _Evaluator, _finish
+from .contour import CONTOUR_RADII, contour_derivative
+from .evaluate import DiffInfo, _check_kind, _complex_dtype, _complex_guard, _Evaluator, _finish, _refuse_complex_valued
 from .extrapolation import ADAPTIVE_DEPTH, adaptive, adaptive_start
 from .stencils import _combine, _plan, check_accuracy, check_order, stencil
 from .steps import DERIVATIVE_METHODS, _as_point, _base_step, _check_method, _representable, _steps
@@ -74,7 +75,10 @@ def derivative(f: Callable, x, *, n: int = 1, method: str = "central", h=None, a
     forward,     one-sided stencils of ``n + accuracy`` points (default
     backward     accuracy 1), for a function defined on one side only
     five-point   central with accuracy 4
-    complex      ``Im f(x + ih) / h`` (n = 1 only; f analytic and real on reals)
+    complex      ``Im f(x + ih) / h`` for n = 1; for other n the Cauchy integral
+                 on a circle of 16 points, radius ``scale`` halved until the error
+                 estimate stops falling (f analytic, real on the reals: exp to
+                 1e-13 at n = 5)
     richardson   the fixed 8-step Romberg scheme of the module docstring (n = 1)
     adaptive     tolerance-driven: central stencils at a step shrinking by
                  ``step_factor`` from the optimum of the extrapolated stencil,
@@ -154,6 +158,8 @@ def derivative(f: Callable, x, *, n: int = 1, method: str = "central", h=None, a
     kind, acc = _stencil_of(method, n, accuracy)
     if kind is None:  # the named first-derivative formulas of the module docstring
         return _derivative(f, x, method=method, h=h, full_output=full_output, step=step, scale=scale)
+    if kind == "contour":
+        return _contour_derivative(f, x, n=n, h=h, step=step, scale=scale, full_output=full_output)
     return _stencil_derivative(f, x, n=n, kind=kind, accuracy=acc, h=h, step=step, scale=scale,
                                full_output=full_output)
 
@@ -164,6 +170,11 @@ _NAMED_ACCURACY = {"forward": 1, "backward": 1, "central": 2, "five-point": 4, "
 
 def _stencil_of(method: str, n: int, accuracy):
     """(kind, accuracy) of the Fornberg stencil to use, or (None, None) for the named formula."""
+    if method == "complex" and n != 1:
+        if accuracy is not None:
+            raise DescendError(f"accuracy applies to the stencil methods (central, forward, backward, "
+                               f"adaptive), not to method='complex'; got accuracy={accuracy!r}")
+        return "contour", None
     if method in ("complex", "richardson"):
         if n != 1:
             raise DescendError(
@@ -302,6 +313,30 @@ def _stencil_derivative(f, x, *, n, kind, accuracy, h, step, scale, full_output)
         err = 2 * np.abs(D - D2) / (2 ** accuracy - 1) + eps * mag
     return D, DiffInfo(error=_finish(err, x.dtype), h=_finish(steps, x.dtype), nfev=call.calls,
                        ncalls=call.calls, method=kind)
+
+
+def _contour_derivative(f, x, *, n, h, step, scale, full_output):
+    """method='complex' for n != 1: the Cauchy integral on circles of shrinking radius."""
+    x = _as_point(x)
+    eps = float(np.finfo(x.dtype).eps)
+    r0, auto = _steps("complex", x, h, 1.0, step, scale)
+    call = _Pointwise(f, x, "complex")
+    first = []
+
+    def evaluate(z):
+        values = np.stack([call(zk, "x + r exp(2 pi i k / N)") for zk in z])
+        if not first:  # z[0] = x + r is real: f must be real there
+            _refuse_complex_valued(values[0])
+            first.append(True)
+        return values
+
+    value, err, used, nfev = contour_derivative(evaluate, np.asarray(r0, dtype=x.dtype), n, eps,
+                                                radii=CONTOUR_RADII if auto else 1)
+    value = _finish(value, x.dtype)
+    if not full_output:
+        return value
+    return value, DiffInfo(error=_finish(err, x.dtype), h=_finish(used, x.dtype), nfev=nfev,
+                           ncalls=call.calls, method="complex")
 
 
 def _adaptive_derivative(f, x, *, n, accuracy, h, step, scale, full_output, atol, rtol, maxiter,
