@@ -53,6 +53,9 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cases", default="adam,sgd_momentum,rmsprop",
+                    help="comma-separated; also rprop, asgd, adafactor (a 2500 x 4000 matrix), "
+                         "muon (a 4096 x 2048 matrix)")
     args = ap.parse_args(argv)
 
     os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
@@ -72,20 +75,39 @@ def main(argv=None) -> int:
         "adam": ("Adam", {"lr": 1e-3}, "adam", {"lr": 1e-3}),
         "sgd_momentum": ("SGD", {"lr": 1e-3, "momentum": 0.9}, "sgd", {"lr": 1e-3, "momentum": 0.9}),
         "rmsprop": ("RMSprop", {"lr": 1e-2}, "rmsprop", {"lr": 1e-2}),
+        "rprop": ("Rprop", {"lr": 1e-2}, "rprop", {"lr": 1e-2}),
+        "asgd": ("ASGD", {"lr": 1e-2}, "asgd", {"lr": 1e-2}),
+        "adafactor": ("Adafactor", {"lr": 1e-2}, "adafactor", {"lr": 1e-2}),
+        "muon": ("Muon", {"lr": 1e-3}, "muon", {"lr": 1e-3}),
     }
+    shapes = {"adafactor": (2500, 4000), "muon": (4096, 2048)}  # matrices: the factored / orthogonalized paths
+    wanted = args.cases.split(",")
+    unknown = [c for c in wanted if c not in cases]
+    if unknown:
+        ap.error(f"unknown case(s) {unknown}; valid: {', '.join(cases)}")
+    cases = {c: v for c, v in cases.items() if c in wanted}
     load0 = os.getloadavg()[0]
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, threads={args.threads}, "
           f"n={n:,} float32, torch {torch.__version__}, numba {numba.__version__}, numpy {np.__version__}, "
           f"python {sys.version.split()[0]}")
     rows = []
+    full_p0, full_g0 = p0, g0
     for case, (tname, tkw, dname, dkw) in cases.items():
+        shape = shapes.get(case, (n,))
+        size = int(np.prod(shape))
+        p0, g0 = full_p0[:size].reshape(shape), full_g0[:size].reshape(shape)
         contenders = {}
         for mode in ("fused", "foreach", "for-loop"):
             tp = torch.nn.Parameter(torch.from_numpy(p0.copy()))
             tp.grad = torch.from_numpy(g0.copy())
             kw = {"fused": True} if mode == "fused" else {"foreach": mode == "foreach"}
             try:
-                topt = getattr(torch.optim, tname)([tp], **tkw, **kw)
+                try:
+                    topt = getattr(torch.optim, tname)([tp], **tkw, **kw)
+                except TypeError:  # no foreach keyword (Muon): the for-loop is its only implementation
+                    if mode != "for-loop":
+                        raise
+                    topt = getattr(torch.optim, tname)([tp], **tkw)
                 topt.step()
             except (RuntimeError, TypeError, ValueError) as exc:
                 rows.append((case, f"torch {mode}", None, None, f"not available: {str(exc).splitlines()[0][:60]}"))
@@ -94,16 +116,17 @@ def main(argv=None) -> int:
         xp, st, k = p0.copy(), {"m": np.zeros(n, np.float32), "v": np.zeros(n, np.float32),
                                 "b": np.zeros(n, np.float32), "h": np.zeros(n, np.float32)}, [0]
 
-        def formula(xp=xp, st=st, k=k, case=case):
+        def formula(xp=xp, st=st, k=k, case=case, g0=g0):
             k[0] += 1
             numpy_formula(case, xp, g0, st, k[0])
-        contenders["numpy formula"] = (formula, True)
+        if case in ("adam", "sgd_momentum", "rmsprop"):  # the textbook formula is written for these
+            contenders["numpy formula"] = (formula, True)
         xs = {}
         for label, fused in (("descend fused", None), ("descend numpy path", False)):
             x = p0.copy()
             opt = optim.get(dname, **dkw, fused=fused)
             xs[label] = (x, opt)
-            contenders[label] = (lambda x=x, opt=opt: opt.step(x, g0), True)
+            contenders[label] = (lambda x=x, opt=opt, g0=g0: opt.step(x, g0), True)
 
         for _ in range(args.warmup):
             for f, _ in contenders.values():
