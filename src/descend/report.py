@@ -75,6 +75,19 @@ def _table_html(table, lang=None) -> str:
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
+def _font_css(lang: str, text: str) -> str:
+    """For a Japanese page, the CJK font embedded (cut to the page's characters): no tofu without a system font."""
+    if lang != "ja":
+        return ""
+    from .i18n import CATALOGUE
+    from .i18n.plots import WEB_FONT, web_font_css
+
+    frame = "".join(e["ja"] for k, e in CATALOGUE.items() if k.startswith("page."))  # h1, lead, footer
+    face = web_font_css(html.unescape(text) + frame)
+    return f"\n{face}\nbody {{ font-family: -apple-system, 'Segoe UI', Helvetica, Arial, '{WEB_FONT}', sans-serif; }}" \
+        if face else ""
+
+
 def _math(latex: str) -> str:
     """A formula as MathML (latex2mathml, the demo extra; the browser renders it offline), else as code."""
     try:
@@ -256,7 +269,7 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
 {_GENERATOR}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(i18n.t("page.title", lang))}</title>
-<style>{_CSS}</style>
+<style>{_CSS}{_font_css(lang, "".join(parts) + "".join(toc))}</style>
 </head>
 <body>
 <main>

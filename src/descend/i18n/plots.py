@@ -110,3 +110,38 @@ def translate_figure(fig, lang: str | None = None):
         if families:
             artist.set_fontfamily(families)
     return fig
+
+
+#: the family name the Japanese page gives its embedded font
+WEB_FONT = "descend-ja"
+
+
+def web_font_css(text: str) -> str:
+    """An ``@font-face`` rule embedding IPAexGothic, cut to the characters of ``text``, as a data: URL.
+
+    The Japanese page then shows its kana and kanji on a machine without any Japanese font,
+    offline (no link, no download); a few hundred characters make some 100 KB.  Empty when
+    matplotlib-fontja (the demo extra) is not installed.
+    """
+    import base64
+
+    if japanese_font() is None:
+        return ""
+    from fontTools import subset
+
+    spec = importlib.util.find_spec("matplotlib_fontja")
+    ttf = pathlib.Path(list(spec.submodule_search_locations)[0]) / "fonts" / "ipaexg.ttf"
+    chars = sorted({c for c in text if ord(c) > 0x2000} | set("0123456789"))
+    options = subset.Options()
+    options.layout_features = ["*"]
+    font = subset.load_font(str(ttf), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(chars))
+    subsetter.subset(font)
+    import io
+
+    buf = io.BytesIO()
+    font.save(buf)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f"@font-face {{ font-family: '{WEB_FONT}'; src: url(data:font/ttf;base64,{data}) format('truetype'); "
+            "font-display: block; }")
