@@ -1,20 +1,32 @@
-"""Many runs of Adam on 2-D Rosenbrock: descend.minimize with x0 of shape (R, 2) against peers.
+"""Many runs of Adam on 2-D Rosenbrock: descend.minimize (compiled and NumPy paths) against peers.
 
-    python bench/many_runs.py            # R x steps = 100 x 1000 and 10000 x 2000
-    python bench/many_runs.py --quick    # 100 x 1000 only
+    python bench/many_runs.py                 # every section
+    python bench/many_runs.py --quick         # 1 x 1000 and 100 x 1000, no first-call section
+    python bench/many_runs.py --only sizes    # or: first, explorer, commands
 
-Peers, in the same process: torch.optim.Adam one run at a time (timed on a subset of runs and
-extrapolated), NumPy one run at a time (the formula in a loop), NumPy with all runs as one
-array, and optax with jax.vmap + lax.scan + jit (first call, compile included, and a second
-call). Every row reports the median of a few repeats; the last column is the time divided by
-optax's first call.
+Sections (all in one process unless said otherwise, contenders interleaved round by round,
+medians of the rounds):
+
+* sizes: R runs x steps = 1 x 1000, 100 x 1000, 10000 x 2000 -- ``descend.minimize`` on the
+  compiled path (``history=False`` and ``"f"``), on the NumPy path (``compiled=False``, what
+  it was before), the bare Adam formula in NumPy with all runs as one array, and optax
+  (``jax.vmap`` + ``lax.scan`` + ``jit``: a first call with the compile, a later call).  The
+  ratio column divides by optax's first call, the one beside it by optax's later calls.
+* explorer: six optimizers x 1000 steps, one run each (a live explorer's unit of work).
+* first: the first ``minimize`` of a fresh process, on a fresh numba cache (compiles) and on
+  a warm one (loads), each in its own subprocess.
+* commands: ``descend.compare`` and ``descend.sweep`` over a problem, compiled path against
+  the NumPy path (``DESCEND_NO_NUMBA=1`` switches it off, interleaved).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -22,6 +34,7 @@ import numpy as np
 import descend
 
 LR, B1, B2, EPS = 1e-2, 0.9, 0.999, 1e-8
+OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "nadam")
 
 
 def rosen_grad_np(x):
@@ -31,6 +44,7 @@ def rosen_grad_np(x):
 
 
 def numpy_one_array(X0, steps):
+    """The bare Adam formula on one (R, 2) array: the floor of any NumPy driver."""
     x = X0.copy()
     m = np.zeros_like(x)
     v = np.zeros_like(x)
@@ -40,26 +54,6 @@ def numpy_one_array(X0, steps):
         v = B2 * v + (1 - B2) * g * g
         x = x - LR * (m / (1 - B1**t)) / (np.sqrt(v / (1 - B2**t)) + EPS)
     return x
-
-
-def numpy_one_at_a_time(X0, steps):
-    return np.array([numpy_one_array(x[None, :], steps)[0] for x in X0])
-
-
-def torch_one_at_a_time(X0, steps):
-    import torch
-
-    out = []
-    for x0 in X0:
-        x = torch.tensor(x0, dtype=torch.float64, requires_grad=False)
-        opt = torch.optim.Adam([x], lr=LR)
-        for _ in range(steps):
-            x0_, x1_ = x[0], x[1]
-            t = x1_ - x0_ * x0_
-            x.grad = torch.stack([-400.0 * x0_ * t - 2.0 * (1.0 - x0_), 200.0 * t])
-            opt.step()
-        out.append(x.detach().numpy().copy())
-    return np.array(out)
 
 
 def optax_runner(steps):
@@ -87,65 +81,154 @@ def optax_runner(steps):
     return jax.jit(jax.vmap(one))
 
 
-def timed(fn, repeats):
-    times = []
-    out = None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+def interleaved(contenders, rounds):
+    """{name: median seconds}: each round runs every contender once, in turn."""
+    times = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def _table(rows, ref1, ref2, labels=("x optax 1st", "x optax later")):
+    print(f"  {'what':58s} {'median':>11s} {labels[0]:>12s} {labels[1]:>14s}")
+    for name, t in rows:
+        print(f"  {name:58s} {t * 1e3:8.2f} ms {t / ref1:12.3f} {t / ref2:14.2f}")
+
+
+def sizes(quick):
+    p = descend.problems.get("rosenbrock")
+    try:
+        import jax.numpy as jnp
+        have_optax = True
+    except ImportError:
+        have_optax = False
+    plan = [(1, 1000, 15), (100, 1000, 9)] + ([] if quick else [(10_000, 2000, 3)])
+    for R, steps, rounds in plan:
+        X0 = np.random.default_rng(0).uniform(-2.0, 2.0, size=(R, 2))
+        kw = dict(optimizer="adam", lr=LR, steps=steps)
+        descend.minimize(p, X0, compiled=True, history="f", **kw)  # warm: compile or load once
+        descend.minimize(p, X0, compiled=True, history=False, **kw)
+        c = {
+            "descend compiled, history=False": lambda: descend.minimize(p, X0, compiled=True, history=False, **kw),
+            "descend compiled, history='f'": lambda: descend.minimize(p, X0, compiled=True, history="f", **kw),
+            "descend NumPy path (compiled=False), history=False":
+                lambda: descend.minimize(p, X0, compiled=False, history=False, **kw),
+            "bare NumPy formula, all runs as one array": lambda: numpy_one_array(X0, steps),
+        }
+        if have_optax:
+            X0j = jnp.asarray(X0)
+            later = optax_runner(steps)
+            later(X0j).block_until_ready()
+            c["optax vmap+scan+jit, first call (compile included)"] = \
+                lambda: optax_runner(steps)(X0j).block_until_ready()
+            c["optax vmap+scan+jit, later calls"] = lambda: later(X0j).block_until_ready()
+        med = interleaved(c, rounds if R < 10_000 else 3)
+        res = descend.minimize(p, X0, compiled=True, history=False, **kw)
+        ref = descend.minimize(p, X0, compiled=False, history=False, **kw)
+        same = np.array_equal(res.x, ref.x)
+        print(f"\nR = {R} runs x {steps} steps ({rounds} rounds; compiled == NumPy path bit for bit: {same})")
+        first = med.get("optax vmap+scan+jit, first call (compile included)", float("nan"))
+        later_t = med.get("optax vmap+scan+jit, later calls", float("nan"))
+        _table(list(med.items()), first, later_t)
+        bare = med["bare NumPy formula, all runs as one array"]
+        print(f"  compiled / bare NumPy formula: {med['descend compiled, history=False'] / bare:.2f}; "
+              f"NumPy path / compiled: {med['descend NumPy path (compiled=False), history=False'] / med['descend compiled, history=False']:.0f}x")
+
+
+def explorer():
+    p = descend.problems.get("rosenbrock")
+    lrs = {"sgd": 1e-3, "momentum": 1e-3, "adagrad": 0.1, "rmsprop": 1e-2, "adam": 1e-2, "nadam": 1e-2}
+    for name in OPTIMIZERS:
+        descend.minimize(p, optimizer=name, lr=lrs[name], steps=1000)
+
+    def six(compiled):
+        for name in OPTIMIZERS:
+            descend.minimize(p, optimizer=name, lr=lrs[name], steps=1000, compiled=compiled)
+
+    one = lambda: descend.minimize(p, optimizer="adam", lr=LR, steps=1000, compiled=True)  # noqa: E731
+    med = interleaved({"1 run x 1000 steps of Adam, compiled, history=True": one,
+                       "6 optimizers x 1000 steps, compiled, history=True": lambda: six(True),
+                       "6 optimizers x 1000 steps, NumPy path": lambda: six(False)}, 15)
+    print("\nexplorer: one run each from Rosenbrock's x0, with the full history (15 rounds)")
+    for name, t in med.items():
+        print(f"  {name:58s} {t * 1e3:8.2f} ms")
+
+
+_FIRST = """
+import time
+t0 = time.perf_counter()
+import numpy as np, descend
+t1 = time.perf_counter()
+p = descend.problems.get("rosenbrock")
+descend.minimize(p, optimizer="adam", lr=0.01, steps=1000, compiled=True)
+t2 = time.perf_counter()
+descend.minimize(p, optimizer="adam", lr=0.01, steps=1000, compiled=True)
+t3 = time.perf_counter()
+print(t1 - t0, t2 - t1, t3 - t2)
+"""
+
+
+def first():
+    print("\nfirst call of a fresh process (Adam on Rosenbrock, 1 x 1000; own subprocess, NUMBA_CACHE_DIR fresh)")
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for label in ("fresh numba cache (compiles)", "warm numba cache (loads)", "warm numba cache, again"):
+            out = subprocess.run([sys.executable, "-c", _FIRST], env=env, capture_output=True, text=True, check=True)
+            imp, call, again = (float(v) for v in out.stdout.split())
+            print(f"  {label:34s} import descend {imp * 1e3:7.0f} ms, first minimize {call * 1e3:8.0f} ms, "
+                  f"second {again * 1e3:6.2f} ms")
+
+
+def commands():
+    p = descend.problems.get("rosenbrock")
+
+    def with_numba(on, fn):
+        def run():
+            if on:
+                os.environ.pop("DESCEND_NO_NUMBA", None)
+            else:
+                os.environ["DESCEND_NO_NUMBA"] = "1"
+            try:
+                fn()
+            finally:
+                os.environ.pop("DESCEND_NO_NUMBA", None)
+        return run
+
+    cmp = lambda: descend.compare(p, OPTIMIZERS, steps=1000, starts=10)  # noqa: E731
+    grid = {"optimizer": ["adam", "rmsprop", "momentum"], "lr": list(np.geomspace(1e-4, 1e-1, 8)), "start": 50}
+    swp = lambda: descend.sweep(p, grid, steps=1000, backend="local", progress=False, as_records=True)  # noqa: E731
+    cmp()
+    swp()
+    med = interleaved({"compare: 6 optimizers x 10 starts x 1000 steps, compiled": with_numba(True, cmp),
+                       "compare: the same, NumPy path": with_numba(False, cmp),
+                       "sweep: 3 optimizers x 8 lr x 50 starts x 1000 steps, compiled": with_numba(True, swp),
+                       "sweep: the same, NumPy path": with_numba(False, swp)}, 5)
+    print("\ncommands (descend.compare and descend.sweep over Rosenbrock, backend='local'; 5 rounds)")
+    for name, t in med.items():
+        print(f"  {name:64s} {t * 1e3:9.1f} ms")
+    names = list(med)
+    print(f"  compare: {med[names[1]] / med[names[0]]:.1f}x faster compiled; "
+          f"sweep: {med[names[3]] / med[names[2]]:.1f}x faster compiled")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", choices=("sizes", "explorer", "first", "commands"))
     args = ap.parse_args(argv)
-    sizes = [(100, 1000)] if args.quick else [(100, 1000), (10_000, 2000)]
-    p = descend.problems.get("rosenbrock")
-    print(f"Python {sys.version.split()[0]}, NumPy {np.__version__}; Adam lr={LR} on 2-D Rosenbrock, float64")
-    for R, steps in sizes:
-        X0 = np.random.default_rng(0).uniform(-2.0, 2.0, size=(R, 2))
-        rows = []
-        t, res = timed(lambda: descend.minimize(p, X0, optimizer="adam", lr=LR, steps=steps, history=False), 3)
-        rows.append(("descend.minimize, (R, 2) array, history=False", t))
-        t_f, _ = timed(lambda: descend.minimize(p, X0, optimizer="adam", lr=LR, steps=steps, history="f"), 3)
-        rows.append(("descend.minimize, (R, 2) array, history='f'", t_f))
-        t, ref = timed(lambda: numpy_one_array(X0, steps), 3)
-        rows.append(("NumPy, all runs as one array", t))
-        close = np.mean(np.all(np.isclose(res.x, ref, rtol=1e-6, atol=1e-8), axis=1))
-        print(f"  (descend and the NumPy formula end within 1e-6 of each other on {close:.0%} of the runs; "
-              f"Rosenbrock amplifies last-bit differences of the two ways to write Adam's bias correction)")
-        sub = X0[: max(2, R // 1000 if R > 1000 else 10)]
-        t, _ = timed(lambda: numpy_one_at_a_time(sub, steps), 1)
-        rows.append((f"NumPy one run at a time (x{R // len(sub)} from {len(sub)} runs)", t * R / len(sub)))
-        try:
-            import torch
-
-            torch.set_num_threads(2)
-            t, _ = timed(lambda: torch_one_at_a_time(sub, steps), 1)
-            rows.append((f"torch.optim.Adam one run at a time (x{R // len(sub)} from {len(sub)} runs)",
-                         t * R / len(sub)))
-        except ImportError:
-            rows.append(("torch.optim.Adam one run at a time: torch not installed", float("nan")))
-        optax_first = float("nan")
-        try:
-            run = optax_runner(steps)
-            import jax.numpy as jnp
-
-            X0j = jnp.asarray(X0)
-            t0 = time.perf_counter()
-            run(X0j).block_until_ready()
-            optax_first = time.perf_counter() - t0
-            t, _ = timed(lambda: run(X0j).block_until_ready(), 3)
-            rows.append(("optax vmap+scan+jit, first call (compile included)", optax_first))
-            rows.append(("optax vmap+scan+jit, later calls", t))
-        except ImportError:
-            rows.append(("optax: jax/optax not installed", float("nan")))
-        print(f"\nR = {R} runs x {steps} steps")
-        print(f"  {'what':70s} {'median':>10s} {'x optax 1st':>12s}")
-        for name, t in rows:
-            print(f"  {name:70s} {t * 1e3:8.1f} ms {t / optax_first:12.2f}")
+    print(f"Python {sys.version.split()[0]}, NumPy {np.__version__}; Adam lr={LR} on 2-D Rosenbrock, float64; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    if args.only in (None, "sizes"):
+        sizes(args.quick)
+    if args.only in (None, "explorer"):
+        explorer()
+    if args.only in (None, "first") and not args.quick:
+        first()
+    if args.only in (None, "commands"):
+        commands()
 
 
 if __name__ == "__main__":

@@ -84,6 +84,7 @@ CONFIGS = [
     ("rmsprop", {}), ("rmsprop", {"centered": True, "momentum": 0.5}),
     ("adam", {}), ("adam", {"amsgrad": True, "clip_value": 1.0}), ("adamw", {}),
     ("adam", {"clip_norm": 2.0}), ("nadam", {}), ("radam", {}), ("adamax", {}), ("lion", {}),
+    ("rmsprop", {"maximize": True, "clip_norm": 1.0}),
 ]
 
 
@@ -223,6 +224,13 @@ def test_twins_watch_the_source_they_copy(name):
     assert scalars.twin(opt)[0] is tw
 
 
+def test_the_loop_watches_optimizer_step():
+    # the compiled loop copies the order of Optimizer.step's transforms: an edit there
+    # turns the compiled path off until descend/jit/driver.py is checked against it
+    from descend.optim.base import Optimizer
+    assert scalars.source_hash(Optimizer, scalars.STEP_WATCH) == scalars.STEP_DIGEST
+
+
 def test_an_edited_scalars_method_turns_the_compiled_path_off(monkeypatch):
     class Edited(optim.Adam):
         def _scalars(self, hp, t, lr, sstate):  # same numbers, other source
@@ -248,6 +256,10 @@ def test_problem_kernels_are_numpys_formulas(pname):
         assert _same(fj(pid, x, P, tmp), F[i]), (pname, i)
         gj(pid, x, P, tmp, out)
         assert _same(out, G[i]), (pname, i)
+
+
+def test_every_registered_problem_is_covered():
+    assert set(kernels.KERNELS) | set(kernels.WITHOUT) == set(problems.names())
 
 
 def test_pairwise_is_numpys_sum():
@@ -289,7 +301,7 @@ def test_compiled_none_takes_it_where_it_applies(monkeypatch):
     assert_same(a, descend.minimize(p, optimizer="adam", lr=0.01, steps=50, compiled=False))
     descend.minimize(p, optimizer="gd", lr=0.01, steps=5, line_search="backtracking")
     descend.minimize(p, optimizer="adam", steps=5, callback=lambda s: False)
-    descend.minimize(problems.get("ackley"), optimizer="adam", steps=5)
+    descend.minimize(problems.get("quadratic"), optimizer="adam", steps=5)
     assert calls == [True]  # none of these took it
 
 
@@ -322,10 +334,13 @@ def test_compiled_true_says_why_not(kw, why):
 
 
 def test_compiled_true_refuses_what_has_no_kernel():
-    with pytest.raises(DescendError, match="exp and expm1"):
-        descend.minimize(problems.get("ackley"), steps=3, compiled=True)
-    with pytest.raises(DescendError, match="OpenBLAS"):
-        descend.minimize(problems.get("quadratic"), steps=3, compiled=True)
+    for name in ("quadratic", "least_squares", "ill_conditioned"):
+        with pytest.raises(DescendError, match="OpenBLAS"):
+            descend.minimize(problems.get(name), steps=3, compiled=True)
+    made_by_hand = problems.Problem("bowl", lambda x: np.sum(x * x, axis=-1), lambda x: 2 * x, x0=[1.0, 2.0],
+                                    minimizers=[[0.0, 0.0]], minimum=0.0, window=None, description="x'x")
+    with pytest.raises(DescendError, match="registered factory"):
+        descend.minimize(made_by_hand, steps=3, compiled=True)
     with pytest.raises(DescendError, match="not compiled"):
         descend.minimize(lambda x: float(x @ x), [1.0, 2.0], grad=lambda x: 2 * x, steps=3, compiled=True)
     with pytest.raises(DescendError, match="numerical"):

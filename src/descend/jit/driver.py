@@ -105,7 +105,7 @@ def _source(name, rule, n_state, present, twin, rename, flags, hp_cols, state_in
 
     clip_norm = textwrap.dedent(f"""
     for j in range(n):
-        c = g[j]
+        c = {'-g[j]' if flags['maximize'] else 'g[j]'}
         if {t_flags['use_clip_value']}:
             c = np.minimum(np.maximum(c, -clip_value), clip_value)
         tmp[j] = c * c
@@ -155,7 +155,8 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
             GRAD(pid, x, P, tmp, g)
             ngev = 1
         else:
-            g[:] = np.nan
+            for j in range(n):
+                g[j] = np.nan
         gn = _norm(g)
         F0[i] = f
         af = abs(f)
@@ -185,7 +186,7 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
 {ind(code_block(code), 20)}
 {ind(clip_norm, 16)}
                 for j in range(n):
-                    pj, gj = prepare(x[j], g[j], lr, clip_value, {t_flags['use_clip_value']}, factor,
+                    pj, gj = prepare(x[j], {'-g[j]' if flags['maximize'] else 'g[j]'}, lr, clip_value, {t_flags['use_clip_value']}, factor,
                                      {t_flags['use_factor']}, weight_decay, {t_flags['coupled']}, {t_flags['decoupled']})
 {ind(chr(10).join(loads) or "pass", 20)}
                     {outs}, = rule(pj, gj, {", ".join(rule_args)})
@@ -208,7 +209,8 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
                     GRAD(pid, xn, P, tmp, gw)
                     graded = 1
                 else:
-                    gw[:] = np.nan
+                    for j in range(n):
+                        gw[j] = np.nan
                 gnn = _norm(gw)
                 # -- classify and record
                 for j in range(n):
@@ -223,8 +225,9 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
                     STEP[i] = k + 1
                     WHAT[i] = 0 if not finite_x else (1 if not np.isfinite(fn) else 2)
                 else:
-                    x[:] = xn
-                    g, gw = gw, g
+                    for j in range(n):
+                        x[j] = xn[j]
+                        g[j] = gw[j]
                     f = fn
                     gn = gnn
                     if use_limit and fn > limit:
@@ -269,7 +272,7 @@ def loop(rule, n_state, present, twin, rename, flags, hp_cols, state_init, fun, 
         return _cache[key]
     nb = _fused._numba
     if fun is None:
-        fun, grad = _kernels.switch(nb)
+        fun, grad = _kernels.switch(nb)  # compiled once (cached), called: inlining 15 problems made each loop compile for minutes
         parts = [_kernels.switch_source()] + [f for pair in _kernels.KERNELS.values() for f in pair[:2]] + \
             [_kernels._goldstein_parts]
     else:

@@ -11,10 +11,11 @@ same formulas written for one row ``x`` (an ``(n,)`` array), with the problem's 
 Every operation is NumPy's, in NumPy's order (``a * b * c`` is ``(a * b) * c``), and a
 sum along the last axis is NumPy's pairwise sum (:func:`pairwise`, the algorithm of
 NumPy's ``pairwise_sum``: eight accumulators over blocks of 128, halves above), so a
-row gives the very bits NumPy gives it.  ``np.sin`` is glibc's in both; NumPy's ``exp``
-and ``expm1`` (AVX-512 SVML) and its matrix products (OpenBLAS, whose rounding depends on
-how many rows are multiplied) have no twin here, so ackley, least_squares, quadratic and
-ill_conditioned keep the NumPy path (see :data:`WITHOUT`).
+row gives the very bits NumPy gives it.  ``np.sin`` and ``np.cos`` are glibc's in both;
+NumPy's ``exp`` and ``expm1`` are its own AVX-512 code, so ackley's kernels call NumPy's
+loops themselves, by address (:func:`_numpy_loops`).  NumPy's matrix products (OpenBLAS,
+whose rounding depends on how many rows it multiplies) have no twin here, so
+least_squares, quadratic and ill_conditioned keep the NumPy path (see :data:`WITHOUT`).
 
 The functions are plain Python, jitted where the loop is compiled (numba is optional).
 """
@@ -256,6 +257,90 @@ def styblinski_tang_grad(x, P, tmp, out):
         out[i] = 2.0 * x[i] * x[i] * x[i] - 16.0 * x[i] + 2.5
 
 
+def ackley_f(x, P, tmp):
+    n = x.shape[0]
+    Q = P.view(np.int64)  # NumPy's own exp and expm1 loops (see _numpy_loops)
+    for i in range(n):
+        tmp[i] = x[i] * x[i]
+    r = np.sqrt(pairwise(tmp, 0, n) / n)
+    for i in range(n):
+        s = np.sin(math.pi * x[i])
+        tmp[i] = 2.0 * s * s
+    m = pairwise(tmp, 0, n) / n
+    return -20.0 * ufunc_d(Q[2], Q[3], -0.2 * r) - math.e * ufunc_d(Q[2], Q[3], -m)
+
+
+def ackley_grad(x, P, tmp, out):
+    n = x.shape[0]
+    Q = P.view(np.int64)
+    for i in range(n):
+        tmp[i] = x[i] * x[i]
+    r = np.sqrt(pairwise(tmp, 0, n) / n)
+    safe_r = 1.0 if r == 0 else r
+    cone = 4.0 * ufunc_d(Q[0], Q[1], -0.2 * r) / (n * safe_r)
+    w = 2.0 * math.pi
+    for i in range(n):
+        tmp[i] = np.cos(w * x[i])
+    waves = ufunc_d(Q[0], Q[1], pairwise(tmp, 0, n) / n) * 2.0 * math.pi / n
+    for i in range(n):
+        out[i] = cone * x[i] + waves * np.sin(w * x[i])
+
+
+def _numpy_loops():
+    """(function, data) addresses of NumPy's float64 loops for exp and expm1, as int64.
+
+    NumPy's exp and expm1 are its own AVX-512 code, not libm's, and round differently;
+    the compiled kernels call the very loops NumPy calls (found in the ufunc object, the
+    ``PyUFuncObject`` fields ``functions``/``data``/``types`` of numpy/ufuncobject.h),
+    one element at a time.  Checked against ``np.exp``/``np.expm1`` on 4000 values
+    before use; None if anything does not match (ackley then keeps the NumPy path).
+    """
+    import ctypes
+
+    out = []
+    proto = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+    sample = np.concatenate([np.linspace(-40.0, 40.0, 2001), np.random.default_rng(0).normal(0.0, 3.0, 1999)])
+    for uf in (np.exp, np.expm1):
+        try:
+            base = id(uf)
+            nin, nout, nargs = (ctypes.c_int * 3).from_address(base + 16)
+            functions = ctypes.c_void_p.from_address(base + 32).value
+            data = ctypes.c_void_p.from_address(base + 40).value
+            ntypes = ctypes.c_int.from_address(base + 48).value
+            name = ctypes.c_char_p.from_address(base + 56).value
+            types = ctypes.c_void_p.from_address(base + 64).value
+            if (nin, nout, nargs, ntypes, name) != (1, 1, 2, uf.ntypes, uf.__name__.encode()):
+                return None
+            codes = (ctypes.c_char * (ntypes * 2)).from_address(types).raw
+            d = bytes([np.dtype(np.float64).num] * 2)
+            i = next(j for j in range(ntypes) if codes[2 * j:2 * j + 2] == d)
+            fptr = (ctypes.c_void_p * ntypes).from_address(functions)[i]
+            dptr = (ctypes.c_void_p * ntypes).from_address(data)[i] if data else None
+            got = np.empty_like(sample)
+            for j, v in enumerate(sample):  # one element per call, as the kernels call it
+                a, b = np.array([v]), np.empty(1)
+                proto(fptr)((ctypes.c_void_p * 2)(a.ctypes.data, b.ctypes.data), (ctypes.c_ssize_t * 1)(1),
+                            (ctypes.c_ssize_t * 2)(8, 8), dptr)
+                got[j] = b[0]
+            if not np.array_equal(got.view(np.int64), uf(sample).view(np.int64)):
+                return None
+        except Exception:  # another layout of the ufunc object
+            return None
+        out += [fptr or 0, dptr or 0]
+    return out
+
+
+_loops = []
+
+
+def _ackley_params(problem):
+    if not _loops:
+        _loops.append(_numpy_loops())
+    if _loops[0] is None:
+        return None
+    return np.array(_loops[0], dtype=np.int64).view(np.float64)
+
+
 def _no_params(problem):
     return np.zeros(1)
 
@@ -280,11 +365,11 @@ KERNELS = {
     "goldstein_price": (goldstein_price_f, goldstein_price_grad, _no_params),
     "rastrigin": (rastrigin_f, rastrigin_grad, _no_params),
     "styblinski_tang": (styblinski_tang_f, styblinski_tang_grad, _no_params),
+    "ackley": (ackley_f, ackley_grad, _ackley_params),
 }
 
 #: problems without a bit-identical compiled twin, and why
 WITHOUT = {
-    "ackley": "NumPy's exp and expm1 (AVX-512 SVML) round differently from libm's",
     "least_squares": "its matrix products go through OpenBLAS, whose rounding depends on how many rows it multiplies",
     "quadratic": "its matrix products go through OpenBLAS, whose rounding depends on how many rows it multiplies",
     "ill_conditioned": "its matrix products go through OpenBLAS, whose rounding depends on how many rows it multiplies",
@@ -302,32 +387,80 @@ def params_of(problem):
     if name not in KERNELS:
         return None, f"problem {name!r} has no compiled kernels"
     f, g, params = KERNELS[name]
-    return (name, f, g, params(problem)), ""
+    P = params(problem)
+    if P is None:
+        return None, (f"problem {name!r}: NumPy's own exp and expm1 loops could not be found to call from "
+                      f"compiled code (they round differently from libm's)")
+    return (name, f, g, P), ""
 
 
 _HELPERS = ("pairwise", "_goldstein_parts")
-_jit_ns: dict = {}
 
 
-def jitted(fn, nb):
-    """``fn`` of this module compiled by numba (cached on disk), its helpers compiled too.
+def _ufunc_intrinsic():
+    """``ufunc_d(function, data, v)``: one float64 through a NumPy ufunc loop, by address."""
+    from llvmlite import ir
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def ufunc_d(typingctx, fptr, dptr, v):
+        sig = types.float64(types.int64, types.int64, types.float64)
+
+        def codegen(context, builder, signature, args):
+            f_i, d_i, val = args
+            dbl, i64 = ir.DoubleType(), ir.IntType(64)
+            i8p = ir.IntType(8).as_pointer()
+            fnty = ir.FunctionType(ir.VoidType(), [i8p.as_pointer(), i64.as_pointer(), i64.as_pointer(), i8p])
+            src = cgutils.alloca_once(builder, dbl)
+            dst = cgutils.alloca_once(builder, dbl)
+            builder.store(val, src)
+            argv = cgutils.alloca_once(builder, i8p, size=2)
+            builder.store(builder.bitcast(src, i8p), builder.gep(argv, [ir.Constant(i64, 0)]))
+            builder.store(builder.bitcast(dst, i8p), builder.gep(argv, [ir.Constant(i64, 1)]))
+            dims = cgutils.alloca_once(builder, i64)
+            builder.store(ir.Constant(i64, 1), dims)
+            steps = cgutils.alloca_once(builder, i64, size=2)
+            builder.store(ir.Constant(i64, 8), builder.gep(steps, [ir.Constant(i64, 0)]))
+            builder.store(ir.Constant(i64, 8), builder.gep(steps, [ir.Constant(i64, 1)]))
+            builder.call(builder.inttoptr(f_i, fnty.as_pointer()), [argv, dims, steps, builder.inttoptr(d_i, i8p)])
+            return builder.load(dst)
+        return sig, codegen
+    return ufunc_d
+_spaces: dict = {}
+
+
+def _space(nb, inline):
+    """The namespace of the compiled copies: plain dispatchers (cached on disk, callable
+    from Python), or ``inline="always"`` ones that the compiled loop inlines (a call that
+    passes arrays costs reference counting on every step)."""
+    if inline not in _spaces:
+        ns = {"np": np, "math": math, "__name__": __name__}  # numba's cache rebuilds the environment from it
+        opts = dict(inline="always", error_model="numpy") if inline else dict(cache=True, error_model="numpy")
+        ns["_jit"] = nb.njit(**opts)
+        ns["ufunc_d"] = _ufunc_intrinsic()
+        for name in _HELPERS:
+            ns[name] = ns["_jit"](_copy(globals()[name], ns))
+        _spaces[inline] = ns
+    return _spaces[inline]
+
+
+def jitted(fn, nb, inline=False):
+    """``fn`` of this module compiled by numba, its helpers compiled too.
 
     The functions stay plain Python in this module; the compiled copies share one
     namespace in which :func:`pairwise` and the other helpers are numba functions.
     """
-    if not _jit_ns:
-        _jit_ns.update(np=np, math=math, __name__=__name__)  # numba's cache rebuilds the environment from it
-        for name in _HELPERS:
-            _jit_ns[name] = nb.njit(cache=True, error_model="numpy")(_copy(globals()[name]))
+    ns = _space(nb, inline)
     key = fn.__name__
-    if key not in _jit_ns:
-        _jit_ns[key] = nb.njit(cache=True, error_model="numpy")(_copy(fn))
-    return _jit_ns[key]
+    if key not in ns:
+        ns[key] = ns["_jit"](_copy(fn, ns))
+    return ns[key]
 
 
-def _copy(fn):
+def _copy(fn, ns):
     import types
-    return types.FunctionType(fn.__code__, _jit_ns, fn.__name__, fn.__defaults__, fn.__closure__)
+    return types.FunctionType(fn.__code__, ns, fn.__name__, fn.__defaults__, fn.__closure__)
 
 
 def problem_id(name: str) -> int:
@@ -346,15 +479,14 @@ def switch_source() -> str:
             "def problem_grad(pid, x, P, tmp, out):\n" + "\n".join(gs) + "\n")
 
 
-def switch(nb):
+def switch(nb, inline=False):
     """The compiled (problem_f, problem_grad)."""
-    if "problem_f" not in _jit_ns:
-        jitted(pairwise, nb)  # the namespace and its helpers
+    ns = _space(nb, inline)
+    if "problem_f" not in ns:
         for f, g, _ in KERNELS.values():
-            jitted(f, nb)
-            jitted(g, nb)
-        code = compile(switch_source(), __file__, "exec")
-        exec(code, _jit_ns)
+            jitted(f, nb, inline)
+            jitted(g, nb, inline)
+        exec(compile(switch_source(), __file__, "exec"), ns)
         for name in ("problem_f", "problem_grad"):
-            _jit_ns[name] = nb.njit(cache=True, error_model="numpy")(_jit_ns[name])
-    return _jit_ns["problem_f"], _jit_ns["problem_grad"]
+            ns[name] = ns["_jit"](ns[name])
+    return ns["problem_f"], ns["problem_grad"]

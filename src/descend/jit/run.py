@@ -9,6 +9,7 @@ builds (same statuses, messages, counts and history).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 
@@ -39,6 +40,11 @@ def _user_grad(pid, x, P, tmp, out):
 class _Config:
     __slots__ = ("rule", "present", "twin", "rename", "flags", "hp_cols", "state_init", "HP", "LR", "P",
                  "pid", "fun", "grad", "fun_key")
+
+
+@functools.lru_cache(maxsize=None)
+def _rule_args(rule):
+    return tuple(inspect.signature(rule).parameters)
 
 
 def _hp_value(hp, name):
@@ -90,9 +96,10 @@ def _configure(problem, fun, grad, opt, X, steps, scalar):
         return None
     wd = hp["weight_decay"]
     use_wd = isinstance(wd, np.ndarray) or wd != 0
-    args = list(inspect.signature(cfg.rule).parameters)[2 + len(opt.state_names):]
+    args = _rule_args(cfg.rule)[2 + len(opt.state_names):]
     cfg.flags = {a: bool(hp[a]) for a in args if a in hp and isinstance(hp[a], (bool, np.bool_))}
-    cfg.flags.update(use_clip_value=hp["clip_value"] is not None, use_factor=hp["clip_norm"] is not None,
+    cfg.flags.update(maximize=bool(hp.get("maximize", False)),  # torch's: the gradient negated first
+                     use_clip_value=hp["clip_value"] is not None, use_factor=hp["clip_norm"] is not None,
                      coupled=bool(use_wd and not hp["decoupled_weight_decay"]),
                      decoupled=bool(use_wd and hp["decoupled_weight_decay"]))
     init = dict(tw.init)
@@ -176,18 +183,25 @@ def _advance(cfg, X, steps, gtol, max_growth, keep):
     return out
 
 
+_cpus = (None, 1)  # (pid, threads) of the process that asked
+
+
 def _threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+    """The cores this process may run on (asked once per process)."""
+    global _cpus
+    if _cpus[0] != os.getpid():
+        try:
+            n = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            n = os.cpu_count() or 1
+        _cpus = (os.getpid(), max(1, n))
+    return _cpus[1]
 
 
 def _chunks(R):
     """Slices of the runs, one per thread: RUNS_PER_THREAD runs at least each."""
-    k = max(1, min(_threads(), R // driver.RUNS_PER_THREAD))
-    bounds = np.linspace(0, R, k + 1).astype(int)
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+    k = 1 if R < 2 * driver.RUNS_PER_THREAD else max(1, min(_threads(), R // driver.RUNS_PER_THREAD))
+    return [(R * j // k, R * (j + 1) // k) for j in range(k)]
 
 
 _executor = None

@@ -125,8 +125,23 @@ RENAME = {"sgd": {"dampening": "dampening_t"}}
 ALIASES = {"momentum": "sgd", "nesterov": "sgd", "adamw": "adam"}
 
 
+#: what the compiled loop copies of Optimizer.step (the order of the transforms, maximize,
+#: the clip-norm survey) and of its hyperparameter table: when these change, the loop in
+#: descend/jit/driver.py must be checked against them and this digest updated
+STEP_WATCH = ("step", "_survey", "_spec", "descend.optim.base:prepare")
+STEP_DIGEST = "5379634bee6e01b6"
+
+
 def twin(opt) -> tuple[Twin | None, str]:
     """The twin for optimizer ``opt`` and "" , or None and why not."""
+    from ..optim.base import Optimizer
+    try:
+        step = source_hash(Optimizer, STEP_WATCH)
+    except (OSError, TypeError, AttributeError):
+        step = None
+    if step != STEP_DIGEST:
+        return None, ("Optimizer.step changed since the compiled loop was written (descend/jit/driver.py and "
+                      "STEP_DIGEST in descend/jit/scalars.py)")
     name = ALIASES.get(opt.name, opt.name)
     tw = TWINS.get(name)
     if tw is None:
