@@ -407,6 +407,24 @@ def test_a_shared_link_reproduces_the_view(browser, server, shots):
     assert float(momentum.get_attribute("value")) == pytest.approx(0.8)
 
 
+def test_a_link_pasted_into_the_open_page_changes_the_view(browser, server):
+    open_page(browser, server, "problem=rosenbrock")
+    landscape_ready(browser, runs=3)
+    browser.execute_script("location.hash = 'problem=booth&run=adam,lr=0.1'")
+    wait_for(browser, "(() => { const g = document.getElementById('land-plot');"
+                      " return g.dataset.problem === 'booth' && g.dataset.runs === '1' })()", what="the pasted view")
+    assert browser.find_element("css selector", '[data-name="problem"] select').get_attribute("value") == "booth"
+
+
+def test_an_old_or_hand_typed_link_keeps_only_what_the_server_offers(browser, server):
+    open_page(browser, server, "problem=nonsense&run=adam,lr=0.05,bogus=1&run=<img src=x onerror=alert(1)>,lr=1")
+    landscape_ready(browser, runs=1)
+    assert browser.execute_script("return document.getElementById('land-plot').dataset.problem") == "rosenbrock"
+    assert "bogus" not in browser.current_url and "img" not in browser.current_url
+    assert browser.find_elements("css selector", ".run-card") and len(browser.find_elements("css selector", ".run-card")) == 1
+    assert severe(browser.get_log("browser")) == []
+
+
 def test_export_shows_the_python_snippet(browser, server):
     open_page(browser, server, "tab=share&problem=rosenbrock&run=adam,lr=0.05")
     browser.find_element("id", "export-button").click()

@@ -17,6 +17,7 @@ const SURFACE_COLORS = [[0, "#5b7fa8"], [0.15, "#9fbad6"], [0.4, "#d5e1ec"], [0.
 const SURFACE_3D = [[0, "#2c4f7c"], [0.2, "#5b8cc0"], [0.5, "#b9d0e6"], [0.8, "#efe6cf"], [1, "#f7efe0"]];
 const MAX_STEPS = 5000;
 const MARKERS_UP_TO = 150;
+const MAX_RUNS = 12; // runs per request (API.md's limits)
 
 let grid = null; // {x, y, z, window, x0, minimizers, log}
 let results = []; // the server's runs, in the order of state.runs
@@ -728,6 +729,10 @@ function buildControls(problems) {
   els.runs.className = "runs";
   c.append(els.runs);
   const add = button("add_optimizer", () => {
+    if (state.get().runs.length >= MAX_RUNS) {
+      els.runError.show(`${MAX_RUNS} optimizers at most in one race (the server's limit on runs)`);
+      return;
+    }
     catalog.loadOptimizers().then((optimizers) => {
       const used = new Set(state.get().runs.map((r) => r.optimizer));
       const o = optimizers.find((x) => !used.has(x.name)) || optimizers[0];
@@ -783,6 +788,29 @@ function onClick(event) {
   draw();
 }
 
+/**
+ * Keep from the address only what the server offers: a link may be old, or typed by hand.
+ * Unknown problems, optimizers and hyperparameters are dropped (the defaults stand in).
+ */
+function checkState(problems) {
+  const s = state.get();
+  const changes = {};
+  if (s.problem !== "expression" && !problems.some((p) => p.name === s.problem && p.dim === 2)) {
+    changes.problem = state.defaults().problem;
+  }
+  const searches = catalog.lineSearchNames();
+  const runs = s.runs.filter((r) => catalog.optimizer(r.optimizer)).slice(0, MAX_RUNS).map((r) => {
+    const known = new Set(catalog.optimizer(r.optimizer).hyperparameters.map((h) => h.name));
+    const hp = {};
+    for (const [k, v] of Object.entries(r.hp || {})) {
+      if (known.has(k) || (k === "line_search" && r.optimizer === "gd" && searches.includes(v))) hp[k] = v;
+    }
+    return { optimizer: r.optimizer, lr: Number.isFinite(r.lr) && r.lr > 0 ? r.lr : catalog.optimizer(r.optimizer).lr.default, hp };
+  });
+  if (JSON.stringify(runs) !== JSON.stringify(s.runs)) changes.runs = runs;
+  if (Object.keys(changes).length) state.update(changes, { silent: true });
+}
+
 /** Load a learning rate into run `i` (the learning-rate panel's click). */
 export function loadLearningRate(i, lr) {
   setRun(i, { lr }, false);
@@ -799,6 +827,7 @@ export async function init() {
     internalsPick: document.getElementById("land-internals-pick"),
   };
   const [problems] = await Promise.all([catalog.loadProblems(), catalog.loadOptimizers()]);
+  checkState(problems);
   buildControls(problems);
   buildToolbar();
   // the internals are asked for only while their plot is on screen (they cost the server a rerun)
@@ -815,7 +844,7 @@ export async function init() {
 
 /** Rebuild the controls from the state (after the address changed under the page). */
 export function reload() {
-  catalog.loadProblems().then((problems) => { buildControls(problems); buildToolbar(); refreshAll(); });
+  catalog.loadProblems().then((problems) => { checkState(problems); buildControls(problems); buildToolbar(); refreshAll(); });
 }
 
 /** The language changed: redraw the figures whose texts come from the catalogue of labels. */
