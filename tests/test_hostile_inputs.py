@@ -630,3 +630,19 @@ def test_reduce_on_plateau_state_is_checked_and_unchanged_when_refused(key, valu
     with pytest.raises(DescendError, match=rf"plateau schedule state {message}"):
         s.load_state_dict(state)
     assert s.current == 1.0 and s.observed == 0
+
+
+def test_compare_refuses_a_negative_seed_from_python():
+    # the CLI checked --seed; the library call drew from default_rng(-1) and gave NumPy's traceback
+    with pytest.raises(DescendError, match=r"seed must be an integer >= 0, got -1"):
+        descend.compare("sphere", ["sgd"], starts=3, seed=-1)
+
+
+def test_store_refuses_deeply_nested_stored_json(tmp_path):
+    from descend.sweeps.store import SweepStore as Store
+    path = tmp_path / "sweep.db"
+    with Store(path, "w") as store:
+        store._con.execute("UPDATE meta SET value=? WHERE name='definitions'", ("[" * 100_000 + "]" * 100_000,))
+    with pytest.raises(DescendError, match=r"nest"):
+        with Store(path) as store:
+            store.definitions

@@ -87,6 +87,7 @@ def _starts(problem, starts, seed):
         k = check_nonnegative_int("starts", starts)
         if k == 0:
             raise DescendError("starts must be >= 1 random starts, got 0")
+        check_nonnegative_int("seed", seed)
         lo, hi = np.asarray(problem.domain, dtype=float).T
         return np.random.default_rng(seed).uniform(lo, hi, size=(k, problem.dim))
     X0 = np.asarray(starts, dtype=float)

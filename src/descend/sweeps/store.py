@@ -43,6 +43,7 @@ import time
 import numpy as np
 
 from ..errors import DescendError
+from ..safejson import loads as _loads
 
 __all__ = ["SweepStore", "FORMAT", "VERSION"]
 
@@ -320,7 +321,7 @@ class SweepStore:
     def definitions(self) -> list[dict]:
         """The sweep definitions recorded: ``[{"hash": ..., "definition": {...}, "added": time}]``."""
         row = self._con.execute("SELECT value FROM meta WHERE name='definitions'").fetchone()
-        return json.loads(row[0]) if row else []
+        return _loads(row[0], what=f"the store {self.path}") if row else []
 
     def attach(self, sweep_hash: str, definition: dict, *, extend: bool = False) -> None:
         """Record that sweep ``sweep_hash`` writes here, refusing a foreign store unless ``extend``."""
@@ -375,8 +376,8 @@ class SweepStore:
         for row in self._con.execute(f"SELECT {cols} FROM runs ORDER BY id"):
             if wanted is not None and row[0] not in wanted:
                 continue
-            rec = {"key": row[0], "sweep": row[1], "settings": _unjson(json.loads(row[2])),
-                   "result": _unjson(json.loads(row[3])), "finished": row[4]}
+            rec = {"key": row[0], "sweep": row[1], "settings": _unjson(_loads(row[2], what="a stored run's settings")),
+                   "result": _unjson(_loads(row[3], what="a stored run's result")), "finished": row[4]}
             if curves:
                 rec["curve"], rec["val_curve"] = _unblob(row[5]), _unblob(row[6])
             out.append(rec)
