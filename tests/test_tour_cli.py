@@ -155,3 +155,18 @@ def test_a_store_of_another_sweep_is_refused_in_one_short_readable_line(capsys, 
     assert code == 2 and len(line.splitlines()) == 1
     assert len(line) < 300 and "{" not in line and '"' not in line
     assert "optimizer [adam, gd]" in line and "not this one (optimizer [adam])" in line and "--extend" in line
+
+
+def test_demo_refuses_a_foreign_page_before_printing_the_tour(capsys, tmp_path):
+    (tmp_path / "index.html").write_text("<html>my notes</html>")
+    code, out, err = run(capsys, "demo", "--out", str(tmp_path))
+    assert code == 2 and out == "" and "was not written by descend" in err
+
+
+def test_train_prints_accuracy_as_a_percentage(capsys):
+    import re
+
+    code, out, _ = run(capsys, "train", "moons", "--hidden", "8", "--epochs", "1")
+    assert code == 0
+    (line,) = [ln for ln in out.splitlines() if ln.startswith("batch size")]
+    assert re.search(r"accuracy \d+\.\d %", line) and not re.search(r"\d\.\d{7,}", line)

@@ -349,6 +349,12 @@ def demo_cmd(out, no_page, lang):
     from . import i18n, tour
 
     lang = i18n.check_lang(lang)
+    if not no_page:
+        try:
+            from . import report
+        except ImportError as exc:  # pragma: no cover - matplotlib missing
+            raise DescendError(f"the demo page needs matplotlib ({exc}); install descend[demo]") from None
+        report._check_out(out)  # a folder the page may not be written to is refused before the tour runs
     console = _console()
     sections = tour.sections(lang=lang)
     for number, section in enumerate(sections, 1):
@@ -358,10 +364,6 @@ def demo_cmd(out, no_page, lang):
             console.print(_table(escape(t.title), t.columns, t.rows, t.kinds, lang))
     if no_page:
         return
-    try:
-        from . import report
-    except ImportError as exc:  # pragma: no cover - matplotlib missing
-        raise DescendError(f"the demo page needs matplotlib ({exc}); install descend[demo]") from None
     path = report.build(out, sections=sections)
     click.echo("\n" + i18n.t("cli.demo.page", lang, path=path))
 
@@ -474,8 +476,10 @@ def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, se
                                  ["batch size", "updates", "first loss", "last epoch loss",
                                   "loss spread in last epoch", "status"], rows))
         for bs, h, t in runs:
+            from . import fmt
+
             console.print(f"batch size {label(bs)}: {h.message}; test "
-                          + ", ".join(f"{k} {v:.6g}" for k, v in t.items()))
+                          + ", ".join(f"{fmt.header(k)} {fmt.cell(v, fmt.kind_of(k) or 'value')}" for k, v in t.items()))
     if any(h.status == "interrupted" for _, h, _ in runs):
         raise SystemExit(130)
     if any(h.status == "diverged" for _, h, _ in runs):
