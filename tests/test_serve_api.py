@@ -179,7 +179,10 @@ def test_optimizers_listing(client):
         defaults = optim.get(o["name"]).defaults()
         for hp in o["hyperparameters"]:
             d = defaults[hp["name"]]
-            assert hp["default"] == (list(d) if isinstance(d, tuple) else d)
+            expected = list(d) if isinstance(d, tuple) else d
+            if isinstance(d, float) and not math.isfinite(d):
+                expected = None  # JSON has no inf
+            assert hp["default"] == expected, (o["name"], hp["name"])
     adam = next(o for o in r["optimizers"] if o["name"] == "adam")
     lr = next(h for h in adam["hyperparameters"] if h["name"] == "lr")
     assert lr["min"] == 0 and not lr["min_inclusive"] and lr["scale"] == "log"
@@ -370,6 +373,14 @@ def test_wall_time_limit(client, monkeypatch):
     monkeypatch.setitem(serve_checks.LIMITS, "wall_time_s", 10.0)
     time.sleep(0.05)
     assert client.get("/api/problems").status_code == 200
+
+
+def test_computations_at_once_are_bounded(client, monkeypatch):
+    monkeypatch.setitem(serve_checks.LIMITS, "in_flight", 0)
+    r = client.post("/api/run", json=run_body())
+    assert r.status_code == 400 and r.json()["error"].startswith("requests: at most 0 computations at once")
+    monkeypatch.undo()
+    assert client.post("/api/run", json=run_body()).status_code == 200
 
 
 def test_a_bug_is_a_500_and_the_server_lives_on(client, monkeypatch):

@@ -556,35 +556,81 @@ def parse(text: str, variables=("x", "y")) -> Expr:
 MAX_NODES = 20000
 
 
-class _Compiled:
-    """A tree as a problem's function of points ``(..., n)``: the variables are the last axis.
+_UFUNCS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "**": np.power}
 
-    ``trees`` is one Expr (``f``, shape ``(...)``), a list (the gradient, stacked on a last
-    axis) or a list of lists (the Hessian, two last axes).  Plain objects, so the
-    problem pickles (no closures).
+
+def _tape(roots, variables) -> tuple[list, list]:
+    """The trees as one straight-line program: ``(kind, what, a, b)`` per distinct node, in an
+    order where every operand comes first; shared nodes (a derivative reuses its function's)
+    appear once.  Returns the program and the positions of the roots."""
+    index: dict[int, int] = {}
+    ops: list = []
+
+    def visit(node):
+        key = id(node)
+        if key in index:
+            return index[key]
+        if isinstance(node, Const):
+            op = (0, node.value, 0, 0)
+        elif isinstance(node, Var):
+            op = (1, variables.index(node.name), 0, 0)
+        elif isinstance(node, Neg):
+            op = (2, np.negative, visit(node.arg), 0)
+        elif isinstance(node, Call):
+            op = (2, FUNCTIONS[node.name], visit(node.arg), 0)
+        else:
+            op = (3, _UFUNCS[node.op], visit(node.left), visit(node.right))
+        index[key] = len(ops)
+        ops.append(op)
+        return index[key]
+
+    return ops, [visit(r) for r in roots]
+
+
+class _Compiled:
+    """Trees as a problem's function of points ``(..., n)``: the variables are the last axis.
+
+    ``trees`` is one Expr (``f``, shape ``(...)``), a list (the gradient, on a last axis)
+    or a list of lists (the Hessian, two last axes).  They run as one straight-line
+    program of NumPy ufunc calls (:func:`_tape`), the whole batch of points at once.
+    Plain objects (no closures), so the problem pickles.
     """
 
-    __slots__ = ("trees", "variables")
+    __slots__ = ("trees", "variables", "ops", "outs", "shape")
 
     def __init__(self, trees, variables):
         self.trees, self.variables = trees, tuple(variables)
-
-    def _one(self, tree, env, shape, dtype):
-        with np.errstate(all="ignore"):  # an overflow is an inf or a nan, for the caller to report
-            out = np.asarray(tree._ev(env, {}))
-        return np.broadcast_to(out, shape).astype(np.result_type(out.dtype, dtype), copy=True)
+        if isinstance(trees, Expr):
+            flat, self.shape = [trees], ()
+        elif isinstance(trees[0], Expr):
+            flat, self.shape = list(trees), (len(trees),)
+        else:
+            flat, self.shape = [t for row in trees for t in row], (len(trees), len(trees[0]))
+        self.ops, self.outs = _tape(flat, self.variables)
 
     def __call__(self, X):
         X = np.asarray(X)
-        env = {v: X[..., i] for i, v in enumerate(self.variables)}
-        shape, dtype = X.shape[:-1], np.result_type(X.dtype, np.float64)
-        trees = self.trees
-        if isinstance(trees, Expr):
-            return self._one(trees, env, shape, dtype)
-        if isinstance(trees[0], Expr):
-            return np.stack([self._one(t, env, shape, dtype) for t in trees], axis=-1)
-        return np.stack([np.stack([self._one(t, env, shape, dtype) for t in row], axis=-1) for row in trees],
-                        axis=-2)
+        cols = [X[..., i] for i in range(len(self.variables))]
+        vals = [None] * len(self.ops)
+        with np.errstate(all="ignore"):  # an overflow is an inf or a nan, for the caller to report
+            for i, (kind, what, a, b) in enumerate(self.ops):
+                if kind == 3:
+                    vals[i] = what(vals[a], vals[b])
+                elif kind == 2:
+                    vals[i] = what(vals[a])
+                elif kind == 1:
+                    vals[i] = cols[what]
+                else:
+                    vals[i] = what
+        dtype = np.result_type(X.dtype, np.float64, *(vals[k] for k in self.outs))
+        out = np.empty(X.shape[:-1] + self.shape, dtype=dtype)
+        if not self.shape:
+            out[...] = vals[self.outs[0]]
+            return out
+        flat = out.reshape(X.shape[:-1] + (-1,))
+        for j, k in enumerate(self.outs):
+            flat[..., j] = vals[k]
+        return out
 
     def __repr__(self):
         return f"_Compiled({self.trees!r})"

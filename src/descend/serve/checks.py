@@ -31,6 +31,7 @@ LIMITS = {
     "sessions": 16,
     "session_idle_s": 600.0,
     "wall_time_s": 10.0,
+    "in_flight": 8,
     "coordinate": 1e6,
 }
 

@@ -10,8 +10,10 @@ errors are :func:`descend.diff_error`.
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import math
+import threading
 
 import numpy as np
 
@@ -66,15 +68,10 @@ def resolve_problem(value, label: str = "problem"):
     raise BadRequest(f"{label}: must be a problem name or {{\"expression\": \"...\"}}, got {value!r:.60}")
 
 
-def _finite_or_none(a: np.ndarray) -> list:
-    """``a.tolist()`` with every non-finite number as None (JSON has no NaN)."""
-    a = np.asarray(a, dtype=np.float64)
-    finite = np.isfinite(a)
-    if finite.all():
-        return a.tolist()
-    out = a.astype(object)
-    out[~finite] = None
-    return out.tolist()
+def _finite_or_none(a) -> np.ndarray:
+    """The numbers of ``a`` as a contiguous float64 array for the JSON layer, which writes every
+    non-finite one as null (JSON has no NaN) and every finite one exactly."""
+    return np.ascontiguousarray(a, dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- surface
@@ -90,7 +87,7 @@ def surface(body: dict) -> dict:
     with np.errstate(all="ignore"):  # outside f's domain is nan, beyond float64 inf: both drawn as gaps
         z = np.asarray(problem.f(grid), dtype=np.float64)
     out = catalog.describe_problem(problem)
-    out.update(x=xs.tolist(), y=ys.tolist(), z=_finite_or_none(z), window=[list(w) for w in window])
+    out.update(x=xs, y=ys, z=_finite_or_none(z), window=[list(w) for w in window])
     return out
 
 
@@ -142,9 +139,63 @@ def _start(body, problem) -> list[float]:
     return point(body["start"], "start", problem.dim)
 
 
-def _minimize(problem, start, steps, kwargs, label):
+# -- compiled trajectories without the wait ------------------------------------------------------
+#
+# descend.minimize runs the whole loop compiled (descend.jit) when it can, with the NumPy path's
+# numbers bit for bit; the first run of an optimizer configuration in a process loads or compiles
+# its loop (seconds, more on a busy machine).  A request never waits for that: a configuration
+# not yet known to be loaded runs on the NumPy path (compiled=False: the same numbers), and a
+# two-step run of it is queued on one background thread, after which it runs compiled.
+
+_WARM: set = set()
+_PENDING: set = set()
+_WARM_LOCK = threading.Lock()
+_WARMER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="descend-serve-warm")
+
+
+def _config_key(kwargs: dict, x0) -> tuple:
+    """What selects a compiled loop: the optimizer, which keywords are given (flags by value),
+    the lr's kind and the history kept."""
+    parts = []
+    for k, v in sorted(kwargs.items()):
+        if k == "optimizer" or isinstance(v, (bool, str)) or v is None:
+            parts.append((k, v))
+        else:
+            parts.append((k, "array" if isinstance(v, np.ndarray) else "number"))
+    return tuple(parts) + (("rows", np.ndim(x0) == 2),)
+
+
+def _warm(key, problem, x0, kwargs) -> None:
     try:
-        return minimize(problem, np.array(start), steps=steps, **kwargs)
+        with np.errstate(all="ignore"):
+            minimize(problem, x0, steps=2, **kwargs)
+    except Exception:  # noqa: BLE001 - warming is an optimisation; the NumPy path keeps serving
+        pass
+    with _WARM_LOCK:
+        _PENDING.discard(key)
+        _WARM.add(key)
+
+
+def warm_now(kwargs: dict, problem=None, x0=None) -> None:
+    """Load the compiled loop of one configuration now (in this thread)."""
+    problem = catalog.two_d_problems()["rosenbrock"] if problem is None else problem
+    x0 = problem.x0.copy() if x0 is None else x0
+    _warm(_config_key(kwargs, x0), problem, x0, kwargs)
+
+
+def _minimize(problem, start, steps, kwargs, label):
+    x0 = np.array(start)
+    registered = catalog.two_d_problems().get(problem.name) is problem
+    key = _config_key(kwargs, x0)
+    compiled = None
+    if registered and key not in _WARM:
+        compiled = False
+        with _WARM_LOCK:
+            if key not in _PENDING:
+                _PENDING.add(key)
+                _WARMER.submit(_warm, key, problem, x0.copy(), dict(kwargs))
+    try:
+        return minimize(problem, x0, steps=steps, compiled=compiled, **kwargs)
     except DescendError as exc:  # a hyperparameter out of the optimizer's range: its own message
         raise BadRequest(f"{label}: {exc}") from None
 
@@ -250,7 +301,7 @@ def lr_curves(body: dict) -> dict:
                      "mu": catalog.jsonable(float(c.mu)), "curvature_converged": bool(c.converged)}
         except (DescendError, FloatingPointError, ValueError):
             bound = {"stable_lr": None, "L": None, "mu": None, "curvature_converged": False}
-    return {"lrs": grid.tolist(), "curves": curves, **bound}
+    return {"lrs": grid, "curves": curves, **bound}
 
 
 # --------------------------------------------------------------------------- derivatives

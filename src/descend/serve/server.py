@@ -34,8 +34,10 @@ def _bind(host: str, port: int) -> socket.socket:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise DescendError(f"--host {host!r} is not an address of this machine ({exc.strerror})") from None
-    family, _, _, _, addr = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    family, kind, proto, _, addr = infos[0]
+    # proto must say TCP: asyncio sets TCP_NODELAY on accepted sockets only then (without it,
+    # Nagle holds each response's body until the client's delayed ACK: 40 ms a request)
+    sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(addr)
@@ -46,6 +48,19 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
+
+
+def warm() -> None:
+    """Load (or compile, the first time on a machine) the compiled loops the page asks for first.
+
+    Run in a background thread at start-up; until a configuration is loaded, requests
+    for it run on the NumPy path (the same numbers), so nothing waits for this.
+    """
+    from .. import optim
+    from . import landscape
+
+    for name in optim.names():
+        landscape.warm_now({"optimizer": name, "lr": 1e-3})
 
 
 def main(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = True, token: str | None = None,
@@ -82,6 +97,7 @@ def main(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = True
               f"token can run computations on this one", file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
+    threading.Thread(target=warm, name="descend-serve-warm", daemon=True).start()
     print(f"descend explorer at {address} (Ctrl-C stops it)", file=out, flush=True)
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(address,)).start()
