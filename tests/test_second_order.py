@@ -103,6 +103,7 @@ def _wolfe_problems():
 @pytest.mark.parametrize("p", _wolfe_problems(), ids=lambda p: f"{p.name}{p.dim}")
 def test_every_accepted_step_satisfies_both_wolfe_conditions(p, method):
     r = descend.minimize(p, method=method, steps=300, gtol=1e-10)
+    assert r.extra["wolfe_fallbacks"] == 0  # no step here came from the Armijo fallback
     ls = LineSearch("wolfe", c2=0.4 if method == "cg" else 0.9)
     X = r.history.x.reshape(len(r.history), -1)
     F = p.f(X)
@@ -398,3 +399,23 @@ def test_lbfgs_reaches_torch_lbfgs_minimizer(name):
 
 def test_torch_fixture_covers_every_2d_problem():
     assert set(TORCH_CASES) == set(TWO_D) | {"rosenbrock10"}
+
+
+def test_newton_cg_with_hessp_only_and_the_armijo_fallback():
+    # damped_newton with hessp= alone is Newton-CG: truncated CG on H d = -g, products only.
+    p = problems.get("rosenbrock", n=100)
+    calls = [0]
+
+    def hessp(x, v):
+        calls[0] += 1
+        return p.hessian(x) @ v
+
+    r = descend.minimize(p, method="damped_newton", hessp=hessp, steps=2000, gtol=1e-8)
+    assert r.status == "converged", r.message
+    np.testing.assert_allclose(r.x, np.ones(100), atol=1e-8)
+    assert r.extra["nhvp"] == calls[0] > 0 and r.extra["nhev"] == 0
+    # Its long CG directions make the Wolfe zoom run out of trials now and then: those steps
+    # fall back to Armijo backtracking (counted) instead of ending the run.
+    assert r.extra["wolfe_fallbacks"] > 0
+    ref = scipy_minimize(p.f, p.x0, jac=p.grad, hessp=hessp, method="Newton-CG", options={"xtol": 1e-12})
+    np.testing.assert_allclose(r.x, ref.x, atol=1e-6)

@@ -10,8 +10,10 @@ bfgs            ``-H_k g``, H_k the BFGS inverse-Hessian estimate             st
 lbfgs           ``-H_k g`` from the last ``m=10`` pairs (two-loop recursion)  strong Wolfe
 ==============  ===========================================================  ============
 
-Hessians (newton, damped_newton) come from ``hess=``, else the Problem's analytic
-Hessian, else ``hessp=`` (n products per point), else :func:`descend.hessian`.
+Hessians (newton, damped_newton) come from ``hess=``, else ``hessp=``, else the
+Problem's analytic Hessian, else :func:`descend.hessian`.  With ``hessp`` alone,
+damped_newton is Newton-CG (the direction from truncated conjugate gradient on
+``H d = -g``, products only, as scipy's Newton-CG) and newton builds H from n products.
 Many runs at once work as for the first-order driver: x0 of shape (R, n); Newton
 solves the R systems with one ``np.linalg.solve`` on the (R, n, n) stack.
 """
@@ -133,10 +135,12 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
     if rule.needs_hessian:
         if hess is not None:
             source = HessianSource(R, hess=hess, vectorized=hess_vectorized, objective=obj)
+        elif hessp is not None:  # given: preferred to the Problem's Hessian
+            source = HessianSource(R, hessp=hessp, objective=obj)
         elif problem_hess is not None:
             source = HessianSource(R, hess=problem_hess, vectorized=True, objective=obj)
         else:
-            source = HessianSource(R, hessp=hessp, objective=obj)
+            source = HessianSource(R, objective=obj)
     elif hess is not None or hessp is not None:
         raise DescendError(f"method {rule.name!r} uses no Hessian; hess= and hessp= are for newton and "
                            f"damped_newton")

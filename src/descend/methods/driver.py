@@ -40,6 +40,7 @@ class _Runs:
         self.F_old = F + self.gnorm / 2  # scipy's guess of a previous f, for the first Wolfe trial step
         self.nfev, self.ngev = nfev, ngev
         self.nit = np.zeros(R, dtype=np.int64)
+        self.fallbacks = np.zeros(R, dtype=np.int64)  # Armijo steps taken where the Wolfe zoom failed
         self.status = np.full(R, "max_steps", dtype=object)
         self.reason = [None] * R
         self.active = np.ones(R, dtype=bool)
@@ -157,14 +158,15 @@ def _advance(runs, obj, rule, ls, state, rows, D, k, hess=None):
             step, G_new = _ls.search_wolfe(ls, lambda P, sub: obj.values(P), gradient, X, D, F, G, alpha1)
             runs.nfev[rows] += step.nfev + extra_fev
             runs.ngev[rows] += step.ngev
-            moved = step.ok
+            alpha, F_new = step.alpha.copy(), step.phi.copy()
+            _armijo_fallback(runs, obj, rows, X, D, F, G, step, alpha, F_new, G_new)
+            moved = alpha > 0
             for j in np.flatnonzero(~moved):
                 status = _ls.WOLFE_STATUS[step.status[j]]
                 key = "stopped_not_descent" if status == "not_descent" else "stopped_wolfe"
                 runs.stop(rows[j], "stopped", key, step=k + 1, why=_WOLFE_WHY[status], c1=ls.c1, c2=ls.c2)
-            alpha = np.where(moved, step.alpha, np.nan)
-            X_new = X + step.alpha[:, None] * D
-            return moved, X_new[moved], step.phi[moved], G_new[moved], alpha
+            X_new = X + alpha[:, None] * D
+            return moved, X_new[moved], F_new[moved], G_new[moved], np.where(moved, alpha, np.nan)
         a, F_new, fev = _ls.search(ls, lambda P, sub: obj.values(_place(rule, P)), X, D, F, G)
         runs.nfev[rows] += fev
         moved = a > 0
@@ -193,6 +195,30 @@ def _quadratic_step(runs, obj, hess, rows, X, D, G, k):
     runs.nfev[rows[moved]] += 1 + fd
     runs.ngev[rows[moved]] += graded
     return moved, X_new, F_new, G_new, np.where(moved, alpha, np.nan)
+
+
+def _armijo_fallback(runs, obj, rows, X, D, F, G, step, alpha, F_new, G_new):
+    """Where the Wolfe zoom ran out of trials (or rounding ended it), take an Armijo
+    backtracking step from 1 instead, as scipy's BFGS falls back from one line search to
+    another; the quasi-Newton updates skip a pair with y's <= 0.  A row whose doubling never
+    bracketed a step (f may be unbounded below) keeps its failure.  Fills alpha, F_new and
+    G_new in place."""
+    retry = np.isin(step.status, [_ls.WOLFE_STATUS.index("zoom_iter"), _ls.WOLFE_STATUS.index("rounding")])
+    if not retry.any():
+        return
+    j = np.flatnonzero(retry)
+    a, f, fev = _ls.backtracking(lambda al, sub: obj.values(X[j][sub] + al[:, None] * D[j][sub]), F[j],
+                                 dot_rows(G[j], D[j]))
+    runs.nfev[rows[j]] += fev
+    ok = a > 0
+    if ok.any():
+        jj = j[ok]
+        P = X[jj] + a[ok][:, None] * D[jj]
+        g, fd = obj.gradients(P)
+        runs.nfev[rows[jj]] += fd
+        runs.ngev[rows[jj]] += 1
+        alpha[jj], F_new[jj], G_new[jj] = a[ok], f[ok], g
+        runs.fallbacks[rows[jj]] += 1
 
 
 def _first_trial(rule, runs, rows, D, G, F):
@@ -294,16 +320,20 @@ def _finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched):
     success = status == "converged"
     history = hist.history(R)
     nhev = hess.nhev if hess is not None else np.zeros(R, dtype=np.int64)
+    nhvp = hess.nhvp if hess is not None else np.zeros(R, dtype=np.int64)
     nfev = runs.nfev + (hess.nfev if hess is not None else 0)
     extra = {"method": rule.name, "line_search": None if ls is None else ls.method}
+    fallbacks = runs.fallbacks
     if batched:
         return Result(x=runs.X, fun=runs.F, grad_norm=runs.gnorm, nit=runs.nit, nfev=nfev, ngev=runs.ngev,
                       status=status, success=success, message=messages, history=history, optimizer=rule.name,
-                      lr=None, batched=True, extra={**extra, "nhev": nhev})
+                      lr=None, batched=True, extra={**extra, "nhev": nhev, "nhvp": nhvp,
+                                                                 "wolfe_fallbacks": fallbacks})
     if history is not None:
         history = History(x=None if history.x is None else (history.x[:, 0, 0] if scalar else history.x[:, 0]),
                           f=history.f[:, 0], grad_norm=history.grad_norm[:, 0], lr=history.lr[:, 0])
     return Result(x=float(runs.X[0, 0]) if scalar else runs.X[0].copy(), fun=float(runs.F[0]),
                   grad_norm=float(runs.gnorm[0]), nit=int(runs.nit[0]), nfev=int(nfev[0]), ngev=int(runs.ngev[0]),
                   status=str(status[0]), success=bool(success[0]), message=messages[0], history=history,
-                  optimizer=rule.name, lr=None, extra={**extra, "nhev": int(nhev[0])})
+                  optimizer=rule.name, lr=None, extra={**extra, "nhev": int(nhev[0]), "nhvp": int(nhvp[0]),
+                                                                "wolfe_fallbacks": int(fallbacks[0])})

@@ -28,6 +28,7 @@ class HessianSource:
             raise DescendError(f"hessp must be a callable or None, got {type(hessp).__name__}")
         self.hess, self.hessp, self.vectorized, self.objective = hess, hessp, vectorized, objective
         self.nhev = np.zeros(R, dtype=np.int64)
+        self.nhvp = np.zeros(R, dtype=np.int64)  # Hessian-vector products (truncated CG)
         self.nfev = np.zeros(R, dtype=np.int64)
         self.kind = "hess" if hess is not None else ("hessp" if hessp is not None else "finite differences")
 
@@ -39,6 +40,14 @@ class HessianSource:
         if self.hessp is not None:
             return self._from_hessp(X)
         return self._finite_differences(X, rows)
+
+    def hvp(self, x, v, row):
+        """``H(x) v`` for one point, from ``hessp`` (counted per run)."""
+        self.nhvp[row] += 1
+        out = np.asarray(self.hessp(x.copy(), v.copy()), dtype=float).reshape(-1)
+        if out.shape != v.shape:
+            raise DescendError(f"hessp must return shape {v.shape} (H times a vector), got shape {out.shape}")
+        return out
 
     def _from_hess(self, X):
         k, n = X.shape

@@ -71,6 +71,8 @@ class DampedNewton(Newton):
     c2 = 0.9
 
     def direction(self, state, rows, X, G, hess):
+        if hess.kind == "hessp":
+            return _truncated_cg_directions(hess, rows, X, G), np.full(len(rows), None)
         H = hess(X, rows)
         k, n = G.shape
         finite = np.isfinite(H).reshape(k, -1).all(axis=1)
@@ -90,6 +92,39 @@ class DampedNewton(Newton):
         state.shift[rows] = shift
         why = np.where(finite, "stopped_singular_hessian", "stopped_nonfinite_hessian")
         return D, np.where(ok, None, why)
+
+
+def _truncated_cg_directions(hess, rows, X, G):
+    """Newton-CG's direction on each row: CG on ``H d = -g`` with products ``H v`` only, stopped
+    at the residual ``min(0.5, sqrt|g|) |g|`` (superlinear near a minimum) or at the first
+    direction of non-positive curvature (then the last iterate, or -g at the first step):
+    Nocedal & Wright alg. 7.1, as scipy's Newton-CG.  At most 2n products per row."""
+    D = np.empty_like(G)
+    for j, (x, g) in enumerate(zip(X, G)):
+        row = rows[j]
+        gn = np.sqrt(g @ g)
+        tol = min(0.5, np.sqrt(gn)) * gn
+        z = np.zeros_like(g)
+        r = g.copy()
+        d = -r
+        rr = r @ r
+        for i in range(2 * g.size):
+            Bd = hess.hvp(x, d, row)
+            curv = d @ Bd
+            if not curv > 0:  # non-positive curvature (or nan): stop with what descends
+                if i == 0:
+                    z = -g
+                break
+            a = rr / curv
+            z = z + a * d
+            r = r + a * Bd
+            rr_new = r @ r
+            if np.sqrt(rr_new) <= tol:
+                break
+            d = -r + (rr_new / rr) * d
+            rr = rr_new
+        D[j] = z
+    return D
 
 
 class SteepestDescent:
