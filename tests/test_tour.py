@@ -120,3 +120,23 @@ def test_the_japanese_page_has_formulas_and_japanese_frame(tmp_path):
     assert text.count("<math") == 1 and "<mo>&#x02190;</mo>" in text  # x <- x - eta grad f(x), as MathML
     assert "ステップ数の上限" in text  # the status words, not "max_steps"
     assert "max_steps" not in text
+
+
+def test_the_race_legend_covers_no_minimum_and_no_end_point():
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    (section,) = tour.sections(["optimizer_race"])
+    fig = section.pictures[0].draw()
+    try:
+        fig.canvas.draw()
+        boxes = [lg.get_window_extent() for lg in fig.legends] + \
+                [a.get_legend().get_window_extent() for a in fig.axes if a.get_legend() is not None]
+        assert boxes
+        for ax in fig.axes:
+            for line in ax.get_lines():
+                if line.get_gid() in ("descend:minimizer", "descend:end"):
+                    for x, y in ax.transData.transform(np.column_stack(line.get_data())):
+                        assert not any(b.contains(x, y) for b in boxes), (line.get_gid(), x, y)
+    finally:
+        plt.close(fig)

@@ -431,12 +431,15 @@ def optimizer_race_section(lang: str = "en") -> Section:
     def race():
         from . import plot
 
-        fig, ax = _figure(2, width=5.6, height=4.6)
-        plot.trajectories(bowl_p, list(bowl.results.values()), ax=ax[0, 0], markers=True, legend="lower right",
+        fig, ax = _figure(2, width=5.6, height=5.2)
+        plot.trajectories(bowl_p, list(bowl.results.values()), ax=ax[0, 0], markers=True, legend=False,
                           title=tr(".optimizer_race.plot.bowl_title"))
-        plot.trajectories(rosen_p, list(rosen.results.values()), ax=ax[0, 1], markers=False, legend="lower right",
+        plot.trajectories(rosen_p, list(rosen.results.values()), ax=ax[0, 1], markers=False, legend=False,
                           title=tr(".optimizer_race.plot.rosenbrock_title"))
-        fig.tight_layout()
+        # one legend for both, below them: inside, it covered Rosenbrock's minimum and the paths' ends
+        handles, labels = ax[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize="small", frameon=False)
+        fig.tight_layout(rect=(0, 0.12, 1, 1))
         return fig
 
     def inside(name, lr):
