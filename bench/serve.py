@@ -93,6 +93,16 @@ def main(argv=None):
             server.append(sum(float(part.split("dur=")[1]) for part in r.headers["server-timing"].split(",")) / 1e3)
             lib.append(in_process())
         ratios = [h / max(b, 1e-12) for h, b in zip(http, lib)]
+        extra = {}
+        typed = dict(body, problem={"expression": "(1-x)**2 + 100*(y-x**2)**2"})
+        surface = {"problem": "rosenbrock", "points": 101}
+        for label, path, req in (("typed", "/api/run", typed), ("surface", "/api/surface", surface)):
+            times = []
+            for _ in range(max(3, args.rounds // 3)):
+                t = time.perf_counter()
+                orjson.loads(client.post(path, json=req).content)
+                times.append(time.perf_counter() - t)
+            extra[label] = statistics.median(times)
 
         cfg = {"dataset": "moons", "n": 1000, "test_fraction": 0.5, "hidden": [8, 8], "activation": "tanh",
                "optimizer": "sgd", "lr": 0.1, "batch_size": 10, "seed": 0, "grid": 50}
@@ -119,6 +129,9 @@ def main(argv=None):
     print(f"| the same six descend.minimize calls in-process | {med_lib * 1e3:.1f} ms | |")
     print(f"| HTTP / in-process (median of per-round ratios) | {statistics.median(ratios):.2f}x | |")
     print(f"| first landscape update after start (the kernels are loaded or compiled) | {first_s * 1e3:.0f} ms | |")
+    print(f"| the same update on the typed (1-x)**2 + 100*(y-x**2)**2 (NumPy path: a typed formula is not "
+          f"compiled) | {extra['typed'] * 1e3:.0f} ms | |")
+    print(f"| contours: f on a 101 x 101 grid (POST /api/surface) | {extra['surface'] * 1e3:.1f} ms | |")
     for updates, med, fps in rows:
         print(f"| training frame, 2-8-8-1, 500 training points, batch 10, {updates} update(s)/frame, 50x50 grid "
               f"| {med * 1e3:.2f} ms ({fps:.0f} frames/s) | >= 10 frames/s |")
