@@ -271,6 +271,33 @@ def test_pairwise_is_numpys_sum():
             assert _same(fn(a, 0, n), np.sum(a[None, :], axis=-1)[0]), n
 
 
+@pytest.mark.parametrize("pname", ["rosenbrock", "ackley", "goldstein_price"])
+def test_long_jobs_inline_the_problem_bit_for_bit(pname, monkeypatch):
+    # from INLINE_WORK runs x steps on, a problem gets a loop of its own with f and grad
+    # inlined; the threshold is lowered here so that a short job takes that loop
+    monkeypatch.setattr(jrun, "INLINE_WORK", 0)
+    p = problems.get(pname)
+    X0 = _starts(p, np.random.default_rng(5))
+    for history in (True, "f"):
+        kw = dict(optimizer="adam", lr=np.geomspace(1e-3, 3.0, len(X0)), steps=80, gtol=1e-6, history=history)
+        a = descend.minimize(p, X0, compiled=True, **kw)
+        b = descend.minimize(p, X0, compiled=False, **kw)
+        assert_same(a, b, f"{pname} history={history}")
+    cfg = jrun._configure(p, None, None, optim.get("adam"), X0, 80, False)
+    assert cfg.fun_key[0] == "inline"
+
+
+def test_runs_split_over_threads_bit_for_bit(monkeypatch):
+    monkeypatch.setattr(jrun, "_threads", lambda: 4)
+    assert len(jrun._chunks(200)) == 4 and jrun._chunks(10) == [(0, 10)]
+    p = problems.get("himmelblau")
+    X0 = np.random.default_rng(2).uniform(-6.0, 6.0, (200, 2))
+    kw = dict(optimizer="rmsprop", lr=np.geomspace(1e-4, 2.0, 200), steps=150, gtol=1e-5, history=True)
+    a = descend.minimize(p, X0, compiled=True, **kw)
+    assert_same(a, descend.minimize(p, X0, compiled=False, **kw))
+    assert len(set(a.nit)) > 3 and set(a.status) >= {"converged", "max_steps"}
+
+
 def test_rosenbrock_in_more_dimensions_and_other_parameters():
     for kw in (dict(n=5), dict(n=8, a=2.0, b=10.0)):
         p = problems.rosenbrock(**kw)

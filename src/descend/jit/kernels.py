@@ -490,3 +490,19 @@ def switch(nb, inline=False):
         for name in ("problem_f", "problem_grad"):
             ns[name] = ns["_jit"](ns[name])
     return ns["problem_f"], ns["problem_grad"]
+
+
+def single(nb, name):
+    """(f, grad) of one problem, inlined into the loop that calls them (for long jobs: a
+    loop of its own per problem, a compile of its own, and no call per evaluation)."""
+    ns = _space(nb, True)
+    key = f"single_{name}"
+    if key not in ns:
+        f, g, _ = KERNELS[name]
+        jitted(f, nb, True)
+        jitted(g, nb, True)
+        src = (f"def {key}_f(pid, x, P, tmp):\n    return {f.__name__}(x, P, tmp)\n\n\n"
+               f"def {key}_g(pid, x, P, tmp, out):\n    {g.__name__}(x, P, tmp, out)\n")
+        exec(compile(src, __file__, "exec"), ns)
+        ns[key] = (ns["_jit"](ns[f"{key}_f"]), ns["_jit"](ns[f"{key}_g"]))
+    return ns[key]

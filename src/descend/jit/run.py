@@ -20,6 +20,11 @@ from . import driver, kernels, scalars
 
 __all__ = ["run"]
 
+#: runs x steps from which a problem gets a loop of its own with its f and gradient inlined
+#: (about 40% less time per step than calling them through the switch of every problem, for
+#: one more compile of a few seconds, cached on disk like the others)
+INLINE_WORK = 5_000_000
+
 _STATUS = np.array(["max_steps", "converged", "diverged", "diverged", "diverged"])
 _WHAT = ("x", "f", "the gradient")
 
@@ -106,9 +111,13 @@ def _configure(problem, fun, grad, opt, X, steps, scalar):
     cfg.state_init = {j: init[s] for j, s in enumerate(opt.state_names) if s in init}
     if problem is not None:
         spec, _ = kernels.params_of(problem)
-        key, _, _, cfg.P = spec
+        key, f, g, cfg.P = spec
         cfg.pid, cfg.fun, cfg.grad = kernels.problem_id(key), None, None
         cfg.fun_key = ("problems",)
+        if X.shape[0] * steps >= INLINE_WORK:  # a long job: a loop of its own with the problem inlined
+            from ..optim import fused
+            cfg.fun, cfg.grad = kernels.single(fused._numba, key)
+            cfg.fun_key = ("inline", key, driver._digest(f, g, kernels.pairwise, kernels._goldstein_parts))
     else:
         adapted = _adapt(fun, grad, X[0], scalar)
         if adapted is None:
