@@ -2,7 +2,9 @@
 estimate that bounds the real error, the four statuses, poles, step scaling, the accurate
 Hessians and every refusal."""
 
+import json
 import math
+import pathlib
 
 import numpy as np
 import pytest
@@ -76,6 +78,38 @@ def test_derivatives_of_cos_x_as_numdifftools_asserts_them(x):
         d, info = derivative(np.cos, x, n=n, method="adaptive", full_output=True)
         exact = np.cos(x + n * np.pi / 2)
         assert abs(d - exact) <= 1e-6 * abs(exact) + 1e-9, (n, d, exact, info)
+
+
+# ------------------------------------------------------------------ the peers' fixture
+
+PEERS = json.loads((pathlib.Path(__file__).parent / "fixtures" / "diff" / "peers.json").read_text())
+PEER_FUNCTIONS = dict(FUNCTIONS, **{"x^7": (lambda x: x**7, None)})
+
+
+@pytest.mark.parametrize("case", PEERS["cases"], ids=lambda c: f"{c['f']}@{c['x']}-n{c['n']}")
+def test_against_scipy_and_numdifftools_fixture(case):
+    """scripts/make_diff_fixtures.py: scipy.differentiate's and numdifftools' answers on the
+    same cases.  Against scipy (n = 1): the same or better error for no more evaluations
+    (or scipy has no answer: nan, or off by more than 1e-6).  Against numdifftools: the better
+    of descend's adaptive and complex methods is no worse (to 1e-15 relative)."""
+    f = PEER_FUNCTIONS[case["f"]][0]
+    x, n, exact = case["x"], case["n"], case["exact"]
+
+    def rel(v):
+        return abs(v - exact) / abs(exact) if v is not None and np.isfinite(v) else np.inf
+
+    counting = Counting(f)
+    d, info = derivative(counting, x, n=n, method="adaptive", full_output=True)
+    adaptive = rel(d)
+    assert abs(d - exact) <= info.error
+    if "scipy" in case:
+        ref = case["scipy"]
+        if rel(ref["value"]) <= 1e-6:
+            assert adaptive <= max(rel(ref["value"]), 1e-15) and counting.points <= ref["points"]
+        else:
+            assert adaptive <= 1e-10
+    complex_ = rel(derivative(f, x, n=n, method="complex"))
+    assert min(adaptive, complex_) <= max(rel(case["numdifftools"]["value"]), 1e-15)
 
 
 # ------------------------------------------------------------------ the estimate is honest
@@ -237,6 +271,22 @@ def test_scale_per_coordinate_for_a_coulomb_hessian():
     assert np.max(np.abs(good - exact)) / np.max(np.abs(exact)) < 1e-5
     good_r = hessian(coulomb, x, scale=[1e-7, 1e-7], method="richardson")
     assert np.max(np.abs(good_r - exact)) / np.max(np.abs(exact)) < 1e-9
+
+
+def test_step_and_scale_in_gradient_jacobian_and_default_step():
+    from descend.diff import default_step, gradient, jacobian
+    x = np.array([-700.0, -700.0])
+    exact = np.exp(x)
+    f = lambda p: np.sum(np.exp(p))  # noqa: E731
+    rel = np.max(np.abs(gradient(f, x) - exact) / exact)
+    ab = np.max(np.abs(gradient(f, x, step="absolute") - exact) / exact)
+    assert rel > 1e-7 and ab < 1e-9
+    J = jacobian(np.exp, x, step="absolute")
+    np.testing.assert_allclose(np.diag(J), exact, rtol=1e-9)
+    h_rel, h_abs = default_step("central", 700.0), default_step("central", 700.0, step="absolute")
+    assert h_rel > 600 * h_abs and np.isclose(h_abs, np.finfo(float).eps ** (1 / 3), rtol=1e-3)
+    h = default_step("central", [0.0, 5.0], scale=[1e-3, 1e-3])  # relative: max(scale, |x|)
+    np.testing.assert_allclose(h / np.finfo(float).eps ** (1 / 3), [1e-3, 5.0], rtol=1e-3)
 
 
 @pytest.mark.parametrize("kwargs, message", [
