@@ -1,7 +1,6 @@
 """The typed-formula parser: what it accepts, what it refuses, its values and its derivatives."""
 
 import math
-import pickle
 
 import numpy as np
 import pytest

@@ -99,6 +99,14 @@ def test_page_and_assets(client):
     assert bare.get("/static/index.html").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py",
+                                  "/static/../../expression.py", "/static//etc/passwd", "/vendor/../app.py"])
+def test_static_files_stay_in_their_folder(path):
+    bare = TestClient(create_app(token=TOKEN), base_url=BASE)
+    r = bare.get(path)
+    assert r.status_code in (403, 404) and "import" not in r.text and "root:" not in r.text
+
+
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8765", "127.0.0.1.evil.example", "attacker.localhost.com",
                                   "10.1.2.3:8765"])
 def test_foreign_host_is_refused(host):
@@ -734,7 +742,7 @@ def test_serve_command_warns_for_a_non_local_host():
         assert line.startswith(f"descend explorer at http://0.0.0.0:{port}/?token=")
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
+        _, err = proc.communicate(timeout=20)
     assert "warning: --host 0.0.0.0 makes the explorer reachable from other machines" in err
 
 

@@ -126,6 +126,5 @@ def point(value, label: str, dim: int) -> list[float]:
 
 def _show(value) -> str:
     """A short rendering of a client's value for a message (never its whole body)."""
-    text = repr(value) if not isinstance(value, str) else repr(value)
-    text = " ".join(text.split())
+    text = " ".join(repr(value).split())
     return text if len(text) <= 60 else text[:57] + "..."

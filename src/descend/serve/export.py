@@ -50,8 +50,8 @@ def _kwargs_code(kwargs: dict) -> str:
 
 
 def _run_snippets(body: dict) -> dict:
-    from .landscape import _start
     from .checks import LIMITS
+    from .landscape import _start
 
     problem = resolve_problem(field(body, "problem"))
     start = _start(body, problem)
@@ -104,7 +104,7 @@ def _torch_run(problem_value, start, steps, specs, notes) -> str | None:
     for name, kwargs in usable:
         cls = catalog.TORCH[name]
         hp = _torch_kwargs(name, kwargs)
-        lines += [f"p = torch.tensor(start, dtype=torch.float64, requires_grad=True)",
+        lines += ["p = torch.tensor(start, dtype=torch.float64, requires_grad=True)",
                   f"opt = {cls}([p], {_kwargs_code(hp)})",
                   "for _ in range(steps):",
                   "    opt.zero_grad()",
