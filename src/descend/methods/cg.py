@@ -60,6 +60,9 @@ class ConjugateGradient:
             raise DescendError(f"restart must be an integer >= 1 or None, got {restart!r}")
         self.restart = restart
 
+    def __repr__(self):
+        return f"ConjugateGradient(beta={self.beta!r}, restart={self.restart!r}, quadratic_start={self.quadratic_start})"
+
     def init(self, R, n):
         return CGState(d=np.zeros((R, n)), g=np.zeros((R, n)), since_restart=np.full(R, -1, dtype=np.int64),
                        restarts=np.zeros(R, dtype=np.int64))

@@ -35,6 +35,9 @@ class Newton:
     needs_hessian = True
     default_line_search = None
 
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
     def init(self, R, n):
         return NewtonState(shift=np.zeros(R))
 

@@ -33,6 +33,9 @@ class ProjectedGradient:
     def __init__(self, constraint, lr):
         self.constraint, self.lr = constraint, lr
 
+    def __repr__(self):
+        return f"ProjectedGradient({self.constraint!r}, lr={self.lr!r})"
+
     def init(self, R, n):
         return ProjectedState(lr=np.broadcast_to(np.asarray(self.lr, dtype=float), (R,)).copy())
 

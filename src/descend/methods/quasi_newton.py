@@ -43,6 +43,9 @@ class BFGS:
     default_line_search = "wolfe"
     c2 = 0.9
 
+    def __repr__(self):
+        return "BFGS()"
+
     def init(self, R, n):
         return BFGSState(H=np.broadcast_to(np.eye(n), (R, n, n)).copy(), updates=np.zeros(R, dtype=np.int64),
                          skipped=np.zeros(R, dtype=np.int64))
@@ -113,6 +116,9 @@ class LBFGS:
         if check_nonnegative_int("m", m) < 1:
             raise DescendError(f"m must be an integer >= 1, got {m!r}")
         self.m = int(m)
+
+    def __repr__(self):
+        return f"LBFGS(m={self.m}, quadratic_start={self.quadratic_start})"
 
     def init(self, R, n):
         m = self.m
