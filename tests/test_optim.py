@@ -161,21 +161,21 @@ def test_repr_shows_hyperparameters_and_non_default_transforms():
 # -- hyperparameter checks: every message names the parameter, the range and the value ---------------
 
 @pytest.mark.parametrize("name,kw,message", [
-    ("adam", {"lr": 0.0}, "adam: lr must be a finite number > 0, got 0.0"),
-    ("sgd", {"lr": -1}, "sgd: lr must be a finite number > 0, got -1.0"),
-    ("adam", {"lr": float("nan")}, "adam: lr must be a finite number > 0, got nan"),
+    ("adam", {"lr": -0.5}, "adam: lr must be a finite number >= 0, got -0.5"),
+    ("sgd", {"lr": -1}, "sgd: lr must be a finite number >= 0, got -1.0"),
+    ("adam", {"lr": float("nan")}, "adam: lr must be a finite number >= 0, got nan"),
     ("adam", {"betas": (0.9, 1.0)}, r"adam: betas\[1\] must be in \[0, 1\), got 1.0"),
     ("adam", {"betas": (-0.1, 0.9)}, r"adam: betas\[0\] must be in \[0, 1\), got -0.1"),
     ("adam", {"betas": 0.9}, r"adam: betas must be a pair \(beta1, beta2\) with each in \[0, 1\), got 0.9"),
-    ("adam", {"eps": 0.0}, "adam: eps must be a finite number > 0, got 0.0"),
-    ("rmsprop", {"eps": -1e-8}, "rmsprop: eps must be a finite number > 0, got -1e-08"),
+    ("adam", {"eps": -1.0}, "adam: eps must be a finite number >= 0, got -1.0"),
+    ("rmsprop", {"eps": -1e-8}, "rmsprop: eps must be a finite number >= 0, got -1e-08"),
     ("sgd", {"momentum": -0.5}, "sgd: momentum must be a finite number >= 0, got -0.5"),
     ("sgd", {"nesterov": True}, "sgd: nesterov=True needs momentum > 0 and dampening = 0, got momentum=0.0, "
                                 "dampening=0.0"),
     ("nesterov", {"dampening": 0.1}, "nesterov: nesterov=True needs momentum > 0 and dampening = 0, "
                                      "got momentum=0.9, dampening=0.1"),
     ("sgd", {"dampening": 1.5}, r"sgd: dampening must be in \[0, 1\], got 1.5"),
-    ("rmsprop", {"alpha": 1.0}, r"rmsprop: alpha must be in \[0, 1\), got 1.0"),
+    ("rmsprop", {"alpha": 1.5}, r"rmsprop: alpha must be in \[0, 1\], got 1.5"),
     ("adadelta", {"rho": 1.1}, r"adadelta: rho must be in \[0, 1\], got 1.1"),
     ("adagrad", {"lr_decay": -1.0}, "adagrad: lr_decay must be a finite number >= 0, got -1.0"),
     ("adagrad", {"initial_accumulator_value": -0.1},
@@ -192,7 +192,7 @@ def test_repr_shows_hyperparameters_and_non_default_transforms():
     ("adam", {"lr": "fast"}, "adam: lr must be a number or a 1-D array of numbers, got 'fast'"),
     ("adam", {"lr": True}, "adam: lr must be a number, got True"),
     ("adam", {"lr": np.ones((2, 2))}, r"adam: lr as an array must be 1-D with one value per run, got shape \(2, 2\)"),
-    ("adam", {"lr": np.array([0.1, -0.1])}, r"adam: lr must be a finite number > 0, got \[ 0.1 -0.1\]"),
+    ("adam", {"lr": np.array([0.1, -0.1])}, r"adam: lr must be a finite number >= 0, got \[ 0.1 -0.1\]"),
     ("adam", {"lr": np.array([0.1, 0.2]), "eps": np.array([1e-8, 1e-8, 1e-8])},
      r"adam: hyperparameter arrays must all have one value per run \(the same length\), got lengths "
      r"\{'lr': 2, 'eps': 3\}"),

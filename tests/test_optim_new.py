@@ -406,3 +406,34 @@ def test_prodigy_takes_no_step_on_zero_gradients():
     opt = optim.Prodigy()
     opt.step(x, np.zeros(2))
     assert np.array_equal(x, [1.0, 2.0])
+
+
+# -- what torch accepts -------------------------------------------------------------------------------
+
+# Rprop's lr is only its first step size, clamped up to step_sizes[0] at once (as torch's)
+@pytest.mark.parametrize("name", [n for n in optim.names() if n != "rprop"])
+def test_lr_zero_is_accepted_and_moves_nothing(name):
+    x = np.array([[1.0, -2.0, 0.5]])
+    opt = optim.get(name, lr=0.0)
+    for k in range(3):
+        opt.step(x, np.array([[0.3, -0.4, 0.1]]) * (k + 1))
+    np.testing.assert_allclose(x, [[1.0, -2.0, 0.5]], rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("cls,kwargs", [("Adam", {"eps": 0.0}), ("RMSprop", {"alpha": 1.0, "eps": 1e-3}),
+                                        ("RMSprop", {"eps": 0.0}), ("Adagrad", {"eps": 0.0}),
+                                        ("Adadelta", {"eps": 0.0}), ("NAdam", {"eps": 0.0}),
+                                        ("Adam", {"lr": 0.0})])
+def test_torchs_edge_values_give_torchs_numbers(torch, cls, kwargs):
+    kwargs = {"lr": 0.05, **kwargs}
+    x0 = PROBLEMS["quadratic"]["x0"]
+    grad = gradient("quadratic")
+    p = torch.nn.Parameter(torch.tensor(x0, dtype=torch.float64))
+    theirs = getattr(torch.optim, cls)([p], **kwargs)
+    ours = optim.get(cls.lower(), **kwargs)
+    x = x0.copy()
+    for _ in range(50):
+        ours.step(x, grad(x.copy()))
+        p.grad = torch.from_numpy(grad(p.detach().numpy().copy()))
+        theirs.step()
+    np.testing.assert_allclose(x, p.detach().numpy(), rtol=1e-12, atol=1e-14)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Optimizer, _lr, betas, elementwise, flag, nonnegative, positive, state_type
+from .base import Optimizer, _lr, betas, elementwise, flag, nonnegative, state_type
 
 __all__ = ["Adam", "AdamW", "NAdam", "RAdam", "Adamax", "adam", "nadam", "radam", "adamax"]
 
@@ -61,7 +61,7 @@ def _bias_corrections(hp, t):
 _ADAM_HP = {
     "lr": (1e-3, _lr),
     "betas": ((0.9, 0.999), betas),
-    "eps": (1e-8, positive),
+    "eps": (1e-8, nonnegative),
     "weight_decay": (0.0, nonnegative),
     "amsgrad": (False, flag),
 }
@@ -91,7 +91,7 @@ class Adam(Optimizer):
     ----------
     lr : float, array (one per run) or schedule, default 1e-3
     betas : (float, float), each in [0, 1), default (0.9, 0.999)
-    eps : float > 0, default 1e-8
+    eps : float >= 0, default 1e-8 (0 as torch allows: a zero v then divides by zero)
     weight_decay : float >= 0, default 0
         Coupled (L2) unless ``decoupled_weight_decay=True`` (which makes this AdamW).
     amsgrad : bool, default False
@@ -161,7 +161,7 @@ class NAdam(Optimizer):
     ----------
     lr : float, array (one per run) or schedule, default 2e-3
     betas : (float, float), default (0.9, 0.999)
-    eps : float > 0, default 1e-8
+    eps : float >= 0, default 1e-8 (0 as torch allows: a zero v then divides by zero)
     weight_decay : float >= 0, default 0
     momentum_decay : float >= 0, default 4e-3
     decoupled_weight_decay, clip_value, clip_norm, nonfinite, fused
@@ -179,7 +179,7 @@ class NAdam(Optimizer):
     hyperparameters = {
         "lr": (2e-3, _lr),
         "betas": ((0.9, 0.999), betas),
-        "eps": (1e-8, positive),
+        "eps": (1e-8, nonnegative),
         "weight_decay": (0.0, nonnegative),
         "momentum_decay": (4e-3, nonnegative),
     }
@@ -227,7 +227,7 @@ class RAdam(Optimizer):
     ----------
     lr : float, array (one per run) or schedule, default 1e-3
     betas : (float, float), default (0.9, 0.999)
-    eps : float > 0, default 1e-8
+    eps : float >= 0, default 1e-8 (0 as torch allows: a zero v then divides by zero)
     weight_decay : float >= 0, default 0
     decoupled_weight_decay, clip_value, clip_norm, nonfinite, fused
         Shared by every optimizer: see :class:`~descend.optim.base.Optimizer`.
@@ -244,7 +244,7 @@ class RAdam(Optimizer):
     hyperparameters = {
         "lr": (1e-3, _lr),
         "betas": ((0.9, 0.999), betas),
-        "eps": (1e-8, positive),
+        "eps": (1e-8, nonnegative),
         "weight_decay": (0.0, nonnegative),
     }
     State = state_type("RAdamState", ("exp_avg", "exp_avg_sq"), "State of RAdam: step count, m and v.")
@@ -278,7 +278,7 @@ class Adamax(Optimizer):
     ----------
     lr : float, array (one per run) or schedule, default 2e-3
     betas : (float, float), default (0.9, 0.999)
-    eps : float > 0, default 1e-8
+    eps : float >= 0, default 1e-8 (0 as torch allows: a zero v then divides by zero)
     weight_decay : float >= 0, default 0
     decoupled_weight_decay, clip_value, clip_norm, nonfinite, fused
         Shared by every optimizer: see :class:`~descend.optim.base.Optimizer`.
@@ -295,7 +295,7 @@ class Adamax(Optimizer):
     hyperparameters = {
         "lr": (2e-3, _lr),
         "betas": ((0.9, 0.999), betas),
-        "eps": (1e-8, positive),
+        "eps": (1e-8, nonnegative),
         "weight_decay": (0.0, nonnegative),
     }
     State = state_type("AdamaxState", ("exp_avg", "exp_inf"), "State of Adamax: step count, m and u.")

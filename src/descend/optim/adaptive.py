@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Optimizer, _lr, elementwise, flag, nonnegative, positive, state_type, unit_closed, unit_open
+from .base import Optimizer, _lr, elementwise, flag, nonnegative, state_type, unit_closed
 
 __all__ = ["AdaGrad", "Adagrad", "Adadelta", "RMSProp", "RMSprop", "adagrad", "adadelta", "rmsprop"]
 
@@ -52,7 +52,7 @@ class AdaGrad(Optimizer):
     lr_decay : float >= 0, default 0
     weight_decay : float >= 0, default 0
     initial_accumulator_value : float >= 0, default 0
-    eps : float > 0, default 1e-10
+    eps : float >= 0, default 1e-10
     decoupled_weight_decay, clip_value, clip_norm, nonfinite, fused
         Shared by every optimizer: see :class:`~descend.optim.base.Optimizer`.
 
@@ -70,7 +70,7 @@ class AdaGrad(Optimizer):
         "lr_decay": (0.0, nonnegative),
         "weight_decay": (0.0, nonnegative),
         "initial_accumulator_value": (0.0, nonnegative),
-        "eps": (1e-10, positive),
+        "eps": (1e-10, nonnegative),
     }
     State = state_type("AdaGradState", ("sum",), "State of AdaGrad: step count and the sum of squared gradients.")
 
@@ -101,7 +101,7 @@ class Adadelta(Optimizer):
     ----------
     lr : float, array (one per run) or schedule, default 1.0
     rho : float in [0, 1], default 0.9
-    eps : float > 0, default 1e-6
+    eps : float >= 0, default 1e-6
     weight_decay : float >= 0, default 0
     decoupled_weight_decay, clip_value, clip_norm, nonfinite, fused
         Shared by every optimizer: see :class:`~descend.optim.base.Optimizer`.
@@ -117,7 +117,7 @@ class Adadelta(Optimizer):
     hyperparameters = {
         "lr": (1.0, _lr),
         "rho": (0.9, unit_closed),
-        "eps": (1e-6, positive),
+        "eps": (1e-6, nonnegative),
         "weight_decay": (0.0, nonnegative),
     }
     State = state_type("AdadeltaState", ("square_avg", "acc_delta"),
@@ -151,8 +151,9 @@ class RMSProp(Optimizer):
     Parameters
     ----------
     lr : float, array (one per run) or schedule, default 1e-2
-    alpha : float in [0, 1), default 0.99
-    eps : float > 0, default 1e-8
+    alpha : float in [0, 1], default 0.99
+        torch accepts any alpha >= 0; above 1 the running average is no average, so it is refused.
+    eps : float >= 0, default 1e-8
     weight_decay : float >= 0, default 0
     momentum : float >= 0, default 0
     centered : bool, default False
@@ -172,8 +173,8 @@ class RMSProp(Optimizer):
     state_names = ("square_avg", "grad_avg", "momentum_buffer")
     hyperparameters = {
         "lr": (1e-2, _lr),
-        "alpha": (0.99, unit_open),
-        "eps": (1e-8, positive),
+        "alpha": (0.99, unit_closed),
+        "eps": (1e-8, nonnegative),
         "weight_decay": (0.0, nonnegative),
         "momentum": (0.0, nonnegative),
         "centered": (False, flag),

@@ -196,10 +196,11 @@ def _optional_positive(name, value):
 
 
 def _lr(name, value):
-    """A float > 0, an array of them (one per run), or a schedule: a callable step -> lr."""
+    """A float >= 0 (torch accepts lr=0: a step that moves nothing), an array of them (one
+    per run), or a schedule: a callable step -> lr."""
     if callable(value) and not isinstance(value, np.ndarray):
         return value
-    return positive(name, value)
+    return nonnegative(name, value)
 
 
 def _leaves(v):
