@@ -138,6 +138,7 @@ def wait_for(driver, script: str, timeout: float = 15.0, what: str = ""):
 def open_page(driver, server, fragment: str = "", width: int = 1280):
     driver.set_window_size(width, 1100)
     driver.get("about:blank")
+    driver.get_log("browser")  # what earlier tests left in the console is theirs
     driver.get(f"{server}/?token={TOKEN}{'#' + fragment if fragment else ''}")
 
 

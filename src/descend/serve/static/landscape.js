@@ -2,196 +2,40 @@
 // the optimizers' trajectories from a clicked start, a replay, and the optimizers' internals.
 // The grid values, the iterates, f, |grad| and the internals all come from the server.
 
-import { call, debounce, latestOnly } from "./api.js";
+import { debounce } from "./api.js";
 import * as catalog from "./catalog.js";
 import { button, checkbox, fmt, messageBox, number, select, slider } from "./controls.js";
 import { apply, t } from "./i18n.js";
+import * as internals from "./internals.js";
 import { ready } from "./plotting.js";
+import * as race from "./race.js";
+import { COLORS, MAX_RUNS, problemSpec, runName, shown, startPoint, view } from "./race.js";
 import * as state from "./state.js";
 
-export const COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-                       "#bcbd22", "#7f7f7f"];
-const RESOLUTION = 101;
+export { COLORS, problemSpec, runName, startPoint } from "./race.js";
 // pale colours under the paths, low values darker (the paths stay the strongest colours)
 const SURFACE_COLORS = [[0, "#5b7fa8"], [0.15, "#9fbad6"], [0.4, "#d5e1ec"], [0.7, "#eeeadf"], [1, "#f6efe0"]];
 const SURFACE_3D = [[0, "#2c4f7c"], [0.2, "#5b8cc0"], [0.5, "#b9d0e6"], [0.8, "#efe6cf"], [1, "#f7efe0"]];
 const MAX_STEPS = 5000;
 const MARKERS_UP_TO = 150;
-const MAX_RUNS = 12; // runs per request (API.md's limits)
 
-let grid = null; // {x, y, z, window, x0, minimizers, log}
-let results = []; // the server's runs, in the order of state.runs
 let els = {};
 let playing = null;
 
-/** The problem part of a request: a name, or the typed expression. */
-export function problemSpec(s = state.get()) {
-  return s.problem === "expression" ? { expression: s.expr } : s.problem;
-}
-
-/** The start on screen: the clicked one, else the problem's own x0 (as the server uses it). */
-export function startPoint(s = state.get()) {
-  if (s.start) return s.start;
-  if (grid && grid.x0) return grid.x0;
-  if (results.length && results[0].x.length) return results[0].x[0];
-  const p = s.problem !== "expression" && catalog.problem(s.problem);
-  return p && p.x0 ? p.x0 : [0, 0];
-}
-
-function runSpec(run) {
-  const spec = { optimizer: run.optimizer, lr: run.lr, ...run.hp };
-  if (spec.line_search) delete spec.lr; // a line search chooses its own step
-  return spec;
-}
-
-/** A run's name on the page: "adam", or "gd + backtracking" for a line search. */
-export function runName(run) {
-  if (!run) return "?";
-  return run.hp && run.hp.line_search ? `gd + ${run.hp.line_search}` : run.optimizer;
-}
-
-// ---- the requests ------------------------------------------------------------------------
-// The contour grid and the runs are asked for side by side (the start is known from the
-// problem list); the internals of the one run on show come in a third request once a slider
-// has settled and while their plot is on screen, so the paths never wait for them.
-
-let inside = null; // {key, data}: the server's internals of one run, for the request `key`
-let internalsVisible = false;
-let internalsStale = false;
-
-const sameProblem = (body) => JSON.stringify(body.problem) === JSON.stringify(problemSpec());
-
-const requestGrid = latestOnly(
-  (spec) => call("surface", { problem: spec, points: RESOLUTION }),
-  (data, spec) => {
-    if (JSON.stringify(spec) !== JSON.stringify(problemSpec())) return; // an older problem's grid
-    els.exprError.clear();
-    grid = normalizeGrid(data);
-    draw();
-  },
-  (err, spec) => {
-    if (JSON.stringify(spec) !== JSON.stringify(problemSpec())) return;
-    els.exprError.show(err.message);
-    grid = null;
-    results = [];
-    inside = null;
-    draw();
-  },
-);
-
-const requestRuns = latestOnly(
-  (body) => call("run", body),
-  (data, body) => {
-    if (!sameProblem(body)) return;
-    els.runError.clear();
-    results = (data.runs || []).map((r) => normalizeRun(r));
-    draw();
-  },
-  (err, body) => {
-    lastRuns = ""; // the same request may be sent again
-    if (sameProblem(body)) els.runError.show(err.message);
-  },
-);
-
-const requestInternals = latestOnly(
-  ({ body }) => call("run", body),
-  (data, { key }) => {
-    if (key !== internalsKey()) return; // the view moved on: a newer request is coming
-    inside = { key, data: (data.runs && data.runs[0] && data.runs[0].internals) || null };
-    drawInternals();
-  },
-  () => {},
-);
-
-/** The request for the internals of the run on show (null without runs). */
-function internalsBody() {
-  const s = state.get();
-  const run = s.runs[shownRun()];
-  return run ? { ...runBody(s), runs: [runSpec(run)], internals: true } : null;
-}
-
-function internalsKey() {
-  return JSON.stringify(internalsBody());
-}
-
-const refreshInternalsSoon = debounce(() => {
-  if (!internalsVisible) { internalsStale = true; return; } // asked for when the plot scrolls into view
-  const body = internalsBody();
-  if (!body) return;
-  const key = JSON.stringify(body);
-  if (inside && inside.key === key) return;
-  internalsStale = false;
-  requestInternals({ body, key });
-}, 250);
-
-function normalizeGrid(d) {
-  const z = d.z;
-  const flat = z.flat().filter(Number.isFinite);
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of flat) { if (v < lo) lo = v; if (v > hi) hi = v; }
-  const sorted = flat.slice().sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-  // the contour lines go on a log scale where f spans decades (Rosenbrock's valley)
-  const log = d.log_levels ?? ((hi - lo) > 50 * Math.max(median - lo, 1e-12));
-  return { x: d.x, y: d.y, z, lo, hi, log, window: d.window, x0: d.x0, minimizers: d.minimizers || [],
-           equal: d.equal_axes ?? null, description: d.description || "" };
-}
-
-function normalizeRun(r) {
-  return { x: r.x || [], f: r.f || [], grad: r.grad_norm || [], status: r.status, message: r.message || "", nit: r.nit };
-}
-
-function runBody(s = state.get()) {
-  // no start chosen: null, and the server starts from the problem's own x0
-  const body = { problem: problemSpec(s), start: s.start, steps: s.steps, runs: s.runs.map(runSpec) };
-  if (s.gtol > 0) body.gtol = s.gtol;
-  return body;
-}
-
-/** Ask again for the grid (new problem or expression) and the runs. */
-export function refreshAll() {
-  const s = state.get();
-  grid = null;
-  results = [];
-  inside = null;
-  lastRuns = "";
-  if (s.problem === "expression" && !s.expr.trim()) {
-    els.exprError.clear();
-    draw();
-    return;
-  }
-  requestGrid(problemSpec(s));
-  refreshRuns();
-}
-
-let lastRuns = "";
-
-/** Ask again only for the runs (a slider moved, a start was clicked). */
-export function refreshRuns() {
-  const s = state.get();
-  if (!s.runs.length) {
-    results = [];
-    inside = null;
-    draw();
-    return;
-  }
-  const body = runBody(s);
-  const key = JSON.stringify(body);
-  if (key === lastRuns) return; // a key press fires "input" and "change": one request
-  lastRuns = key;
-  requestRuns(body);
-  refreshInternalsSoon();
-}
-const refreshRunsSoon = debounce(refreshRuns, 30);
-
 // ---- the drawing -------------------------------------------------------------------------
 
-function shown(v) {
-  // display only: a log scale for the colours and the heights where f spans decades
-  if (!grid || !grid.log) return v;
-  return Number.isFinite(v) ? Math.log10(1 + v - grid.lo) : null;
+/** Ask again for the grid and the runs (a new problem or formula). */
+export function refreshAll() {
+  internals.reset();
+  race.refreshAll();
+  internals.refresh();
 }
+
+/** Ask again for the runs (a slider moved, a start was clicked). */
+export function refreshRuns() {
+  if (race.refreshRuns()) internals.refresh();
+}
+const refreshRunsSoon = debounce(refreshRuns, 30);
 
 function replayLimit() {
   const s = state.get();
@@ -199,7 +43,7 @@ function replayLimit() {
 }
 
 function longest() {
-  return results.reduce((m, r) => Math.max(m, r.x.length - 1), 0);
+  return view.results.reduce((m, r) => Math.max(m, r.x.length - 1), 0);
 }
 
 function pathTrace(r, i, limit, three) {
@@ -232,16 +76,19 @@ function pathTrace(r, i, limit, three) {
 }
 
 function lift() {
+  const grid = view.grid;
   return 0.015 * ((grid.log ? shown(grid.hi) : grid.hi - grid.lo) || 1);
 }
 
 function axisRange(k) {
+  const grid = view.grid;
   if (grid.window) return grid.window[k];
   const v = k === 0 ? grid.x : grid.y;
   return [v[0], v[v.length - 1]];
 }
 
 function equalAxes() {
+  const grid = view.grid;
   if (grid.equal !== null && grid.equal !== undefined) return Boolean(grid.equal);
   const [a, b] = axisRange(0);
   const [c, d] = axisRange(1);
@@ -253,8 +100,10 @@ export function draw() {
   if (!els.plot || !window.Plotly || !els.plot.on) return; // before plotly.js and the figure are there
   const began = performance.now();
   const s = state.get();
+  const grid = view.grid;
+  const results = view.results;
   drawStatus();
-  drawInternals();
+  internals.draw();
   if (!grid) {
     window.Plotly.react(els.plot, [], { title: { text: "" }, margin: { t: 20 } }, { responsive: true });
     return;
@@ -341,6 +190,7 @@ const settle = debounce(() => { shape = ""; draw(); }, 400);
  * redraw brings the legend up to date.
  */
 function show(traces, layout, three) {
+  const grid = view.grid;
   if (!grid.id) { gridId += 1; grid.id = gridId; }
   const now = [grid.id, three, traces.map((t) => `${t.type}:${t.mode}:${t.showlegend}`).join(), JSON.stringify(layout)].join("|");
   const fast = !three && now === shape && els.plot.data && els.plot.data.length === traces.length;
@@ -360,6 +210,7 @@ function show(traces, layout, three) {
 
 function drawStatus() {
   const s = state.get();
+  const results = view.results;
   els.status.replaceChildren();
   if (!results.length) return;
   const table = document.createElement("table");
@@ -399,89 +250,6 @@ function drawStatus() {
   });
   els.status.append(table);
   apply(els.status);
-}
-
-// ---- the internals -----------------------------------------------------------------------
-
-let internalsRun = 0;
-let internalsPicked = false; // until the learner picks one, show the first run that has a state
-
-/** The run whose internals are on show: the one picked, else the first with a state to show. */
-function shownRun() {
-  const runs = state.get().runs;
-  if (!internalsPicked) {
-    const first = runs.findIndex((r) => r.optimizer !== "gd" && !(r.hp && r.hp.line_search));
-    internalsRun = first >= 0 ? first : 0;
-  }
-  return Math.min(internalsRun, Math.max(0, runs.length - 1));
-}
-
-let internalsShown = null; // what the internals plot shows now (redrawn only when it changes)
-
-function drawInternals() {
-  if (!els.internals || !window.Plotly || !els.plot.on) return;
-  const s = state.get();
-  internalsRun = shownRun();
-  const what = [results.length, internalsRun, s.runs.map(runName).join(), inside && inside.key === internalsKey() ? inside.key : ""]
-    .join("|");
-  if (what === internalsShown) return;
-  internalsShown = what;
-  els.internalsPick.replaceChildren();
-  if (!results.length) { window.Plotly.purge(els.internals); return; }
-  const pick = select({
-    key: "optimizer",
-    options: results.map((_, i) => [String(i), `${i + 1}. ${runName(s.runs[i])}`]),
-    value: String(internalsRun),
-    onChange: (v) => { internalsRun = Number(v); internalsPicked = true; drawInternals(); refreshInternalsSoon(); },
-  });
-  els.internalsPick.append(pick.el);
-  apply(els.internalsPick);
-  const current = inside && inside.key === internalsKey() ? inside.data : undefined;
-  const shown = current || {};
-  // small multiples: each state array of the optimizer, then the effective step |Δx| / |∇f|
-  const series = Object.entries(shown.state || {}).map(([name, rows]) => [name, (shown.titles || {})[name] || name, rows]);
-  if (shown.effective_lr) series.push(["effective_lr", "effective step |Δx| / |∇f|", shown.effective_lr]);
-  const traces = [];
-  const layout = { margin: { l: 70, r: 10, t: 24, b: 36 }, showlegend: false, annotations: [],
-                   height: Math.max(200, 150 * series.length) };
-  series.forEach(([name, title, rows], k) => {
-    const axis = k === 0 ? "" : String(k + 1);
-    for (let c = 0; c < 2; c++) {
-      traces.push({ type: "scatter", mode: "lines", name: `${name}[${c === 0 ? "x" : "y"}]`, xaxis: `x${axis}`, yaxis: `y${axis}`,
-                    x: rows.map((_, j) => j + 1), y: rows.map((row) => (Array.isArray(row) ? row[c] : row)),
-                    line: { color: c === 0 ? "#1f77b4" : "#ff7f0e", width: 1.5 },
-                    hovertemplate: `${name}[${c === 0 ? "x" : "y"}] step %{x}: %{y:.4g}<extra></extra>` });
-    }
-    const values = rows.flat().filter((v) => v !== null && Number.isFinite(v));
-    // the effective step spans decades (it grows where a gradient component nears 0): log axis
-    const log = name === "effective_lr" && values.length > 0 && values.every((v) => v > 0);
-    layout[`yaxis${axis}`] = { title: { text: name, font: { size: 10 } }, tickformat: ".3~g", exponentformat: "e",
-                               type: log ? "log" : "linear" };
-    if (values.length) {
-      // a constant series (gd's effective step is lr) keeps a visible range: no magnified rounding noise
-      const lo = Math.min(...values);
-      const hi = Math.max(...values);
-      const mid = (lo + hi) / 2;
-      if (hi - lo <= 1e-9 * Math.max(Math.abs(mid), 1e-300)) {
-        const pad = Math.abs(mid) * 0.1 || 1;
-        layout[`yaxis${axis}`].range = log ? [Math.log10(mid) - 0.05, Math.log10(mid) + 0.05] : [mid - pad, mid + pad];
-      }
-    }
-    layout[`xaxis${axis}`] = { title: k === series.length - 1 ? { text: t("step_axis") } : undefined };
-    layout.annotations.push({ text: `${title} — <span style="color:#1f77b4">x</span>, <span style="color:#ff7f0e">y</span>`,
-                              showarrow: false, xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0, y: 1.02,
-                              xanchor: "left", yanchor: "bottom", font: { size: 11 } });
-  });
-  if (!traces.length) {
-    const why = current === undefined ? "loading" : "internals_missing";
-    window.Plotly.react(els.internals, [], {
-      height: 120, margin: { l: 10, r: 10, t: 10, b: 10 }, xaxis: { visible: false }, yaxis: { visible: false },
-      annotations: [{ text: t(why), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }],
-    }, { displaylogo: false });
-    return;
-  }
-  layout.grid = { rows: series.length, columns: 1, pattern: "independent", ygap: 0.35 };
-  window.Plotly.react(els.internals, traces, layout, { responsive: true, displaylogo: false });
 }
 
 // ---- replay ------------------------------------------------------------------------------
@@ -830,11 +598,10 @@ export async function init() {
   checkState(problems);
   buildControls(problems);
   buildToolbar();
-  // the internals are asked for only while their plot is on screen (they cost the server a rerun)
-  new IntersectionObserver((entries) => {
-    internalsVisible = entries.some((e) => e.isIntersecting);
-    if (internalsVisible && internalsStale) refreshInternalsSoon();
-  }).observe(els.internals);
+  internals.init(els.internals, els.internalsPick);
+  race.hooks.drawn = draw;
+  race.hooks.gridError = (message) => (message ? els.exprError.show(message) : els.exprError.clear());
+  race.hooks.runsError = (message) => (message ? els.runError.show(message) : els.runError.clear());
   refreshAll(); // the requests go out now; the drawing waits for plotly.js
   await ready;
   window.Plotly.newPlot(els.plot, [], { margin: { t: 10 } }, { responsive: true, displaylogo: false });
@@ -849,7 +616,7 @@ export function reload() {
 
 /** The language changed: redraw the figures whose texts come from the catalogue of labels. */
 export function relabel() {
-  internalsShown = null;
   shape = "";
+  internals.relabel();
   draw();
 }

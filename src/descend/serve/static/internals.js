@@ -1,0 +1,152 @@
+// Inside the optimizer (the landscape's lower figure): one run's state along the race
+// (momentum buffer, AdaGrad/RMSProp accumulators, Adam's m and v) and its effective step
+// |Δx| / |∇f|, as the server's POST /api/run with "internals": true returns them. They are
+// asked for once a slider has settled and only while this figure is on screen (they cost the
+// server a second run), so the paths never wait for them.
+
+import { call, debounce, latestOnly } from "./api.js";
+import { select } from "./controls.js";
+import { apply, t } from "./i18n.js";
+import { runBody, runName, runSpec, view } from "./race.js";
+import * as state from "./state.js";
+
+let els = {};
+let inside = null; // {key, data}: the server's internals of one run, for the request `key`
+let visible = false;
+let stale = false;
+
+const requestInternals = latestOnly(
+  ({ body }) => call("run", body),
+  (data, { key }) => {
+    if (key !== internalsKey()) return; // the view moved on: a newer request is coming
+    inside = { key, data: (data.runs && data.runs[0] && data.runs[0].internals) || null };
+    draw();
+  },
+  () => {},
+);
+
+/** The request for the internals of the run on show (null without runs). */
+function internalsBody() {
+  const s = state.get();
+  const run = s.runs[shownRun()];
+  return run ? { ...runBody(s), runs: [runSpec(run)], internals: true } : null;
+}
+
+function internalsKey() {
+  return JSON.stringify(internalsBody());
+}
+
+/** Ask for the internals of the run on show, once things settle. */
+export const refresh = debounce(() => {
+  if (!visible) { stale = true; return; } // asked for when the plot scrolls into view
+  const body = internalsBody();
+  if (!body) return;
+  const key = JSON.stringify(body);
+  if (inside && inside.key === key) return;
+  stale = false;
+  requestInternals({ body, key });
+}, 250);
+
+let internalsRun = 0;
+let internalsPicked = false; // until the learner picks one, show the first run that has a state
+
+/** The run whose internals are on show: the one picked, else the first with a state to show. */
+function shownRun() {
+  const runs = state.get().runs;
+  if (!internalsPicked) {
+    const first = runs.findIndex((r) => r.optimizer !== "gd" && !(r.hp && r.hp.line_search));
+    internalsRun = first >= 0 ? first : 0;
+  }
+  return Math.min(internalsRun, Math.max(0, runs.length - 1));
+}
+
+let internalsShown = null; // what the internals plot shows now (redrawn only when it changes)
+
+/** Draw the figure (and the picker of the run on show) if what it shows has changed. */
+export function draw() {
+  if (!els.plot || !window.Plotly) return;
+  const results = view.results;
+  const s = state.get();
+  internalsRun = shownRun();
+  const what = [results.length, internalsRun, s.runs.map(runName).join(), inside && inside.key === internalsKey() ? inside.key : ""]
+    .join("|");
+  if (what === internalsShown) return;
+  internalsShown = what;
+  els.pick.replaceChildren();
+  if (!results.length) { window.Plotly.purge(els.plot); return; }
+  const pick = select({
+    key: "optimizer",
+    options: results.map((_, i) => [String(i), `${i + 1}. ${runName(s.runs[i])}`]),
+    value: String(internalsRun),
+    onChange: (v) => { internalsRun = Number(v); internalsPicked = true; draw(); refresh(); },
+  });
+  els.pick.append(pick.el);
+  apply(els.pick);
+  const current = inside && inside.key === internalsKey() ? inside.data : undefined;
+  const shown = current || {};
+  // small multiples: each state array of the optimizer, then the effective step |Δx| / |∇f|
+  const series = Object.entries(shown.state || {}).map(([name, rows]) => [name, (shown.titles || {})[name] || name, rows]);
+  if (shown.effective_lr) series.push(["effective_lr", "effective step |Δx| / |∇f|", shown.effective_lr]);
+  const traces = [];
+  const layout = { margin: { l: 70, r: 10, t: 24, b: 36 }, showlegend: false, annotations: [],
+                   height: Math.max(200, 150 * series.length) };
+  series.forEach(([name, title, rows], k) => {
+    const axis = k === 0 ? "" : String(k + 1);
+    for (let c = 0; c < 2; c++) {
+      traces.push({ type: "scatter", mode: "lines", name: `${name}[${c === 0 ? "x" : "y"}]`, xaxis: `x${axis}`, yaxis: `y${axis}`,
+                    x: rows.map((_, j) => j + 1), y: rows.map((row) => (Array.isArray(row) ? row[c] : row)),
+                    line: { color: c === 0 ? "#1f77b4" : "#ff7f0e", width: 1.5 },
+                    hovertemplate: `${name}[${c === 0 ? "x" : "y"}] step %{x}: %{y:.4g}<extra></extra>` });
+    }
+    const values = rows.flat().filter((v) => v !== null && Number.isFinite(v));
+    // the effective step spans decades (it grows where a gradient component nears 0): log axis
+    const log = name === "effective_lr" && values.length > 0 && values.every((v) => v > 0);
+    layout[`yaxis${axis}`] = { title: { text: name, font: { size: 10 } }, tickformat: ".3~g", exponentformat: "e",
+                               type: log ? "log" : "linear" };
+    if (values.length) {
+      // a constant series (gd's effective step is lr) keeps a visible range: no magnified rounding noise
+      const lo = Math.min(...values);
+      const hi = Math.max(...values);
+      const mid = (lo + hi) / 2;
+      if (hi - lo <= 1e-9 * Math.max(Math.abs(mid), 1e-300)) {
+        const pad = Math.abs(mid) * 0.1 || 1;
+        layout[`yaxis${axis}`].range = log ? [Math.log10(mid) - 0.05, Math.log10(mid) + 0.05] : [mid - pad, mid + pad];
+      }
+    }
+    layout[`xaxis${axis}`] = { title: k === series.length - 1 ? { text: t("step_axis") } : undefined };
+    layout.annotations.push({ text: `${title} — <span style="color:#1f77b4">x</span>, <span style="color:#ff7f0e">y</span>`,
+                              showarrow: false, xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0, y: 1.02,
+                              xanchor: "left", yanchor: "bottom", font: { size: 11 } });
+  });
+  if (!traces.length) {
+    const why = current === undefined ? "loading" : "internals_missing";
+    window.Plotly.react(els.plot, [], {
+      height: 120, margin: { l: 10, r: 10, t: 10, b: 10 }, xaxis: { visible: false }, yaxis: { visible: false },
+      annotations: [{ text: t(why), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }],
+    }, { displaylogo: false });
+    return;
+  }
+  layout.grid = { rows: series.length, columns: 1, pattern: "independent", ygap: 0.35 };
+  window.Plotly.react(els.plot, traces, layout, { responsive: true, displaylogo: false });
+}
+
+
+/** Start: `plot` is the figure's element, `pick` where the run picker goes. */
+export function init(plot, pick) {
+  els = { plot, pick };
+  new IntersectionObserver((entries) => {
+    visible = entries.some((e) => e.isIntersecting);
+    if (visible && stale) refresh();
+  }).observe(plot);
+}
+
+/** The problem changed: what was shown belongs to the old one. */
+export function reset() {
+  inside = null;
+}
+
+/** The language changed. */
+export function relabel() {
+  internalsShown = null;
+  draw();
+}
