@@ -64,3 +64,25 @@ def test_errors_name_what_is_allowed():
         i18n.t("status.converged", "jp")
     with pytest.raises(DescendError, match="no message 'nope' in the catalogue"):
         i18n.t("nope", "en")
+
+
+def test_no_japanese_label_mixes_kana_into_mathtext():
+    # matplotlib draws the plain text of a "$...$" string in the mathtext font, which has no kana:
+    # such a label would show boxes, so Japanese labels write their maths in Unicode
+    for key in KEYS:
+        ja = i18n.CATALOGUE[key]["ja"]
+        assert not ("$" in ja and _KANA_KANJI.search(ja)), key
+
+
+def test_japanese_pictures_draw_every_glyph(caplog):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from descend import tour
+
+    with caplog.at_level("WARNING"):
+        for section in tour.sections(["line_search", "gradient_field"], lang="ja"):
+            fig = section.pictures[0].draw()
+            fig.canvas.draw()
+            plt.close(fig)
+    assert not [r for r in caplog.records if "glyph" in r.getMessage()]

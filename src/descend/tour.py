@@ -392,7 +392,7 @@ def least_squares_section(lang: str = "en") -> Section:
                                       label=label)[0], "grad_norm")
         a.axhline(0.01, color="red", linestyle="--", linewidth=1, label=tr(".line_search.plot.tolerance"))
         a.set_xlabel(tr("col.step"))
-        a.set_ylabel(tr("col.grad_norm"))
+        a.set_ylabel(r"$\|\nabla f\|$")
         a.set_title(tr(".line_search.plot.stop_title"), fontsize="medium")
         a.legend(fontsize="small")
         plot.trajectories(ill, zig, ax=ax[0, 2], labels=[tr(".line_search.plot.exact")], window=_KAPPA10_WINDOW,

@@ -2,7 +2,9 @@
 
 Terms follow the Japanese of the books the seeds study (see the package docstring);
 method names (SGD, Momentum, AdaGrad, RMSProp, Adam, Adadelta) stay in Latin letters,
-as the books write them.  ``{fields}`` hold numbers the tour computes.
+as the books write them.  ``{fields}`` hold numbers the tour computes.  English plot titles may use matplotlib
+mathtext (``$...$``); Japanese ones write the maths in Unicode (κ, ∇, ‖, ², ₀) instead,
+because a mathtext string draws its plain text in the mathtext font, which has no kana.
 """
 
 from __future__ import annotations
@@ -75,8 +77,8 @@ TOUR = {
     "tour.conditioning.col.final_f": _m("final f", "最終的な f"),
     "tour.conditioning.plot.lr1": _m("lr = 1/L = 0.1", "学習率 = 1/L = 0.1"),
     "tour.conditioning.plot.lr19": _m("lr = 1.9/L = 0.19", "学習率 = 1.9/L = 0.19"),
-    "tour.conditioning.plot.zig_title": _m("kappa = 10: a larger lr zigzags across the valley",
-                                           "kappa = 10: 学習率が大きいと谷を横切ってジグザグに進む"),
+    "tour.conditioning.plot.zig_title": _m(r"$\kappa = 10$: a larger lr zigzags across the valley",
+                                           "κ = 10: 学習率が大きいと谷を横切ってジグザグに進む"),
     "tour.conditioning.plot.curve": _m("kappa = {kappa}, lr = {lr}", "kappa = {kappa}, 学習率 = {lr}"),
     "tour.conditioning.plot.curves_title": _m("f against step: about kappa times more steps",
                                               "ステップごとの f: 約 kappa 倍のステップが必要"),
@@ -116,8 +118,8 @@ TOUR = {
     "tour.differentiation.plot.f": _m("f(x) = 0.01 x^2 + 0.1 x", "f(x) = 0.01 x^2 + 0.1 x"),
     "tour.differentiation.plot.tangent_title": _m("seed 001: a function and its tangent at x = 5",
                                                   "学習ノート 001: 関数と x = 5 での接線"),
-    "tour.differentiation.plot.error_title": _m("error of the derivative of e^x at 0 against h",
-                                                "x = 0 での e^x の微分の誤差と刻み幅 h"),
+    "tour.differentiation.plot.error_title": _m("error of the derivative of $e^x$ at 0 against $h$",
+                                                "x = 0 での eˣ の微分の誤差と刻み幅 h"),
     "tour.differentiation.caption": _m(
         "Left: seed 001's f(x) = 0.01x^2 + 0.1x with its tangent at 5 (slope 0.2). Right: the error of "
         "each finite-difference method against h on log-log axes; dotted lines have the theoretical "
@@ -144,8 +146,8 @@ TOUR = {
     "tour.gradient_field.col.what": _m("what", "項目"),
     "tour.gradient_field.col.partial": _m("estimate (exact: 6 and 8)", "推定値 (厳密解: 6 と 8)"),
     "tour.gradient_field.partial.seed": _m("{what} (seed 001)", "{what} (学習ノート 001)"),
-    "tour.gradient_field.plot.quiver_title": _m("seed 001: -grad of x0^2 + x1^2 (central differences, h = 1e-4)",
-                                                "学習ノート 001: x0^2 + x1^2 の -勾配 (中心差分, h = 1e-4)"),
+    "tour.gradient_field.plot.quiver_title": _m(r"seed 001: $-\nabla f$ of $x_0^2 + x_1^2$ (central differences, h = 1e-4)",
+                                                "学習ノート 001: x₀² + x₁² の −∇f (中心差分, h = 1e-4)"),
     "tour.gradient_field.plot.himmelblau_title": _m("Himmelblau: each arrow points downhill, to its own valley",
                                                     "Himmelblau 関数: 矢印はそれぞれ近くの谷へ下る"),
     "tour.gradient_field.caption": _m(
@@ -173,8 +175,8 @@ TOUR = {
     "tour.gradient_descent.table.parabola": _m("f(x) = x^2 + 1 from -3 (seed 002): too small, too large",
                                                "f(x) = x^2 + 1、初期値 -3 (学習ノート 002): 小さすぎる学習率と大きすぎる学習率"),
     "tour.gradient_descent.plot.run_title": _m("lr = {lr}: {verdict}", "学習率 = {lr}: {verdict}"),
-    "tour.gradient_descent.plot.sweep_title": _m("f(x) = x^2 + 1, 100 steps from -3",
-                                                 "f(x) = x^2 + 1、初期値 -3 から 100 ステップ"),
+    "tour.gradient_descent.plot.sweep_title": _m("$f(x) = x^2 + 1$, 100 steps from -3",
+                                                 "f(x) = x² + 1、初期値 -3 から 100 ステップ"),
     "tour.gradient_descent.caption": _m(
         "The three runs of seed 001 from (-3, 4), 20 steps each, and the final f - f* of seed 002's "
         "f(x) = x^2 + 1 after 100 steps for 31 learning rates from 1e-9 to 10 (one batched run): "
@@ -200,12 +202,12 @@ TOUR = {
     "tour.line_search.table": _m("least squares, tolerance 0.01 (seed 001)", "最小二乗法、許容誤差 0.01 (学習ノート 001)"),
     "tour.line_search.col.last_x": _m("last x before the stop", "停止直前の x"),
     "tour.line_search.col.final_x": _m("final x", "最終的な x"),
-    "tour.line_search.plot.bowl_title": _m("|Ax - b|^2 / 2 from (2, 2)", "|Ax - b|^2 / 2、初期値 (2, 2)"),
+    "tour.line_search.plot.bowl_title": _m(r"$\|Ax - b\|^2 / 2$ from (2, 2)", "‖Ax − b‖² / 2、初期値 (2, 2)"),
     "tour.line_search.plot.tolerance": _m("tolerance 0.01", "許容誤差 0.01"),
-    "tour.line_search.plot.stop_title": _m("the run stops when |grad| <= 0.01", "|勾配| <= 0.01 で停止"),
+    "tour.line_search.plot.stop_title": _m(r"the run stops when $\|\nabla f\| \leq 0.01$", "‖∇f‖ ≤ 0.01 で停止"),
     "tour.line_search.plot.exact": _m("exact line search", "厳密な直線探索"),
-    "tour.line_search.plot.zig_title": _m("exact line search zigzags when kappa = 10",
-                                          "kappa = 10 では厳密な直線探索もジグザグになる"),
+    "tour.line_search.plot.zig_title": _m(r"exact line search zigzags when $\kappa = 10$",
+                                          "κ = 10 では厳密な直線探索もジグザグになる"),
     "tour.line_search.caption": _m(
         "Left: the three runs on the least-squares bowl. Middle: the gradient norm against the step "
         "and the tolerance. Right: exact line search on a quadratic with condition number 10, drawn to scale.",
@@ -231,8 +233,8 @@ TOUR = {
                                          "x^2/20 + y^2、初期値 (-7, 2)、30 ステップ (本の学習率)"),
     "tour.optimizer_race.table.rosenbrock": _m("Rosenbrock from (-1.2, 1), 1000 steps, tol 1e-4 on f",
                                                "Rosenbrock 関数、初期値 (-1.2, 1)、1000 ステップ、f の許容誤差 1e-4"),
-    "tour.optimizer_race.plot.bowl_title": _m("f = x^2/20 + y^2, 30 steps from (-7, 2)",
-                                              "f = x^2/20 + y^2、初期値 (-7, 2) から 30 ステップ"),
+    "tour.optimizer_race.plot.bowl_title": _m("$f = x^2/20 + y^2$, 30 steps from (-7, 2)",
+                                              "f = x²/20 + y²、初期値 (-7, 2) から 30 ステップ"),
     "tour.optimizer_race.plot.rosenbrock_title": _m("Rosenbrock, 1000 steps from (-1.2, 1)",
                                                     "Rosenbrock 関数、初期値 (-1.2, 1) から 1000 ステップ"),
     "tour.optimizer_race.plot.gif_title": _m("the race on x^2/20 + y^2", "x^2/20 + y^2 での比較"),
