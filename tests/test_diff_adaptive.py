@@ -327,6 +327,28 @@ def test_rosenbrock_hessian_like_numdifftools():
     assert np.max(np.abs(hessian(rosen.f, [-1.2, 1.0]) - exact)) / 1330.0 > 1e-10  # plain central
 
 
+def test_numdifftools_hessian_cases():
+    """numdifftools/tests/test_numdifftools.py, TestHessian, to its tolerances (or tighter)."""
+    def foo(x):  # complex-valued: the complex methods refuse it, the real ones differentiate it
+        return 1j * np.inner(x, x)
+    x = np.random.default_rng(0).standard_normal(3)
+    for method in ("central", "forward", "richardson"):
+        atol = 1e-11 if method != "forward" else 1e-4  # forward: one-sided, O(h)
+        np.testing.assert_allclose(hessian(foo, x, method=method), 2j * np.eye(3), atol=atol)
+    with pytest.raises(DescendError, match="method='complex' needs a real-valued f"):
+        hessian(foo, x, method="complex")
+    H = hessian(lambda xy: np.cos(xy[0] - xy[1]), [0.0, 0.0], method="richardson")
+    np.testing.assert_allclose(H, [[-1.0, 1.0], [1.0, -1.0]], rtol=1e-7, atol=1e-12)
+
+    def fun(p):
+        x, y, z = p
+        return x * y * z + np.exp(x) * y
+    x, y, z = 3.0, 5.0, 7.0
+    want = np.array([[np.exp(x) * y, np.exp(x) + z, y], [np.exp(x) + z, 0, x], [y, x, 0]])
+    for method, atol in (("central", 1e-4), ("complex", 1e-6), ("richardson", 1e-8)):  # numdifftools: 1e-4
+        np.testing.assert_allclose(hessian(fun, [x, y, z], method=method), want, atol=atol)
+
+
 def test_hessian_vector_product_richardson_and_complex():
     A = np.array([[2.0, 1.0], [1.0, 3.0]])
 
