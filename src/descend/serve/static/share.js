@@ -4,8 +4,8 @@
 
 import { call } from "./api.js";
 import { apply, t } from "./i18n.js";
-import * as landscape from "./landscape.js";
 import * as playground from "./playground.js";
+import { runBody } from "./race.js";
 import * as state from "./state.js";
 
 let els = {};
@@ -17,15 +17,7 @@ export function setViewTab(tab) {
 }
 
 function landscapeBody() {
-  const s = state.get();
-  const body = { kind: "run", problem: landscape.problemSpec(s), start: s.start, steps: s.steps,
-                 runs: s.runs.map((r) => {
-                   const spec = { optimizer: r.optimizer, lr: r.lr, ...r.hp };
-                   if (spec.line_search) delete spec.lr;
-                   return spec;
-                 }) };
-  if (s.gtol > 0) body.gtol = s.gtol;
-  return body;
+  return { kind: "run", ...runBody() };
 }
 
 function snippet(title, code) {
