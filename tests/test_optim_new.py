@@ -437,3 +437,11 @@ def test_torchs_edge_values_give_torchs_numbers(torch, cls, kwargs):
         p.grad = torch.from_numpy(grad(p.detach().numpy().copy()))
         theirs.step()
     np.testing.assert_allclose(x, p.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("bad,message", [("not a dict", "load_state_dict needs a mapping"),
+                                         ({"optimizer": "adafactor", "runs": "x"}, "state_dict is malformed")])
+def test_tensorwise_load_state_dict_refuses_what_is_no_state_dict(bad, message):
+    opt = optim.Adafactor()
+    with pytest.raises(DescendError, match=message):
+        opt.load_state_dict(bad)

@@ -23,7 +23,7 @@ non-finite guard, ``state_dict``.  What differs:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -97,10 +97,9 @@ class TensorOptimizer(Optimizer):
                                                 else np.zeros(lead_shape + want[n], dtype=leaf.p.dtype))
                                             for n in self.state_names}
 
-    def load_state_dict(self, d: Mapping[str, Any]) -> None:
-        """Restore :meth:`state_dict` output; every state array is checked against the
-        shape its parameter needs, and a mismatch leaves this optimizer unchanged."""
-        d = {k: d[k] for k in d.keys()}
+    def _load_state_dict(self, d: dict) -> None:
+        """As the base class's, with every state array checked against the shape its
+        parameter needs; a mismatch leaves this optimizer unchanged."""
         runs = int(np.asarray(d.get("runs", 0)))
         lead = runs != 0 or self._hp_runs is not None
         keys = [str(k) for k in np.asarray(d.get("keys", np.array([], dtype=str))).reshape(-1)]
@@ -132,7 +131,7 @@ class TensorOptimizer(Optimizer):
         rest = {k: v for k, v in d.items() if not k.startswith("state.")}
         self._bare = True
         try:
-            super().load_state_dict(rest)
+            super()._load_state_dict(rest)
         finally:
             self._bare = False
         for k, slot in self._slots.items():
