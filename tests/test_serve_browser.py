@@ -265,6 +265,23 @@ def test_moving_an_lr_slider_changes_the_path(browser, server):
     assert "lr%3D" in browser.current_url or "lr=" in browser.current_url
 
 
+def test_replay_steps_and_plays_the_race(browser, server):
+    open_page(browser, server, "problem=himmelblau&steps=100&run=gd,lr=0.01&run=adam,lr=0.1")
+    landscape_ready(browser, runs=2)
+    assert len(path_of(browser)[0]) == 101
+    browser.find_element("id", "land-step").click()  # from the whole race to its first step
+    wait_for(browser, "(() => { const t = document.getElementById('land-plot').data.filter(d => d.meta)[0];"
+                      " return t.x.length === 1 })()", what="the replay at step 0")
+    browser.find_element("id", "land-step").click()
+    wait_for(browser, "(() => { const t = document.getElementById('land-plot').data.filter(d => d.meta)[0];"
+                      " return t.x.length === 2 })()", what="the replay at step 1")
+    assert "replay=1" in browser.current_url
+    browser.find_element("id", "land-play").click()
+    wait_for(browser, "(() => { const t = document.getElementById('land-plot').data.filter(d => d.meta)[0];"
+                      " return t.x.length === 101 })()", what="the replay to reach the end")
+    assert "replay=" not in browser.current_url  # the whole race again
+
+
 def test_a_typed_function_gets_its_contours(browser, server, shots):
     open_page(browser, server)
     landscape_ready(browser)
