@@ -140,3 +140,11 @@ def test_the_race_legend_covers_no_minimum_and_no_end_point():
                         assert not any(b.contains(x, y) for b in boxes), (line.get_gid(), x, y)
     finally:
         plt.close(fig)
+
+
+def test_every_formula_converts_to_mathml_without_a_latex_command_left_over():
+    converter = pytest.importorskip("latex2mathml.converter")
+    for key, latex in tour.RULES.items():
+        mathml = converter.convert(latex)
+        assert "\\" not in mathml, key  # latex2mathml leaves a command it does not know as text
+        assert "<mi>" in mathml and "<mo>" in mathml, key

@@ -43,7 +43,8 @@ th { background: #f0f0f0; }
 td.text { text-align: left; max-width: 38em; }
 td code { white-space: pre; }
 .scroll { overflow-x: auto; max-width: 100%; }
-.rule { overflow-x: auto; font-size: 1.15em; margin: 0.6em 0; }
+.rule { overflow-x: auto; overflow-y: hidden; font-size: 1.15em; margin: 0.6em 0; }
+th { white-space: nowrap; }
 @media (max-width: 640px) { main { padding: 1em 0.8em 3em; } nav ol { columns: 1; } }
 .lead { color: #444; }
 footer { margin-top: 3em; font-size: 0.85em; color: #666; }

@@ -71,12 +71,12 @@ RULES = {
     "differentiation": r"f'(x) \approx \frac{f(x+h) - f(x-h)}{2h}",
     "gradient_field": r"\nabla f(x) = \left(\frac{\partial f}{\partial x_0}, \frac{\partial f}{\partial x_1}\right)",
     "gradient_descent": r"x \leftarrow x - \eta \nabla f(x)",
-    "line_search": r"\eta_k = \arg\min_{\eta > 0} f(x_k - \eta \nabla f(x_k)), \qquad "
+    "line_search": r"\eta_k = \mathrm{arg\,min}_{\eta > 0} f(x_k - \eta \nabla f(x_k)), \qquad "
                    r"\|\nabla f(x)\| \le \varepsilon",
     "optimizer_race": r"m \leftarrow \beta_1 m + (1-\beta_1) g, \quad v \leftarrow \beta_2 v + (1-\beta_2) g^2, "
                       r"\quad x \leftarrow x - \eta \frac{\hat m}{\sqrt{\hat v} + \epsilon}",
     "training": r"W \leftarrow W - \eta \frac{1}{|B|} \sum_{i \in B} \nabla_W L_i(W)",
-    "multistart": r"x^\ast = \arg\min_{r = 1, \dots, R} f\left(\mathrm{GD}(x_0^{(r)})\right)",
+    "multistart": r"x^\ast = \mathrm{arg\,min}_{r = 1, \dots, R} f\left(\mathrm{GD}(x_0^{(r)})\right)",
 }
 
 
