@@ -136,3 +136,14 @@ def test_the_books_nesterov_is_not_torchs_but_its_momentum_is():
                   - _ch6_final(optim.SGD(lr=0.1, momentum=0.9, nesterov=True))).max() > 0.1
     np.testing.assert_allclose(_ch6_final(book.get("momentum", lr=0.1)),
                                _ch6_final(optim.SGD(lr=0.1, momentum=0.9)), rtol=1e-13)
+
+
+def test_minimize_and_compare_take_the_books_by_name():
+    import descend
+    c = descend.compare("elongated_bowl", ["book.nesterov", "nesterov"], lr=0.1, steps=30)
+    book_row, torch_row = c.rows
+    assert book_row["optimizer"] == "book.nesterov"
+    assert abs(book_row["distance"] - torch_row["distance"]) > 0.1  # a different method, as the table says
+    assert type(optim.get("book.adam")) is book.Adam and optim.get("BOOK.ADAM", lr=0.3).lr == 0.3
+    with pytest.raises(DescendError, match="unknown book optimizer 'adamw'"):
+        optim.get("book.adamw")

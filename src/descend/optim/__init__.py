@@ -95,7 +95,9 @@ def names() -> list[str]:
 
 
 def get(name: str, **hyperparameters) -> Optimizer:
-    """Build an optimizer by name (case-insensitive), e.g. ``get("adam", lr=1e-2)``.
+    """Build an optimizer by name (case-insensitive), e.g. ``get("adam", lr=1e-2)``;
+    ``"book.<name>"`` builds the book's (:func:`descend.optim.book.get`), so that
+    ``descend.minimize`` and ``descend.compare`` take them by name too.
 
     Raises
     ------
@@ -103,6 +105,8 @@ def get(name: str, **hyperparameters) -> Optimizer:
         For an unknown name (the message lists the valid ones) or an unknown or
         out-of-range hyperparameter (the message lists the valid ones).
     """
+    if isinstance(name, str) and name.lower().startswith("book."):  # the book's own: "book.adam"
+        return book.get(name[5:], **hyperparameters)
     if not isinstance(name, str) or name.lower() not in _BY_NAME:
         raise DescendError(unknown_name("optimizer", name, _BY_NAME))
     return _BY_NAME[name.lower()](**hyperparameters)
