@@ -1,5 +1,6 @@
 """The typed-formula parser: what it accepts, what it refuses, its values and its derivatives."""
 
+import json
 import math
 
 import numpy as np
@@ -247,3 +248,26 @@ def test_any_text_parses_or_is_refused_cleanly(text):
         assert "allowed" in str(exc)
     else:
         assert isinstance(e, expression.Expr)
+
+
+# -- the command line shares the parser -----------------------------------------------------------
+
+def test_cli_minimize_takes_a_formula(capsys):
+    from descend.cli import main
+
+    assert main(["minimize", "x**2/20 + y**2", "--x0", "2,1", "--lr", "0.5", "--steps", "30", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    ref = descend.minimize(from_expression("x**2/20 + y**2"), np.array([2.0, 1.0]), lr=0.5, steps=30)
+    assert out["fun"] == ref.fun and out["x"] == ref.x.tolist()
+
+
+def test_cli_refuses_a_malicious_formula_in_one_line(capsys, tmp_path):
+    from descend.cli import main
+
+    marker = tmp_path / "pwned"
+    assert main(["minimize", f"__import__('os').system('touch {marker}')"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "attribute access" in err and "allowed: numbers" in err
+    assert not marker.exists()
+    assert main(["minimize", "x*y", "--param", "n=3"]) == 2
+    assert "--param is for a registered problem" in capsys.readouterr().err

@@ -131,6 +131,22 @@ def _result_rows(res):
     return [(fmt.header(k), fmt.cell(v, fmt.kind_of(k))) for k, v in fields]
 
 
+def _problem(text: str, params):
+    """A registered problem by name (with --param), or a typed formula in x and y.
+
+    A word is a name (an unknown one lists the valid names); anything else, such as
+    ``"x**2/20 + y**2"``, goes to :func:`descend.problems.from_expression`, the parser the
+    explorer uses (a refusal names what is not allowed).
+    """
+    from . import problems
+
+    if text.isidentifier() and text not in ("x", "y"):
+        return problems.get(text, **_parse_hp(params))
+    if params:
+        raise DescendError("--param is for a registered problem; a typed formula has no parameters")
+    return problems.from_expression(text)
+
+
 def _default_lr(problem, start) -> tuple[float, str]:
     """1/L, L the largest |eigenvalue| of the Hessian at the start, and how it was chosen.
 
@@ -166,11 +182,11 @@ def _default_lr(problem, start) -> tuple[float, str]:
 @click.option("--param", "params", multiple=True, help="Problem parameter key=value, e.g. n=10 (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, method, hp, numerical, params, as_json):
-    """Run gradient descent (or --method newton, cg, bfgs, lbfgs, ...) on a test problem and print the result."""
-    from . import problems
+    """Run gradient descent (or --method newton, cg, bfgs, lbfgs, ...) on a test problem or a formula in x and y
+    (e.g. "x**2/20 + y**2") and print the result."""
     from .minimize import minimize
 
-    p = problems.get(problem, **_parse_hp(params))
+    p = _problem(problem, params)
     start = p.x0 if x0 is None else _floats(x0, "--x0")
     if np.ndim(start) == 1 and start.shape[0] != p.dim:
         raise DescendError(f"--x0 must have {p.dim} numbers for {p.name}, got {start.shape[0]}")
