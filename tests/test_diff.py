@@ -909,3 +909,22 @@ def test_taylor_picture():
     assert "passed" in ax.get_title()
     with pytest.raises(DescendError, match="grad and x are required"):
         plot.taylor_test(mixed)
+
+
+def test_nn_check_gradients_with_the_taylor_test():
+    """nn.check_gradients passes its method to check_grad: method="taylor" is the step-free
+    verdict there too; a wrong backward fails at rate 1, the layers after it pass at 2."""
+    from descend import nn
+
+    class BadTanh(nn.Tanh):
+        def backward(self, dout, *, need_input_grad=True):
+            return dout * (1 - self._Y)  # wrong: should be 1 - Y**2
+
+    X = np.random.default_rng(6).standard_normal((7, 4))
+    good = nn.Sequential(nn.Linear(4, 5, rng=1, dtype=np.float64), nn.Tanh(), nn.Linear(5, 2, rng=2, dtype=np.float64))
+    reports = nn.check_gradients(good, "mse", X, np.zeros((7, 2)), method="taylor", inputs=True)
+    assert all(r.passed and abs(r.rate - 2) < 0.1 for r in reports.values())
+    bad = nn.Sequential(nn.Linear(4, 5, rng=1, dtype=np.float64), BadTanh(), nn.Linear(5, 2, rng=2, dtype=np.float64))
+    reports = nn.check_gradients(bad, "mse", X, np.zeros((7, 2)), method="taylor")
+    assert not reports["0.weight"] and abs(reports["0.weight"].rate - 1) < 0.1
+    assert reports["2.weight"]
