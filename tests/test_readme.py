@@ -3,6 +3,8 @@
 import pathlib
 import re
 
+import pytest
+
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -46,12 +48,14 @@ def test_readme_ja_examples_run(tmp_path, monkeypatch):
         assert eval(call, scope) == value, call
 
 
-def test_readme_ja_commands_parse():
+@pytest.mark.parametrize("path", [README, README_JA], ids=lambda p: p.name)
+def test_the_commands_in_the_readmes_parse(path):
     import shlex
 
     from descend.cli import cli
 
-    commands = re.findall(r"`(descend [^`]+)`", README_JA.read_text(encoding="utf-8"))
+    table = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("|")]  # "which command"
+    commands = [c for ln in table for c in re.findall(r"`(descend [^`]+)`", ln)]
     assert len(commands) >= 8
     for command in commands:
         args = shlex.split(command)[1:]
