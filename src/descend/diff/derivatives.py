@@ -297,7 +297,7 @@ def _stencil_derivative(f, x, *, n, kind, accuracy, h, step, scale, full_output)
     st = stencil(n, accuracy, kind=kind)
     eps = float(np.finfo(x.dtype).eps)
     # truncation ~ h^accuracy against round-off ~ eps / h^n
-    steps, _ = _steps(kind, x, h, eps ** (1.0 / (n + accuracy)) if n + accuracy else 1.0, step, scale)
+    steps, _ = _steps(kind, x, h, eps ** (1.0 / (n + accuracy)), step, scale)
     call = _Pointwise(f, x, kind)
     keys = [c for c, w in zip(st.offsets, st.fractions) if w != 0]
     if full_output:
