@@ -458,7 +458,11 @@ def test_japanese_labels(browser, server):
     assert tab == "学習率"
     labels = browser.execute_script("return Array.from(document.querySelectorAll('#land-controls label'))"
                                     ".map(l => l.textContent).join(' ')")
-    assert "学習率" in labels and "ステップ数" in labels
+    assert "学習率" in labels and "ステップ数" in labels and "[ステップ]" in labels  # the unit too
+    browser.find_element("css selector", "#lang").send_keys("English")  # the switch: the same labels in English
+    wait_for(browser, "document.querySelector('[data-tab=\"lr\"]').textContent === 'Learning rate'",
+             what="the English labels")
+    assert "lang=ja" not in browser.current_url
 
 
 @pytest.mark.parametrize("width", [1280, 600])

@@ -31,6 +31,7 @@ function labelFor(id, key, unit, text) {
   if (unit) {
     const u = document.createElement("span");
     u.className = "unit";
+    u.dataset.i18nUnit = unit; // a unit that is a word ("steps") is translated, a symbol stays
     u.textContent = ` [${unit}]`;
     label.append(u);
   }

@@ -211,8 +211,19 @@ export function t(key) {
   return MESSAGES[language][key] ?? MESSAGES.en[key] ?? key;
 }
 
-/** Rewrite every element marked data-i18n (its text) or data-i18n-title (its tooltip). */
+const UNITS = {
+  ja: { steps: "ステップ", points: "点", layers: "層", units: "ユニット", samples: "サンプル", integer: "整数",
+        updates: "回" },
+};
+
+/** A control's unit in the current language (symbols such as σ or |∇f| stay as they are). */
+export function unit(text) {
+  return (UNITS[language] && UNITS[language][text]) || text;
+}
+
+/** Rewrite every element marked data-i18n (its text), data-i18n-unit or data-i18n-title (its tooltip). */
 export function apply(root = document) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-unit]")) el.textContent = ` [${unit(el.dataset.i18nUnit)}]`;
   for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
 }
