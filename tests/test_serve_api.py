@@ -383,6 +383,18 @@ def test_wall_time_limit(client, monkeypatch):
     assert client.get("/api/problems").status_code == 200
 
 
+def test_a_formula_s_work_is_bounded(client):
+    big = "+".join(["sin(x*y)*cos(x-y)"] * 20)
+    r = client.post("/api/run", json=run_body(problem={"expression": big}, steps=5000,
+                                              runs=[{"optimizer": "gd", "lr": 1e-3}] * 12))
+    assert r.status_code == 400 and r.json()["error"].startswith("steps: steps x runs x operations of the formula")
+    r = client.post("/api/lr", json={"problem": {"expression": big}, "steps": 1500, "lrs": {"points": 20},
+                                     "optimizers": [{"optimizer": "gd"}] * 12})
+    assert r.status_code == 400 and "at most 5,000,000" in r.json()["error"]
+    small = post(client, "/api/run", run_body(problem={"expression": big}, steps=10))
+    assert small["runs"][0]["nit"] == 10
+
+
 def test_computations_at_once_are_bounded(client, monkeypatch):
     monkeypatch.setitem(serve_checks.LIMITS, "in_flight", 0)
     r = client.post("/api/run", json=run_body())
@@ -645,7 +657,7 @@ def test_exported_descend_snippet_gives_the_explorers_numbers(client, tmp_path):
         assert line["f"] == run["f"][-1] and line["x"] == run["x"][-1]
     assert "torch.optim.Adam([p], lr=0.02, betas=(0.8, 0.99))" in snippets["torch"]
     assert "torch has no equivalent of: lion" in " ".join(snippets["notes"]) or "lion" in " ".join(snippets["notes"])
-    assert "optax.adam(learning_rate=0.02, b1=0.8, b2=0.99)" in snippets["optax"]
+    assert "optax.adam(learning_rate=0.02, b1=0.8, b2=0.99, eps=1e-08)" in snippets["optax"]
 
 
 def test_exported_torch_snippet_matches(client, tmp_path):
@@ -662,6 +674,24 @@ def test_exported_torch_snippet_matches(client, tmp_path):
     assert [r[0].strip("'") for r in rows] == ["adam", "nesterov", "rmsprop"]
     for (_, f, _), run in zip(rows, shown):
         assert float(f) == pytest.approx(run["f"][-1], rel=1e-9)
+
+
+def test_exported_optax_snippet_matches(client, tmp_path):
+    pytest.importorskip("optax")
+    names = ["gd", "sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "adamax", "lion"]
+    runs = [{"optimizer": n, "lr": {"adadelta": 1.0, "adagrad": 0.1}.get(n, 1e-3)} for n in names]
+    runs[1]["momentum"] = 0.5
+    body = run_body(steps=60, runs=runs)
+    shown = post(client, "/api/run", body)["runs"]
+    code = post(client, "/api/export", {"kind": "run", **body})["optax"]
+    path = tmp_path / "o.py"
+    path.write_text(code)
+    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    rows = [line.split(" ", 2) for line in out.stdout.splitlines()]
+    assert [r[0].strip("'") for r in rows] == names
+    for (name, f, _), run in zip(rows, shown):
+        assert float(f) == pytest.approx(run["f"][-1], rel=1e-12), name
 
 
 def test_exported_training_snippet_gives_the_playgrounds_numbers(client, tmp_path):

@@ -32,6 +32,7 @@ LIMITS = {
     "session_idle_s": 600.0,
     "wall_time_s": 10.0,
     "in_flight": 8,
+    "formula_work": 5_000_000,
     "coordinate": 1e6,
 }
 

@@ -17,18 +17,10 @@ from .playground import parse_config
 
 __all__ = ["export"]
 
-# torch's keyword names are descend's; optax names some differently.
-_OPTAX_NAMES = {"lr": "learning_rate", "momentum": "momentum", "eps": "eps", "weight_decay": "weight_decay",
-                "nesterov": "nesterov", "centered": "centered", "initial_accumulator_value": "initial_accumulator_value",
-                "rho": "rho", "alpha": "decay"}
+# torch's keyword names and defaults are descend's; optax's differ in places (noted in the snippets).
 _OPTAX_NOTES = {
-    "rmsprop": "optax.rmsprop adds eps inside the square root (descend and torch add it outside): "
-               "numbers differ slightly",
-    "adagrad": "optax.adagrad starts its accumulator at 0.1 and adds eps inside the square root unless told: "
-               "numbers differ from descend/torch's defaults",
     "nadam": "optax.nadam has no momentum_decay schedule (torch's and descend's NAdam do): numbers differ",
     "radam": "optax.radam's threshold for the rectification differs slightly from torch's and descend's",
-    "adadelta": "optax.adadelta puts eps differently: numbers differ slightly",
 }
 
 
@@ -114,7 +106,52 @@ def _torch_run(problem_value, start, steps, specs, notes) -> str | None:
     return "\n".join(lines)
 
 
+def _optax_args(name: str, cfg: dict, notes: list) -> tuple[str, dict]:
+    """optax's function and keywords for descend's optimizer ``name`` with its full config
+    (descend's defaults written out where optax's differ, e.g. AdamW's weight decay)."""
+    lr = cfg["lr"]
+    b1, b2 = cfg.get("betas", (None, None))
+    if cfg.get("weight_decay") and name not in ("adamw", "lion", "adadelta"):
+        notes.append(f"{name}: weight_decay={cfg['weight_decay']!r} is coupled (L2) in descend and torch; in optax "
+                     f"chain optax.add_decayed_weights({cfg['weight_decay']!r}) before the optimizer")
+    if name in ("sgd", "gd", "momentum", "nesterov"):
+        args = {"learning_rate": lr}
+        if cfg.get("momentum"):
+            args["momentum"] = cfg["momentum"]
+            if cfg.get("nesterov"):
+                args["nesterov"] = True
+        if cfg.get("dampening"):
+            notes.append(f"{name}: optax.sgd has no dampening (dampening={cfg['dampening']!r} is left out)")
+        return "optax.sgd", args
+    if name == "adagrad":  # optax's defaults are 0.1 and 1e-7: descend's (torch's) written out
+        return "optax.adagrad", {"learning_rate": lr, "initial_accumulator_value": cfg["initial_accumulator_value"],
+                                 "eps": cfg["eps"]}
+    if name == "adadelta":
+        return "optax.adadelta", {"learning_rate": lr, "rho": cfg["rho"], "eps": cfg["eps"],
+                                  "weight_decay": cfg["weight_decay"]}
+    if name == "rmsprop":
+        args = {"learning_rate": lr, "decay": cfg["alpha"], "eps": cfg["eps"], "eps_in_sqrt": False}
+        if cfg.get("centered"):
+            args["centered"] = True
+        if cfg.get("momentum"):
+            args["momentum"] = cfg["momentum"]
+        return "optax.rmsprop", args
+    if name in ("adam", "adamw", "nadam", "radam", "adamax"):
+        fn = "optax.amsgrad" if cfg.get("amsgrad") else f"optax.{name}"
+        args = {"learning_rate": lr, "b1": b1, "b2": b2, "eps": cfg["eps"]}
+        if name == "adamw":
+            args["weight_decay"] = cfg["weight_decay"]
+        if name in _OPTAX_NOTES:
+            notes.append(_OPTAX_NOTES[name])
+        return fn, args
+    if name == "lion":
+        return "optax.lion", {"learning_rate": lr, "b1": b1, "b2": b2, "weight_decay": cfg["weight_decay"]}
+    return catalog.OPTAX[name], {"learning_rate": lr}
+
+
 def _optax_run(problem_value, start, steps, specs, notes) -> str | None:
+    from .. import optim
+
     usable = [(n, k) for n, k in specs if catalog.OPTAX.get(n) and "line_search" not in k]
     if not usable:
         return None
@@ -123,35 +160,14 @@ def _optax_run(problem_value, start, steps, specs, notes) -> str | None:
              _problem_code(problem_value), "# the gradient is the problem's analytic one; optax takes the steps",
              f"start = {start!r}", f"steps = {steps!r}", ""]
     for name, kwargs in usable:
-        fn = catalog.OPTAX[name]
-        hp = _torch_kwargs(name, kwargs)
-        args = {}
-        for k, v in hp.items():
-            if k == "betas":
-                args["b1"], args["b2"] = v
-            elif k == "weight_decay" and name not in ("adamw", "lion"):
-                if v:
-                    notes.append(f"{name}: optax has no coupled weight_decay keyword; add "
-                                 f"optax.add_decayed_weights({v!r}) before it")
-            elif k == "amsgrad" and v:
-                notes.append(f"{name}: use optax.amsgrad for amsgrad=True")
-            elif k in ("momentum", "dampening", "lr_decay", "momentum_decay") and name not in ("sgd", "momentum",
-                                                                                              "nesterov", "rmsprop"):
-                continue
-            elif k == "dampening":
-                if v:
-                    notes.append(f"{name}: optax.sgd has no dampening")
-            elif k in _OPTAX_NAMES:
-                args[_OPTAX_NAMES[k]] = v
-        if name in ("sgd", "gd") and not args.get("momentum"):
-            args.pop("momentum", None)
-        if name in _OPTAX_NOTES:
-            notes.append(_OPTAX_NOTES[name])
+        hp = {k: v for k, v in kwargs.items() if k not in ("optimizer", "gtol")}
+        cfg = optim.get(name, **hp).config
+        fn, args = _optax_args(name, cfg, notes)
         lines += ["params = jnp.asarray(start, dtype=jnp.float64)",
                   f"opt = {fn}({_kwargs_code(args)})",
                   "state = opt.init(params)",
                   "for _ in range(steps):",
-                  "    g = jnp.asarray(problem.grad(np.asarray(params, dtype=np.float64)), dtype=params.dtype)",
+                  "    g = jnp.asarray(problem.grad(np.asarray(params, dtype=np.float64)))",
                   "    updates, state = opt.update(g, state, params)",
                   "    params = optax.apply_updates(params, updates)",
                   f"print({name!r}, float(problem(np.asarray(params, dtype=np.float64))), np.asarray(params).tolist())",

@@ -96,6 +96,17 @@ def surface(body: dict) -> dict:
 _RUN_KEYS = ("optimizer", "lr", "line_search", "gtol")
 
 
+def _check_work(problem, steps: int, runs: int, label: str) -> None:
+    """A typed formula costs one NumPy call per operation of f and of its gradient at every step:
+    refuse a request whose total would run for minutes (its thread would outlive the wall time)."""
+    fn, gr = getattr(problem.f, "fn", None), getattr(problem.grad, "fn", None)
+    ops = len(getattr(fn, "ops", ())) + len(getattr(gr, "ops", ()))
+    if ops and steps * runs * ops > LIMITS["formula_work"]:
+        raise BadRequest(f"{label}: steps x runs x operations of the formula and its gradient must be at most "
+                         f"{LIMITS['formula_work']:,}, got {steps} x {runs} x {ops} = {steps * runs * ops:,}; "
+                         f"use fewer steps or runs, or a shorter formula")
+
+
 def run_kwargs(spec, label: str, *, allow_line_search: bool = True) -> tuple[str, dict]:
     """One entry of ``runs``: (optimizer name, the keywords for :func:`descend.minimize`)."""
     from .. import linesearch, optim
@@ -216,6 +227,7 @@ def run(body: dict) -> dict:
         if gtol is not None:
             kwargs.setdefault("gtol", gtol)
         specs.append((name, kwargs))
+    _check_work(problem, steps, len(specs), "steps")
     out = []
     for i, (name, kwargs) in enumerate(specs):
         res = _minimize(problem, start, steps, kwargs, f"runs[{i}]")
@@ -281,6 +293,7 @@ def lr_curves(body: dict) -> dict:
     if points * steps * len(specs) > LIMITS["steps"] * LIMITS["lr_points"] * 2:
         raise BadRequest(f"lrs.points x steps x optimizers: at most {LIMITS['steps'] * LIMITS['lr_points'] * 2} "
                          f"run-steps in one request, got {points * steps * len(specs)}")
+    _check_work(problem, steps, len(specs), "steps")
     grid = np.geomspace(lo, hi, points)
     X0 = np.tile(np.array(start), (points, 1))
     curves = []
