@@ -42,6 +42,7 @@ def test_significant_digits_are_what_the_kind_promises():
 def test_japanese_words_and_units():
     assert fmt.number("max_steps", "status", "ja") == "ステップ数の上限"
     assert fmt.status_counts({"converged": 7, "diverged": 3}, "ja") == "収束 7、発散 3"
+    assert fmt.status_counts({"max_steps": 4}, "ja") == "ステップ数の上限 (全件)"
     assert fmt.seconds(0.5, "ja") == "500 ミリ秒"
     assert fmt.header("wall_time_median", "ja") == "1 回あたりの時間 (中央値)"
 

@@ -26,7 +26,7 @@ _STATUS = {
     "status.interrupted": _m("interrupted", "中断"),
     "status.running": _m("running", "実行中"),
     "status.count": _m("{count} {word}", "{word} {count}"),
-    "status.all": _m("all {word}", "すべて{word}"),
+    "status.all": _m("all {word}", "{word} (全件)"),
     "status.sep": _m(", ", "、"),
     "word.yes": _m("yes", "はい"),
     "word.no": _m("no", "いいえ"),
