@@ -148,3 +148,28 @@ def test_every_formula_converts_to_mathml_without_a_latex_command_left_over():
         mathml = converter.convert(latex)
         assert "\\" not in mathml, key  # latex2mathml leaves a command it does not know as text
         assert "<mi>" in mathml and "<mo>" in mathml, key
+
+
+def test_the_step_descend_chose_is_shown_not_nan():
+    from descend.diff import default_step
+
+    (section,) = tour.sections(["differentiation"])
+    auto = [r for r in section.tables[0].rows if "chosen by descend" in r[0]]
+    assert len(auto) == 2
+    for (label, h, _), method in zip(auto, ("central", "complex")):
+        assert np.isfinite(h) and h == float(default_step(method, 0.0)), label
+
+
+def test_tables_show_no_raw_floats_nan_or_snake_case():
+    from descend import fmt
+
+    for section in tour.sections(lang="en"):
+        for t in section.tables:
+            assert all("_" not in str(c) or c.startswith("descend.") for c in t.columns), t.columns
+            for row in t.rows:
+                for kind, v in zip(t.kinds, row):
+                    text = fmt.cell(v, kind)
+                    if kind not in ("exact", "text"):
+                        assert not re.search(r"\d\.\d{8,}", text), (t.title, text)
+                    if kind not in ("exact",) and not isinstance(v, np.ndarray):
+                        assert text != "nan", (t.title, kind)
