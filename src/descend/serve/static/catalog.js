@@ -102,6 +102,13 @@ export function formulaSyntax() {
   return syntax;
 }
 
+/** One line under a formula box: what it may contain, in the variables `variables` (the server's list). */
+export function syntaxLine(variables) {
+  if (!syntax) return `${variables.join(", ")}, numbers, + - * / **, ( )`;
+  return `${variables.join(", ")}, ${syntax.constants.join(", ")}, numbers, ${syntax.operators.join(" ")}; ` +
+         `${syntax.functions.join(" ")} (at most ${syntax.max_length} characters)`;
+}
+
 export function optimizer(name) {
   return optimizerList.find((o) => o.name === name);
 }

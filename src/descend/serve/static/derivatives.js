@@ -3,6 +3,7 @@
 // descend.diff_error on the server.
 
 import { call, debounce, latestOnly } from "./api.js";
+import * as catalog from "./catalog.js";
 import { fmt, messageBox, number } from "./controls.js";
 import { apply, t } from "./i18n.js";
 import { ready } from "./plotting.js";
@@ -92,7 +93,7 @@ function buildControls() {
   input.addEventListener("input", () => { state.update({ dexpr: input.value }, { silent: true }); refreshSoon(); });
   const allowed = document.createElement("div");
   allowed.className = "range";
-  allowed.textContent = "x, numbers, + − * / **, ( ), sin cos exp log sqrt tanh …";
+  allowed.textContent = catalog.syntaxLine(["x"]);
   const inner = document.createElement("div");
   inner.className = "row";
   inner.append(input);
@@ -106,7 +107,7 @@ function buildControls() {
 }
 
 export async function init() {
-  await ready;
+  await Promise.all([ready, catalog.loadProblems()]);
   els = { controls: document.getElementById("der-controls"), plot: document.getElementById("der-plot"),
           best: document.getElementById("der-best") };
   buildControls();

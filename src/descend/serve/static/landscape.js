@@ -455,7 +455,7 @@ function buildControls(problems) {
   row.append(input, go);
   const allowed = document.createElement("div");
   allowed.className = "range";
-  allowed.textContent = "x, y, numbers, + − * / **, ( ), sin cos exp log sqrt tanh …";
+  allowed.textContent = catalog.syntaxLine(["x", "y"]);
   exprRow.append(label, row, allowed);
   exprRow.hidden = s.problem !== "expression";
   els.exprRow = exprRow;
