@@ -39,7 +39,7 @@ def problems():
         "rosenbrock": {"x0": np.array([-1.2, 1.0])},
     }
     out["concave"] = dict(out["quadratic"])  # its negative: for maximize=True
-    for name, (m, n) in (("matrix", (3, 5)), ("tall", (5, 3))):
+    for name, (m, n) in (("matrix", (3, 5)), ("tall", (5, 3)), ("square", (3, 3))):
         out[name] = {"M": rng.standard_normal((m + 1, m)), "Y": rng.standard_normal((m + 1, n)),
                      "x0": rng.standard_normal((m, n))}
     out["tensor"] = {"C": 0.5 + rng.random((2, 3, 4)), "T": rng.standard_normal((2, 3, 4)),
@@ -55,7 +55,7 @@ def gradient(problem, arrays):
         return lambda x: arrays["b"] - arrays["A"] @ x
     if problem == "rosenbrock":
         return lambda x: np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
-    if problem in ("matrix", "tall"):
+    if problem in ("matrix", "tall", "square"):
         return lambda x: arrays["M"].T @ (arrays["M"] @ x - arrays["Y"])
     return lambda x: arrays["C"] * (x - arrays["T"])
 
@@ -142,6 +142,16 @@ CASES.update({
     "lamb.matrix": ("lamb", {}, 0.01, "matrix", ("pytorch_optimizer", "Lamb", {})),
     "lamb_options.matrix": ("lamb", {"grad_averaging": False, "weight_decay": 0.1}, 0.01, "matrix",
                             ("pytorch_optimizer", "Lamb", {"grad_averaging": False, "weight_decay": 0.1})),
+    "soap.quadratic": ("soap", {}, 0.01, "quadratic", ("pytorch_optimizer", "SOAP", {})),
+    "soap.square": ("soap", {"precondition_frequency": 1000}, 0.01, "square",
+                    ("pytorch_optimizer", "SOAP", {"precondition_frequency": 1000})),
+    "soap_options.square": ("soap", {"precondition_frequency": 1000, "correct_bias": False, "weight_decay": 0.0,
+                                     "betas": (0.9, 0.99), "shampoo_beta": 0.9}, 0.01, "square",
+                            ("pytorch_optimizer", "SOAP", {"precondition_frequency": 1000, "correct_bias": False,
+                                                           "weight_decay": 0.0, "betas": (0.9, 0.99),
+                                                           "shampoo_beta": 0.9})),
+    # (no non-square matrix and no precondition_1d: a rank-deficient Gram matrix has an eigenspace
+    # whose basis is LAPACK's arbitrary choice, so two correct implementations part there)
     "lion.quadratic": ("lion", {}, 0.01, "quadratic", ("optax", "lion", {"b1": 0.9, "b2": 0.99, "weight_decay": 0.0})),
     "lion_decay.rosenbrock": ("lion", {"betas": (0.8, 0.95), "weight_decay": 0.1}, 1e-3, "rosenbrock",
                               ("optax", "lion", {"b1": 0.8, "b2": 0.95, "weight_decay": 0.1})),
@@ -222,7 +232,8 @@ def reference_trajectory(case, probs):
         return package_trajectory(torch, opt, p, grad, x0), None
     if kind == "pytorch_optimizer":
         import pytorch_optimizer
-        opt = getattr(pytorch_optimizer, cls)([p], lr=lr, foreach=False, **ref[2])
+        extra = {} if cls == "SOAP" else {"foreach": False}  # SOAP has no foreach path
+        opt = getattr(pytorch_optimizer, cls)([p], lr=lr, **extra, **ref[2])
         return package_trajectory(torch, opt, p, grad, x0), None
     raise ValueError(kind)
 

@@ -65,6 +65,7 @@ OPTIMIZERS_UNDER_TEST = [
     ("ademamix", {}, (0.3, 400, 5e-3), (0.3, 3000, 5e-3)),
     ("prodigy", {}, (1.0, 400, 1e-8), (1.0, 3000, 1e-6)),
     ("lamb", {}, (cosine(0.03, 400), 400, 1e-4), (cosine(0.03, 3000), 3000, 1e-4)),
+    ("soap", {"weight_decay": 0.0}, (0.03, 400, 2e-4), (0.01, 3000, 1e-3)),
 ]
 IDS = [row[0] for row in OPTIMIZERS_UNDER_TEST]
 MATRIX_ONLY = ["muon"]  # 2-D parameters only: tests/test_optim_table.py runs it on matrices
@@ -100,7 +101,7 @@ def test_converges_on_quadratic_and_rosenbrock(name, kw, quad, rosen):
 def test_names_are_the_issue_list():
     assert optim.names() == ["sgd", "gd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam",
                              "adamw", "nadam", "radam", "adamax", "lion", "rprop", "asgd", "adafactor", "muon",
-                             "sgd_schedule_free", "adamw_schedule_free", "adopt", "ademamix", "prodigy", "lamb"]
+                             "sgd_schedule_free", "adamw_schedule_free", "adopt", "ademamix", "prodigy", "lamb", "soap"]
 
 
 @pytest.mark.parametrize("name", ["ADAM", "Adam", "rmsProp", "AdaGrad", "SGD"])
@@ -704,9 +705,9 @@ def test_coupled_weight_decay_adds_wd_times_p_to_the_gradient():
 def test_decoupled_weight_decay_is_available_on_every_optimizer():
     # Adafactor's relative step size reads p before the decay (torch's order): not "decay, then step";
     # Schedule-Free rebuilds the parameters from its own sequences and refuses the flag; Prodigy scales
-    # its decay by its estimate D (p <- p - D lr wd p), as prodigyopt does
+    # its decay by its estimate D (p <- p - D lr wd p), as prodigyopt does; SOAP decays after its step
     for name in [n for n in VECTOR_NAMES if n not in ("adafactor", "sgd_schedule_free", "adamw_schedule_free",
-                                                      "prodigy")]:
+                                                      "prodigy", "soap")]:
         x, y = np.array([1.0, -2.0]), np.array([1.0, -2.0])
         g = np.array([0.3, 0.4])
         optim.get(name, lr=0.1, weight_decay=0.5, decoupled_weight_decay=True).step(x, g)
@@ -782,6 +783,7 @@ BATCH_HP = {
                  "betas": ([0.9, 0.8, 0.5], [0.999, 0.9, 0.99], [0.9999, 0.99, 0.999])},
     "prodigy": {"lr": [1.0, 0.5, 0.3], "d0": [1e-6, 1e-5, 1e-4], "weight_decay": [0.0, 0.01, 0.1]},
     "lamb": {"lr": [0.01, 0.02, 0.005], "betas": ([0.9, 0.8, 0.5], [0.999, 0.9, 0.99]), "clamp": [10.0, 1.0, 0.5]},
+    "soap": {"lr": [0.01, 0.02, 0.005], "betas": ([0.95, 0.8, 0.5], [0.95, 0.9, 0.99]), "weight_decay": [0.0, 0.01, 0.1]},
 }
 
 

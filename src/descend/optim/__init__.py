@@ -37,14 +37,15 @@ from .prodigy import Prodigy
 from .rprop import Rprop
 from .schedule_free import AdamWScheduleFree, SGDScheduleFree
 from .sgd import GD, SGD, Momentum, Nesterov
+from .soap import SOAP
 
 __all__ = ["Optimizer", "GD", "SGD", "Momentum", "Nesterov", "AdaGrad", "Adagrad", "Adadelta",
            "RMSProp", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lion", "Rprop", "ASGD", "Adafactor", "Muon", "SGDScheduleFree", "AdamWScheduleFree", "ADOPT", "AdEMAMix",
-           "Prodigy", "LAMB", "book", "get", "names", "catalog", "REFERENCES"]
+           "Prodigy", "LAMB", "SOAP", "book", "get", "names", "catalog", "REFERENCES"]
 
 _BY_NAME = {cls.name: cls for cls in (SGD, GD, Momentum, Nesterov, AdaGrad, Adadelta, RMSProp, Adam, AdamW,
                                       NAdam, RAdam, Adamax, Lion, Rprop, ASGD, Adafactor, Muon,
-                                      SGDScheduleFree, AdamWScheduleFree, ADOPT, AdEMAMix, Prodigy, LAMB)}
+                                      SGDScheduleFree, AdamWScheduleFree, ADOPT, AdEMAMix, Prodigy, LAMB, SOAP)}
 
 
 #: name -> (group, what its numbers are checked against); the tests hold the checks
@@ -72,6 +73,7 @@ REFERENCES = {
     "ademamix": ("modern", "pytorch_optimizer.AdEMAMix"),
     "prodigy": ("modern", "prodigyopt.Prodigy"),
     "lamb": ("modern", "pytorch_optimizer.Lamb"),
+    "soap": ("modern", "pytorch_optimizer.SOAP (1e-7 where its Gram matrices are full rank)"),
 }
 
 
