@@ -243,6 +243,19 @@ def test_the_drawn_path_and_its_hover_are_descend_minimize(browser, server):
     assert np.array_equal(custom[:, 1], want.f) and np.array_equal(custom[:, 2], want.grad_norm)
     for word in ("step", "x = ", "f = ", "|∇f|"):
         assert word in trace["hover"]
+    # a real mouse over the start: the tooltip names the step and f there
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    drag = browser.find_element("css selector", "#land-plot .nsewdrag")
+    xr, yr = browser.execute_script(
+        "const l = document.getElementById('land-plot')._fullLayout; return [l.xaxis.range, l.yaxis.range];")
+    fx = (-1.5 - xr[0]) / (xr[1] - xr[0])
+    fy = (yr[1] - 2.0) / (yr[1] - yr[0])
+    w, h = drag.size["width"], drag.size["height"]
+    ActionChains(browser).move_to_element_with_offset(drag, int((fx - 0.5) * w), int((fy - 0.5) * h)).perform()
+    tip = wait_for(browser, "(() => { const h = document.querySelector('#land-plot .hoverlayer');"
+                            " return h && h.textContent })()", what="the tooltip")
+    assert "step 0" in tip and "f = " in tip, tip
 
 
 def test_moving_an_lr_slider_changes_the_path(browser, server):
@@ -472,6 +485,8 @@ def test_screenshots_of_every_panel(browser, server, shots, width):
     full_page(browser, shots, f"landscape-{width}", width)
     open_page(browser, server, "problem=rosenbrock&view=3d", width=width)
     landscape_ready(browser, runs=3)
+    kinds = browser.execute_script("return document.getElementById('land-plot').data.map(d => d.type)")
+    assert kinds[0] == "surface" and kinds.count("scatter3d") == 3  # the paths on the surface
     shots(browser, f"landscape-3d-{width}")
     for tab, ready in (("lr", "Number(document.getElementById('lr-plot').dataset.curves || 0) >= 1"),
                        ("derivatives", "Number(document.getElementById('der-plot').dataset.methods || 0) >= 1"),
