@@ -11,13 +11,19 @@ history); ``compiled=True`` demands it (a DescendError says why it cannot be tak
   with a constant lr, one lr per run or any schedule of :mod:`descend.schedules`,
 * there is no line search and no callback (both stay on the NumPy path),
 * f and its gradient are compiled: a registered problem of :mod:`descend.problems`
-  (kernels in :mod:`descend.jit.kernels`), or functions given through :func:`compiled`
-  (or two ``numba.njit`` functions as ``f`` and ``grad``),
+  (kernels in :mod:`descend.jit.kernels`; not least_squares, quadratic and
+  ill_conditioned, whose OpenBLAS matrix products round differently by batch size), or
+  functions given through :func:`compiled` (or two ``numba.njit`` functions as ``f`` and
+  ``grad``),
 * x0 is float64 with at most 8 variables (beyond, the NumPy path's gradient norm is an
   ``einsum`` whose summation order is not reproduced).
 
-The first call of a configuration compiles its loop (seconds) and numba caches it on
-disk; later processes load it (see bench/README.md for both figures).
+Line searches (backtracking, grid, exact, Wolfe), callbacks, numerical gradients,
+optimizer instances and the second-order methods keep the NumPy path.
+
+The first call of an optimizer configuration compiles its loop (seconds; the very first
+also compiles the problem kernels) and numba caches it on disk; later processes load
+it (see bench/README.md, "Compiled trajectories", for both figures).
 """
 
 from __future__ import annotations

@@ -165,10 +165,10 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
         if not (np.isfinite(f) and np.isfinite(gn)):
             code = 2  # diverged at the start
         if keep_x:
-            HX[0, i, :] = x
+            HX[i, 0, :] = x
         if keep_f:
-            HF[0, i] = f
-            HG[0, i] = gn
+            HF[i, 0] = f
+            HG[i, 0] = gn
         nit = 0
         e = 0
         if code == 0:
@@ -183,7 +183,7 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
                 if shared:
 {ind(load, 20)}
                 else:
-{ind(code_block(code), 20)}
+{ind(code, 20)}
 {ind(clip_norm, 16)}
                 for j in range(n):
                     pj, gj = prepare(x[j], {'-g[j]' if flags['maximize'] else 'g[j]'}, lr, clip_value, {t_flags['use_clip_value']}, factor,
@@ -235,10 +235,10 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
                         STEP[i] = k + 1
                         FBAD[i] = fn
                 if keep_x:
-                    HX[k + 1, i, :] = x
+                    HX[i, k + 1, :] = x
                 if keep_f:
-                    HF[k + 1, i] = f
-                    HG[k + 1, i] = gn
+                    HF[i, k + 1] = f
+                    HG[i, k + 1] = gn
                 if code != 0:
                     break
             if code == 0 and use_gtol and gn <= gtol:
@@ -254,10 +254,6 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
     return last
 '''
     return src, nsc
-
-
-def code_block(code):
-    return code
 
 
 def loop(rule, n_state, present, twin, rename, flags, hp_cols, state_init, fun, grad, fun_key):
@@ -335,14 +331,17 @@ def _pypow():
 
 
 def _fill_py(HX, HF, HG, X, FF, GN, END, last, keep_x, keep_f, i0, i1):
-    """Rows that stopped early repeat their final values up to the last step any row took."""
+    """Rows that stopped early repeat their final values up to the last step any row took.
+
+    The history is kept run by run (``HF[i, k]``: each run writes its own contiguous row;
+    step-major rows written by runs in turn cost a cache miss per value)."""
     for i in range(i0, i1):
         for k in range(END[i] + 1, last + 1):
             if keep_x:
-                HX[k, i, :] = X[i]
+                HX[i, k, :] = X[i]
             if keep_f:
-                HF[k, i] = FF[i]
-                HG[k, i] = GN[i]
+                HF[i, k] = FF[i]
+                HG[i, k] = GN[i]
 
 
 _fill = None

@@ -155,9 +155,10 @@ def _advance(cfg, X, steps, gtol, max_growth, keep):
         return None
     fn, table, nsc = entry
     keep_x, keep_f = keep is True, bool(keep)
-    HX = np.empty((steps + 1, R, n)) if keep_x else np.empty((1, 1, 1))
-    HF = np.empty((steps + 1, R)) if keep_f else np.empty((1, 1))
-    HG = np.empty((steps + 1, R)) if keep_f else np.empty((1, 1))
+    # run-major: run i writes HF[i, :] contiguously; History gets the transposed views
+    HX = np.empty((R, steps + 1, n)) if keep_x else np.empty((1, 1, 1))
+    HF = np.empty((R, steps + 1)) if keep_f else np.empty((1, 1))
+    HG = np.empty((R, steps + 1)) if keep_f else np.empty((1, 1))
     out = dict(FF=np.empty(R), F0=np.empty(R), GN=np.empty(R), NIT=np.zeros(R, np.int64),
                NFEV=np.zeros(R, np.int64), NGEV=np.zeros(R, np.int64), CODE=np.zeros(R, np.int64),
                STEP=np.zeros(R, np.int64), WHAT=np.zeros(R, np.int64), FBAD=np.full(R, np.nan),
@@ -183,11 +184,13 @@ def _advance(cfg, X, steps, gtol, max_growth, keep):
             fill(*fill_args, 0, R)
         else:
             list(_pool().map(lambda c: fill(*fill_args, *c), chunks))
+    # (steps + 1, R[, n]) as History holds it: views when every step was taken, else a
+    # copy of the steps taken (the buffer of all of them is let go)
     if keep_x:
-        out["HX"] = HX if last == steps else HX[:last + 1].copy()
+        out["HX"] = HX.transpose(1, 0, 2) if last == steps else HX[:, :last + 1].transpose(1, 0, 2).copy()
     if keep_f:
-        out["HF"] = HF if last == steps else HF[:last + 1].copy()
-        out["HG"] = HG if last == steps else HG[:last + 1].copy()
+        out["HF"] = HF.T if last == steps else HF[:, :last + 1].T.copy()
+        out["HG"] = HG.T if last == steps else HG[:, :last + 1].T.copy()
     out["last"] = last
     return out
 
