@@ -271,3 +271,13 @@ def test_cli_refuses_a_malicious_formula_in_one_line(capsys, tmp_path):
     assert not marker.exists()
     assert main(["minimize", "x*y", "--param", "n=3"]) == 2
     assert "--param is for a registered problem" in capsys.readouterr().err
+
+
+def test_a_typed_problem_pickles_for_worker_processes():
+    import pickle
+
+    p = from_expression("sin(x)*y + x**2", window=((-1, 1), (0, 2)))
+    q = pickle.loads(pickle.dumps(p))
+    X = np.random.default_rng(1).normal(size=(4, 2))
+    assert np.array_equal(q.f(X), p.f(X)) and np.array_equal(q.grad(X), p.grad(X))
+    assert q.window == p.window and q.params == p.params and q.description == p.description

@@ -241,12 +241,19 @@ class Problem:
         recipe = getattr(self, "_recipe", None)
         if recipe is not None:
             return (_rebuild, recipe)
-        return super().__reduce_ex__(protocol)
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields["params"] = dict(self.params)  # a read-only mapping proxy does not pickle; a dict does
+        return (_from_fields, (fields,))
 
     def __repr__(self):
         params = "".join(f", {k}={_short(v)}" for k, v in self.params.items())
         x0 = np.array2string(self.x0, threshold=6, precision=4)
         return f"Problem({self.name!r}{params}; dim={self.dim}, minimum={self.minimum!r}, x0={x0})"
+
+
+def _from_fields(fields: dict) -> Problem:
+    """A home-made problem rebuilt from its pickled fields (f and grad must pickle themselves)."""
+    return Problem(**fields)
 
 
 def _short(v) -> str:
