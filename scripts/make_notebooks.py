@@ -244,7 +244,17 @@ coordinate at once, Adam does a bit of both:""",
 遅くし、Adam はその両方を少しずつ行います:"""),
     ("code", """race = descend.compare("elongated_bowl", ["sgd", "momentum", "adagrad", "rmsprop", "adam"], steps=30)
 race"""),
-    ("code", """show(plot.trajectories(race.problem, list(race.results.values())))"""),
+    ("md", """The book's figure 6-8, one panel per optimizer (the same lrs: SGD 0.95, Momentum 0.1, AdaGrad 1.5,
+Adam 0.3):""", """本の図 6-8 を、手法ごとに 1 枚ずつ再現します (学習率も同じ: SGD 0.95、Momentum 0.1、AdaGrad 1.5、
+Adam 0.3):"""),
+    ("code", """import matplotlib.pyplot as plt
+
+fig, axes = plt.subplots(2, 2, figsize=(9, 7))
+for ax, name in zip(axes.flat, ["sgd", "momentum", "adagrad", "adam"]):
+    plot.trajectories(race.problem, race.results[name], ax=ax, legend=False, title=name.upper() if name == "sgd"
+                      else {"momentum": "Momentum", "adagrad": "AdaGrad", "adam": "Adam"}[name])
+fig.tight_layout()
+show(fig)"""),
     ("md", """## What goes on inside AdaGrad
 
 AdaGrad divides each coordinate's step by the root of its running sum of squared gradients;
@@ -331,7 +341,7 @@ gd = descend.minimize(ls, lr=0.01, steps=10_000, gtol=0.01)
 exact = descend.minimize(ls, steps=100, gtol=0.01, line_search="exact")
 gd.nit, gd.history.x[-2], exact.nit"""),
     ("code", PLOTS),
-    ("code", """show(plot.trajectories(ls, [gd, exact], labels=["lr 0.01", "exact line search"]))"""),
+    ("code", """show(plot.trajectories(ls, [gd, exact], labels=["lr 0.01", "exact line search"], title="|Ax - b|^2 / 2"))"""),
     ("md", """## 4.5 Linear least squares
 
 `f(x) = |Ax - b|^2 / 2` has the gradient `A^T (Ax - b)`; its minimizer solves the normal equations.
