@@ -18,7 +18,10 @@ non-finite guard, ``state_dict``.  What differs:
   column factors), and which arrays a parameter keeps may depend on its shape:
   :meth:`TensorOptimizer._state_shapes` says, per parameter;
 * a subclass may refuse parameter shapes (:meth:`TensorOptimizer._check_shape`), at
-  the first step or :meth:`~descend.optim.base.Optimizer.init`, before any state exists.
+  the first step or :meth:`~descend.optim.base.Optimizer.init`, before any state exists;
+* a rule that needs a sum over *every* parameter before any is updated (Prodigy's D)
+  overrides ``_apply_fused``: the base class calls it once per step with all the
+  parameters, before the per-parameter rule, and here it has no kernel to run.
 """
 
 from __future__ import annotations
