@@ -37,7 +37,7 @@ __all__ = ["Expr", "parse", "FUNCTIONS", "CONSTANTS", "MAX_LENGTH", "MAX_DEPTH",
 #: The most characters a formula may have.
 MAX_LENGTH = 400
 #: The deepest nesting of operations a formula may have.
-MAX_DEPTH = 40
+MAX_DEPTH = 100
 #: The largest magnitude of a constant exponent (``x**100`` is allowed, ``x**101`` is not).
 MAX_EXPONENT = 100
 
