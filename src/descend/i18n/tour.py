@@ -92,7 +92,7 @@ TOUR = {
     # ------------------------------------------------------------------ 3 differentiation
     "tour.differentiation.title": _m("Numerical differentiation", "数値微分"),
     "tour.differentiation.text": _m(
-        "f'(x) ~ (f(x+h) - f(x-h)) / 2h. A smaller h cuts the truncation error (h for forward, h^2 for "
+        "f'(x) ≈ (f(x+h) − f(x−h)) / 2h. A smaller h cuts the truncation error (h for forward, h^2 for "
         "central) until round-off, about eps/h, takes over: each method has a best h. The complex step "
         "Im f(x+ih)/h subtracts nothing, so it has no round-off branch.",
         "f'(x) ≈ (f(x+h) - f(x-h)) / 2h。刻み幅 h を小さくすると打ち切り誤差 (前方差分では h、中心差分では h^2 に比例) "
@@ -157,7 +157,7 @@ TOUR = {
     # ------------------------------------------------------------------ 5 gradient descent
     "tour.gradient_descent.title": _m("Gradient descent and the learning rate", "勾配降下法と学習率"),
     "tour.gradient_descent.text": _m(
-        "x <- x - lr * grad f(x). On f = x0^2 + x1^2 the gradient is 2x, so one step multiplies x by "
+        "x ← x − η ∇f(x), η the learning rate (lr). On f = x0² + x1² the gradient is 2x, so one step multiplies x by "
         "1 - 2 lr and f by its square: with lr 0.1 x shrinks by {x1} per step and f by {f1}; with 0.01 x by "
         "{x2} and f by {f2} (too slow); with 1.0 the factor is {x3}: each step jumps to the mirror point -x "
         "and never gets closer. Past lr = 1 = 2/L (L = 2, the curvature of x^2) every step overshoots "
