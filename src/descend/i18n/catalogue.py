@@ -92,10 +92,8 @@ _CLI = {
     "cli.sweep.skipped_some": _m("{skipped} of {count} runs were already in the store {store} and were skipped",
                                  "{count} 回のうち {skipped} 回はストア {store} に保存済みのため省きました"),
     "cli.sweep.tol_note": _m(
-        "reached tol: the loss came within tol = {tol} of the minimum; converged (gtol): the run stopped on a "
-        "small gradient (no gtol was set, so 0 is expected)",
-        "許容誤差に到達: 損失が最小値から tol = {tol} 以内に入った回数。収束 (gtol): 勾配が小さくなって停止した回数 "
-        "(gtol を指定していないので 0 になります)"),
+        "reached tol: runs whose loss came within tol = {tol} of the known minimum",
+        "許容誤差に到達: 損失が既知の最小値から tol = {tol} 以内に入った実行の数"),
     "cli.demo.page": _m("The tour as a page: {path}", "ツアーのページ: {path}"),
 }
 
