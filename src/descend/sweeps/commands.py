@@ -155,6 +155,14 @@ def _rich_table(title, rows):
     return t
 
 
+def _without_idle_columns(summary):
+    """The summary without its "converged" column when no run converged: a sweep from the command line
+    has no gtol, so the column is 0 everywhere and read as a contradiction beside "reached tol"."""
+    if any(s.get("converged") for s in summary):
+        return summary
+    return [{k: v for k, v in s.items() if k != "converged"} for s in summary]
+
+
 def _stored_runs(store) -> int:
     """How many runs the store at ``store`` holds now (0 when there is none yet)."""
     import os
@@ -267,10 +275,7 @@ def cli_sweep(target: str, *, optimizer: str = "gd", lr: str = "1e-4:1:13", hp=(
         return table
     console = _console(out)
     summary = summarize(rows)
-    if isinstance(tgt, Problem):
-        # a problem sweep from the command line has no gtol, so no run stops as "converged": that column,
-        # always 0, read as a contradiction beside "reached tol" (the loss within tol of the minimum)
-        summary = [{k: v for k, v in s.items() if k != "converged"} for s in summary]
+    summary = _without_idle_columns(summary)
     label = getattr(tgt, "name", None) or getattr(tgt, "label", target)
     console.print(_rich_table(f"sweep {label}: {len(rows)} runs" + (f" (store {store})" if store else ""),
                               summary))
@@ -393,7 +398,7 @@ def cli_report(store: str, *, out_dir: str | None = None, as_json: bool = False,
         fixed = ", ".join(f"{k}={v}" for k, v in d["definition"].get("fixed", {}).items() if v is not None)
         console.print(f"sweep {d['hash'][:8]}: {d['definition'].get('kind')} "
                       f"{d['definition'].get('target', {}).get('name')!r}, {fixed}")
-    shown = [{**r, "sweep": r["sweep"][:8]} if "sweep" in r else r for r in summary]
+    shown = [{**r, "sweep": r["sweep"][:8]} if "sweep" in r else r for r in _without_idle_columns(summary)]
     console.print(_rich_table(f"{store}: {count} runs", shown))
     for p in paths:
         console.print(f"wrote {p}")
