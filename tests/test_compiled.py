@@ -262,6 +262,22 @@ def test_every_registered_problem_is_covered():
     assert set(kernels.KERNELS) | set(kernels.WITHOUT) == set(problems.names())
 
 
+def test_einsum_is_numpys_row_norm():
+    fn = kernels.jitted(kernels.einsum_sq, numba)
+    rng = np.random.default_rng(4)
+    for n in range(9, 129):
+        G = rng.normal(size=(3, n)) * 10.0 ** rng.uniform(-6, 6, size=(3, n))
+        ref = np.einsum("ij,ij->i", G, G)
+        for i in range(3):
+            assert _same(fn(G[i], n), ref[i]), n
+
+
+def test_kernels_that_disagree_with_numpy_are_refused(monkeypatch):
+    monkeypatch.setitem(kernels._checked, ("rosenbrock", 2, repr({"n": 2, "a": 1.0, "b": 100.0})), False)
+    with pytest.raises(DescendError, match="do not give this NumPy's bits"):
+        descend.minimize(problems.get("rosenbrock"), steps=3, compiled=True)
+
+
 def test_pairwise_is_numpys_sum():
     fn = kernels.jitted(kernels.pairwise, numba)
     rng = np.random.default_rng(0)
@@ -299,8 +315,10 @@ def test_runs_split_over_threads_bit_for_bit(monkeypatch):
 
 
 def test_rosenbrock_in_more_dimensions_and_other_parameters():
-    for kw in (dict(n=5), dict(n=8, a=2.0, b=10.0)):
-        p = problems.rosenbrock(**kw)
+    assert kernels.einsum_ok(numba)
+    for p in (problems.rosenbrock(n=5), problems.rosenbrock(n=8, a=2.0, b=10.0), problems.rosenbrock(n=30),
+              problems.rastrigin(n=17), problems.ackley(n=12), problems.sphere(n=128),
+              problems.styblinski_tang(n=9)):
         X0 = np.random.default_rng(1).uniform(-1.5, 1.5, (5, p.dim))
         args = dict(optimizer="adam", lr=0.01, steps=100)
         assert_same(descend.minimize(p, X0, compiled=True, **args), descend.minimize(p, X0, compiled=False, **args))
@@ -374,8 +392,8 @@ def test_compiled_true_refuses_what_has_no_kernel():
         descend.minimize(lambda x: float(x @ x), [1.0, 2.0], steps=3, compiled=True)
     with pytest.raises(DescendError, match="float32"):
         descend.minimize(problems.get("sphere"), np.array([1.0, 2.0], np.float32), steps=3, compiled=True)
-    with pytest.raises(DescendError, match="einsum"):
-        descend.minimize(problems.sphere(n=9), steps=3, compiled=True)
+    with pytest.raises(DescendError, match="up to 128"):
+        descend.minimize(problems.sphere(n=129), steps=3, compiled=True)
     with pytest.raises(DescendError, match="compiled must be None"):
         descend.minimize(problems.get("sphere"), steps=3, compiled="yes")
     not_elementwise = [n for n in optim.names() if scalars.ALIASES.get(n, n) not in scalars.TWINS]

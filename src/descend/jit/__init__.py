@@ -15,8 +15,9 @@ history); ``compiled=True`` demands it (a DescendError says why it cannot be tak
   ill_conditioned, whose OpenBLAS matrix products round differently by batch size), or
   functions given through :func:`compiled` (or two ``numba.njit`` functions as ``f`` and
   ``grad``),
-* x0 is float64 with at most 8 variables (beyond, the NumPy path's gradient norm is an
-  ``einsum`` whose summation order is not reproduced).
+* x0 is float64 with at most 128 variables (the NumPy path's sums and, above 8
+  variables, its ``einsum`` for gradient norms are reproduced, after a check against
+  this NumPy build; a problem's kernels are checked against its NumPy formulas too).
 
 Line searches (backtracking, grid, exact, Wolfe), callbacks, numerical gradients,
 optimizer instances and the second-order methods keep the NumPy path.
@@ -36,7 +37,8 @@ from ..errors import DescendError
 
 __all__ = ["compiled", "CompiledObjective", "available", "why_not"]
 
-MAX_DIM = 8
+#: the most variables the compiled path takes (NumPy's pairwise sum is reproduced up to 128)
+MAX_DIM = 128
 
 
 def available() -> bool:
@@ -139,14 +141,20 @@ def why_not(problem, fun, grad, optimizer, opt, x0, line_search, callback, vecto
     if X.dtype != np.float64:
         return f"x0 is {X.dtype}; the compiled path computes in float64"
     n = 1 if X.ndim == 0 else X.shape[-1]
+    from ..optim import fused
+    from . import kernels
     if n > MAX_DIM:
-        return (f"x0 has {n} variables; above {MAX_DIM} the gradient norm is NumPy's einsum, whose summation "
-                f"order the compiled loop does not reproduce")
+        return f"x0 has {n} variables; the compiled loop reproduces NumPy's sums up to {MAX_DIM}"
+    if n > 8 and not kernels.einsum_ok(fused._numba):
+        return (f"x0 has {n} variables; above 8 the gradient norm is NumPy's einsum, whose summation order "
+                f"in this NumPy build the compiled loop does not reproduce")
     if problem is not None:
         if grad is not problem.grad:
             return "grad is not the problem's own analytic gradient"
-        from . import kernels
         spec, why = kernels.params_of(problem)
+        if not why and not kernels.agrees(problem, spec[0], fused._numba):
+            why = (f"problem {spec[0]!r}: its compiled kernels do not give this NumPy's bits on this machine "
+                   f"(its sin, cos, exp or sums differ)")
         return why
     if isinstance(grad, str) or grad is None:
         return "the gradient is numerical (finite differences); give an analytic one through descend.compiled(f, grad)"

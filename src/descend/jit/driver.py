@@ -49,11 +49,14 @@ _VERSION = "1"  # bump when the template below changes meaning
 
 
 def _row_norm_src():
-    # minimize._row_norms for up to 8 columns: g0*g0, then += gj*gj, then sqrt
+    # minimize._row_norms: up to 8 columns g0*g0, then += gj*gj; above, NumPy's einsum
     return textwrap.dedent("""
     def _norm(g):
+        n = g.shape[0]
+        if n > 8:
+            return np.sqrt(einsum_sq(g, n))
         sq = g[0] * g[0]
-        for j in range(1, g.shape[0]):
+        for j in range(1, n):
             sq += g[j] * g[j]
         return np.sqrt(sq)
     """)
@@ -273,7 +276,7 @@ def loop(rule, n_state, present, twin, rename, flags, hp_cols, state_init, fun, 
             [_kernels._goldstein_parts]
     else:
         parts = [fun, grad]
-    digest = _digest(rule, prepare, _kernels.pairwise, twin.code, sorted(flags.items()), hp_cols,
+    digest = _digest(rule, prepare, _kernels.pairwise, _kernels.einsum_sq, twin.code, sorted(flags.items()), hp_cols,
                      sorted(state_init.items()), present, _row_norm_src(), fun_key, *parts)
     name = f"_loop_{rule.__name__}_{digest}"
     src, nsc = _source(name, rule, n_state, present, twin, rename, flags, hp_cols, state_init)
@@ -285,6 +288,7 @@ def loop(rule, n_state, present, twin, rename, flags, hp_cols, state_init, fun, 
         "prepare": jit_inline(prepare),
         "pairwise": _kernels.jitted(_kernels.pairwise, nb),
         "pypow": _pypow(),
+        "einsum_sq": _kernels.jitted(_kernels.einsum_sq, nb),
         "FUN": fun,
         "GRAD": grad,
     }

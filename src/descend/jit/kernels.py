@@ -33,7 +33,7 @@ def pairwise(a, lo, n):
     """NumPy's pairwise sum of ``a[lo:lo + n]`` for n <= 128 (``pairwise_sum`` in
     numpy/_core/src/umath/loops_utils.h.src): a plain loop below 8 terms, eight
     accumulators up to 128.  (Above, NumPy splits in halves; the compiled path takes
-    at most :data:`descend.jit.MAX_DIM` variables, so no sum here is that long.)"""
+    at most :data:`descend.jit.MAX_DIM` = 128 variables, so no sum here is that long.)"""
     if n > 128:
         raise ValueError("pairwise: more than 128 terms")
     if n < 8:
@@ -60,6 +60,32 @@ def pairwise(a, lo, n):
         res += a[i]
         i += 1
     return res
+
+
+def einsum_sq(g, n):
+    """NumPy's ``einsum("ij,ij->i", G, G)`` for one row of n > 8 (minimize's row norms above 8
+    columns): NumPy's ``sum_of_products_contig_contig_outstride0_two`` as built for the
+    SSE baseline, two lanes, four vectors a turn (``a3*b3 + acc``, then a2, a1, a0), no
+    fused multiply-add, the lanes added last.  Checked against ``np.einsum`` before use
+    (:func:`einsum_ok`): another build of NumPy may sum in another order."""
+    v0 = 0.0
+    v1 = 0.0
+    i = 0
+    while n - i >= 8:
+        t0 = g[i + 6] * g[i + 6] + v0
+        t1 = g[i + 7] * g[i + 7] + v1
+        t0 = g[i + 4] * g[i + 4] + t0
+        t1 = g[i + 5] * g[i + 5] + t1
+        t0 = g[i + 2] * g[i + 2] + t0
+        t1 = g[i + 3] * g[i + 3] + t1
+        v0 = g[i] * g[i] + t0
+        v1 = g[i + 1] * g[i + 1] + t1
+        i += 8
+    while i < n:
+        v0 = g[i] * g[i] + v0
+        v1 = (g[i + 1] * g[i + 1] if i + 1 < n else 0.0) + v1
+        i += 2
+    return 0.0 + (v0 + v1)
 
 
 # -- the seeds' functions --------------------------------------------------------------------
@@ -394,7 +420,7 @@ def params_of(problem):
     return (name, f, g, P), ""
 
 
-_HELPERS = ("pairwise", "_goldstein_parts")
+_HELPERS = ("pairwise", "_goldstein_parts", "einsum_sq")
 
 
 def _ufunc_intrinsic():
@@ -506,3 +532,41 @@ def single(nb, name):
         exec(compile(src, __file__, "exec"), ns)
         ns[key] = (ns["_jit"](ns[f"{key}_f"]), ns["_jit"](ns[f"{key}_g"]))
     return ns[key]
+
+
+_checked: dict = {}
+
+
+def einsum_ok(nb) -> bool:
+    """Whether :func:`einsum_sq` gives ``np.einsum``'s bits on this machine (once per process)."""
+    if "einsum" not in _checked:
+        fn = jitted(einsum_sq, nb)
+        rng = np.random.default_rng(0)
+        ok = True
+        for n in range(9, 129):
+            G = rng.normal(size=(4, n)) * 10.0 ** rng.uniform(-4, 4, size=(4, n))
+            ref = np.einsum("ij,ij->i", G, G)
+            ok &= all(np.float64(fn(G[i], n)).view(np.int64) == ref[i].view(np.int64) for i in range(4))
+        _checked["einsum"] = bool(ok)
+    return _checked["einsum"]
+
+
+def agrees(problem, name, nb) -> bool:
+    """Whether the compiled f and gradient of ``problem`` give NumPy's bits on 64 points of
+    its domain and its start (once per problem and dimension per process): the kernels rely
+    on how this NumPy computes sin, cos, exp and sums, which another build may not share."""
+    key = (name, problem.dim, repr(dict(problem.params)))
+    if key not in _checked:
+        fj, gj = switch(nb)
+        pid, P = problem_id(name), KERNELS[name][2](problem)
+        lo, hi = problem.domain[:, 0], problem.domain[:, 1]
+        X = np.vstack([problem.x0, lo + (hi - lo) * np.random.default_rng(1).random((64, problem.dim))])
+        F, G = np.asarray(problem.f(X), dtype=np.float64), np.asarray(problem.grad(X), dtype=np.float64)
+        tmp, out = np.empty(problem.dim), np.empty(problem.dim)
+        ok = True
+        for i, x in enumerate(X):
+            gj(pid, x, P, tmp, out)
+            ok &= np.float64(fj(pid, x, P, tmp)).view(np.int64) == F[i].view(np.int64)
+            ok &= np.array_equal(out.view(np.int64), G[i].view(np.int64))
+        _checked[key] = bool(ok)
+    return _checked[key]
