@@ -188,20 +188,19 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
                 else:
 {ind(code, 20)}
 {ind(clip_norm, 16)}
+                finite_x = True
                 for j in range(n):
                     pj, gj = prepare(x[j], {'-g[j]' if flags['maximize'] else 'g[j]'}, lr, clip_value, {t_flags['use_clip_value']}, factor,
                                      {t_flags['use_factor']}, weight_decay, {t_flags['coupled']}, {t_flags['decoupled']})
 {ind(chr(10).join(loads) or "pass", 20)}
                     {outs}, = rule(pj, gj, {", ".join(rule_args)})
                     xn[j] = pj
+                    if not np.isfinite(pj):
+                        finite_x = False
 {ind(chr(10).join(stores) or "pass", 20)}
                 if not shared:
 {ind(sst_next, 20)}
                 # -- evaluate where finite
-                finite_x = True
-                for j in range(n):
-                    if not np.isfinite(xn[j]):
-                        finite_x = False
                 evaluated = 0
                 graded = 0
                 fn = np.nan
@@ -215,10 +214,12 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
                     for j in range(n):
                         gw[j] = np.nan
                 gnn = _norm(gw)
-                # -- classify and record
-                for j in range(n):
-                    d0[j] = d1[j]
-                    d1[j] = xn[j] - x[j]
+                # -- classify and record (the last two steps only matter to a run that takes
+                # every step: its message describes how they moved)
+                if k >= steps - 2:
+                    for j in range(n):
+                        d0[j] = d1[j]
+                        d1[j] = xn[j] - x[j]
                 nit += 1
                 nfev += evaluated
                 ngev += graded
