@@ -99,6 +99,18 @@ def test_page_and_assets(client):
     assert bare.get("/static/index.html").status_code == 200
 
 
+def test_the_japanese_font_is_served_offline():
+    from descend.i18n.plots import font_file
+
+    bare = TestClient(create_app(token=TOKEN), base_url=BASE)
+    r = bare.get("/vendor/ipaexg.ttf")  # public like plotly.min.js: the page's own asset
+    assert font_file() is not None, "matplotlib-fontja (the demo extra) should be installed with the test extras"
+    assert r.status_code == 200 and r.headers["content-type"] == "font/ttf"
+    assert r.content == font_file().read_bytes() and r.content[:4] == b"\x00\x01\x00\x00"  # a TrueType file
+    css = bare.get("/static/style.css").text
+    assert 'url("/vendor/ipaexg.ttf")' in css and '"descend-ja"' in css
+
+
 @pytest.mark.parametrize("path", ["/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py",
                                   "/static/../../expression.py", "/static//etc/passwd", "/vendor/../app.py"])
 def test_static_files_stay_in_their_folder(path):

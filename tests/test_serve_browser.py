@@ -472,6 +472,11 @@ def test_japanese_labels(browser, server):
     labels = browser.execute_script("return Array.from(document.querySelectorAll('#land-controls label'))"
                                     ".map(l => l.textContent).join(' ')")
     assert "学習率" in labels and "ステップ数" in labels and "[ステップ]" in labels  # the unit too
+    # the kana and kanji are drawn in the explorer's own font, so no system font is needed (no boxes)
+    loaded = browser.execute_async_script("const done = arguments[arguments.length - 1];"
+                                          "document.fonts.load('16px descend-ja', '学習率').then(f => done(f.length));")
+    assert loaded >= 1
+    assert browser.execute_script("return document.fonts.check('16px descend-ja', '学習率')")
     browser.find_element("css selector", "#lang").send_keys("English")  # the switch: the same labels in English
     wait_for(browser, "document.querySelector('[data-tab=\"lr\"]').textContent === 'Learning rate'",
              what="the English labels")

@@ -23,21 +23,30 @@ import string
 
 from . import CATALOGUE, check_lang
 
-__all__ = ["japanese_font", "plot_context", "translate_figure", "translate_label"]
+__all__ = ["font_file", "japanese_font", "plot_context", "translate_figure", "translate_label"]
 
 #: the family name of the font in matplotlib-fontja
 FONT_NAME = "IPAexGothic"
+
+
+def font_file() -> pathlib.Path | None:
+    """IPAexGothic's TrueType file inside the ``matplotlib-fontja`` wheel, or None where it is not installed.
+
+    Found without importing the package (its import switches matplotlib's font).
+    """
+    spec = importlib.util.find_spec("matplotlib_fontja")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    ttf = pathlib.Path(list(spec.submodule_search_locations)[0]) / "fonts" / "ipaexg.ttf"
+    return ttf if ttf.is_file() else None
 
 
 @functools.lru_cache(maxsize=1)
 def japanese_font() -> str | None:
     """Register the CJK font of ``matplotlib-fontja`` with matplotlib; its family name, or None
     when the package is not installed (then Japanese labels show as boxes)."""
-    spec = importlib.util.find_spec("matplotlib_fontja")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    ttf = pathlib.Path(list(spec.submodule_search_locations)[0]) / "fonts" / "ipaexg.ttf"
-    if not ttf.is_file():
+    ttf = font_file()
+    if ttf is None:
         return None
     from matplotlib import font_manager
 
@@ -129,8 +138,7 @@ def web_font_css(text: str) -> str:
         return ""
     from fontTools import subset
 
-    spec = importlib.util.find_spec("matplotlib_fontja")
-    ttf = pathlib.Path(list(spec.submodule_search_locations)[0]) / "fonts" / "ipaexg.ttf"
+    ttf = font_file()
     chars = sorted({c for c in text if ord(c) > 0x2000} | set("0123456789"))
     options = subset.Options()
     options.layout_features = ["*"]

@@ -323,6 +323,17 @@ def create_app(token: str | None = None, host: str = "127.0.0.1", port: int = 87
         return FileResponse(path, media_type="text/javascript",
                             headers={k: v for k, v in SECURITY_HEADERS.items() if k != "cache-control"})
 
+    async def japanese_font(request: Request):
+        # the page's Japanese (labels, plot titles) in IPAexGothic from the matplotlib-fontja wheel
+        # (the demo extra), so a machine without any Japanese font shows no boxes; offline
+        from ..i18n.plots import font_file
+
+        path = font_file()
+        if path is None:
+            return _error(404, "no Japanese font is installed: pip install 'descend[demo]' (matplotlib-fontja)")
+        return FileResponse(path, media_type="font/ttf",
+                            headers={k: v for k, v in SECURITY_HEADERS.items() if k != "cache-control"})
+
     async def not_found(request: Request, exc):
         status = getattr(exc, "status_code", 404)
         what = "method not allowed" if status == 405 else "not found"
@@ -332,6 +343,7 @@ def create_app(token: str | None = None, host: str = "127.0.0.1", port: int = 87
     routes = [
         Route("/", index, methods=["GET"]),
         Route("/vendor/plotly.min.js", plotly, methods=["GET"]),
+        Route("/vendor/ipaexg.ttf", japanese_font, methods=["GET"]),
         Route("/api/problems", endpoint(catalog.problems_listing, method="GET"), methods=["GET"]),
         Route("/api/optimizers", endpoint(catalog.optimizers_listing, method="GET"), methods=["GET"]),
         Route("/api/datasets", endpoint(catalog.datasets_listing, method="GET"), methods=["GET"]),
