@@ -93,7 +93,6 @@ def _source(name, rule, n_state, present, twin, rename, flags, hp_cols, state_in
     rule_args = [f"s{j}j" for j in range(n_state)] + [repr(flags[a]) if a in flags else expr[a]
                                                      for a in scalar_names]
     t_flags = {a: repr(flags[a]) for a in _TRANSFORM_FLAGS}
-    states = [f"s{j}" for j in range(n_state)]
     alloc = []
     for j, keep in enumerate(present):
         if keep:

@@ -283,6 +283,11 @@ def styblinski_tang_grad(x, P, tmp, out):
         out[i] = 2.0 * x[i] * x[i] * x[i] - 16.0 * x[i] + 2.5
 
 
+def ufunc_d(fptr, dptr, v):  # pragma: no cover - replaced by an intrinsic where compiled
+    """One float64 through the NumPy ufunc loop at address ``fptr`` (see :func:`_ufunc_intrinsic`)."""
+    raise NotImplementedError("ufunc_d runs compiled only")
+
+
 def ackley_f(x, P, tmp):
     n = x.shape[0]
     Q = P.view(np.int64)  # NumPy's own exp and expm1 loops (see _numpy_loops)

@@ -47,7 +47,7 @@ class _Config:
                  "pid", "fun", "grad", "fun_key")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rule_args(rule):
     return tuple(inspect.signature(rule).parameters)
 
@@ -80,7 +80,7 @@ def _lr_table(lr, steps, R):
 
 
 def _configure(problem, fun, grad, opt, X, steps, scalar):
-    R, n = X.shape
+    R = X.shape[0]
     tw, _ = scalars.twin(opt)
     hp = opt._hp
     cfg = _Config()
@@ -242,7 +242,7 @@ def _motion(a, b):
 
 def _finish(out, cfg, X, lr, steps, gtol, max_growth, keep, scalar, batched, name):
     """The Result of minimize._run's finish phase, from the loop's arrays."""
-    R, n = X.shape
+    R = X.shape[0]
     F, F0, gnorm, nit = out["FF"], out["F0"], out["GN"], out["NIT"]
     code = out["CODE"]
     status = _STATUS[code].astype(object)

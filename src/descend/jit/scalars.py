@@ -59,7 +59,7 @@ def _resolve(cls, dotted: str):
     raise AttributeError(dotted)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def source_hash(cls, watch) -> str:
     """A short hash of the source of ``watch`` as seen from ``cls`` (read once per process)."""
     h = hashlib.sha1()
