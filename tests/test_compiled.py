@@ -428,6 +428,18 @@ def test_descend_compiled_wraps_python_functions_bit_for_bit(monkeypatch):
     assert obj(np.array([1.0, 1.0])) == 0.0
 
 
+def test_only_functions_of_a_module_file_are_cached_on_disk():
+    # numba's cache rebuilds a function's globals from its module when it loads it: a
+    # function made by exec (the README's examples) or a lambda is compiled in each process
+    scope = {}
+    exec("def h(x):\n    return x[0] * x[0]\n", scope)
+    assert not descend.jit._cacheable(scope["h"])
+    assert not descend.jit._cacheable(lambda x: x[0])
+    assert descend.jit._cacheable(_rosen)
+    obj = descend.compiled(scope["h"], lambda x: 2.0 * x)
+    assert_same(descend.minimize(obj, [3.0], steps=20), descend.minimize(obj, [3.0], steps=20, compiled=False))
+
+
 def test_numba_functions_given_as_f_and_grad():
     f, g = numba.njit(_rosen), numba.njit(_rosen_grad)
     a = descend.minimize(f, [-1.2, 1.0], grad=g, optimizer="nadam", lr=0.01, steps=100, compiled=True)

@@ -82,8 +82,9 @@ def compiled(f, grad) -> CompiledObjective:
     f : function or numba dispatcher
         ``f(x) -> float`` for one point ``x`` (an ``(n,)`` float64 array; a float when
         x0 is a plain number).  A plain Python function is compiled with
-        ``numba.njit(cache=True)``; it must be written in numba's subset of Python
-        (NumPy functions on arrays and scalars, loops, math).
+        ``numba.njit`` (cached on disk when it is defined in a module's .py file); it must
+        be written in numba's subset of Python (NumPy functions on arrays and scalars,
+        loops, math).
     grad : function or numba dispatcher
         ``grad(x) -> (n,) array`` (a float for a plain number).
 
@@ -109,8 +110,28 @@ def compiled(f, grad) -> CompiledObjective:
         raise DescendError("compiled(f, grad) needs numba, which is not installed: pip install 'descend[fast]'")
     from ..optim import fused
     nb = fused._numba
-    jit = nb.njit(cache=True, error_model="numpy")
-    return CompiledObjective(f if _is_numba_function(f) else jit(f), grad if _is_numba_function(grad) else jit(grad))
+
+    def jit(fn):
+        if _is_numba_function(fn):
+            return fn
+        return nb.njit(cache=_cacheable(fn), error_model="numpy")(fn)
+    return CompiledObjective(jit(f), jit(grad))
+
+
+def _cacheable(fn) -> bool:
+    """Whether numba can cache ``fn`` on disk and load it again: defined in a .py file of an
+    imported module (a function made by exec, in a notebook cell or a lambda is compiled
+    afresh in each process instead)."""
+    import inspect
+    import sys
+
+    module = getattr(fn, "__module__", None)
+    try:
+        source = inspect.getsourcefile(fn)
+    except TypeError:
+        return False
+    return (bool(source) and source.endswith(".py") and module in sys.modules
+            and getattr(fn, "__name__", "<lambda>") != "<lambda>")
 
 
 def unwrap(f, grad):
