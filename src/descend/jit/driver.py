@@ -298,7 +298,10 @@ def loop(rule, n_state, present, twin, rename, flags, hp_cols, state_init, fun, 
     # carries a hash of every source it is made of, so an edit recompiles
     exec(compile(src, __file__, "exec"), ns)
     table = nb.njit(error_model="numpy", cache=True, nogil=True)(ns[name + "_table"])
-    fn = nb.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")(ns[name])
+    # the user's functions are frozen into the loop with the globals they read: cached on disk
+    # only where numba caches them too (a module's .py file, whose edits invalidate both)
+    cache = fun_key[0] != "user" or fun_key[-1]
+    fn = nb.njit(cache=cache, fastmath=False, nogil=True, error_model="numpy")(ns[name])
     entry = (fn, table, nsc)
     _cache[key] = entry
     return entry

@@ -124,7 +124,9 @@ def _configure(problem, fun, grad, opt, X, steps, scalar):
             return None
         cfg.fun, cfg.grad = adapted
         cfg.P, cfg.pid = np.zeros(1), 0
-        cfg.fun_key = ("user", driver._digest(fun, grad), scalar)
+        from . import _cacheable
+        cacheable = _cacheable(getattr(fun, "py_func", fun)) and _cacheable(getattr(grad, "py_func", grad))
+        cfg.fun_key = ("user", driver._digest(fun, grad), scalar, cacheable)
     return cfg
 
 
