@@ -313,6 +313,64 @@ def test_internals(client):
     assert "exp_avg" in adam["internals"]["titles"] and "internals" not in ls
 
 
+INTERNALS_CASES = [("rosenbrock", {"optimizer": "momentum", "lr": 1e-3, "momentum": 0.9}),
+                   ("rosenbrock", {"optimizer": "adagrad", "lr": 0.1}),
+                   ("rosenbrock", {"optimizer": "rmsprop", "lr": 1e-2}),
+                   ("rosenbrock", {"optimizer": "adam", "lr": 1e-2, "amsgrad": True}),
+                   ("rosenbrock", {"optimizer": "adadelta", "lr": 1.0}),
+                   ({"expression": "x**2/20 + y**2 + sin(x)"}, {"optimizer": "nadam", "lr": 0.05})]
+
+
+@pytest.mark.parametrize("problem, spec", INTERNALS_CASES)
+def test_internals_equal_descend_plot_record(client, problem, spec):
+    """The batched replay gives descend.plot.internals.record's numbers for the same run."""
+    from descend.plot.internals import record
+
+    steps, start = 300, [-1.5, 2.0]
+    out = post(client, "/api/run", run_body(problem=problem, start=start, steps=steps, internals=True,
+                                            runs=[spec]))["runs"][0]
+    assert out["nit"] == steps
+    hp = {k: v for k, v in spec.items() if k not in ("optimizer", "lr")}
+    ref = record(landscape.resolve_problem(problem), spec["optimizer"], start, steps, lr=spec["lr"], **hp)
+    inside = out["internals"]
+    np.testing.assert_allclose(np.array(out["x"]), ref.x, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(np.array(inside["grad"]), ref.grad, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(np.array(inside["update"]), ref.update, rtol=1e-10, atol=1e-15)
+    assert set(inside["state"]) == set(ref.state) and ref.state
+    for name, values in ref.state.items():
+        np.testing.assert_allclose(np.array(inside["state"][name]), values, rtol=1e-12, atol=1e-15, err_msg=name)
+    eff = np.array(inside["effective_lr"], dtype=float)
+    np.testing.assert_allclose(eff, ref.effective_lr, rtol=1e-10, atol=0, equal_nan=True)
+
+
+def test_internals_and_status_in_japanese(client):
+    out = post(client, "/api/run", run_body(steps=20, internals=True, lang="ja",
+                                            runs=[{"optimizer": "adam", "lr": 0.01}]))["runs"][0]
+    assert out["internals"]["titles"]["exp_avg"] == descend.i18n.t("plot.state.exp_avg", "ja")
+    assert out["status"] == "max_steps" and out["status_text"] == "ステップ数の上限"
+    en = post(client, "/api/run", run_body(steps=20, internals=True))["runs"][0]
+    assert en["internals"]["titles"]["exp_avg"] == "first moment m (average gradient)"
+    assert en["status_text"] == "reached the step limit"
+    post(client, "/api/run", run_body(lang="fr"), status=400)
+
+
+def test_catalogue_endpoint_and_page_follow_descend_i18n(client):
+    """The page's labels are descend.i18n's explorer.* keys (no text of its own), in both languages."""
+    from descend.i18n import CATALOGUE
+
+    ja = client.get("/api/catalogue?lang=ja").json()["messages"]
+    own = {k for k in CATALOGUE if k.startswith("explorer.")}
+    assert own and all(ja[k[len("explorer."):]] == CATALOGUE[k]["ja"] for k in own)
+    assert ja["tab_lr"] == "学習率" and ja["converged"] == CATALOGUE["status.converged"]["ja"]
+    assert ja["state.exp_avg"] == CATALOGUE["plot.state.exp_avg"]["ja"]
+    assert client.get("/api/catalogue?lang=xx").status_code == 400
+    page = client.get(f"/?token={TOKEN}").text
+    blob = page.split('id="descend-catalogue">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(blob)["ja"] == ja
+    script = (landscape.__file__.rsplit("/", 1)[0]) + "/static/i18n.js"
+    assert "学習率" not in open(script, encoding="utf-8").read()  # no label written twice
+
+
 # --------------------------------------------------------------------------- limits and bad input
 
 BAD_RUNS = [

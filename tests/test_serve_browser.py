@@ -23,6 +23,8 @@ import time
 
 import pytest
 
+from descend.i18n import t
+
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOT_DIR = os.environ.get("DESCEND_SCREENSHOT_DIR")
 TOKEN = "browser-test-token"
@@ -477,6 +479,20 @@ def test_japanese_labels(browser, server):
                                           "document.fonts.load('16px descend-ja', '学習率').then(f => done(f.length));")
     assert loaded >= 1
     assert browser.execute_script("return document.fonts.check('16px descend-ja', '学習率')")
+    # the server's words follow the same catalogue: a status word in the runs' table and an
+    # internals title (Adam's first moment, descend.plot's title) in Japanese
+    statuses = browser.execute_script("return Array.from(document.querySelectorAll('#land-status td span[class^=status-]'))"
+                                      ".map(s => s.textContent)")
+    words = {t("status.converged", "ja"), t("status.max_steps", "ja"), t("status.diverged", "ja")}
+    assert statuses and set(statuses) <= words, statuses
+    browser.execute_script("document.getElementById('land-internals').scrollIntoView()")
+    wait_for(browser, "(() => { const g = document.getElementById('land-internals'); return g && g.layout && "
+                      "(g.layout.annotations || []).some(a => a.text.includes('(')) })()",
+             what="the internals panels")
+    titles = browser.execute_script("return document.getElementById('land-internals').layout.annotations"
+                                    ".map(a => a.text).join(' | ')")
+    assert t("plot.state.exp_avg", "ja") in titles or t("plot.state.momentum_buffer", "ja") in titles, titles
+    assert "実効ステップ" in titles and "first moment" not in titles, titles
     browser.find_element("css selector", "#lang").send_keys("English")  # the switch: the same labels in English
     wait_for(browser, "document.querySelector('[data-tab=\"lr\"]').textContent === 'Learning rate'",
              what="the English labels")

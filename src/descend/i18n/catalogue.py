@@ -173,13 +173,16 @@ _PLOT = {
     "plot.method.richardson": _m("richardson", "リチャードソン補外"),
     "plot.exact_line_search": _m("exact line search", "厳密な直線探索"),
     "plot.lr_label": _m("lr {lr}", "学習率 {lr}"),
+    "plot.distance_to_minimizer": _m("distance to x*", "x* までの距離"),
+    "plot.step_plus_one": _m("step + 1", "ステップ + 1"),
 }
 
 from .tour import TOUR  # noqa: E402  (the tour's strings, kept in their own file for length)
+from .explorer import EXPLORER  # noqa: E402  (the explorer page's labels, explorer.*)
 
 #: every key -> {"en": text, "ja": text}
 CATALOGUE: dict[str, dict[str, str]] = {}
-for _part in (_STATUS, _COLUMNS, _UNITS, _CLI, _PAGE, _PLOT, TOUR):
+for _part in (_STATUS, _COLUMNS, _UNITS, _CLI, _PAGE, _PLOT, TOUR, EXPLORER):
     _clash = set(_part) & set(CATALOGUE)
     if _clash:  # pragma: no cover - caught by tests/test_i18n.py at once
         raise RuntimeError(f"catalogue keys defined twice: {sorted(_clash)}")

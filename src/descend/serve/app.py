@@ -259,6 +259,17 @@ class _Compute:
         self.in_flight -= 1
 
 
+def _with_catalogue(html: str) -> str:
+    """The page with its labels in both languages (descend.i18n) as one inert JSON block in its head,
+    so the scripts hold no text and the first paint needs no extra request."""
+    from ..i18n import LANGS
+
+    data = json.dumps({lang: catalog.page_messages(lang) for lang in LANGS}, ensure_ascii=False)
+    data = data.replace("<", "\\u003c")  # no "</script>" can end the block early
+    block = f'<script type="application/json" id="descend-catalogue">{data}</script>\n'
+    return html.replace("</head>", block + "</head>", 1)
+
+
 def create_app(token: str | None = None, host: str = "127.0.0.1", port: int = 8765):
     """The explorer's ASGI app (Starlette), wrapped in its :class:`Guard`.
 
@@ -314,7 +325,13 @@ def create_app(token: str | None = None, host: str = "127.0.0.1", port: int = 87
             return HTMLResponse("<!doctype html><title>descend</title><p>The explorer's page is not installed "
                                 "(descend/serve/static/index.html is missing).</p>", status_code=500,
                                 headers=SECURITY_HEADERS)
-        return HTMLResponse(page.read_text(encoding="utf-8"), headers=SECURITY_HEADERS)
+        return HTMLResponse(_with_catalogue(page.read_text(encoding="utf-8")), headers=SECURITY_HEADERS)
+
+    async def catalogue(request: Request):
+        lang = request.query_params.get("lang", "en")
+        if lang not in ("en", "ja"):
+            return _error(400, f"lang: must be one of en, ja, got {lang!r:.40}")
+        return json_response({"lang": lang, "messages": catalog.page_messages(lang)})
 
     async def plotly(request: Request):
         path = plotly_js()
@@ -344,6 +361,7 @@ def create_app(token: str | None = None, host: str = "127.0.0.1", port: int = 87
         Route("/", index, methods=["GET"]),
         Route("/vendor/plotly.min.js", plotly, methods=["GET"]),
         Route("/vendor/ipaexg.ttf", japanese_font, methods=["GET"]),
+        Route("/api/catalogue", catalogue, methods=["GET"]),
         Route("/api/problems", endpoint(catalog.problems_listing, method="GET"), methods=["GET"]),
         Route("/api/optimizers", endpoint(catalog.optimizers_listing, method="GET"), methods=["GET"]),
         Route("/api/datasets", endpoint(catalog.datasets_listing, method="GET"), methods=["GET"]),

@@ -221,6 +221,7 @@ def run(body: dict) -> dict:
     gtol = body.get("gtol")
     gtol = None if gtol is None else number(gtol, "gtol", 0.0, 1e10)
     want_internals = boolean(body.get("internals", False), "internals")
+    lang = choice(body.get("lang", "en"), "lang", ("en", "ja"))
     specs = []
     for i, spec in enumerate(runs):
         name, kwargs = run_kwargs(spec, f"runs[{i}]")
@@ -234,43 +235,67 @@ def run(body: dict) -> dict:
         hist = res.history
         entry = {"optimizer": name, "x": _finite_or_none(hist.x), "f": _finite_or_none(hist.f),
                  "grad_norm": _finite_or_none(hist.grad_norm), "status": res.status, "message": res.message,
-                 "nit": int(res.nit)}
+                 "status_text": catalog.status_text(res.status, lang), "nit": int(res.nit)}
         if want_internals and "line_search" not in kwargs:
-            entry["internals"] = _internals(problem, hist.x, int(res.nit), kwargs)
+            entry["internals"] = _internals(problem, hist.x, int(res.nit), kwargs, lang)
         out.append(entry)
     return {"runs": out}
 
 
-def _internals(problem, xs: np.ndarray, nit: int, kwargs: dict) -> dict:
-    """The optimizer's state after each step, replayed along the run's own iterates.
+def _gradients(problem, xs: np.ndarray) -> np.ndarray:
+    """The gradient at every recorded iterate in one batched call (rows are points), as
+    :func:`descend.minimize` asked for it at each step; one call per point where ``grad``
+    does not take rows."""
+    n = problem.dim
+    X = np.ascontiguousarray(xs, dtype=np.float64).reshape(-1, n)
+    try:
+        G = np.asarray(problem.grad(X), dtype=np.float64)
+        if G.shape == X.shape:
+            return G
+    except (ValueError, TypeError, IndexError):
+        pass
+    return np.array([np.asarray(problem.grad(X[k:k + 1]), dtype=np.float64).reshape(n) for k in range(len(X))])
 
-    :func:`descend.minimize` gives the optimizer the gradient at x[k] and gets x[k+1];
-    doing the same from the recorded iterates rebuilds its state at every step.
+
+def _replay(opt, xs: np.ndarray, grads: np.ndarray) -> dict:
+    """The optimizer's state after each step: its own rule stepped on the recorded iterate and
+    gradient of every step (x[k], g(x[k]) -> its state after step k+1), into arrays made once."""
+    m, n = grads.shape
+    state: dict = {}
+    X = np.empty((1, n))
+    for k in range(m):
+        X[0] = xs[k]  # the step moves X: the next one starts from the recorded iterate again
+        opt.step(X, grads[k:k + 1], runs=1)
+        for key, value in opt.state._asdict().items():
+            if key == "count" or value is None:
+                continue
+            if key not in state:
+                state[key] = np.full((m, n), np.nan)
+            state[key][k] = np.reshape(value, n)
+    return state
+
+
+def _internals(problem, xs: np.ndarray, nit: int, kwargs: dict, lang: str = "en") -> dict:
+    """The optimizer's state after each step, rebuilt along the run's own iterates.
+
+    :func:`descend.minimize` gives the optimizer the gradient at x[k] and gets x[k+1]; the
+    gradients at all recorded iterates come from one batched call, and the optimizer's own
+    rule is stepped on them, so the numbers are those of :func:`descend.plot.internals.record`
+    without evaluating the problem once per step.
     """
     from .. import optim
-    from ..plot.internals import _STATE_TITLES
 
     hp = {k: v for k, v in kwargs.items() if k not in ("optimizer", "gtol")}
     opt = optim.get(kwargs["optimizer"], **hp)
-    n = problem.dim
-    grads, updates, state = [], [], {}
+    m = max(0, min(nit, len(xs) - 1))
     with np.errstate(all="ignore"):
-        for k in range(min(nit, len(xs) - 1)):
-            X = np.array(xs[k], dtype=np.float64).reshape(1, n)
-            G = np.asarray(problem.grad(X), dtype=np.float64)
-            opt.step(X, G, runs=1)
-            grads.append(G[0])
-            updates.append(xs[k + 1] - xs[k])
-            for key, value in opt.state._asdict().items():
-                if key == "count" or value is None:
-                    continue
-                state.setdefault(key, []).append(np.array(value, dtype=float).reshape(n))
-        g = np.array(grads).reshape(-1, n)
-        u = np.array(updates).reshape(-1, n)
+        g = _gradients(problem, xs[:m]) if m else np.zeros((0, problem.dim))
+        state = _replay(opt, xs, g)
+        u = np.diff(np.asarray(xs[:m + 1], dtype=np.float64).reshape(-1, problem.dim), axis=0)
         eff = np.where(g != 0, np.abs(u) / np.where(g != 0, np.abs(g), 1.0), np.nan)
     return {"grad": _finite_or_none(g), "update": _finite_or_none(u), "effective_lr": _finite_or_none(eff),
-            "state": {k: _finite_or_none(np.array(v)) for k, v in state.items()},
-            "titles": {k: _STATE_TITLES.get(k, k) for k in state}}
+            "state": {k: _finite_or_none(v) for k, v in state.items()},
+            "titles": {k: catalog.state_title(k, lang) for k in state}}
 
 
 # --------------------------------------------------------------------------- learning rate

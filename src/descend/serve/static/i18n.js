@@ -1,194 +1,19 @@
-// Labels in English and Japanese (terms from the project's glossary: the learners' books'
-// words). Elements carry data-i18n="key"; apply() rewrites them when the language changes.
+// The page's labels in English and Japanese. No text is written here: every label is a key of
+// descend's one message catalogue (descend.i18n, keys explorer.*, status.* and plot.state.*),
+// which the server embeds in index.html as <script type="application/json" id="descend-catalogue">
+// (also served as GET /api/catalogue?lang=...). Elements carry data-i18n="key"; apply() rewrites
+// them when the language changes.
 
-const MESSAGES = {
-  en: {
-    title: "descend explorer",
-    subtitle: "gradient descent, the optimizers and a small network, live; every number comes from descend",
-    language: "language",
-    tab_landscape: "Landscape",
-    tab_lr: "Learning rate",
-    tab_derivatives: "Derivatives",
-    tab_training: "Training",
-    tab_share: "Share / export",
-    problem: "problem",
-    own_function: "your own f(x, y)",
-    expression: "f(x, y) =",
-    expression_1d: "f(x) =",
-    draw: "draw",
-    start: "start (click the plot)",
-    steps: "steps",
-    tolerance: "tolerance |∇f|",
-    use_tolerance: "stop when |∇f| is below the tolerance",
-    off: "off",
-    optimizer: "optimizer",
-    optimizers: "optimizers",
-    add_optimizer: "add an optimizer",
-    remove: "remove",
-    lr: "learning rate η",
-    view: "view",
-    view_2d: "contours",
-    view_3d: "3-D surface",
-    play: "play",
-    pause: "pause",
-    step: "step",
-    step_back: "back",
-    step_axis: "step",
-    updates_axis: "updates",
-    updates_per_frame: "updates per frame",
-    reset: "reset",
-    replay: "replay: step",
-    internals: "inside the optimizer",
-    internals_hint: "its state along the run: momentum buffer, AdaGrad/RMSProp accumulators, Adam's m and v, the effective step |Δx| / |∇f|",
-    internals_missing: "the server sent no internals for this run",
-    status: "status",
-    final_f: "final f",
-    iterations: "steps taken",
-    converged: "converged",
-    max_steps: "reached the step limit",
-    diverged: "diverged",
-    stopped: "stopped",
-    lr_title: "final loss against the learning rate",
-    lr_hint: "the landscape's problem, start, steps and optimizers: one batched run per optimizer over a log grid of η; × marks a diverged run; the dashed line is 2/L from descend.lr_find. Click a point to load that η into the landscape.",
-    lr_min: "smallest η",
-    lr_max: "largest η",
-    lr_points: "grid points",
-    lr_bound: "2/L bound",
-    run: "run",
-    final_loss: "final loss",
-    derivatives_title: "finite differences: error against the step size h",
-    derivatives_hint: "each method's error |f'_h(x) − f'(x)| against h: truncation error falls with h, rounding error (cancellation) grows; the best h sits between.",
-    point_x: "point x",
-    best_h: "best h",
-    error: "error",
-    method: "method",
-    h: "step size h",
-    dataset: "data set",
-    noise: "noise σ",
-    size: "points",
-    layers: "hidden layers (widths)",
-    activation: "activation function",
-    batch: "batch size",
-    batch_one: "1 (online)",
-    batch_k: "k (mini-batch)",
-    batch_full: "whole set (batch)",
-    batch_k_value: "k",
-    seed: "seed",
-    epoch: "epoch",
-    train_loss: "training loss",
-    test_loss: "test loss",
-    accuracy: "accuracy",
-    test_accuracy: "test accuracy",
-    loss: "loss",
-    decision_boundary: "decision boundary",
-    loss_curves: "loss curves",
-    frames: "frames/s",
-    share_title: "share this view",
-    share_hint: "the whole state is in the address: this link reproduces the view (the token works while this server runs).",
-    copy: "copy",
-    copied: "copied",
-    export: "export as code",
-    export_hint: "the configuration as a descend snippet, and as torch.optim / optax code where those have the optimizer. Running it gives the explorer's numbers.",
-    loading: "loading…",
-    unit_none: "no unit",
-    range: "range",
-    refused: "refused",
-    points: "points",
-  },
-  ja: {
-    title: "descend エクスプローラ",
-    subtitle: "勾配降下法・最適化手法・小さなネットワークをその場で。数値はすべて descend が計算します",
-    language: "言語",
-    tab_landscape: "損失関数の地形",
-    tab_lr: "学習率",
-    tab_derivatives: "数値微分",
-    tab_training: "学習",
-    tab_share: "共有 / エクスポート",
-    problem: "問題",
-    own_function: "自分の関数 f(x, y)",
-    expression: "f(x, y) =",
-    expression_1d: "f(x) =",
-    draw: "描く",
-    start: "初期値 (図をクリック)",
-    steps: "ステップ数",
-    tolerance: "許容誤差 |∇f|",
-    use_tolerance: "|∇f| が許容誤差を下回ったら停止",
-    off: "なし",
-    optimizer: "最適化手法",
-    optimizers: "最適化手法",
-    add_optimizer: "最適化手法を追加",
-    remove: "削除",
-    lr: "学習率 η",
-    view: "表示",
-    view_2d: "等高線",
-    view_3d: "3次元の曲面",
-    play: "再生",
-    pause: "一時停止",
-    step: "1ステップ",
-    step_back: "戻る",
-    step_axis: "ステップ",
-    updates_axis: "更新回数",
-    updates_per_frame: "1フレームの更新回数",
-    reset: "最初へ",
-    replay: "再生: ステップ",
-    internals: "最適化手法の内部",
-    internals_hint: "実行中の状態: モーメンタム (勢い), AdaGrad/RMSProp の累積, Adam の m と v, 実効ステップ |Δx| / |∇f|",
-    internals_missing: "この実行の内部状態はサーバから届いていません",
-    status: "状態",
-    final_f: "最終の f",
-    iterations: "ステップ数",
-    converged: "収束",
-    max_steps: "ステップ数の上限",
-    diverged: "発散",
-    stopped: "停止",
-    lr_title: "学習率と最終の損失",
-    lr_hint: "地形と同じ問題・初期値・ステップ数・最適化手法で、最適化手法ごとに η の対数グリッドを一括実行。× は発散、破線は descend.lr_find の 2/L。点をクリックするとその η を地形に読み込みます。",
-    lr_min: "η の最小値",
-    lr_max: "η の最大値",
-    lr_points: "グリッドの点数",
-    lr_bound: "2/L の上限",
-    run: "実行",
-    final_loss: "最終の損失",
-    derivatives_title: "数値微分: 刻み幅 h と誤差",
-    derivatives_hint: "各手法の誤差 |f'_h(x) − f'(x)| と h: h を小さくすると打ち切り誤差は減り、丸め誤差 (桁落ち) は増えます。最良の h はその間にあります。",
-    point_x: "点 x",
-    best_h: "最良の h",
-    error: "誤差",
-    method: "手法",
-    h: "刻み幅 h",
-    dataset: "データセット",
-    noise: "ノイズ σ",
-    size: "点の数",
-    layers: "隠れ層 (幅)",
-    activation: "活性化関数",
-    batch: "バッチサイズ",
-    batch_one: "1 (オンライン学習)",
-    batch_k: "k (ミニバッチ)",
-    batch_full: "全データ (バッチ学習)",
-    batch_k_value: "k",
-    seed: "シード",
-    epoch: "エポック",
-    train_loss: "訓練データの損失",
-    test_loss: "テストデータの損失",
-    accuracy: "正解率",
-    test_accuracy: "テストデータの正解率",
-    loss: "損失",
-    decision_boundary: "決定境界",
-    loss_curves: "損失の推移",
-    frames: "フレーム/秒",
-    share_title: "この表示を共有",
-    share_hint: "状態はすべてアドレスに入っています。このリンクで同じ表示になります (トークンはこのサーバが動いている間有効)。",
-    copy: "コピー",
-    copied: "コピーしました",
-    export: "コードとしてエクスポート",
-    export_hint: "設定を descend のコードとして、また手法があれば torch.optim / optax のコードとして出力します。実行するとエクスプローラと同じ数値になります。",
-    loading: "読み込み中…",
-    unit_none: "単位なし",
-    range: "範囲",
-    refused: "拒否されました",
-    points: "点",
-  },
-};
+function load() {
+  const block = document.getElementById("descend-catalogue");
+  try {
+    return block ? JSON.parse(block.textContent) : {};
+  } catch (err) {
+    return {};
+  }
+}
+
+const MESSAGES = load();
 
 let language = "en";
 
@@ -206,19 +31,14 @@ export function currentLanguage() {
   return language;
 }
 
-/** The label for `key` in the current language (the key itself where none is written). */
+/** The label for `key` in the current language (the key itself where the catalogue has none). */
 export function t(key) {
-  return MESSAGES[language][key] ?? MESSAGES.en[key] ?? key;
+  return (MESSAGES[language] || {})[key] ?? (MESSAGES.en || {})[key] ?? key;
 }
-
-const UNITS = {
-  ja: { steps: "ステップ", points: "点", layers: "層", units: "ユニット", samples: "サンプル", integer: "整数",
-        updates: "回" },
-};
 
 /** A control's unit in the current language (symbols such as σ or |∇f| stay as they are). */
 export function unit(text) {
-  return (UNITS[language] && UNITS[language][text]) || text;
+  return (MESSAGES[language] || {})[`unit.${text}`] ?? text;
 }
 
 /** Rewrite every element marked data-i18n (its text), data-i18n-unit or data-i18n-title (its tooltip). */

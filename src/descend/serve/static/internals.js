@@ -6,7 +6,7 @@
 
 import { call, debounce, latestOnly } from "./api.js";
 import { select } from "./controls.js";
-import { apply, t } from "./i18n.js";
+import { apply, currentLanguage, t } from "./i18n.js";
 import { runBody, runName, runSpec, view } from "./race.js";
 import * as state from "./state.js";
 
@@ -29,7 +29,7 @@ const requestInternals = latestOnly(
 function internalsBody() {
   const s = state.get();
   const run = s.runs[shownRun()];
-  return run ? { ...runBody(s), runs: [runSpec(run)], internals: true } : null;
+  return run ? { ...runBody(s), runs: [runSpec(run)], internals: true, lang: currentLanguage() } : null;
 }
 
 function internalsKey() {
@@ -85,8 +85,10 @@ export function draw() {
   const current = inside && inside.key === internalsKey() ? inside.data : undefined;
   const shown = current || {};
   // small multiples: each state array of the optimizer, then the effective step |Δx| / |∇f|
-  const series = Object.entries(shown.state || {}).map(([name, rows]) => [name, (shown.titles || {})[name] || name, rows]);
-  if (shown.effective_lr) series.push(["effective_lr", "effective step |Δx| / |∇f|", shown.effective_lr]);
+  // titles from the catalogue in the current language (a state the catalogue lacks: the server's title)
+  const title = (name) => (t(`state.${name}`) !== `state.${name}` ? t(`state.${name}`) : (shown.titles || {})[name] || name);
+  const series = Object.entries(shown.state || {}).map(([name, rows]) => [name, title(name), rows]);
+  if (shown.effective_lr) series.push(["effective_lr", t("effective_step"), shown.effective_lr]);
   const traces = [];
   const layout = { margin: { l: 70, r: 10, t: 24, b: 36 }, showlegend: false, annotations: [],
                    height: Math.max(200, 150 * series.length) };
