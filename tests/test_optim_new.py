@@ -365,7 +365,7 @@ def test_maximize_must_be_a_flag():
 # -- the catalogue and `descend optimizers` ---------------------------------------------------------
 
 def test_every_optimizer_has_a_group_and_a_reference():
-    assert set(optim.REFERENCES) == set(optim.names())
+    assert set(optim.REFERENCES) == set(optim.names() + optim.closure_names())  # closure: LBFGS
     rows = optim.catalog()
     groups = [r["group"] for r in rows]
     assert groups == sorted(groups, key=["torch.optim", "modern", "book"].index)
@@ -381,7 +381,7 @@ def test_cli_optimizers_lists_them_grouped_with_their_reference(capsys):
     assert by_name["muon"]["group"] == "torch.optim" and by_name["muon"]["reference"].startswith("torch.optim.Muon")
     assert by_name["adamw_schedule_free"]["group"] == "modern"
     assert by_name["book.adam"]["hyperparameters"]["eps"] == 1e-7
-    assert len(rows) == len(optim.names()) + len(optim.book.names())
+    assert len(rows) == len(optim.names()) + len(optim.closure_names()) + len(optim.book.names())
     assert main(["optimizers"]) == 0
     out = capsys.readouterr().out
     assert "pytorch_optimizer.ADOPT" in out and "book.nesterov" in out

@@ -100,6 +100,8 @@ def make(name, lr=None, **kw):
 
 
 def test_table_covers_every_optimizer():
+    # optim.closure_names() (LBFGS) stay out: they step with a closure, step(params, closure),
+    # not with a gradient; tests/test_optim_lbfgs.py holds their checks
     assert sorted(IDS) == sorted(optim.names() + [f"book.{n}" for n in book.names()])
 
 

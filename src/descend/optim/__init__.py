@@ -31,6 +31,7 @@ from .asgd import ASGD
 from .base import Optimizer
 from . import book
 from .lamb import LAMB
+from .lbfgs import LBFGS
 from .lion import Lion
 from .muon import Muon
 from .prodigy import Prodigy
@@ -41,11 +42,14 @@ from .soap import SOAP
 
 __all__ = ["Optimizer", "GD", "SGD", "Momentum", "Nesterov", "AdaGrad", "Adagrad", "Adadelta",
            "RMSProp", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lion", "Rprop", "ASGD", "Adafactor", "Muon", "SGDScheduleFree", "AdamWScheduleFree", "ADOPT", "AdEMAMix",
-           "Prodigy", "LAMB", "SOAP", "book", "get", "names", "catalog", "REFERENCES"]
+           "Prodigy", "LAMB", "SOAP", "LBFGS", "book", "get", "names", "closure_names", "catalog", "REFERENCES"]
 
 _BY_NAME = {cls.name: cls for cls in (SGD, GD, Momentum, Nesterov, AdaGrad, Adadelta, RMSProp, Adam, AdamW,
                                       NAdam, RAdam, Adamax, Lion, Rprop, ASGD, Adafactor, Muon,
                                       SGDScheduleFree, AdamWScheduleFree, ADOPT, AdEMAMix, Prodigy, LAMB, SOAP)}
+#: optimizers stepped with a closure, step(params, closure): kept out of names(), whose
+#: optimizers training, sweeps, races and the explorer call as step(params, grads)
+_CLOSURE = {LBFGS.name: LBFGS}
 
 
 #: name -> (group, what its numbers are checked against); the tests hold the checks
@@ -66,6 +70,7 @@ REFERENCES = {
     "asgd": ("torch.optim", "torch.optim.ASGD"),
     "adafactor": ("torch.optim", "torch.optim.Adafactor"),
     "muon": ("torch.optim", "torch.optim.Muon (its Newton-Schulz in float64, not bfloat16)"),
+    "lbfgs": ("torch.optim", "torch.optim.LBFGS (step(params, closure))"),
     "lion": ("modern", "optax.lion"),
     "sgd_schedule_free": ("modern", "schedulefree.SGDScheduleFreeReference"),
     "adamw_schedule_free": ("modern", "schedulefree.AdamWScheduleFreeReference"),
@@ -81,7 +86,8 @@ def catalog() -> list[dict]:
     """Every optimizer, grouped (torch.optim, modern, book): dicts with ``group``,
     ``name`` (what :func:`get`, or :func:`descend.optim.book.get` for the book's, takes),
     ``cls``, ``reference`` (what the tests check its numbers against) and ``defaults``."""
-    rows = [dict(group=REFERENCES[n][0], name=n, cls=_BY_NAME[n], reference=REFERENCES[n][1]) for n in _BY_NAME]
+    every = {**_BY_NAME, **_CLOSURE}
+    rows = [dict(group=REFERENCES[n][0], name=n, cls=every[n], reference=REFERENCES[n][1]) for n in every]
     rows += [dict(group="book", name=f"book.{n}", cls=type(book.get(n)),
                   reference="Deep Learning from Scratch, common/optimizer.py") for n in book.names()]
     order = {"torch.optim": 0, "modern": 1, "book": 2}
@@ -92,8 +98,15 @@ def catalog() -> list[dict]:
 
 
 def names() -> list[str]:
-    """The optimizer names :func:`get` accepts."""
+    """The names of the optimizers stepped with gradients, ``step(params, grads)``
+    (:func:`get` also takes :func:`closure_names`)."""
     return list(_BY_NAME)
+
+
+def closure_names() -> list[str]:
+    """The names of the optimizers stepped with a closure, ``step(params, closure)``
+    (:class:`LBFGS`); :func:`get` takes them too."""
+    return list(_CLOSURE)
 
 
 def get(name: str, **hyperparameters) -> Optimizer:
@@ -109,6 +122,8 @@ def get(name: str, **hyperparameters) -> Optimizer:
     """
     if isinstance(name, str) and name.lower().startswith("book."):  # the book's own: "book.adam"
         return book.get(name[5:], **hyperparameters)
+    if isinstance(name, str) and name.lower() in _CLOSURE:
+        return _CLOSURE[name.lower()](**hyperparameters)
     if not isinstance(name, str) or name.lower() not in _BY_NAME:
         raise DescendError(unknown_name("optimizer", name, _BY_NAME))
     return _BY_NAME[name.lower()](**hyperparameters)
