@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from descend import tour
 from _demo_page import built
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -85,9 +86,9 @@ def test_no_console_errors(page):
 def test_the_page_renders_and_a_screenshot_is_taken(page, tmp_path):
     assert page.title == "descend: the tour"
     height = page.execute_script("return document.body.scrollHeight")
-    assert height > 3000  # nine sections of pictures and tables
+    assert height > 3000  # ten sections of pictures and tables
     sections = page.execute_script("return document.querySelectorAll('section h2').length")
-    assert sections == 9
+    assert sections == len(tour.SECTIONS) == 10
     png = page.get_screenshot_as_png()
     im = Image.open(io.BytesIO(png))
     assert im.format == "PNG" and im.size[0] >= 1000

@@ -175,3 +175,153 @@ def test_tables_show_no_raw_floats_nan_or_snake_case():
                             assert len(significant) <= 6, (t.title, text)
                     if kind not in ("exact",) and not isinstance(v, np.ndarray):
                         assert text != "nan", (t.title, kind)
+
+
+# ------------------------------------------------------------------ 10 beyond the gradient
+
+def _second_order(lang="en"):
+    (section,) = tour.sections(["second_order"], lang=lang)
+    return section
+
+
+def test_beyond_the_gradient_newton_needs_one_step_on_the_bowl_and_a_few_on_rosenbrock():
+    section = _second_order()
+    text = section.text
+    race = {(r[0], r[1].split(",")[0]): r for r in section.tables[0].rows}
+    bowl = problems.get("elongated_bowl")
+    newton = minimize(bowl, method="newton", steps=100, gtol=1e-6)
+    assert newton.nit == 1 and np.allclose(newton.x, 0.0, atol=1e-12)  # exact on a quadratic
+    assert race["elongated_bowl", "Newton's method"][2] == 1
+    assert _numbers_after(text, "lands on the minimizer in") == [1.0]
+    gd_steps = race["elongated_bowl", "gradient descent"][2]
+    assert _numbers_after(text, "with the step 1/L needs") == [gd_steps] and gd_steps > 100
+    # gradient descent with lr = 1/L shrinks x0 by 1 - lambda_min / L = 1 - 0.1 / 2 per step
+    gd = minimize(bowl, lr=0.5, steps=5000, gtol=1e-6)
+    assert gd.nit == gd_steps and gd.status == "converged"
+    rosen_newton, rosen_gd = race["rosenbrock", "Newton's method"], race["rosenbrock", "gradient descent"]
+    assert _numbers_after(text, "on Rosenbrock it needs") == [rosen_newton[2]] and rosen_newton[2] <= 10
+    assert rosen_newton[4] == "converged" and rosen_newton[3] < 1e-6
+    assert rosen_gd[4] == "max_steps" and rosen_gd[3] > 0.1
+    assert _numbers_after(text, "is still") == pytest.approx([rosen_gd[3]], rel=1e-2)
+
+
+def test_beyond_the_gradient_newton_ends_at_the_saddle_and_gradient_descent_escapes():
+    from descend import critical_point
+
+    section = _second_order()
+    p = problems.saddle()
+    assert p.hessian(p.x0) == pytest.approx(np.diag([2.0, -2.0]))
+    assert critical_point(p, np.zeros(2)).kind == "saddle"
+    newton = minimize(p, method="newton", steps=10, gtol=1e-12)
+    gd = minimize(p, lr=0.1, steps=20)
+    assert newton.nit == 1 and np.array_equal(newton.x, [0.0, 0.0])
+    assert critical_point(p, newton.x).kind == "saddle"
+    assert np.linalg.norm(gd.x) > 1.5 and critical_point(p, gd.x).kind == "not critical"
+    assert abs(gd.x[1]) == pytest.approx(0.05 * 1.2 ** 20)  # y grows by 1 + 2 lr per step: the escape
+    (n_row, g_row) = section.tables[1].rows
+    assert n_row[4] == "saddle" and np.array_equal(n_row[2], newton.x)
+    assert g_row[4].startswith("not critical") and np.array_equal(g_row[2], gd.x)
+    assert _numbers_after(section.text, "to the saddle (0, 0) in") == [1.0]
+    assert _numbers_after(section.text, "|y| =") == pytest.approx([abs(gd.x[1])], rel=1e-2)
+
+
+def test_beyond_the_gradient_the_six_hump_camels_critical_points_and_their_kinds():
+    from descend import critical_point
+
+    p, points = tour.six_hump_critical_points()
+    # each is critical, distinct, and its kind is what the Hessian's eigenvalues say
+    for c in points:
+        g = p.grad(c.x)
+        assert np.linalg.norm(g) < 1e-8
+        lam = np.linalg.eigvalsh(p.hessian(c.x))
+        expected = "minimum" if lam.min() > 0 else ("maximum" if lam.max() < 0 else "saddle")
+        assert c.kind == expected == critical_point(p, c.x).kind
+    X = np.array([c.x for c in points])
+    assert np.min(np.linalg.norm(X[:, None] - X[None], axis=-1) + np.eye(len(X)) * 9) > 1e-3
+    kinds = [c.kind for c in points]
+    assert (kinds.count("minimum"), kinds.count("saddle"), kinds.count("maximum")) == (6, 7, 2)
+    # f(x, y) = f(-x, -y): the set is symmetric; the two global minimizers are among the minima
+    assert all(np.min(np.linalg.norm(X + x, axis=1)) < 1e-8 for x in X)
+    for m in p.minimizers:
+        assert any(np.allclose(c.x, m, atol=1e-8) and c.kind == "minimum" for c in points)
+    text = _second_order().text
+    assert "15 critical points in its window: 6 minima, 7 saddles and 2 maxima" in text
+    table = _second_order().tables[2]
+    assert [r[3] for r in table.rows] == kinds
+
+
+def test_beyond_the_gradient_the_constrained_path_slides_along_the_ball_to_the_kkt_point():
+    from descend import constraints
+
+    section = _second_order()
+    A, b = tour._LS_A, tour._LS_B
+    p = problems.get("least_squares", A=A, b=b)
+    r = minimize(p, np.array([-1.0, 0.0]), lr=0.1, steps=500, gtol=1e-13, constraint=constraints.Ball(1.0))
+    X = r.history.x
+    assert r.status == "converged"
+    assert np.allclose(np.linalg.norm(X, axis=1), 1.0, atol=1e-12)  # every iterate on the edge: it slides
+    angle = np.unwrap(np.arctan2(X[:, 1], X[:, 0]), period=2 * np.pi)
+    assert np.all(np.diff(angle) <= 1e-15) and angle[0] - angle[-1] > np.pi / 2  # one way, a long way round
+    book = constraints.constrained_least_squares(A, b, 1.0)
+    assert np.max(np.abs(r.x - book.x)) < 1e-12
+    k = constraints.kkt(p, r.x, constraints.Ball(1.0))
+    assert k.ok(1e-8) and k.lam[0] > 0 and k.lam[0] == pytest.approx(book.lam, rel=1e-10)
+    g = p.grad(r.x)
+    assert np.dot(-g, r.x) / (np.linalg.norm(g) * np.linalg.norm(r.x)) == pytest.approx(1.0, abs=1e-10)
+    assert _numbers_after(section.text, "slides along the edge for") == [r.nit]
+    assert _numbers_after(section.text, "lambda =") == pytest.approx([k.lam[0]], rel=1e-2)
+    assert f"({r.x[0]:.3f}, {r.x[1]:.3f})" in section.text
+    assert f"lambda = {k.lam[0]:.3g}" in section.pictures[2].caption
+
+
+def test_beyond_the_gradient_least_squares_three_ways_agree():
+    section = _second_order()
+    rows = {r[0]: r for r in section.tables[3].rows}
+    pinv = np.linalg.pinv(tour._LS_A) @ tour._LS_B
+    for name, row in rows.items():
+        reference = rows[next(n for n in rows if "Lagrange" in n)][1] if "x'x" in name else pinv
+        assert np.max(np.abs(row[1] - reference)) == pytest.approx(row[3], abs=1e-16)
+        assert row[3] < 1e-12, name
+        if "x'x" in name:
+            assert row[2] == pytest.approx(1.0, abs=1e-12)  # on the edge: the constraint is active
+    assert len(rows) == 5 and np.linalg.norm(pinv) > 1  # the unconstrained minimizer is outside the ball
+    claimed = re.findall(r"gives the same x to ([0-9.e+-]+); .* agree to ([0-9.e+-]+)\.", section.text)
+    (same, agree), = claimed
+    assert float(same) == pytest.approx(max(rows[n][3] for n in rows if "x'x" not in n), rel=0.1)
+    assert float(agree) == pytest.approx(max(rows[n][3] for n in rows if "x'x" in n), rel=0.1)
+
+
+def test_beyond_the_gradient_renders_in_english_and_japanese(tmp_path):
+    pytest.importorskip("matplotlib")
+    from descend import report
+
+    for lang, title in (("en", "Beyond the gradient"), ("ja", "勾配の先へ")):
+        index = report.build(tmp_path / lang, sections=tour.sections(["second_order"], lang=lang), gif=False, dpi=40)
+        text = index.read_text(encoding="utf-8")
+        assert title in text and text.count("<math") == 1
+        assert text.count("<img ") == 3 and text.count("<table>") == 4
+    ja = (tmp_path / "ja" / "index.html").read_text(encoding="utf-8")
+    for term in ("ニュートン法", "鞍点", "ヘッセ行列", "二階微分判定", "KKT条件", "ラグランジュ乗数", "最小二乗法", "極小"):
+        assert term in ja, term
+    assert "saddle" not in ja.split("<h2")[1].split("</section>")[0].replace("descend", "")
+
+
+def test_beyond_the_gradients_japanese_pictures_have_no_english_labels_of_descends_own():
+    pytest.importorskip("matplotlib")
+    import warnings
+
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    section = _second_order("ja")
+    for pic in section.pictures:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a missing glyph would warn
+            fig = pic.draw()
+        try:
+            texts = {t.get_text() for t in fig.findobj(Text) if t.get_text()}
+            for english in ("start", "end", "known minimizer", "distance to x*", "step + 1", "step", "saddle",
+                            "minimum", "gradient descent"):
+                assert english not in texts, english
+        finally:
+            plt.close(fig)

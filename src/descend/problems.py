@@ -55,7 +55,7 @@ __all__ = [
     "poly1d", "parabola", "sphere", "least_squares", "quadratic", "ill_conditioned",
     "elongated_bowl", "rosenbrock", "beale", "himmelblau", "booth", "matyas",
     "three_hump_camel", "six_hump_camel", "goldstein_price", "rastrigin", "ackley",
-    "styblinski_tang",
+    "styblinski_tang", "saddle",
 ]
 
 
@@ -741,6 +741,26 @@ def elongated_bowl() -> Problem:
     return Problem("elongated_bowl", f, grad, x0=[-7.0, 2.0], minimizers=[[0.0, 0.0]], minimum=0.0,
                    window=((-10.0, 10.0), (-5.0, 5.0)), description="f(x, y) = x^2/20 + y^2",
                    hessian=_const_hessian(np.diag([0.1, 2.0])))
+
+
+def saddle() -> Problem:
+    """f(x, y) = x^2 - y^2: the saddle of Goodfellow et al. fig. 4.5, unbounded below.
+
+    One critical point, the saddle (0, 0) (Hessian diag(2, -2)); no minimizer, so
+    ``minimizers`` is empty and ``minimum`` nan.  Start (1.5, 0.05), just off the ridge
+    y = 0: Newton's method jumps to the saddle in one step, gradient descent slides
+    off it along y.  Built by ``problems.saddle()`` and not registered in :func:`get`:
+    every registered problem has a minimum that the optimizers and benchmarks run to.
+    """
+    def f(x):
+        return x[..., 0] * x[..., 0] - x[..., 1] * x[..., 1]
+
+    def grad(x):
+        return np.stack([2.0 * x[..., 0], -2.0 * x[..., 1]], axis=-1)
+
+    return Problem("saddle", f, grad, x0=[1.5, 0.05], minimizers=np.empty((0, 2)), minimum=math.nan,
+                   window=((-2.0, 2.0), (-2.0, 2.0)), description="f(x, y) = x^2 - y^2",
+                   hessian=_const_hessian(np.diag([2.0, -2.0])))
 
 
 # --------------------------------------------------------------------------- classic benchmarks

@@ -314,4 +314,99 @@ TOUR = {
         "40 random starts on Himmelblau's function and on the six-hump camel; stars mark the known "
         "global minima.",
         "Himmelblau 関数と six-hump camel 関数での 40 個のランダムな初期値。星は既知の大域的最小値です。"),
+    # ------------------------------------------------------------------ 10 second_order
+    "tour.second_order.title": _m("Beyond the gradient: Newton's method, saddle points and constraints",
+                                  "勾配の先へ: ニュートン法、鞍点、制約付き最適化"),
+    "tour.second_order.text": _m(
+        "Newton's method divides the gradient by the curvature, x <- x - H^-1 grad f(x) with H the Hessian. "
+        "On a quadratic such as the elongated bowl it lands on the minimizer in {bowl_newton} step, where "
+        "gradient descent with the step 1/L needs {bowl_gd}; on Rosenbrock it needs {rosen_newton} steps, "
+        "while gradient descent (lr 0.001) is still {rosen_gd_dist} away after {rosen_gd}. "
+        "But Newton's method looks for a point where the gradient is zero, of any kind (Goodfellow 4.3): on "
+        "x^2 - y^2 it jumps from (1.5, 0.05) to the saddle (0, 0) in {saddle_newton} step and stays there, "
+        "while gradient descent slides off the saddle (|y| = {saddle_gd_y} after {saddle_gd} steps). "
+        "The second-derivative test tells the kinds apart by the eigenvalues of the Hessian: all positive, a "
+        "minimum; all negative, a maximum; both signs, a saddle. The six-hump camel has {n_points} critical "
+        "points in its window: {n_min} minima, {n_saddle} saddles and {n_max} maxima. "
+        "Under the constraint x'x <= 1 (Goodfellow 4.5), projected gradient descent takes a step and, where the step "
+        "leaves the ball, pulls the point back onto it: started on the edge at (-1, 0), the path slides along the edge for {slide} steps "
+        "to {x}, where -grad f points straight out of the ball; there the KKT conditions hold "
+        "with the Lagrange multiplier lambda = {lam} > 0. Least squares solved by gradient descent, by one "
+        "Newton step and by the pseudo-inverse gives the same x to {agree}; under the constraint, the book's "
+        "Lagrange-multiplier update and projected gradient descent agree to {agree_c}.",
+        "ニュートン法は勾配を曲率で割ります: x <- x - H^-1 ∇f(x) (H はヘッセ行列)。細長いお椀のような 2 次関数では "
+        "{bowl_newton} ステップで最小点に着きますが、ステップ幅 1/L の勾配降下法は {bowl_gd} ステップかかります。"
+        "Rosenbrock 関数ではニュートン法が {rosen_newton} ステップ、勾配降下法 (学習率 0.001) は {rosen_gd} ステップ後も"
+        "最小点から {rosen_gd_dist} 離れたままです。"
+        "ただしニュートン法が探すのは勾配が 0 になる点で、その種類は問いません (Goodfellow 4.3 節): x^2 - y^2 では "
+        "(1.5, 0.05) から {saddle_newton} ステップで鞍点 (0, 0) に跳び、そこにとどまります。勾配降下法は鞍点から"
+        "滑り落ちていきます ({saddle_gd} ステップ後に |y| = {saddle_gd_y})。"
+        "二階微分判定は、ヘッセ行列の固有値で臨界点の種類を見分けます: すべて正なら極小、すべて負なら極大、"
+        "正と負が混じれば鞍点です。six-hump camel 関数には描画範囲内に {n_points} 個の臨界点があります: "
+        "極小 {n_min} 個、鞍点 {n_saddle} 個、極大 {n_max} 個。"
+        "制約 x'x <= 1 のもとでは (Goodfellow 4.5 節)、射影勾配法は 1 ステップ進み、球の外に出たら点を球の上に引き戻します。"
+        "球の縁の (-1, 0) から出た経路は、{slide} ステップのあいだ縁に沿って滑り、{x} に着きます。"
+        "そこでは -∇f が球の真外を向き、ラグランジュ乗数 λ = {lam} > 0 で KKT条件が成り立ちます。"
+        "最小二乗法を勾配降下法、ニュートン法の 1 ステップ、擬似逆行列の 3 通りで解くと、x は {agree} の精度で一致します。"
+        "制約付きでは、本にあるラグランジュ乗数の更新と射影勾配法が {agree_c} の精度で一致します。"),
+    "tour.second_order.method.newton": _m("Newton's method", "ニュートン法"),
+    "tour.second_order.method.gd": _m("gradient descent", "勾配降下法"),
+    "tour.second_order.method.gd_lr": _m("gradient descent, lr {lr}", "勾配降下法、学習率 {lr}"),
+    "tour.second_order.kind.minimum": _m("minimum", "極小"),
+    "tour.second_order.kind.maximum": _m("maximum", "極大"),
+    "tour.second_order.kind.saddle": _m("saddle", "鞍点"),
+    "tour.second_order.kind.inconclusive": _m("inconclusive", "判定できない"),
+    "tour.second_order.kind.not_critical": _m("not critical (gradient not 0)", "臨界点ではない (勾配が 0 でない)"),
+    "tour.second_order.ls.gradient_descent": _m("gradient descent, step 1/L", "勾配降下法、ステップ幅 1/L"),
+    "tour.second_order.ls.newton": _m("Newton's method, one step", "ニュートン法、1 ステップ"),
+    "tour.second_order.ls.pinv": _m("pseudo-inverse A^+ b (reference)", "擬似逆行列 A^+ b (基準)"),
+    "tour.second_order.ls.constrained": _m("x'x <= 1: Lagrange-multiplier update (reference)",
+                                           "x'x <= 1: ラグランジュ乗数の更新 (基準)"),
+    "tour.second_order.ls.projected": _m("x'x <= 1: projected gradient descent", "x'x <= 1: 射影勾配法"),
+    "tour.second_order.table.race": _m("Newton against gradient descent from the same start (gtol 1e-6)",
+                                       "同じ初期値からのニュートン法と勾配降下法 (gtol 1e-6)"),
+    "tour.second_order.table.saddle": _m("on x^2 - y^2 from (1.5, 0.05): where each method ends",
+                                         "x^2 - y^2 で (1.5, 0.05) から: 各手法の行き着く先"),
+    "tour.second_order.table.camel": _m("the second-derivative test at the {n} critical points of the six-hump camel",
+                                        "six-hump camel 関数の {n} 個の臨界点での二階微分判定"),
+    "tour.second_order.table.least_squares": _m(
+        "least squares |Ax - b|^2 / 2 with A = diag(1, 2), b = (4.5, 4.5): three ways, and under x'x <= 1",
+        "最小二乗法 |Ax - b|^2 / 2 (A = diag(1, 2)、b = (4.5, 4.5)): 3 通りの解き方と x'x <= 1 のもとでの解"),
+    "tour.second_order.col.end": _m("end point", "終点"),
+    "tour.second_order.col.test": _m("second-derivative test there", "そこでの二階微分判定"),
+    "tour.second_order.col.point": _m("critical point", "臨界点"),
+    "tour.second_order.col.eigenvalues": _m("eigenvalues of the Hessian", "ヘッセ行列の固有値"),
+    "tour.second_order.col.kind": _m("kind", "種類"),
+    "tour.second_order.col.differs": _m("largest difference from the reference", "基準との差の最大値"),
+    "tour.second_order.plot.paths_title": _m("{name}: Newton against gradient descent",
+                                             "{name}: ニュートン法と勾配降下法"),
+    "tour.second_order.plot.convergence_title": _m("distance to the minimizer per step",
+                                                   "ステップごとの最小点までの距離"),
+    "tour.second_order.plot.saddle_title": _m("x² - y²: Newton jumps to the saddle, gradient descent escapes",
+                                              "x² - y²: ニュートン法は鞍点へ跳び、勾配降下法は逃れる"),
+    "tour.second_order.plot.camel_title": _m("six-hump camel: {n} critical points by the second-derivative test",
+                                             "six-hump camel: 二階微分判定による {n} 個の臨界点"),
+    "tour.second_order.plot.projected": _m("projected gradient descent", "射影勾配法"),
+    "tour.second_order.plot.ball_title": _m("x'x ≤ 1: the path slides along the ball", "x'x ≤ 1: 経路は球の縁に沿って滑る"),
+    "tour.second_order.plot.lambda": _m("Lagrange multiplier λ (the book's update)", "ラグランジュ乗数 λ (本の更新式)"),
+    "tour.second_order.plot.kkt_lambda": _m("λ from the KKT conditions at the projected end point",
+                                            "射影勾配法の終点での KKT条件の λ"),
+    "tour.second_order.plot.lambda_title": _m("the multiplier rises until x'x = 1", "x'x = 1 になるまで乗数が増える"),
+    "tour.second_order.caption.newton": _m(
+        "Newton's method (one step on the bowl, a few on Rosenbrock) against gradient descent from the same "
+        "start; right: the distance to the minimizer per step, on log-log axes.",
+        "同じ初期値からのニュートン法 (お椀では 1 ステップ、Rosenbrock 関数でも数ステップ) と勾配降下法。"
+        "右: ステップごとの最小点までの距離 (両対数)。"),
+    "tour.second_order.caption.saddle": _m(
+        "Left: on x^2 - y^2 Newton's method goes straight to the saddle, where the gradient is zero; gradient "
+        "descent slides off along y. Right: the critical points of the six-hump camel, each marked by the "
+        "second-derivative test's verdict.",
+        "左: x^2 - y^2 でニュートン法は勾配が 0 の鞍点へまっすぐ向かい、勾配降下法は y の方向へ滑り落ちます。"
+        "右: six-hump camel 関数の臨界点と、それぞれの二階微分判定の結果。"),
+    "tour.second_order.caption.constrained": _m(
+        "Left: projected gradient descent on |Ax - b|^2 / 2 under x'x <= 1; the star is the unconstrained "
+        "minimizer outside the ball. Right: the book's Lagrange-multiplier update rises to lambda = {lam}, the "
+        "multiplier the KKT conditions give at the projected path's end.",
+        "左: x'x <= 1 のもとでの |Ax - b|^2 / 2 の射影勾配法。星は球の外にある制約なしの最小点です。"
+        "右: 本にあるラグランジュ乗数の更新は λ = {lam} まで増えます。射影勾配法の終点で KKT条件から求めた乗数と同じ値です。"),
 }

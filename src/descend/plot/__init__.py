@@ -8,6 +8,9 @@ surface(problem, path=...)             the 3-D surface with a path on it
 loss_curves(histories)                 f per step, loss per update and per epoch (seed 003)
 diff_error(result_or_f, ...)           finite-difference error against h, log-log (seed 004)
 taylor_test(report_or_f, ...)          the Taylor test's remainder against h: slope 2 for a right gradient
+convergence(results, target=...)       distance to x* against the step, log-log (Newton against GD)
+critical_points(problem, points)       the contour with critical points marked by kind (minimum, saddle...)
+constrained_path(problem, result, r)   a projected-gradient run and the ball x'x <= r^2 it slides along
 lr_sweep(results)                      final loss against the learning rate (seed 002)
 internals(problem, optimizer, ...)     an optimizer's state along a run (momentum, v, m, ...)
 animate(problem, results, path)        a GIF of runs racing on the contour
@@ -31,7 +34,9 @@ from .animation import animate
 from .curves import diff_error, loss_curves, lr_sweep
 from .internals import Trace, internals, record
 from .landscape import function, gradient_field, surface, trajectories
+from .second_order import constrained_path, convergence, critical_points
 from .taylor import taylor_test
 
 __all__ = ["function", "gradient_field", "trajectories", "surface", "loss_curves", "diff_error", "lr_sweep",
-           "internals", "record", "Trace", "animate", "save", "taylor_test"]
+           "internals", "record", "Trace", "animate", "save", "taylor_test", "convergence", "critical_points",
+           "constrained_path"]
