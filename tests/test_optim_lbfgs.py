@@ -259,3 +259,31 @@ def test_trains_a_small_mlp_on_moons_full_batch():
     assert first > 0.5 and final < 1e-3           # 0.53 at the start, near zero after 60 iterations
     accuracy = np.mean(model.forward(data.X).argmax(axis=1) == data.y)
     assert accuracy >= 0.99
+
+
+def test_float32_params_stay_float32_and_follow_the_float64_run_closely():
+    a = arrays("quadratic")
+    fg = loss_and_grad("quadratic", a)
+    x64, x32 = start(a), start(a).astype(np.float32)
+    kw = dict(line_search_fn="strong_wolfe", tolerance_change=1e-14)   # run on to the minimizer
+    o64, o32 = optim.LBFGS(**kw), optim.LBFGS(**kw)
+    o64.step(x64, lambda: fg(x64))
+    o32.step(x32, lambda: fg(x32.astype(np.float64)))
+    assert x32.dtype == np.float32
+    np.testing.assert_allclose(x32, x64, atol=1e-5)   # both at the minimizer, float32 rounding apart
+    np.testing.assert_allclose(x64, np.linalg.solve(a["A"], a["b"]), atol=1e-6)
+
+
+def test_reset_forgets_the_history():
+    a = arrays("rosenbrock")
+    fg = loss_and_grad("rosenbrock", a)
+    x, y = start(a), start(a)
+    opt = optim.LBFGS(line_search_fn="strong_wolfe", max_iter=3)
+    opt.step(x, lambda: fg(x))
+    opt.reset()
+    assert opt.n_iter == 0 and opt.state.old_dirs.shape[0] == 0
+    x[...] = y
+    opt.step(x, lambda: fg(x))
+    fresh = optim.LBFGS(line_search_fn="strong_wolfe", max_iter=3)
+    fresh.step(y, lambda: fg(y))
+    np.testing.assert_array_equal(x, y)
