@@ -287,3 +287,39 @@ def test_a_typed_problem_pickles_for_worker_processes():
     X = np.random.default_rng(1).normal(size=(4, 2))
     assert np.array_equal(q.f(X), p.f(X)) and np.array_equal(q.grad(X), p.grad(X))
     assert q.window == p.window and q.params == p.params and q.description == p.description
+
+
+ONE_POINT_FORMULAS = ["(1-x)**2 + 100*(y-x**2)**2", "sin(x)*cos(y)", "x**2/20 + y**2",
+                      "exp(-x**2-y**2)*log(1+x**2) + sqrt(abs(y))", "tanh(x*y) + arctan(y)/x + x**3 - 2**y",
+                      "1/x + y", "x", "3", "log(x) + sqrt(y)", "(x*y)**0.5 - y**-2",
+                      "sign(x)*cosh(y/3) + log10(abs(x)+1) + log2(2+y**2) + tan(x) - arcsin(y/10)"]
+SPECIAL_POINTS = [[0.0, 0.0], [0.0, -1.0], [-2.0, 0.5], [1e200, 1e200], [-1e200, 3.0], [np.inf, 1.0],
+                  [np.nan, 0.0], [-0.0, 5e-324]]
+
+
+@pytest.mark.parametrize("text", ONE_POINT_FORMULAS)
+def test_one_point_evaluation_is_the_batch_evaluation_bit_for_bit(text):
+    """A step of minimize evaluates one point on float64 scalars: the same numbers as the rows of
+    a batch, for f, its gradient and its Hessian, nan, inf and division by 0 included."""
+    p = from_expression(text)
+    X = np.concatenate([np.random.default_rng(3).normal(size=(300, 2)) * 3, SPECIAL_POINTS])
+    for fn in (p.f, p.grad, p.hessian):
+        batch = fn.fn._on_arrays(X)
+        np.testing.assert_array_equal(fn(X), batch)  # a batch takes the array path
+        for k, point in enumerate(X):
+            one, row = fn(point), fn(X[k:k + 1])
+            assert one.shape == batch[k].shape and row.shape == (1,) + batch[k].shape
+            assert np.array_equal(one, batch[k], equal_nan=True), (text, point, one, batch[k])
+            assert np.array_equal(row[0], batch[k], equal_nan=True), (text, point, row, batch[k])
+
+
+def test_one_point_evaluation_in_one_dimension_and_float32():
+    p = from_expression("x**3 - 2*x", variables=("x",))
+    assert p.f(np.array([2.0])) == 4.0 and p.grad(np.array([2.0])).tolist() == [10.0]
+    assert float(p.grad(2.0)) == 10.0  # a plain number still gives a plain number
+    q = from_expression("x*y + 1/x")
+    x32 = np.array([0.5, 3.0], dtype=np.float32)  # not float64: the array path, its dtype kept
+    assert q.f(x32).dtype == np.float64 and q.f(x32) == q.f(x32.astype(np.float64)) == 3.5
+    c = from_expression("x + y")
+    z = np.array([1.0 + 2.0j, 0.5])  # complex (the complex-step derivative): the array path
+    assert c.f(z) == 1.5 + 2.0j
