@@ -104,10 +104,12 @@ _PAGE = {
     "page.lead": _m(
         "Every number and picture on this page was computed by descend {version} when the page was built. "
         "The sections follow the seeds: stable numerics, numerical differentiation, gradient descent, line "
-        "search, the optimizer zoo, training with mini-batches and many random starts.",
+        "search, the optimizer zoo, training with mini-batches and many random starts; then, beyond the "
+        "gradient, Newton's method, saddle points and constraints (Goodfellow ch. 4).",
         "このページの数値と図はすべて、ページを作るときに descend {version} が計算したものです。"
         "節の順序は学習ノートに沿っています: 安定した数値計算、数値微分、勾配降下法、直線探索、"
-        "さまざまな最適化手法、ミニバッチ学習、多数のランダムな初期値。"),
+        "さまざまな最適化手法、ミニバッチ学習、多数のランダムな初期値。最後に勾配の先へ: ニュートン法、鞍点、"
+        "制約付き最適化 (Goodfellow 4 章)。"),
     "page.explorer": _m(
         "To play with all of this live, start the explorer with {command} (it needs pip install "
         "'descend[serve]') and open the address it prints, {url} with its token: move the learning rate, "
