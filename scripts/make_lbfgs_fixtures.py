@@ -80,7 +80,8 @@ def torch_run(problem, arrays, kw, steps=STEPS):
     opt = torch.optim.LBFGS(tensors, **kw)
 
     def closure():
-        now = {k: t.detach().numpy().copy() for k, t in zip(keys, tensors)} if keys else tensors[0].detach().numpy().copy()
+        values = [t.detach().numpy().copy() for t in tensors]
+        now = dict(zip(keys, values)) if keys else values[0]
         loss, g = fg(now)
         for t, gk in zip(tensors, [g[k] for k in keys] if keys else [g]):
             t.grad = torch.tensor(gk, dtype=torch.float64)

@@ -117,8 +117,8 @@ def test_trajectory_matches_torch_live(case):
 # -- the strong-Wolfe core ----------------------------------------------------------------------
 
 def test_cubic_interpolate_finds_the_minimizer_of_a_cubic():
-    f = lambda t: t ** 3 - 3 * t          # minimizer at t = 1   # noqa: E731
-    df = lambda t: 3 * t ** 2 - 3          # noqa: E731
+    f = lambda t: t ** 3 - 3 * t          # minimizer at t = 1 
+    df = lambda t: 3 * t ** 2 - 3        
     assert cubic_interpolate(0.0, f(0.0), df(0.0), 2.0, f(2.0), df(2.0)) == pytest.approx(1.0, abs=1e-12)
     assert cubic_interpolate(2.0, f(2.0), df(2.0), 0.0, f(0.0), df(0.0)) == pytest.approx(1.0, abs=1e-12)
     # clipped to the bounds given
@@ -129,8 +129,8 @@ def test_cubic_interpolate_finds_the_minimizer_of_a_cubic():
 def test_strong_wolfe_returns_a_step_meeting_both_conditions(t0):
     c = np.array([3.0, -1.0])   # phi(t) = f(x0 + t d) for a smooth non-quadratic f
     x0, d = np.array([1.0, 2.0]), np.array([-1.0, -1.5])
-    f = lambda x: np.log(1 + np.exp(x @ c)) + 0.5 * x @ x   # noqa: E731
-    g = lambda x: c / (1 + np.exp(-x @ c)) + x               # noqa: E731
+    f = lambda x: np.log(1 + np.exp(x @ c)) + 0.5 * x @ x 
+    g = lambda x: c / (1 + np.exp(-x @ c)) + x             
     calls = []
 
     def phi(t):
@@ -146,7 +146,7 @@ def test_strong_wolfe_returns_a_step_meeting_both_conditions(t0):
 
 
 def test_strong_wolfe_respects_its_budget_and_falls_back_to_the_start():
-    phi = lambda t: (1.0 + t, 1.0, None)   # rises everywhere: no step is acceptable  # noqa: E731
+    phi = lambda t: (1.0 + t, 1.0, None)   # rises everywhere: no step is acceptable
     out = strong_wolfe(phi, 1.0, 1.0, -1.0, "start", max_ls=3)
     assert out.nfev == 4 and out.payload == "start" and out.t == 0   # the first trial, then max_ls more
 

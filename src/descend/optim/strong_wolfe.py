@@ -30,7 +30,7 @@ import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-__all__ = ["cubic_interpolate", "strong_wolfe", "StrongWolfeStep"]
+__all__ = ["StrongWolfeStep", "cubic_interpolate", "strong_wolfe"]
 
 
 class StrongWolfeStep(NamedTuple):
