@@ -8,6 +8,8 @@ for each case, torch's parameters after each of STEPS calls of ``step(closure)``
 ``func_evals`` / ``n_iter`` counters, from the same start on the same problem.  torch's
 closure gets its gradient from the NumPy function below (the test defines the same),
 so both optimizers see the very same numbers.  The problems' arrays are stored too.
+The "mlp" cases run a descend.nn network (2-6-2, tanh, cross-entropy on 40 moons):
+torch's closure gets descend.nn's backward pass, as descend's LBFGS does.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ CASES = {  # name -> (problem, torch.optim.LBFGS keywords)
                                               "max_iter": 5, "max_eval": 6}),
     "logistic_fixed": ("logistic", {"lr": 0.5, "max_iter": 4, "history_size": 2}),
     "logistic_wolfe": ("logistic", {"line_search_fn": "strong_wolfe", "max_iter": 7, "tolerance_change": 1e-12}),
+    "mlp_wolfe": ("mlp", {"line_search_fn": "strong_wolfe", "max_iter": 10}),
+    "mlp_fixed": ("mlp", {"lr": 0.2, "max_iter": 10, "history_size": 5}),
 }
 
 
@@ -38,7 +42,12 @@ def problems():
     A = Q @ np.diag([0.3, 1.0, 2.0, 4.0, 9.0]) @ Q.T
     X = rng.standard_normal((40, 3))
     y = (X @ np.array([1.5, -2.0, 0.5]) + 2.0 * rng.standard_normal(40) > 0).astype(np.float64)
+    from descend import datasets, nn
+
+    moons = datasets.moons(40, noise=0.2, seed=1)
+    net = nn.mlp([2, 6, 2], activation="tanh", rng=0, dtype="float64")
     return {
+        "mlp": {"X": moons.X, "y": moons.y, **{f"x0.{k}": v.copy() for k, v in net.params.items()}},
         "quadratic": {"A": (A + A.T) / 2, "b": rng.standard_normal(5), "x0": rng.standard_normal(5) * 2},
         "rosenbrock": {"x0": np.array([-1.2, 1.0])},
         "logistic": {"X": X, "y": y, "x0.w": rng.standard_normal(3), "x0.b": np.array([0.5])},
@@ -54,6 +63,8 @@ def loss_and_grad(problem, arrays):
         return lambda x: ((1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2,
                           np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)]))
     X, y = arrays["X"], arrays["y"]
+    if problem == "mlp":
+        return _mlp(X, y)
 
     def logistic(p):
         z = X @ p["w"] + p["b"][0]
@@ -61,6 +72,21 @@ def loss_and_grad(problem, arrays):
         r = (1 / (1 + np.exp(-z)) - y) / len(y)
         return loss, {"w": X.T @ r, "b": np.array([r.sum()])}
     return logistic
+
+
+def _mlp(X, y):
+    """A descend.nn network 2-6-2 (tanh) with cross-entropy on moons: params -> (loss, grads)."""
+    from descend import nn
+
+    net = nn.mlp([2, 6, 2], activation="tanh", rng=0, dtype="float64")
+    loss_fn = nn.CrossEntropyLoss()
+
+    def fg(p):
+        for k, v in p.items():
+            net.params[k][...] = v
+        loss = loss_fn.forward(net.forward(X), y)
+        return loss, {k: g.copy() for k, g in net.backward(loss_fn.backward()).items()}
+    return fg
 
 
 def start(arrays):

@@ -21,9 +21,12 @@ from descend.optim.strong_wolfe import cubic_interpolate, strong_wolfe
 FIXTURE = Path(__file__).parent / "fixtures" / "torch_lbfgs_steps.npz"
 DATA = np.load(FIXTURE, allow_pickle=False)
 CASES = json.loads(str(DATA["cases"]))
-#: steps compared to 1e-12; on Rosenbrock with a 3-pair history torch's last-bit
-#: differences (its dot products, its fused add) grow past 1e-12 after step 4
-EXACT_STEPS = 4
+#: cases whose later steps amplify last-bit differences (torch's dot products and fused
+#: adds against NumPy's) past 1e-12: torch against itself started 1 ulp away drifts as far
+#: (the MLP: 4e-15, 3e-13, 2e-11, 3e-9 after steps 1-4).  Their first steps are compared
+#: to 1e-12, every step's closure-call and iteration counts exactly; other cases all steps.
+EXACT_STEPS = {"rosenbrock_wolfe_short": 4, "mlp_wolfe": 2, "mlp_fixed": 2}
+LIVE_STEPS = 2
 
 
 def arrays(problem):
@@ -39,12 +42,28 @@ def loss_and_grad(problem, a):
         return lambda x: ((1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2,
                           np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)]))
     X, y = a["X"], a["y"]
+    if problem == "mlp":
+        return mlp(X, y)
 
     def logistic(p):
         z = X @ p["w"] + p["b"][0]
         r = (1 / (1 + np.exp(-z)) - y) / len(y)
         return np.mean(np.logaddexp(0, z) - y * z), {"w": X.T @ r, "b": np.array([r.sum()])}
     return logistic
+
+
+def mlp(X, y):
+    """A descend.nn network 2-6-2 (tanh) with cross-entropy: params -> (loss, grads)."""
+    from descend import nn
+    net = nn.mlp([2, 6, 2], activation="tanh", rng=0, dtype="float64")
+    loss_fn = nn.CrossEntropyLoss()
+
+    def fg(p):
+        for k, v in p.items():
+            net.params[k][...] = v
+        loss = loss_fn.forward(net.forward(X), y)
+        return loss, {k: g.copy() for k, g in net.backward(loss_fn.backward()).items()}
+    return fg
 
 
 def start(a):
@@ -83,8 +102,8 @@ def test_trajectory_matches_torch_fixture(case):
     problem, kw = CASES[case]
     steps = len(DATA[f"{case}.x"])
     xs, evals, iters = descend_run(problem, kw, steps)
-    ref = DATA[f"{case}.x"]
-    np.testing.assert_allclose(xs[:EXACT_STEPS], ref[:EXACT_STEPS], rtol=1e-12, atol=1e-12)
+    ref, k = DATA[f"{case}.x"], EXACT_STEPS.get(case, steps)
+    np.testing.assert_allclose(xs[:k], ref[:k], rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(evals, DATA[f"{case}.func_evals"])  # same closure calls, step by step
     np.testing.assert_array_equal(iters, DATA[f"{case}.n_iter"])
 
@@ -106,8 +125,8 @@ def test_trajectory_matches_torch_live(case):
         for k, t in zip(keys, tensors):
             t.grad = torch.tensor(g[k] if k else g, dtype=torch.float64)
         return torch.tensor(loss, dtype=torch.float64)
-    xs, evals, _ = descend_run(problem, kw, EXACT_STEPS)
-    for s in range(EXACT_STEPS):
+    xs, evals, _ = descend_run(problem, kw, LIVE_STEPS)
+    for s in range(LIVE_STEPS):
         theirs.step(closure)
         np.testing.assert_allclose(xs[s], np.concatenate([t.numpy().reshape(-1) for t in tensors]),
                                    rtol=1e-12, atol=1e-12)
