@@ -6,8 +6,8 @@ import pytest
 from descend import DescendError, constraints, critical_point, minimize, problems
 
 plt = pytest.importorskip("matplotlib.pyplot")
-from descend import plot  # noqa: E402
-from descend.plot import _base  # noqa: E402
+from descend import plot
+from descend.plot import _base
 
 
 @pytest.fixture(autouse=True)
@@ -42,8 +42,8 @@ def test_convergence_takes_one_target_per_run_and_measures_to_the_end_by_default
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
-    (dict(target=np.zeros((3, 2))), "one per run (1)"),
-    (dict(target=np.zeros(3)), "target must have shape (2,)"),
+    ({"target": np.zeros((3, 2))}, "one per run (1)"),
+    ({"target": np.zeros(3)}, "target must have shape (2,)"),
 ])
 def test_convergence_errors(kwargs, fragment):
     r = minimize(problems.get("sphere"), lr=0.1, steps=5)
