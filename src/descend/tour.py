@@ -77,8 +77,8 @@ RULES = {
                       r"\quad x \leftarrow x - \eta \frac{\hat m}{\sqrt{\hat v} + \epsilon}",
     "training": r"W \leftarrow W - \eta \frac{1}{|B|} \sum_{i \in B} \nabla_W L_i(W)",
     "multistart": r"x^\ast = \mathrm{arg\,min}_{r = 1, \dots, R} f\left(\mathrm{GD}(x_0^{(r)})\right)",
-    "second_order": r"x \leftarrow x - H^{-1} \nabla f(x), \qquad \nabla f(x) + 2 \lambda x = 0, \quad "
-                    r"\lambda \ge 0, \quad \lambda (x^\top x - 1) = 0",
+    "second_order": r"x \leftarrow x - H^{-1} \nabla f(x), \quad \nabla f + 2 \lambda x = 0, \ "
+                    r"\lambda (x^\top x - 1) = 0",
 }
 
 
