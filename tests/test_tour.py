@@ -209,8 +209,15 @@ def test_beyond_the_gradient_newton_ends_at_the_saddle_and_gradient_descent_esca
     from descend import critical_point
 
     section = _second_order()
+    from descend import gradient, hessian
+
     p = problems.saddle()
-    assert p.hessian(p.x0) == pytest.approx(np.diag([2.0, -2.0]))
+    for x in ([1.5, 0.05], [-0.3, 1.7], [0.0, 0.0]):
+        x = np.array(x)
+        assert p.grad(x) == pytest.approx(gradient(p.f, x), abs=1e-6)
+        assert p.hessian(x) == pytest.approx(hessian(p.f, x), abs=1e-4)
+    assert p.hessian(p.x0) == pytest.approx(np.diag([2.0, -2.0])) and p.minimizers.shape == (0, 2)
+    assert "saddle" not in problems.names()  # no minimum: kept out of the registry the optimizers are tested on
     assert critical_point(p, np.zeros(2)).kind == "saddle"
     newton = minimize(p, method="newton", steps=10, gtol=1e-12)
     gd = minimize(p, lr=0.1, steps=20)
