@@ -214,7 +214,8 @@ def test_closure_contract_errors_name_what_is_wrong():
 
 def test_lbfgs_is_a_closure_optimizer_outside_names_but_in_the_catalogue():
     assert "lbfgs" not in optim.names() and optim.closure_names() == ["lbfgs"]
-    assert isinstance(optim.get("LBFGS", lr=0.5), optim.LBFGS)
+    with pytest.raises(DescendError, match=r"optimizer 'LBFGS' steps with a closure.*build descend.optim.LBFGS"):
+        optim.get("LBFGS", lr=0.5)      # get's callers (minimize, compare, train) step with gradients
     row = next(r for r in optim.catalog() if r["name"] == "lbfgs")
     assert row["group"] == "torch.optim" and row["reference"].startswith("torch.optim.LBFGS")
 

@@ -84,7 +84,8 @@ REFERENCES = {
 
 def catalog() -> list[dict]:
     """Every optimizer, grouped (torch.optim, modern, book): dicts with ``group``,
-    ``name`` (what :func:`get`, or :func:`descend.optim.book.get` for the book's, takes),
+    ``name`` (what :func:`get`, or :func:`descend.optim.book.get` for the book's, takes;
+    a closure optimizer of :func:`closure_names` is built from its ``cls``),
     ``cls``, ``reference`` (what the tests check its numbers against) and ``defaults``."""
     every = {**_BY_NAME, **_CLOSURE}
     rows = [dict(group=REFERENCES[n][0], name=n, cls=every[n], reference=REFERENCES[n][1]) for n in every]
@@ -98,14 +99,15 @@ def catalog() -> list[dict]:
 
 
 def names() -> list[str]:
-    """The names of the optimizers stepped with gradients, ``step(params, grads)``
-    (:func:`get` also takes :func:`closure_names`)."""
+    """The optimizer names :func:`get` accepts: those stepped with gradients,
+    ``step(params, grads)`` (see also :func:`closure_names`)."""
     return list(_BY_NAME)
 
 
 def closure_names() -> list[str]:
     """The names of the optimizers stepped with a closure, ``step(params, closure)``
-    (:class:`LBFGS`); :func:`get` takes them too."""
+    (:class:`LBFGS`): built from their class, ``optim.LBFGS(...)``, since every caller of
+    :func:`get` (minimize, compare, train, sweeps) steps with gradients."""
     return list(_CLOSURE)
 
 
@@ -122,8 +124,10 @@ def get(name: str, **hyperparameters) -> Optimizer:
     """
     if isinstance(name, str) and name.lower().startswith("book."):  # the book's own: "book.adam"
         return book.get(name[5:], **hyperparameters)
-    if isinstance(name, str) and name.lower() in _CLOSURE:
-        return _CLOSURE[name.lower()](**hyperparameters)
+    if isinstance(name, str) and name.lower() in _CLOSURE:  # a closure optimizer: not for step(params, grads)
+        raise DescendError(f"optimizer {name!r} steps with a closure, step(params, closure), not with gradients: "
+                           f"build descend.optim.{_CLOSURE[name.lower()].__name__}(...) and call its step; "
+                           f"descend.minimize has L-BFGS as method='lbfgs'; optimizers by name: {', '.join(_BY_NAME)}")
     if not isinstance(name, str) or name.lower() not in _BY_NAME:
         raise DescendError(unknown_name("optimizer", name, _BY_NAME))
     return _BY_NAME[name.lower()](**hyperparameters)

@@ -39,7 +39,8 @@ parameter order); float32 parameters get each new point rounded once when stored
 
 LBFGS is not in :func:`descend.optim.names` (the optimizers that take
 ``step(params, grads)``, which training, sweeps and the explorer call): it is listed by
-:func:`descend.optim.closure_names` and in :func:`descend.optim.catalog`.
+:func:`descend.optim.closure_names` and in :func:`descend.optim.catalog`, and
+:func:`descend.optim.get` refuses it with a message saying so.
 
 Reference: J. Nocedal, S. J. Wright, *Numerical Optimization* (2006), alg. 7.4 and 7.5;
 torch.optim.LBFGS (after M. Schmidt's minFunc).
