@@ -13,6 +13,15 @@ process and drives it with httpx, as the page does:
   updates and returning the losses and the 50 x 50 decision-boundary grid.  Target >= 10
   frames/s (30 hoped for) at 1 update per frame.
 
+* **internals** (in this process, interleaved): the internals of the six runs as the server
+  builds them (one batched gradient call, the optimizer's rule stepped on it) against
+  ``descend.plot.internals.record`` for the same runs (a gradient call and a step per step,
+  what the server did before); and the whole ``POST /api/run`` with ``"internals": true``
+  through HTTP.
+* **typed formula** (in this process, interleaved): the six runs on the typed Rosenbrock
+  with the tape on float64 scalars at each step against the same tape on one-element arrays
+  (every call through ``_Compiled._on_arrays``, as before).
+
 Usage: ``python bench/serve.py [--rounds 15]``.  Prints a Markdown table.
 """
 
@@ -57,6 +66,57 @@ def in_process(steps=1000):
     return time.perf_counter() - t
 
 
+def internals_in_process(rounds):
+    """Median seconds of the server's internals and of descend.plot.internals.record, six runs."""
+    import descend
+    from descend.plot.internals import record
+    from descend.serve import landscape
+
+    p = descend.problems.get("rosenbrock")
+    runs = [(name, descend.minimize(p, np.array([-1.2, 1.0]), optimizer=name, lr=LRS[name], steps=1000))
+            for name in OPTIMIZERS]
+    ours, ref = [], []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for name, res in runs:
+            landscape._internals(p, res.history.x, int(res.nit), {"optimizer": name, "lr": LRS[name]})
+        ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        for name, res in runs:
+            record(p, name, [-1.2, 1.0], int(res.nit), lr=LRS[name])
+        ref.append(time.perf_counter() - t)
+    return statistics.median(ours), statistics.median(ref), statistics.median([r / o for o, r in zip(ours, ref)])
+
+
+def typed_in_process(rounds):
+    """Median seconds of six typed-Rosenbrock runs, one-point tape against one-element arrays."""
+    import descend
+    from descend import expression
+
+    p = descend.problems.from_expression("(1-x)**2 + 100*(y-x**2)**2")
+    one_point = expression._Compiled.__call__
+
+    def arrays_only(self, X):
+        return self._on_arrays(np.asarray(X))
+
+    def six():
+        t = time.perf_counter()
+        for name in OPTIMIZERS:
+            descend.minimize(p, np.array([-1.2, 1.0]), optimizer=name, lr=LRS[name], steps=1000)
+        return time.perf_counter() - t
+
+    new, old = [], []
+    try:
+        for _ in range(rounds):
+            expression._Compiled.__call__ = one_point
+            new.append(six())
+            expression._Compiled.__call__ = arrays_only
+            old.append(six())
+    finally:
+        expression._Compiled.__call__ = one_point
+    return statistics.median(new), statistics.median(old), statistics.median([o / n for n, o in zip(new, old)])
+
+
 def main(argv=None):
     import httpx
     import orjson
@@ -96,7 +156,9 @@ def main(argv=None):
         extra = {}
         typed = dict(body, problem={"expression": "(1-x)**2 + 100*(y-x**2)**2"})
         surface = {"problem": "rosenbrock", "points": 101}
-        for label, path, req in (("typed", "/api/run", typed), ("surface", "/api/surface", surface)):
+        inside = dict(body, internals=True)
+        for label, path, req in (("typed", "/api/run", typed), ("surface", "/api/surface", surface),
+                                 ("internals", "/api/run", inside)):
             times = []
             for _ in range(max(3, args.rounds // 3)):
                 t = time.perf_counter()
@@ -135,6 +197,15 @@ def main(argv=None):
     for updates, med, fps in rows:
         print(f"| training frame, 2-8-8-1, 500 training points, batch 10, {updates} update(s)/frame, 50x50 grid "
               f"| {med * 1e3:.2f} ms ({fps:.0f} frames/s) | >= 10 frames/s |")
+    print(f"| the landscape update with the internals of all six runs (\"internals\": true) "
+          f"| {extra['internals'] * 1e3:.0f} ms | |")
+    rounds = max(3, args.rounds // 3)
+    ours, ref, ratio = internals_in_process(rounds)
+    print(f"| internals of the six runs in-process: batched replay / descend.plot.internals.record "
+          f"| {ours * 1e3:.0f} ms / {ref * 1e3:.0f} ms ({ratio:.2f}x) | |")
+    new, old, ratio = typed_in_process(rounds)
+    print(f"| six typed-Rosenbrock runs in-process: one-point tape / one-element arrays "
+          f"| {new * 1e3:.0f} ms / {old * 1e3:.0f} ms ({ratio:.2f}x) | |")
     print(f"\n{args.rounds} rounds (landscape), {args.frames} frames per row; python {sys.version.split()[0]}")
 
 
