@@ -307,3 +307,25 @@ def test_reset_forgets_the_history():
     fresh = optim.LBFGS(line_search_fn="strong_wolfe", max_iter=3)
     fresh.step(y, lambda: fg(y))
     np.testing.assert_array_equal(x, y)
+
+
+def _saved():
+    x = np.array([1.0, 2.0])
+    opt = optim.LBFGS(max_iter=2)
+    opt.step(x, lambda: (x @ x + x[0] ** 4, 2 * x + np.array([4 * x[0] ** 3, 0])))
+    return opt.state_dict()
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda d: {**d, "kind": "none"}, "state_dict kind 'none' does not fit keys"),
+    (lambda d: {**d, "n_iter": -1}, "state_dict n_iter must be an integer >= 0"),
+    (lambda d: {**d, "func_evals": 1.5}, "state_dict func_evals must be an integer >= 0"),
+    (lambda d: {**d, "n_iter": 0}, "state_dict has n_iter 0 but holds"),
+    (lambda d: {**d, "shape.params": "x"}, "state_dict is malformed"),
+    (lambda d: "state.npz", "load_state_dict needs a mapping"),
+])
+def test_load_state_dict_errors_name_the_entry(change, message):
+    opt = optim.LBFGS()
+    with pytest.raises(DescendError, match=message):
+        opt.load_state_dict(change(_saved()))
+    assert opt.n_iter == 0 and opt.state_dict()["kind"] == "none"   # unchanged
