@@ -98,7 +98,7 @@ export function draw() {
       traces.push({ type: "scatter", mode: "lines", name: `${name}[${c === 0 ? "x" : "y"}]`, xaxis: `x${axis}`, yaxis: `y${axis}`,
                     x: rows.map((_, j) => j + 1), y: rows.map((row) => (Array.isArray(row) ? row[c] : row)),
                     line: { color: c === 0 ? "#1f77b4" : "#ff7f0e", width: 1.5 },
-                    hovertemplate: `${name}[${c === 0 ? "x" : "y"}] step %{x}: %{y:.4g}<extra></extra>` });
+                    hovertemplate: `${name}[${c === 0 ? "x" : "y"}] ${t("step_axis")} %{x}: %{y:.4g}<extra></extra>` });
     }
     const values = rows.flat().filter((v) => v !== null && Number.isFinite(v));
     // the effective step spans decades (it grows where a gradient component nears 0): log axis

@@ -53,7 +53,7 @@ function pathTrace(r, i, limit, three) {
   const run = s.runs[i];
   const name = run && run.hp.line_search ? runName(run) : `${runName(run)} η=${fmt(run ? run.lr : NaN, 3)}`;
   const custom = xs.map((_, k) => [k, r.f[k], r.grad[k]]);
-  const hover = `<b>${name}</b><br>step %{customdata[0]}<br>x = (%{customdata[3]:.5g}, %{customdata[4]:.5g})` +
+  const hover = `<b>${name}</b><br>${t("step_axis")} %{customdata[0]}<br>x = (%{customdata[3]:.5g}, %{customdata[4]:.5g})` +
                 "<br>f = %{customdata[1]:.5g}<br>|∇f| = %{customdata[2]:.3g}<extra></extra>";
   for (let k = 0; k < custom.length; k++) custom[k].push(xs[k][0], xs[k][1]);
   // a marker per iterate while they can be told apart; past that, the line alone (thousands of
