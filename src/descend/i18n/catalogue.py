@@ -2,7 +2,8 @@
 
 Keys are dotted: ``status.*`` (how a run ended), ``col.*`` (table headers), ``unit.*``,
 ``cli.*``, ``page.*`` (the demo page's frame) and ``tour.<section>.*`` (the tour's text,
-table titles and columns, picture captions and plot labels).  ``{fields}`` are filled
+table titles and columns, picture captions and plot labels), ``explorer.*`` (the live
+explorer's page, in :mod:`descend.i18n.explorer`).  ``{fields}`` are filled
 by :func:`descend.i18n.t`; both languages of a key ask for the same fields
 (tests/test_i18n.py checks it).
 """
