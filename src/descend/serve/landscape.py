@@ -262,16 +262,16 @@ def _replay(opt, xs: np.ndarray, grads: np.ndarray) -> dict:
     gradient of every step (x[k], g(x[k]) -> its state after step k+1), into arrays made once."""
     m, n = grads.shape
     state: dict = {}
-    X = np.empty((1, n))
+    x = np.empty(n)  # one point, as descend.plot.internals.record steps it (less bookkeeping than rows)
     for k in range(m):
-        X[0] = xs[k]  # the step moves X: the next one starts from the recorded iterate again
-        opt.step(X, grads[k:k + 1], runs=1)
+        x[:] = xs[k]  # the step moves x: the next one starts from the recorded iterate again
+        opt.step(x, grads[k])
         for key, value in opt.state._asdict().items():
             if key == "count" or value is None:
                 continue
             if key not in state:
                 state[key] = np.full((m, n), np.nan)
-            state[key][k] = np.reshape(value, n)
+            state[key][k] = value
     return state
 
 
