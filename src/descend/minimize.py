@@ -14,7 +14,7 @@ import numpy as np
 from . import jit as _jit
 from . import linesearch as _ls
 from .errors import DescendError, check_nonnegative_int, check_positive
-from .result import MESSAGES, History, Result
+from .result import MESSAGES, History, Result, finished, message_numbers
 
 __all__ = ["minimize", "Result", "History"]
 
@@ -519,7 +519,6 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
         done = active & (gnorm <= gtol)
         status[done] = "converged"
     hlr.append(np.full(R, np.nan))
-    lr_given = lr if not callable(lr) or isinstance(lr, (float, np.ndarray)) else getattr(lr, "__name__", "schedule")
     hist = None
     if keep:
         hist = History(
@@ -528,10 +527,8 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
         )
     messages = []
     for i in range(R):
-        lr_i = float(lr[i]) if isinstance(lr, np.ndarray) else (lr if isinstance(lr, float) else float("nan"))
-        numbers = dict(grad_norm=gnorm[i], gtol=gtol if gtol is not None else float("nan"), nit=int(nit[i]),
-                       f0=F0[i], fun=F[i], lr=lr_i, max_growth=max_growth or float("nan"),
-                       line_search=ls.method if ls is not None else "")
+        numbers = message_numbers(i, lr=lr, grad_norm=gnorm, gtol=gtol, nit=nit, f0=F0, fun=F,
+                                  max_growth=max_growth, line_search=ls.method if ls is not None else "")
         if reason[i] is not None and status[i] != "converged":
             key, extra = reason[i]
             numbers.update(extra)
@@ -541,18 +538,8 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
         else:
             key = status[i]
         messages.append(MESSAGES[key].format(**numbers))
-    success = (status == "converged") | ((status == "max_steps") & (gtol is None))
-
-    if batched:
-        return Result(x=X, fun=F, grad_norm=gnorm, nit=nit, nfev=nfev, ngev=ngev, status=status.astype(str),
-                      success=success, message=messages, history=hist, optimizer=name, lr=lr_given,
-                      batched=True)
-    if hist is not None:
-        hist = History(x=None if hist.x is None else (hist.x[:, 0, 0] if scalar else hist.x[:, 0]),
-                       f=hist.f[:, 0], grad_norm=hist.grad_norm[:, 0], lr=hist.lr[:, 0])
-    return Result(x=float(X[0, 0]) if scalar else X[0].copy(), fun=float(F[0]), grad_norm=float(gnorm[0]),
-                  nit=int(nit[0]), nfev=int(nfev[0]), ngev=int(ngev[0]), status=str(status[0]),
-                  success=bool(success[0]), message=messages[0], history=hist, optimizer=name, lr=lr_given)
+    return finished(X, F, gnorm, nit, nfev, ngev, status, messages, hist, gtol=gtol, lr=lr, name=name,
+                    scalar=scalar, batched=batched)
 
 
 class _State:

@@ -237,3 +237,38 @@ class Result:
         if problem is not None:
             return plot.trajectories(problem, [self], ax=ax, **kwargs)
         return plot.loss_curves([self.history], ax=ax, **kwargs)
+
+
+def lr_shown(lr):
+    """The learning rate a Result reports: the number or array given, or a schedule's name."""
+    if not callable(lr) or isinstance(lr, (float, np.ndarray)):
+        return lr
+    return getattr(lr, "__name__", "schedule")
+
+
+def message_numbers(i, *, lr, grad_norm, gtol, nit, f0, fun, max_growth, line_search="") -> dict:
+    """The numbers run i's message in :data:`MESSAGES` is filled in with (before the reason's own)."""
+    lr_i = float(lr[i]) if isinstance(lr, np.ndarray) else (lr if isinstance(lr, float) else float("nan"))
+    return dict(grad_norm=grad_norm[i], gtol=gtol if gtol is not None else float("nan"), nit=int(nit[i]),
+                f0=f0[i], fun=fun[i], lr=lr_i, max_growth=max_growth or float("nan"), line_search=line_search)
+
+
+def finished(X, F, gnorm, nit, nfev, ngev, status, messages, history, *, gtol, lr, name, scalar, batched):
+    """The Result of a run's arrays (one row per run): every row for a batched run, else row 0.
+
+    ``status`` is an object array of :data:`STATUSES`; a run succeeds where it converged, or
+    reached the step limit with no gtol asked for.
+    """
+    success = (status == "converged") | ((status == "max_steps") & (gtol is None))
+    lr = lr_shown(lr)
+    if batched:
+        return Result(x=X, fun=F, grad_norm=gnorm, nit=nit, nfev=nfev, ngev=ngev, status=status.astype(str),
+                      success=success, message=messages, history=history, optimizer=name, lr=lr,
+                      batched=True)
+    if history is not None:
+        h = history
+        history = History(x=None if h.x is None else (h.x[:, 0, 0] if scalar else h.x[:, 0]),
+                          f=h.f[:, 0], grad_norm=h.grad_norm[:, 0], lr=h.lr[:, 0])
+    return Result(x=float(X[0, 0]) if scalar else X[0].copy(), fun=float(F[0]), grad_norm=float(gnorm[0]),
+                  nit=int(nit[0]), nfev=int(nfev[0]), ngev=int(ngev[0]), status=str(status[0]),
+                  success=bool(success[0]), message=messages[0], history=history, optimizer=name, lr=lr)

@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from ..result import MESSAGES, History, Result
+from ..result import MESSAGES, History, finished, message_numbers
 from . import driver, kernels, scalars
 
 __all__ = ["run"]
@@ -257,12 +257,9 @@ def _finish(out, cfg, X, lr, steps, gtol, max_growth, keep, scalar, batched, nam
             hlr[:last] = LR[:last] if LR.shape[0] > 1 else LR[0]
         hlr[last] = np.nan
         hist = History(x=out["HX"] if keep is True else None, f=out["HF"], grad_norm=out["HG"], lr=hlr)
-    lr_given = lr if not callable(lr) or isinstance(lr, (float, np.ndarray)) else getattr(lr, "__name__", "schedule")
     messages = []
     for i in range(R):
-        lr_i = float(lr[i]) if isinstance(lr, np.ndarray) else (lr if isinstance(lr, float) else float("nan"))
-        numbers = dict(grad_norm=gnorm[i], gtol=gtol if gtol is not None else float("nan"), nit=int(nit[i]),
-                       f0=F0[i], fun=F[i], lr=lr_i, max_growth=max_growth or float("nan"), line_search="")
+        numbers = message_numbers(i, lr=lr, grad_norm=gnorm, gtol=gtol, nit=nit, f0=F0, fun=F, max_growth=max_growth)
         c = code[i]
         if c == 2:
             key = "diverged_start"
@@ -278,18 +275,8 @@ def _finish(out, cfg, X, lr, steps, gtol, max_growth, keep, scalar, batched, nam
         else:
             key = status[i]
         messages.append(MESSAGES[key].format(**numbers))
-    success = (status == "converged") | ((status == "max_steps") & (gtol is None))
-    nfev, ngev = out["NFEV"], out["NGEV"]
-    if batched:
-        return Result(x=X, fun=F, grad_norm=gnorm, nit=nit, nfev=nfev, ngev=ngev, status=status.astype(str),
-                      success=success, message=messages, history=hist, optimizer=name, lr=lr_given,
-                      batched=True)
-    if hist is not None:
-        hist = History(x=None if hist.x is None else (hist.x[:, 0, 0] if scalar else hist.x[:, 0]),
-                       f=hist.f[:, 0], grad_norm=hist.grad_norm[:, 0], lr=hist.lr[:, 0])
-    return Result(x=float(X[0, 0]) if scalar else X[0].copy(), fun=float(F[0]), grad_norm=float(gnorm[0]),
-                  nit=int(nit[0]), nfev=int(nfev[0]), ngev=int(ngev[0]), status=str(status[0]),
-                  success=bool(success[0]), message=messages[0], history=hist, optimizer=name, lr=lr_given)
+    return finished(X, F, gnorm, nit, out["NFEV"], out["NGEV"], status, messages, hist, gtol=gtol, lr=lr,
+                    name=name, scalar=scalar, batched=batched)
 
 
 def run(problem, fun, grad, opt, X, lr, steps, gtol, max_growth, keep, *, scalar, batched, name):
