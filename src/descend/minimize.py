@@ -222,6 +222,31 @@ def _motion(steps):
     return "drift without decreasing f"
 
 
+def _unknown_grad(grad) -> str:
+    return f"unknown gradient method {grad!r}; valid: {', '.join(_FD_METHODS)} or a callable"
+
+
+def _check_options(grad, max_growth, history, h, callback, unknown_grad=_unknown_grad):
+    """Check the options every path of minimize takes alike (``unknown_grad`` words an unknown
+    gradient method's name); the finite-difference method and the gradient (a callable or None)."""
+    if max_growth is not None:
+        check_positive("max_growth", max_growth)
+    if history not in (True, False, "f"):
+        raise DescendError(f"history must be True, False or 'f', got {history!r}")
+    method = "central"
+    if isinstance(grad, str):
+        if grad not in _FD_METHODS:
+            raise DescendError(unknown_grad(grad))
+        method, grad = grad, None
+    elif grad is not None and not callable(grad):
+        raise DescendError(f"grad must be None, a method name or a callable, got {type(grad).__name__}")
+    if h is not None:
+        check_positive("h", h)
+    if callback is not None and not callable(callback):
+        raise DescendError(f"callback must be callable, got {type(callback).__name__}")
+    return method, grad
+
+
 def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=None, line_search=None,
              vectorized=False, callback=None, h=None, max_growth=1e8, history=True, compiled=None, method=None,
              hess=None, hessp=None, constraint=None, **hyperparameters):
@@ -342,21 +367,7 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
     steps = check_nonnegative_int("steps", steps)
     if gtol is not None:
         gtol = float(check_positive("gtol", gtol)) if gtol != 0 else 0.0
-    if max_growth is not None:
-        check_positive("max_growth", max_growth)
-    if history not in (True, False, "f"):
-        raise DescendError(f"history must be True, False or 'f', got {history!r}")
-    method = "central"
-    if isinstance(grad, str):
-        if grad not in _FD_METHODS:
-            raise DescendError(f"unknown gradient method {grad!r}; valid: {', '.join(_FD_METHODS)} or a callable")
-        method, grad = grad, None
-    elif grad is not None and not callable(grad):
-        raise DescendError(f"grad must be None, a method name or a callable, got {type(grad).__name__}")
-    if h is not None:
-        check_positive("h", h)
-    if callback is not None and not callable(callback):
-        raise DescendError(f"callback must be callable, got {type(callback).__name__}")
+    method, grad = _check_options(grad, max_growth, history, h, callback)
     ls = _ls.get(line_search)
     if ls is not None and not (isinstance(optimizer, str) and optimizer.lower() == "gd"):
         raise DescendError("line_search works with optimizer='gd' only (it picks the step along -grad)")

@@ -77,7 +77,8 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
     """:func:`descend.minimize` with ``method=`` one of :data:`METHODS` (see there for the arguments),
     or projected gradient descent with ``constraint=`` (``method=None``, step ``lr``); x0 is then
     projected onto the set first."""
-    from ..minimize import _FD_METHODS, _Objective, _check_x0, _resolve_problem  # the driver's own checks
+    from ..minimize import (  # the driver's own checks
+        _FD_METHODS, _check_options, _check_x0, _Objective, _resolve_problem)
     from ..problems import Problem
     from .driver import run
 
@@ -114,21 +115,8 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
                                "(the Wolfe curvature test does not hold on the boundary)")
     steps = check_nonnegative_int("steps", steps)
     gtol = DEFAULT_GTOL if gtol is None else (float(check_positive("gtol", gtol)) if gtol != 0 else 0.0)
-    if max_growth is not None:
-        check_positive("max_growth", max_growth)
-    if history not in (True, False, "f"):
-        raise DescendError(f"history must be True, False or 'f', got {history!r}")
-    fd_method = "central"
-    if isinstance(grad, str):
-        if grad not in _FD_METHODS:
-            raise DescendError(unknown_name("gradient method", grad, _FD_METHODS))
-        fd_method, grad = grad, None
-    elif grad is not None and not callable(grad):
-        raise DescendError(f"grad must be None, a method name or a callable, got {type(grad).__name__}")
-    if h is not None:
-        check_positive("h", h)
-    if callback is not None and not callable(callback):
-        raise DescendError(f"callback must be callable, got {type(callback).__name__}")
+    fd_method, grad = _check_options(grad, max_growth, history, h, callback,
+                                     unknown_grad=lambda g: unknown_name("gradient method", g, _FD_METHODS))
     ls = _line_search(rule, line_search)
     obj = _Objective(fun, grad, vectorized=vectorized, scalar=scalar, method=fd_method, h=h)
     source = None
