@@ -19,6 +19,14 @@ from ._linalg import dot_rows, matvec
 __all__ = ["BFGS", "LBFGS"]
 
 
+def _curved_pairs(state, rows, S, Y):
+    """The pairs with ``y's > 0`` (each other one counted in ``state.skipped``): rows, S, Y and y's."""
+    ys = dot_rows(Y, S)
+    good = ys > 0
+    state.skipped[rows[~good]] += 1
+    return rows[good], S[good], Y[good], ys[good]
+
+
 class BFGSState(NamedTuple):
     """The inverse-Hessian estimate of every run, and how many updates built it."""
 
@@ -61,10 +69,7 @@ class BFGS:
         return D, np.full(len(rows), None)
 
     def update(self, state, rows, S, Y, G_new):
-        ys = dot_rows(Y, S)
-        good = ys > 0
-        state.skipped[rows[~good]] += 1
-        rows, S, Y, ys = rows[good], S[good], Y[good], ys[good]
+        rows, S, Y, ys = _curved_pairs(state, rows, S, Y)
         if rows.size == 0:
             return
         H = state.H[rows]
@@ -159,10 +164,7 @@ class LBFGS:
         return D, np.full(len(rows), None)
 
     def update(self, state, rows, S, Y, G_new):
-        ys = dot_rows(Y, S)
-        good = ys > 0
-        state.skipped[rows[~good]] += 1
-        rows, S, Y, ys = rows[good], S[good], Y[good], ys[good]
+        rows, S, Y, ys = _curved_pairs(state, rows, S, Y)
         slot = (state.head[rows] + 1) % self.m
         state.S[slot, rows] = S
         state.Y[slot, rows] = Y
