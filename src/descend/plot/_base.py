@@ -284,3 +284,25 @@ def colors(n: int) -> list:
     plt = pyplot()
     cycle = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
     return [cycle[i % len(cycle)] for i in range(n)]
+
+
+#: Okabe & Ito's colour-blind-safe palette (black left out: it is the end markers' edge)
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+#: line styles and markers cycled beside the colours, so paths differ in more than hue
+LINESTYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P", "*")
+
+
+def run_styles(n: int) -> list[dict]:
+    """n distinct styles for runs drawn together: colour, line style and marker.
+
+    Colours come from :data:`OKABE_ITO` (distinguishable with the common colour-vision
+    deficiencies); the line style and the marker change with every run as well, so any two
+    of the first ``len(OKABE_ITO) * len(LINESTYLES)`` runs differ in (colour, line style).
+    """
+    out = []
+    for i in range(n):
+        out.append({"color": OKABE_ITO[i % len(OKABE_ITO)],
+                    "linestyle": LINESTYLES[(i + i // len(OKABE_ITO)) % len(LINESTYLES)],
+                    "marker": MARKERS[i % len(MARKERS)]})
+    return out

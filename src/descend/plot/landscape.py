@@ -244,32 +244,66 @@ def trajectories(problem, results, *, labels=None, ax=None, levels: int = 25, lo
     labels = _base.check_labels(labels, len(runs))
     all_paths = [_base.paths(r, i) for i, r in enumerate(runs)]
     ax = _base.new_axes(ax)
-    _base.draw_contour(ax, p, levels=levels, log_levels=log_levels, window=window)
-    for i, (r, x, color) in enumerate(zip(runs, all_paths, _base.colors(len(runs)))):
+    cs = _base.draw_contour(ax, p, levels=levels, log_levels=log_levels, window=window)
+    _fade_contour(cs)
+    for i, (r, x) in enumerate(zip(runs, all_paths)):
         label = labels[i] if labels else _base.result_label(r)
         if x.shape[1] > 1:
             label += f" ({x.shape[1]} runs)"
-        for j in range(x.shape[1]):
-            (line,) = ax.plot(x[:, j, 0], x[:, j, 1], color=color, linewidth=1.2, alpha=0.9 if x.shape[1] == 1 else 0.6,
-                              marker="o" if markers else None, markersize=2.5, label=label if j == 0 else None)
-            tag(line, "path")
-        (s,) = ax.plot(x[0, :, 0], x[0, :, 1], linestyle="none", marker="o", markersize=7, markerfacecolor="white",
-                       markeredgecolor=color, markeredgewidth=1.5, label="start" if i == 0 else None, zorder=4)
-        tag(s, "start")
-        status = np.atleast_1d(r.status)
-        (e,) = ax.plot(x[-1, :, 0], x[-1, :, 1], linestyle="none", marker="X", markersize=8, color=color,
-                       markeredgecolor="black", markeredgewidth=0.5, label="end" if i == 0 else None, zorder=4)
-        tag(e, "end")
-        if np.any(status == "diverged"):
-            e.set_marker("x")
+        _draw_run(ax, r, x, i, len(runs), label, markers)
     if show_minima:
-        _base.draw_minimizers(ax, p)
+        line = _base.draw_minimizers(ax, p)
+        if line is not None:
+            line.set_zorder(_Z_MINIMIZER)
     if title is None:
         title = p.description
     ax.set_title(title, fontsize="medium")
     if legend:
         ax.legend(loc=legend if isinstance(legend, str) else "best", fontsize="small", framealpha=0.85)
     return ax
+
+
+# drawing order: contours at the bottom, then the paths (in order), the starts, the known minimizer,
+# the ends (each run's end above the previous one's, and smaller, so ends that meet stay visible)
+_Z_CONTOUR, _Z_PATH, _Z_START, _Z_MINIMIZER, _Z_END = 1.0, 3.0, 4.0, 5.0, 6.0
+#: marks along a path drawn without per-iterate markers: one every this fraction of the axes' diagonal
+_MARK_SPACING = 0.07
+
+
+def _fade_contour(cs):
+    """Contours behind the runs, thinner and paler, so a path along a contour line stays visible."""
+    if cs is None:
+        return
+    cs.set_zorder(_Z_CONTOUR)
+    cs.set_alpha(0.45)
+    cs.set_linewidth(0.6)
+
+
+def _draw_run(ax, r, x, i: int, n: int, label: str, markers: bool):
+    """One Result's paths, start and end markers, in run ``i``'s style of :func:`_base.run_styles`."""
+    style = _base.run_styles(n)[i]
+    color = style["color"]
+    rows = x.shape[1]
+    every = 1 if markers else (_MARK_SPACING * i / max(1, n), _MARK_SPACING)  # offset: marks do not coincide
+    for j in range(rows):
+        (line,) = ax.plot(x[:, j, 0], x[:, j, 1], color=color, linestyle=style["linestyle"],
+                          linewidth=1.7 if rows == 1 else 1.0, alpha=0.95 if rows == 1 else 0.6,
+                          marker=style["marker"], markersize=3.0 if markers else 4.5, markevery=every,
+                          markeredgewidth=0.0 if markers else 0.6, markeredgecolor="white",
+                          label=label if j == 0 else None, zorder=_Z_PATH + i / (n + 1))
+        tag(line, "path")
+    # concentric: the first run's start and end are the largest, each later run's smaller and above it
+    shrink = 1.0 - 0.45 * i / max(1, n - 1)
+    (s,) = ax.plot(x[0, :, 0], x[0, :, 1], linestyle="none", marker="o", markersize=10 * shrink,
+                   markerfacecolor="white", markeredgecolor=color, markeredgewidth=1.6,
+                   label="start" if i == 0 else None, zorder=_Z_START + i / (n + 1))
+    tag(s, "start")
+    (e,) = ax.plot(x[-1, :, 0], x[-1, :, 1], linestyle="none", marker="X", markersize=11 * shrink, color=color,
+                   markeredgecolor="black", markeredgewidth=0.6, label="end" if i == 0 else None,
+                   zorder=_Z_END + i / (n + 1))
+    tag(e, "end")
+    if np.any(np.atleast_1d(r.status) == "diverged"):
+        e.set_marker("x")
 
 
 def surface(problem, *, path=None, ax=None, resolution: int = 60, log=None, cmap: str = "viridis",
