@@ -55,3 +55,52 @@ def test_the_tour_race_picture_keeps_its_six_paths_apart():
             assert len({(line.get_color(), line.get_linestyle()) for line in paths}) == 6
     finally:
         plt.close(fig)
+
+
+def _texts_of_the_animation(monkeypatch, tmp_path, **kwargs):
+    """Run plot.animate and return the texts of its figure, taken when it is closed."""
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    seen = []
+    close = plt.close
+
+    def spy(fig=None):
+        if fig is not None and hasattr(fig, "findobj"):
+            seen.extend(t.get_text() for t in fig.findobj(Text) if t.get_text())
+        return close(fig)
+
+    monkeypatch.setattr(plt, "close", spy)
+    p, runs = _race_runs(2)
+    out = plot.animate(p, runs, tmp_path / "race.gif", frames=4, dpi=30, **kwargs)
+    assert out.read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+    return seen
+
+
+def test_the_animation_writes_its_labels_in_japanese(monkeypatch, tmp_path):
+    texts = _texts_of_the_animation(monkeypatch, tmp_path, lang="ja")
+    assert "初期値" in texts and "終点" in texts and "既知の最小点" in texts
+    assert "ステップ 60" in texts  # the counter, at the last frame
+    assert not {"start", "end", "known minimizer", "step 60"} & set(texts)
+
+
+def test_the_animation_stays_english_by_default(monkeypatch, tmp_path):
+    texts = _texts_of_the_animation(monkeypatch, tmp_path)
+    assert {"start", "end", "step 60"} <= set(texts)
+
+
+def test_the_tour_gif_is_drawn_in_the_tour_language(monkeypatch, tmp_path):
+    from descend import tour
+
+    seen = {}
+    real = plot.animate
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **{**kwargs, "frames": 3, "dpi": 20})
+
+    monkeypatch.setattr(plot, "animate", spy)
+    (section,) = tour.sections(["optimizer_race"], lang="ja")
+    (gif,) = [p for p in section.pictures if p.kind == "gif"]
+    gif.draw(tmp_path / "tour.gif")
+    assert seen["lang"] == "ja"

@@ -455,7 +455,7 @@ def optimizer_race_section(lang: str = "en") -> Section:
         from . import plot
 
         return plot.animate(bowl_p, list(bowl.results.values()), path, frames=31, fps=6, dpi=80, figsize=(7.0, 5.0), legend="lower right",
-                            title=tr(".optimizer_race.plot.gif_title"))
+                            title=tr(".optimizer_race.plot.gif_title"), lang=lang)
 
     from . import fmt
 

@@ -15,7 +15,7 @@ from .landscape import trajectories
 
 
 def animate(problem, results, path, *, frames: int = 60, fps: int = 12, dpi: int = 80, labels=None,
-            figsize=(6.0, 4.5), title: str | None = None, legend=True) -> pathlib.Path:
+            figsize=(6.0, 4.5), title: str | None = None, legend=True, lang: str | None = None) -> pathlib.Path:
     """Write a GIF of the runs moving along their paths on the problem's contour.
 
     Frame k shows every run up to the same step, so faster optimizers visibly win the
@@ -41,6 +41,10 @@ def animate(problem, results, path, *, frames: int = 60, fps: int = 12, dpi: int
     title : str, optional
     legend : bool or str
         As for :func:`trajectories`.
+    lang : str, optional
+        Write descend's own labels ("start", "end", "step k" ...) in this language
+        (``"ja"``), through :func:`descend.i18n.plots.translate_figure`, with a font that
+        has its glyphs; default English.
 
     Returns
     -------
@@ -63,6 +67,10 @@ def animate(problem, results, path, *, frames: int = 60, fps: int = 12, dpi: int
     if not out.parent.is_dir():
         raise DescendError(f"the folder of path does not exist: {str(out.parent)!r}")
     files.check_writable(out)  # a link, someone else's file or a folder we cannot write: refuse before drawing
+    if lang is not None:
+        from ..i18n import check_lang
+
+        lang = check_lang(lang)
     p = _base.as_problem_2d(problem)
     runs = _base.as_results(results)
     all_paths = [_base.paths(r, i) for i, r in enumerate(runs)]
@@ -76,8 +84,14 @@ def animate(problem, results, path, *, frames: int = 60, fps: int = 12, dpi: int
         steps = max(x.shape[0] for x in all_paths) - 1
         count = min(frames, steps + 1)
         at = np.unique(np.round(np.linspace(0, steps, count)).astype(int))
-        counter = ax.text(0.02, 0.96, "", transform=ax.transAxes, fontsize="small", va="top",
+        counter = ax.text(0.02, 0.96, "step", transform=ax.transAxes, fontsize="small", va="top",
                           bbox=dict(boxstyle="round", facecolor="white", alpha=0.8))
+        step_word = "step"
+        if lang not in (None, "en"):
+            from ..i18n.plots import translate_figure, translate_label
+
+            translate_figure(fig, lang)  # the legend's start/end, the axes' names; the counter gets the font
+            step_word = translate_label("step", lang)
         rows = [(x, j) for x in all_paths for j in range(x.shape[1])]
 
         def draw(frame):
@@ -88,7 +102,7 @@ def animate(problem, results, path, *, frames: int = 60, fps: int = 12, dpi: int
             for marker, x in zip(end_markers, all_paths):
                 idx = min(k, x.shape[0] - 1)
                 marker.set_data(x[idx, :, 0], x[idx, :, 1])
-            counter.set_text(f"step {k}")
+            counter.set_text(f"{step_word} {k}")
             return path_lines + end_markers + [counter]
 
         # Blitting: the contour, axes and legend are drawn once; each frame redraws only the
