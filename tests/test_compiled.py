@@ -495,3 +495,27 @@ def test_everything_works_without_numba(monkeypatch):
     monkeypatch.setenv("DESCEND_NO_NUMBA", "1")
     with pytest.raises(DescendError, match="DESCEND_NO_NUMBA"):
         descend.minimize(p, optimizer="adam", steps=5, compiled=True)
+
+
+def test_prefer_numpy_keeps_none_on_the_numpy_path(monkeypatch):
+    calls = _count_compiled(monkeypatch)
+    p = problems.get("rosenbrock")
+    from descend import jit
+    with jit.prefer_numpy():
+        a = descend.minimize(p, optimizer="adam", lr=0.01, steps=50)
+        assert calls == []  # not taken, so nothing compiled
+        descend.minimize(p, optimizer="adam", lr=0.01, steps=50, compiled=True)
+        assert calls == [True]  # asked for: still taken
+    descend.minimize(p, optimizer="adam", lr=0.01, steps=50)
+    assert calls == [True, True]  # outside: None decides again
+    assert_same(a, descend.minimize(p, optimizer="adam", lr=0.01, steps=50, compiled=True))
+
+
+def test_the_demo_does_not_compile_its_small_runs(monkeypatch):
+    from click.testing import CliRunner
+
+    from descend import cli
+    calls = _count_compiled(monkeypatch)
+    result = CliRunner().invoke(cli.cli, ["demo", "--no-page"])
+    assert result.exit_code == 0, result.output
+    assert calls == []

@@ -362,7 +362,7 @@ def demo_cmd(out, no_page, lang):
     """The seeds' tour as tables, and as one offline page with every picture (DIR/index.html)."""
     from rich.markup import escape
 
-    from . import i18n, tour
+    from . import i18n, jit, tour
 
     lang = i18n.check_lang(lang)
     if not no_page:
@@ -372,7 +372,8 @@ def demo_cmd(out, no_page, lang):
             raise DescendError(f"the demo page needs matplotlib ({exc}); install descend[demo]") from None
         report._check_out(out)  # a folder the page may not be written to is refused before the tour runs
     console = _console()
-    sections = tour.sections(lang=lang)
+    with jit.prefer_numpy():  # small runs: compiling their loops on a fresh cache costs more than they take
+        sections = tour.sections(lang=lang)
     for number, section in enumerate(sections, 1):
         console.print(f"\n[bold]{number}. {escape(section.title)}[/bold]")
         console.print(escape(section.text))
@@ -380,7 +381,8 @@ def demo_cmd(out, no_page, lang):
             console.print(_table(escape(t.title), t.columns, t.rows, t.kinds, lang))
     if no_page:
         return
-    path = report.build(out, sections=sections)
+    with jit.prefer_numpy():
+        path = report.build(out, sections=sections)
     click.echo("\n" + i18n.t("cli.demo.page", lang, path=path))
 
 
