@@ -7,8 +7,6 @@ cannot be installed.
 
 import io
 import os
-import shutil
-import tempfile
 import time
 
 import numpy as np
@@ -16,45 +14,18 @@ import pytest
 from PIL import Image
 
 from descend import tour
+from _browser import chromium, skip_without_browser
 from _demo_page import built
 
-CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOT_DIR = os.environ.get("DESCEND_SCREENSHOT_DIR")  # keep the screenshot for a person to look at
 
-
-def _missing() -> str | None:
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed (pip install selenium)"
-    if not os.path.exists(CHROMEDRIVER):
-        return f"{CHROMEDRIVER} is missing (apt-get install -y chromium chromium-driver)"
-    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
-        return "chromium is missing (apt-get install -y chromium)"
-    return None
-
-
-pytestmark = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
+pytestmark = skip_without_browser()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="descend-chromium-")
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", f"--user-data-dir={profile}", "--window-size=1280,1600"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with chromium("1280,1600", console_log=True) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

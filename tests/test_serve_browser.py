@@ -17,37 +17,18 @@ import math
 import os
 import shutil
 import socket
-import tempfile
 import threading
 import time
 
 import pytest
+from _browser import chromium, skip_without_browser
 
 from descend.i18n import t
 
-CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOT_DIR = os.environ.get("DESCEND_SCREENSHOT_DIR")
 TOKEN = "browser-test-token"
 
-
-def _missing() -> str | None:
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed (pip install selenium)"
-    for module in ("starlette", "uvicorn", "plotly"):
-        try:
-            __import__(module)
-        except ImportError:
-            return f"{module} is not installed (pip install 'descend[serve]')"
-    if not os.path.exists(CHROMEDRIVER):
-        return f"{CHROMEDRIVER} is missing (apt-get install -y chromium chromium-driver)"
-    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
-        return "chromium is missing (apt-get install -y chromium)"
-    return None
-
-
-pytestmark = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
+pytestmark = skip_without_browser("starlette", "uvicorn", "plotly", extra="serve")
 
 
 # ---- the server and the browser -------------------------------------------------------------
@@ -85,23 +66,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="descend-chromium-")
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", f"--user-data-dir={profile}", "--window-size=1280,1100"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_script_timeout(30)
-    try:
+    with chromium("1280,1100", console_log=True, script_timeout=30) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -520,3 +486,29 @@ def test_screenshots_of_every_panel(browser, server, shots, width):
     # nothing is wider than the window (no sideways scrolling on a narrow screen)
     overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"the page is {overflow} px wider than a {width} px window"
+
+
+def test_the_3d_view_loads_the_full_plotly_and_earlier_plots_keep_working(browser, server):
+    # the page draws with plotly.js's cartesian bundle (no 3-D traces); the full bundle comes with
+    # the first 3-D view, and the plots drawn before move to it with their click handlers
+    open_page(browser, server, "problem=rosenbrock")
+    landscape_ready(browser, runs=3)
+    has_surface = "return !!window.Plotly.PlotSchema.get().traces.surface"
+    assert browser.execute_script(has_surface) is False
+    assert browser.execute_script("return document.getElementById('land-plot').data[0].type") == "contour"
+    show_tab(browser, "lr")
+    wait_for(browser, "Number(document.getElementById('lr-plot').dataset.curves || 0) >= 1", what="the lr curves")
+    show_tab(browser, "landscape")
+    view = browser.find_element("css selector", '[data-name="view"] select')
+    view.send_keys("3-D")
+    wait_for(browser, "(() => { const g = document.getElementById('land-plot');"
+                      " return g.data && g.data[0].type === 'surface' })()", what="the surface")
+    assert browser.execute_script(has_surface) is True
+    clicks = ("return ['land-plot', 'lr-plot'].map(id => document.getElementById(id)._ev.listeners('plotly_click')"
+              ".length)")
+    assert browser.execute_script(clicks) == [1, 1]
+    lr_traces = browser.execute_script("return document.getElementById('lr-plot').data.length")
+    assert lr_traces >= 1
+    view.send_keys("contours")
+    wait_for(browser, "document.getElementById('land-plot').data[0].type === 'contour'", what="the contour again")
+    assert browser.execute_script("return document.getElementById('land-plot').querySelector('.contourlayer') !== null")

@@ -5,49 +5,22 @@ Needs chromium, chromium-driver and selenium, as tests/test_browser.py; skipped,
 missing, only where they cannot be installed.
 """
 
-import os
-import shutil
-import tempfile
 import time
 
 import pytest
+from _browser import chromium, skip_without_browser
 
-CHROMEDRIVER = "/usr/bin/chromedriver"
-
-
-def _missing():
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed (pip install selenium)"
-    if not os.path.exists(CHROMEDRIVER):
-        return f"{CHROMEDRIVER} is missing (apt-get install -y chromium chromium-driver)"
-    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
-        return "chromium is missing (apt-get install -y chromium)"
-    return None
-
-
-pytestmark = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
+pytestmark = skip_without_browser()
 
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     from descend import report, tour
 
     out = tmp_path_factory.mktemp("ja-page")
     index = report.build(out, sections=tour.sections(["gradient_descent", "line_search", "optimizer_race"],
                                                      lang="ja"), gif=False, dpi=40)
-    profile = tempfile.mkdtemp(prefix="descend-chromium-")
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", f"--user-data-dir={profile}", "--window-size=600,1200"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with chromium("600,1200") as driver:
         driver.get(index.resolve().as_uri())
         for _ in range(100):
             if driver.execute_script("return document.fonts.status === 'loaded' && "
@@ -55,9 +28,6 @@ def page(tmp_path_factory):
                 break
             time.sleep(0.1)
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 _GLYPH = """
