@@ -104,3 +104,71 @@ def test_the_tour_gif_is_drawn_in_the_tour_language(monkeypatch, tmp_path):
     (gif,) = [p for p in section.pictures if p.kind == "gif"]
     gif.draw(tmp_path / "tour.gif")
     assert seen["lang"] == "ja"
+
+
+def _saved_texts(monkeypatch):
+    """Spy on descend.plot._base.save: the texts of every figure saved, per file name."""
+    from matplotlib.text import Text
+
+    from descend.plot import _base
+
+    seen = {}
+    real = _base.save
+
+    def spy(fig, path, **kwargs):
+        seen[str(path).rsplit("/", 1)[-1]] = {t.get_text() for t in fig.findobj(Text) if t.get_text()}
+        return real(fig, path, **kwargs)
+
+    monkeypatch.setattr(_base, "save", spy)
+    return seen
+
+
+@pytest.fixture
+def japanese_locale(monkeypatch):
+    from descend import i18n
+
+    for var in ("LANGUAGE", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LC_ALL", "ja_JP.UTF-8")
+    i18n.set_lang(None)
+    yield
+    i18n.set_lang(None)
+
+
+def test_lr_find_plot_follows_the_locale_as_demo_does(monkeypatch, tmp_path, japanese_locale):
+    from descend.sweeps.commands import cli_lr_find
+
+    seen = _saved_texts(monkeypatch)
+    cli_lr_find("rosenbrock", steps=40, plot=str(tmp_path / "lr.png"), out=open(tmp_path / "out.txt", "w"))
+    texts = seen["lr.png"]
+    assert "学習率" in texts and "損失" in texts and "平滑化" in texts
+    assert any(t.startswith("推奨値 ") for t in texts) and any(t.startswith("学習率レンジテスト (") for t in texts)
+    assert not {"learning rate", "loss", "smoothed"} & texts
+    assert (tmp_path / "lr.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_lr_find_plot_stays_english_in_an_english_locale(monkeypatch, tmp_path):
+    from descend import i18n
+    from descend.sweeps.commands import cli_lr_find
+
+    i18n.set_lang("en")
+    try:
+        seen = _saved_texts(monkeypatch)
+        cli_lr_find("rosenbrock", steps=40, plot=str(tmp_path / "lr.png"), out=open(tmp_path / "out.txt", "w"))
+    finally:
+        i18n.set_lang(None)
+    assert {"learning rate", "loss", "smoothed"} <= seen["lr.png"]
+
+
+def test_sweep_report_pictures_follow_the_locale(monkeypatch, tmp_path, japanese_locale):
+    from descend.sweeps.commands import cli_report, cli_sweep
+
+    store = str(tmp_path / "s.db")
+    cli_sweep("rosenbrock", optimizer="gd,adam", lr="1e-4:1e-2:3", store=store, steps=20,
+              out=open(tmp_path / "sweep.txt", "w"))
+    seen = _saved_texts(monkeypatch)
+    cli_report(store, out_dir=str(tmp_path / "rep"), out=open(tmp_path / "rep.txt", "w"))
+    final, curves = seen["final_loss.png"], seen["curves.png"]
+    assert {"学習率", "最終的な損失 (中央値、帯: 最小..最大)", "学習率と最終的な損失 (発散した実行は除く)"} <= final
+    assert {"ステップ", "損失 (シードと初期値にわたる中央値)", "最良の学習率での各最適化手法"} <= curves
+    assert not {"learning rate", "step", "each optimizer at its best lr"} & (final | curves)

@@ -178,6 +178,17 @@ _PLOT = {
     "plot.lr_label": _m("lr {lr}", "学習率 {lr}"),
     "plot.distance_to_minimizer": _m("distance to x*", "x* までの距離"),
     "plot.step_plus_one": _m("step + 1", "ステップ + 1"),
+    # descend lr-find --plot and descend report --out (descend.sweeps)
+    "plot.lr_find.smoothed": _m("smoothed", "平滑化"),
+    "plot.lr_find.suggested": _m("suggested {lr}", "推奨値 {lr}"),
+    "plot.lr_find.past_bound": _m("past 2/L: a fixed lr diverges", "2/L より先: 固定の学習率では発散"),
+    "plot.lr_find.gd_diverges": _m("GD diverges {lr}", "GD が発散 {lr}"),
+    "plot.lr_find.title": _m("lr range test ({optimizer})", "学習率レンジテスト ({optimizer})"),
+    "plot.sweep.final_loss": _m("final loss (median; band: min..max)", "最終的な損失 (中央値、帯: 最小..最大)"),
+    "plot.sweep.final_loss_title": _m("final loss against lr (diverged runs left out)",
+                                      "学習率と最終的な損失 (発散した実行は除く)"),
+    "plot.sweep.curve_loss": _m("loss (median over seeds and starts)", "損失 (シードと初期値にわたる中央値)"),
+    "plot.sweep.curves_title": _m("each optimizer at its best lr", "最良の学習率での各最適化手法"),
 }
 
 from .tour import TOUR  # noqa: E402  (the tour's strings, kept in their own file for length)

@@ -76,15 +76,17 @@ def _patterns():
     for key, entry in CATALOGUE.items():
         if not key.startswith("plot."):
             continue
-        parts, names = [], []
+        parts, names, fixed = [], [], 0
         for literal, name, _, _ in string.Formatter().parse(entry["en"]):
             parts.append(re.escape(literal))
+            fixed += len(literal)
             if name is not None:
                 parts.append(f"(?P<{name}>.+?)")
                 names.append(name)
-        out.append((re.compile("^" + "".join(parts) + "$"), key, bool(names)))
-    # templates without fields first: an exact label wins over a pattern that would also match
-    return sorted(out, key=lambda p: p[2])
+        out.append((re.compile("^" + "".join(parts) + "$"), key, bool(names), fixed))
+    # templates without fields first: an exact label wins over a pattern that would also match; then the
+    # patterns with more fixed text ("lr range test ({optimizer})" before "lr {lr}")
+    return [p[:3] for p in sorted(out, key=lambda p: (p[2], -p[3]))]
 
 
 def translate_label(text: str, lang: str) -> str:

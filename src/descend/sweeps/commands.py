@@ -299,9 +299,13 @@ def _check_plot(path) -> None:
 
 
 def _save_plot(fig, path) -> None:
+    """Save a --plot figure with descend's own labels in the CLI's language (the locale's, or
+    :func:`descend.i18n.set_lang`'s), as ``descend demo`` picks it."""
+    from ..i18n import get_lang
+    from ..i18n.plots import translate_figure
     from ..plot import _base
 
-    _base.save(fig, path, dpi=110)
+    _base.save(translate_figure(fig, get_lang()), path, dpi=110)
 
 
 def cli_lr_find(target: str, *, optimizer: str | None = None, min_lr: float = 1e-7, max_lr: float = 10.0,
@@ -381,6 +385,7 @@ def cli_report(store: str, *, out_dir: str | None = None, as_json: bool = False,
     """``descend report sweep.db [--out DIR]``: the store's summary table; with ``out_dir`` also
     ``runs.csv``, ``summary.csv``, ``final_loss.png`` and ``curves.png``.  Returns the summary rows.
     """
+    from .. import i18n
     from .report import summarize, write_report
     from .run import load
     from .store import SweepStore
@@ -389,7 +394,7 @@ def cli_report(store: str, *, out_dir: str | None = None, as_json: bool = False,
         count, defs = st.count(), st.definitions
     table = load(store, as_records=True)
     summary = summarize(table)
-    paths = write_report(table, out_dir) if out_dir else []
+    paths = write_report(table, out_dir, lang=i18n.get_lang()) if out_dir else []
     if as_json:
         _dump(out, {"runs": count, "sweeps": defs, "summary": summary, "written": paths})
         return summary

@@ -181,16 +181,22 @@ def _csv_text(rows, columns) -> str:
     return buf.getvalue()
 
 
-def write_report(table, out_dir) -> list[str]:
+def write_report(table, out_dir, *, lang: str = "en") -> list[str]:
     """Write ``runs.csv`` (curves left out), ``summary.csv``, ``final_loss.png`` and ``curves.png``.
+
+    The pictures' own labels are written in ``lang`` ("en" or "ja", through
+    :func:`descend.i18n.plots.translate_figure`).
 
     Every file goes through :mod:`descend.files` (atomic, never through a symbolic
     link); a file of one of these names that descend did not write is refused before
     anything is written.  Returns the paths written.
     """
     from .. import files
+    from ..i18n import check_lang
+    from ..i18n.plots import translate_figure
     from ..plot import _base
 
+    lang = check_lang(lang)
     rows = records_of(table)
     if not rows:
         raise DescendError("the sweep holds no runs yet: nothing to report")
@@ -213,10 +219,10 @@ def write_report(table, out_dir) -> list[str]:
     files.write_text(p, _csv_text(summary, cols))
     paths.append(p)
     p = os.path.join(out_dir, "final_loss.png")
-    _base.save(plot_final_loss(rows), p, dpi=110)
+    _base.save(translate_figure(plot_final_loss(rows), lang), p, dpi=110)
     paths.append(p)
     if has_curves:
         p = os.path.join(out_dir, "curves.png")
-        _base.save(plot_curves(rows), p, dpi=110)
+        _base.save(translate_figure(plot_curves(rows), lang), p, dpi=110)
         paths.append(p)
     return paths
