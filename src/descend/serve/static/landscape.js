@@ -7,7 +7,7 @@ import * as catalog from "./catalog.js";
 import { button, checkbox, fmt, messageBox, number, select, slider } from "./controls.js";
 import { apply, t } from "./i18n.js";
 import * as internals from "./internals.js";
-import { ready } from "./plotting.js";
+import { full, hasFull, ready } from "./plotting.js";
 import * as race from "./race.js";
 import { COLORS, MAX_RUNS, problemSpec, runName, shown, startPoint, view } from "./race.js";
 import * as state from "./state.js";
@@ -110,6 +110,10 @@ export function draw() {
   }
   const limit = replayLimit();
   const three = s.view === "3d";
+  if (three && !hasFull()) { // the surface needs the full plotly.js: loaded the first time
+    full().then(draw, (err) => els.runError.show(err.message));
+    return;
+  }
   // the same array each time: plotly sees an unchanged contour and does not recompute it
   if (!grid.shownZ) grid.shownZ = grid.log ? grid.z.map((row) => row.map(shown)) : grid.z;
   const zShown = grid.shownZ;
