@@ -99,6 +99,22 @@ def test_page_and_assets(client):
     assert bare.get("/static/index.html").status_code == 200
 
 
+def test_the_vendored_cartesian_bundle_is_the_full_bundles_version():
+    # the page draws with plotly.js's cartesian partial bundle (static/vendor/) and switches to the
+    # wheel's full one for the 3-D view: both must be the same plotly.js release
+    import re
+
+    bare = TestClient(create_app(token=TOKEN), base_url=BASE)
+    part = bare.get("/static/vendor/plotly-cartesian.min.js")
+    whole = bare.get("/vendor/plotly.min.js")
+    assert part.status_code == 200 and "javascript" in part.headers["content-type"]
+    version = re.compile(r"plotly\.js (?:\(cartesian - minified\) )?v(\d+\.\d+\.\d+)")
+    ours, wheels = version.search(part.text[:300]), version.search(whole.text[:300])
+    assert ours and wheels and ours.group(1) == wheels.group(1), (part.text[:120], whole.text[:120])
+    assert "(cartesian - minified)" in part.text[:300] and len(part.content) < len(whole.content) / 2
+    assert 'src="/static/vendor/plotly-cartesian.min.js"' in bare.get("/", params={"token": TOKEN}).text
+
+
 def test_the_japanese_font_is_served_offline():
     from descend.i18n.plots import font_file
 
