@@ -172,3 +172,22 @@ def test_sweep_report_pictures_follow_the_locale(monkeypatch, tmp_path, japanese
     assert {"学習率", "最終的な損失 (中央値、帯: 最小..最大)", "学習率と最終的な損失 (発散した実行は除く)"} <= final
     assert {"ステップ", "損失 (シードと初期値にわたる中央値)", "最良の学習率での各最適化手法"} <= curves
     assert not {"learning rate", "step", "each optimizer at its best lr"} & (final | curves)
+
+
+def test_the_animation_keeps_every_path_colour_in_its_palette(tmp_path):
+    from matplotlib.colors import to_rgb
+    from PIL import Image
+
+    from descend.plot import _base
+
+    p = problems.get("elongated_bowl")
+    runs = [minimize(p, optimizer=name, lr=lr, steps=30)
+            for name, lr in (("sgd", 0.95), ("momentum", 0.1), ("adagrad", 1.5), ("adadelta", 1.0),
+                             ("rmsprop", 0.1), ("adam", 0.3))]
+    out = plot.animate(p, runs, tmp_path / "race.gif", frames=5, dpi=60)
+    with Image.open(out) as im:
+        im.seek(im.n_frames - 1)
+        rgb = np.asarray(im.convert("RGB"), dtype=float).reshape(-1, 3)
+    for style in _base.run_styles(len(runs)):
+        want = np.array(to_rgb(style["color"])) * 255
+        assert np.min(np.abs(rgb - want).max(axis=1)) < 24, style["color"]  # quantizing lost no path's colour

@@ -120,7 +120,7 @@ def animate(problem, results, path, *, frames: int = 60, fps: int = 12, dpi: int
                 ax.draw_artist(artist)
             frames_rgb.append(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()))
         # one palette for every frame, taken from the last (it shows every path): no flicker between frames
-        palette = frames_rgb[-1].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+        palette = frames_rgb[-1].quantize(colors=255, method=Image.Quantize.FASTOCTREE)
         images = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in frames_rgb]
         files.write_with(out, lambda fh: images[0].save(fh, format="GIF", save_all=True, append_images=images[1:],
                                                         duration=int(round(1000 / fps)), loop=0, optimize=True))
