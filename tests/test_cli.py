@@ -80,7 +80,7 @@ def test_errors_are_one_line_exit_2(capsys, argv, fragment):
 
 
 def test_demo_prints_the_tour_and_builds_the_page(capsys, monkeypatch, tmp_path):
-    from descend import report
+    from descend import report, tour
 
     calls = []
 
@@ -92,7 +92,7 @@ def test_demo_prints_the_tour_and_builds_the_page(capsys, monkeypatch, tmp_path)
     code, out, _ = run(capsys, "demo", "--out", str(tmp_path))
     assert code == 0
     assert "0.2" in out and "493" in out and "1.0000001666666813" in out
-    assert calls == [(str(tmp_path), 9)] and str(tmp_path / "index.html") in out
+    assert calls == [(str(tmp_path), len(tour.SECTIONS))] and str(tmp_path / "index.html") in out
 
 
 def test_demo_refuses_a_folder_holding_someone_elses_page(capsys, tmp_path):
