@@ -6,8 +6,9 @@ with Selenium and Debian's chromium (``apt-get install chromium chromium-driver`
 * **page load to first plot**: navigation start to the landscape's first drawn
   contour with its trajectories (Rosenbrock, 3 optimizers x 200 steps: the default
   view), the time the page itself records (``data-first-drawn`` of the plot).  *Cold*:
-  a fresh browser profile each round (nothing cached, plotly.js compiled from
-  scratch); *warm*: the same browser loading the page again.  Target <= 1 s.
+  a fresh browser profile each round (nothing cached, plotly.js's cartesian
+  bundle compiled from scratch; the full bundle waits for the 3-D view); *warm*:
+  the same browser loading the page again.  Target <= 1 s.
 * **slider redraw**: an lr slider moved by one key press, to the redrawn path (the
   request, descend.minimize on the server, the JSON and plotly's redraw) with 6
   optimizers x 1000 steps on Rosenbrock, the issue's landscape update.
