@@ -176,6 +176,32 @@ export function number({ key, text, unit, min, max, value, integer = false, onCh
   return { el: wrap, input: box, get: () => Number(box.value), set: (v) => { box.value = String(v); } };
 }
 
+/**
+ * A text field for a typed formula: its label `key`, the field (`id`), whatever goes beside it in
+ * the row (`beside`, e.g. a draw button) and the allowed syntax under it.
+ */
+export function formulaInput({ id, key, value, placeholder, syntax, beside = [] }) {
+  const wrap = document.createElement("div");
+  wrap.className = "control expression";
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.dataset.i18n = key;
+  const input = document.createElement("input");
+  input.type = "text";
+  input.id = id;
+  input.value = value;
+  input.placeholder = placeholder;
+  input.spellcheck = false;
+  const row = document.createElement("div");
+  row.className = "row";
+  row.append(input, ...beside);
+  const allowed = document.createElement("div");
+  allowed.className = "range";
+  allowed.textContent = syntax;
+  wrap.append(label, row, allowed);
+  return { el: wrap, input };
+}
+
 /** A button whose text is the label `key`. */
 export function button(key, onClick, className = "") {
   const b = document.createElement("button");

@@ -4,7 +4,7 @@
 
 import { call, debounce, latestOnly } from "./api.js";
 import * as catalog from "./catalog.js";
-import { fmt, messageBox, number } from "./controls.js";
+import { fmt, formulaInput, messageBox, number } from "./controls.js";
 import { apply, t } from "./i18n.js";
 import { ready } from "./plotting.js";
 import * as state from "./state.js";
@@ -79,25 +79,9 @@ function buildControls() {
   const s = state.get();
   const c = els.controls;
   c.replaceChildren();
-  const row = document.createElement("div");
-  row.className = "control expression";
-  const label = document.createElement("label");
-  label.htmlFor = "der-expr";
-  label.dataset.i18n = "expression_1d";
-  const input = document.createElement("input");
-  input.type = "text";
-  input.id = "der-expr";
-  input.value = s.dexpr;
-  input.placeholder = "sin(x)";
-  input.spellcheck = false;
+  const { el: row, input } = formulaInput({ id: "der-expr", key: "expression_1d", value: s.dexpr,
+                                            placeholder: "sin(x)", syntax: catalog.syntaxLine(["x"]) });
   input.addEventListener("input", () => { state.update({ dexpr: input.value }, { silent: true }); refreshSoon(); });
-  const allowed = document.createElement("div");
-  allowed.className = "range";
-  allowed.textContent = catalog.syntaxLine(["x"]);
-  const inner = document.createElement("div");
-  inner.className = "row";
-  inner.append(input);
-  row.append(label, inner, allowed);
   const x = number({ key: "point_x", unit: "x", value: s.dx, min: -1e6, max: 1e6, name: "dx",
                      onChange: (v) => { state.update({ dx: v }, { silent: true }); refresh(); } });
   els.error = messageBox();

@@ -4,7 +4,7 @@
 
 import { debounce } from "./api.js";
 import * as catalog from "./catalog.js";
-import { button, checkbox, fmt, messageBox, number, select, slider } from "./controls.js";
+import { button, checkbox, fmt, formulaInput, messageBox, number, select, slider } from "./controls.js";
 import { apply, t } from "./i18n.js";
 import * as internals from "./internals.js";
 import { full, hasFull, ready } from "./plotting.js";
@@ -436,31 +436,16 @@ function buildControls(problems) {
   pick.input.addEventListener("change", () => { about.textContent = (catalog.problem(pick.get()) || {}).description || ""; });
   c.append(about);
 
-  const exprRow = document.createElement("div");
-  exprRow.className = "control expression";
-  const label = document.createElement("label");
-  label.htmlFor = "land-expr";
-  label.dataset.i18n = "expression";
-  const input = document.createElement("input");
-  input.type = "text";
-  input.id = "land-expr";
-  input.value = s.expr;
-  input.placeholder = "x**2/20 + y**2";
-  input.spellcheck = false;
   const go = button("draw", () => {
     state.update({ problem: "expression", expr: input.value, start: null, replay: -1 }, { silent: true });
     pick.set("expression");
     refreshAll();
   }, "draw");
   go.id = "land-expr-draw";
+  const { el: exprRow, input } = formulaInput({ id: "land-expr", key: "expression", value: s.expr,
+                                                placeholder: "x**2/20 + y**2",
+                                                syntax: catalog.syntaxLine(["x", "y"]), beside: [go] });
   input.addEventListener("keydown", (e) => { if (e.key === "Enter") go.click(); });
-  const row = document.createElement("div");
-  row.className = "row";
-  row.append(input, go);
-  const allowed = document.createElement("div");
-  allowed.className = "range";
-  allowed.textContent = catalog.syntaxLine(["x", "y"]);
-  exprRow.append(label, row, allowed);
   exprRow.hidden = s.problem !== "expression";
   els.exprRow = exprRow;
   c.append(exprRow);
