@@ -1049,3 +1049,12 @@ def test_a_forked_child_can_still_step_after_the_parent_ran_a_kernel():
         y = np.random.default_rng(seed).standard_normal(100_000)
         optim.Adam(lr=0.1, fused=False).step(y, np.cos(y))
         assert np.array_equal(x, y)
+
+
+def test_get_class_is_the_class_get_builds_and_refuses_unknown_names():
+    for name in optim.names():
+        assert type(optim.get(name)) is optim.get_class(name) is optim.get_class(name.upper())
+    with pytest.raises(DescendError, match="valid"):
+        optim.get_class("adma")
+    with pytest.raises(DescendError):
+        optim.get_class("lbfgs")  # a closure optimizer: get() does not take it either

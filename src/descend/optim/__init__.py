@@ -42,7 +42,7 @@ from .soap import SOAP
 
 __all__ = ["Optimizer", "GD", "SGD", "Momentum", "Nesterov", "AdaGrad", "Adagrad", "Adadelta",
            "RMSProp", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Lion", "Rprop", "ASGD", "Adafactor", "Muon", "SGDScheduleFree", "AdamWScheduleFree", "ADOPT", "AdEMAMix",
-           "Prodigy", "LAMB", "SOAP", "LBFGS", "book", "get", "names", "closure_names", "catalog", "REFERENCES"]
+           "Prodigy", "LAMB", "SOAP", "LBFGS", "book", "get", "get_class", "names", "closure_names", "catalog", "REFERENCES"]
 
 _BY_NAME = {cls.name: cls for cls in (SGD, GD, Momentum, Nesterov, AdaGrad, Adadelta, RMSProp, Adam, AdamW,
                                       NAdam, RAdam, Adamax, Lion, Rprop, ASGD, Adafactor, Muon,
@@ -131,3 +131,17 @@ def get(name: str, **hyperparameters) -> Optimizer:
     if not isinstance(name, str) or name.lower() not in _BY_NAME:
         raise DescendError(unknown_name("optimizer", name, _BY_NAME))
     return _BY_NAME[name.lower()](**hyperparameters)
+
+
+def get_class(name: str) -> type[Optimizer]:
+    """The class of the optimizer :func:`get` builds for ``name`` (case-insensitive), without building
+    one: its ``defaults()`` and ``valid_hyperparameters()`` for a caller that lists or checks them.
+
+    Raises
+    ------
+    DescendError
+        For a name :func:`get` does not take (the message lists the valid ones).
+    """
+    if not isinstance(name, str) or name.lower() not in _BY_NAME:
+        raise DescendError(unknown_name("optimizer", name, _BY_NAME))
+    return _BY_NAME[name.lower()]
