@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import i18n, problems
-from .diff import default_step, derivative, diff_error, gradient
-from .minimize import minimize
-from .numerics import condition_number, logsumexp, softmax
+from .. import i18n, problems
+from ..diff import default_step, derivative, diff_error, gradient
+from ..minimize import minimize
+from ..numerics import condition_number, logsumexp, softmax
 
 __all__ = ["Table", "Picture", "Section", "sections", "SECTIONS", "RULES", "step_factors"]
 
@@ -90,7 +90,7 @@ def _t(lang):
 
 
 def _pyplot():
-    from .plot import _base
+    from ..plot import _base
 
     return _base.pyplot()
 
@@ -198,7 +198,7 @@ def conditioning_section(lang: str = "en") -> Section:
     zig = [minimize(p10, p10.x0, lr=lr, steps=40) for lr in (0.1, 0.19)]
 
     def draw():
-        from . import plot
+        from .. import plot
 
         fig, ax = _figure(2)
         plot.trajectories(p10, zig, ax=ax[0, 0], labels=[tr(".conditioning.plot.lr1"), tr(".conditioning.plot.lr19")],
@@ -240,7 +240,7 @@ def differentiation_section(lang: str = "en") -> Section:
     poly = problems.get("poly1d")
 
     def draw():
-        from . import plot
+        from .. import plot
 
         fig, ax = _figure(2)
         plot.function(poly, tangent_at=5.0, ax=ax[0, 0], label=tr(".differentiation.plot.f"))
@@ -284,7 +284,7 @@ def gradient_field_section(lang: str = "en") -> Section:
     himmelblau = problems.get("himmelblau")
 
     def draw():
-        from . import plot
+        from .. import plot
 
         fig, ax = _figure(2)
         plot.gradient_field(function_2, ((-2.0, 2.25), (-2.0, 2.25)), density=18, contours=False, ax=ax[0, 0])
@@ -339,7 +339,7 @@ def gradient_descent_section(lang: str = "en") -> Section:
     sweep = minimize(para, np.full((lrs.size, 1), -3.0), lr=lrs, steps=100)
 
     def draw():
-        from . import plot
+        from .. import plot
 
         fig, ax = _figure(4, width=4.0, height=4.2)
         for a, (lr, verdict, r) in zip(ax[0], runs):
@@ -383,7 +383,7 @@ def least_squares_section(lang: str = "en") -> Section:
     rows.append((tr(".line_search.method.zigzag"), zig.nit, zig.history.x[-2], zig.x, zig.status))
 
     def draw():
-        from . import plot
+        from .. import plot
 
         fig, ax = _figure(3, width=4.6)
         plot.trajectories(p, results, ax=ax[0, 0], labels=labels, title=tr(".line_search.plot.bowl_title"))
@@ -422,7 +422,7 @@ ROSENBROCK_LR = {"sgd": 1e-3, "momentum": 1e-3, "adagrad": 0.5, "adadelta": 1.0,
 
 
 def optimizer_race_section(lang: str = "en") -> Section:
-    from .race import COLUMNS, compare
+    from ..race import COLUMNS, compare
 
     tr = _t(lang)
 
@@ -431,7 +431,7 @@ def optimizer_race_section(lang: str = "en") -> Section:
     bowl_p, rosen_p = bowl.problem, rosen.problem
 
     def race():
-        from . import plot
+        from .. import plot
 
         fig, ax = _figure(2, width=5.6, height=5.2)
         plot.trajectories(bowl_p, list(bowl.results.values()), ax=ax[0, 0], markers=True, legend=False,
@@ -446,18 +446,18 @@ def optimizer_race_section(lang: str = "en") -> Section:
 
     def inside(name, lr):
         def draw():
-            from . import plot
+            from .. import plot
 
             return plot.internals(bowl_p, name, steps=30, lr=lr)
         return draw
 
     def gif(path):
-        from . import plot
+        from .. import plot
 
         return plot.animate(bowl_p, list(bowl.results.values()), path, frames=31, fps=6, dpi=80, figsize=(7.0, 5.0), legend="lower right",
                             title=tr(".optimizer_race.plot.gif_title"), lang=lang)
 
-    from . import fmt
+    from .. import fmt
 
     columns = [fmt.header(c, lang) for c in COLUMNS]
     kinds = [fmt.kind_of(c) or "text" for c in COLUMNS]
@@ -480,8 +480,8 @@ def training_section(lang: str = "en") -> Section:
     import time
 
     tr = _t(lang)
-    from . import datasets, nn
-    from .training import train
+    from .. import datasets, nn
+    from ..training import train
 
     data = datasets.linear(500, seed=0)  # seed 003: 500 samples of y = 3 x0 + 2 x1, x uniform in [0, 1)^2
     X, y = data.X, data.y.reshape(-1, 1)
@@ -501,7 +501,7 @@ def training_section(lang: str = "en") -> Section:
         labels.append(name)
 
     def draw():
-        from . import plot
+        from .. import plot
 
         fig, ax = _figure(2, width=5.6)
         plot.loss_curves(histories, labels=labels, ax=ax[0, 0], per="epoch", log=True,
@@ -557,7 +557,7 @@ def multistart_section(lang: str = "en") -> Section:
         probs.append(p)
 
     def draw():
-        from . import plot
+        from .. import plot
 
         fig, ax = _figure(2, width=5.6)
         for a, p, r in zip(ax[0], probs, results):
@@ -602,7 +602,7 @@ def six_hump_critical_points():
     """Every critical point of the six-hump camel in its window, classified: pure Newton from a
     9 x 7 grid of starts as one batched run (Newton goes to critical points of every kind), the
     distinct end points, then :func:`descend.critical_point` at each, sorted by x then y."""
-    from .critical import critical_point
+    from ..critical import critical_point
 
     p = problems.get("six_hump_camel")
     w = np.asarray(p.window, dtype=float)
@@ -620,7 +620,7 @@ def six_hump_critical_points():
 def _constrained_run():
     """Projected gradient descent on the ball from (-1, 0), the unconstrained run, the book's
     Lagrange-multiplier solution and the KKT residuals at the end point."""
-    from .constraints import Ball, constrained_least_squares, kkt
+    from ..constraints import Ball, constrained_least_squares, kkt
 
     p = problems.get("least_squares", A=_LS_A, b=_LS_B)
     start = np.array([-1.0, 0.0])
@@ -631,14 +631,14 @@ def _constrained_run():
 
 
 def second_order_section(lang: str = "en") -> Section:
-    from .constraints import least_squares_three_ways
+    from ..constraints import least_squares_three_ways
 
     tr = _t(lang)
     runs = _newton_against_gd()
     saddle = problems.saddle()
     s_newton = minimize(saddle, method="newton", steps=10, gtol=1e-12)
     s_gd = minimize(saddle, lr=0.1, steps=20)
-    from .critical import critical_point
+    from ..critical import critical_point
 
     s_kinds = [critical_point(saddle, r.x).kind for r in (s_newton, s_gd)]
     camel, points = six_hump_critical_points()
@@ -664,7 +664,7 @@ def second_order_section(lang: str = "en") -> Section:
                for k in ("gradient_descent", "newton", "pinv", "constrained", "projected")]
 
     def draw_newton():
-        from . import plot
+        from .. import plot
 
         fig, ax = _figure(3, width=4.6, height=4.4)
         for a, (name, (p, n, g, lr)) in zip(ax[0], runs.items()):
@@ -686,7 +686,7 @@ def second_order_section(lang: str = "en") -> Section:
         return fig
 
     def draw_saddle():
-        from . import plot
+        from .. import plot
 
         fig, ax = _figure(2, width=5.6, height=4.6)
         plot.trajectories(saddle, [s_gd, s_newton], ax=ax[0, 0], labels=[gd, newton], legend=False,
@@ -704,7 +704,7 @@ def second_order_section(lang: str = "en") -> Section:
         return fig
 
     def draw_constrained():
-        from . import plot
+        from .. import plot
 
         fig, ax = _figure(2, width=5.0, height=4.6)
         plot.constrained_path(ls, proj, 1.0, ax=ax[0, 0], label=tr(".second_order.plot.projected"),
@@ -782,7 +782,7 @@ def sections(keys=None, lang: str | None = None) -> list[Section]:
         for the tables).
     """
     if keys is not None:
-        from .errors import DescendError, unknown_name
+        from ..errors import DescendError, unknown_name
 
         valid = [k for k, _ in SECTIONS]
         unknown = [k for k in keys if k not in valid]
@@ -802,7 +802,7 @@ def _in_language(draw, kind: str, lang: str):
         return draw
 
     def drawn(*args):
-        from .i18n.plots import plot_context, translate_figure
+        from ..i18n.plots import plot_context, translate_figure
 
         with plot_context(lang):
             out = draw(*args)
