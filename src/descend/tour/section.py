@@ -1,0 +1,86 @@
+"""What a section of the tour is made of (its tables, pictures and formula) and the helpers every section uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .. import i18n
+
+__all__ = ["Table", "Picture", "Section", "RULES", "translator", "pyplot", "figure"]
+
+
+@dataclass
+class Table:
+    """A table of a section: a title, column names, rows of values (numbers, arrays, text) and,
+    optionally, each column's kind for :func:`descend.fmt.cell` (None: by the value's type)."""
+
+    title: str
+    columns: list
+    rows: list
+    kinds: list | None = None
+
+    def kind(self, j: int) -> str | None:
+        """The kind of column ``j`` (None when the table gives none)."""
+        return None if self.kinds is None else self.kinds[j]
+
+
+@dataclass
+class Picture:
+    """A picture of a section: ``draw()`` returns a matplotlib Figure (kind "png"), or,
+    for kind "gif", ``draw(path)`` writes an animation there and returns the path."""
+
+    caption: str
+    draw: Callable
+    kind: str = "png"
+
+
+@dataclass
+class Section:
+    """One step of the tour: a key, a title, a plain explanation, its tables and its pictures,
+    the update rule or formula it is about (LaTeX, :data:`RULES`) and the language of its text."""
+
+    key: str
+    title: str
+    text: str
+    tables: list = field(default_factory=list)
+    pictures: list = field(default_factory=list)
+    rule: str = ""
+    lang: str = "en"
+
+
+#: each section's formula in LaTeX (the same in every language): the page renders it as MathML
+RULES = {
+    "softmax": r"\mathrm{softmax}(x)_i = \frac{e^{x_i - \max_j x_j}}{\sum_k e^{x_k - \max_j x_j}}",
+    "conditioning": r"\kappa(A) = \frac{\sigma_{\max}(A)}{\sigma_{\min}(A)}, \qquad \eta < \frac{2}{L}",
+    "differentiation": r"f'(x) \approx \frac{f(x+h) - f(x-h)}{2h}",
+    "gradient_field": r"\nabla f(x) = \left(\frac{\partial f}{\partial x_0}, \frac{\partial f}{\partial x_1}\right)",
+    "gradient_descent": r"x \leftarrow x - \eta \nabla f(x)",
+    "line_search": r"\eta_k = \mathrm{arg\,min}_{\eta > 0} f(x_k - \eta \nabla f(x_k)), \qquad "
+                   r"\|\nabla f(x)\| \le \varepsilon",
+    "optimizer_race": r"m \leftarrow \beta_1 m + (1-\beta_1) g, \quad v \leftarrow \beta_2 v + (1-\beta_2) g^2, "
+                      r"\quad x \leftarrow x - \eta \frac{\hat m}{\sqrt{\hat v} + \epsilon}",
+    "training": r"W \leftarrow W - \eta \frac{1}{|B|} \sum_{i \in B} \nabla_W L_i(W)",
+    "multistart": r"x^\ast = \mathrm{arg\,min}_{r = 1, \dots, R} f\left(\mathrm{GD}(x_0^{(r)})\right)",
+    "second_order": r"x \leftarrow x - H^{-1} \nabla f(x), \quad \nabla f + 2 \lambda x = 0, \ "
+                    r"\lambda (x^\top x - 1) = 0",
+}
+
+def translator(lang):
+    """``tr(key, **fields)`` for one language; keys are relative to ``tour.`` when they start with a dot."""
+    def tr(key, **fields):
+        return i18n.t(f"tour{key}" if key.startswith(".") else key, lang, **fields)
+    return tr
+
+
+def pyplot():
+    """matplotlib.pyplot, set up headless by :mod:`descend.plot` (imported on first use)."""
+    from ..plot import _base
+
+    return _base.pyplot()
+
+
+def figure(ncols: int = 2, nrows: int = 1, *, width: float = 5.2, height: float = 4.2, **kwargs):
+    """``plt.subplots`` for a row of panels of ``width`` x ``height`` inches each (axes always 2-D)."""
+    plt = pyplot()
+    return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kwargs)
