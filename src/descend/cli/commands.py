@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 
 import click
 import numpy as np
 
-from .errors import DescendError, unknown_name
+from ..errors import DescendError, unknown_name
 
 EXIT_USAGE = 2
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -35,7 +34,7 @@ def _table(title, columns, rows, kinds=None, lang=None):
     column name descend knows, whose header then comes from the catalogue)."""
     from rich.table import Table
 
-    from . import fmt
+    from .. import fmt
 
     kinds = list(kinds) if kinds is not None else [fmt.kind_of(str(c)) for c in columns]
     table = Table(title=title, title_justify="left")
@@ -50,7 +49,7 @@ def _table(title, columns, rows, kinds=None, lang=None):
 def _cell(v, kind=None, lang=None) -> str:
     from rich.markup import escape
 
-    from . import fmt
+    from .. import fmt
 
     return escape(fmt.cell(v, kind, lang))
 
@@ -85,7 +84,7 @@ def cli():
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def problems_cmd(as_json):
     """List the test problems."""
-    from . import problems
+    from .. import problems
 
     rows = []
     for name in problems.names():
@@ -124,7 +123,7 @@ def _parse_hp(items):
 def _result_rows(res):
     # no "success" row: True beside "max_steps" (all steps ran, no tolerance asked) puzzles a reader;
     # the status and the message say what happened (--json keeps the field)
-    from . import fmt
+    from .. import fmt
 
     fields = [("status", res.status), ("x", res.x), ("fun", res.fun), ("grad_norm", res.grad_norm),
               ("nit", res.nit), ("nfev", res.nfev), ("ngev", res.ngev), ("message", res.message)]
@@ -138,7 +137,7 @@ def _problem(text: str, params):
     ``"x**2/20 + y**2"``, goes to :func:`descend.problems.from_expression`, the parser the
     explorer uses (a refusal names what is not allowed).
     """
-    from . import problems
+    from .. import problems
 
     if text.isidentifier() and text not in ("x", "y"):
         return problems.get(text, **_parse_hp(params))
@@ -155,7 +154,7 @@ def _default_lr(problem, start) -> tuple[float, str]:
     sphere (L = 2).  Half the stability limit 2/L of the local quadratic model is safe near
     the start and as fast as a fixed step can be there.
     """
-    from .sweeps.lr_find import curvature
+    from ..sweeps.lr_find import curvature
 
     x = problem.x0 if np.ndim(start) != 1 else start
     c = curvature(problem, x, iters=300, tol=1e-4)
@@ -184,7 +183,7 @@ def _default_lr(problem, start) -> tuple[float, str]:
 def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, method, hp, numerical, params, as_json):
     """Run gradient descent (or --method newton, cg, bfgs, lbfgs, ...) on a test problem or a formula in x and y
     (e.g. "x**2/20 + y**2") and print the result."""
-    from .minimize import minimize
+    from ..minimize import minimize
 
     p = _problem(problem, params)
     start = p.x0 if x0 is None else _floats(x0, "--x0")
@@ -192,7 +191,7 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, method, h
         raise DescendError(f"--x0 must have {p.dim} numbers for {p.name}, got {start.shape[0]}")
     f = p.f if numerical else p
     if method is not None:
-        from . import optim
+        from .. import optim
 
         if method.lower() not in optim.names():  # unknown names: the library's message lists both kinds
             how = f"{line_search or 'its default'} line search" if method.lower() != "newton" else "full steps"
@@ -237,8 +236,8 @@ def _print_result(res, p, how, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def critical_point_cmd(problem, x0, no_refine, gtol, params, as_json):
     """The second-derivative test: Newton steps to the nearest critical point, then its kind from the Hessian."""
-    from . import fmt, problems
-    from .critical import critical_point
+    from .. import fmt, problems
+    from ..critical import critical_point
 
     p = problems.get(problem, **_parse_hp(params))
     start = p.x0 if x0 is None else _floats(x0, "--x0")
@@ -295,8 +294,8 @@ def _parse_lr_option(text):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def compare_cmd(problem, optimizers, lr_text, steps, starts, tol, seed, params, plot_path, gif_path, as_json):
     """Race optimizers on a test problem and print a table."""
-    from . import problems
-    from .race import compare
+    from .. import problems
+    from ..race import compare
 
     p = problems.get(problem, **_parse_hp(params))
     for path in (plot_path, gif_path):
@@ -304,7 +303,7 @@ def compare_cmd(problem, optimizers, lr_text, steps, starts, tol, seed, params, 
             _refuse_overwrite(path)
     cmp = compare(p, optimizers, lr=_parse_lr_option(lr_text), steps=steps, starts=starts, tol=tol, seed=seed)
     if plot_path or gif_path:
-        from . import plot
+        from .. import plot
 
         results = list(cmp.results.values())
         if plot_path:
@@ -328,7 +327,7 @@ def compare_cmd(problem, optimizers, lr_text, steps, starts, tol, seed, params, 
 
 def _refuse_overwrite(path):
     """Refuse an output path now, before the work: a link, a file descend did not write, a missing folder."""
-    from . import files
+    from .. import files
 
     files.check_writable(path)
 
@@ -338,7 +337,7 @@ def _refuse_overwrite(path):
 def optimizers_cmd(as_json):
     """List the optimizers, grouped (torch.optim, modern, book), with the reference each
     is checked against and their hyperparameters and defaults."""
-    from . import optim
+    from .. import optim
 
     rows = optim.catalog()
     if as_json:
@@ -362,12 +361,12 @@ def demo_cmd(out, no_page, lang):
     """The seeds' tour as tables, and as one offline page with every picture (DIR/index.html)."""
     from rich.markup import escape
 
-    from . import i18n, jit, tour
+    from .. import i18n, jit, tour
 
     lang = i18n.check_lang(lang)
     if not no_page:
         try:
-            from . import report
+            from .. import report
         except ImportError as exc:  # pragma: no cover - matplotlib missing
             raise DescendError(f"the demo page needs matplotlib ({exc}); install descend[demo]") from None
         report._check_out(out)  # a folder the page may not be written to is refused before the tour runs
@@ -389,7 +388,7 @@ def demo_cmd(out, no_page, lang):
 # ---------------------------------------------------------------------------------------- training
 
 def _train_data(name, seed):
-    from . import datasets
+    from .. import datasets
 
     if name not in datasets.names():
         raise DescendError(unknown_name("data set", name, datasets.names()))
@@ -448,9 +447,9 @@ def _hidden(text):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, seed, checkpoint, resume, as_json):
     """Train a small network on a data set and print the epochs and the test metrics."""
-    from . import nn, optim
-    from .errors import check_nonnegative_int
-    from .training import evaluate, train
+    from .. import nn, optim
+    from ..errors import check_nonnegative_int
+    from ..training import evaluate, train
 
     sizes = _batch_sizes(batch_size)
     widths = _hidden(hidden)
@@ -494,7 +493,7 @@ def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, se
                                  ["batch size", "updates", "first loss", "last epoch loss",
                                   "loss spread in last epoch", "status"], rows))
         for bs, h, t in runs:
-            from . import fmt
+            from .. import fmt
 
             console.print(f"batch size {label(bs)}: {h.message}; test "
                           + ", ".join(f"{fmt.header(k)} {fmt.cell(v, fmt.kind_of(k) or 'value')}" for k, v in t.items()))
@@ -528,7 +527,7 @@ def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, se
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON instead of a summary table.")
 def sweep_cmd(target, **kwargs):
     """Run a grid of optimizers and hyperparameters on a problem or a data set."""
-    from .sweeps import cli_sweep
+    from ..sweeps import cli_sweep
 
     cli_sweep(target, **kwargs)
 
@@ -551,7 +550,7 @@ def sweep_cmd(target, **kwargs):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def lr_find_cmd(target, plot, **kwargs):
     """The learning-rate range test (and, for a problem, the curvature bound 2/L)."""
-    from .sweeps import cli_lr_find
+    from ..sweeps import cli_lr_find
 
     # checked here for problems too (which use no batches): --batch-size 0 is an error anywhere
     sizes = _batch_sizes(kwargs["batch_size"])
@@ -576,7 +575,7 @@ def lr_find_cmd(target, plot, **kwargs):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def benchmark_cmd(problems, optimizers, plot, **kwargs):
     """A fair optimizer benchmark: each optimizer's lr tuned under the same budget, many starts."""
-    from .sweeps import cli_benchmark
+    from ..sweeps import cli_benchmark
 
     if plot:
         _refuse_overwrite(plot)
@@ -592,7 +591,7 @@ def report_cmd(store, out_dir, as_json):
     """Tables (and with --out, plots and CSV files) from a sweep store."""
     import os
 
-    from .sweeps import cli_report
+    from ..sweeps import cli_report
 
     if not os.path.exists(store):
         raise DescendError(f"no sweep store at {store}")
@@ -607,7 +606,7 @@ def report_cmd(store, out_dir, as_json):
 def serve_cmd(host, port, no_browser):
     """The live explorer in the browser: landscapes, learning rates, derivatives, a training playground."""
     try:
-        from .serve import server
+        from ..serve import server
     except ImportError as exc:
         raise DescendError(f"descend serve needs the serve extra ({exc.name} is not installed): "
                            f"pip install 'descend[serve]'") from None
@@ -654,6 +653,3 @@ def main(argv=None):
         return exc.exit_code
     return rv if isinstance(rv, int) else 0
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
