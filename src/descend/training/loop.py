@@ -62,12 +62,12 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from . import files, safejson
-from .errors import DescendError
-from .nn.io import atomic_savez, check_savable, model_arrays, npz_json, read_npz
-from .nn.layers import decode_rng_state, encode_rng_state
-from .nn.losses import get as get_loss
-from .nn.model import Sequential
+from .. import files, safejson
+from ..errors import DescendError
+from ..nn.io import atomic_savez, check_savable, model_arrays, npz_json, read_npz
+from ..nn.layers import decode_rng_state, encode_rng_state
+from ..nn.losses import get as get_loss
+from ..nn.model import Sequential
 
 __all__ = ["train", "partial_fit", "train_online", "evaluate", "History", "Callback", "EarlyStopping",
            "MESSAGES", "STATUSES", "accuracy", "load_checkpoint"]
@@ -388,7 +388,7 @@ def _callbacks(callbacks) -> list[Callback]:
 
 def _optimizer(optimizer, lr):
     if isinstance(optimizer, str):
-        from . import optim
+        from .. import optim
         return optim.get(optimizer) if lr is None else optim.get(optimizer, lr=lr)
     if lr is not None:
         raise DescendError("lr is only used with an optimizer given by name; set the learning rate on the "
@@ -631,7 +631,7 @@ def load_checkpoint(path, *, max_bytes: int | None = None) -> dict:
     a file declaring more than ``max_bytes`` of arrays (default
     :data:`descend.nn.io.MAX_LOAD_BYTES`) is refused before anything is decompressed.
     """
-    from .nn.io import model_from_arrays
+    from ..nn.io import model_from_arrays
 
     p = os.fspath(path)
     data = read_npz(p, "checkpoint", CHECKPOINT_FORMAT, CHECKPOINT_VERSION, allowed=_checkpoint_field,
