@@ -129,7 +129,7 @@ class History:
 
     def plot(self, ax=None, **kwargs):
         """The loss curve (needs matplotlib; see :func:`descend.plot.loss_curves`)."""
-        from . import plot
+        from . import plot  # lazy: plot is an upper layer (matplotlib); a Result only draws itself on request
 
         return plot.loss_curves([self], ax=ax, **kwargs)
 
@@ -232,7 +232,7 @@ class Result:
 
     def plot(self, problem=None, ax=None, **kwargs):
         """The path on the problem's contour when a 2-D problem is given, else the loss curve."""
-        from . import plot
+        from . import plot  # lazy: plot is an upper layer (matplotlib); a Result only draws itself on request
 
         if problem is not None:
             return plot.trajectories(problem, [self], ax=ax, **kwargs)
