@@ -1,4 +1,4 @@
-"""Sections 7 to 9 of the tour: the optimizers' race, a small network trained by mini-batches, and many starts at once."""
+"""Sections 7 to 9 of the tour: the optimizers' race, a small network trained by mini-batches, many starts at once."""
 
 from __future__ import annotations
 

@@ -3,14 +3,15 @@ second-derivative test and a constrained path along the ball with its KKT multip
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+
 import numpy as np
 
 from .. import problems
 from ..minimize import minimize
 from .section import RULES, Picture, Section, Table, figure, translator
 
-
-# ------------------------------------------------------------------------------------------ 10
 
 #: Goodfellow 4.5's example in two variables: min |Ax - b|^2 / 2 subject to x'x <= 1, whose
 #: unconstrained minimizer (4.5, 2.25) lies far outside the unit ball, so that a run started on the
@@ -67,120 +68,168 @@ def _constrained_run():
     return p, r, book, kkt(p, r.x, ball)
 
 
-def second_order_section(lang: str = "en") -> Section:
-    from ..constraints import least_squares_three_ways
+@dataclass
+class _Numbers:
+    """Every run and number section 10 shows, computed once (its tables, text and pictures read them)."""
 
-    tr = translator(lang)
+    runs: dict
+    saddle: object
+    s_newton: object
+    s_gd: object
+    s_kinds: list
+    camel: object
+    points: list
+    ls: object
+    proj: object
+    book: object
+    kkt_end: object
+    three: dict
+
+    @property
+    def count(self) -> dict:
+        return {k: sum(c.kind == k for c in self.points) for k in ("minimum", "saddle", "maximum")}
+
+    @property
+    def agree(self) -> float:
+        return max(float(np.max(np.abs(self.three[k] - self.three["pinv"]))) for k in ("gradient_descent", "newton"))
+
+    @property
+    def agree_c(self) -> float:
+        return float(np.max(np.abs(self.three["projected"] - self.three["constrained"])))
+
+
+def _compute() -> _Numbers:
+    """Run everything: Newton against GD, the saddle, the camel's critical points, the ball."""
+    from ..constraints import least_squares_three_ways
+    from ..critical import critical_point
+
     runs = _newton_against_gd()
     saddle = problems.saddle()
     s_newton = minimize(saddle, method="newton", steps=10, gtol=1e-12)
     s_gd = minimize(saddle, lr=0.1, steps=20)
-    from ..critical import critical_point
-
     s_kinds = [critical_point(saddle, r.x).kind for r in (s_newton, s_gd)]
     camel, points = six_hump_critical_points()
-    count = {k: sum(c.kind == k for c in points) for k in ("minimum", "saddle", "maximum")}
     ls, proj, book, kkt_end = _constrained_run()
     three = least_squares_three_ways(_LS_A, _LS_B, radius=1.0)
-    agree = max(float(np.max(np.abs(three[k] - three["pinv"]))) for k in ("gradient_descent", "newton"))
-    agree_c = float(np.max(np.abs(three["projected"] - three["constrained"])))
+    return _Numbers(runs, saddle, s_newton, s_gd, s_kinds, camel, points, ls, proj, book, kkt_end, three)
 
+
+def _words(tr):
+    """The section's recurring words in its language: the two methods and a critical point's kind."""
     def kind(k):
         return tr(f".second_order.kind.{k.replace(' ', '_')}")
+    return tr(".second_order.method.newton"), tr(".second_order.method.gd"), kind
 
-    newton, gd = tr(".second_order.method.newton"), tr(".second_order.method.gd")
+
+def _text(n: _Numbers, tr) -> str:
+    bowl, rosen = n.runs["elongated_bowl"], n.runs["rosenbrock"]
+    count = n.count
+    return tr(".second_order.text", bowl_newton=bowl[1].nit, bowl_gd=bowl[2].nit, rosen_newton=rosen[1].nit,
+              rosen_gd=rosen[2].nit, rosen_gd_dist=f"{_distance(rosen[2], rosen[0]):.3g}",
+              saddle_newton=n.s_newton.nit, saddle_gd=n.s_gd.nit, saddle_gd_y=f"{abs(n.s_gd.x[1]):.3g}",
+              n_points=len(n.points), n_min=count["minimum"], n_saddle=count["saddle"], n_max=count["maximum"],
+              slide=n.proj.nit, x=f"({n.proj.x[0]:.3f}, {n.proj.x[1]:.3f})",
+              lam=f"{n.kkt_end.lam[0]:.3g}", agree=f"{n.agree:.1e}", agree_c=f"{n.agree_c:.1e}")
+
+
+def _tables(n: _Numbers, tr) -> list:
+    newton, gd, kind = _words(tr)
     race = []
-    for name, (p, n, g, lr) in runs.items():
-        race.append((name, newton, n.nit, _distance(n, p), n.status))
+    for name, (p, nr, g, lr) in n.runs.items():
+        race.append((name, newton, nr.nit, _distance(nr, p), nr.status))
         race.append((name, tr(".second_order.method.gd_lr", lr=f"{lr:g}"), g.nit, _distance(g, p), g.status))
-    saddle_rows = [(newton, s_newton.nit, s_newton.x, s_newton.fun, kind(s_kinds[0])),
-                   (gd, s_gd.nit, s_gd.x, s_gd.fun, kind(s_kinds[1]))]
-    camel_rows = [(c.x, c.fun, c.eigenvalues, kind(c.kind)) for c in points]
+    saddle_rows = [(newton, n.s_newton.nit, n.s_newton.x, n.s_newton.fun, kind(n.s_kinds[0])),
+                   (gd, n.s_gd.nit, n.s_gd.x, n.s_gd.fun, kind(n.s_kinds[1]))]
+    camel_rows = [(c.x, c.fun, c.eigenvalues, kind(c.kind)) for c in n.points]
+    three = n.three
     ls_rows = [(tr(f".second_order.ls.{k}"), three[k], float(three[k] @ three[k]),
                 float(np.max(np.abs(three[k] - three["constrained" if k in ("constrained", "projected") else "pinv"]))))
                for k in ("gradient_descent", "newton", "pinv", "constrained", "projected")]
-
-    def draw_newton():
-        from .. import plot
-
-        fig, ax = figure(3, width=4.6, height=4.4)
-        for a, (name, (p, n, g, lr)) in zip(ax[0], runs.items()):
-            plot.trajectories(p, [g, n], ax=a, labels=[gd, newton], markers=name == "elongated_bowl", legend=False,
-                              title=tr(".second_order.plot.paths_title", name=name))
-        c = ax[0, 2]
-        for k, (name, (p, n, g, lr)) in enumerate(runs.items()):
-            plot.convergence([g, n], ax=c, target=p.minimizers[0], labels=[f"{name}: {gd}", f"{name}: {newton}"],
-                             title=tr(".second_order.plot.convergence_title"))
-            if k:  # the same colours as the paths, dashed for the second problem
-                for line in c.get_lines()[-2:]:
-                    line.set_linestyle("--")
-        c.legend(fontsize="small", loc="lower left")
-        # one legend for the paths, below them: inside, it covered the paths' ends
-        handles, labels = ax[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize="small", frameon=False,
-                   bbox_to_anchor=(0.35, 0.0))
-        fig.tight_layout(rect=(0, 0.08, 1, 1))
-        return fig
-
-    def draw_saddle():
-        from .. import plot
-
-        fig, ax = figure(2, width=5.6, height=4.6)
-        plot.trajectories(saddle, [s_gd, s_newton], ax=ax[0, 0], labels=[gd, newton], legend=False,
-                          title=tr(".second_order.plot.saddle_title"))
-        labels = {k: kind(k) for k in plot.second_order.KIND_MARKERS}
-        plot.critical_points(saddle, [critical_point(saddle, np.zeros(2))], ax=ax[0, 0], labels=labels,
-                             contour=False, legend="lower left")
-        ax[0, 0].set_aspect("equal")
-        plot.critical_points(camel, points, ax=ax[0, 1], labels=labels, legend=False,
-                             title=tr(".second_order.plot.camel_title", n=len(points)))
-        handles, names = ax[0, 1].get_legend_handles_labels()
-        fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize="small", frameon=False,
-                   bbox_to_anchor=(0.75, 0.0))
-        fig.tight_layout(rect=(0, 0.07, 1, 1))
-        return fig
-
-    def draw_constrained():
-        from .. import plot
-
-        fig, ax = figure(2, width=5.0, height=4.6)
-        plot.constrained_path(ls, proj, 1.0, ax=ax[0, 0], label=tr(".second_order.plot.projected"),
-                              window=((-1.5, 5.0), (-1.5, 2.6)), legend="lower right",
-                              title=tr(".second_order.plot.ball_title"))
-        a = ax[0, 1]
-        plot._base.tag(a.plot(np.arange(book.lam_history.size), book.lam_history, marker="o",
-                              label=tr(".second_order.plot.lambda"))[0], "lambda")
-        a.axhline(kkt_end.lam[0], color="red", linestyle="--", linewidth=1, label=tr(".second_order.plot.kkt_lambda"))
-        a.set_xlabel(tr("col.step"))
-        a.set_ylabel(r"$\lambda$")
-        a.set_title(tr(".second_order.plot.lambda_title"), fontsize="medium")
-        a.legend(fontsize="small", loc="lower right")
-        fig.tight_layout()
-        return fig
-
-    bowl, rosen = runs["elongated_bowl"], runs["rosenbrock"]
-    text = tr(".second_order.text", bowl_newton=bowl[1].nit, bowl_gd=bowl[2].nit, rosen_newton=rosen[1].nit,
-              rosen_gd=rosen[2].nit, rosen_gd_dist=f"{_distance(rosen[2], rosen[0]):.3g}",
-              saddle_newton=s_newton.nit, saddle_gd=s_gd.nit, saddle_gd_y=f"{abs(s_gd.x[1]):.3g}",
-              n_points=len(points), n_min=count["minimum"], n_saddle=count["saddle"], n_max=count["maximum"],
-              slide=proj.nit, x=f"({proj.x[0]:.3f}, {proj.x[1]:.3f})",
-              lam=f"{kkt_end.lam[0]:.3g}", agree=f"{agree:.1e}", agree_c=f"{agree_c:.1e}")
     method_col = tr(".differentiation.col.method")
-    return Section(
-        "second_order", tr(".second_order.title"), text,
-        [Table(tr(".second_order.table.race"), [tr("col.problem"), method_col, tr("col.nit"), tr("col.distance"),
-                                                tr("col.status")], race, ["text", "text", "count", "value", "status"]),
-         Table(tr(".second_order.table.saddle"), [method_col, tr("col.nit"), tr(".second_order.col.end"), "f",
-                                                  tr(".second_order.col.test")], saddle_rows,
-               ["text", "count", "value", "value", "text"]),
-         Table(tr(".second_order.table.camel", n=len(points)), [tr(".second_order.col.point"), "f",
-                                                                tr(".second_order.col.eigenvalues"),
-                                                                tr(".second_order.col.kind")], camel_rows,
-               ["value", "value", "value", "text"]),
-         Table(tr(".second_order.table.least_squares"), [method_col, "x", "x'x", tr(".second_order.col.differs")],
-               ls_rows, ["text", "value", "value", "lr"])],
-        [Picture(tr(".second_order.caption.newton"), draw_newton),
-         Picture(tr(".second_order.caption.saddle"), draw_saddle),
-         Picture(tr(".second_order.caption.constrained", lam=f"{kkt_end.lam[0]:.3g}"), draw_constrained)],
-        rule=RULES["second_order"], lang=lang,
-    )
+    race_cols = [tr("col.problem"), method_col, tr("col.nit"), tr("col.distance"), tr("col.status")]
+    return [Table(tr(".second_order.table.race"), race_cols, race, ["text", "text", "count", "value", "status"]),
+            Table(tr(".second_order.table.saddle"), [method_col, tr("col.nit"), tr(".second_order.col.end"), "f",
+                                                     tr(".second_order.col.test")], saddle_rows,
+                  ["text", "count", "value", "value", "text"]),
+            Table(tr(".second_order.table.camel", n=len(n.points)), [tr(".second_order.col.point"), "f",
+                                                                     tr(".second_order.col.eigenvalues"),
+                                                                     tr(".second_order.col.kind")], camel_rows,
+                  ["value", "value", "value", "text"]),
+            Table(tr(".second_order.table.least_squares"), [method_col, "x", "x'x", tr(".second_order.col.differs")],
+                  ls_rows, ["text", "value", "value", "lr"])]
+
+
+def _draw_newton(n: _Numbers, tr):
+    from .. import plot
+
+    newton, gd, _ = _words(tr)
+    fig, ax = figure(3, width=4.6, height=4.4)
+    for a, (name, (p, nr, g, lr)) in zip(ax[0], n.runs.items()):
+        plot.trajectories(p, [g, nr], ax=a, labels=[gd, newton], markers=name == "elongated_bowl", legend=False,
+                          title=tr(".second_order.plot.paths_title", name=name))
+    c = ax[0, 2]
+    for k, (name, (p, nr, g, lr)) in enumerate(n.runs.items()):
+        plot.convergence([g, nr], ax=c, target=p.minimizers[0], labels=[f"{name}: {gd}", f"{name}: {newton}"],
+                         title=tr(".second_order.plot.convergence_title"))
+        if k:  # the same colours as the paths, dashed for the second problem
+            for line in c.get_lines()[-2:]:
+                line.set_linestyle("--")
+    c.legend(fontsize="small", loc="lower left")
+    # one legend for the paths, below them: inside, it covered the paths' ends
+    handles, labels = ax[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize="small", frameon=False,
+               bbox_to_anchor=(0.35, 0.0))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+def _draw_saddle(n: _Numbers, tr):
+    from .. import plot
+    from ..critical import critical_point
+
+    newton, gd, kind = _words(tr)
+    fig, ax = figure(2, width=5.6, height=4.6)
+    plot.trajectories(n.saddle, [n.s_gd, n.s_newton], ax=ax[0, 0], labels=[gd, newton], legend=False,
+                      title=tr(".second_order.plot.saddle_title"))
+    labels = {k: kind(k) for k in plot.second_order.KIND_MARKERS}
+    plot.critical_points(n.saddle, [critical_point(n.saddle, np.zeros(2))], ax=ax[0, 0], labels=labels,
+                         contour=False, legend="lower left")
+    ax[0, 0].set_aspect("equal")
+    plot.critical_points(n.camel, n.points, ax=ax[0, 1], labels=labels, legend=False,
+                         title=tr(".second_order.plot.camel_title", n=len(n.points)))
+    handles, names = ax[0, 1].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize="small", frameon=False,
+               bbox_to_anchor=(0.75, 0.0))
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
+def _draw_constrained(n: _Numbers, tr):
+    from .. import plot
+
+    fig, ax = figure(2, width=5.0, height=4.6)
+    plot.constrained_path(n.ls, n.proj, 1.0, ax=ax[0, 0], label=tr(".second_order.plot.projected"),
+                          window=((-1.5, 5.0), (-1.5, 2.6)), legend="lower right",
+                          title=tr(".second_order.plot.ball_title"))
+    a = ax[0, 1]
+    lam = n.book.lam_history
+    plot._base.tag(a.plot(np.arange(lam.size), lam, marker="o", label=tr(".second_order.plot.lambda"))[0], "lambda")
+    a.axhline(n.kkt_end.lam[0], color="red", linestyle="--", linewidth=1, label=tr(".second_order.plot.kkt_lambda"))
+    a.set_xlabel(tr("col.step"))
+    a.set_ylabel(r"$\lambda$")
+    a.set_title(tr(".second_order.plot.lambda_title"), fontsize="medium")
+    a.legend(fontsize="small", loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def second_order_section(lang: str = "en") -> Section:
+    """Section 10, in phases: compute every run, then the text, the tables and the pictures from them."""
+    tr = translator(lang)
+    n = _compute()
+    pictures = [Picture(tr(".second_order.caption.newton"), partial(_draw_newton, n, tr)),
+                Picture(tr(".second_order.caption.saddle"), partial(_draw_saddle, n, tr)),
+                Picture(tr(".second_order.caption.constrained", lam=f"{n.kkt_end.lam[0]:.3g}"),
+                        partial(_draw_constrained, n, tr))]
+    return Section("second_order", tr(".second_order.title"), _text(n, tr), _tables(n, tr), pictures,
+                   rule=RULES["second_order"], lang=lang)
