@@ -11,7 +11,7 @@ import descend
 from descend import DescendError, problems
 from descend.sweeps import benchmark_optimizers
 from descend.sweeps.benchmark import DEFAULT_LRS
-from descend.sweeps.commands import cli_benchmark
+from descend.cli.sweeps import cli_benchmark
 from descend.sweeps.run import _random_starts
 
 

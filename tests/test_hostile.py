@@ -601,7 +601,7 @@ def test_loky_workers_are_asked_to_exit_after_a_short_idle_time(monkeypatch):
     joblib = pytest.importorskip("joblib")
     import descend.sweeps.run as run
     from descend.sweeps import sweep
-    from descend.sweeps.commands import dataset_setup
+    from descend.cli.sweeps import dataset_setup
 
     seen = {}
 
@@ -628,7 +628,7 @@ def test_loky_workers_of_a_killed_sweep_exit_soon(tmp_path):
         import descend.sweeps.run as run
         run.WORKER_IDLE_S = 2.0
         from descend.sweeps import sweep
-        from descend.sweeps.commands import dataset_setup
+        from descend.cli.sweeps import dataset_setup
         sweep(dataset_setup("xor"), {"optimizer": ["sgd"], "lr": [0.1, 0.2]}, epochs=1, backend="loky", n_jobs=2)
         kids = set()
         for f in glob.glob(f"/proc/{os.getpid()}/task/*/children"):

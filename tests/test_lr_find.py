@@ -10,7 +10,7 @@ import pytest
 import descend
 from descend import DescendError, nn, problems
 from descend.sweeps import TrainingSetup, curvature, lr_find
-from descend.sweeps.commands import cli_lr_find
+from descend.cli.sweeps import cli_lr_find
 
 
 @pytest.mark.parametrize("kappa, n, rotate", [(1.0, 2, False), (10.0, 2, True), (100.0, 2, False),

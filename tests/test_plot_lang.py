@@ -136,7 +136,7 @@ def japanese_locale(monkeypatch):
 
 
 def test_lr_find_plot_follows_the_locale_as_demo_does(monkeypatch, tmp_path, japanese_locale):
-    from descend.sweeps.commands import cli_lr_find
+    from descend.cli.sweeps import cli_lr_find
 
     seen = _saved_texts(monkeypatch)
     cli_lr_find("rosenbrock", steps=40, plot=str(tmp_path / "lr.png"), out=open(tmp_path / "out.txt", "w"))
@@ -149,7 +149,7 @@ def test_lr_find_plot_follows_the_locale_as_demo_does(monkeypatch, tmp_path, jap
 
 def test_lr_find_plot_stays_english_in_an_english_locale(monkeypatch, tmp_path):
     from descend import i18n
-    from descend.sweeps.commands import cli_lr_find
+    from descend.cli.sweeps import cli_lr_find
 
     i18n.set_lang("en")
     try:
@@ -161,7 +161,7 @@ def test_lr_find_plot_stays_english_in_an_english_locale(monkeypatch, tmp_path):
 
 
 def test_sweep_report_pictures_follow_the_locale(monkeypatch, tmp_path, japanese_locale):
-    from descend.sweeps.commands import cli_report, cli_sweep
+    from descend.cli.sweeps import cli_report, cli_sweep
 
     store = str(tmp_path / "s.db")
     cli_sweep("rosenbrock", optimizer="gd,adam", lr="1e-4:1e-2:3", store=store, steps=20,

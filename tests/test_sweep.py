@@ -10,7 +10,7 @@ import pytest
 import descend
 from descend import DescendError, nn, problems
 from descend.sweeps import Grid, TrainingSetup, parse_lr, parse_values, sweep
-from descend.sweeps.commands import cli_report, cli_sweep
+from descend.cli.sweeps import cli_report, cli_sweep
 
 
 def _single(p, row, steps, **kw):
@@ -420,7 +420,7 @@ def test_scheduler_of_the_wrong_type(setup):
 
 
 def test_command_helper_messages():
-    from descend.sweeps.commands import dataset_setup, parse_hyperparameters
+    from descend.cli.sweeps import dataset_setup, parse_hyperparameters
 
     with pytest.raises(DescendError, match="--hp needs a name before '=', got '=0.9'"):
         parse_hyperparameters(["=0.9"])

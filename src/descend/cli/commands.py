@@ -527,7 +527,7 @@ def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, se
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON instead of a summary table.")
 def sweep_cmd(target, **kwargs):
     """Run a grid of optimizers and hyperparameters on a problem or a data set."""
-    from ..sweeps import cli_sweep
+    from .sweeps import cli_sweep
 
     cli_sweep(target, **kwargs)
 
@@ -550,7 +550,7 @@ def sweep_cmd(target, **kwargs):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def lr_find_cmd(target, plot, **kwargs):
     """The learning-rate range test (and, for a problem, the curvature bound 2/L)."""
-    from ..sweeps import cli_lr_find
+    from .sweeps import cli_lr_find
 
     # checked here for problems too (which use no batches): --batch-size 0 is an error anywhere
     sizes = _batch_sizes(kwargs["batch_size"])
@@ -575,7 +575,7 @@ def lr_find_cmd(target, plot, **kwargs):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def benchmark_cmd(problems, optimizers, plot, **kwargs):
     """A fair optimizer benchmark: each optimizer's lr tuned under the same budget, many starts."""
-    from ..sweeps import cli_benchmark
+    from .sweeps import cli_benchmark
 
     if plot:
         _refuse_overwrite(plot)
@@ -591,7 +591,7 @@ def report_cmd(store, out_dir, as_json):
     """Tables (and with --out, plots and CSV files) from a sweep store."""
     import os
 
-    from ..sweeps import cli_report
+    from .sweeps import cli_report
 
     if not os.path.exists(store):
         raise DescendError(f"no sweep store at {store}")

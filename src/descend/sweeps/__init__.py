@@ -11,16 +11,15 @@
   under the same budget of gradient evaluations and compares them over many starts.
 * :func:`summarize`, :func:`plot_final_loss`, :func:`plot_curves` and :func:`write_report`
   turn a sweep's table (or :func:`load` of a store) into tables and figures.
-* ``cli_sweep``, ``cli_lr_find``, ``cli_benchmark`` and ``cli_report`` are what the
-  ``descend sweep / lr-find / benchmark / report`` commands do (:mod:`.commands`).
+
+The ``descend sweep / lr-find / benchmark / report`` commands live in :mod:`descend.cli.sweeps`.
 
 Modules: :mod:`.grid` (grids and the command line's value syntax), :mod:`.store` (the
 SQLite store), :mod:`.run` (the runners), :mod:`.lr_find`, :mod:`.benchmark`,
-:mod:`.report`, :mod:`.commands`.
+:mod:`.report`.
 """
 
 from .benchmark import BenchmarkResult, benchmark_optimizers
-from .commands import cli_benchmark, cli_lr_find, cli_report, cli_sweep
 from .grid import Grid, parse_lr, parse_values
 from .run import BACKENDS, TrainingSetup, load, sweep, to_table
 from .lr_find import Curvature, LRFinderResult, curvature, lr_find
@@ -29,5 +28,4 @@ from .store import SweepStore
 
 __all__ = ["sweep", "lr_find", "curvature", "benchmark_optimizers", "TrainingSetup", "SweepStore", "load",
            "to_table", "summarize", "plot_final_loss", "plot_curves", "write_report", "Grid", "parse_lr",
-           "parse_values", "LRFinderResult", "Curvature", "BenchmarkResult", "BACKENDS",
-           "cli_sweep", "cli_lr_find", "cli_benchmark", "cli_report"]
+           "parse_values", "LRFinderResult", "Curvature", "BenchmarkResult", "BACKENDS"]

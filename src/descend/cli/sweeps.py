@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 from ..errors import DescendError, did_you_mean
-from .grid import parse_lr, parse_values
+from ..sweeps.grid import parse_lr, parse_values
 
 __all__ = ["cli_sweep", "cli_lr_find", "cli_benchmark", "cli_report", "resolve_target", "dataset_setup",
            "parse_hyperparameters"]
@@ -51,7 +51,7 @@ def dataset_setup(name: str, *, hidden: int = 16):
     ``moons``, ``xor``, ``spirals``: 2-``hidden``-classes with cross-entropy.
     """
     from .. import datasets
-    from .run import TrainingSetup
+    from ..sweeps.run import TrainingSetup
 
     if name not in datasets.names():
         raise DescendError(f"unknown data set {name!r}; valid: {', '.join(datasets.names())}")
@@ -167,7 +167,7 @@ def _stored_runs(store) -> int:
     """How many runs the store at ``store`` holds now (0 when there is none yet)."""
     import os
 
-    from .store import SweepStore
+    from ..sweeps.store import SweepStore
 
     if store is None or not os.path.exists(store):
         return 0
@@ -236,8 +236,8 @@ def cli_sweep(target: str, *, optimizer: str = "gd", lr: str = "1e-4:1:13", hp=(
 
     Returns the sweep's table.
     """
-    from .report import summarize
-    from .run import sweep
+    from ..sweeps.report import summarize
+    from ..sweeps.run import sweep
 
     tgt = resolve_target(target, params)
     grid = {"optimizer": _names(optimizer, "--optimizer"), "lr": parse_lr(lr)}
@@ -318,7 +318,7 @@ def cli_lr_find(target: str, *, optimizer: str | None = None, min_lr: float = 1e
     :class:`~descend.sweeps.lr_find.LRFinderResult`.
     """
     from ..problems import Problem
-    from .lr_find import lr_find
+    from ..sweeps.lr_find import lr_find
 
     if plot:
         _check_plot(plot)
@@ -356,7 +356,7 @@ def cli_benchmark(problems: str, optimizers: str, *, budget: int = 1000, starts:
     :func:`descend.sweeps.parse_lr` (default 1e-5 .. 1, four per decade).  Returns the
     :class:`~descend.sweeps.benchmark.BenchmarkResult`.
     """
-    from .benchmark import benchmark_optimizers
+    from ..sweeps.benchmark import benchmark_optimizers
 
     seeds = _count("--seeds", seeds)
     if plot:
@@ -386,9 +386,9 @@ def cli_report(store: str, *, out_dir: str | None = None, as_json: bool = False,
     ``runs.csv``, ``summary.csv``, ``final_loss.png`` and ``curves.png``.  Returns the summary rows.
     """
     from .. import i18n
-    from .report import summarize, write_report
-    from .run import load
-    from .store import SweepStore
+    from ..sweeps.report import summarize, write_report
+    from ..sweeps.run import load
+    from ..sweeps.store import SweepStore
 
     with SweepStore(store, "r") as st:
         count, defs = st.count(), st.definitions
