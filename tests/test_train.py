@@ -192,13 +192,13 @@ def test_one_hot_and_binary_targets():
 def test_divergence_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     data = datasets.linear(100, seed=0)
     saves = []
-    real_save = training.loop._save_checkpoint
+    real_save = training.checkpoint.save_checkpoint
 
     def recording_save(path, **kw):
         real_save(path, **kw)
         saves.append((kw["progress"]["step"], path.read_bytes()))
 
-    monkeypatch.setattr(training.loop, "_save_checkpoint", recording_save)
+    monkeypatch.setattr(training.checkpoint, "save_checkpoint", recording_save)
     path = tmp_path / "run.npz"
     blow_up = lambda k: 0.01 if k < 25 else 1e30  # noqa: E731 - a schedule: lr of step k
     model = seed003_network()
@@ -315,14 +315,14 @@ class FakeTTY(io.StringIO):
 
 def test_progress_bar_on_a_terminal(monkeypatch):
     stream = FakeTTY()
-    monkeypatch.setattr(training.loop, "_progress_stream", lambda: stream)
+    monkeypatch.setattr(training.progress, "_progress_stream", lambda: stream)
     data = datasets.linear(30, seed=0)
     train(seed003_network(), data.X, data.y, loss="mse", optimizer=optim.SGD(lr=0.01), batch_size=5, epochs=2,
           seed=0, progress=True)
     text = stream.getvalue()
     assert "epoch 2/2" in text and "samples/s" in text and "loss" in text and "6/6" in text
     stream2 = FakeTTY()
-    monkeypatch.setattr(training.loop, "_progress_stream", lambda: stream2)
+    monkeypatch.setattr(training.progress, "_progress_stream", lambda: stream2)
     train(seed003_network(), data.X, data.y, loss="mse", optimizer=optim.SGD(lr=0.01), epochs=1, seed=0,
           progress=False)
     assert stream2.getvalue() == ""
