@@ -150,17 +150,18 @@ def _picture_names(sections, gif: bool) -> list[list[str | None]]:
 
 _GENERATOR = '<meta name="generator" content="descend demo">'
 
-#: where ``descend serve`` listens by default (the address it prints adds its access token)
+#: where ``descend serve`` listens by default; the address it prints and opens adds its access token, so
+#: the page names the address as text, never as a link (without the token it answers 403)
 EXPLORER_URL = "http://127.0.0.1:8765/"
 
 
 def _explorer_html(lang) -> str:
-    """The paragraph that links to the live explorer and says how to start it (``descend serve``)."""
+    """The paragraph that says how to start the live explorer: ``descend serve`` opens it in the browser
+    with its access token; the address is shown as code, not linked (a link without the token is refused)."""
     from . import i18n
 
     text = html.escape(i18n.t("page.explorer", lang, command="\x00", url="\x01"))
-    return text.replace("\x00", "<code>descend serve</code>").replace(
-        "\x01", f'<a href="{EXPLORER_URL}">{EXPLORER_URL}</a>')
+    return text.replace("\x00", "<code>descend serve</code>").replace("\x01", f"<code>{EXPLORER_URL}?token=…</code>")
 
 
 def _check_out(out_dir) -> pathlib.Path:

@@ -112,12 +112,14 @@ _PAGE = {
         "さまざまな最適化手法、ミニバッチ学習、多数のランダムな初期値。最後に勾配の先へ: ニュートン法、鞍点、"
         "制約付き最適化 (Goodfellow 4 章)。"),
     "page.explorer": _m(
-        "To play with all of this live, start the explorer with {command} (it needs pip install "
-        "'descend[serve]') and open the address it prints, {url} with its token: move the learning rate, "
-        "click a start, type your own f(x, y), train a small network; every number still comes from descend.",
-        "これらをその場で試すには {command} でエクスプローラを起動し (pip install 'descend[serve]' が必要)、"
-        "表示されるアドレス {url} (トークン付き) を開きます。学習率を動かし、初期値をクリックし、自分の関数 "
-        "f(x, y) を入力し、小さなネットワークを学習させられます。数値はすべて descend が計算します。"),
+        "To play with all of this live, run {command} in a terminal (it needs pip install 'descend[serve]'): "
+        "it opens the explorer in your browser at the address it prints, {url}, whose token lets only you in. "
+        "Move the learning rate, click or drag a start, type your own f(x, y), train a small network; every "
+        "number still comes from descend.",
+        "これらをその場で試すには、ターミナルで {command} を実行します (pip install 'descend[serve]' が必要)。"
+        "表示されるアドレス {url} でブラウザにエクスプローラが開きます (トークンにより本人だけが使えます)。"
+        "学習率を動かし、初期値をクリックやドラッグで選び、自分の関数 f(x, y) を入力し、小さなネットワークを"
+        "学習させられます。数値はすべて descend が計算します。"),
     "page.computed_in": _m("section computed and drawn in {seconds}", "この節の計算と描画: {seconds}"),
     "page.footer": _m(
         "Built in {seconds} with Python {python}, NumPy {numpy} and matplotlib {matplotlib}. "
