@@ -13,133 +13,14 @@ import numpy as np
 
 from . import jit as _jit
 from . import linesearch as _ls
+from . import methods
 from .errors import DescendError, check_nonnegative_int, check_positive
+from .objective import (Objective, at_rows, callback_state, check_options, check_x0, finite_rows,
+                        resolve_problem, row_norms)
 from .result import MESSAGES, History, Result, finished, message_numbers
 
 __all__ = ["minimize", "Result", "History"]
 
-_FD_METHODS = ("forward", "backward", "central", "five-point", "complex", "richardson")
-
-
-class _Objective:
-    """f and its gradient on a block of rows, with shape checks and evaluation counts.
-
-    Points are always handed in as an (k, n) array; ``scalar`` means the user's f takes
-    a plain number (x0 was 0-d).
-    """
-
-    def __init__(self, f, grad, *, vectorized, scalar, method, h):
-        self.f, self.grad, self.vectorized, self.scalar = f, grad, vectorized, scalar
-        self.method, self.h = method, h
-
-    # -- f ---------------------------------------------------------------------------
-    def _point(self, row):
-        return row[0] if self.scalar else row.copy()  # a copy: f can never touch our iterate
-
-    def values(self, X):
-        """f at every row of X, shape (k,)."""
-        if self.vectorized:
-            out = np.asarray(self.f(X[:, 0].copy() if self.scalar else X.copy()))
-            if out.dtype.kind not in "iuf":
-                raise _not_real("f", out)
-            if out.shape != (X.shape[0],):
-                raise DescendError(
-                    f"with vectorized=True f must return one value per row, shape ({X.shape[0]},); "
-                    f"got shape {out.shape}")
-            return out.astype(np.result_type(out.dtype, np.float64), copy=False)
-        out = np.empty(X.shape[0])
-        for i, row in enumerate(X):
-            v = self.f(self._point(row))
-            if type(v) is not float and not isinstance(v, np.floating):  # the common case checked first
-                if np.ndim(v) != 0:
-                    raise DescendError(f"f must return a scalar for one point, got an array of shape {np.shape(v)}")
-                if np.asarray(v).dtype.kind not in "iuf":
-                    raise _not_real("f", v)
-            out[i] = v
-        return out
-
-    # -- gradient --------------------------------------------------------------------
-    def _counted_f(self, counter):
-        """The user's f as the finite-difference module sees it, counting points evaluated."""
-        f, scalar = self.f, self.scalar
-
-        if self.vectorized:
-            def fv(P):
-                counter[0] += P.shape[0]
-                return f(P[:, 0]) if scalar else f(P)
-            return fv
-
-        def f1(p):
-            counter[0] += 1
-            return f(p[0]) if scalar else f(p)
-        return f1
-
-    def gradients(self, X):
-        """(G, f-evaluations per row) at every row of X."""
-        k, n = X.shape
-        if self.grad is None:
-            from .diff import gradient
-
-            counter = [0]
-            G = gradient(self._counted_f(counter), X, method=self.method, h=self.h, vectorized=self.vectorized)
-            return np.asarray(G, dtype=X.dtype).reshape(k, n), counter[0] // k
-        if self.vectorized:
-            G = np.asarray(self.grad(X[:, 0].copy() if self.scalar else X.copy()))
-            if G.dtype.kind not in "iuf":
-                raise _not_real("grad", G)
-            G = G.reshape(k, 1) if self.scalar and G.shape == (k,) else G
-            if G.shape != (k, n):
-                raise DescendError(f"with vectorized=True grad must return shape {(k, n)}, got shape {G.shape}")
-            return G, 0
-        G = np.empty_like(X)
-        for i, row in enumerate(X):
-            g = np.asarray(self.grad(self._point(row)))
-            if g.dtype.kind not in "iuf":
-                raise _not_real("grad", g)
-            if g.size != n or (g.ndim > 1):
-                raise DescendError(f"grad must return shape ({n},) for one point, got shape {g.shape}")
-            G[i] = g.reshape(n)
-        return G, 0
-
-
-def _not_real(what: str, value) -> DescendError:
-    """f (or grad) gave something that is not real numbers: None, a string, a complex number."""
-    arr = np.asarray(value)
-    got = repr(arr.item()) if arr.ndim == 0 else f"an array of dtype {arr.dtype}"
-    return DescendError(f"{what} must return real numbers (int or float), got {got}")
-
-
-def _resolve_problem(f, x0, grad, vectorized):
-    from .problems import Problem
-
-    if isinstance(f, Problem):
-        if x0 is None:
-            x0 = f.x0
-        if grad is None:
-            grad = f.grad
-        return f.f, x0, grad, True, f.name
-    if not callable(f):
-        raise DescendError(f"f must be a callable or a descend Problem, got {type(f).__name__}")
-    if x0 is None:
-        raise DescendError("x0 is required when f is a plain function (a Problem brings its own start)")
-    return f, x0, grad, vectorized, getattr(f, "__name__", "f")
-
-
-def _check_x0(x0):
-    try:
-        arr = np.asarray(x0)
-    except Exception:
-        raise DescendError(f"x0 must be a number, an (n,) or an (R, n) array, got {x0!r}") from None
-    if arr.dtype.kind not in "iuf":  # True/False are not coordinates
-        raise DescendError(f"x0 must hold real numbers (int or float), got dtype {arr.dtype}")
-    if arr.ndim > 2:
-        raise DescendError(f"x0 must be a number, an (n,) point or an (R, n) batch of starts, got shape {arr.shape}")
-    if arr.size == 0:
-        raise DescendError(f"x0 must not be empty, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise DescendError(f"x0 must be finite, got {np.array2string(arr, threshold=6)}")
-    dtype = arr.dtype if arr.dtype.kind == "f" else np.float64
-    return arr.astype(dtype)
 
 
 def _check_lr(lr, R, batched):
@@ -184,32 +65,6 @@ def _lr_used(opt, R):
     return np.broadcast_to(value, (R,)).copy() if value.size in (1, R) else np.full(R, np.nan)
 
 
-def _at_rows(fn, X, rows, shape):
-    """``fn`` at the chosen rows of X only (nan elsewhere): f may not even accept inf."""
-    out = np.full(shape, np.nan)
-    if rows.any():
-        out[rows] = fn(X[rows])
-    return out
-
-
-def _row_norms(G):
-    """Euclidean norm of each row; for the few columns of a test problem a loop over the
-    columns beats a reduction along a short axis."""
-    if G.shape[1] > 8:
-        return np.sqrt(np.einsum("ij,ij->i", G, G))
-    sq = G[:, 0] * G[:, 0]
-    for j in range(1, G.shape[1]):
-        sq += G[:, j] * G[:, j]
-    return np.sqrt(sq)
-
-
-def _finite_rows(X):
-    """Which rows are all finite (one flat check in the common case that all are)."""
-    if np.isfinite(X).all():
-        return np.ones(X.shape[0], dtype=bool)
-    return np.all(np.isfinite(X), axis=1)
-
-
 def _motion(steps):
     """Describe how the last steps moved: back and forth, or drifting."""
     if len(steps) < 2:
@@ -220,31 +75,6 @@ def _motion(steps):
         grow = "with growing amplitude" if nb > na * (1 + 1e-12) else "with constant amplitude"
         return f"oscillate back and forth across the minimum {grow}"
     return "drift without decreasing f"
-
-
-def _unknown_grad(grad) -> str:
-    return f"unknown gradient method {grad!r}; valid: {', '.join(_FD_METHODS)} or a callable"
-
-
-def _check_options(grad, max_growth, history, h, callback, unknown_grad=_unknown_grad):
-    """Check the options every path of minimize takes alike (``unknown_grad`` words an unknown
-    gradient method's name); the finite-difference method and the gradient (a callable or None)."""
-    if max_growth is not None:
-        check_positive("max_growth", max_growth)
-    if history not in (True, False, "f"):
-        raise DescendError(f"history must be True, False or 'f', got {history!r}")
-    method = "central"
-    if isinstance(grad, str):
-        if grad not in _FD_METHODS:
-            raise DescendError(unknown_grad(grad))
-        method, grad = grad, None
-    elif grad is not None and not callable(grad):
-        raise DescendError(f"grad must be None, a method name or a callable, got {type(grad).__name__}")
-    if h is not None:
-        check_positive("h", h)
-    if callback is not None and not callable(callback):
-        raise DescendError(f"callback must be callable, got {type(callback).__name__}")
-    return method, grad
 
 
 def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=None, line_search=None,
@@ -315,7 +145,7 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
     Result
     """
     if method is not None:
-        from . import methods, optim  # lazy: the methods build on this module's objective and checks
+        from . import optim
 
         if isinstance(method, str) and method.lower() in optim.names() and hess is None and hessp is None:
             optimizer, method = method, None
@@ -336,8 +166,6 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
                                            callback=callback, h=h, max_growth=max_growth, history=history,
                                            **hyperparameters)
     if line_search is not None and constraint is None and getattr(_ls.get(line_search), "method", "") == "quadratic":
-        from . import methods  # lazy, as above: the step eps* = g'g / g'Hg needs the Hessian
-
         if not (isinstance(optimizer, str) and optimizer.lower() == "gd"):
             raise DescendError("line_search works with optimizer='gd' only (it picks the step along -grad)")
         return methods.minimize_method(f, x0, method="steepest_descent", grad=grad, hess=hess, hessp=hessp,
@@ -347,8 +175,6 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
     if hess is not None or hessp is not None:
         raise DescendError("hess= and hessp= need a second-order method: method='newton' or 'damped_newton'")
     if constraint is not None:
-        from . import methods  # lazy, as above
-
         if not (isinstance(optimizer, str) and optimizer.lower() == "gd"):
             raise DescendError(f"a constraint works with optimizer='gd' (projected gradient descent), "
                                f"got {optimizer!r}")
@@ -357,8 +183,8 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
                                        callback=callback, h=h, max_growth=max_growth, history=history,
                                        **hyperparameters)
     f, grad = _jit.unwrap(f, grad)  # descend.compiled(f, grad) brings both
-    fun, x0, grad, vectorized, fname = _resolve_problem(f, x0, grad, vectorized)
-    x0 = _check_x0(x0)
+    fun, x0, grad, vectorized, fname = resolve_problem(f, x0, grad, vectorized)
+    x0 = check_x0(x0)
     scalar = x0.ndim == 0
     batched = x0.ndim == 2
     X = x0.reshape(1, 1) if scalar else (x0.copy() if batched else x0.reshape(1, -1).copy())
@@ -367,7 +193,7 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
     steps = check_nonnegative_int("steps", steps)
     if gtol is not None:
         gtol = float(check_positive("gtol", gtol)) if gtol != 0 else 0.0
-    method, grad = _check_options(grad, max_growth, history, h, callback)
+    method, grad = check_options(grad, max_growth, history, h, callback)
     ls = _ls.get(line_search)
     if ls is not None and not (isinstance(optimizer, str) and optimizer.lower() == "gd"):
         raise DescendError("line_search works with optimizer='gd' only (it picks the step along -grad)")
@@ -377,7 +203,7 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
                         callback, vectorized, scalar=scalar, batched=batched, name=name)
     if res is not None:  # the whole loop ran compiled (descend.jit), bit for bit this path's numbers
         return res
-    obj = _Objective(fun, grad, vectorized=vectorized, scalar=scalar, method=method, h=h)
+    obj = Objective(fun, grad, vectorized=vectorized, scalar=scalar, method=method, h=h)
     return _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, history,
                 scalar=scalar, batched=batched, name=name)
 
@@ -402,7 +228,7 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
             G[start_ok], fd = obj.gradients(X[start_ok])
     nfev += 1 + fd * start_ok
     ngev += start_ok
-    gnorm = _row_norms(G)
+    gnorm = row_norms(G)
     F0 = F.copy()
     bad0 = ~(np.isfinite(F) & np.isfinite(gnorm))
     status[bad0] = "diverged"
@@ -455,8 +281,8 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
             X_new[~active] = X[~active]  # runs that stopped do not move
         Xm = X_new if every else X_new[rows]
         with np.errstate(all="ignore"):
-            finite_x = _finite_rows(Xm)
-            F_new = obj.values(Xm) if finite_x.all() else _at_rows(obj.values, Xm, finite_x, (len(Xm),))
+            finite_x = finite_rows(Xm)
+            F_new = obj.values(Xm) if finite_x.all() else at_rows(obj.values, Xm, finite_x, (len(Xm),))
             finite_f = np.isfinite(F_new)
             # The gradient only where f is finite: a numerical gradient of nan is meaningless.
             if finite_f.all():
@@ -469,7 +295,7 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
                     G_new[finite_f], fd[finite_f] = obj.gradients(Xm[finite_f])
             evaluated = finite_x.astype(np.int64)
             graded = finite_f.astype(np.int64)
-            gn_new = _row_norms(G_new)
+            gn_new = row_norms(G_new)
             # One reduction tells whether everything is finite (a nan or inf anywhere makes
             # the sum non-finite); only then is it worth finding which rows are not.
             if np.isfinite(F_new.sum() + gn_new.sum()) and finite_x.all():
@@ -514,7 +340,7 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
             hf.append(F)
             hg.append(gnorm)
         if callback is not None:
-            state = _state(X, F, gnorm, nit, scalar, batched)
+            state = callback_state(X, F, gnorm, nit, scalar, batched)
             try:
                 stop = callback(state)
             except StopIteration:
@@ -551,21 +377,3 @@ def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar
         messages.append(MESSAGES[key].format(**numbers))
     return finished(X, F, gnorm, nit, nfev, ngev, status, messages, hist, gtol=gtol, lr=lr, name=name,
                     scalar=scalar, batched=batched)
-
-
-class _State:
-    """What a callback sees after each step."""
-
-    __slots__ = ("x", "fun", "grad_norm", "nit")
-
-    def __init__(self, x, fun, grad_norm, nit):
-        self.x, self.fun, self.grad_norm, self.nit = x, fun, grad_norm, nit
-
-    def __repr__(self):
-        return f"State(nit={self.nit}, fun={self.fun})"
-
-
-def _state(X, F, gnorm, nit, scalar, batched):
-    if batched:
-        return _State(X.copy(), F.copy(), gnorm.copy(), nit.copy())
-    return _State(float(X[0, 0]) if scalar else X[0].copy(), float(F[0]), float(gnorm[0]), int(nit[0]))

@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import linesearch as _ls
 from ..errors import DescendError, check_nonnegative_int, check_positive, unknown_name
+from ..objective import FD_METHODS, Objective, check_options, check_x0, resolve_problem
 from .cg import ConjugateGradient
 from .hessians import HessianSource
 from .newton import DampedNewton, Newton, SteepestDescent
@@ -77,8 +78,6 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
     """:func:`descend.minimize` with ``method=`` one of :data:`METHODS` (see there for the arguments),
     or projected gradient descent with ``constraint=`` (``method=None``, step ``lr``); x0 is then
     projected onto the set first."""
-    from ..minimize import (  # the driver's own checks
-        _FD_METHODS, _check_options, _check_x0, _Objective, _resolve_problem)
     from ..problems import Problem
     from .driver import run
 
@@ -90,8 +89,8 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
         rule = make_rule(method, **options)
     problem_hess = f.hessian if isinstance(f, Problem) else None
     hess_vectorized = bool(vectorized)  # a Problem's f is vectorized; the user's hess= is per point unless said
-    fun, x0, grad, vectorized, _ = _resolve_problem(f, x0, grad, vectorized)
-    x0 = _check_x0(x0)
+    fun, x0, grad, vectorized, _ = resolve_problem(f, x0, grad, vectorized)
+    x0 = check_x0(x0)
     scalar, batched = x0.ndim == 0, x0.ndim == 2
     X = x0.reshape(1, 1) if scalar else (x0.copy() if batched else x0.reshape(1, -1).copy())
     R, n = X.shape
@@ -115,10 +114,10 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
                                "(the Wolfe curvature test does not hold on the boundary)")
     steps = check_nonnegative_int("steps", steps)
     gtol = DEFAULT_GTOL if gtol is None else (float(check_positive("gtol", gtol)) if gtol != 0 else 0.0)
-    fd_method, grad = _check_options(grad, max_growth, history, h, callback,
-                                     unknown_grad=lambda g: unknown_name("gradient method", g, _FD_METHODS))
+    fd_method, grad = check_options(grad, max_growth, history, h, callback,
+                                     unknown_grad=lambda g: unknown_name("gradient method", g, FD_METHODS))
     ls = _line_search(rule, line_search)
-    obj = _Objective(fun, grad, vectorized=vectorized, scalar=scalar, method=fd_method, h=h)
+    obj = Objective(fun, grad, vectorized=vectorized, scalar=scalar, method=fd_method, h=h)
     source = None
     if rule.needs_hessian:
         if hess is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import linesearch as _ls
+from ..objective import callback_state
 from ..result import MESSAGES, History, Result
 from ._linalg import dot_rows
 
@@ -290,10 +291,8 @@ class _Recorder:
 
 
 def _callback_stops(callback, runs, scalar, batched):
-    from ..minimize import _state  # the same state object the first-order driver hands out
-
     try:
-        return bool(callback(_state(runs.X, runs.F, runs.gnorm, runs.nit, scalar, batched)))
+        return bool(callback(callback_state(runs.X, runs.F, runs.gnorm, runs.nit, scalar, batched)))
     except StopIteration:
         return True
 
