@@ -96,7 +96,7 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
     R, n = X.shape
     X = X.astype(float)
     if constraint is not None:
-        from ..constraints import check_constraint
+        from ..constraints.sets import check_constraint
         from .projected import ProjectedGradient
 
         check_constraint(constraint, n)
