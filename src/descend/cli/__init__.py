@@ -1,8 +1,10 @@
 """The ``descend`` command: parses, calls the library, prints.
 
 Modules: :mod:`.commands` (the click group ``cli``, :func:`main` with its one-line error
-wrapper, and the commands).  ``descend.cli:main`` is the installed entry point;
-``python -m descend.cli`` runs the same.
+wrapper, problems / minimize / critical-point / compare / optimizers / demo / serve),
+:mod:`.train` (train), :mod:`.sweeps` (sweep, lr-find, benchmark, report) and
+:mod:`.common` (the tables, consoles and option parsers they share).
+``descend.cli:main`` is the installed entry point; ``python -m descend.cli`` runs the same.
 """
 
 from .commands import EXIT_USAGE, _default_lr, cli, main

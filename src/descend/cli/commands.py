@@ -11,67 +11,13 @@ import sqlite3
 import click
 import numpy as np
 
-from ..errors import DescendError, unknown_name
+from ..errors import DescendError
+from .common import floats, jsonable, new_console, parse_hp, refuse_overwrite, table
+from .sweeps import benchmark_cmd, lr_find_cmd, report_cmd, sweep_cmd
+from .train import train_cmd
 
 EXIT_USAGE = 2
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
-
-
-def _console(stderr=False):
-    from rich.console import Console
-
-    console = Console(stderr=stderr, highlight=False)
-    if not console.is_terminal:  # piped or captured: no folding of wide tables
-        console = Console(stderr=stderr, highlight=False, width=200)
-    return console
-
-
-_TEXT_COLUMNS = ("name", "problem", "status", "message", "optimizer", "method", "description", "section", "what")
-
-
-def _table(title, columns, rows, kinds=None, lang=None):
-    """A rich table; numbers by their column's kind (``kinds``, else :func:`descend.fmt.kind_of` of a
-    column name descend knows, whose header then comes from the catalogue)."""
-    from rich.table import Table
-
-    from .. import fmt
-
-    kinds = list(kinds) if kinds is not None else [fmt.kind_of(str(c)) for c in columns]
-    table = Table(title=title, title_justify="left")
-    for c, kind in zip(columns, kinds):
-        left = kind in ("text", "status") or c in _TEXT_COLUMNS
-        table.add_column(fmt.header(c, lang) if fmt.kind_of(str(c)) else str(c), justify="left" if left else "right")
-    for r in rows:
-        table.add_row(*[_cell(v, kind, lang) for v, kind in zip(r, kinds)])
-    return table
-
-
-def _cell(v, kind=None, lang=None) -> str:
-    from rich.markup import escape
-
-    from .. import fmt
-
-    return escape(fmt.cell(v, kind, lang))
-
-
-def _floats(text: str, what: str) -> np.ndarray:
-    """Parse "1,2" or "1 2" into floats; rows separated by ';'."""
-    try:
-        rows = [[float(t) for t in r.replace(",", " ").split()] for r in text.split(";") if r.strip()]
-    except ValueError:
-        raise DescendError(f"{what} must be numbers separated by commas (rows by ';'), got {text!r}") from None
-    if not rows or any(len(r) != len(rows[0]) for r in rows) or not rows[0]:
-        raise DescendError(f"{what} must be numbers separated by commas (rows by ';' of equal length), got {text!r}")
-    arr = np.array(rows, dtype=float)
-    return arr[0] if arr.shape[0] == 1 else arr
-
-
-def _jsonable(v):
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, (np.floating, np.integer, np.bool_)):
-        return v.item()
-    return v
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,33 +37,10 @@ def problems_cmd(as_json):
         p = problems.get(name)
         rows.append((name, p.dim, p.minimum, p.x0, p.description))
     if as_json:
-        click.echo(json.dumps([dict(name=r[0], dim=r[1], minimum=_jsonable(r[2]), x0=_jsonable(r[3]),
+        click.echo(json.dumps([dict(name=r[0], dim=r[1], minimum=jsonable(r[2]), x0=jsonable(r[3]),
                                     description=r[4]) for r in rows]))
         return
-    _console().print(_table("Test problems (descend.problems)", ["name", "dim", "minimum", "x0", "description"], rows))
-
-
-def _parse_hp(items):
-    """Turn ("beta1=0.9", "betas=0.9,0.99", "nesterov=true") into keyword arguments."""
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise DescendError(f"--hp must look like key=value, got {item!r}")
-        key, value = item.split("=", 1)
-        key = key.strip().replace("-", "_")
-        low = value.strip().lower()
-        if low in ("true", "false"):
-            out[key] = low == "true"
-        elif low == "none":
-            out[key] = None
-        elif "," in value:
-            out[key] = tuple(float(v) for v in value.split(","))
-        else:
-            try:
-                out[key] = int(value) if value.strip().lstrip("-").isdigit() else float(value)
-            except ValueError:
-                out[key] = value
-    return out
+    new_console().print(table("Test problems (descend.problems)", ["name", "dim", "minimum", "x0", "description"], rows))
 
 
 def _result_rows(res):
@@ -140,7 +63,7 @@ def _problem(text: str, params):
     from .. import problems
 
     if text.isidentifier() and text not in ("x", "y"):
-        return problems.get(text, **_parse_hp(params))
+        return problems.get(text, **parse_hp(params))
     if params:
         raise DescendError("--param is for a registered problem; a typed formula has no parameters")
     return problems.from_expression(text)
@@ -186,7 +109,7 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, method, h
     from ..minimize import minimize
 
     p = _problem(problem, params)
-    start = p.x0 if x0 is None else _floats(x0, "--x0")
+    start = p.x0 if x0 is None else floats(x0, "--x0")
     if np.ndim(start) == 1 and start.shape[0] != p.dim:
         raise DescendError(f"--x0 must have {p.dim} numbers for {p.name}, got {start.shape[0]}")
     f = p.f if numerical else p
@@ -195,7 +118,7 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, method, h
 
         if method.lower() not in optim.names():  # unknown names: the library's message lists both kinds
             how = f"{line_search or 'its default'} line search" if method.lower() != "newton" else "full steps"
-            kwargs = dict(method=method, steps=steps, gtol=gtol, line_search=line_search, **_parse_hp(hp))
+            kwargs = dict(method=method, steps=steps, gtol=gtol, line_search=line_search, **parse_hp(hp))
             if optimizer != "gd":
                 kwargs["optimizer"] = optimizer  # the library refuses the pair with its own message
             res = minimize(f, start, vectorized=True, **kwargs) if numerical else minimize(p, start, **kwargs)
@@ -209,7 +132,7 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, method, h
         lr, how = _default_lr(p, start)
     else:
         how = f"lr={lr:g}"
-    kwargs = dict(lr=lr, steps=steps, gtol=gtol, line_search=line_search, optimizer=optimizer, **_parse_hp(hp))
+    kwargs = dict(lr=lr, steps=steps, gtol=gtol, line_search=line_search, optimizer=optimizer, **parse_hp(hp))
     res = minimize(f, start, vectorized=True, **kwargs) if numerical else minimize(p, start, **kwargs)
     _print_result(res, p, how, as_json)
 
@@ -217,13 +140,13 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, method, h
 def _print_result(res, p, how, as_json):
     if as_json:
         keys = ["x", "fun", "grad_norm", "nit", "nfev", "ngev", "status", "success", "message"]
-        click.echo(json.dumps({k: _jsonable(getattr(res, k)) for k in keys} | {"problem": p.name}))
+        click.echo(json.dumps({k: jsonable(getattr(res, k)) for k in keys} | {"problem": p.name}))
         return
     if res.batched:
         rows = [(i, r.status, r.x, r.fun, r.grad_norm, r.nit) for i, r in enumerate(res.runs())]
-        _console().print(_table(f"minimize {p.name}", ["run", "status", "x", "fun", "grad_norm", "nit"], rows))
+        new_console().print(table(f"minimize {p.name}", ["run", "status", "x", "fun", "grad_norm", "nit"], rows))
         return
-    _console().print(_table(f"minimize {p.name} with {res.optimizer}, {how}", ["what", "value"],
+    new_console().print(table(f"minimize {p.name} with {res.optimizer}, {how}", ["what", "value"],
                             _result_rows(res)))
 
 
@@ -239,18 +162,18 @@ def critical_point_cmd(problem, x0, no_refine, gtol, params, as_json):
     from .. import fmt, problems
     from ..critical import critical_point
 
-    p = problems.get(problem, **_parse_hp(params))
-    start = p.x0 if x0 is None else _floats(x0, "--x0")
+    p = problems.get(problem, **parse_hp(params))
+    start = p.x0 if x0 is None else floats(x0, "--x0")
     if np.ndim(start) != 1 or start.shape[0] != p.dim:
         raise DescendError(f"--x0 must have {p.dim} numbers for {p.name}, got {np.size(start)}")
     c = critical_point(p, start, gtol=gtol, refine=not no_refine)
     fields = [("kind", c.kind), ("x", c.x), ("fun", c.fun), ("grad_norm", c.grad_norm),
               ("eigenvalues", c.eigenvalues), ("condition_number", c.condition_number)]
     if as_json:
-        click.echo(json.dumps({k: _jsonable(v) for k, v in fields} | {"problem": p.name}))
+        click.echo(json.dumps({k: jsonable(v) for k, v in fields} | {"problem": p.name}))
         return
     near = ", ".join(f"{v:g}" for v in np.asarray(start, dtype=float))
-    _console().print(_table(f"critical point of {p.name} near ({near})",
+    new_console().print(table(f"critical point of {p.name} near ({near})",
                             ["what", "value"], [(k, fmt.cell(v, fmt.kind_of(k))) for k, v in fields]))
 
 
@@ -297,10 +220,10 @@ def compare_cmd(problem, optimizers, lr_text, steps, starts, tol, seed, params, 
     from .. import problems
     from ..race import compare
 
-    p = problems.get(problem, **_parse_hp(params))
+    p = problems.get(problem, **parse_hp(params))
     for path in (plot_path, gif_path):
         if path is not None:
-            _refuse_overwrite(path)
+            refuse_overwrite(path)
     cmp = compare(p, optimizers, lr=_parse_lr_option(lr_text), steps=steps, starts=starts, tol=tol, seed=seed)
     if plot_path or gif_path:
         from .. import plot
@@ -317,19 +240,12 @@ def compare_cmd(problem, optimizers, lr_text, steps, starts, tol, seed, params, 
         if gif_path:
             plot.animate(p, results, gif_path)
     if as_json:
-        click.echo(json.dumps([{k: _jsonable(v) for k, v in row.items()} for row in cmp.rows]))
+        click.echo(json.dumps([{k: jsonable(v) for k, v in row.items()} for row in cmp.rows]))
         return
-    _console().print(_table(f"compare on {p.name}: {steps} steps, tol {tol:g}", list(cmp.columns), cmp.table()))
+    new_console().print(table(f"compare on {p.name}: {steps} steps, tol {tol:g}", list(cmp.columns), cmp.table()))
     for path in (plot_path, gif_path):
         if path:
             click.echo(f"wrote {path}")
-
-
-def _refuse_overwrite(path):
-    """Refuse an output path now, before the work: a link, a file descend did not write, a missing folder."""
-    from .. import files
-
-    files.check_writable(path)
 
 
 @cli.command("optimizers")
@@ -342,12 +258,12 @@ def optimizers_cmd(as_json):
     rows = optim.catalog()
     if as_json:
         click.echo(json.dumps([dict(group=r["group"], name=r["name"], cls=r["cls"].__name__, reference=r["reference"],
-                                    hyperparameters={k: _jsonable(v) for k, v in r["defaults"].items()})
+                                    hyperparameters={k: jsonable(v) for k, v in r["defaults"].items()})
                                for r in rows]))
         return
     table_rows = [(r["group"], r["name"], r["cls"].__name__, r["reference"],
                    ", ".join(f"{k}={v!r}" for k, v in r["defaults"].items())) for r in rows]
-    _console().print(_table("Optimizers (descend.optim; the book's: descend.optim.book)",
+    new_console().print(table("Optimizers (descend.optim; the book's: descend.optim.book)",
                             ["group", "name", "class", "checked against", "hyperparameters (defaults)"], table_rows))
 
 
@@ -370,232 +286,19 @@ def demo_cmd(out, no_page, lang):
         except ImportError as exc:  # pragma: no cover - matplotlib missing
             raise DescendError(f"the demo page needs matplotlib ({exc}); install descend[demo]") from None
         report._check_out(out)  # a folder the page may not be written to is refused before the tour runs
-    console = _console()
+    console = new_console()
     with jit.prefer_numpy():  # small runs: compiling their loops on a fresh cache costs more than they take
         sections = tour.sections(lang=lang)
     for number, section in enumerate(sections, 1):
         console.print(f"\n[bold]{number}. {escape(section.title)}[/bold]")
         console.print(escape(section.text))
         for t in section.tables:
-            console.print(_table(escape(t.title), t.columns, t.rows, t.kinds, lang))
+            console.print(table(escape(t.title), t.columns, t.rows, t.kinds, lang))
     if no_page:
         return
     with jit.prefer_numpy():
         path = report.build(out, sections=sections)
     click.echo("\n" + i18n.t("cli.demo.page", lang, path=path))
-
-
-# ---------------------------------------------------------------------------------------- training
-
-def _train_data(name, seed):
-    from .. import datasets
-
-    if name not in datasets.names():
-        raise DescendError(unknown_name("data set", name, datasets.names()))
-    d = datasets.digits(seed=seed) if name == "digits" else datasets.get(name, seed=seed).split(seed=seed)
-    regression = name == "linear"
-    y_train = d.y_train.reshape(-1, 1) if regression else d.y_train
-    y_test = d.y_test.reshape(-1, 1) if regression else d.y_test
-    outputs = 1 if regression else int(max(d.y_train.max(), d.y_test.max())) + 1
-    return d.X_train, y_train, d.X_test, y_test, outputs, ("mse" if regression else "cross_entropy")
-
-
-def _batch_sizes(text):
-    sizes = []
-    for part in text.split(","):
-        part = part.strip().lower()
-        if part in ("full", "none"):
-            sizes.append(None)
-            continue
-        try:
-            v = int(part)
-        except ValueError:
-            raise DescendError(f"--batch-size must be positive integers or 'full', comma-separated; got {text!r}") \
-                from None
-        if v < 1:
-            raise DescendError(f"--batch-size must be >= 1 (or 'full'), got {v}")
-        sizes.append(v)
-    if not sizes:
-        raise DescendError("--batch-size must name at least one size")
-    return sizes
-
-
-def _hidden(text):
-    if text.strip() == "":
-        return []
-    try:
-        sizes = [int(v) for v in text.split(",")]
-    except ValueError:
-        raise DescendError(f"--hidden must be layer widths separated by commas, e.g. 100,100; got {text!r}") from None
-    if any(v < 1 for v in sizes):
-        raise DescendError(f"--hidden widths must be >= 1, got {text!r}")
-    return sizes
-
-
-@cli.command("train")
-@click.argument("dataset")
-@click.option("--hidden", default="10", show_default=True, help="Hidden layer widths, e.g. 100,100.")
-@click.option("--activation", default="relu", show_default=True, help="relu, leaky_relu, sigmoid or tanh.")
-@click.option("--optimizer", default="adam", show_default=True, help="Optimizer name (see `descend optimizers`).")
-@click.option("--lr", type=float, default=None, help="Learning rate (default: the optimizer's).")
-@click.option("--batch-size", "batch_size", default="32", show_default=True,
-              help="Batch size, 'full' for batch gradient descent; several (1,10,full) train side by side.")
-@click.option("--epochs", type=int, default=10, show_default=True, help="Passes over the training data.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the weights and the batch order.")
-@click.option("--checkpoint", type=click.Path(dir_okay=False), default=None, help="Save a checkpoint every epoch.")
-@click.option("--resume", is_flag=True, help="Continue from --checkpoint.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, seed, checkpoint, resume, as_json):
-    """Train a small network on a data set and print the epochs and the test metrics."""
-    from .. import nn, optim
-    from ..errors import check_nonnegative_int
-    from ..training import evaluate, train
-
-    sizes = _batch_sizes(batch_size)
-    widths = _hidden(hidden)
-    epochs = check_nonnegative_int("--epochs", epochs)
-    if resume and checkpoint is None:
-        raise DescendError("--resume needs --checkpoint PATH")
-    if checkpoint is not None and len(sizes) > 1:
-        raise DescendError("--checkpoint works with one --batch-size at a time")
-    X, y, Xt, yt, outputs, loss = _train_data(dataset, seed)
-    metrics = () if loss == "mse" else ("accuracy",)
-    runs = []
-    for bs in sizes:
-        model = nn.mlp([X.shape[1], *widths, outputs], activation=activation, rng=seed)
-        opt = optim.get(optimizer) if lr is None else optim.get(optimizer, lr=lr)
-        hist = train(model, X, y, loss=loss, optimizer=opt, batch_size=bs, epochs=epochs, seed=seed,
-                     validation=(Xt, yt), metrics=metrics, checkpoint=checkpoint, resume=resume,
-                     progress=not as_json)
-        test = evaluate(model, Xt, yt, loss=loss, metrics=metrics)
-        runs.append((bs, hist, test))
-    if as_json:
-        click.echo(json.dumps([dict(batch_size=bs, status=h.status, message=h.message, updates=h.step,
-                                    epochs={k: [_jsonable(v) for v in vals] for k, vals in h.epochs.items()},
-                                    test={k: _jsonable(v) for k, v in t.items()})
-                               for bs, h, t in runs]))
-    else:
-        console = _console()
-        label = lambda bs: "full" if bs is None else str(bs)  # noqa: E731
-        if len(runs) == 1:
-            bs, h, t = runs[0]
-            keys = [k for k in h.epochs if k not in ("time", "samples_per_s")]
-            rows = [tuple(h.epochs[k][i] for k in keys) for i in range(len(h.epochs.get("epoch", [])))]
-            console.print(_table(f"train {dataset}: batch size {label(bs)}, {optimizer}", keys, rows))
-        else:
-            rows = []
-            for bs, h, t in runs:
-                last = np.asarray(h.loss[-max(1, len(h.loss) // max(1, h.epoch)):])
-                rows.append((label(bs), h.step, h.loss[0] if h.loss else float("nan"),
-                             h.epochs["loss"][-1] if h.epochs.get("loss") else float("nan"),
-                             float(np.std(last)) if last.size else float("nan"), h.status))
-            console.print(_table(f"train {dataset}: batch sizes side by side, {epochs} epochs, {optimizer}",
-                                 ["batch size", "updates", "first loss", "last epoch loss",
-                                  "loss spread in last epoch", "status"], rows))
-        for bs, h, t in runs:
-            from .. import fmt
-
-            console.print(f"batch size {label(bs)}: {h.message}; test "
-                          + ", ".join(f"{fmt.header(k)} {fmt.cell(v, fmt.kind_of(k) or 'value')}" for k, v in t.items()))
-    if any(h.status == "interrupted" for _, h, _ in runs):
-        raise SystemExit(130)
-    if any(h.status == "diverged" for _, h, _ in runs):
-        return 1
-    return 0
-
-
-# ---------------------------------------------------------------------------------------- sweeps
-
-@cli.command("sweep")
-@click.argument("target")
-@click.option("--optimizer", default="gd", show_default=True, help="Comma-separated optimizer names.")
-@click.option("--lr", default="1e-4:1:13", show_default=True, help="a:b:k (k log-spaced values), a list, or one.")
-@click.option("--hp", multiple=True, help="More grid axes, key=v1,v2 (repeatable).")
-@click.option("--seeds", type=int, default=None, help="Number of seeds.")
-@click.option("--starts", type=int, default=None, help="Problems: random starts per seed.")
-@click.option("--steps", type=int, default=None, help="Problems: steps per run.")
-@click.option("--epochs", type=int, default=None, help="Data sets: epochs per run.")
-@click.option("--batch-size", "batch_size", default=None, help="Data sets: comma list of batch sizes.")
-@click.option("--param", "params", multiple=True, help="Problem parameter key=value.")
-@click.option("--store", default=None, help="SQLite file: finished runs are kept and skipped on a rerun.")
-@click.option("--backend", default="auto", show_default=True, help="auto, local, loky or dask.")
-@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786.")
-@click.option("--jobs", "n_jobs", type=int, default=None, help="Local worker processes.")
-@click.option("--extend", is_flag=True, help="Add this sweep to a store made by another definition.")
-@click.option("--tol", type=float, default=1e-6, show_default=True,
-              help="Gap to the minimum (problems) that counts as reached.")
-@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON instead of a summary table.")
-def sweep_cmd(target, **kwargs):
-    """Run a grid of optimizers and hyperparameters on a problem or a data set."""
-    from .sweeps import cli_sweep
-
-    cli_sweep(target, **kwargs)
-
-
-@cli.command("lr-find")
-@click.argument("target")
-@click.option("--optimizer", default=None, help="Optimizer (default: plain gradient descent / SGD).")
-@click.option("--min-lr", type=float, default=1e-7, show_default=True, help="The first learning rate tried.")
-@click.option("--max-lr", type=float, default=10.0, show_default=True, help="The last learning rate tried.")
-@click.option("--steps", type=int, default=200, show_default=True,
-              help="Updates, the lr growing geometrically from --min-lr to --max-lr.")
-@click.option("--method", default="minimum", show_default=True,
-              help="How to pick the suggestion: minimum (a tenth of the lr at the lowest loss) or steepest.")
-@click.option("--batch-size", "batch_size", default="32", show_default=True,
-              help="Data sets: the batch size ('full' for the whole set).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the weights and the batch order.")
-@click.option("--hp", multiple=True, help="Optimizer hyperparameter key=value (repeatable).")
-@click.option("--param", "params", multiple=True, help="Problem parameter key=value (repeatable).")
-@click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write loss against lr to this PNG.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def lr_find_cmd(target, plot, **kwargs):
-    """The learning-rate range test (and, for a problem, the curvature bound 2/L)."""
-    from .sweeps import cli_lr_find
-
-    # checked here for problems too (which use no batches): --batch-size 0 is an error anywhere
-    sizes = _batch_sizes(kwargs["batch_size"])
-    if len(sizes) != 1:
-        raise DescendError(f"--batch-size takes one value for lr-find, got {kwargs['batch_size']!r}")
-    kwargs["batch_size"] = "none" if sizes[0] is None else str(sizes[0])
-    if plot:
-        _refuse_overwrite(plot)
-    cli_lr_find(target, plot=plot, **kwargs)
-
-
-@cli.command("benchmark")
-@click.argument("problems")
-@click.option("--optimizers", default="gd,momentum,adagrad,rmsprop,adam", show_default=True,
-              help="Comma-separated optimizer names.")
-@click.option("--budget", type=int, default=1000, show_default=True, help="Gradient evaluations per run.")
-@click.option("--starts", type=int, default=20, show_default=True, help="Random starts per seed.")
-@click.option("--seeds", type=int, default=3, show_default=True, help="Number of seeds (0 .. seeds-1).")
-@click.option("--lr", default=None, help="The tuning grid, a:b:k.")
-@click.option("--tol", type=float, default=1e-6, show_default=True, help="Gap to the minimum that counts as solved.")
-@click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write the results' figure to this PNG.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def benchmark_cmd(problems, optimizers, plot, **kwargs):
-    """A fair optimizer benchmark: each optimizer's lr tuned under the same budget, many starts."""
-    from .sweeps import cli_benchmark
-
-    if plot:
-        _refuse_overwrite(plot)
-    cli_benchmark(problems, optimizers, plot=plot, **kwargs)
-
-
-@cli.command("report")
-@click.argument("store", type=click.Path(dir_okay=False))
-@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
-              help="Also write CSV files and plots to this folder.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def report_cmd(store, out_dir, as_json):
-    """Tables (and with --out, plots and CSV files) from a sweep store."""
-    import os
-
-    from .sweeps import cli_report
-
-    if not os.path.exists(store):
-        raise DescendError(f"no sweep store at {store}")
-    cli_report(store, out_dir=out_dir, as_json=as_json)
 
 
 @cli.command("serve")
@@ -611,6 +314,10 @@ def serve_cmd(host, port, no_browser):
         raise DescendError(f"descend serve needs the serve extra ({exc.name} is not installed): "
                            f"pip install 'descend[serve]'") from None
     server.main(host, port, open_browser=not no_browser)
+
+
+for _command in (train_cmd, sweep_cmd, lr_find_cmd, benchmark_cmd, report_cmd):
+    cli.add_command(_command)
 
 
 def _one_line(exc: BaseException) -> str:

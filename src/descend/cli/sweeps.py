@@ -16,10 +16,11 @@ import json
 import math
 import sys
 
+import click
 import numpy as np
 
 from ..errors import DescendError, did_you_mean
-from ..sweeps.grid import parse_lr, parse_values
+from .common import batch_sizes, refuse_overwrite
 
 __all__ = ["cli_sweep", "cli_lr_find", "cli_benchmark", "cli_report", "resolve_target", "dataset_setup",
            "parse_hyperparameters"]
@@ -88,6 +89,8 @@ def parse_hyperparameters(items, *, what: str = "--hp", lists: bool = False) -> 
 
     With ``lists=True`` every value is a comma list (a grid axis): ``"momentum=0,0.9"``.
     """
+    from ..sweeps.grid import parse_values
+
     out = {}
     for item in items or ():
         if "=" not in item:
@@ -236,6 +239,7 @@ def cli_sweep(target: str, *, optimizer: str = "gd", lr: str = "1e-4:1:13", hp=(
 
     Returns the sweep's table.
     """
+    from ..sweeps.grid import parse_lr, parse_values
     from ..sweeps.report import summarize
     from ..sweeps.run import sweep
 
@@ -318,6 +322,7 @@ def cli_lr_find(target: str, *, optimizer: str | None = None, min_lr: float = 1e
     :class:`~descend.sweeps.lr_find.LRFinderResult`.
     """
     from ..problems import Problem
+    from ..sweeps.grid import parse_values
     from ..sweeps.lr_find import lr_find
 
     if plot:
@@ -357,6 +362,7 @@ def cli_benchmark(problems: str, optimizers: str, *, budget: int = 1000, starts:
     :class:`~descend.sweeps.benchmark.BenchmarkResult`.
     """
     from ..sweeps.benchmark import benchmark_optimizers
+    from ..sweeps.grid import parse_lr
 
     seeds = _count("--seeds", seeds)
     if plot:
@@ -408,3 +414,87 @@ def cli_report(store: str, *, out_dir: str | None = None, as_json: bool = False,
     for p in paths:
         console.print(f"wrote {p}")
     return summary
+
+
+@click.command("sweep")
+@click.argument("target")
+@click.option("--optimizer", default="gd", show_default=True, help="Comma-separated optimizer names.")
+@click.option("--lr", default="1e-4:1:13", show_default=True, help="a:b:k (k log-spaced values), a list, or one.")
+@click.option("--hp", multiple=True, help="More grid axes, key=v1,v2 (repeatable).")
+@click.option("--seeds", type=int, default=None, help="Number of seeds.")
+@click.option("--starts", type=int, default=None, help="Problems: random starts per seed.")
+@click.option("--steps", type=int, default=None, help="Problems: steps per run.")
+@click.option("--epochs", type=int, default=None, help="Data sets: epochs per run.")
+@click.option("--batch-size", "batch_size", default=None, help="Data sets: comma list of batch sizes.")
+@click.option("--param", "params", multiple=True, help="Problem parameter key=value.")
+@click.option("--store", default=None, help="SQLite file: finished runs are kept and skipped on a rerun.")
+@click.option("--backend", default="auto", show_default=True, help="auto, local, loky or dask.")
+@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786.")
+@click.option("--jobs", "n_jobs", type=int, default=None, help="Local worker processes.")
+@click.option("--extend", is_flag=True, help="Add this sweep to a store made by another definition.")
+@click.option("--tol", type=float, default=1e-6, show_default=True,
+              help="Gap to the minimum (problems) that counts as reached.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON instead of a summary table.")
+def sweep_cmd(target, **kwargs):
+    """Run a grid of optimizers and hyperparameters on a problem or a data set."""
+    cli_sweep(target, **kwargs)
+
+
+@click.command("lr-find")
+@click.argument("target")
+@click.option("--optimizer", default=None, help="Optimizer (default: plain gradient descent / SGD).")
+@click.option("--min-lr", type=float, default=1e-7, show_default=True, help="The first learning rate tried.")
+@click.option("--max-lr", type=float, default=10.0, show_default=True, help="The last learning rate tried.")
+@click.option("--steps", type=int, default=200, show_default=True,
+              help="Updates, the lr growing geometrically from --min-lr to --max-lr.")
+@click.option("--method", default="minimum", show_default=True,
+              help="How to pick the suggestion: minimum (a tenth of the lr at the lowest loss) or steepest.")
+@click.option("--batch-size", "batch_size", default="32", show_default=True,
+              help="Data sets: the batch size ('full' for the whole set).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the weights and the batch order.")
+@click.option("--hp", multiple=True, help="Optimizer hyperparameter key=value (repeatable).")
+@click.option("--param", "params", multiple=True, help="Problem parameter key=value (repeatable).")
+@click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write loss against lr to this PNG.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def lr_find_cmd(target, plot, **kwargs):
+    """The learning-rate range test (and, for a problem, the curvature bound 2/L)."""
+    # checked here for problems too (which use no batches): --batch-size 0 is an error anywhere
+    sizes = batch_sizes(kwargs["batch_size"])
+    if len(sizes) != 1:
+        raise DescendError(f"--batch-size takes one value for lr-find, got {kwargs['batch_size']!r}")
+    kwargs["batch_size"] = "none" if sizes[0] is None else str(sizes[0])
+    if plot:
+        refuse_overwrite(plot)
+    cli_lr_find(target, plot=plot, **kwargs)
+
+
+@click.command("benchmark")
+@click.argument("problems")
+@click.option("--optimizers", default="gd,momentum,adagrad,rmsprop,adam", show_default=True,
+              help="Comma-separated optimizer names.")
+@click.option("--budget", type=int, default=1000, show_default=True, help="Gradient evaluations per run.")
+@click.option("--starts", type=int, default=20, show_default=True, help="Random starts per seed.")
+@click.option("--seeds", type=int, default=3, show_default=True, help="Number of seeds (0 .. seeds-1).")
+@click.option("--lr", default=None, help="The tuning grid, a:b:k.")
+@click.option("--tol", type=float, default=1e-6, show_default=True, help="Gap to the minimum that counts as solved.")
+@click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write the results' figure to this PNG.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def benchmark_cmd(problems, optimizers, plot, **kwargs):
+    """A fair optimizer benchmark: each optimizer's lr tuned under the same budget, many starts."""
+    if plot:
+        refuse_overwrite(plot)
+    cli_benchmark(problems, optimizers, plot=plot, **kwargs)
+
+
+@click.command("report")
+@click.argument("store", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Also write CSV files and plots to this folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def report_cmd(store, out_dir, as_json):
+    """Tables (and with --out, plots and CSV files) from a sweep store."""
+    import os
+
+    if not os.path.exists(store):
+        raise DescendError(f"no sweep store at {store}")
+    cli_report(store, out_dir=out_dir, as_json=as_json)
