@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import descend
-from descend import expression
+from descend.problems import expression
 from descend.errors import DescendError
 from descend.expression import parse
 from descend.problems import from_expression

@@ -1,0 +1,305 @@
+"""The :class:`Problem` type and the registry of named problems (:func:`get`, :func:`names`).
+
+The conventions every problem follows are in :mod:`descend.problems`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import types
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import DescendError, check_finite_array, unknown_name
+
+__all__ = ["Problem", "get", "names", "register", "readonly"]
+
+
+# --------------------------------------------------------------------------- the Problem type
+
+class _PointFunction:
+    """``f``, ``grad`` or ``hessian`` of a problem, checking the point's shape before the math.
+
+    ``kind`` says what comes back: ``"value"`` (the point's leading shape),
+    ``"grad"`` (the point's shape) or ``"hessian"`` (leading shape + ``(n, n)``).
+    """
+
+    __slots__ = ("fn", "dim", "problem", "kind")
+
+    def __init__(self, fn: Callable, dim: int, problem: str, kind: str):
+        self.fn, self.dim, self.problem, self.kind = fn, dim, problem, kind
+
+    def __call__(self, x):
+        x = np.asarray(x)
+        if x.dtype.kind in "biu":
+            x = x.astype(np.float64)
+        elif x.dtype.kind not in "fc":
+            raise DescendError(f"{self.problem}: x must be an array of real or complex numbers, "
+                               f"got dtype {x.dtype}")
+        scalar = x.ndim == 0 and self.dim == 1  # a 1-D problem also takes a plain number
+        if scalar:
+            x = x.reshape(1)
+        if x.ndim == 0 or x.shape[-1] != self.dim:
+            raise DescendError(f"{self.problem} is a function of {self.dim} variable"
+                               f"{'s' if self.dim != 1 else ''}: x must have shape ({self.dim},) "
+                               f"or (m, {self.dim}), got shape {x.shape}")
+        out = self.fn(x)
+        if scalar and self.kind == "grad":
+            return out.reshape(())[()]
+        if scalar and self.kind == "hessian":
+            return out.reshape(1, 1)
+        return out
+
+    def __repr__(self):
+        return f"<{self.kind} of {self.problem!r}, dim={self.dim}>"
+
+
+def readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=np.float64)  # a private copy, so freezing it never touches the caller's array
+    a.setflags(write=False)
+    return a
+
+
+def _freeze_param(v):
+    return readonly(v) if isinstance(v, np.ndarray) else v
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class Problem:
+    """A test function with its gradient, a start, its known minimizers and a plotting window.
+
+    Parameters
+    ----------
+    name : str
+        Registered name (or any label for a home-made problem).
+    f : callable
+        The objective: ``(n,) -> scalar`` and ``(m, n) -> (m,)``.
+    grad : callable
+        Its analytic gradient: ``(n,) -> (n,)`` and ``(m, n) -> (m, n)``.
+    x0 : array_like, shape (n,)
+        The default start.
+    minimizers : array_like, shape (k, n)
+        The known global minimizers; shape ``(0, n)`` when unknown or not unique.
+    minimum : float
+        The known global minimum; ``nan`` when unknown.
+    window : tuple or None
+        Plotting window: ``((xlo, xhi), (ylo, yhi))`` for 2-D problems,
+        ``((lo, hi),)`` for 1-D problems, ``None`` otherwise.
+    description : str
+        One line, with the formula.
+    log_levels : bool
+        Whether contour levels of ``f - minimum`` should be log-spaced (the range is wide).
+    hessian : callable or None
+        Analytic Hessian ``(n,) -> (n, n)`` and ``(m, n) -> (m, n, n)``, where it is easy.
+    domain : array_like, shape (n, 2), optional
+        Per-coordinate box ``[lo, hi]`` for random starts (the literature's search
+        domain); defaults to the window's box, or ``x0 +- max(1, |x0|)``.
+    params : mapping, optional
+        The parameters the problem was built with (shown by ``repr``).
+
+    ``f``, ``grad`` and ``hessian`` are wrapped so that a point of the wrong
+    dimension raises :class:`~descend.errors.DescendError`; the arrays are
+    stored as read-only float64 copies (copy ``x0`` before updating it in place).
+    A problem made by :func:`get` or a factory pickles as its name and arguments,
+    so it can be sent to worker processes.
+    """
+
+    name: str
+    f: Callable
+    grad: Callable
+    x0: np.ndarray
+    minimizers: np.ndarray
+    minimum: float
+    window: tuple | None
+    description: str
+    log_levels: bool = False
+    hessian: Callable | None = None
+    domain: np.ndarray | None = None
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        set_ = functools.partial(object.__setattr__, self)
+        if not isinstance(self.name, str) or not self.name:
+            raise DescendError(f"name must be a non-empty string, got {self.name!r}")
+        x0 = check_finite_array("x0", self.x0, ndim=(1,))
+        if x0.dtype.kind == "c":
+            raise DescendError(f"x0 must be real, got dtype {x0.dtype}")
+        n = x0.shape[0]
+        set_("x0", readonly(x0))
+        mins = np.asarray(self.minimizers, dtype=np.float64)
+        if mins.size == 0:
+            mins = np.empty((0, n))
+        if mins.ndim != 2 or mins.shape[1] != n:
+            raise DescendError(f"minimizers must have shape (k, {n}) to match x0 of shape ({n},), "
+                               f"got shape {mins.shape}")
+        if not np.all(np.isfinite(mins)):
+            raise DescendError(f"minimizers must be finite, got {mins}")
+        set_("minimizers", readonly(mins))
+        try:
+            minimum = float(self.minimum)
+        except (TypeError, ValueError):
+            raise DescendError(f"minimum must be a number (nan when unknown), got {self.minimum!r}") from None
+        set_("minimum", minimum)
+        set_("window", _check_window(self.window, n))
+        for field in ("f", "grad"):
+            fn = getattr(self, field)
+            if not callable(fn):
+                raise DescendError(f"{field} must be callable, got {fn!r}")
+            set_(field, _wrap(fn, n, self.name, "value" if field == "f" else "grad"))
+        if self.hessian is not None:
+            if not callable(self.hessian):
+                raise DescendError(f"hessian must be callable or None, got {self.hessian!r}")
+            set_("hessian", _wrap(self.hessian, n, self.name, "hessian"))
+        set_("domain", readonly(_check_domain(self.domain, self.window, x0)))
+        set_("log_levels", bool(self.log_levels))
+        set_("params", types.MappingProxyType({k: _freeze_param(v) for k, v in dict(self.params).items()}))
+
+    @property
+    def dim(self) -> int:
+        """Number of variables n."""
+        return self.x0.shape[0]
+
+    def __call__(self, x):
+        """``f(x)``."""
+        return self.f(x)
+
+    def distance_to_minimizer(self, x):
+        """Euclidean distance from ``x`` to the nearest known global minimizer.
+
+        Parameters
+        ----------
+        x : array_like, shape (n,) or (R, n)
+            One point or a batch (a 0-d number for a 1-D problem).
+
+        Returns
+        -------
+        float or ndarray of shape (R,)
+            ``nan`` where no minimizer is known.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        scalar = x.ndim == 0 and self.dim == 1
+        if scalar:
+            x = x.reshape(1)
+        if x.ndim == 0 or x.shape[-1] != self.dim:
+            raise DescendError(f"{self.name}: x must have shape ({self.dim},) or (R, {self.dim}), "
+                               f"got shape {x.shape}")
+        if self.minimizers.shape[0] == 0:
+            d = np.full(x.shape[:-1], np.nan)
+        else:
+            diff = x[..., None, :] - self.minimizers  # (..., k, n)
+            d = np.sqrt(np.min(np.sum(diff * diff, axis=-1), axis=-1))
+        return float(d) if d.ndim == 0 else d
+
+    def __reduce_ex__(self, protocol):
+        # f and grad are closures, which pickle cannot store; a registered problem is rebuilt
+        # from its name and arguments instead (the factories are deterministic), so problems
+        # can be sent to worker processes.  A home-made one pickles field by field.
+        recipe = getattr(self, "_recipe", None)
+        if recipe is not None:
+            return (_rebuild, recipe)
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields["params"] = dict(self.params)  # a read-only mapping proxy does not pickle; a dict does
+        return (_from_fields, (fields,))
+
+    def __repr__(self):
+        params = "".join(f", {k}={_short(v)}" for k, v in self.params.items())
+        x0 = np.array2string(self.x0, threshold=6, precision=4)
+        return f"Problem({self.name!r}{params}; dim={self.dim}, minimum={self.minimum!r}, x0={x0})"
+
+
+def _from_fields(fields: dict) -> Problem:
+    """A home-made problem rebuilt from its pickled fields (f and grad must pickle themselves)."""
+    return Problem(**fields)
+
+
+def _short(v) -> str:
+    if isinstance(v, np.ndarray):
+        return np.array2string(v, threshold=6, precision=4, separator=", ").replace("\n", "")
+    return repr(v)
+
+
+def _wrap(fn: Callable, n: int, name: str, kind: str) -> _PointFunction:
+    if isinstance(fn, _PointFunction):  # dataclasses.replace: re-check with the new dimension
+        fn = fn.fn
+    return _PointFunction(fn, n, name, kind)
+
+
+def _check_window(window, n: int):
+    if window is None:
+        return None
+    try:
+        w = np.asarray(window, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DescendError(f"window must be ((lo, hi), ...) with one pair per variable, got {window!r}") from None
+    if n > 2 or w.shape != (n, 2):
+        raise DescendError(f"window must be ((lo, hi),) for 1-D or ((xlo, xhi), (ylo, yhi)) for 2-D problems "
+                           f"and None otherwise; got {window!r} for dim={n}")
+    if not (np.all(np.isfinite(w)) and np.all(w[:, 0] < w[:, 1])):
+        raise DescendError(f"window must have finite lo < hi in every pair, got {window!r}")
+    return tuple((float(lo), float(hi)) for lo, hi in w)
+
+
+def _check_domain(domain, window, x0: np.ndarray) -> np.ndarray:
+    n = x0.shape[0]
+    if domain is None:
+        if window is not None:
+            return np.asarray(window, dtype=np.float64)
+        half = np.maximum(1.0, np.abs(x0))
+        return np.stack([x0 - half, x0 + half], axis=-1)
+    d = np.asarray(domain, dtype=np.float64)
+    if d.shape == (2,):
+        d = np.tile(d, (n, 1))
+    if d.shape != (n, 2) or not np.all(np.isfinite(d)) or not np.all(d[:, 0] < d[:, 1]):
+        raise DescendError(f"domain must be (lo, hi) or an ({n}, 2) array of finite lo < hi, got {domain!r}")
+    return d
+
+
+# --------------------------------------------------------------------------- registry and checks
+
+_REGISTRY: dict[str, Callable[..., Problem]] = {}
+
+
+def register(factory):
+    """Register ``factory`` under its name; the problems it builds remember how, so they pickle."""
+    @functools.wraps(factory)
+    def build(*args, **kwargs):
+        problem = factory(*args, **kwargs)
+        object.__setattr__(problem, "_recipe", (factory.__name__, args, kwargs))
+        return problem
+
+    _REGISTRY[factory.__name__] = build
+    return build
+
+
+def _rebuild(name: str, args: tuple, kwargs: dict) -> Problem:
+    return _REGISTRY[name](*args, **kwargs)
+
+
+def names() -> list[str]:
+    """The registered problem names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str, **params) -> Problem:
+    """Build the registered problem ``name`` with ``params`` (see its factory for them).
+
+    Raises
+    ------
+    DescendError
+        For an unknown name (the message lists :func:`names`), an unknown
+        parameter (the message lists the valid ones) or an invalid value.
+    """
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise DescendError(unknown_name("problem", name, names()))
+    factory = _REGISTRY[name]
+    valid = list(inspect.signature(factory).parameters)
+    unknown = [k for k in params if k not in valid]
+    if unknown:
+        raise DescendError(f"problem {name!r} has no parameter {', '.join(map(repr, unknown))}; "
+                           f"valid: {', '.join(valid) if valid else '(none)'}")
+    return factory(**params)
+
