@@ -32,8 +32,9 @@ from starlette.websockets import WebSocketDisconnect
 import descend
 from descend import optim
 from descend.serve import create_app
+from descend.serve.app import STATIC
 from descend.serve import checks as serve_checks
-from descend.serve import landscape
+from descend.serve.api import landscape
 
 TOKEN = "test-token-123"
 BASE = "http://127.0.0.1:8765"
@@ -383,7 +384,7 @@ def test_catalogue_endpoint_and_page_follow_descend_i18n(client):
     page = client.get(f"/?token={TOKEN}").text
     blob = page.split('id="descend-catalogue">', 1)[1].split("</script>", 1)[0]
     assert json.loads(blob)["ja"] == ja
-    script = (landscape.__file__.rsplit("/", 1)[0]) + "/static/i18n.js"
+    script = str(STATIC / "i18n.js")
     assert "学習率" not in open(script, encoding="utf-8").read()  # no label written twice
 
 
@@ -700,7 +701,7 @@ def test_training_step_limits(client):
 
 
 def test_sessions_are_bounded():
-    from descend.serve import playground
+    from descend.serve.api import playground
 
     sessions = playground.Sessions(limit=2, idle_s=60)
     cfg = playground.parse_config({"dataset": "xor", "n": 20})

@@ -32,7 +32,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import DescendError
-from . import catalog, export, landscape, playground
+from .api import export, landscape, listings, playground
 from .checks import LIMITS, BadRequest
 
 try:
@@ -264,7 +264,7 @@ def _with_catalogue(html: str) -> str:
     so the scripts hold no text and the first paint needs no extra request."""
     from ..i18n import LANGS
 
-    data = json.dumps({lang: catalog.page_messages(lang) for lang in LANGS}, ensure_ascii=False)
+    data = json.dumps({lang: listings.page_messages(lang) for lang in LANGS}, ensure_ascii=False)
     data = data.replace("<", "\\u003c")  # no "</script>" can end the block early
     block = f'<script type="application/json" id="descend-catalogue">{data}</script>\n'
     return html.replace("</head>", block + "</head>", 1)
@@ -331,7 +331,7 @@ def create_app(token: str | None = None, host: str = "127.0.0.1", port: int = 87
         lang = request.query_params.get("lang", "en")
         if lang not in ("en", "ja"):
             return _error(400, f"lang: must be one of en, ja, got {lang!r:.40}")
-        return json_response({"lang": lang, "messages": catalog.page_messages(lang)})
+        return json_response({"lang": lang, "messages": listings.page_messages(lang)})
 
     async def plotly(request: Request):
         path = plotly_js()
@@ -362,9 +362,9 @@ def create_app(token: str | None = None, host: str = "127.0.0.1", port: int = 87
         Route("/vendor/plotly.min.js", plotly, methods=["GET"]),
         Route("/vendor/ipaexg.ttf", japanese_font, methods=["GET"]),
         Route("/api/catalogue", catalogue, methods=["GET"]),
-        Route("/api/problems", endpoint(catalog.problems_listing, method="GET"), methods=["GET"]),
-        Route("/api/optimizers", endpoint(catalog.optimizers_listing, method="GET"), methods=["GET"]),
-        Route("/api/datasets", endpoint(catalog.datasets_listing, method="GET"), methods=["GET"]),
+        Route("/api/problems", endpoint(listings.problems_listing, method="GET"), methods=["GET"]),
+        Route("/api/optimizers", endpoint(listings.optimizers_listing, method="GET"), methods=["GET"]),
+        Route("/api/datasets", endpoint(listings.datasets_listing, method="GET"), methods=["GET"]),
         Route("/api/surface", endpoint(landscape.surface), methods=["POST"]),
         Route("/api/run", endpoint(landscape.run), methods=["POST"]),
         Route("/api/lr", endpoint(landscape.lr_curves), methods=["POST"]),

@@ -57,7 +57,7 @@ def warm() -> None:
     for it run on the NumPy path (the same numbers), so nothing waits for this.
     """
     from .. import optim
-    from . import landscape
+    from .api import landscape
 
     for name in optim.names():
         landscape.warm_now({"optimizer": name, "lr": 1e-3})

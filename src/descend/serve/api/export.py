@@ -10,8 +10,8 @@ as a string literal handed to ``descend.problems.from_expression``, never as cod
 
 from __future__ import annotations
 
-from . import catalog
-from .checks import BadRequest, choice, field, integer, mapping
+from . import listings
+from ..checks import BadRequest, choice, field, integer, mapping
 from .landscape import resolve_problem, run_kwargs
 from .playground import parse_config
 
@@ -42,7 +42,7 @@ def _kwargs_code(kwargs: dict) -> str:
 
 
 def _run_snippets(body: dict) -> dict:
-    from .checks import LIMITS
+    from ..checks import LIMITS
     from .landscape import _start
 
     problem = resolve_problem(field(body, "problem"))
@@ -84,7 +84,7 @@ def _torch_kwargs(name: str, kwargs: dict) -> dict:
 
 
 def _torch_run(problem_value, start, steps, specs, notes) -> str | None:
-    usable = [(n, k) for n, k in specs if catalog.TORCH.get(n) and "line_search" not in k]
+    usable = [(n, k) for n, k in specs if listings.TORCH.get(n) and "line_search" not in k]
     if not usable:
         return None
     skipped = [n for n, k in specs if (n, k) not in usable]
@@ -94,7 +94,7 @@ def _torch_run(problem_value, start, steps, specs, notes) -> str | None:
              "# the gradient is the problem's analytic one; torch.optim takes the steps",
              f"start = {start!r}", f"steps = {steps!r}", ""]
     for name, kwargs in usable:
-        cls = catalog.TORCH[name]
+        cls = listings.TORCH[name]
         hp = _torch_kwargs(name, kwargs)
         lines += ["p = torch.tensor(start, dtype=torch.float64, requires_grad=True)",
                   f"opt = {cls}([p], {_kwargs_code(hp)})",
@@ -146,13 +146,13 @@ def _optax_args(name: str, cfg: dict, notes: list) -> tuple[str, dict]:
         return fn, args
     if name == "lion":
         return "optax.lion", {"learning_rate": lr, "b1": b1, "b2": b2, "weight_decay": cfg["weight_decay"]}
-    return catalog.OPTAX[name], {"learning_rate": lr}
+    return listings.OPTAX[name], {"learning_rate": lr}
 
 
 def _optax_run(problem_value, start, steps, specs, notes) -> str | None:
-    from .. import optim
+    from ... import optim
 
-    usable = [(n, k) for n, k in specs if catalog.OPTAX.get(n) and "line_search" not in k]
+    usable = [(n, k) for n, k in specs if listings.OPTAX.get(n) and "line_search" not in k]
     if not usable:
         return None
     lines = ["import jax", "import jax.numpy as jnp", "import numpy as np", "import optax", "", "import descend", "",

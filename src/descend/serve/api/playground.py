@@ -22,8 +22,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..errors import DescendError
-from .checks import LIMITS, BadRequest, choice, field, integer, mapping, number, sequence
+from ...errors import DescendError
+from ..checks import LIMITS, BadRequest, choice, field, integer, mapping, number, sequence
 
 __all__ = ["Session", "Sessions", "DATASETS", "parse_config"]
 
@@ -39,7 +39,7 @@ _KEYS = ("dataset", "n", "noise", "test_fraction", "hidden", "activation", "opti
 
 def parse_config(body: dict) -> dict:
     """The checked configuration of ``POST /api/train/start`` (defaults filled in)."""
-    from .. import optim
+    from ... import optim
 
     body = mapping(body, "body")
     lo, hi = LIMITS["train_n"]
@@ -77,7 +77,7 @@ def parse_config(body: dict) -> dict:
 
 def make_data(cfg: dict):
     """(X_train, y_train, X_test, y_test) as float64, from the seeded generator and split."""
-    from .. import datasets
+    from ... import datasets
 
     kwargs = {"n": cfg["n"], "noise": cfg["noise"], "seed": cfg["seed"]}
     if cfg["dataset"] == "spirals":
@@ -92,7 +92,7 @@ class Session:
     """One training run, advanced by :meth:`advance` and shown by :meth:`frame`."""
 
     def __init__(self, cfg: dict):
-        from .. import nn, optim
+        from ... import nn, optim
 
         self.cfg = cfg
         self.task = DATASETS[cfg["dataset"]]
@@ -154,7 +154,7 @@ class Session:
                     self.batch, self.epoch = 0, self.epoch + 1
 
     def _evaluate(self, X, y):
-        from ..training import evaluate
+        from ...training import evaluate
 
         metrics = ("accuracy",) if self.task == "classification" else ()
         with np.errstate(all="ignore"):
@@ -172,7 +172,7 @@ class Session:
             with np.errstate(all="ignore"):
                 out = self.model.forward(self.grid_points).reshape(len(self.gy), len(self.gx))
                 if self.task == "classification":
-                    from ..numerics import sigmoid
+                    from ...numerics import sigmoid
 
                     out = sigmoid(out)
         finally:

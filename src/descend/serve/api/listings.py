@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .. import expression, problems
+from ... import expression, problems
 
 __all__ = ["problems_listing", "optimizers_listing", "datasets_listing", "TORCH", "OPTAX", "jsonable"]
 
@@ -65,8 +65,8 @@ def _hyperparameter(name: str, default, check) -> dict:
 
 def _takes_points(name: str) -> bool:
     """Whether the optimizer steps a single point (a landscape's x): Muon, say, takes matrices only."""
-    from .. import optim
-    from ..errors import DescendError
+    from ... import optim
+    from ...errors import DescendError
 
     try:
         with np.errstate(all="ignore"):
@@ -79,7 +79,7 @@ def _takes_points(name: str) -> bool:
 @functools.cache
 def optimizers_listing() -> dict:
     """``GET /api/optimizers``: every optimizer, its hyperparameters with defaults and ranges."""
-    from .. import linesearch, optim
+    from ... import linesearch, optim
 
     out = []
     for name in optim.names():
@@ -125,7 +125,7 @@ def problems_listing() -> dict:
 
 def datasets_listing() -> dict:
     """``GET /api/datasets``."""
-    from .checks import LIMITS
+    from ..checks import LIMITS
     from .playground import DATASETS
 
     lo, hi = LIMITS["train_n"]
@@ -153,7 +153,7 @@ def page_messages(lang: str) -> dict:
     status words keep their short page keys (``converged``...), and each optimizer state's
     title is ``state.<name>`` (from ``plot.state.<name>``).
     """
-    from .. import i18n
+    from ... import i18n
 
     lang = i18n.check_lang(lang)
     out = {key[len("explorer."):]: entry[lang] for key, entry in i18n.CATALOGUE.items()
@@ -166,7 +166,7 @@ def page_messages(lang: str) -> dict:
 
 def status_text(status: str, lang: str) -> str:
     """How a run ended (``converged``, ``max_steps``...), as words in ``lang``; unknown: as given."""
-    from .. import i18n
+    from ... import i18n
 
     key = f"status.{status}"
     return i18n.t(key, lang) if i18n.has(key) else str(status)
@@ -174,7 +174,7 @@ def status_text(status: str, lang: str) -> str:
 
 def state_title(name: str, lang: str) -> str:
     """The one-line title of an optimizer's state array ``name`` in ``lang`` (``plot.state.*``)."""
-    from .. import i18n
+    from ... import i18n
 
     key = f"plot.state.{name}"
     return i18n.t(key, lang) if i18n.has(key) else name

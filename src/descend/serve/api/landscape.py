@@ -17,10 +17,10 @@ import threading
 
 import numpy as np
 
-from ..errors import DescendError
-from ..minimize import minimize
-from . import catalog
-from .checks import LIMITS, BadRequest, boolean, choice, field, integer, mapping, number, point, sequence
+from ...errors import DescendError
+from ...minimize import minimize
+from . import listings
+from ..checks import LIMITS, BadRequest, boolean, choice, field, integer, mapping, number, point, sequence
 
 __all__ = ["resolve_problem", "surface", "run", "lr_curves", "derivatives", "run_kwargs"]
 
@@ -29,7 +29,7 @@ __all__ = ["resolve_problem", "surface", "run", "lr_curves", "derivatives", "run
 
 @functools.lru_cache(maxsize=64)
 def _typed(text: str, variables: tuple, window: tuple | None):
-    from ..problems import from_expression
+    from ...problems import from_expression
 
     return from_expression(text, variables, window=window)
 
@@ -48,7 +48,7 @@ def _window(value, label: str):
 def resolve_problem(value, label: str = "problem"):
     """A registered 2-D problem's name, or ``{"expression": ..., "window": ...}`` -> Problem."""
     if isinstance(value, str):
-        known = catalog.two_d_problems()
+        known = listings.two_d_problems()
         if value not in known:
             raise BadRequest(f"{label}: must be one of {', '.join(known)} or {{\"expression\": \"...\"}}, "
                              f"got {value!r:.60}")
@@ -86,7 +86,7 @@ def surface(body: dict) -> dict:
     grid = np.stack(np.meshgrid(xs, ys), axis=-1)  # grid[i, j] = (xs[j], ys[i])
     with np.errstate(all="ignore"):  # outside f's domain is nan, beyond float64 inf: both drawn as gaps
         z = np.asarray(problem.f(grid), dtype=np.float64)
-    out = catalog.describe_problem(problem)
+    out = listings.describe_problem(problem)
     out.update(x=xs, y=ys, z=_finite_or_none(z), window=[list(w) for w in window])
     return out
 
@@ -109,7 +109,7 @@ def _check_work(problem, steps: int, runs: int, label: str) -> None:
 
 def run_kwargs(spec, label: str, *, allow_line_search: bool = True) -> tuple[str, dict]:
     """One entry of ``runs``: (optimizer name, the keywords for :func:`descend.minimize`)."""
-    from .. import linesearch, optim
+    from ... import linesearch, optim
 
     spec = mapping(spec, label)
     name = choice(field(spec, "optimizer", where=f"{label}."), f"{label}.optimizer", optim.names())
@@ -189,14 +189,14 @@ def _warm(key, problem, x0, kwargs) -> None:
 
 def warm_now(kwargs: dict, problem=None, x0=None) -> None:
     """Load the compiled loop of one configuration now (in this thread)."""
-    problem = catalog.two_d_problems()["rosenbrock"] if problem is None else problem
+    problem = listings.two_d_problems()["rosenbrock"] if problem is None else problem
     x0 = problem.x0.copy() if x0 is None else x0
     _warm(_config_key(kwargs, x0), problem, x0, kwargs)
 
 
 def _minimize(problem, start, steps, kwargs, label):
     x0 = np.array(start)
-    registered = catalog.two_d_problems().get(problem.name) is problem
+    registered = listings.two_d_problems().get(problem.name) is problem
     key = _config_key(kwargs, x0)
     compiled = None
     if registered and key not in _WARM:
@@ -235,7 +235,7 @@ def run(body: dict) -> dict:
         hist = res.history
         entry = {"optimizer": name, "x": _finite_or_none(hist.x), "f": _finite_or_none(hist.f),
                  "grad_norm": _finite_or_none(hist.grad_norm), "status": res.status, "message": res.message,
-                 "status_text": catalog.status_text(res.status, lang), "nit": int(res.nit)}
+                 "status_text": listings.status_text(res.status, lang), "nit": int(res.nit)}
         if want_internals and "line_search" not in kwargs:
             entry["internals"] = _internals(problem, hist.x, int(res.nit), kwargs, lang)
         out.append(entry)
@@ -283,7 +283,7 @@ def _internals(problem, xs: np.ndarray, nit: int, kwargs: dict, lang: str = "en"
     rule is stepped on them, so the numbers are those of :func:`descend.plot.internals.record`
     without evaluating the problem once per step.
     """
-    from .. import optim
+    from ... import optim
 
     hp = {k: v for k, v in kwargs.items() if k not in ("optimizer", "gtol")}
     opt = optim.get(kwargs["optimizer"], **hp)
@@ -295,14 +295,14 @@ def _internals(problem, xs: np.ndarray, nit: int, kwargs: dict, lang: str = "en"
         eff = np.where(g != 0, np.abs(u) / np.where(g != 0, np.abs(g), 1.0), np.nan)
     return {"grad": _finite_or_none(g), "update": _finite_or_none(u), "effective_lr": _finite_or_none(eff),
             "state": {k: _finite_or_none(v) for k, v in state.items()},
-            "titles": {k: catalog.state_title(k, lang) for k in state}}
+            "titles": {k: listings.state_title(k, lang) for k in state}}
 
 
 # --------------------------------------------------------------------------- learning rate
 
 def lr_curves(body: dict) -> dict:
     """``POST /api/lr``: final f against lr, one batched :func:`descend.minimize` per optimizer."""
-    from ..sweeps.lr_find import curvature
+    from ...sweeps.lr_find import curvature
 
     body = mapping(body, "body")
     problem = resolve_problem(field(body, "problem"))
@@ -335,8 +335,8 @@ def lr_curves(body: dict) -> dict:
     with np.errstate(all="ignore"):
         try:
             c = curvature(problem, np.array(start))
-            bound = {"stable_lr": catalog.jsonable(float(c.stable_lr)), "L": catalog.jsonable(float(c.L)),
-                     "mu": catalog.jsonable(float(c.mu)), "curvature_converged": bool(c.converged)}
+            bound = {"stable_lr": listings.jsonable(float(c.stable_lr)), "L": listings.jsonable(float(c.L)),
+                     "mu": listings.jsonable(float(c.mu)), "curvature_converged": bool(c.converged)}
         except (DescendError, FloatingPointError, ValueError):
             bound = {"stable_lr": None, "L": None, "mu": None, "curvature_converged": False}
     return {"lrs": grid, "curves": curves, **bound}
@@ -346,7 +346,7 @@ def lr_curves(body: dict) -> dict:
 
 def derivatives(body: dict) -> dict:
     """``POST /api/derivatives``: each finite difference's error against h (seed 004), live."""
-    from .. import diff
+    from ... import diff
 
     body = mapping(body, "body")
     text = field(body, "expression")
@@ -384,8 +384,8 @@ def derivatives(body: dict) -> dict:
         r = diff.diff_error(f, x, exact, methods=tuple(methods), hs=np.geomspace(hlo, hhi, points),
                             relative=relative)
     return {"hs": r.hs.tolist(), "errors": {m: _finite_or_none(e) for m, e in r.errors.items()},
-            "best_h": {m: catalog.jsonable(v) for m, v in r.best_h.items()},
-            "best_error": {m: catalog.jsonable(v) for m, v in r.best_error.items()},
-            "default_h": {m: catalog.jsonable(v) for m, v in r.default_h.items()},
-            "exact": exact, "value": catalog.jsonable(value), "derivative": str(problem.grad.fn.trees[0]),
+            "best_h": {m: listings.jsonable(v) for m, v in r.best_h.items()},
+            "best_error": {m: listings.jsonable(v) for m, v in r.best_error.items()},
+            "default_h": {m: listings.jsonable(v) for m, v in r.default_h.items()},
+            "exact": exact, "value": listings.jsonable(value), "derivative": str(problem.grad.fn.trees[0]),
             "orders": {m: diff.ORDERS[m] for m in methods if m in diff.ORDERS}}
