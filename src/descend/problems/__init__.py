@@ -93,6 +93,7 @@ def from_expression(text: str, variables=("x", "y"), *, x0=None, window=None, na
     >>> float(p([1.0, 1.0])), bool((p.grad([1.0, 1.0]) == 0).all())
     (0.0, True)
     """
-    from .expression import to_problem  # the parser's module sits beside this one, loaded on first use
+    # lazy: the parser loads on first use, so that import descend stays fast
+    from .expression import to_problem
 
     return to_problem(text, variables, x0=x0, window=window, name=name)

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..errors import DescendError
+from .problem import Problem, check_window
 
 __all__ = ["Expr", "parse", "FUNCTIONS", "CONSTANTS", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT", "SYNTAX"]
 
@@ -715,8 +716,6 @@ def _default_x0(window):
 
 def to_problem(text: str, variables=("x", "y"), *, x0=None, window=None, name: str = "expression"):
     """The :class:`~descend.problems.Problem` of a typed formula (see :func:`descend.problems.from_expression`)."""
-    from .problem import Problem, _check_window
-
     variables = tuple(variables)
     if variables not in (("x",), ("x", "y")):
         raise DescendError(f"variables must be ('x',) or ('x', 'y'), got {variables!r}")
@@ -726,7 +725,7 @@ def to_problem(text: str, variables=("x", "y"), *, x0=None, window=None, name: s
     n = len(variables)
     if window is None:
         window = _default_window(n)
-    window = _check_window(window, n)  # checked before the default start is taken from it
+    window = check_window(window, n)  # checked before the default start is taken from it
     if x0 is None:
         x0 = _default_x0(window)
     args = ", ".join(variables)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import DescendError, check_finite_array, unknown_name
 
-__all__ = ["Problem", "get", "names", "register", "readonly"]
+__all__ = ["Problem", "get", "names", "register", "readonly", "check_window"]
 
 
 # --------------------------------------------------------------------------- the Problem type
@@ -144,7 +144,7 @@ class Problem:
         except (TypeError, ValueError):
             raise DescendError(f"minimum must be a number (nan when unknown), got {self.minimum!r}") from None
         set_("minimum", minimum)
-        set_("window", _check_window(self.window, n))
+        set_("window", check_window(self.window, n))
         for field in ("f", "grad"):
             fn = getattr(self, field)
             if not callable(fn):
@@ -228,7 +228,11 @@ def _wrap(fn: Callable, n: int, name: str, kind: str) -> _PointFunction:
     return _PointFunction(fn, n, name, kind)
 
 
-def _check_window(window, n: int):
+def check_window(window, n: int):
+    """``window`` as ``((lo, hi), ...)`` floats for an n-variable problem (None stays None), or a DescendError.
+
+    The one check of a plotting window, for :class:`Problem` and the formula parser.
+    """
     if window is None:
         return None
     try:
