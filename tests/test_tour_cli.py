@@ -54,7 +54,7 @@ def test_minimize_rosenbrock_with_its_defaults_does_not_diverge(capsys):
 def test_the_default_lr_is_one_over_the_largest_curvature_at_the_start(capsys):
     import numpy as np
 
-    from descend.cli import _default_lr
+    from descend.cli import default_lr as _default_lr
 
     p = problems.get("rosenbrock")
     lr, how = _default_lr(p, p.x0)

@@ -7,6 +7,6 @@ wrapper, problems / minimize / critical-point / compare / optimizers / demo / se
 ``descend.cli:main`` is the installed entry point; ``python -m descend.cli`` runs the same.
 """
 
-from .commands import EXIT_USAGE, _default_lr, cli, main
+from .commands import EXIT_USAGE, cli, default_lr, main
 
-__all__ = ["cli", "main", "EXIT_USAGE"]
+__all__ = ["cli", "main", "EXIT_USAGE", "default_lr"]

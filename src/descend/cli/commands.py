@@ -69,7 +69,7 @@ def _problem(text: str, params):
     return problems.from_expression(text)
 
 
-def _default_lr(problem, start) -> tuple[float, str]:
+def default_lr(problem, start) -> tuple[float, str]:
     """1/L, L the largest |eigenvalue| of the Hessian at the start, and how it was chosen.
 
     A fixed default cannot suit every problem: 0.01 diverges on Rosenbrock (L is about 1500
@@ -129,7 +129,7 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, method, h
         how = f"{line_search} line search"
         lr = 0.01 if lr is None else lr  # unused by plain gradient descent with a line search
     elif lr is None:
-        lr, how = _default_lr(p, start)
+        lr, how = default_lr(p, start)
     else:
         how = f"lr={lr:g}"
     kwargs = dict(lr=lr, steps=steps, gtol=gtol, line_search=line_search, optimizer=optimizer, **parse_hp(hp))
