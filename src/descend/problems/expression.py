@@ -20,6 +20,9 @@ depth :data:`MAX_DEPTH`, and a constant exponent of at most :data:`MAX_EXPONENT`
 magnitude.  Evaluation is float64 (or complex128) NumPy arithmetic, so an overflow
 is an ``inf`` or ``nan`` (reported by the caller, e.g. minimize's ``"diverged"``),
 never an exception or a huge Python integer.
+
+Long because: the whitelist walk, the node types, their derivative rules and the evaluator
+are one safety boundary (nothing the user types is ever executed), reviewed together.
 """
 
 from __future__ import annotations
