@@ -11,9 +11,18 @@ import numpy as np
 
 from ..errors import DescendError
 from ..nn.losses import get as get_loss
-from .arguments import check_model, check_xy, last_lr, positive_int_or_none, resolve_optimizer
+from .arguments import check_model, check_xy, positive_int_or_none, resolve_optimizer
 from .history import History, message
 from .progress import Interrupt
+from .update import apply_update, diverged, forward, interrupted, record, training_mode
+
+
+def _start(model, optimizer, loss, needs: str):
+    """The model, the optimizer (an instance: its state carries over between calls) and the loss."""
+    model = check_model(model)
+    if isinstance(optimizer, str):
+        raise DescendError(f"{needs}, got {optimizer!r}; create one with descend.optim.get({optimizer!r}, lr=...)")
+    return model, resolve_optimizer(optimizer, None), get_loss(loss)
 
 
 def _as_batch(model, x, y):
@@ -48,24 +57,15 @@ def partial_fit(model, x, y, *, loss, optimizer) -> float:
     DescendError
         If the loss is not finite (the update is then not applied).
     """
-    model = check_model(model)
-    if isinstance(optimizer, str):
-        raise DescendError(f"partial_fit needs an optimizer instance that keeps its state between calls, got "
-                           f"{optimizer!r}; create one with descend.optim.get({optimizer!r}, lr=...)")
-    opt = resolve_optimizer(optimizer, None)
-    loss_fn = get_loss(loss)
+    model, opt, loss_fn = _start(model, optimizer, loss,
+                                 "partial_fit needs an optimizer instance that keeps its state between calls")
     X, Y = _as_batch(model, x, y)
-    was_training = model.training
-    model.train()
-    try:
-        with np.errstate(all="ignore"):  # a non-finite loss is reported below, not warned about
-            value = loss_fn.forward(model.forward(X), Y)
-            if not math.isfinite(value):
-                raise DescendError(f"loss is {value} on this data: the update was not applied; try a smaller "
-                                   f"learning rate")
-            opt.step(model.params, model.backward(loss_fn.backward()))
-    finally:
-        model.train(was_training)
+    with training_mode(model), np.errstate(all="ignore"):  # a non-finite loss is reported below, not warned about
+        _, value = forward(model, loss_fn, X, Y)
+        if not math.isfinite(value):
+            raise DescendError(f"loss is {value} on this data: the update was not applied; try a smaller "
+                               f"learning rate")
+        apply_update(model, loss_fn, opt)
     return value
 
 
@@ -77,50 +77,35 @@ def train_online(model, stream: Iterable, *, loss, optimizer, max_steps=None, pr
     or after ``max_steps`` updates; "diverged" (stopping before the bad update) if
     a loss is not finite; "interrupted" on Ctrl-C.
     """
-    model = check_model(model)
-    if isinstance(optimizer, str):
-        raise DescendError(f"train_online needs an optimizer instance, got {optimizer!r}; create one with "
-                           f"descend.optim.get({optimizer!r}, lr=...)")
-    opt = resolve_optimizer(optimizer, None)
-    loss_fn = get_loss(loss)
+    model, opt, loss_fn = _start(model, optimizer, loss, "train_online needs an optimizer instance")
     max_steps = positive_int_or_none("max_steps", max_steps)
     if isinstance(stream, (str, bytes, dict)) or not isinstance(stream, Iterable):
         raise DescendError(f"stream must be an iterable of (x, y) pairs (a list, a generator, a data "
                            f"loader), got {type(stream).__name__}")
     history = History()
     t0 = time.perf_counter()
-    was_training = model.training
-    model.train()
-    try:
-        with Interrupt() as interrupt, np.errstate(all="ignore"):
-            for item in stream:
-                try:
-                    x, y = item
-                except (TypeError, ValueError):
-                    raise DescendError(f"stream items must be pairs (x, y), got {item!r:.60}") from None
-                X, Y = _as_batch(model, x, y)
-                value = loss_fn.forward(model.forward(X), Y)
-                if not math.isfinite(value):
-                    history.status = "diverged"
-                    history.message = message("diverged", value=value, epoch=1, step=history.step + 1,
-                                           last=history.step, ckpt="")
-                    break
-                opt.step(model.params, model.backward(loss_fn.backward()))
-                history.lr.append(last_lr(opt))
-                history.loss.append(value)
-                history.step += 1
-                if interrupt.flag:
-                    history.status = "interrupted"
-                    history.message = message("interrupted", epoch=1, step=history.step, ckpt="")
-                    break
-                if max_steps is not None and history.step >= max_steps:
-                    history.status, history.message = "completed", message("max_steps", steps=history.step)
-                    break
-            else:
-                history.status, history.message = "completed", message("stream_ended", steps=history.step)
-            if history.status == "running":  # pragma: no cover - every exit above sets it
-                history.status = "completed"
-    finally:
-        model.train(was_training)
+    with training_mode(model), Interrupt() as interrupt, np.errstate(all="ignore"):
+        for item in stream:
+            try:
+                x, y = item
+            except (TypeError, ValueError):
+                raise DescendError(f"stream items must be pairs (x, y), got {item!r:.60}") from None
+            X, Y = _as_batch(model, x, y)
+            _, value = forward(model, loss_fn, X, Y)
+            if not math.isfinite(value):
+                diverged(history, value, epoch=1)
+                break
+            apply_update(model, loss_fn, opt)
+            record(history, opt, value)
+            if interrupt.flag:
+                interrupted(history, epoch=1)
+                break
+            if max_steps is not None and history.step >= max_steps:
+                history.status, history.message = "completed", message("max_steps", steps=history.step)
+                break
+        else:
+            history.status, history.message = "completed", message("stream_ended", steps=history.step)
+        if history.status == "running":  # pragma: no cover - every exit above sets it
+            history.status = "completed"
     history.wall_time = time.perf_counter() - t0
     return history
