@@ -42,8 +42,8 @@ import time
 
 import numpy as np
 
+from .. import safejson
 from ..errors import DescendError
-from ..safejson import loads as _loads
 
 __all__ = ["SweepStore", "FORMAT", "VERSION"]
 
@@ -74,32 +74,16 @@ def _unblob(b) -> np.ndarray | None:
     return None if b is None else np.frombuffer(b, dtype="<f8").copy()
 
 
-def _jsonable(v):
-    """Result values as JSON: nan/inf as strings, NumPy scalars as Python numbers."""
-    if isinstance(v, dict):
-        return {k: _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return _jsonable(v.tolist())
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return f if np.isfinite(f) else repr(f)  # 'nan', 'inf', '-inf'
-    return v
+def _dumps(values: dict) -> str:
+    """A run's settings or result as the store writes them: keys sorted, nan/inf as the strings
+    "nan", "inf" and "-inf" (:mod:`descend.safejson`'s "string" convention, read back by its
+    ``restore``)."""
+    return safejson.dumps(values, nonfinite="string", sort_keys=True)
 
 
-def _unjson(v):
-    if isinstance(v, dict):
-        return {k: _unjson(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_unjson(x) for x in v]
-    if v in ("nan", "inf", "-inf"):
-        return float(v)
-    return v
+def _read(text: str, what: str) -> dict:
+    """The inverse of :func:`_dumps` (the text's size and nesting checked first)."""
+    return safejson.restore(safejson.loads(text, what=what))
 
 
 class _FileLock:
@@ -321,7 +305,7 @@ class SweepStore:
     def definitions(self) -> list[dict]:
         """The sweep definitions recorded: ``[{"hash": ..., "definition": {...}, "added": time}]``."""
         row = self._con.execute("SELECT value FROM meta WHERE name='definitions'").fetchone()
-        return _loads(row[0], what=f"the store {self.path}") if row else []
+        return safejson.loads(row[0], what=f"the store {self.path}") if row else []
 
     def attach(self, sweep_hash: str, definition: dict, *, extend: bool = False) -> None:
         """Record that sweep ``sweep_hash`` writes here, refusing a foreign store unless ``extend``."""
@@ -356,8 +340,7 @@ class SweepStore:
         """
         self._need_writer("store runs")
         now = time.time()
-        rows = [(r["key"], sweep_hash, json.dumps(_jsonable(r["settings"]), sort_keys=True),
-                 json.dumps(_jsonable(r["result"]), sort_keys=True), _blob(r.get("curve")),
+        rows = [(r["key"], sweep_hash, _dumps(r["settings"]), _dumps(r["result"]), _blob(r.get("curve")),
                  _blob(r.get("val_curve")), now) for r in records]
         with self._transaction() as con:
             before = con.total_changes
@@ -376,8 +359,8 @@ class SweepStore:
         for row in self._con.execute(f"SELECT {cols} FROM runs ORDER BY id"):
             if wanted is not None and row[0] not in wanted:
                 continue
-            rec = {"key": row[0], "sweep": row[1], "settings": _unjson(_loads(row[2], what="a stored run's settings")),
-                   "result": _unjson(_loads(row[3], what="a stored run's result")), "finished": row[4]}
+            rec = {"key": row[0], "sweep": row[1], "settings": _read(row[2], "a stored run's settings"),
+                   "result": _read(row[3], "a stored run's result"), "finished": row[4]}
             if curves:
                 rec["curve"], rec["val_curve"] = _unblob(row[5]), _unblob(row[6])
             out.append(rec)
