@@ -45,14 +45,12 @@ from .containers import BLOCK, _at_rows, _blocks, _by_row, _collect, _copy, _rea
 from .hyperparameters import (_as_number_or_runs, _fmt, _is_default, _leaves, _lr, _optional_positive,
                               _range_check, betas, elementwise, flag, nonnegative, positive, unit_closed,
                               unit_open)
+from . import fused
+from .fused import FUSED_MIN_SIZE  # noqa: F401 (descend.optim.base.FUSED_MIN_SIZE, as before)
 from .transforms import prepare
 
 __all__ = ["Optimizer", "prepare", "elementwise"]
 
-#: With ``fused=None`` the numba kernel takes every array of a step whose parameters hold
-#: at least this many elements in all (a network's biases go with its weights): below it,
-#: importing numba and compiling would cost more than the kernel saves.
-FUSED_MIN_SIZE = 1 << 15
 
 
 # -- state types ------------------------------------------------------------------------------
@@ -603,52 +601,7 @@ class Optimizer:
                     s[rs, cs] = new if m is None else np.where(m, new, s[rs, cs])
 
     def _apply_fused(self, leaves, common, scalars) -> list:
-        """Step what the numba kernel can take; return the leaves left for the NumPy path.
-
-        The kernel takes a float32/float64 C-contiguous array when the hyperparameters of
-        the step are plain numbers (not one per run), ``fused`` is True, or None with at
-        least :data:`FUSED_MIN_SIZE` elements in the step, and numba is installed.
-        """
-        use = self._hp["fused"]
-        if use is False or (use is None and sum(leaf.p.size for leaf in leaves) < FUSED_MIN_SIZE):
-            return leaves
-        values, flags = {}, {}
-        for prefix, group in (("t_", common), ("r_", scalars)):
-            for k, v in group.items():
-                if v.__class__ is np.ndarray:
-                    return leaves  # one value per run: the NumPy path slices them by rows
-                if v.__class__ is bool or v.__class__ is np.bool_:
-                    flags[prefix + k] = bool(v)
-                else:
-                    values[prefix + k] = v
-        from . import fused
-        if not fused.available():
-            return leaves
-        names, rule = self.state_names, type(self).rule
-        kernels = {}  # state pattern -> (kernel, float arguments) for this step
-        calls, fused_leaves, rest = [], [], []
-        for leaf in leaves:
-            p, g = leaf.p, leaf.g
-            if p.dtype not in _FUSED_DTYPES or g.dtype not in _FUSED_DTYPES or p.size == 0 \
-                    or not (p.flags.c_contiguous and g.flags.c_contiguous):
-                rest.append(leaf)
-                continue
-            arrays = self._slots[leaf.key].arrays
-            present = tuple([arrays[n] is not None for n in names])
-            if present not in kernels:
-                entry = fused.kernel(rule, present, flags)
-                kernels[present] = None if entry is None else (entry[0], tuple(float(values[k]) for k in entry[1]))
-            if kernels[present] is None:
-                rest.append(leaf)
-                continue
-            kern, floats = kernels[present]
-            states = [arrays[n].reshape(-1) for n, keep in zip(names, present) if keep]
-            calls.append((kern, (p.reshape(-1), g.reshape(-1), *states, *floats)))
-            fused_leaves.append(leaf)
-        for leaf, ok in zip(fused_leaves, fused.run(calls)):
-            if not ok:
-                rest.append(leaf)
-        return rest
-
-
-_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+        """Step what the numba kernel can take (:func:`descend.optim.fused.apply`); return the
+        leaves left for the NumPy path."""
+        return fused.apply(type(self).rule, self.state_names, self._slots,
+                           self._hp["fused"], leaves, common, scalars)

@@ -12,7 +12,7 @@ loop around it::
 with the boolean arguments (``amsgrad``, ``nesterov``, which transforms are on)
 written in as constants, so the loop has no branches, and compiles it with
 ``numba.njit(parallel=True, cache=True)`` (fastmath off), with the rule and
-:func:`~descend.optim.base.prepare` jitted for scalars and inlined.  Each element
+:func:`~descend.optim.transforms.prepare` jitted for scalars and inlined.  Each element
 goes through the same IEEE operations in the same order as on the NumPy path
 (float64, rounded once when stored, no FMA contraction), so both paths give the
 same bits; the tests check it.  State arrays the configuration does not keep are passed to the
@@ -31,9 +31,11 @@ import hashlib
 import inspect
 import os
 
-from .base import prepare
+import numpy as np
 
-__all__ = ["available", "kernel", "run"]
+from .transforms import prepare
+
+__all__ = ["available", "apply", "kernel", "run", "FUSED_MIN_SIZE"]
 
 #: Arrays smaller than this (elements) run the loop on the calling thread alone: waking
 #: the OpenMP team costs about 50 microseconds, more than a 200k-element SGD step takes.
@@ -112,7 +114,7 @@ def _floats(scalar_names, flags):
 def kernel(rule, present: tuple[bool, ...], flags: dict[str, bool]):
     """The compiled loop for ``rule`` keeping the state arrays marked in ``present``.
 
-    Arguments of :func:`~descend.optim.base.prepare` are named ``t_<name>``, the
+    Arguments of :func:`~descend.optim.transforms.prepare` are named ``t_<name>``, the
     rule's scalar arguments ``r_<name>``.  ``flags`` (those that are booleans, such as
     ``t_coupled`` or ``r_amsgrad``) are written into the loop as constants, so that it
     has no branches.  Returns ``(kernel, float_names)`` or None when numba is
@@ -204,6 +206,65 @@ def run(calls) -> list[bool]:
         if args[0].size >= PARALLEL_MIN_SIZE:
             done[i] = kern._call(args)
     return done
+
+
+#: With ``fused=None`` the numba kernel takes every array of a step whose parameters hold
+#: at least this many elements in all (a network's biases go with its weights): below it,
+#: importing numba and compiling would cost more than the kernel saves.
+FUSED_MIN_SIZE = 1 << 15
+
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def apply(rule, state_names, slots, use, leaves, common, scalars) -> list:
+    """Step with the kernels what they can take; return the leaves left for the NumPy path.
+
+    ``rule`` and ``state_names`` are the optimizer's, ``slots`` maps each key to its state
+    (``.arrays``: name -> array, None where the configuration keeps none), ``use`` is its
+    ``fused`` hyperparameter, ``common`` and ``scalars`` the arguments of
+    :func:`~descend.optim.transforms.prepare` and of the rule for this step.  The kernel
+    takes a float32/float64 C-contiguous array when the hyperparameters of the step are
+    plain numbers (not one per run), ``use`` is True, or None with at least
+    :data:`FUSED_MIN_SIZE` elements in the step, and numba is installed.
+    """
+    if use is False or (use is None and sum(leaf.p.size for leaf in leaves) < FUSED_MIN_SIZE):
+        return leaves
+    values, flags = {}, {}
+    for prefix, group in (("t_", common), ("r_", scalars)):
+        for k, v in group.items():
+            if v.__class__ is np.ndarray:
+                return leaves  # one value per run: the NumPy path slices them by rows
+            if v.__class__ is bool or v.__class__ is np.bool_:
+                flags[prefix + k] = bool(v)
+            else:
+                values[prefix + k] = v
+    if not available():
+        return leaves
+    names = state_names
+    kernels = {}  # state pattern -> (kernel, float arguments) for this step
+    calls, fused_leaves, rest = [], [], []
+    for leaf in leaves:
+        p, g = leaf.p, leaf.g
+        if p.dtype not in _FUSED_DTYPES or g.dtype not in _FUSED_DTYPES or p.size == 0 \
+                or not (p.flags.c_contiguous and g.flags.c_contiguous):
+            rest.append(leaf)
+            continue
+        arrays = slots[leaf.key].arrays
+        present = tuple([arrays[n] is not None for n in names])
+        if present not in kernels:
+            entry = kernel(rule, present, flags)
+            kernels[present] = None if entry is None else (entry[0], tuple(float(values[k]) for k in entry[1]))
+        if kernels[present] is None:
+            rest.append(leaf)
+            continue
+        kern, floats = kernels[present]
+        states = [arrays[n].reshape(-1) for n, keep in zip(names, present) if keep]
+        calls.append((kern, (p.reshape(-1), g.reshape(-1), *states, *floats)))
+        fused_leaves.append(leaf)
+    for leaf, ok in zip(fused_leaves, run(calls)):
+        if not ok:
+            rest.append(leaf)
+    return rest
 
 
 _threads = None
