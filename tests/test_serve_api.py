@@ -34,7 +34,7 @@ from descend import optim
 from descend.serve import create_app
 from descend.serve.app import STATIC
 from descend.serve import checks as serve_checks
-from descend.serve.api import landscape
+from descend.serve.api import landscape, runner
 
 TOKEN = "test-token-123"
 BASE = "http://127.0.0.1:8765"
@@ -84,7 +84,7 @@ def test_get_without_token_is_403(path):
 @pytest.mark.parametrize("path", API_POSTS)
 def test_post_without_token_is_403_and_computes_nothing(path, monkeypatch):
     called = []
-    monkeypatch.setattr(landscape, "minimize", lambda *a, **k: called.append(1))
+    monkeypatch.setattr(runner, "minimize", lambda *a, **k: called.append(1))
     c = TestClient(create_app(token=TOKEN), base_url=BASE)
     r = c.post(path, json=run_body())
     assert r.status_code == 403 and not called
@@ -494,7 +494,7 @@ def test_a_bug_is_a_500_and_the_server_lives_on(client, monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(landscape, "minimize", broken)
+    monkeypatch.setattr(runner, "minimize", broken)
     r = client.post("/api/run", json=run_body())
     assert r.status_code == 500 and r.json()["error"].startswith("internal error: ZeroDivisionError")
     monkeypatch.undo()

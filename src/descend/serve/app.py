@@ -17,14 +17,12 @@ import hmac
 import ipaddress
 import json
 import logging
-import math
 import secrets
 import time
 from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import numpy as np
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
@@ -32,13 +30,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import DescendError
-from .api import export, landscape, listings, playground
+from .api import derivatives, export, landscape, learning_rate, listings, page_text, playground
 from .checks import LIMITS, BadRequest
-
-try:
-    import orjson
-except ImportError:  # pragma: no cover - orjson comes with the serve extra
-    orjson = None
+from .json_out import dumps
 
 __all__ = ["create_app", "Guard", "STATIC", "plotly_js", "dumps"]
 
@@ -170,35 +164,6 @@ async def _send_json(send, status: int, payload: dict):
 
 # --------------------------------------------------------------------------- JSON in and out
 
-def _plain(obj):
-    """``obj`` with arrays as lists and every non-finite float as None (the path without orjson)."""
-    if isinstance(obj, np.ndarray):
-        obj = obj.tolist()
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return _plain(obj.item())
-    return obj
-
-
-def dumps(payload) -> bytes:
-    """JSON bytes: NumPy arrays and floats exactly (shortest round-trip form), non-finite as null.
-
-    orjson (the serve extra) writes a run's arrays thirty times faster than the standard
-    library; without it, the same output comes from ``json``.
-    """
-    if orjson is not None:
-        try:
-            return orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
-        except TypeError:  # an array orjson does not take (not contiguous, object dtype): the slow path
-            pass
-    return json.dumps(_plain(payload), allow_nan=False, separators=(",", ":")).encode()
-
-
 def json_response(payload, status: int = 200) -> Response:
     return Response(dumps(payload), status_code=status, media_type="application/json", headers=SECURITY_HEADERS)
 
@@ -264,7 +229,7 @@ def _with_catalogue(html: str) -> str:
     so the scripts hold no text and the first paint needs no extra request."""
     from ..i18n import LANGS
 
-    data = json.dumps({lang: listings.page_messages(lang) for lang in LANGS}, ensure_ascii=False)
+    data = json.dumps({lang: page_text.page_messages(lang) for lang in LANGS}, ensure_ascii=False)
     data = data.replace("<", "\\u003c")  # no "</script>" can end the block early
     block = f'<script type="application/json" id="descend-catalogue">{data}</script>\n'
     return html.replace("</head>", block + "</head>", 1)
@@ -331,7 +296,7 @@ def create_app(token: str | None = None, host: str = "127.0.0.1", port: int = 87
         lang = request.query_params.get("lang", "en")
         if lang not in ("en", "ja"):
             return _error(400, f"lang: must be one of en, ja, got {lang!r:.40}")
-        return json_response({"lang": lang, "messages": listings.page_messages(lang)})
+        return json_response({"lang": lang, "messages": page_text.page_messages(lang)})
 
     async def plotly(request: Request):
         path = plotly_js()
@@ -364,11 +329,11 @@ def create_app(token: str | None = None, host: str = "127.0.0.1", port: int = 87
         Route("/api/catalogue", catalogue, methods=["GET"]),
         Route("/api/problems", endpoint(listings.problems_listing, method="GET"), methods=["GET"]),
         Route("/api/optimizers", endpoint(listings.optimizers_listing, method="GET"), methods=["GET"]),
-        Route("/api/datasets", endpoint(listings.datasets_listing, method="GET"), methods=["GET"]),
+        Route("/api/datasets", endpoint(playground.datasets_listing, method="GET"), methods=["GET"]),
         Route("/api/surface", endpoint(landscape.surface), methods=["POST"]),
         Route("/api/run", endpoint(landscape.run), methods=["POST"]),
-        Route("/api/lr", endpoint(landscape.lr_curves), methods=["POST"]),
-        Route("/api/derivatives", endpoint(landscape.derivatives), methods=["POST"]),
+        Route("/api/lr", endpoint(learning_rate.lr_curves), methods=["POST"]),
+        Route("/api/derivatives", endpoint(derivatives.derivatives), methods=["POST"]),
         Route("/api/train/start", endpoint(functools.partial(playground.start, sessions)), methods=["POST"]),
         Route("/api/train/step", endpoint(functools.partial(playground.step, sessions)), methods=["POST"]),
         Route("/api/train/stop", endpoint(functools.partial(playground.stop, sessions)), methods=["POST"]),

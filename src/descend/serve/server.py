@@ -57,10 +57,10 @@ def warm() -> None:
     for it run on the NumPy path (the same numbers), so nothing waits for this.
     """
     from .. import optim
-    from .api import landscape
+    from .api import runner
 
     for name in optim.names():
-        landscape.warm_now({"optimizer": name, "lr": 1e-3})
+        runner.warm_now({"optimizer": name, "lr": 1e-3})
 
 
 def main(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = True, token: str | None = None,

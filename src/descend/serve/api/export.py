@@ -10,9 +10,9 @@ as a string literal handed to ``descend.problems.from_expression``, never as cod
 
 from __future__ import annotations
 
-from . import listings
 from ..checks import BadRequest, choice, field, integer, mapping
-from .landscape import resolve_problem, run_kwargs
+from . import listings
+from .inputs import resolve_problem, run_kwargs, start_point
 from .playground import parse_config
 
 __all__ = ["export"]
@@ -43,10 +43,9 @@ def _kwargs_code(kwargs: dict) -> str:
 
 def _run_snippets(body: dict) -> dict:
     from ..checks import LIMITS
-    from .landscape import _start
 
     problem = resolve_problem(field(body, "problem"))
-    start = _start(body, problem)
+    start = start_point(body, problem)
     steps = integer(field(body, "steps", 100), "steps", 0, LIMITS["steps"])
     runs = field(body, "runs")
     if not isinstance(runs, list) or not 1 <= len(runs) <= LIMITS["runs"]:

@@ -1,4 +1,5 @@
-"""What the page can choose from: the 2-D problems, the optimizers with their ranges, the data sets.
+"""What the page can choose from: the 2-D problems and the optimizers with their ranges
+(``GET /api/problems``, ``GET /api/optimizers``; the data sets are the playground's).
 
 Everything here is read from the library (``problems.names()``, ``optim.names()``,
 each optimizer's hyperparameter table and its checks), so a new optimizer or
@@ -8,13 +9,14 @@ problem shows up on the page without a change here.
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 
 from ... import expression, problems
+from ..json_out import jsonable
 
-__all__ = ["problems_listing", "optimizers_listing", "datasets_listing", "TORCH", "OPTAX", "jsonable"]
+__all__ = ["problems_listing", "optimizers_listing", "two_d_problems", "describe_problem", "syntax", "TORCH",
+           "OPTAX"]
 
 #: The torch.optim class and optax function of each descend optimizer (None: that library has none).
 TORCH = {"sgd": "torch.optim.SGD", "gd": "torch.optim.SGD", "momentum": "torch.optim.SGD",
@@ -41,15 +43,6 @@ SLIDERS = {"lr": (1e-5, 10.0, "log"), "momentum": (0.0, 0.999, "linear"), "dampe
 _RANGES = {"_lr": (0.0, None, False, False), "positive": (0.0, None, False, False),
            "nonnegative": (0.0, None, True, False), "unit_open": (0.0, 1.0, True, False),
            "unit_closed": (0.0, 1.0, True, True), "betas": (0.0, 1.0, True, False)}
-
-
-def jsonable(v):
-    """A default or a number as JSON: tuples become lists, non-finite floats null."""
-    if isinstance(v, tuple):
-        return [jsonable(a) for a in v]
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 def _hyperparameter(name: str, default, check) -> dict:
@@ -121,60 +114,3 @@ def problems_listing() -> dict:
     """``GET /api/problems``."""
     return {"problems": [describe_problem(p) for p in two_d_problems().values()], "syntax": syntax(),
             "default_window": [[-3.0, 3.0], [-3.0, 3.0]]}
-
-
-def datasets_listing() -> dict:
-    """``GET /api/datasets``."""
-    from ..checks import LIMITS
-    from .playground import DATASETS
-
-    lo, hi = LIMITS["train_n"]
-    glo, ghi = LIMITS["grid"]
-    return {"datasets": [{"name": k, "task": v} for k, v in DATASETS.items()],
-            "activations": ["relu", "leaky_relu", "sigmoid", "tanh"],
-            "limits": {"n": [lo, hi], "noise": [0, 1], "hidden_layers": [0, LIMITS["hidden_layers"]],
-                       "width": [1, LIMITS["width"]], "updates": [0, LIMITS["updates"]], "grid": [glo, ghi],
-                       "test_fraction": [0.1, 0.9], "sessions": LIMITS["sessions"]}}
-
-
-# --------------------------------------------------------------------------- the page's words
-
-#: The catalogue keys the page reads besides its own ``explorer.*``: page key -> catalogue key
-#: (status words as the tour and the CLI say them; the internals panels' titles as descend.plot's).
-_BORROWED = {"converged": "status.converged", "max_steps": "status.max_steps", "diverged": "status.diverged",
-             "stopped": "status.stopped"}
-
-
-@functools.lru_cache(maxsize=4)
-def page_messages(lang: str) -> dict:
-    """Every label of the page in ``lang``, from :mod:`descend.i18n` (the one catalogue).
-
-    ``explorer.<key>`` becomes ``<key>`` (``explorer.unit.<u>`` becomes ``unit.<u>``), the
-    status words keep their short page keys (``converged``...), and each optimizer state's
-    title is ``state.<name>`` (from ``plot.state.<name>``).
-    """
-    from ... import i18n
-
-    lang = i18n.check_lang(lang)
-    out = {key[len("explorer."):]: entry[lang] for key, entry in i18n.CATALOGUE.items()
-           if key.startswith("explorer.")}
-    out.update({page: i18n.t(key, lang) for page, key in _BORROWED.items()})
-    out.update({"state." + key[len("plot.state."):]: entry[lang] for key, entry in i18n.CATALOGUE.items()
-                if key.startswith("plot.state.")})
-    return out
-
-
-def status_text(status: str, lang: str) -> str:
-    """How a run ended (``converged``, ``max_steps``...), as words in ``lang``; unknown: as given."""
-    from ... import i18n
-
-    key = f"status.{status}"
-    return i18n.t(key, lang) if i18n.has(key) else str(status)
-
-
-def state_title(name: str, lang: str) -> str:
-    """The one-line title of an optimizer's state array ``name`` in ``lang`` (``plot.state.*``)."""
-    from ... import i18n
-
-    key = f"plot.state.{name}"
-    return i18n.t(key, lang) if i18n.has(key) else name

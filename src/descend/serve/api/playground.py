@@ -24,8 +24,10 @@ import numpy as np
 
 from ...errors import DescendError
 from ..checks import LIMITS, BadRequest, choice, field, integer, mapping, number, sequence
+from ..json_out import finite_or_none
 
-__all__ = ["Session", "Sessions", "DATASETS", "parse_config"]
+__all__ = ["Session", "Sessions", "DATASETS", "ACTIVATIONS", "parse_config", "datasets_listing", "start", "step",
+           "stop"]
 
 #: The data sets the playground offers, with their task.
 DATASETS = {"moons": "classification", "circles": "classification", "spirals": "classification",
@@ -35,6 +37,17 @@ ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 
 _KEYS = ("dataset", "n", "noise", "test_fraction", "hidden", "activation", "optimizer", "lr", "batch_size",
          "seed", "grid")
+
+
+def datasets_listing() -> dict:
+    """``GET /api/datasets``."""
+    lo, hi = LIMITS["train_n"]
+    glo, ghi = LIMITS["grid"]
+    return {"datasets": [{"name": k, "task": v} for k, v in DATASETS.items()],
+            "activations": list(ACTIVATIONS),
+            "limits": {"n": [lo, hi], "noise": [0, 1], "hidden_layers": [0, LIMITS["hidden_layers"]],
+                       "width": [1, LIMITS["width"]], "updates": [0, LIMITS["updates"]], "grid": [glo, ghi],
+                       "test_fraction": [0.1, 0.9], "sessions": LIMITS["sessions"]}}
 
 
 def parse_config(body: dict) -> dict:
@@ -177,12 +190,10 @@ class Session:
                     out = sigmoid(out)
         finally:
             self.model.train(was)
-        from .landscape import _finite_or_none
-
         return {"step": self.step, "epoch": self.epoch + self.batch / self.n_batches,
                 "train_loss": train_loss, "test_loss": test_loss, "train_accuracy": train_acc,
                 "test_accuracy": test_acc, "status": self.status, "message": self.message,
-                "grid": {"x": self.gx.tolist(), "y": self.gy.tolist(), "z": _finite_or_none(out)}}
+                "grid": {"x": self.gx.tolist(), "y": self.gy.tolist(), "z": finite_or_none(out)}}
 
     def data(self) -> dict:
         return {"train": {"X": self.X.tolist(), "y": self.y.tolist()},
