@@ -13,6 +13,7 @@ plotly).  ``import descend`` never imports this package.
 
 from __future__ import annotations
 
+from .api import export, landscape, playground  # the endpoint modules' old import paths (descend.serve.landscape)
 from .app import create_app
 from .server import main, url
 
