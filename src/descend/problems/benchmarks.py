@@ -8,11 +8,177 @@ import math
 
 import numpy as np
 
+from .formulas import Chain, Columns, Sum, exp, expm1, where
 from .parts import box, check_int, check_real, const_hessian, diag_hessian, newton, tile_start, window_of
 from .problem import Problem, readonly, register
 
 __all__ = ["rosenbrock", "beale", "himmelblau", "booth", "matyas", "three_hump_camel", "six_hump_camel",
            "goldstein_price", "rastrigin", "ackley", "styblinski_tang"]
+
+
+# f and gradient of each problem, written once (descend.problems.formulas): NumPy runs them on a
+# batch's columns, descend.jit.kernels compiles them for one row.
+
+def _rosenbrock_term(xi, xn, a, b):
+    t = xn - xi * xi
+    u = a - xi
+    return b * t * t + u * u
+
+
+def _rosenbrock_grad_pair(xi, xn, a, b):
+    t = xn - xi * xi
+    return -4.0 * b * xi * t - 2.0 * (a - xi), 2.0 * b * t
+
+
+def _beale_residuals(x, y):
+    return 1.5 - x + x * y, 2.25 - x + x * y * y, 2.625 - x + x * y * y * y
+
+
+def _beale_f(x, y):
+    r1, r2, r3 = _beale_residuals(x, y)
+    return r1 * r1 + r2 * r2 + r3 * r3
+
+
+def _beale_grad(x, y):
+    r1, r2, r3 = _beale_residuals(x, y)
+    return (2.0 * (r1 * (y - 1.0) + r2 * (y * y - 1.0) + r3 * (y * y * y - 1.0)),
+            2.0 * x * (r1 + 2.0 * r2 * y + 3.0 * r3 * y * y))
+
+
+def _himmelblau_f(x, y):
+    r1, r2 = x * x + y - 11.0, x + y * y - 7.0
+    return r1 * r1 + r2 * r2
+
+
+def _himmelblau_grad(x, y):
+    r1, r2 = x * x + y - 11.0, x + y * y - 7.0
+    return 4.0 * x * r1 + 2.0 * r2, 2.0 * r1 + 4.0 * y * r2
+
+
+def _booth_f(x, y):
+    r1, r2 = x + 2.0 * y - 7.0, 2.0 * x + y - 5.0
+    return r1 * r1 + r2 * r2
+
+
+def _booth_grad(x, y):
+    r1, r2 = x + 2.0 * y - 7.0, 2.0 * x + y - 5.0
+    return 2.0 * r1 + 4.0 * r2, 4.0 * r1 + 2.0 * r2
+
+
+def _matyas_f(x, y):
+    return 0.26 * (x * x + y * y) - 0.48 * x * y
+
+
+def _matyas_grad(x, y):
+    return 0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x
+
+
+def _three_hump_camel_f(x, y):
+    x2 = x * x
+    return 2.0 * x2 - 1.05 * x2 * x2 + x2 * x2 * x2 / 6.0 + x * y + y * y
+
+
+def _three_hump_camel_grad(x, y):
+    x2 = x * x
+    return 4.0 * x - 4.2 * x2 * x + x2 * x2 * x + y, x + 2.0 * y
+
+
+def _six_hump_camel_f(x, y):
+    x2, y2 = x * x, y * y
+    return (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (-4.0 + 4.0 * y2) * y2
+
+
+def _six_hump_camel_grad(x, y):
+    x2 = x * x
+    return 8.0 * x - 8.4 * x2 * x + 2.0 * x2 * x2 * x + y, x - 8.0 * y + 16.0 * y * y * y
+
+
+def _goldstein_price_parts(x, y):
+    u, v = x + y + 1.0, 2.0 * x - 3.0 * y
+    P = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y
+    Q = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y
+    return u, v, P, Q
+
+
+def _goldstein_price_f(x, y):
+    u, v, P, Q = _goldstein_price_parts(x, y)
+    return (1.0 + u * u * P) * (30.0 + v * v * Q)
+
+
+def _goldstein_price_grad(x, y):
+    u, v, P, Q = _goldstein_price_parts(x, y)
+    F, G = 1.0 + u * u * P, 30.0 + v * v * Q
+    Fx = 2.0 * u * P + u * u * (-14.0 + 6.0 * x + 6.0 * y)  # dP/dx = dP/dy and du/dx = du/dy,
+    Fy = Fx                                                 # so F_x = F_y
+    Gx = 4.0 * v * Q + v * v * (-32.0 + 24.0 * x - 36.0 * y)
+    Gy = -6.0 * v * Q + v * v * (48.0 - 36.0 * x + 54.0 * y)
+    return Fx * G + F * Gx, Fy * G + F * Gy
+
+
+def _rastrigin_term(x):
+    s = np.sin(np.pi * x)
+    return x * x + 20.0 * s * s  # 10 (1 - cos 2 pi x) = 20 sin^2(pi x), no cancellation
+
+
+def _rastrigin_grad(x):
+    return 2.0 * x + 20.0 * np.pi * np.sin(2.0 * np.pi * x)
+
+
+def _square(x):
+    return x * x
+
+
+def _ackley_waves_term(x):
+    s = np.sin(np.pi * x)
+    return 2.0 * s * s  # 1 - cos(2 pi x), without cancellation
+
+
+def _ackley_outer(q, m, n):
+    # -20 expm1(-0.2 r) - e expm1(-(1 - mean cos)), r = sqrt(mean x^2): exactly 0 at the minimizer
+    return -20.0 * expm1(-0.2 * np.sqrt(q / n)) - np.e * expm1(-(m / n))
+
+
+def _ackley_cos_term(x):
+    return np.cos(2.0 * np.pi * x)
+
+
+def _ackley_grad_scalars(q, c, n):
+    r = np.sqrt(q / n)
+    safe_r = where(r == 0, 1.0, r)  # at r = 0 every x_i = 0, so the cone term is 0 / 1 = 0
+    return 4.0 * exp(-0.2 * r) / (n * safe_r), exp(c / n) * 2.0 * np.pi / n
+
+
+def _ackley_grad(x, cone, waves):
+    return cone * x + waves * np.sin(2.0 * np.pi * x)
+
+
+def _styblinski_tang_term(x):
+    x2 = x * x
+    return x2 * x2 - 16.0 * x2 + 5.0 * x
+
+
+def _half(s, n):
+    return 0.5 * s
+
+
+def _styblinski_tang_grad(x):
+    return 2.0 * x * x * x - 16.0 * x + 2.5
+
+
+ROSENBROCK = Chain("rosenbrock", _rosenbrock_term, _rosenbrock_grad_pair, params=("a", "b"))
+BEALE = Columns("beale", _beale_f, _beale_grad, dim=2)
+HIMMELBLAU = Columns("himmelblau", _himmelblau_f, _himmelblau_grad, dim=2)
+BOOTH = Columns("booth", _booth_f, _booth_grad, dim=2)
+MATYAS = Columns("matyas", _matyas_f, _matyas_grad, dim=2)
+THREE_HUMP_CAMEL = Columns("three_hump_camel", _three_hump_camel_f, _three_hump_camel_grad, dim=2)
+SIX_HUMP_CAMEL = Columns("six_hump_camel", _six_hump_camel_f, _six_hump_camel_grad, dim=2)
+GOLDSTEIN_PRICE = Columns("goldstein_price", _goldstein_price_f, _goldstein_price_grad, dim=2)
+RASTRIGIN = Sum("rastrigin", [_rastrigin_term], _rastrigin_grad)
+ACKLEY = Sum("ackley", [_square, _ackley_waves_term], _ackley_grad, outer=_ackley_outer,
+             grad_terms=[_square, _ackley_cos_term], grad_scalars=_ackley_grad_scalars)
+STYBLINSKI_TANG = Sum("styblinski_tang", [_styblinski_tang_term], _styblinski_tang_grad, outer=_half)
+
+_six_hump_f, _six_hump_grad = SIX_HUMP_CAMEL.numpy()  # the batch functions; Newton polishes the minimizers with them
 
 
 # --------------------------------------------------------------------------- classic benchmarks
@@ -36,19 +202,7 @@ def rosenbrock(n: int = 2, a: float = 1.0, b: float = 100.0) -> Problem:
     a = check_real("a", a)
     b = check_real("b", b, positive=True)
 
-    def f(x):
-        xi, xn = x[..., :-1], x[..., 1:]
-        t = xn - xi * xi
-        u = a - xi
-        return np.sum(b * t * t + u * u, axis=-1)
-
-    def grad(x):
-        xi, xn = x[..., :-1], x[..., 1:]
-        t = xn - xi * xi
-        g = np.zeros_like(x)  # filled in place: no concatenation in the hot loop of a batch
-        g[..., :-1] = -4.0 * b * xi * t - 2.0 * (a - xi)
-        g[..., 1:] += 2.0 * b * t
-        return g
+    f, grad = ROSENBROCK.numpy(a, b)
 
     def hessian(x):
         xi, xn = x[..., :-1], x[..., 1:]
@@ -82,25 +236,12 @@ def beale() -> Problem:
     Minimizer (3, 0.5), minimum 0; start (1, 1) (Moré, Garbow and Hillstrom 1981);
     window (-4.5, 4.5)^2.
     """
-    def residuals(x):
-        x_, y = x[..., 0], x[..., 1]
-        return 1.5 - x_ + x_ * y, 2.25 - x_ + x_ * y * y, 2.625 - x_ + x_ * y * y * y
-
-    def f(x):
-        r1, r2, r3 = residuals(x)
-        return r1 * r1 + r2 * r2 + r3 * r3
-
-    def grad(x):
-        r1, r2, r3 = residuals(x)
-        x_, y = x[..., 0], x[..., 1]
-        gx = 2.0 * (r1 * (y - 1.0) + r2 * (y * y - 1.0) + r3 * (y * y * y - 1.0))
-        gy = 2.0 * x_ * (r1 + 2.0 * r2 * y + 3.0 * r3 * y * y)
-        return np.stack([gx, gy], axis=-1)
+    f, grad = BEALE.numpy()
 
     def hessian(x):
         # H = 2 sum_i (grad r_i grad r_i' + r_i hess r_i), a least-squares Hessian.
-        r1, r2, r3 = residuals(x)
         x_, y = x[..., 0], x[..., 1]
+        r1, r2, r3 = _beale_residuals(x_, y)
         y2 = y * y
         a1, a2, a3 = y - 1.0, y2 - 1.0, y2 * y - 1.0
         hxx = 2.0 * (a1 * a1 + a2 * a2 + a3 * a3)
@@ -139,15 +280,7 @@ def himmelblau() -> Problem:
     (polished to full precision), minimum 0; start (0, 0), near the local maximum
     (-0.270845, -0.923039); window (-5, 5)^2.
     """
-    def f(x):
-        x_, y = x[..., 0], x[..., 1]
-        r1, r2 = x_ * x_ + y - 11.0, x_ + y * y - 7.0
-        return r1 * r1 + r2 * r2
-
-    def grad(x):
-        x_, y = x[..., 0], x[..., 1]
-        r1, r2 = x_ * x_ + y - 11.0, x_ + y * y - 7.0
-        return np.stack([4.0 * x_ * r1 + 2.0 * r2, 2.0 * r1 + 4.0 * y * r2], axis=-1)
+    f, grad = HIMMELBLAU.numpy()
 
     def hessian(x):
         x_, y = x[..., 0], x[..., 1]
@@ -163,15 +296,7 @@ def himmelblau() -> Problem:
 @register
 def booth() -> Problem:
     """f(x, y) = (x + 2y - 7)^2 + (2x + y - 5)^2: minimizer (1, 3), minimum 0; window (-10, 10)^2."""
-    def f(x):
-        r1 = x[..., 0] + 2.0 * x[..., 1] - 7.0
-        r2 = 2.0 * x[..., 0] + x[..., 1] - 5.0
-        return r1 * r1 + r2 * r2
-
-    def grad(x):
-        r1 = x[..., 0] + 2.0 * x[..., 1] - 7.0
-        r2 = 2.0 * x[..., 0] + x[..., 1] - 5.0
-        return np.stack([2.0 * r1 + 4.0 * r2, 4.0 * r1 + 2.0 * r2], axis=-1)
+    f, grad = BOOTH.numpy()
 
     return Problem("booth", f, grad, x0=[-5.0, -5.0], minimizers=[[1.0, 3.0]], minimum=0.0,
                    window=((-10.0, 10.0), (-10.0, 10.0)), log_levels=True,
@@ -185,13 +310,7 @@ def matyas() -> Problem:
 
     Minimizer (0, 0), minimum 0; start (-8, -6); window (-10, 10)^2.
     """
-    def f(x):
-        x_, y = x[..., 0], x[..., 1]
-        return 0.26 * (x_ * x_ + y * y) - 0.48 * x_ * y
-
-    def grad(x):
-        x_, y = x[..., 0], x[..., 1]
-        return np.stack([0.52 * x_ - 0.48 * y, 0.52 * y - 0.48 * x_], axis=-1)
+    f, grad = MATYAS.numpy()
 
     return Problem("matyas", f, grad, x0=[-8.0, -6.0], minimizers=[[0.0, 0.0]], minimum=0.0,
                    window=((-10.0, 10.0), (-10.0, 10.0)), log_levels=True,
@@ -205,15 +324,7 @@ def three_hump_camel() -> Problem:
 
     Minimum 0; start (1.5, 1.5); window (-2, 2)^2 (search domain (-5, 5)^2).
     """
-    def f(x):
-        x_, y = x[..., 0], x[..., 1]
-        x2 = x_ * x_
-        return 2.0 * x2 - 1.05 * x2 * x2 + x2 * x2 * x2 / 6.0 + x_ * y + y * y
-
-    def grad(x):
-        x_, y = x[..., 0], x[..., 1]
-        x2 = x_ * x_
-        return np.stack([4.0 * x_ - 4.2 * x2 * x_ + x2 * x2 * x_ + y, x_ + 2.0 * y], axis=-1)
+    f, grad = THREE_HUMP_CAMEL.numpy()
 
     def hessian(x):
         x_ = x[..., 0]
@@ -225,12 +336,6 @@ def three_hump_camel() -> Problem:
     return Problem("three_hump_camel", f, grad, x0=[1.5, 1.5], minimizers=[[0.0, 0.0]], minimum=0.0,
                    window=((-2.0, 2.0), (-2.0, 2.0)), domain=box(-5.0, 5.0, 2), log_levels=True,
                    description="f(x, y) = 2x^2 - 1.05x^4 + x^6/6 + xy + y^2", hessian=hessian)
-
-
-def _six_hump_grad(x):
-    x_, y = x[..., 0], x[..., 1]
-    x2 = x_ * x_
-    return np.stack([8.0 * x_ - 8.4 * x2 * x_ + 2.0 * x2 * x2 * x_ + y, x_ - 8.0 * y + 16.0 * y * y * y], axis=-1)
 
 
 def _six_hump_hessian(x):
@@ -255,10 +360,7 @@ def six_hump_camel() -> Problem:
     minimum -1.0316284534898774; four more local minimizers.  Start (-1.5, -0.5);
     window (-2, 2) x (-1, 1) (search domain (-3, 3) x (-2, 2)).
     """
-    def f(x):
-        x_, y = x[..., 0], x[..., 1]
-        x2, y2 = x_ * x_, y * y
-        return (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x_ * y + (-4.0 + 4.0 * y2) * y2
+    f = _six_hump_f
 
     mins = _six_hump_minimizers()
     return Problem("six_hump_camel", f, _six_hump_grad, x0=[-1.5, -0.5], minimizers=mins,
@@ -276,30 +378,13 @@ def goldstein_price() -> Problem:
     Minimizer (0, -1), minimum 3; local minima at (-0.6, -0.4), (1.8, 0.2), (1.2, 0.8);
     start (-0.5, 0.5); window (-2, 2)^2.
     """
-    def parts(x):
-        x_, y = x[..., 0], x[..., 1]
-        u, v = x_ + y + 1.0, 2.0 * x_ - 3.0 * y
-        P = 19.0 - 14.0 * x_ + 3.0 * x_ * x_ - 14.0 * y + 6.0 * x_ * y + 3.0 * y * y
-        Q = 18.0 - 32.0 * x_ + 12.0 * x_ * x_ + 48.0 * y - 36.0 * x_ * y + 27.0 * y * y
-        return x_, y, u, v, P, Q
-
-    def f(x):
-        _, _, u, v, P, Q = parts(x)
-        return (1.0 + u * u * P) * (30.0 + v * v * Q)
-
-    def grad(x):
-        x_, y, u, v, P, Q = parts(x)
-        F, G = 1.0 + u * u * P, 30.0 + v * v * Q
-        Fx = 2.0 * u * P + u * u * (-14.0 + 6.0 * x_ + 6.0 * y)  # dP/dx = dP/dy and du/dx = du/dy,
-        Fy = Fx                                                 # so F_x = F_y
-        Gx = 4.0 * v * Q + v * v * (-32.0 + 24.0 * x_ - 36.0 * y)
-        Gy = -6.0 * v * Q + v * v * (48.0 - 36.0 * x_ + 54.0 * y)
-        return np.stack([Fx * G + F * Gx, Fy * G + F * Gy], axis=-1)
+    f, grad = GOLDSTEIN_PRICE.numpy()
 
     def hessian(x):
         # f = F G: f'' = F'' G + F' G' + G' F' + F G''.  F depends on x and y through the same
         # u and P_x = P_y, so all its second derivatives are equal.
-        x_, y, u, v, P, Q = parts(x)
+        x_, y = x[..., 0], x[..., 1]
+        u, v, P, Q = _goldstein_price_parts(x_, y)
         F, G = 1.0 + u * u * P, 30.0 + v * v * Q
         Px = -14.0 + 6.0 * x_ + 6.0 * y
         Qx, Qy = -32.0 + 24.0 * x_ - 36.0 * y, 48.0 - 36.0 * x_ + 54.0 * y
@@ -331,12 +416,7 @@ def rastrigin(n: int = 2) -> Problem:
     """
     n = check_int("n", n, 1)
 
-    def f(x):
-        s = np.sin(np.pi * x)
-        return np.sum(x * x + 20.0 * s * s, axis=-1)  # 10 (1 - cos 2 pi x) = 20 sin^2(pi x), no cancellation
-
-    def grad(x):
-        return 2.0 * x + 20.0 * np.pi * np.sin(2.0 * np.pi * x)
+    f, grad = RASTRIGIN.numpy()
 
     def hessian(x):
         return diag_hessian(2.0 + 40.0 * np.pi * np.pi * np.cos(2.0 * np.pi * x))
@@ -364,18 +444,7 @@ def ackley(n: int = 2) -> Problem:
     def rms(x):
         return np.sqrt(np.sum(x * x, axis=-1) / n)
 
-    def f(x):
-        s = np.sin(np.pi * x)
-        m = np.sum(2.0 * s * s, axis=-1) / n  # 1 - mean cos(2 pi x), without cancellation
-        return -20.0 * np.expm1(-0.2 * rms(x)) - np.e * np.expm1(-m)
-
-    def grad(x):
-        r = rms(x)
-        safe_r = np.where(r == 0, 1.0, r)  # at r = 0 every x_i = 0, so the cone term is 0 / 1 = 0
-        cone = (4.0 * np.exp(-0.2 * r) / (n * safe_r))[..., None] * x
-        waves = (np.exp(np.sum(np.cos(2.0 * np.pi * x), axis=-1) / n) * 2.0 * np.pi / n)[..., None] \
-            * np.sin(2.0 * np.pi * x)
-        return cone + waves
+    f, grad = ACKLEY.numpy()
 
     def hessian(x):
         # f = -20 exp(-0.2 r) - exp(c) + 20 + e, r = rms(x), c = mean cos(2 pi x):
@@ -422,12 +491,7 @@ def styblinski_tang(n: int = 2) -> Problem:
     n = check_int("n", n, 1)
     z = _styblinski_tang_root()
 
-    def f(x):
-        x2 = x * x
-        return 0.5 * np.sum(x2 * x2 - 16.0 * x2 + 5.0 * x, axis=-1)
-
-    def grad(x):
-        return 2.0 * x * x * x - 16.0 * x + 2.5
+    f, grad = STYBLINSKI_TANG.numpy()
 
     def hessian(x):
         return diag_hessian(6.0 * x * x - 16.0)

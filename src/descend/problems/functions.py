@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..errors import DescendError, check_choice
+from .formulas import Columns, Sum, numpy_only
 from .parts import (box, check_bool, check_int, check_real, const_hessian, ellipse_box, real_array, tile_start,
                     window_of)
 from .problem import Problem, readonly, register
@@ -18,6 +19,51 @@ __all__ = ["poly1d", "parabola", "sphere", "least_squares", "quadratic", "ill_co
 
 # --------------------------------------------------------------------------- the seeds' functions
 
+# f and gradient of each problem, written once (descend.problems.formulas): NumPy runs them on a
+# batch's columns, descend.jit.kernels compiles them for one row.
+
+def _poly1d_f(x):
+    return 0.01 * x * x + 0.1 * x
+
+
+def _poly1d_grad(x):
+    return (0.02 * x + 0.1,)
+
+
+def _parabola_f(x):
+    return x * x + 1.0
+
+
+def _parabola_grad(x):
+    return (2.0 * x,)
+
+
+def _square(x):
+    return x * x
+
+
+def _sphere_grad(x):
+    return 2.0 * x
+
+
+def _elongated_bowl_f(x, y):
+    return x * x / 20.0 + y * y
+
+
+def _elongated_bowl_grad(x, y):
+    return x / 10.0, 2.0 * y
+
+
+POLY1D = Columns("poly1d", _poly1d_f, _poly1d_grad, dim=1)
+PARABOLA = Columns("parabola", _parabola_f, _parabola_grad, dim=1)
+SPHERE = Sum("sphere", [_square], _sphere_grad)
+ELONGATED_BOWL = Columns("elongated_bowl", _elongated_bowl_f, _elongated_bowl_grad, dim=2)
+
+_OPENBLAS = "its matrix products go through OpenBLAS, whose rounding depends on how many rows it multiplies"
+for _name in ("least_squares", "quadratic", "ill_conditioned"):  # x @ A: no elementwise definition
+    numpy_only(_name, _OPENBLAS)
+
+
 @register
 def poly1d() -> Problem:
     """f(x) = 0.01 x^2 + 0.1 x: ``function_1`` of seed 001 (after "Deep Learning from Scratch", ch. 4).
@@ -25,13 +71,7 @@ def poly1d() -> Problem:
     Minimizer x* = -5, minimum -0.25.  The window (0, 20) is the seed's plot, where the
     tangent line at x0 = 5 is drawn; the minimizer lies to the left of it.
     """
-    def f(x):
-        x = x[..., 0]
-        return 0.01 * x * x + 0.1 * x
-
-    def grad(x):
-        return 0.02 * x + 0.1
-
+    f, grad = POLY1D.numpy()
     return Problem("poly1d", f, grad, x0=[5.0], minimizers=[[-5.0]], minimum=-0.25,
                    window=((0.0, 20.0),), domain=[[-20.0, 20.0]],
                    description="f(x) = 0.01 x^2 + 0.1 x (seed 001 function_1)",
@@ -41,13 +81,7 @@ def poly1d() -> Problem:
 @register
 def parabola() -> Problem:
     """f(x) = x^2 + 1: ``func1`` of seed 002; start -3, minimizer 0, minimum 1."""
-    def f(x):
-        x = x[..., 0]
-        return x * x + 1.0
-
-    def grad(x):
-        return 2.0 * x
-
+    f, grad = PARABOLA.numpy()
     return Problem("parabola", f, grad, x0=[-3.0], minimizers=[[0.0]], minimum=1.0,
                    window=((-4.0, 4.0),), description="f(x) = x^2 + 1 (seed 002 func1)",
                    hessian=const_hessian(np.array([[2.0]])))
@@ -67,12 +101,7 @@ def sphere(n: int = 2) -> Problem:
     """
     n = check_int("n", n, 1)
 
-    def f(x):
-        return np.sum(x * x, axis=-1)
-
-    def grad(x):
-        return 2.0 * x
-
+    f, grad = SPHERE.numpy()
     domain = np.array([[-3.5, 3.5], [-4.5, 4.5]]) if n == 2 else box(-5.0, 5.0, n)
     return Problem("sphere", f, grad, x0=tile_start(n), minimizers=np.zeros((1, n)), minimum=0.0,
                    window=window_of(domain), domain=domain,
@@ -272,12 +301,7 @@ def elongated_bowl() -> Problem:
 
     Start (-7, 2), window (-10, 10) x (-5, 5), minimizer (0, 0), minimum 0.
     """
-    def f(x):
-        return x[..., 0] * x[..., 0] / 20.0 + x[..., 1] * x[..., 1]
-
-    def grad(x):
-        return np.stack([x[..., 0] / 10.0, 2.0 * x[..., 1]], axis=-1)
-
+    f, grad = ELONGATED_BOWL.numpy()
     return Problem("elongated_bowl", f, grad, x0=[-7.0, 2.0], minimizers=[[0.0, 0.0]], minimum=0.0,
                    window=((-10.0, 10.0), (-5.0, 5.0)), description="f(x, y) = x^2/20 + y^2",
                    hessian=const_hessian(np.diag([0.1, 2.0])))
