@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DescendError
-from .base import _as_number_or_runs, _fmt, _lr, elementwise, nonnegative, state_type
+from .base import state_type
+from .hyperparameters import as_number_or_runs, elementwise, format_value, learning_rate, nonnegative
 from .tensorwise import TensorOptimizer, lerp
 
 __all__ = ["Adafactor", "adafactor"]
@@ -50,16 +51,16 @@ def _eps(name, value):
 
 
 def _beta2_decay(name, value):
-    v = _as_number_or_runs(name, value)
+    v = as_number_or_runs(name, value)
     if not (np.all(np.isfinite(v)) and np.all(np.asarray(v) <= 0)):
-        raise DescendError(f"{name} must be a finite number <= 0, got {_fmt(v)}")
+        raise DescendError(f"{name} must be a finite number <= 0, got {format_value(v)}")
     return v
 
 
 def _d(name, value):
-    v = _as_number_or_runs(name, value)
+    v = as_number_or_runs(name, value)
     if not (np.all(np.asarray(v) >= 1) and not np.any(np.isnan(v))):
-        raise DescendError(f"{name} (the clipping threshold) must be >= 1, got {_fmt(v)}")
+        raise DescendError(f"{name} (the clipping threshold) must be >= 1, got {format_value(v)}")
     return v
 
 
@@ -112,7 +113,7 @@ class Adafactor(TensorOptimizer):
     rule = staticmethod(adafactor)
     state_names = ("row_var", "col_var", "variance")
     hyperparameters = {
-        "lr": (1e-2, _lr),
+        "lr": (1e-2, learning_rate),
         "beta2_decay": (-0.8, _beta2_decay),
         "eps": ((None, 1e-3), _eps),
         "d": (1.0, _d),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Optimizer, _lr, betas, elementwise, flag, nonnegative, state_type
+from .base import Optimizer, state_type
+from .hyperparameters import betas, elementwise, flag, learning_rate, nonnegative
 
 __all__ = ["Adam", "AdamW", "NAdam", "RAdam", "Adamax", "adam", "nadam", "radam", "adamax"]
 
@@ -59,7 +60,7 @@ def _bias_corrections(hp, t):
 
 
 _ADAM_HP = {
-    "lr": (1e-3, _lr),
+    "lr": (1e-3, learning_rate),
     "betas": ((0.9, 0.999), betas),
     "eps": (1e-8, nonnegative),
     "weight_decay": (0.0, nonnegative),
@@ -177,7 +178,7 @@ class NAdam(Optimizer):
     state_names = ("exp_avg", "exp_avg_sq")
     scalar_state = {"mu_product": 1.0}
     hyperparameters = {
-        "lr": (2e-3, _lr),
+        "lr": (2e-3, learning_rate),
         "betas": ((0.9, 0.999), betas),
         "eps": (1e-8, nonnegative),
         "weight_decay": (0.0, nonnegative),
@@ -242,7 +243,7 @@ class RAdam(Optimizer):
     rule = staticmethod(radam)
     state_names = ("exp_avg", "exp_avg_sq")
     hyperparameters = {
-        "lr": (1e-3, _lr),
+        "lr": (1e-3, learning_rate),
         "betas": ((0.9, 0.999), betas),
         "eps": (1e-8, nonnegative),
         "weight_decay": (0.0, nonnegative),
@@ -293,7 +294,7 @@ class Adamax(Optimizer):
     rule = staticmethod(adamax)
     state_names = ("exp_avg", "exp_inf")
     hyperparameters = {
-        "lr": (2e-3, _lr),
+        "lr": (2e-3, learning_rate),
         "betas": ((0.9, 0.999), betas),
         "eps": (1e-8, nonnegative),
         "weight_decay": (0.0, nonnegative),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Optimizer, _lr, elementwise, flag, nonnegative, state_type, unit_closed
+from .base import Optimizer, state_type
+from .hyperparameters import elementwise, flag, learning_rate, nonnegative, unit_closed
 
 __all__ = ["AdaGrad", "Adagrad", "Adadelta", "RMSProp", "RMSprop", "adagrad", "adadelta", "rmsprop"]
 
@@ -66,7 +67,7 @@ class AdaGrad(Optimizer):
     rule = staticmethod(adagrad)
     state_names = ("sum",)
     hyperparameters = {
-        "lr": (1e-2, _lr),
+        "lr": (1e-2, learning_rate),
         "lr_decay": (0.0, nonnegative),
         "weight_decay": (0.0, nonnegative),
         "initial_accumulator_value": (0.0, nonnegative),
@@ -115,7 +116,7 @@ class Adadelta(Optimizer):
     rule = staticmethod(adadelta)
     state_names = ("square_avg", "acc_delta")
     hyperparameters = {
-        "lr": (1.0, _lr),
+        "lr": (1.0, learning_rate),
         "rho": (0.9, unit_closed),
         "eps": (1e-6, nonnegative),
         "weight_decay": (0.0, nonnegative),
@@ -172,7 +173,7 @@ class RMSProp(Optimizer):
     rule = staticmethod(rmsprop)
     state_names = ("square_avg", "grad_avg", "momentum_buffer")
     hyperparameters = {
-        "lr": (1e-2, _lr),
+        "lr": (1e-2, learning_rate),
         "alpha": (0.99, unit_closed),
         "eps": (1e-8, nonnegative),
         "weight_decay": (0.0, nonnegative),

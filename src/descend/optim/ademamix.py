@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from ..errors import DescendError
-from .base import Optimizer, _lr, elementwise, nonnegative, positive, state_type, unit_open
+from .base import Optimizer, state_type
+from .hyperparameters import elementwise, learning_rate, nonnegative, positive, unit_open
 
 __all__ = ["AdEMAMix", "ademamix"]
 
@@ -83,7 +84,7 @@ class AdEMAMix(Optimizer):
     rule = staticmethod(ademamix)
     state_names = ("exp_avg", "exp_avg_sq", "exp_avg_slow")
     hyperparameters = {
-        "lr": (1e-3, _lr),
+        "lr": (1e-3, learning_rate),
         "betas": ((0.9, 0.999, 0.9999), _betas3),
         "alpha": (5.0, nonnegative),
         "t_alpha_beta3": (None, _optional_steps),

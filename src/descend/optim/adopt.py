@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Optimizer, _lr, betas, elementwise, nonnegative, positive, state_type
+from .base import Optimizer, state_type
+from .hyperparameters import betas, elementwise, learning_rate, nonnegative, positive
 
 __all__ = ["ADOPT", "adopt"]
 
@@ -64,7 +65,7 @@ class ADOPT(Optimizer):
     rule = staticmethod(adopt)
     state_names = ("exp_avg", "exp_avg_sq")
     hyperparameters = {
-        "lr": (1e-3, _lr),
+        "lr": (1e-3, learning_rate),
         "betas": ((0.9, 0.9999), betas),
         "eps": (1e-6, positive),
         "weight_decay": (0.0, nonnegative),

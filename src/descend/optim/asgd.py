@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .base import Optimizer, _lr, elementwise, nonnegative, state_type
+from .base import Optimizer, state_type
+from .hyperparameters import elementwise, learning_rate, nonnegative
 
 __all__ = ["ASGD", "asgd"]
 
@@ -71,7 +72,7 @@ class ASGD(Optimizer):
     rule = staticmethod(asgd)
     state_names = ("ax",)
     hyperparameters = {
-        "lr": (1e-2, _lr),
+        "lr": (1e-2, learning_rate),
         "lambd": (1e-4, nonnegative),
         "alpha": (0.75, nonnegative),
         "t0": (1e6, nonnegative),

@@ -41,12 +41,15 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from ..errors import DescendError, check_choice, did_you_mean
-from .containers import BLOCK, _at_rows, _blocks, _by_row, _collect, _copy, _readonly, _rows_view, _Slot
-from .hyperparameters import (_as_number_or_runs, _fmt, _is_default, _leaves, _lr, _optional_positive,
-                              _range_check, betas, elementwise, flag, nonnegative, positive, unit_closed,
-                              unit_open)
 from . import fused
+from .containers import BLOCK, Slot, copy_value, readonly
+# The compiled loop's digest (STEP_DIGEST, descend/jit/scalars.py) hashes the source of
+# step, _survey and _spec: they keep the names they were written with.
+from .containers import at_rows as _at_rows, blocks as _blocks, by_row as _by_row, collect as _collect
+from .containers import rows_view as _rows_view
 from .fused import FUSED_MIN_SIZE  # noqa: F401 (descend.optim.base.FUSED_MIN_SIZE, as before)
+from .hyperparameters import elementwise, flag, format_value, is_default, nonnegative, numeric_leaves
+from .hyperparameters import optional_positive as _optional_positive
 from .transforms import prepare
 
 __all__ = ["Optimizer", "prepare", "elementwise"]
@@ -128,7 +131,7 @@ class Optimizer:
             raise DescendError(f"{self.name}: {exc}") from None
         self._hp = hp
         self._hpr = {k: _by_row(v) for k, v in hp.items()}  # arrays (R,) as (R, 1), for the row views
-        lengths = {k: v.shape[0] for k, v0 in hp.items() for v in _leaves(v0) if isinstance(v, np.ndarray)}
+        lengths = {k: v.shape[0] for k, v0 in hp.items() for v in numeric_leaves(v0) if isinstance(v, np.ndarray)}
         if len(set(lengths.values())) > 1:
             raise DescendError(f"{self.name}: hyperparameter arrays must all have one value per run "
                                f"(the same length), got lengths {lengths}")
@@ -188,7 +191,7 @@ class Optimizer:
         spec = self._spec()
         own = [k for k in spec if k in self.hyperparameters or k == "weight_decay"]
         shown = [f"{k}={self._hp[k]!r}" for k in own]
-        shown += [f"{k}={self._hp[k]!r}" for k in spec if k not in own and not _is_default(self._hp[k], spec[k][0])]
+        shown += [f"{k}={self._hp[k]!r}" for k in spec if k not in own and not is_default(self._hp[k], spec[k][0])]
         return f"{type(self).__name__}({', '.join(shown)})"
 
     # -- state ------------------------------------------------------------------------------
@@ -201,7 +204,7 @@ class Optimizer:
 
     def _clear(self) -> None:
         self._kind = None       # "array" | "dict" once the state exists
-        self._slots: dict[str, _Slot] = {}
+        self._slots: dict[str, Slot] = {}
         self._runs = None
         self.count = 0
         self.skipped_steps = 0
@@ -253,7 +256,7 @@ class Optimizer:
                 fill = self._state_init(name)
                 _rows_view(a, rows)[...] = np.reshape(fill, (-1, 1)) if isinstance(fill, np.ndarray) else fill
                 arrays[name] = a
-            self._slots[leaf.key] = _Slot(leaf.p.shape, leaf.p.dtype, arrays)
+            self._slots[leaf.key] = Slot(leaf.p.shape, leaf.p.dtype, arrays)
         self.count = np.zeros(runs, dtype=np.int64) if runs is not None else 0
         self.skipped_steps = np.zeros(runs, dtype=np.int64) if runs is not None else 0
         self._sstate = {k: (np.full(runs, v) if runs is not None else float(v))
@@ -288,11 +291,11 @@ class Optimizer:
             raise DescendError(f"{self.name}: no state yet; call step() or init() first")
         fields = {}
         for name in self.state_names:
-            per_key = {k: _readonly(s.arrays[name]) for k, s in self._slots.items()}
+            per_key = {k: readonly(s.arrays[name]) for k, s in self._slots.items()}
             fields[name] = per_key["params"] if self._kind == "array" else per_key
             if all(v is None for v in per_key.values()):
                 fields[name] = None
-        return self.State(count=_copy(self.count), **fields)
+        return self.State(count=copy_value(self.count), **fields)
 
     def state_for(self, key: str = "params"):
         """The named state of one parameter (``key`` of the params dict)."""
@@ -301,7 +304,7 @@ class Optimizer:
         if key not in self._slots:
             raise DescendError(f"{self.name}: no state for key {key!r}; keys: {', '.join(self._slots)}")
         s = self._slots[key]
-        return self.State(count=_copy(self.count), **{n: _readonly(s.arrays[n]) for n in self.state_names})
+        return self.State(count=copy_value(self.count), **{n: readonly(s.arrays[n]) for n in self.state_names})
 
     def state_dict(self) -> dict[str, Any]:
         """The state as plain arrays and numbers with flat string keys.
@@ -315,8 +318,8 @@ class Optimizer:
             "optimizer": self.name,
             "kind": self._kind or "none",
             "runs": 0 if self._runs is None else self._runs,
-            "count": _copy(self.count),
-            "skipped_steps": _copy(self.skipped_steps),
+            "count": copy_value(self.count),
+            "skipped_steps": copy_value(self.skipped_steps),
             "keys": np.array(list(self._slots), dtype=str),
         }
         for key, slot in self._slots.items():
@@ -325,7 +328,7 @@ class Optimizer:
                 if a is not None:
                     d[f"state.{key}.{name}"] = a.copy()
         for k, v in self._sstate.items():
-            d[f"scalar.{k}"] = _copy(v)
+            d[f"scalar.{k}"] = copy_value(v)
         sched = self._hp.get("lr")
         if callable(sched) and hasattr(sched, "state_dict"):
             for k, v in sched.state_dict().items():
@@ -365,7 +368,7 @@ class Optimizer:
         for nm, v in (("count", count), ("skipped_steps", skipped)):
             if v.shape != want_shape or v.dtype.kind not in "iu" or np.any(v < 0):
                 raise DescendError(f"{self.name}: state_dict {nm} must be integers >= 0 of shape {want_shape}, "
-                                   f"got {_fmt(v)} (shape {v.shape})")
+                                   f"got {format_value(v)} (shape {v.shape})")
         keys = [str(k) for k in np.asarray(need("keys")).reshape(-1)]
         present = self._present()
         expected = {f"state.{k}.{n}" for k in keys for n, keep in zip(self.state_names, present) if keep}
@@ -400,7 +403,7 @@ class Optimizer:
                                        f"{k!r} has shape {shape}")
                 arrays[n] = a
             dtype = next((a.dtype for a in arrays.values() if a is not None), np.dtype(np.float64))
-            slots[k] = _Slot(shape, dtype, arrays)
+            slots[k] = Slot(shape, dtype, arrays)
         sstate = {}
         for k in self.scalar_state:
             v = np.asarray(d[f"scalar.{k}"], dtype=np.float64)

@@ -60,7 +60,8 @@ import math
 import numpy as np
 
 from ..errors import DescendError, unknown_name
-from .base import Optimizer, _lr, elementwise, nonnegative, positive, state_type, unit_open
+from .base import Optimizer, state_type
+from .hyperparameters import elementwise, learning_rate, nonnegative, positive, unit_open
 
 __all__ = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "get", "names",
            "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
@@ -129,7 +130,7 @@ class SGD(Optimizer):
 
     name = "book.sgd"
     rule = staticmethod(sgd)
-    hyperparameters = {"lr": (0.01, _lr)}
+    hyperparameters = {"lr": (0.01, learning_rate)}
     State = state_type("BookSGDState", (), "State of the book's SGD: the step count.")
 
     def _scalars(self, hp, t, lr, sstate):
@@ -149,7 +150,7 @@ class Momentum(Optimizer):
     name = "book.momentum"
     rule = staticmethod(momentum)
     state_names = ("v",)
-    hyperparameters = {"lr": (0.01, _lr), "momentum": (0.9, nonnegative)}
+    hyperparameters = {"lr": (0.01, learning_rate), "momentum": (0.9, nonnegative)}
     State = state_type("BookMomentumState", ("v",), "State of the book's Momentum: count and velocity v.")
 
     def _scalars(self, hp, t, lr, sstate):
@@ -191,7 +192,7 @@ class AdaGrad(Optimizer):
     name = "book.adagrad"
     rule = staticmethod(adagrad)
     state_names = ("h",)
-    hyperparameters = {"lr": (0.01, _lr), "eps": (1e-7, positive)}
+    hyperparameters = {"lr": (0.01, learning_rate), "eps": (1e-7, positive)}
     State = state_type("BookAdaGradState", ("h",), "State of the book's AdaGrad: count and h.")
 
     def _scalars(self, hp, t, lr, sstate):
@@ -212,7 +213,7 @@ class RMSprop(Optimizer):
     name = "book.rmsprop"
     rule = staticmethod(rmsprop)
     state_names = ("h",)
-    hyperparameters = {"lr": (0.01, _lr), "decay_rate": (0.99, unit_open), "eps": (1e-7, positive)}
+    hyperparameters = {"lr": (0.01, learning_rate), "decay_rate": (0.99, unit_open), "eps": (1e-7, positive)}
     State = state_type("BookRMSpropState", ("h",), "State of the book's RMSprop: count and h.")
 
     def _scalars(self, hp, t, lr, sstate):
@@ -243,7 +244,7 @@ class Adam(Optimizer):
     name = "book.adam"
     rule = staticmethod(adam)
     state_names = ("m", "v")
-    hyperparameters = {"lr": (0.001, _lr), "beta1": (0.9, unit_open), "beta2": (0.999, unit_open),
+    hyperparameters = {"lr": (0.001, learning_rate), "beta1": (0.9, unit_open), "beta2": (0.999, unit_open),
                        "eps": (1e-7, positive)}
     State = state_type("BookAdamState", ("m", "v"), "State of the book's Adam: count, m and v.")
 

@@ -1,7 +1,7 @@
 """Containers: one parameter array, or a dict of name -> array, and its rows of runs.
 
 ``params`` is one ndarray or a dict of name -> ndarray (the seeds' ``network`` dict),
-updated in place; ``grads`` must have the same keys and shapes.  :func:`_collect` pairs
+updated in place; ``grads`` must have the same keys and shapes.  :func:`collect` pairs
 them into leaves (one array and its gradient each); a leaf with ``runs=R`` is viewed as
 (R, cols), one row per run, and walked in blocks of about :data:`BLOCK` elements.
 """
@@ -14,6 +14,9 @@ import numpy as np
 
 from ..errors import DescendError
 
+__all__ = ["BLOCK", "Leaf", "Slot", "collect", "blocks", "rows_view", "at_rows", "at_row", "by_row",
+           "copy_value", "readonly"]
+
 #: Elements per block on the NumPy path: the temporaries of one block (a few dozen
 #: float64 arrays of this size) stay in cache and never grow with the parameters.
 BLOCK = 1 << 14
@@ -21,7 +24,7 @@ BLOCK = 1 << 14
 
 # -- containers -------------------------------------------------------------------------------
 
-class _Leaf:
+class Leaf:
     """One parameter array with its gradient, as the step sees it."""
 
     __slots__ = ("key", "p", "g", "scalar_in", "container")
@@ -72,7 +75,7 @@ def _grad_array(label, value, shape):
     return g
 
 
-def _collect(params, grads) -> tuple[str, list[_Leaf]]:
+def collect(params, grads) -> tuple[str, list[Leaf]]:
     """Pair params with grads: one array, or a dict name -> array (same keys, same shapes)."""
     if isinstance(params, Mapping):
         if not isinstance(grads, Mapping):
@@ -93,17 +96,17 @@ def _collect(params, grads) -> tuple[str, list[_Leaf]]:
                 v = np.array(v, dtype=np.float64)
             p = _param_array(lambda: f"params[{k!r}]", v)
             g = _grad_array(lambda: f"grads[{k!r}]", grads[k], p.shape)
-            leaves.append(_Leaf(k, p, g, scalar_in, params))
+            leaves.append(Leaf(k, p, g, scalar_in, params))
         if not leaves:
             raise DescendError("params is an empty dict: nothing to optimize")
         return "dict", leaves
     if isinstance(grads, Mapping):
         raise DescendError("params is one array, so grads must be one array too, got a dict")
     p = _param_array("params", params)
-    return "array", [_Leaf("params", p, _grad_array("grads", grads, p.shape), None, None)]
+    return "array", [Leaf("params", p, _grad_array("grads", grads, p.shape), None, None)]
 
 
-def _blocks(rows: int, cols: int):
+def blocks(rows: int, cols: int):
     """(row slice, column slice) blocks of about BLOCK elements covering a (rows, cols) view.
 
     A long row is cut into column blocks of BLOCK elements, short rows are taken whole,
@@ -120,15 +123,17 @@ def _blocks(rows: int, cols: int):
             yield slice(r, min(rows, r + per)), slice(None)
 
 
-def _rows_view(a: np.ndarray, rows: int) -> np.ndarray:
+def rows_view(a: np.ndarray, rows: int) -> np.ndarray:
+    """``a`` as (rows, cols): one row per run (a view of a C-contiguous array)."""
     return a.reshape(rows, -1)
 
 
-def _at_rows(v, rs):
+def at_rows(v, rs):
+    """The rows ``rs`` of a per-run value ((R, 1) array), or the value shared by every run."""
     return v[rs] if isinstance(v, np.ndarray) else v
 
 
-class _Slot:
+class Slot:
     """State arrays of one key: name -> ndarray (None where the configuration needs none)."""
 
     __slots__ = ("shape", "dtype", "arrays")
@@ -137,20 +142,27 @@ class _Slot:
         self.shape, self.dtype, self.arrays = shape, dtype, arrays
 
 
-def _by_row(v):
+def by_row(v):
     """Hyperparameter arrays of shape (R,) as (R, 1), to broadcast over a (R, cols) view."""
     if isinstance(v, tuple):
-        return tuple(_by_row(x) for x in v)
+        return tuple(by_row(x) for x in v)
     if isinstance(v, np.ndarray) and v.ndim == 1:
         return v.reshape(-1, 1)
     return v
 
 
-def _copy(v):
+def at_row(v, r):
+    """Run ``r``'s value of a per-run value, as a Python number, or the value shared by every run."""
+    return v[r].item() if isinstance(v, np.ndarray) else v
+
+
+def copy_value(v):
+    """A copy of an array (state handed out is never the live one); other values as they are."""
     return v.copy() if isinstance(v, np.ndarray) else v
 
 
-def _readonly(a):
+def readonly(a):
+    """A read-only view of a state array (None stays None)."""
     if a is None:
         return None
     v = a.view()

@@ -16,7 +16,9 @@ import numpy as np
 
 from ..errors import DescendError
 
-__all__ = ["elementwise", "positive", "nonnegative", "unit_open", "unit_closed", "flag", "betas"]
+__all__ = ["elementwise", "as_number_or_runs", "format_value", "range_check", "positive", "nonnegative",
+           "unit_open", "unit_closed", "flag", "betas", "optional_positive", "learning_rate", "numeric_leaves",
+           "is_default"]
 
 
 def elementwise(f: Callable[..., float], *args):
@@ -55,7 +57,7 @@ def elementwise(f: Callable[..., float], *args):
 
 # -- hyperparameter checks ------------------------------------------------------------------
 
-def _as_number_or_runs(name, value):
+def as_number_or_runs(name, value):
     """A number, or a 1-D array of numbers (one per run); returns float or float64 array."""
     if isinstance(value, (bool, np.bool_)):
         raise DescendError(f"{name} must be a number, got {value!r}")
@@ -74,48 +76,50 @@ def _as_number_or_runs(name, value):
     raise DescendError(f"{name} must be a number or a 1-D array of numbers, got {value!r}")
 
 
-def _fmt(v):
+def format_value(v):
+    """A value as messages show it: repr, or a short array2string for one value per run."""
     return np.array2string(v, threshold=8) if isinstance(v, np.ndarray) else repr(v)
 
 
-def _range_check(name, value, lo, hi, lo_open, hi_open):
-    v = _as_number_or_runs(name, value)
+def range_check(name, value, lo, hi, lo_open, hi_open):
+    """In [lo, hi], each end open or closed as asked, and finite; the message names the interval."""
+    v = as_number_or_runs(name, value)
     a = np.asarray(v)
     ok = np.isfinite(a)
     ok &= (a > lo) if lo_open else (a >= lo)
     ok &= (a < hi) if hi_open else (a <= hi)
     if not np.all(ok):
         rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        raise DescendError(f"{name} must be in {rng}, got {_fmt(v)}")
+        raise DescendError(f"{name} must be in {rng}, got {format_value(v)}")
     return v
 
 
 def positive(name, value):
     """> 0 and finite."""
-    v = _as_number_or_runs(name, value)
+    v = as_number_or_runs(name, value)
     a = np.asarray(v)
     if not (np.all(np.isfinite(a)) and np.all(a > 0)):
-        raise DescendError(f"{name} must be a finite number > 0, got {_fmt(v)}")
+        raise DescendError(f"{name} must be a finite number > 0, got {format_value(v)}")
     return v
 
 
 def nonnegative(name, value):
     """>= 0 and finite."""
-    v = _as_number_or_runs(name, value)
+    v = as_number_or_runs(name, value)
     a = np.asarray(v)
     if not (np.all(np.isfinite(a)) and np.all(a >= 0)):
-        raise DescendError(f"{name} must be a finite number >= 0, got {_fmt(v)}")
+        raise DescendError(f"{name} must be a finite number >= 0, got {format_value(v)}")
     return v
 
 
 def unit_open(name, value):
     """In [0, 1) (a decay rate that forgets)."""
-    return _range_check(name, value, 0.0, 1.0, False, True)
+    return range_check(name, value, 0.0, 1.0, False, True)
 
 
 def unit_closed(name, value):
     """In [0, 1]."""
-    return _range_check(name, value, 0.0, 1.0, False, False)
+    return range_check(name, value, 0.0, 1.0, False, False)
 
 
 def flag(name, value):
@@ -134,7 +138,8 @@ def betas(name, value):
     return (unit_open(f"{name}[0]", value[0]), unit_open(f"{name}[1]", value[1]))
 
 
-def _optional_positive(name, value):
+def optional_positive(name, value):
+    """None (off), or > 0 and finite."""
     return None if value is None else positive(name, value)
 
 
@@ -146,12 +151,18 @@ def _lr(name, value):
     return nonnegative(name, value)
 
 
-def _leaves(v):
+#: The learning-rate check, public.  The function keeps its name ``_lr``: the explorer's
+#: catalogue (descend/serve/catalog.py) reads a check's range by its ``__name__``.
+learning_rate = _lr
+
+
+def numeric_leaves(v):
     """The numeric leaves of a checked hyperparameter (a pair gives two)."""
     return list(v) if isinstance(v, tuple) else [v]
 
 
-def _is_default(value, default) -> bool:
+def is_default(value, default) -> bool:
+    """Whether a hyperparameter is at its default (an array never is): repr leaves it out."""
     if isinstance(value, np.ndarray) or isinstance(default, np.ndarray):
         return False
     return value is default or value == default

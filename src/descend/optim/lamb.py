@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import _lr, betas, elementwise, flag, nonnegative, positive, state_type
+from .base import state_type
+from .hyperparameters import betas, elementwise, flag, learning_rate, nonnegative, positive
 from .tensorwise import TensorOptimizer
 
 __all__ = ["LAMB", "lamb"]
@@ -78,7 +79,7 @@ class LAMB(TensorOptimizer):
     rule = staticmethod(lamb)
     state_names = ("exp_avg", "exp_avg_sq")
     hyperparameters = {
-        "lr": (1e-3, _lr),
+        "lr": (1e-3, learning_rate),
         "betas": ((0.9, 0.999), betas),
         "eps": (1e-6, positive),
         "weight_decay": (0.0, nonnegative),

@@ -55,7 +55,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from ..errors import DescendError, check_choice, did_you_mean
-from .base import _collect
+from .containers import collect
 from .strong_wolfe import strong_wolfe
 
 __all__ = ["LBFGS", "LBFGSState"]
@@ -111,7 +111,7 @@ class _Flat:
 
     def __init__(self, params):
         self.params = params
-        self.kind, self.leaves = _collect(params, params)
+        self.kind, self.leaves = collect(params, params)
         self.layout = [(leaf.key, leaf.p.shape) for leaf in self.leaves]
         ends = np.cumsum([leaf.p.size for leaf in self.leaves])
         self.slices = [slice(int(e - leaf.p.size), int(e)) for e, leaf in zip(ends, self.leaves)]
@@ -126,7 +126,7 @@ class _Flat:
 
     def gradient(self, grads) -> np.ndarray:
         """The closure's ``grads`` checked against ``params`` and flattened."""
-        _, leaves = _collect(self.params, grads)
+        _, leaves = collect(self.params, grads)
         return np.concatenate([np.asarray(leaf.g, dtype=np.float64).reshape(-1) for leaf in leaves])
 
 

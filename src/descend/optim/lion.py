@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Optimizer, _lr, betas, nonnegative, state_type
+from .base import Optimizer, state_type
+from .hyperparameters import betas, learning_rate, nonnegative
 
 __all__ = ["Lion", "lion"]
 
@@ -50,7 +51,7 @@ class Lion(Optimizer):
     rule = staticmethod(lion)
     state_names = ("exp_avg",)
     hyperparameters = {
-        "lr": (1e-4, _lr),
+        "lr": (1e-4, learning_rate),
         "betas": ((0.9, 0.99), betas),
         "weight_decay": (0.0, nonnegative),
     }

@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from ..errors import DescendError, check_choice
-from .base import _lr, flag, nonnegative, positive, state_type
+from .base import state_type
+from .hyperparameters import flag, learning_rate, nonnegative, positive
 from .tensorwise import TensorOptimizer, lerp
 
 __all__ = ["Muon", "muon", "newton_schulz"]
@@ -126,7 +127,7 @@ class Muon(TensorOptimizer):
     rule = staticmethod(muon)
     state_names = ("momentum_buffer",)
     hyperparameters = {
-        "lr": (1e-3, _lr),
+        "lr": (1e-3, learning_rate),
         "weight_decay": (0.1, nonnegative),
         "momentum": (0.95, nonnegative),
         "nesterov": (True, flag),

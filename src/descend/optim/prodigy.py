@@ -7,9 +7,12 @@ import math
 import numpy as np
 
 from ..errors import DescendError
-from .base import (_as_number_or_runs, _fmt, _lr, betas, elementwise, flag, nonnegative, positive, prepare,
-                   state_type, unit_open)
-from .tensorwise import TensorOptimizer, _row
+from .base import state_type
+from .containers import at_row
+from .hyperparameters import (as_number_or_runs, betas, elementwise, flag, format_value, learning_rate,
+                              nonnegative, positive, unit_open)
+from .tensorwise import TensorOptimizer
+from .transforms import prepare
 
 __all__ = ["Prodigy", "prodigy_moments", "prodigy"]
 
@@ -43,9 +46,9 @@ def _next_d(d, d0, d_max, numerator, denom, d_coef, growth_rate):
 
 
 def _growth(name, value):
-    v = _as_number_or_runs(name, value)
+    v = as_number_or_runs(name, value)
     if not (np.all(np.asarray(v) > 0) and not np.any(np.isnan(v))):
-        raise DescendError(f"{name} must be a number > 0 (inf allowed), got {_fmt(v)}")
+        raise DescendError(f"{name} must be a number > 0 (inf allowed), got {format_value(v)}")
     return v
 
 
@@ -108,7 +111,7 @@ class Prodigy(TensorOptimizer):
     rule = staticmethod(prodigy)
     state_names = ("exp_avg", "exp_avg_sq", "s", "p0")
     hyperparameters = {
-        "lr": (1.0, _lr),
+        "lr": (1.0, learning_rate),
         "betas": ((0.9, 0.999), betas),
         "beta3": (None, _optional_unit),
         "eps": (1e-8, positive),
@@ -158,8 +161,8 @@ class Prodigy(TensorOptimizer):
             slot = self._slots[leaf.key]
             for r in range(rows):
                 at = (lambda a: a[r]) if lead else (lambda a: a)
-                c = {k: _row(v, r) for k, v in common.items()}
-                sc = {k: _row(v, r) for k, v in scalars.items()}
+                c = {k: at_row(v, r) for k, v in common.items()}
+                sc = {k: at_row(v, r) for k, v in scalars.items()}
                 c["decoupled"] = False  # the decay is the second pass's
                 pb, gb = prepare(np.array(at(leaf.p), dtype=np.float64), np.asarray(at(leaf.g), dtype=np.float64),
                                  **c)
@@ -176,7 +179,7 @@ class Prodigy(TensorOptimizer):
                 denom[r] += den
         d_next, d_max, total, self._zero = [], [], [], []
         for r in range(rows):
-            sc = {k: _row(v, r) for k, v in scalars.items()}
+            sc = {k: at_row(v, r) for k, v in scalars.items()}
             tot = sc["numerator_before"] * sc["beta3"] + numerator[r]
             if denom[r] == 0:  # every gradient zero: no step (as prodigyopt)
                 d_next.append(sc["d"]); d_max.append(sc["d_max"]); total.append(sc["numerator_before"])

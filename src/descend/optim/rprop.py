@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DescendError
-from .base import Optimizer, _as_number_or_runs, _fmt, _lr, state_type
+from .base import Optimizer, state_type
+from .hyperparameters import as_number_or_runs, format_value, learning_rate
 
 __all__ = ["Rprop", "rprop"]
 
@@ -27,12 +28,12 @@ def _etas(name, value):
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise DescendError(f"{name} must be a pair (etaminus, etaplus) with 0 < etaminus < 1 < etaplus, "
                            f"got {value!r}")
-    lo, hi = (_as_number_or_runs(f"{name}[{i}]", v) for i, v in enumerate(value))
+    lo, hi = (as_number_or_runs(f"{name}[{i}]", v) for i, v in enumerate(value))
     a, b = np.asarray(lo), np.asarray(hi)
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b)) and np.all(a > 0) and np.all(a < 1)
             and np.all(b > 1)):
         raise DescendError(f"{name} must be a pair (etaminus, etaplus) with 0 < etaminus < 1 < etaplus, "
-                           f"got ({_fmt(lo)}, {_fmt(hi)})")
+                           f"got ({format_value(lo)}, {format_value(hi)})")
     return lo, hi
 
 
@@ -40,10 +41,10 @@ def _step_sizes(name, value):
     """(step_size_min, step_size_max) with 0 <= min <= max."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise DescendError(f"{name} must be a pair (min, max) with 0 <= min <= max, got {value!r}")
-    lo, hi = (_as_number_or_runs(f"{name}[{i}]", v) for i, v in enumerate(value))
+    lo, hi = (as_number_or_runs(f"{name}[{i}]", v) for i, v in enumerate(value))
     a, b = np.asarray(lo), np.asarray(hi)
     if not (np.all(a >= 0) and np.all(a <= b) and np.all(np.isfinite(a)) and not np.any(np.isnan(b))):
-        raise DescendError(f"{name} must be a pair (min, max) with 0 <= min <= max, got ({_fmt(lo)}, {_fmt(hi)})")
+        raise DescendError(f"{name} must be a pair (min, max) with 0 <= min <= max, got ({format_value(lo)}, {format_value(hi)})")
     return lo, hi
 
 
@@ -88,7 +89,7 @@ class Rprop(Optimizer):
     rule = staticmethod(rprop)
     state_names = ("prev", "step_size")
     hyperparameters = {
-        "lr": (1e-2, _lr),
+        "lr": (1e-2, learning_rate),
         "etas": ((0.5, 1.2), _etas),
         "step_sizes": ((1e-6, 50.0), _step_sizes),
     }

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..errors import DescendError
-from .base import _lr, _range_check, betas, elementwise, flag, nonnegative, positive, state_type
+from .base import state_type
+from .hyperparameters import betas, elementwise, flag, learning_rate, nonnegative, positive, range_check
 from .tensorwise import TensorOptimizer
 
 __all__ = ["SGDScheduleFree", "AdamWScheduleFree", "sgd_schedule_free", "adamw_schedule_free"]
@@ -39,7 +40,7 @@ def _warmup_steps(name, value):
 
 
 def _momentum(name, value):
-    return _range_check(name, value, 0.0, 1.0, True, True)
+    return range_check(name, value, 0.0, 1.0, True, True)
 
 
 class _ScheduleFree(TensorOptimizer):
@@ -158,7 +159,7 @@ class SGDScheduleFree(_ScheduleFree):
     rule = staticmethod(sgd_schedule_free)
     state_names = ("z", "x")
     hyperparameters = {
-        "lr": (1.0, _lr),
+        "lr": (1.0, learning_rate),
         "momentum": (0.9, _momentum),
         "weight_decay": (0.0, nonnegative),
         "warmup_steps": (0, _warmup_steps),
@@ -217,7 +218,7 @@ class AdamWScheduleFree(_ScheduleFree):
     rule = staticmethod(adamw_schedule_free)
     state_names = ("z", "x", "exp_avg_sq")
     hyperparameters = {
-        "lr": (0.0025, _lr),
+        "lr": (0.0025, learning_rate),
         "betas": ((0.9, 0.999), betas),
         "eps": (1e-8, positive),
         "weight_decay": (0.0, nonnegative),

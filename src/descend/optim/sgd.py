@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DescendError
-from .base import Optimizer, _lr, elementwise, flag, nonnegative, state_type, unit_closed
+from .base import Optimizer, state_type
+from .hyperparameters import elementwise, flag, learning_rate, nonnegative, unit_closed
 
 __all__ = ["GD", "SGD", "Momentum", "Nesterov", "gd", "sgd"]
 
@@ -47,7 +48,7 @@ class GD(Optimizer):
     name = "gd"
     rule = staticmethod(gd)
     state_names = ()
-    hyperparameters = {"lr": (1e-3, _lr)}
+    hyperparameters = {"lr": (1e-3, learning_rate)}
     State = state_type("GDState", (), "State of GD: only the step count.")
 
     def _scalars(self, hp, t, lr, sstate):
@@ -95,7 +96,7 @@ class SGD(Optimizer):
     rule = staticmethod(sgd)
     state_names = ("momentum_buffer",)
     hyperparameters = {
-        "lr": (1e-3, _lr),
+        "lr": (1e-3, learning_rate),
         "momentum": (0.0, nonnegative),
         "dampening": (0.0, unit_closed),
         "weight_decay": (0.0, nonnegative),

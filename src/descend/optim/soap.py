@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from ..errors import DescendError
-from .base import _lr, betas, elementwise, flag, nonnegative, positive, state_type
+from .base import state_type
+from .hyperparameters import betas, elementwise, flag, learning_rate, nonnegative
 from .tensorwise import TensorOptimizer, lerp
 
 __all__ = ["SOAP", "soap"]
@@ -136,7 +137,7 @@ class SOAP(TensorOptimizer):
     rule = staticmethod(soap)
     state_names = ("exp_avg", "exp_avg_sq", "GG0", "GG1", "Q0", "Q1")
     hyperparameters = {
-        "lr": (3e-3, _lr),
+        "lr": (3e-3, learning_rate),
         "betas": ((0.95, 0.95), betas),
         "shampoo_beta": (None, lambda n, v: None if v is None else nonnegative(n, v)),
         "eps": (1e-8, nonnegative),

@@ -31,7 +31,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import DescendError
-from .base import Optimizer, prepare
+from .base import Optimizer
+from .transforms import prepare
 
 __all__ = ["TensorOptimizer", "lerp"]
 
@@ -41,7 +42,7 @@ def lerp(a, b, w):
     return a + w * (b - a) if abs(w) < 0.5 else b - (b - a) * (1 - w)
 
 
-def _row(v, r):
+def at_row(v, r):
     return v[r].item() if isinstance(v, np.ndarray) else v
 
 
@@ -156,8 +157,8 @@ class TensorOptimizer(Optimizer):
                 if mask is not None and not mask[r, 0]:
                     continue
                 at = (lambda a: a[r]) if lead else (lambda a: a)
-                c = {k: _row(v, r) for k, v in common.items()}
-                s = {k: _row(v, r) for k, v in leaf_scalars.items()}
+                c = {k: at_row(v, r) for k, v in common.items()}
+                s = {k: at_row(v, r) for k, v in leaf_scalars.items()}
                 if self._decay_in_rule == "decoupled":
                     s["use_decay"] = c["decoupled"]
                     s["decay"] = 1 - c["lr"] * c["weight_decay"] if c["decoupled"] else 1.0
