@@ -5,14 +5,13 @@ Bad input prints one line on stderr and exits with code 2, never a traceback.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 import click
 import numpy as np
 
 from ..errors import DescendError
-from .common import floats, jsonable, new_console, parse_hp, refuse_overwrite, table
+from .common import floats, json_text, new_console, parse_hp, refuse_overwrite, table
 from .sweeps import benchmark_cmd, lr_find_cmd, report_cmd, sweep_cmd
 from .train import train_cmd
 
@@ -37,8 +36,7 @@ def problems_cmd(as_json):
         p = problems.get(name)
         rows.append((name, p.dim, p.minimum, p.x0, p.description))
     if as_json:
-        click.echo(json.dumps([dict(name=r[0], dim=r[1], minimum=jsonable(r[2]), x0=jsonable(r[3]),
-                                    description=r[4]) for r in rows]))
+        click.echo(json_text([dict(name=r[0], dim=r[1], minimum=r[2], x0=r[3], description=r[4]) for r in rows]))
         return
     new_console().print(table("Test problems (descend.problems)", ["name", "dim", "minimum", "x0", "description"], rows))
 
@@ -140,7 +138,7 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, method, h
 def _print_result(res, p, how, as_json):
     if as_json:
         keys = ["x", "fun", "grad_norm", "nit", "nfev", "ngev", "status", "success", "message"]
-        click.echo(json.dumps({k: jsonable(getattr(res, k)) for k in keys} | {"problem": p.name}))
+        click.echo(json_text({k: getattr(res, k) for k in keys} | {"problem": p.name}))
         return
     if res.batched:
         rows = [(i, r.status, r.x, r.fun, r.grad_norm, r.nit) for i, r in enumerate(res.runs())]
@@ -170,7 +168,7 @@ def critical_point_cmd(problem, x0, no_refine, gtol, params, as_json):
     fields = [("kind", c.kind), ("x", c.x), ("fun", c.fun), ("grad_norm", c.grad_norm),
               ("eigenvalues", c.eigenvalues), ("condition_number", c.condition_number)]
     if as_json:
-        click.echo(json.dumps({k: jsonable(v) for k, v in fields} | {"problem": p.name}))
+        click.echo(json_text(dict(fields) | {"problem": p.name}))
         return
     near = ", ".join(f"{v:g}" for v in np.asarray(start, dtype=float))
     new_console().print(table(f"critical point of {p.name} near ({near})",
@@ -240,7 +238,7 @@ def compare_cmd(problem, optimizers, lr_text, steps, starts, tol, seed, params, 
         if gif_path:
             plot.animate(p, results, gif_path)
     if as_json:
-        click.echo(json.dumps([{k: jsonable(v) for k, v in row.items()} for row in cmp.rows]))
+        click.echo(json_text(cmp.rows))
         return
     new_console().print(table(f"compare on {p.name}: {steps} steps, tol {tol:g}", list(cmp.columns), cmp.table()))
     for path in (plot_path, gif_path):
@@ -257,9 +255,8 @@ def optimizers_cmd(as_json):
 
     rows = optim.catalog()
     if as_json:
-        click.echo(json.dumps([dict(group=r["group"], name=r["name"], cls=r["cls"].__name__, reference=r["reference"],
-                                    hyperparameters={k: jsonable(v) for k, v in r["defaults"].items()})
-                               for r in rows]))
+        click.echo(json_text([dict(group=r["group"], name=r["name"], cls=r["cls"].__name__, reference=r["reference"],
+                                   hyperparameters=r["defaults"]) for r in rows]))
         return
     table_rows = [(r["group"], r["name"], r["cls"].__name__, r["reference"],
                    ", ".join(f"{k}={v!r}" for k, v in r["defaults"].items())) for r in rows]

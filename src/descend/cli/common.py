@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import DescendError
 
-__all__ = ["new_console", "table", "cell", "floats", "jsonable", "parse_hp", "refuse_overwrite", "batch_sizes"]
+__all__ = ["new_console", "table", "cell", "floats", "json_text", "parse_hp", "refuse_overwrite", "batch_sizes"]
 
 
 def new_console(stderr=False):
@@ -58,12 +58,13 @@ def floats(text: str, what: str) -> np.ndarray:
     return arr[0] if arr.shape[0] == 1 else arr
 
 
-def jsonable(v):
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, (np.floating, np.integer, np.bool_)):
-        return v.item()
-    return v
+def json_text(obj) -> str:
+    """What ``--json`` prints: valid JSON with nan, inf and -inf as the strings "nan", "inf" and "-inf"
+    (:mod:`descend.safejson`'s "string" convention), arrays and NumPy scalars as plain values, and
+    anything else JSON cannot hold as its ``str``."""
+    from .. import safejson
+
+    return safejson.dumps(obj, nonfinite="string", default=str)
 
 
 def parse_hp(items):

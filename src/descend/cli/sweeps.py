@@ -12,15 +12,13 @@ Targets: a name of :func:`descend.problems.names` is a problem; a name of
 
 from __future__ import annotations
 
-import json
-import math
 import sys
 
 import click
 import numpy as np
 
 from ..errors import DescendError, did_you_mean
-from .common import batch_sizes, refuse_overwrite
+from .common import batch_sizes, json_text, refuse_overwrite
 
 __all__ = ["cli_sweep", "cli_lr_find", "cli_benchmark", "cli_report", "resolve_target", "dataset_setup",
            "parse_hyperparameters"]
@@ -178,14 +176,6 @@ def _stored_runs(store) -> int:
         return st.count()
 
 
-def _json_default(v):
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, (np.integer, np.floating, np.bool_)):
-        return v.item()
-    return str(v)
-
-
 def _frame(rows):
     """Flat rows as a DataFrame when pandas is installed."""
     try:
@@ -195,24 +185,8 @@ def _frame(rows):
     return pd.DataFrame(rows, columns=list(rows[0]) if rows else None)
 
 
-def _clean(v):
-    """JSON has no nan or inf: write them as null (nan) and as strings ("inf", "-inf")."""
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return _clean(v.tolist())
-    if isinstance(v, (np.integer, np.floating, np.bool_)):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
-    return v
-
-
 def _dump(out, obj):
-    text = json.dumps(_clean(obj), default=_json_default, allow_nan=False)
-    (out or sys.stdout).write(text + "\n")
+    (out or sys.stdout).write(json_text(obj) + "\n")
 
 
 def cli_sweep(target: str, *, optimizer: str = "gd", lr: str = "1e-4:1:13", hp=(), seeds: int | None = None,

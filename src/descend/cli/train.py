@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 import numpy as np
 
 from ..errors import DescendError, unknown_name
-from .common import batch_sizes, jsonable, new_console, table
+from .common import batch_sizes, json_text, new_console, table
 
 
 def _train_data(name, seed):
@@ -74,10 +72,8 @@ def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, se
         test = evaluate(model, Xt, yt, loss=loss, metrics=metrics)
         runs.append((bs, hist, test))
     if as_json:
-        click.echo(json.dumps([dict(batch_size=bs, status=h.status, message=h.message, updates=h.step,
-                                    epochs={k: [jsonable(v) for v in vals] for k, vals in h.epochs.items()},
-                                    test={k: jsonable(v) for k, v in t.items()})
-                               for bs, h, t in runs]))
+        click.echo(json_text([dict(batch_size=bs, status=h.status, message=h.message, updates=h.step,
+                                   epochs=h.epochs, test=t) for bs, h, t in runs]))
     else:
         console = new_console()
         label = lambda bs: "full" if bs is None else str(bs)  # noqa: E731
