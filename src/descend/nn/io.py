@@ -23,7 +23,6 @@ the stored arrays before any layer is built.
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
@@ -32,36 +31,12 @@ from ..errors import DescendError
 from .layers import LAYERS, Linear
 from .model import Sequential
 from .npz import MAX_LOAD_BYTES, MAX_MEMBERS, atomic_savez, npz_int, npz_json, npz_string, read_npz
+from .saving import MODEL_FIELDS, MODEL_FORMAT, MODEL_VERSION, check_savable, model_arrays, write_model
 
-# atomic_savez, read_npz, npz_* and the limits live in descend.nn.npz; named here too, where they were first
+# atomic_savez, read_npz, npz_* and the limits live in descend.nn.npz, the writing side of the
+# model file in descend.nn.saving (below the model, which saves itself); named here too, where they were first
 __all__ = ["save", "load", "check_savable", "atomic_savez", "read_npz", "npz_string", "npz_json", "npz_int",
-           "MAX_LOAD_BYTES", "MAX_MEMBERS"]
-
-MODEL_FORMAT = "descend.model"
-MODEL_VERSION = 1
-
-_MODEL_FIELDS = ("__format__", "__version__", "architecture", "rng_state")
-
-
-def check_savable(model: Sequential) -> None:
-    """Raise DescendError unless every layer's class can be rebuilt by :func:`load`
-    (a built-in layer, or one given to :func:`~descend.nn.register_layer`)."""
-    for i, layer in enumerate(model.layers):
-        cls = type(layer)
-        if LAYERS.get(cls.__name__) is not cls:
-            raise DescendError(f"layer {i} ({cls.__name__}) is not a registered layer class, so a saved file "
-                               f"could not be loaded again; call descend.nn.register_layer({cls.__name__}) "
-                               f"first (its config() must return its constructor's arguments)")
-
-
-def model_arrays(model: Sequential, prefix: str = "param/") -> dict[str, np.ndarray]:
-    """The model's architecture, generator states and parameters as npz fields."""
-    check_savable(model)
-    out = {"architecture": np.array(json.dumps(model.config())),
-           "rng_state": np.array(json.dumps(model.rng_state()))}
-    out.update({prefix + name: p for name, p in model.params.items()})
-    return out
-
+           "MAX_LOAD_BYTES", "MAX_MEMBERS", "MODEL_FORMAT", "MODEL_VERSION", "model_arrays"]
 
 def _check_declared_shapes(config, data: dict, path, prefix: str) -> None:
     """The parameters the architecture declares must be the arrays stored, before any layer
@@ -140,11 +115,7 @@ def save(model: Sequential, path, *, overwrite: bool = False) -> None:
     """
     if not isinstance(model, Sequential):
         raise DescendError(f"model must be a descend.nn.Sequential, got {type(model).__name__}")
-    if os.path.exists(path) and not overwrite:
-        raise DescendError(f"{os.fspath(path)!r} already exists; pass overwrite=True to replace it")
-    arrays = {"__format__": np.array(MODEL_FORMAT), "__version__": np.array(MODEL_VERSION)}
-    arrays.update(model_arrays(model))
-    atomic_savez(path, arrays, replace=overwrite)
+    write_model(model, path, overwrite=overwrite)
 
 
 def load(path, *, max_bytes: int | None = None) -> Sequential:
@@ -154,8 +125,8 @@ def load(path, *, max_bytes: int | None = None) -> Sequential:
     declare; a larger model needs it raised.
     """
     data = read_npz(path, "model", MODEL_FORMAT, MODEL_VERSION, max_bytes=max_bytes,
-                    allowed=lambda k: k in _MODEL_FIELDS or k.startswith("param/"))
-    allowed = set(_MODEL_FIELDS)
+                    allowed=lambda k: k in MODEL_FIELDS or k.startswith("param/"))
+    allowed = set(MODEL_FIELDS)
     unknown = sorted(k for k in data if k not in allowed and not k.startswith("param/"))
     if unknown:
         raise DescendError(f"{os.fspath(path)!r} has unexpected fields {unknown}")

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import DescendError
 from .layers import LAYERS, Layer, check_dtype
+from .saving import write_model
 
 __all__ = ["Sequential"]
 
@@ -232,8 +233,7 @@ class Sequential:
 
     def save(self, path, *, overwrite: bool = False) -> None:
         """Save architecture and parameters to ``path`` (an .npz); see :func:`descend.nn.save`."""
-        from .io import save
-        save(self, path, overwrite=overwrite)
+        write_model(self, path, overwrite=overwrite)
 
     def __len__(self):
         return len(self.layers)

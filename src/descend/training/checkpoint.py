@@ -11,7 +11,9 @@ import numpy as np
 
 from .. import safejson
 from ..errors import DescendError
-from ..nn.io import atomic_savez, model_arrays, npz_json, read_npz
+from ..nn.io import model_from_arrays
+from ..nn.npz import atomic_savez, npz_json, read_npz
+from ..nn.saving import model_arrays
 from ..nn.layers import decode_rng_state, encode_rng_state
 from .history import STATUSES, History
 
@@ -65,10 +67,8 @@ def load_checkpoint(path, *, max_bytes: int | None = None) -> dict:
     ``optim`` (the optimizer state dict), ``history`` (a :class:`History`) and
     ``callbacks`` (list of (meta, arrays)).  Anything malformed is a DescendError;
     a file declaring more than ``max_bytes`` of arrays (default
-    :data:`descend.nn.io.MAX_LOAD_BYTES`) is refused before anything is decompressed.
+    :data:`descend.nn.npz.MAX_LOAD_BYTES`) is refused before anything is decompressed.
     """
-    from ..nn.io import model_from_arrays
-
     p = os.fspath(path)
     data = read_npz(p, "checkpoint", CHECKPOINT_FORMAT, CHECKPOINT_VERSION, allowed=_checkpoint_field,
                     max_bytes=max_bytes)

@@ -23,10 +23,10 @@ import numpy as np
 
 from .. import files
 from ..errors import DescendError
-from ..nn.io import check_savable
 from ..nn.losses import Loss
 from ..nn.losses import get as get_loss
 from ..nn.model import Sequential
+from ..nn.saving import check_savable
 from . import checkpoint as checkpoints  # save_checkpoint looked up when called (a test records the saves)
 from .arguments import check_model, check_xy, last_lr, positive_int_or_none, resolve_optimizer
 from .callbacks import EarlyStopping, resolve_callbacks
