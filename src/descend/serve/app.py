@@ -235,6 +235,126 @@ def _with_catalogue(html: str) -> str:
     return html.replace("</head>", block + "</head>", 1)
 
 
+def _endpoint(compute: _Compute, fn, *, method: str = "POST"):
+    """The handler of one API route around a panel's function ``fn``.
+
+    POST: the body read (:func:`_read_json`) and ``fn(body)`` run in ``compute`` under the wall-time
+    limit; GET: ``fn()`` at once (the listings: cached, no computation to bound).  The answer is JSON
+    with its Server-Timing; a :class:`BadRequest` or :class:`DescendError` is a 400, anything else a
+    500 the server survives.
+    """
+    async def handler(request: Request):
+        t0 = time.perf_counter()
+        try:
+            if method == "POST":
+                body = await _read_json(request)
+                payload = await compute(fn, body)
+            else:
+                payload = fn()  # the listings: cached, no computation to bound
+        except BadRequest as exc:
+            return _error(400, str(exc))
+        except DescendError as exc:
+            return _error(400, str(exc))
+        except Exception as exc:  # a bug: the client hears of it, the server keeps running
+            return _internal_error(request, exc)
+        t1 = time.perf_counter()
+        response = json_response(payload)
+        t2 = time.perf_counter()
+        # how long the library's work and the JSON took (browsers' devtools show it; so does bench/serve.py)
+        response.headers["server-timing"] = f"compute;dur={(t1 - t0) * 1e3:.2f}, json;dur={(t2 - t1) * 1e3:.2f}"
+        return response
+    handler.__name__ = getattr(fn, "__name__", "handler")
+    return handler
+
+
+def _internal_error(request: Request, exc: Exception) -> Response:
+    """A bug's 500: logged with its traceback, told to the client in one printable line."""
+    log.exception("internal error in %s", request.url.path)
+    first = "".join(ch for ch in (str(exc).splitlines() or [""])[0] if ch.isprintable())
+    first = first.replace("[1m", "").replace("[0m", "")
+    return _error(500, f"internal error: {type(exc).__name__}: {first[:160]} (details in the server's log)")
+
+
+# --------------------------------------------------------------------------- the page and its assets
+
+async def _index(request: Request):
+    page = STATIC / "index.html"
+    if not page.is_file():
+        return HTMLResponse("<!doctype html><title>descend</title><p>The explorer's page is not installed "
+                            "(descend/serve/static/index.html is missing).</p>", status_code=500,
+                            headers=SECURITY_HEADERS)
+    return HTMLResponse(_with_catalogue(page.read_text(encoding="utf-8")), headers=SECURITY_HEADERS)
+
+
+async def _catalogue(request: Request):
+    lang = request.query_params.get("lang", "en")
+    if lang not in ("en", "ja"):
+        return _error(400, f"lang: must be one of en, ja, got {lang!r:.40}")
+    return json_response({"lang": lang, "messages": page_text.page_messages(lang)})
+
+
+async def _plotly(request: Request):
+    path = plotly_js()
+    if path is None:
+        return _error(404, "plotly is not installed: pip install 'descend[serve]'")
+    return FileResponse(path, media_type="text/javascript",
+                        headers={k: v for k, v in SECURITY_HEADERS.items() if k != "cache-control"})
+
+
+async def _japanese_font(request: Request):
+    # the page's Japanese (labels, plot titles) in IPAexGothic from the matplotlib-fontja wheel
+    # (the demo extra), so a machine without any Japanese font shows no boxes; offline
+    from ..i18n.plots import font_file
+
+    path = font_file()
+    if path is None:
+        return _error(404, "no Japanese font is installed: pip install 'descend[demo]' (matplotlib-fontja)")
+    return FileResponse(path, media_type="font/ttf",
+                        headers={k: v for k, v in SECURITY_HEADERS.items() if k != "cache-control"})
+
+
+async def _not_found(request: Request, exc):
+    status = getattr(exc, "status_code", 404)
+    what = "method not allowed" if status == 405 else "not found"
+    return _error(status, f"{request.method} {request.url.path}: {what}; the API is described in "
+                          f"descend/serve/API.md")
+
+
+# --------------------------------------------------------------------------- the routes and the app
+
+def _page_routes() -> list:
+    """The page, its vendored assets and its words (``GET /api/catalogue``)."""
+    return [
+        Route("/", _index, methods=["GET"], name="index"),
+        Route("/vendor/plotly.min.js", _plotly, methods=["GET"], name="plotly"),
+        Route("/vendor/ipaexg.ttf", _japanese_font, methods=["GET"], name="japanese_font"),
+        Route("/api/catalogue", _catalogue, methods=["GET"], name="catalogue"),
+    ]
+
+
+def _api_routes(compute: _Compute, sessions: playground.Sessions) -> list:
+    """One route per endpoint of ``API.md``, each over its group's function in :mod:`descend.serve.api`."""
+    def get(path, fn):
+        return Route(path, _endpoint(compute, fn, method="GET"), methods=["GET"])
+
+    def post(path, fn):
+        return Route(path, _endpoint(compute, fn), methods=["POST"])
+
+    return [
+        get("/api/problems", listings.problems_listing),
+        get("/api/optimizers", listings.optimizers_listing),
+        get("/api/datasets", playground.datasets_listing),
+        post("/api/surface", landscape.surface),
+        post("/api/run", landscape.run),
+        post("/api/lr", learning_rate.lr_curves),
+        post("/api/derivatives", derivatives.derivatives),
+        post("/api/train/start", functools.partial(playground.start, sessions)),
+        post("/api/train/step", functools.partial(playground.step, sessions)),
+        post("/api/train/stop", functools.partial(playground.stop, sessions)),
+        post("/api/export", export.export),
+    ]
+
+
 def create_app(token: str | None = None, host: str = "127.0.0.1", port: int = 8765):
     """The explorer's ASGI app (Starlette), wrapped in its :class:`Guard`.
 
@@ -254,93 +374,10 @@ def create_app(token: str | None = None, host: str = "127.0.0.1", port: int = 87
         An ASGI app; ``.token`` is its token, ``.app`` the Starlette app inside.
     """
     token = token or secrets.token_urlsafe(24)
-    compute = _Compute()
     sessions = playground.Sessions()
-
-    def endpoint(fn, *, method="POST"):
-        async def handler(request: Request):
-            t0 = time.perf_counter()
-            try:
-                if method == "POST":
-                    body = await _read_json(request)
-                    payload = await compute(fn, body)
-                else:
-                    payload = fn()  # the listings: cached, no computation to bound
-            except BadRequest as exc:
-                return _error(400, str(exc))
-            except DescendError as exc:
-                return _error(400, str(exc))
-            except Exception as exc:  # a bug: the client hears of it, the server keeps running
-                log.exception("internal error in %s", request.url.path)
-                first = "".join(ch for ch in (str(exc).splitlines() or [""])[0] if ch.isprintable())
-                first = first.replace("[1m", "").replace("[0m", "")
-                return _error(500, f"internal error: {type(exc).__name__}: {first[:160]} (details in the server's log)")
-            t1 = time.perf_counter()
-            response = json_response(payload)
-            t2 = time.perf_counter()
-            # how long the library's work and the JSON took (browsers' devtools show it; so does bench/serve.py)
-            response.headers["server-timing"] = f"compute;dur={(t1 - t0) * 1e3:.2f}, json;dur={(t2 - t1) * 1e3:.2f}"
-            return response
-        handler.__name__ = getattr(fn, "__name__", "handler")
-        return handler
-
-    async def index(request: Request):
-        page = STATIC / "index.html"
-        if not page.is_file():
-            return HTMLResponse("<!doctype html><title>descend</title><p>The explorer's page is not installed "
-                                "(descend/serve/static/index.html is missing).</p>", status_code=500,
-                                headers=SECURITY_HEADERS)
-        return HTMLResponse(_with_catalogue(page.read_text(encoding="utf-8")), headers=SECURITY_HEADERS)
-
-    async def catalogue(request: Request):
-        lang = request.query_params.get("lang", "en")
-        if lang not in ("en", "ja"):
-            return _error(400, f"lang: must be one of en, ja, got {lang!r:.40}")
-        return json_response({"lang": lang, "messages": page_text.page_messages(lang)})
-
-    async def plotly(request: Request):
-        path = plotly_js()
-        if path is None:
-            return _error(404, "plotly is not installed: pip install 'descend[serve]'")
-        return FileResponse(path, media_type="text/javascript",
-                            headers={k: v for k, v in SECURITY_HEADERS.items() if k != "cache-control"})
-
-    async def japanese_font(request: Request):
-        # the page's Japanese (labels, plot titles) in IPAexGothic from the matplotlib-fontja wheel
-        # (the demo extra), so a machine without any Japanese font shows no boxes; offline
-        from ..i18n.plots import font_file
-
-        path = font_file()
-        if path is None:
-            return _error(404, "no Japanese font is installed: pip install 'descend[demo]' (matplotlib-fontja)")
-        return FileResponse(path, media_type="font/ttf",
-                            headers={k: v for k, v in SECURITY_HEADERS.items() if k != "cache-control"})
-
-    async def not_found(request: Request, exc):
-        status = getattr(exc, "status_code", 404)
-        what = "method not allowed" if status == 405 else "not found"
-        return _error(status, f"{request.method} {request.url.path}: {what}; the API is described in "
-                              f"descend/serve/API.md")
-
-    routes = [
-        Route("/", index, methods=["GET"]),
-        Route("/vendor/plotly.min.js", plotly, methods=["GET"]),
-        Route("/vendor/ipaexg.ttf", japanese_font, methods=["GET"]),
-        Route("/api/catalogue", catalogue, methods=["GET"]),
-        Route("/api/problems", endpoint(listings.problems_listing, method="GET"), methods=["GET"]),
-        Route("/api/optimizers", endpoint(listings.optimizers_listing, method="GET"), methods=["GET"]),
-        Route("/api/datasets", endpoint(playground.datasets_listing, method="GET"), methods=["GET"]),
-        Route("/api/surface", endpoint(landscape.surface), methods=["POST"]),
-        Route("/api/run", endpoint(landscape.run), methods=["POST"]),
-        Route("/api/lr", endpoint(learning_rate.lr_curves), methods=["POST"]),
-        Route("/api/derivatives", endpoint(derivatives.derivatives), methods=["POST"]),
-        Route("/api/train/start", endpoint(functools.partial(playground.start, sessions)), methods=["POST"]),
-        Route("/api/train/step", endpoint(functools.partial(playground.step, sessions)), methods=["POST"]),
-        Route("/api/train/stop", endpoint(functools.partial(playground.stop, sessions)), methods=["POST"]),
-        Route("/api/export", endpoint(export.export), methods=["POST"]),
-        Mount("/static", app=StaticFiles(directory=STATIC, check_dir=False), name="static"),
-    ]
-    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    routes = _page_routes() + _api_routes(_Compute(), sessions)
+    routes.append(Mount("/static", app=StaticFiles(directory=STATIC, check_dir=False), name="static"))
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
     app.state.token, app.state.host, app.state.port, app.state.sessions = token, host, port, sessions
     guard = Guard(app, token=token, host=host)
     guard.port = port
