@@ -86,6 +86,7 @@ def run_kwargs(spec, label: str, *, allow_line_search: bool = True) -> tuple[str
 
     spec = mapping(spec, label)
     name = choice(field(spec, "optimizer", where=f"{label}."), f"{label}.optimizer", optim.names())
+    cls = optim.get_class(name)
     kwargs: dict = {"optimizer": name}
     ls = spec.get("line_search")
     if ls is not None:
@@ -98,10 +99,10 @@ def run_kwargs(spec, label: str, *, allow_line_search: bool = True) -> tuple[str
     if "lr" in spec:
         kwargs["lr"] = number(spec["lr"], f"{label}.lr", 0.0, LIMITS["lr_max"], lo_open=True)
     elif ls is None:
-        kwargs["lr"] = optim._BY_NAME[name].defaults()["lr"]
+        kwargs["lr"] = cls.defaults()["lr"]
     if "gtol" in spec and spec["gtol"] is not None:
         kwargs["gtol"] = number(spec["gtol"], f"{label}.gtol", 0.0, 1e10)
-    valid = [k for k in optim._BY_NAME[name].valid_hyperparameters() if k not in ("lr", "fused")]
+    valid = [k for k in cls.valid_hyperparameters() if k not in ("lr", "fused")]
     for key, value in spec.items():
         if key in RUN_KEYS:
             continue

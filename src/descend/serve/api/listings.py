@@ -76,7 +76,7 @@ def optimizers_listing() -> dict:
 
     out = []
     for name in optim.names():
-        cls = optim._BY_NAME[name]
+        cls = optim.get_class(name)
         spec = cls._spec()
         hps = [_hyperparameter(k, default, check) for k, (default, check) in spec.items() if k not in HIDDEN]
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else name

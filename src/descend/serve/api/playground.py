@@ -72,7 +72,7 @@ def parse_config(body: dict) -> dict:
     bs = body.get("batch_size", 10)
     cfg["batch_size"] = None if bs is None else integer(bs, "batch_size", 1, hi)
     hp = {}
-    valid = [k for k in optim._BY_NAME[cfg["optimizer"]].valid_hyperparameters() if k not in ("lr", "fused")]
+    valid = [k for k in optim.get_class(cfg["optimizer"]).valid_hyperparameters() if k not in ("lr", "fused")]
     for key, value in body.items():
         if key in _KEYS or key == "epochs" or key == "kind":
             continue
