@@ -27,6 +27,7 @@ import numbers
 
 import numpy as np
 
+from .. import safejson
 from ..errors import DescendError, check_choice, check_in_range, check_positive
 from ..numerics import sigmoid
 
@@ -400,12 +401,13 @@ _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 
 def _jsonable(obj):
+    """Arrays in a generator's state as tagged objects ``{"__ndarray__": [...], "dtype": "<u4"}``, so
+    that :func:`_from_jsonable` rebuilds them with their dtype (:func:`descend.safejson.plain` writes the
+    rest: NumPy integers as ints, keys as strings; a generator's state holds no float)."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {k: _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, np.ndarray):
         return {"__ndarray__": obj.tolist(), "dtype": obj.dtype.str}
-    if isinstance(obj, np.integer):
-        return int(obj)
     return obj
 
 
@@ -422,7 +424,7 @@ def _from_jsonable(obj):
 
 def encode_rng_state(gen: np.random.Generator) -> str:
     """A Generator's bit-generator state as a JSON string (128-bit ints stay exact in JSON)."""
-    return json.dumps(_jsonable(gen.bit_generator.state))
+    return safejson.dumps(_jsonable(gen.bit_generator.state))
 
 
 def decode_rng_state(state) -> np.random.Generator:
