@@ -49,10 +49,11 @@ and checks every field; see :mod:`descend.nn.io`.
 
 Layout
 ------
-``loop`` (train), ``online`` (partial_fit, train_online), ``checkpoint`` (save, load,
-restore), ``callbacks``, ``progress`` (the bar and Ctrl-C), ``metrics`` (accuracy,
-evaluate), ``arguments`` (the checks of what the functions are given), ``history``
-(History, the statuses and the messages); each imports only those after it.
+``loop`` (train, in named phases), ``online`` (partial_fit, train_online), ``update``
+(the phases of one update that both share), ``checkpoint`` (save, load, restore),
+``callbacks``, ``progress`` (the bar and Ctrl-C), ``metrics`` (accuracy, evaluate),
+``arguments`` (the checks of what the functions are given), ``history`` (History, the
+statuses and the messages); each imports only those after it.
 """
 
 from .callbacks import Callback, EarlyStopping

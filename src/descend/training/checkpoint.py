@@ -12,9 +12,9 @@ import numpy as np
 from .. import safejson
 from ..errors import DescendError
 from ..nn.io import model_from_arrays
+from ..nn.layers import decode_rng_state, encode_rng_state
 from ..nn.npz import atomic_savez, npz_json, read_npz
 from ..nn.saving import model_arrays
-from ..nn.layers import decode_rng_state, encode_rng_state
 from .history import STATUSES, History
 
 CHECKPOINT_FORMAT = "descend.checkpoint"
