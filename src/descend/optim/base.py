@@ -1,4 +1,4 @@
-"""What every optimizer shares: hyperparameter checks, containers, state, gradient transforms.
+"""The Optimizer class: one update rule lifted to containers, state, transforms and runs.
 
 An optimizer is an update rule written once, for one array, as a pure function::
 
@@ -7,25 +7,24 @@ An optimizer is an update rule written once, for one array, as a pure function::
         ...
         return p, m, v, v_max
 
-plus a small class that names its hyperparameters (with torch's names and defaults),
-checks them when it is built and turns the step count into the per-step numbers the
-rule needs (bias corrections and the like).  Everything else lives here, in one place:
+plus a small class that names its hyperparameters (with torch's names and defaults,
+checked by :mod:`descend.optim.hyperparameters` when it is built) and turns the step
+count into the per-step numbers the rule needs (bias corrections and the like).
+:class:`Optimizer` does the rest, once for all of them:
 
-* containers: ``params`` is one ndarray or a dict of name -> ndarray (the seeds'
-  ``network`` dict), updated in place; ``grads`` must have the same keys and shapes;
+* containers (:mod:`descend.optim.containers`): ``params`` is one ndarray or a dict of
+  name -> ndarray, updated in place; ``grads`` has the same keys and shapes;
 * state: created at the first step (or by :meth:`Optimizer.init`), kept per key as
   plain arrays named after torch's state (``exp_avg``, ``momentum_buffer``...), saved
   and loaded with :meth:`Optimizer.state_dict` / :meth:`Optimizer.load_state_dict`;
-* gradient transforms shared by all optimizers, applied in this order:
-  non-finite guard, ``clip_value``, ``clip_norm`` (global norm), coupled weight decay
-  ``g + weight_decay*p`` or decoupled ``p * (1 - lr*weight_decay)``, then the rule;
+* the gradient transforms (:mod:`descend.optim.transforms`), in this order: non-finite
+  guard, ``clip_value``, ``clip_norm`` (global norm), coupled or decoupled weight decay;
 * many runs at once: numeric hyperparameters may be arrays of shape (R,), aligned with
-  the leading axis of every parameter; with ``runs=R`` the leading axis is the run
-  axis, the global norm and the non-finite guard act per run and a skipped step
-  skips only that run.  Row i is bit for bit the run with row i's hyperparameters;
-* speed: the rule is applied to the flattened arrays block by block (so the
-  temporaries never grow with the parameters) in float64, or, for large arrays and
-  scalar hyperparameters, by the same rule compiled with numba into one parallel loop
+  the leading axis of every parameter; with ``runs=R`` the global norm and the
+  non-finite guard act per run and a skipped step skips only that run.  Row i is bit
+  for bit the run with row i's hyperparameters;
+* speed: the rule is applied block by block in float64, or, for large arrays and
+  scalar hyperparameters, by the same rule compiled with numba
   (:mod:`descend.optim.fused`), bit for bit the same numbers.
 
 Arithmetic is done in float64 whatever the parameters' dtype and rounded once when
@@ -48,12 +47,12 @@ from .containers import BLOCK, Slot, copy_value, readonly
 from .containers import at_rows as _at_rows, blocks as _blocks, by_row as _by_row, collect as _collect
 from .containers import rows_view as _rows_view
 from .fused import FUSED_MIN_SIZE  # noqa: F401 (descend.optim.base.FUSED_MIN_SIZE, as before)
-from .hyperparameters import elementwise, flag, format_value, is_default, nonnegative, numeric_leaves
+from .hyperparameters import (elementwise, flag, format_value, is_default, nonnegative, numeric_leaves,
+                              schedule_value)
 from .hyperparameters import optional_positive as _optional_positive
-from .transforms import prepare
+from .transforms import nonfinite_message, prepare
 
 __all__ = ["Optimizer", "prepare", "elementwise"]
-
 
 
 # -- state types ------------------------------------------------------------------------------
@@ -445,15 +444,7 @@ class Optimizer:
         return self._check_lr(lr(int(count)))
 
     def _check_lr(self, v):
-        a = np.asarray(v)
-        if a.dtype.kind not in "iuf":  # None, a string, a complex number, True
-            raise DescendError(f"{self.name}: the schedule gave lr={v!r}; it must be a finite number >= 0 "
-                               f"(or one per run)")
-        a = a.astype(np.float64, copy=False)
-        if a.ndim > 1 or not np.all(np.isfinite(a)) or np.any(a < 0):
-            raise DescendError(f"{self.name}: the schedule gave lr={v!r}; it must be a finite number >= 0 "
-                               f"(or one per run)")
-        return float(a) if a.ndim == 0 else a
+        return schedule_value(self.name, v)
 
     # -- the step -------------------------------------------------------------------------
     def step(self, params, grads, *, runs: int | None = None) -> None:
@@ -556,19 +547,7 @@ class Optimizer:
         return finite, sumsq
 
     def _nonfinite_message(self, leaves, rows, per_run):
-        for leaf in leaves:
-            G = _rows_view(np.ascontiguousarray(leaf.g), rows)
-            for rs, cs in _blocks(*G.shape):
-                gb = G[rs, cs]
-                bad = np.argwhere(~np.isfinite(gb))
-                if bad.size:
-                    r = rs.start + int(bad[0][0])
-                    flat = int(bad[0][1]) + (cs.start or 0) + r * G.shape[1]
-                    idx = tuple(int(i) for i in np.unravel_index(flat, leaf.g.shape)) if leaf.g.ndim else ()
-                    where = f" (run {r})" if per_run else ""
-                    return (f"{self.name}: non-finite gradient in {leaf.label.replace('params', 'grads')}{where}: "
-                            f"{leaf.g[idx]} at index {idx}")
-        return f"{self.name}: non-finite gradient"  # pragma: no cover - survey found one
+        return nonfinite_message(self.name, leaves, rows, per_run)
 
     def _apply(self, leaf, slot, rows, common, scalars, mask):
         names = self.state_names

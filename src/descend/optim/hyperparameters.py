@@ -18,7 +18,7 @@ from ..errors import DescendError
 
 __all__ = ["elementwise", "as_number_or_runs", "format_value", "range_check", "positive", "nonnegative",
            "unit_open", "unit_closed", "flag", "betas", "optional_positive", "learning_rate", "numeric_leaves",
-           "is_default"]
+           "is_default", "schedule_value"]
 
 
 def elementwise(f: Callable[..., float], *args):
@@ -166,3 +166,16 @@ def is_default(value, default) -> bool:
     if isinstance(value, np.ndarray) or isinstance(default, np.ndarray):
         return False
     return value is default or value == default
+
+
+def schedule_value(name, v):
+    """What a schedule gave as lr for a step: a finite number >= 0, or one per run."""
+    a = np.asarray(v)
+    if a.dtype.kind not in "iuf":  # None, a string, a complex number, True
+        raise DescendError(f"{name}: the schedule gave lr={v!r}; it must be a finite number >= 0 "
+                           f"(or one per run)")
+    a = a.astype(np.float64, copy=False)
+    if a.ndim > 1 or not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise DescendError(f"{name}: the schedule gave lr={v!r}; it must be a finite number >= 0 "
+                           f"(or one per run)")
+    return float(a) if a.ndim == 0 else a
