@@ -39,7 +39,7 @@ import numpy as np
 
 from ..errors import DescendError
 
-__all__ = ["Grid", "parse_lr", "parse_values", "canonical_json", "digest", "RESERVED"]
+__all__ = ["Grid", "parse_lr", "parse_values", "canonical_json", "digest", "recordable", "RESERVED"]
 
 #: the keys that are not optimizer hyperparameters
 RESERVED = ("optimizer", "lr", "batch_size", "seed", "start")
@@ -55,7 +55,7 @@ _ORDER_LAST = ("batch_size", "seed", "start")
 
 # ------------------------------------------------------------------------------ canonical JSON
 
-def _plain(value, where: str):
+def recordable(value, where: str):
     """``value`` as plain JSON types (tuples become lists); refuse anything else."""
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -69,9 +69,9 @@ def _plain(value, where: str):
             raise DescendError(f"{where} must be finite, got {v!r}")
         return v
     if isinstance(value, np.ndarray):
-        return [_plain(v, where) for v in value.tolist()]
+        return [recordable(v, where) for v in value.tolist()]
     if isinstance(value, (tuple, list)):
-        return [_plain(v, where) for v in value]
+        return [recordable(v, where) for v in value]
     raise DescendError(f"{where} must be a number, a string, a bool, None or a tuple of them "
                        f"(something a store can record), got {type(value).__name__} {value!r}")
 
@@ -301,7 +301,7 @@ class Grid:
                         f"hyperparameters, give a list of grids, one per optimizer")
             for k in hps:
                 for i, v in enumerate(part[k]):
-                    _plain(v, f"{where}[{k!r}][{i}]")
+                    recordable(v, f"{where}[{k!r}][{i}]")
             # build the optimizer for every combination: some checks involve several hyperparameters
             for combo in itertools.product(*(part[k] for k in hps)):
                 settings = dict(zip(hps, combo))
@@ -312,7 +312,7 @@ class Grid:
                     raise DescendError(f"{where}: optimizer {name!r} with {shown}: {exc}") from None
         for k in list(part):
             if k != "start":
-                part[k] = tuple(_plain(v, f"{where}[{k!r}]") if not isinstance(v, tuple) else v for v in part[k])
+                part[k] = tuple(recordable(v, f"{where}[{k!r}]") if not isinstance(v, tuple) else v for v in part[k])
         return part
 
     @staticmethod
@@ -345,7 +345,7 @@ class Grid:
                 if k == "start":
                     d[k] = {"random": v[1]} if v[0] == "random" else {"points": v[1].tolist()}
                 else:
-                    d[k] = _plain(list(v), k)
+                    d[k] = recordable(list(v), k)
             out.append(d)
         return out
 
@@ -374,7 +374,7 @@ class Grid:
                     run = dict(zip(keys, combo))
                     if s is not None:
                         run["start"] = s
-                    ident = canonical_json({k: _plain(v, k) for k, v in run.items()})
+                    ident = canonical_json({k: recordable(v, k) for k, v in run.items()})
                     if ident in seen:
                         continue
                     seen.add(ident)

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DescendError
-from .grid import RESERVED, Grid, _plain, digest
+from .grid import RESERVED, Grid, digest, recordable
 
 __all__ = ["sweep", "TrainingSetup", "load", "to_table", "BACKENDS"]
 
@@ -156,7 +156,7 @@ def _problem_identity(target) -> dict:
     if isinstance(target, Problem):
         recipe = getattr(target, "_recipe", None)
         ident = {"type": "problem", "name": target.name,
-                 "params": {k: _plain(v, k) for k, v in target.params.items()}}
+                 "params": {k: recordable(v, k) for k, v in target.params.items()}}
         if recipe is None:  # home-made: say what we can see
             ident.update(x0=target.x0.tolist(), description=target.description)
         return ident
@@ -217,7 +217,7 @@ def _expand(target, grid: Grid, ident: dict, fixed: dict) -> list[tuple[str, dic
                                        f"{target.name!r}, got {x0.size}")
                 settings["start"] = None
             settings["x0"] = [float(v) for v in np.asarray(x0, dtype=np.float64).reshape(-1)]
-        plain = {k: _plain(v, k) for k, v in settings.items()}
+        plain = {k: recordable(v, k) for k, v in settings.items()}
         key = digest({"target": ident, "fixed": fixed, "settings": plain})
         if key in seen:
             continue
