@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DescendError
-from .derivatives import _derivative, gradient
-from .evaluate import _Evaluator
-from .steps import METHODS, _as_point, _check_method, _explicit_steps, default_step
+from .derivatives import first_derivative, gradient
+from .evaluate import Evaluator
+from .steps import METHODS, as_point, check_method, default_step, explicit_steps
 
 #: The methods of :func:`check_grad`: the finite differences of :data:`METHODS` and the Taylor test.
 CHECK_METHODS = METHODS + ("taylor",)
@@ -143,7 +143,7 @@ def check_grad(f: Callable, grad: Callable, x, *, method: str = "central", h=Non
     >>> check_grad(lambda p: np.sum(p**3), lambda p: 3 * p**2, np.array([1.0, 2.0]), method="taylor")
     TaylorCheck(passed=True, rate=2, rates=[2.0, 2.0, 2.0], tol=0.2)
     """
-    method = _check_method(method, CHECK_METHODS)
+    method = check_method(method, CHECK_METHODS)
     if method == "taylor":
         given = [n for n, v in (("h", h), ("rtol", rtol)) if v is not None] + (["floor"] if floor != 1.0 else [])
         if given:
@@ -154,7 +154,7 @@ def check_grad(f: Callable, grad: Callable, x, *, method: str = "central", h=Non
         raise DescendError(f"grad must be callable, got {grad!r}")
     if not (np.ndim(floor) == 0 and np.isfinite(floor) and floor > 0):
         raise DescendError(f"floor must be a finite number > 0, got {floor!r}")
-    x = _as_point(x)
+    x = as_point(x)
     tol = _default_tol(method, x.dtype) if rtol is None else rtol
     if not (np.ndim(tol) == 0 and np.isfinite(tol) and tol > 0):
         raise DescendError(f"rtol must be a finite number > 0, got {rtol!r}")
@@ -322,11 +322,11 @@ def taylor_test(f: Callable, grad: Callable, x, *, directions: int = 3, seed: in
         raise DescendError(f"directions must be an integer >= 1, got {directions!r}")
     if not (np.ndim(tol) == 0 and np.isreal(tol) and 0 < tol < 1):
         raise DescendError(f"tol must be a number in (0, 1) (pass when the rate >= 2 - tol), got {tol!r}")
-    x = _as_point(x)
+    x = as_point(x)
     dtype = x.dtype
     eps = float(np.finfo(dtype).eps)
     scale = max(1.0, float(np.max(np.abs(x), initial=0.0)))
-    h0 = 0.1 * scale if h0 is None else float(_explicit_steps(h0, np.zeros((), dtype)))
+    h0 = 0.1 * scale if h0 is None else float(explicit_steps(h0, np.zeros((), dtype)))
     hs = h0 / 2.0 ** np.arange(_TAYLOR_STEPS)
     rng = np.random.default_rng(seed)
     D = rng.standard_normal((int(directions),) + x.shape).astype(dtype)
@@ -336,7 +336,7 @@ def taylor_test(f: Callable, grad: Callable, x, *, directions: int = 3, seed: in
         raise DescendError(f"grad must return an array of x's shape {x.shape}, got shape {g.shape}")
     if g.dtype.kind not in "biuf" or not np.all(np.isfinite(g)):
         raise DescendError(f"grad must return finite real numbers, got {g!r}")
-    evaluate = _Evaluator(f, x.shape, vectorized=vectorized, method="taylor", out_shape=())
+    evaluate = Evaluator(f, x.shape, vectorized=vectorized, method="taylor", out_shape=())
     points = x[None, None] + hs.reshape(1, -1, *([1] * x.ndim)) * D[:, None]  # (k, steps, *x.shape)
     flat = np.concatenate([points.reshape(-1, x.size), x.reshape(1, -1)])
     if vectorized:
@@ -457,10 +457,10 @@ def diff_error(f: Callable, x, exact, *, methods=("forward", "backward", "centra
     """
     if isinstance(methods, str):
         methods = (methods,)
-    methods = tuple(_check_method(m) for m in methods)
+    methods = tuple(check_method(m) for m in methods)
     if not methods:
         raise DescendError("methods must name at least one method; valid: " + ", ".join(METHODS))
-    x = _as_point(x)
+    x = as_point(x)
     if x.ndim != 0:
         raise DescendError(f"x must be a scalar, got an array of shape {x.shape}")
     exact_arr = np.asarray(exact)
@@ -471,14 +471,14 @@ def diff_error(f: Callable, x, exact, *, methods=("forward", "backward", "centra
         raise DescendError("relative=True needs exact != 0, got exact=0.0")
     if hs is None:
         hs = 10.0 ** np.arange(-16, 0.25, 0.25)
-    hs = np.sort(np.asarray(_explicit_steps(hs, np.zeros(np.shape(hs))), dtype=x.dtype).reshape(-1))
+    hs = np.sort(np.asarray(explicit_steps(hs, np.zeros(np.shape(hs))), dtype=x.dtype).reshape(-1))
     errors, best_h, best_error, default_h = {}, {}, {}, {}
     for m in methods:
         errs = np.empty(hs.size)
         for k, h in enumerate(hs):
             with np.errstate(all="ignore"):  # large steps may leave f's domain: that is data here
                 try:
-                    d = _derivative(f, x, method=m, h=h, full_output=False)
+                    d = first_derivative(f, x, method=m, h=h, full_output=False)
                 except (FloatingPointError, OverflowError, ZeroDivisionError):
                     d = np.nan
                 errs[k] = abs(float(np.real(d)) - exact)

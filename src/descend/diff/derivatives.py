@@ -9,12 +9,12 @@ import numpy as np
 
 from ..errors import DescendError
 from .contour import CONTOUR_RADII, contour_derivative
-from .evaluate import DiffInfo, _check_kind, _complex_dtype, _complex_guard, _Evaluator, _finish, _refuse_complex_valued
+from .evaluate import DiffInfo, Evaluator, check_kind, complex_dtype, complex_guard, finish, refuse_complex_valued
 from .extrapolation import ADAPTIVE_DEPTH, adaptive, adaptive_start
-from .stencils import _combine, _plan, check_accuracy, check_order, stencil
-from .steps import DERIVATIVE_METHODS, _as_point, _base_step, _check_method, _representable, _steps
+from .stencils import check_accuracy, check_order, combine, plan_points, stencil
+from .steps import DERIVATIVE_METHODS, as_point, base_step, check_method, coordinate_steps, representable
 
-def _first_derivatives(evaluate: _Evaluator, x2: np.ndarray, h2: np.ndarray, auto: bool,
+def _first_derivatives(evaluate: Evaluator, x2: np.ndarray, h2: np.ndarray, auto: bool,
                        method: str, full_output: bool):
     """Derivatives along every coordinate of every row of x2 (K, N).
 
@@ -22,7 +22,7 @@ def _first_derivatives(evaluate: _Evaluator, x2: np.ndarray, h2: np.ndarray, aut
     (None unless full_output) and the steps used.
     """
     K, N = x2.shape
-    plan, center = _plan(method, h2, auto, x2, full_output)
+    plan, center = plan_points(method, h2, auto, x2, full_output)
     S = len(plan)
     if evaluate.vectorized:
         # All points in one (S*K*N [+ K], N) matrix, block j holding x + delta_j I for each row:
@@ -58,7 +58,7 @@ def _first_derivatives(evaluate: _Evaluator, x2: np.ndarray, h2: np.ndarray, aut
     if center:
         F[0] = values[pos:pos + K].reshape((K, 1) + out_shape)
     shaped = lambda a: a.reshape((K, N) + (1,) * len(out_shape))  # noqa: E731
-    return _combine(method, F, plan, h2, shaped, float(np.finfo(x2.dtype).eps), full_output)
+    return combine(method, F, plan, h2, shaped, float(np.finfo(x2.dtype).eps), full_output)
 
 
 def derivative(f: Callable, x, *, n: int = 1, method: str = "central", h=None, accuracy=None,
@@ -148,7 +148,7 @@ def derivative(f: Callable, x, *, n: int = 1, method: str = "central", h=None, a
     >>> str(info.status), bool(abs(d - np.e) <= info.error <= 1e-7 * np.e), int(info.nfev)
     ('converged', True, 24)
     """
-    method = _check_method(method, DERIVATIVE_METHODS)
+    method = check_method(method, DERIVATIVE_METHODS)
     n = check_order(n)
     tol = _check_adaptive_options(method, x, atol, rtol, maxiter, step_factor)
     if method == "adaptive":
@@ -157,7 +157,7 @@ def derivative(f: Callable, x, *, n: int = 1, method: str = "central", h=None, a
                                     full_output=full_output, **tol)
     kind, acc = _stencil_of(method, n, accuracy)
     if kind is None:  # the named first-derivative formulas of the module docstring
-        return _derivative(f, x, method=method, h=h, full_output=full_output, step=step, scale=scale)
+        return first_derivative(f, x, method=method, h=h, full_output=full_output, step=step, scale=scale)
     if kind == "contour":
         return _contour_derivative(f, x, n=n, h=h, step=step, scale=scale, full_output=full_output)
     return _stencil_derivative(f, x, n=n, kind=kind, accuracy=acc, h=h, step=step, scale=scale,
@@ -239,10 +239,10 @@ class _Pointwise:
     def __call__(self, delta, what):
         x = self.x
         point = x + delta  # a new array: x_i + delta_i, one float add per element
-        with _complex_guard(self.method), np.errstate(**self.errstate):
+        with complex_guard(self.method), np.errstate(**self.errstate):
             y = np.asarray(self.f(point[()] if point.ndim == 0 else point))
         self.calls += 1
-        _check_kind(y, self.method, lambda: what)
+        check_kind(y, self.method, lambda: what)
         if y.shape != x.shape:
             if x.ndim == 0:
                 raise DescendError(f"f must return a scalar, got an array of shape {y.shape}")
@@ -255,23 +255,24 @@ def _where(x, delta) -> str:
     return f"x + {np.asarray(delta).item()!r}" if x.ndim == 0 else "x + h"
 
 
-def _derivative(f, x, *, method, h, full_output, step="relative", scale=None):
+def first_derivative(f, x, *, method, h, full_output, step="relative", scale=None):
+    """The gradient of f at x by a fixed-step method of :data:`~descend.diff.steps.METHODS`, or (D, DiffInfo)."""
     if not callable(f):
         raise DescendError(f"f must be callable, got {f!r}")
-    x = _as_point(x)
-    steps, auto = _steps(method, x, h, _base_step(method, x.dtype), step, scale)
-    plan, center = _plan(method, steps, auto, x, full_output)
+    x = as_point(x)
+    steps, auto = coordinate_steps(method, x, h, base_step(method, x.dtype), step, scale)
+    plan, center = plan_points(method, steps, auto, x, full_output)
     call = _Pointwise(f, x, method)
     F = {key: call(delta, _where(x, delta)) for key, delta in plan}
     if center:  # the complex step's f(x) is taken at x + 0i: f must keep complex input complex
-        zero = np.zeros(x.shape, _complex_dtype(x.dtype)) if method == "complex" else np.zeros_like(x)
+        zero = np.zeros(x.shape, complex_dtype(x.dtype)) if method == "complex" else np.zeros_like(x)
         F[0] = call(zero, "x")
-    D, err, used = _combine(method, F, plan, steps, lambda a: a, float(np.finfo(x.dtype).eps),
+    D, err, used = combine(method, F, plan, steps, lambda a: a, float(np.finfo(x.dtype).eps),
                             full_output)
-    D = _finish(D, x.dtype)
+    D = finish(D, x.dtype)
     if not full_output:
         return D
-    info = DiffInfo(error=_finish(err, x.dtype), h=_finish(used, x.dtype),
+    info = DiffInfo(error=finish(err, x.dtype), h=finish(used, x.dtype),
                     nfev=call.calls, ncalls=call.calls, method=method)
     return D, info
 
@@ -293,49 +294,49 @@ def _stencil_derivative(f, x, *, n, kind, accuracy, h, step, scale, full_output)
     """Any order and accuracy from Fornberg's weights; error estimate from the stencil at 2h."""
     if not callable(f):
         raise DescendError(f"f must be callable, got {f!r}")
-    x = _as_point(x)
+    x = as_point(x)
     st = stencil(n, accuracy, kind=kind)
     eps = float(np.finfo(x.dtype).eps)
     # truncation ~ h^accuracy against round-off ~ eps / h^n
-    steps, _ = _steps(kind, x, h, eps ** (1.0 / (n + accuracy)), step, scale)
+    steps, _ = coordinate_steps(kind, x, h, eps ** (1.0 / (n + accuracy)), step, scale)
     call = _Pointwise(f, x, kind)
     keys = [c for c, w in zip(st.offsets, st.fractions) if w != 0]
     if full_output:
         keys += [2 * c for c in keys if 2 * c not in keys]
     values = {c: call(c * steps, _where(x, c * steps)) for c in keys}
     D, mag = _apply(st, values, steps, n)
-    D = _finish(D, x.dtype)
+    D = finish(D, x.dtype)
     if not full_output:
         return D
     D2, _ = _apply(st, values, steps, n, mult=2)
     with np.errstate(invalid="ignore", over="ignore"):
         # Richardson's estimate of the truncation error (doubled for safety), plus round-off
         err = 2 * np.abs(D - D2) / (2 ** accuracy - 1) + eps * mag
-    return D, DiffInfo(error=_finish(err, x.dtype), h=_finish(steps, x.dtype), nfev=call.calls,
+    return D, DiffInfo(error=finish(err, x.dtype), h=finish(steps, x.dtype), nfev=call.calls,
                        ncalls=call.calls, method=kind)
 
 
 def _contour_derivative(f, x, *, n, h, step, scale, full_output):
     """method='complex' for n != 1: the Cauchy integral on circles of shrinking radius."""
-    x = _as_point(x)
+    x = as_point(x)
     eps = float(np.finfo(x.dtype).eps)
-    r0, auto = _steps("complex", x, h, 1.0, step, scale)
+    r0, auto = coordinate_steps("complex", x, h, 1.0, step, scale)
     call = _Pointwise(f, x, "complex")
     first = []
 
     def evaluate(z):
         values = np.stack([call(zk, "x + r exp(2 pi i k / N)") for zk in z])
         if not first:  # z[0] = x + r is real: f must be real there
-            _refuse_complex_valued(values[0])
+            refuse_complex_valued(values[0])
             first.append(True)
         return values
 
     value, err, used, nfev = contour_derivative(evaluate, np.asarray(r0, dtype=x.dtype), n, eps,
                                                 radii=CONTOUR_RADII if auto else 1)
-    value = _finish(value, x.dtype)
+    value = finish(value, x.dtype)
     if not full_output:
         return value
-    return value, DiffInfo(error=_finish(err, x.dtype), h=_finish(used, x.dtype), nfev=nfev,
+    return value, DiffInfo(error=finish(err, x.dtype), h=finish(used, x.dtype), nfev=nfev,
                            ncalls=call.calls, method="complex")
 
 
@@ -343,11 +344,11 @@ def _adaptive_derivative(f, x, *, n, accuracy, h, step, scale, full_output, atol
                          factor):
     if not callable(f):
         raise DescendError(f"f must be callable, got {f!r}")
-    x = _as_point(x)
+    x = as_point(x)
     st = stencil(n, accuracy, kind="central")
     eps = float(np.finfo(x.dtype).eps)
     reach = max(max(st.offsets), 1)  # the first stencil spans +-reach * h0
-    h0, auto = _steps("adaptive", x, h,
+    h0, auto = coordinate_steps("adaptive", x, h,
                       adaptive_start(n, accuracy, factor, ADAPTIVE_DEPTH, eps) / reach, step, scale)
     call = _Pointwise(f, x, "adaptive", quiet=True)
     moved = [c for c, w in zip(st.offsets, st.fractions) if w != 0 and c != 0]
@@ -356,7 +357,7 @@ def _adaptive_derivative(f, x, *, n, accuracy, h, step, scale, full_output, atol
     def level(k):
         hk = h0 / factor ** k
         if auto:
-            hk = _representable(x, hk)
+            hk = representable(x, hk)
         values = dict(center)
         for c in moved:
             values[c] = call(c * hk, _where(x, c * hk))
@@ -365,12 +366,12 @@ def _adaptive_derivative(f, x, *, n, accuracy, h, step, scale, full_output, atol
 
     value, err, used, nit, nfev, status = adaptive(level, x.shape, accuracy=accuracy, factor=factor,
                                                    atol=atol, rtol=rtol, maxiter=maxiter, eps=eps)
-    value = _finish(value, x.dtype)
+    value = finish(value, x.dtype)
     if not full_output:
         return value
     status = status[()] if status.ndim == 0 else status.astype(str)
-    info = DiffInfo(error=_finish(err, x.dtype), h=_finish(used, x.dtype), nfev=_finish(nfev, nfev.dtype),
-                    ncalls=call.calls, method="adaptive", nit=_finish(nit, nit.dtype), status=status)
+    info = DiffInfo(error=finish(err, x.dtype), h=finish(used, x.dtype), nfev=finish(nfev, nfev.dtype),
+                    ncalls=call.calls, method="adaptive", nit=finish(nit, nit.dtype), status=status)
     return value, info
 
 
@@ -413,23 +414,23 @@ def gradient(f: Callable, x, *, method: str = "central", h=None, vectorized: boo
     >>> gradient(lambda p: np.sum(p**2), np.array([3.0, 4.0]), h=1e-4).round(6).tolist()
     [6.0, 8.0]
     """
-    method = _check_method(method)
-    x = _as_point(x)
+    method = check_method(method)
+    x = as_point(x)
     if x.ndim >= 2 and batch:
         point_shape = x.shape[-1:]
         x2 = x.reshape(-1, x.shape[-1])
     else:
         point_shape = x.shape
         x2 = x.reshape(1, -1)
-    steps, auto = _steps(method, x, h, _base_step(method, x.dtype), step, scale)
+    steps, auto = coordinate_steps(method, x, h, base_step(method, x.dtype), step, scale)
     h2 = np.ascontiguousarray(steps).reshape(x2.shape)
-    evaluate = _Evaluator(f, point_shape, vectorized=vectorized, method=method, out_shape=())
+    evaluate = Evaluator(f, point_shape, vectorized=vectorized, method=method, out_shape=())
     D, err, used = _first_derivatives(evaluate, x2, h2, auto, method, full_output)
-    D = _finish(D.reshape(x.shape), x.dtype)
+    D = finish(D.reshape(x.shape), x.dtype)
     if not full_output:
         return D
-    info = DiffInfo(error=_finish(err.reshape(x.shape), x.dtype),
-                    h=_finish(np.reshape(used, x.shape), x.dtype),
+    info = DiffInfo(error=finish(err.reshape(x.shape), x.dtype),
+                    h=finish(np.reshape(used, x.shape), x.dtype),
                     nfev=evaluate.nfev, ncalls=evaluate.ncalls, method=method)
     return D, info
 
@@ -457,12 +458,12 @@ def jacobian(f: Callable, x, *, method: str = "central", h=None, vectorized: boo
     >>> jacobian(lambda p: np.array([p[0] * p[1], p[0] + p[1]]), [2.0, 3.0]).round(8).tolist()
     [[3.0, 2.0], [1.0, 1.0]]
     """
-    method = _check_method(method)
-    x = _as_point(x)
+    method = check_method(method)
+    x = as_point(x)
     x2 = x.reshape(1, -1)
-    steps, auto = _steps(method, x, h, _base_step(method, x.dtype), step, scale)
+    steps, auto = coordinate_steps(method, x, h, base_step(method, x.dtype), step, scale)
     h2 = np.ascontiguousarray(steps).reshape(x2.shape)
-    evaluate = _Evaluator(f, x.shape, vectorized=vectorized, method=method, out_shape=None)
+    evaluate = Evaluator(f, x.shape, vectorized=vectorized, method=method, out_shape=None)
     D, err, used = _first_derivatives(evaluate, x2, h2, auto, method, full_output)
     # D has shape (1, n, *out): move the coordinate axis last -> out + x.shape
     out_shape = D.shape[2:]
@@ -470,12 +471,12 @@ def jacobian(f: Callable, x, *, method: str = "central", h=None, vectorized: boo
     def arrange(a):
         return np.moveaxis(a[0], 0, -1).reshape(out_shape + x.shape)
 
-    J = _finish(arrange(D), x.dtype)
+    J = finish(arrange(D), x.dtype)
     if not full_output:
         return J
     # Richardson picks its step per entry of J; the other methods use one step per coordinate
     used = arrange(used) if method == "richardson" else steps
-    info = DiffInfo(error=_finish(arrange(err), x.dtype), h=_finish(used, x.dtype),
+    info = DiffInfo(error=finish(arrange(err), x.dtype), h=finish(used, x.dtype),
                     nfev=evaluate.nfev, ncalls=evaluate.ncalls, method=method)
     return J, info
 
@@ -528,7 +529,7 @@ def tangent_line(f: Callable, x0, *, method: str = "central", h=None) -> Tangent
     >>> float(line(5.0)) == 0.01 * 5.0**2 + 0.1 * 5.0
     True
     """
-    x = _as_point(x0, "x0")
+    x = as_point(x0, "x0")
     if x.ndim != 0:
         raise DescendError(f"x0 must be a scalar, got an array of shape {x.shape}")
     d = derivative(f, x[()], method=method, h=h)

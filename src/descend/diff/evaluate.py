@@ -11,12 +11,13 @@ from numpy.exceptions import ComplexWarning
 
 from ..errors import DescendError
 
-def _complex_dtype(dtype):
+def complex_dtype(dtype):
+    """The complex dtype of the complex step for a real ``dtype`` (complex64 for float32 and below)."""
     return np.result_type(dtype, np.complex64)
 
 
 @contextmanager
-def _complex_guard(method: str):
+def complex_guard(method: str):
     """For the complex step, an f that drops the imaginary part is an error, not a warning."""
     if method != "complex":
         yield
@@ -30,7 +31,7 @@ def _complex_guard(method: str):
                                f"{type(exc).__name__}: {exc}") from exc
 
 
-def _refuse_complex_valued(f0) -> None:
+def refuse_complex_valued(f0) -> None:
     """The complex step reads f' from Im f(x + ih): meaningless when f(x) is complex already."""
     imag = np.abs(np.imag(f0))
     if np.any(imag > 0):
@@ -42,7 +43,8 @@ def _refuse_complex_valued(f0) -> None:
             f"imaginary parts separately)")
 
 
-def _check_kind(y: np.ndarray, method: str, where) -> None:
+def check_kind(y: np.ndarray, method: str, where) -> None:
+    """f returned numbers (complex ones for the complex step); ``where()`` names the point."""
     if y.dtype.kind not in "biufc":
         raise DescendError(f"f must return numbers, got dtype {y.dtype} at {where()}")
     if method == "complex" and y.dtype.kind != "c":
@@ -55,7 +57,7 @@ def _check_kind(y: np.ndarray, method: str, where) -> None:
 # Evaluating f at perturbed points
 # ----------------------------------------------------------------------------------------
 
-class _Evaluator:
+class Evaluator:
     """Calls f at points ``x[row] + deltas`` (on the given coordinates), counting evaluations.
 
     A point is described by the row of the base array it starts from, the
@@ -90,10 +92,10 @@ class _Evaluator:
         """Vectorized mode: f at every row of ``points`` (m, n) in one call."""
         m = len(points)
         self.nfev += m
-        with _complex_guard(self.method):
+        with complex_guard(self.method):
             y = np.asarray(self.f(points.reshape((m,) + self.point_shape)))
         self.ncalls += 1
-        _check_kind(y, self.method, lambda: "the perturbed points")
+        check_kind(y, self.method, lambda: "the perturbed points")
         if self.out_shape is None:
             if y.ndim < 1 or y.shape[0] != m:
                 raise self._wrong_shape(y.shape, (m, "..."))
@@ -127,7 +129,7 @@ class _Evaluator:
             plain = len(shape) == 1  # the rows already have the point's shape
             values = []
             f = self.f
-            with _complex_guard(self.method):
+            with complex_guard(self.method):
                 for k, (r, cs, ds) in enumerate(zip(rows.tolist(), coords.tolist(), deltas.tolist())):
                     point = rows_c[r].copy()  # a fresh array for every point
                     for c, d in zip(cs, ds):
@@ -136,7 +138,7 @@ class _Evaluator:
                     self.nfev += 1
                     y = np.asarray(f(arg))
                     self.ncalls += 1
-                    _check_kind(y, self.method, lambda: where(k))
+                    check_kind(y, self.method, lambda: where(k))
                     if self.out_shape is None:
                         self.out_shape = y.shape
                     elif y.shape != self.out_shape:
@@ -160,7 +162,7 @@ class DiffInfo:
     error : float or ndarray
         Estimated absolute error of each derivative.  For ``richardson`` it is twice
         the difference between the last two extrapolations plus a round-off bound
-        (see :func:`_richardson`).
+        (see :func:`richardson`).
         For the other methods it is a truncation estimate ``2 |D(h) - D(2h)| / (2^p - 1)``
         (p the order; one extra stencil at step 2h is evaluated for it and counted
         in ``nfev``) plus the round-off bound ``eps * sum_j |w_j f(x + c_j h)| / (d h)``
@@ -219,10 +221,11 @@ class DiffInfo:
 
 def _result_dtype(x_dtype, D):
     if D.dtype.kind == "c":
-        return _complex_dtype(x_dtype)
+        return complex_dtype(x_dtype)
     return x_dtype
 
 
-def _finish(D, x_dtype):
+def finish(D, x_dtype):
+    """A derivative as returned: in the result dtype for ``x_dtype``, a scalar for a 0-d array."""
     D = np.asarray(D).astype(_result_dtype(x_dtype, np.asarray(D)), copy=False)
     return D[()] if D.ndim == 0 else D

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .steps import _RICHARDSON_STEPS, _RICHARDSON_WINDOW
+from .steps import RICHARDSON_STEPS, RICHARDSON_WINDOW
 
-def _richardson(fp: list, fm: list, steps: list, eps: float):
+def richardson(fp: list, fm: list, steps: list, eps: float):
     """Extrapolate central differences D(h / 2^k), k = 0..7, to h -> 0.
 
     Every window of 4 consecutive steps gives a Romberg tableau in h^2 (order 8);
@@ -18,13 +18,13 @@ def _richardson(fp: list, fm: list, steps: list, eps: float):
     """
     D = [(p - m) / (2 * h) for p, m, h in zip(fp, fm, steps)]
     best = err = used = None
-    for s in range(_RICHARDSON_STEPS - _RICHARDSON_WINDOW + 1):
-        T = [D[s:s + _RICHARDSON_WINDOW]]
-        for j in range(1, _RICHARDSON_WINDOW):
+    for s in range(RICHARDSON_STEPS - RICHARDSON_WINDOW + 1):
+        T = [D[s:s + RICHARDSON_WINDOW]]
+        for j in range(1, RICHARDSON_WINDOW):
             prev = T[-1]
             # each column removes the next even power of h from the error expansion
             T.append([prev[i] + (prev[i] - prev[i - 1]) / (4 ** j - 1) for i in range(1, len(prev))])
-        k = s + _RICHARDSON_WINDOW - 1
+        k = s + RICHARDSON_WINDOW - 1
         estimate = (2 * np.abs(T[-1][-1] - T[-2][-1])
                     + 10 * eps * (np.abs(fp[k]) + np.abs(fm[k])) / (2 * steps[k]))
         if best is None:
@@ -45,7 +45,7 @@ def _richardson(fp: list, fm: list, steps: list, eps: float):
 ADAPTIVE_DEPTH = 3
 #: The statuses of method="adaptive", as in scipy.differentiate (its codes 0, -2, -1, -3).
 STATUSES = ("converged", "max_iter", "error_increased", "nonfinite")
-_ROUNDOFF_SAFETY = 10  # f's own rounding (a few ulps) and the sum's, as in _richardson
+_ROUNDOFF_SAFETY = 10  # f's own rounding (a few ulps) and the sum's, as in richardson
 #: An estimate is trusted once it claims a correct digit: only then does its growth mean
 #: round-off (before, as with a pole inside the first stencils, it is still the step's garbage).
 _TRUSTED = 0.1

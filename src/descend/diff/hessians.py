@@ -7,9 +7,9 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import DescendError
-from .evaluate import DiffInfo, _complex_dtype, _complex_guard, _Evaluator, _finish, _refuse_complex_valued
-from .steps import (HESSIAN_METHODS, _as_point, _check_method, _explicit_steps, _hessian_base_step,
-                    _representable, _step_scale)
+from .evaluate import DiffInfo, Evaluator, complex_dtype, complex_guard, finish, refuse_complex_valued
+from .steps import (HESSIAN_METHODS, as_point, check_method, explicit_steps, hessian_base_step,
+                    representable, step_scale)
 
 #: The most memory :func:`hessian` takes unless told otherwise (bytes): 1 GiB.
 HESSIAN_MAX_MEMORY = 2 ** 30
@@ -35,7 +35,7 @@ def _hessian_memory(method: str, n: int, dtype, vectorized: bool) -> int:
     matrix, and per point evaluated its row, coordinates, deltas and value (about 400
     bytes of Python objects in a loop, 100 bytes of arrays vectorized), plus twice the
     whole (points, n) matrix handed to a vectorized f (f's own temporaries not counted)."""
-    item = np.dtype(_complex_dtype(dtype) if method == "complex" else dtype).itemsize
+    item = np.dtype(complex_dtype(dtype) if method == "complex" else dtype).itemsize
     m = _hessian_points(method, n)
     if vectorized:
         return n * n * item + m * 100 + 2 * m * n * item
@@ -88,7 +88,7 @@ def _complex_hessian(evaluate, base_row, steps):
     # and x itself (+ 0i), to check that f is real-valued there
     vals, (fp, fm, f0) = _groups_values(evaluate, base_row, [(coords, up), (coords, down),
                                                              _center(up.dtype)])
-    _refuse_complex_valued(f0[0])
+    refuse_complex_valued(f0[0])
     with np.errstate(invalid="ignore", over="ignore"):  # non-finite f: nan/inf entries
         H = ((fp - fm).imag / (2 * steps[ii] * steps[jj])).reshape(n, n)
         H = (H + H.T) / 2
@@ -160,7 +160,7 @@ def _richardson_hessian(evaluate, base_row, steps, xf, auto, eps):
     for k in range(_HESSIAN_LEVELS + _HESSIAN_WINDOWS - 1):
         hk = steps / 2 ** k
         if auto:
-            hk = _representable(xf, hk)
+            hk = representable(xf, hk)
         level.append(_central_hessian(evaluate, base_row, hk))
     best = err = None
     with np.errstate(invalid="ignore", over="ignore"):
@@ -182,16 +182,16 @@ def _richardson_hessian(evaluate, base_row, steps, xf, auto, eps):
 def _hessian_steps(method, x, h, step, scale):
     """The per-coordinate steps (flat), their x-shaped view, and whether they were automatic."""
     xf = x.reshape(-1)
-    s = _step_scale(x, step, scale).reshape(-1)
+    s = step_scale(x, step, scale).reshape(-1)
     if h is None:
-        steps = (_hessian_base_step(method, x.dtype) * s).astype(x.dtype)
+        steps = (hessian_base_step(method, x.dtype) * s).astype(x.dtype)
         if method != "complex":
-            steps = _representable(xf, steps)
+            steps = representable(xf, steps)
         return steps, steps.reshape(x.shape), True
     if scale is not None:
         raise DescendError("pass h (the step itself) or scale (what an automatic step is "
                            "proportional to), not both")
-    shaped = _explicit_steps(h, x)
+    shaped = explicit_steps(h, x)
     return np.ascontiguousarray(shaped).reshape(-1), shaped, False
 
 
@@ -251,13 +251,13 @@ def hessian(f: Callable, x, *, method: str = "central", h=None, vectorized: bool
     >>> bool(np.max(np.abs(H - [[1330, 480], [480, 200]])) < 1e-9)
     True
     """
-    method = _check_method(method, HESSIAN_METHODS)
-    x = _as_point(x)
+    method = check_method(method, HESSIAN_METHODS)
+    x = as_point(x)
     xf = x.reshape(-1)
     n = xf.size
     _check_hessian_cost(method, n, x.dtype, vectorized, max_memory)
     steps, steps_shaped, auto = _hessian_steps(method, x, h, step, scale)
-    evaluate = _Evaluator(f, x.shape, vectorized=vectorized, method=method, out_shape=())
+    evaluate = Evaluator(f, x.shape, vectorized=vectorized, method=method, out_shape=())
     base_row = xf.reshape(1, n)
     if method == "richardson":
         H, err = _richardson_hessian(evaluate, base_row, steps, xf, auto, float(np.finfo(x.dtype).eps))
@@ -265,13 +265,13 @@ def hessian(f: Callable, x, *, method: str = "central", h=None, vectorized: bool
         H, _ = {"complex": _complex_hessian, "central": _central_hessian,
                 "forward": _forward_hessian}[method](evaluate, base_row, steps)
         err = None
-    H = _finish(H.reshape(x.shape + x.shape), x.dtype)
+    H = finish(H.reshape(x.shape + x.shape), x.dtype)
     if not full_output:
         return H
     if err is None:
         err = np.full(np.shape(H), np.nan, dtype=np.asarray(H).dtype)
-    info = DiffInfo(error=_finish(np.reshape(err, np.shape(H)), x.dtype),
-                    h=_finish(steps_shaped, x.dtype), nfev=evaluate.nfev,
+    info = DiffInfo(error=finish(np.reshape(err, np.shape(H)), x.dtype),
+                    h=finish(steps_shaped, x.dtype), nfev=evaluate.nfev,
                     ncalls=evaluate.ncalls, method=method)
     return H, info
 
@@ -320,11 +320,11 @@ def hessian_vector_product(grad: Callable, x, v, *, h=None, method: str = "centr
     >>> hessian_vector_product(lambda p: A @ p, [1.0, 1.0], [1.0, 0.0]).round(8).tolist()
     [2.0, 1.0]
     """
-    method = _check_method(method, HVP_METHODS)
+    method = check_method(method, HVP_METHODS)
     if not callable(grad):
         raise DescendError(f"grad must be callable, got {grad!r}")
-    x = _as_point(x)
-    v = _as_point(v, "v")
+    x = as_point(x)
+    v = as_point(v, "v")
     if v.shape != x.shape:
         raise DescendError(f"v must have the shape of x {x.shape}, got shape {v.shape}")
     dtype = np.result_type(x.dtype, v.dtype)
@@ -338,10 +338,10 @@ def hessian_vector_product(grad: Callable, x, v, *, h=None, method: str = "centr
                 "richardson": 2 * eps ** (1 / 7)}[method]
         h = base * max(1.0, float(np.max(np.abs(x)))) / vmax
     else:
-        h = _explicit_steps(h, np.zeros((), dtype))[()]
+        h = explicit_steps(h, np.zeros((), dtype))[()]
 
     def g(p):
-        with _complex_guard(method):
+        with complex_guard(method):
             out = np.asarray(grad(p))
         if out.shape != x.shape:
             raise DescendError(f"grad must return an array of x's shape {x.shape}, got shape {out.shape}")
@@ -352,7 +352,7 @@ def hessian_vector_product(grad: Callable, x, v, *, h=None, method: str = "centr
 
     with np.errstate(invalid="ignore", over="ignore"):  # a non-finite gradient gives nan/inf
         if method == "complex":
-            _refuse_complex_valued(g(x.astype(_complex_dtype(dtype))))
+            refuse_complex_valued(g(x.astype(complex_dtype(dtype))))
             return (g(x + 1j * h * v).imag / h).astype(dtype, copy=False)
         if method == "forward":
             return ((g(x + h * v) - g(x.copy())) / h).astype(dtype, copy=False)

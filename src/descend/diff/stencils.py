@@ -11,9 +11,9 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import DescendError, check_choice
-from .evaluate import _refuse_complex_valued
-from .extrapolation import _richardson
-from .steps import _RICHARDSON_STEPS, ORDERS, _representable
+from .evaluate import refuse_complex_valued
+from .extrapolation import richardson
+from .steps import ORDERS, RICHARDSON_STEPS, representable
 
 # name: (offsets c_j, weights w_j, divisor d)  ->  f'(x) ~ sum_j w_j f(x + c_j h) / (d h).
 # The sum is taken in this order, so e.g. central is exactly (f(x+h) - f(x-h)) / (2h).
@@ -176,7 +176,7 @@ def stencil(n: int, accuracy: int = 2, *, kind: str = "central") -> Stencil:
     return _build(n, accuracy, kind)
 
 
-def _plan(method: str, h: np.ndarray, auto: bool, x: np.ndarray, full_output: bool):
+def plan_points(method: str, h: np.ndarray, auto: bool, x: np.ndarray, full_output: bool):
     """The offsets to evaluate, as a list of (key, per-coordinate delta array) and the center flag.
 
     Keys are multiples of h (or ('r', k, +-1) for the k-th Richardson step).
@@ -187,10 +187,10 @@ def _plan(method: str, h: np.ndarray, auto: bool, x: np.ndarray, full_output: bo
         return [(c, 1j * c * h) for c in keys], True
     if method == "richardson":
         out = []
-        for k in range(_RICHARDSON_STEPS):
+        for k in range(RICHARDSON_STEPS):
             hk = h / 2 ** k
             if auto:
-                hk = _representable(x, hk)
+                hk = representable(x, hk)
             out += [(("r", k, 1), hk), (("r", k, -1), -hk)]
         return out, False
     offsets, _, _ = _STENCILS[method]
@@ -214,7 +214,7 @@ def _stencil(method: str, F: dict, h, scale: int = 1):
     return acc / (d * sh), mag / (d * sh)
 
 
-def _combine(method: str, F: dict, plan, h, shaped, eps: float, full_output: bool):
+def combine(method: str, F: dict, plan, h, shaped, eps: float, full_output: bool):
     """The derivative from the values F at the planned points: (D, error or None, step used)."""
     # nan/inf values of f (a step outside its domain, an overflow) give nan/inf derivatives,
     # without warnings: a minimizer reports that as divergence, check_grad refuses it.
@@ -225,7 +225,7 @@ def _combine(method: str, F: dict, plan, h, shaped, eps: float, full_output: boo
 def _combine_values(method, F, plan, h, shaped, eps, full_output):
     hb = shaped(h)
     if method == "complex":
-        _refuse_complex_valued(F[0])
+        refuse_complex_valued(F[0])
         D = F[1].imag / hb
         err = None
         if full_output:
@@ -238,7 +238,7 @@ def _combine_values(method, F, plan, h, shaped, eps, full_output):
         steps = [shaped(delta) for key, delta in plan if key[2] == 1]
         fp = [F[key] for key, _ in plan if key[2] == 1]
         fm = [F[key] for key, _ in plan if key[2] == -1]
-        D, err, used = _richardson(fp, fm, steps, eps)
+        D, err, used = richardson(fp, fm, steps, eps)
         return D, err, used
     D, mag = _stencil(method, F, hb)
     err = None

@@ -15,13 +15,13 @@ DERIVATIVE_METHODS = METHODS + ("adaptive",)
 #: How an automatic step is scaled: by ``max(scale, |x|)`` or by ``scale`` alone.
 STEPS = ("relative", "absolute")
 
-_RICHARDSON_STEPS = 8   # central differences at h, h/2, ..., h/128
-_RICHARDSON_WINDOW = 4  # extrapolated over 4 consecutive steps: order 8
+RICHARDSON_STEPS = 8   # central differences at h, h/2, ..., h/128
+RICHARDSON_WINDOW = 4  # extrapolated over 4 consecutive steps: order 8
 #: Order of accuracy p of each method: its truncation error shrinks like h^p.
 ORDERS = MappingProxyType({"forward": 1, "backward": 1, "central": 2, "five-point": 4, "complex": 2,
-                           "richardson": 2 * _RICHARDSON_WINDOW})
+                           "richardson": 2 * RICHARDSON_WINDOW})
 
-def _base_step(method: str, dtype) -> float:
+def base_step(method: str, dtype) -> float:
     """The step at unit scale: eps to the power that balances truncation and round-off."""
     eps = float(np.finfo(dtype).eps)
     return {
@@ -30,11 +30,12 @@ def _base_step(method: str, dtype) -> float:
         "central": eps ** (1 / 3),
         "five-point": eps ** (1 / 5),
         "complex": eps ** 2,
-        "richardson": 4 * eps ** (1 / (2 * _RICHARDSON_WINDOW + 1)),
+        "richardson": 4 * eps ** (1 / (2 * RICHARDSON_WINDOW + 1)),
     }[method]
 
 
-def _hessian_base_step(method: str, dtype) -> float:
+def hessian_base_step(method: str, dtype) -> float:
+    """The Hessian's relative step for ``method`` and ``dtype``, before scaling by max(1, |x|)."""
     eps = float(np.finfo(dtype).eps)
     # central second difference: h^2 truncation vs eps/h^2 round-off -> eps^(1/4);
     # forward: h vs eps/h^2 -> eps^(1/3); complex: h^2 vs eps/h -> eps^(1/3);
@@ -47,13 +48,14 @@ def _hessian_base_step(method: str, dtype) -> float:
 # Input checks
 # ----------------------------------------------------------------------------------------
 
-def _check_method(method, valid=METHODS) -> str:
+def check_method(method, valid=METHODS) -> str:
+    """``method`` if it is one of ``valid``; the message lists them otherwise."""
     if not isinstance(method, str):
         raise DescendError(f"unknown method {method!r}; valid: {', '.join(valid)}")
     return check_choice("method", method, valid)
 
 
-def _as_point(x, name: str = "x") -> np.ndarray:
+def as_point(x, name: str = "x") -> np.ndarray:
     """A finite real array: integers and bools become float64, float dtypes are kept."""
     arr = check_finite_array(name, x)
     if arr.dtype.kind == "c":
@@ -67,7 +69,7 @@ def _scale(x: np.ndarray) -> np.ndarray:
     return np.maximum(np.abs(x), np.ones((), x.dtype))
 
 
-def _step_scale(x: np.ndarray, step="relative", scale=None) -> np.ndarray:
+def step_scale(x: np.ndarray, step="relative", scale=None) -> np.ndarray:
     """The size s_i that an automatic step is proportional to, per coordinate (x's shape).
 
     ``step="relative"``: ``max(scale_i, |x_i|)`` (scale 1 by default: today's
@@ -96,7 +98,8 @@ def _step_scale(x: np.ndarray, step="relative", scale=None) -> np.ndarray:
     return np.broadcast_to(s, x.shape)
 
 
-def _representable(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+def representable(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """The step really taken from ``x``: ``(x + h) - x``."""
     # The step really taken: x + h rounds, and (x + h) - x is exact, so dividing by it
     # removes the representation error of the step from the result.
     return (x + h) - x
@@ -104,10 +107,11 @@ def _representable(x: np.ndarray, h: np.ndarray) -> np.ndarray:
 
 def _auto_steps(method: str, x: np.ndarray, base: float, s=None) -> np.ndarray:
     h = (base * (_scale(x) if s is None else s)).astype(x.dtype)
-    return h if method == "complex" else _representable(x, h)
+    return h if method == "complex" else representable(x, h)
 
 
-def _explicit_steps(h, x: np.ndarray) -> np.ndarray:
+def explicit_steps(h, x: np.ndarray) -> np.ndarray:
+    """A step given by the caller, used as given: finite, > 0, broadcast to x's shape and dtype."""
     arr = np.asarray(h)
     if arr.dtype.kind not in "biuf" or arr.size == 0:
         raise DescendError(f"h must be a finite number > 0, got {h!r}")
@@ -122,7 +126,7 @@ def _explicit_steps(h, x: np.ndarray) -> np.ndarray:
             f"got shape {arr.shape}") from None
 
 
-def _steps(method: str, x: np.ndarray, h, base: float, step="relative",
+def coordinate_steps(method: str, x: np.ndarray, h, base: float, step="relative",
            scale=None) -> tuple[np.ndarray, bool]:
     """Per-coordinate steps (broadcast to x's shape) and whether they were chosen automatically.
 
@@ -130,13 +134,13 @@ def _steps(method: str, x: np.ndarray, h, base: float, step="relative",
     x) the difference is 0, exactly as the study notes' formula gives (seed 002 freezes
     its iterate at 2.46e9 that way); ``h=None`` never does this.
     """
-    s = _step_scale(x, step, scale)  # checked even when h is given: a typo is an error
+    s = step_scale(x, step, scale)  # checked even when h is given: a typo is an error
     if h is None:
         return _auto_steps(method, x, base, s), True
     if scale is not None:
         raise DescendError("pass h (the step itself) or scale (what an automatic step is "
                            "proportional to), not both")
-    return _explicit_steps(h, x), False
+    return explicit_steps(h, x), False
 
 
 def default_step(method: str, x, dtype=None, *, step="relative", scale=None):
@@ -172,12 +176,12 @@ def default_step(method: str, x, dtype=None, *, step="relative", scale=None):
     >>> float(default_step("central", 0.0))  # eps ** (1/3), made representable
     6.055454452393343e-06
     """
-    method = _check_method(method)
-    x = _as_point(x)
+    method = check_method(method)
+    x = as_point(x)
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise DescendError(f"dtype must be a floating-point type, got {dtype}")
         x = x.astype(dtype)
-    h = _auto_steps(method, x, _base_step(method, x.dtype), _step_scale(x, step, scale))
+    h = _auto_steps(method, x, base_step(method, x.dtype), step_scale(x, step, scale))
     return h[()] if h.ndim == 0 else h
