@@ -32,6 +32,9 @@ class MLPFactory:
         self.dtype = dtype
         self.__name__ = f"mlp{self.sizes}"
         self.__qualname__ = f"MLPFactory{self.sizes}"
+        # the module a stored sweep's identity names (TrainingSetup.identity): the one this class was
+        # written in, so stores made before it moved are still this sweep's (pickling uses the class's own)
+        self.__module__ = "descend.sweeps.commands"
 
     def __call__(self, seed):
         from ..nn import mlp
