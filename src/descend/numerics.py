@@ -22,7 +22,7 @@ def _as_float(x) -> np.ndarray:
     return x
 
 
-def _shifted(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray]:
+def shift_by_max(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray]:
     """Return (x - max, max) along ``axis``; the max is kept finite so x - max never makes nan."""
     return _shift_by(x, _max(x, axis))
 
@@ -114,7 +114,7 @@ def logsumexp(x, axis=None, keepdims=False):
     """
     x = _as_float(x)
     _check_axis(x, axis, "logsumexp", allow_none=True)
-    z, m = _shifted(x, axis)
+    z, m = shift_by_max(x, axis)
     s = np.sum(np.exp(z), axis=axis, keepdims=True)  # >= 1 for finite x, so the log is finite
     # max + log(n) may round up past 1.8e308: inf is the true answer; an all -inf slice
     # sums to 0 and log 0 = -inf is its true answer too

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DescendError, check_choice, unknown_name
-from ..numerics import _shifted, log_softmax, sigmoid
+from ..numerics import log_softmax, shift_by_max, sigmoid
 
 __all__ = ["Loss", "MSELoss", "CrossEntropyLoss", "BCEWithLogitsLoss", "get", "names"]
 
@@ -131,7 +131,7 @@ class CrossEntropyLoss(Loss):
                 raise DescendError(f"CrossEntropyLoss: class labels must be in [0, {c}), got {bad}")
             # -log softmax(z)_y = log sum_c exp(z_c - m) - (z_y - m), with m the row maximum:
             # every exponent <= 0 (no overflow) and the sum >= 1 (a finite log)
-            shifted, _ = _shifted(z, axis=1)
+            shifted, _ = shift_by_max(z, axis=1)
             e = np.exp(shifted)
             total = np.add.reduce(e, axis=1, keepdims=True)
             rows = _rows(n)
