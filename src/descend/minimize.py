@@ -12,12 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import jit as _jit
+from . import first_order, methods
 from . import linesearch as _ls
-from . import methods
 from .errors import DescendError, check_nonnegative_int, check_positive
-from .objective import (Objective, at_rows, callback_state, check_options, check_x0, finite_rows,
-                        resolve_problem, row_norms)
-from .result import MESSAGES, History, Result, finished, message_numbers
+from .objective import Objective, check_options, check_x0, resolve_problem
+from .result import History, Result
 
 __all__ = ["minimize", "Result", "History"]
 
@@ -57,24 +56,6 @@ def _optimizer_name(opt, optimizer) -> str:
     if isinstance(optimizer, str):
         return optimizer.lower()
     return getattr(opt, "name", type(opt).__name__).lower()
-
-
-def _lr_used(opt, R):
-    """The learning rate the optimizer used on its last step, one per run."""
-    value = np.asarray(opt.last_lr if opt.last_lr is not None else np.nan, dtype=float).reshape(-1)
-    return np.broadcast_to(value, (R,)).copy() if value.size in (1, R) else np.full(R, np.nan)
-
-
-def _motion(steps):
-    """Describe how the last steps moved: back and forth, or drifting."""
-    if len(steps) < 2:
-        return "did not move downhill"
-    a, b = steps[-2], steps[-1]
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na > 0 and nb > 0 and np.dot(a, b) / (na * nb) < -0.9:
-        grow = "with growing amplitude" if nb > na * (1 + 1e-12) else "with constant amplitude"
-        return f"oscillate back and forth across the minimum {grow}"
-    return "drift without decreasing f"
 
 
 def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=None, line_search=None,
@@ -204,176 +185,6 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
     if res is not None:  # the whole loop ran compiled (descend.jit), bit for bit this path's numbers
         return res
     obj = Objective(fun, grad, vectorized=vectorized, scalar=scalar, method=method, h=h)
-    return _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, history,
-                scalar=scalar, batched=batched, name=name)
+    return first_order.run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, history,
+                           scalar=scalar, batched=batched, name=name)
 
-
-def _run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, keep, *, scalar, batched, name):
-    R, n = X.shape
-    nfev = np.zeros(R, dtype=np.int64)
-    ngev = np.zeros(R, dtype=np.int64)
-    nit = np.zeros(R, dtype=np.int64)
-    status = np.full(R, "max_steps", dtype=object)
-    reason = [None] * R  # message key and numbers of runs that ended early
-    active = np.ones(R, dtype=bool)
-
-    with np.errstate(all="ignore"):  # a diverging run may overflow: that is reported as a status
-        F = obj.values(X)
-        G = np.full_like(X, np.nan)
-        fd = 0
-        start_ok = np.isfinite(F)
-        if start_ok.all():
-            G, fd = obj.gradients(X)
-        elif start_ok.any():
-            G[start_ok], fd = obj.gradients(X[start_ok])
-    nfev += 1 + fd * start_ok
-    ngev += start_ok
-    gnorm = row_norms(G)
-    F0 = F.copy()
-    bad0 = ~(np.isfinite(F) & np.isfinite(gnorm))
-    status[bad0] = "diverged"
-    active &= ~bad0
-    for i in np.flatnonzero(bad0):
-        reason[i] = ("diverged_start", {})
-    limit = None if max_growth is None else F0 + max_growth * np.maximum(1.0, np.abs(F0))
-
-    hx, hf, hg, hlr = ([X.copy()] if keep is True else None), [F.copy()], [gnorm.copy()], []
-    # X, F, G and gnorm are replaced, never written in place, after this point: the
-    # history lists hold references.
-    last_steps = [np.zeros_like(X), np.zeros_like(X)]
-
-    for k in range(steps):
-        if gtol is not None:
-            done = active & (gnorm <= gtol)
-            status[done] = "converged"
-            active &= ~done
-        if not active.any():
-            break
-        every = bool(active.all())
-        rows = None if every else np.flatnonzero(active)
-        if ls is not None:
-            rows = np.arange(R) if every else rows
-            step_lr = np.full(R, np.nan)
-            D = -G[rows]
-            with np.errstate(all="ignore"):
-                alpha, _, ls_fev = _ls.search(ls, lambda P, r: obj.values(P), X[rows], D, F[rows], G[rows],
-                                              gradient=lambda P, r: obj.gradients(P)[0])
-            nfev[rows] += ls_fev
-            step_lr[rows] = alpha
-            failed = alpha == 0
-            X_new = X.copy()
-            X_new[rows] = X[rows] + alpha[:, None] * D
-            for i in rows[failed]:
-                status[i] = "stopped"
-                reason[i] = ("stopped_line_search", {"step": k + 1})
-            active[rows[failed]] = False
-            every = every and not failed.any()
-            rows = None if every else np.flatnonzero(active)
-        else:
-            X_new = X.copy()
-            G_step = G if every else np.where(active[:, None], G, 0.0)
-            with np.errstate(all="ignore"):
-                opt.step(X_new, G_step, runs=R)
-            step_lr = _lr_used(opt, R)
-        if not every:
-            if rows.size == 0:
-                break
-            X_new[~active] = X[~active]  # runs that stopped do not move
-        Xm = X_new if every else X_new[rows]
-        with np.errstate(all="ignore"):
-            finite_x = finite_rows(Xm)
-            F_new = obj.values(Xm) if finite_x.all() else at_rows(obj.values, Xm, finite_x, (len(Xm),))
-            finite_f = np.isfinite(F_new)
-            # The gradient only where f is finite: a numerical gradient of nan is meaningless.
-            if finite_f.all():
-                G_new, fd = obj.gradients(Xm)
-                fd = np.full(len(Xm), fd)
-            else:
-                G_new = np.full((len(Xm), n), np.nan)
-                fd = np.zeros(len(Xm), dtype=np.int64)
-                if finite_f.any():
-                    G_new[finite_f], fd[finite_f] = obj.gradients(Xm[finite_f])
-            evaluated = finite_x.astype(np.int64)
-            graded = finite_f.astype(np.int64)
-            gn_new = row_norms(G_new)
-            # One reduction tells whether everything is finite (a nan or inf anywhere makes
-            # the sum non-finite); only then is it worth finding which rows are not.
-            if np.isfinite(F_new.sum() + gn_new.sum()) and finite_x.all():
-                nonfinite = np.zeros(len(Xm), dtype=bool)
-            else:
-                nonfinite = ~(finite_x & np.isfinite(F_new) & np.isfinite(gn_new))
-            grown = np.zeros(len(Xm), dtype=bool) if limit is None else (
-                ~nonfinite & (F_new > (limit if every else limit[rows])))
-        if every and not (nonfinite.any() or grown.any()):
-            # The common case: every run moved and stayed finite. Nothing is modified in
-            # place, so the history can keep references instead of copies.
-            last_steps = [last_steps[1], X_new - X]
-            X, F, G, gnorm = X_new, F_new, G_new, gn_new
-            nit += 1
-            nfev += 1 + fd
-            ngev += 1
-        else:
-            rows = np.arange(R) if every else rows
-            for j in np.flatnonzero(nonfinite | grown):
-                i = rows[j]
-                status[i] = "diverged"
-                if nonfinite[j]:
-                    what = "x" if not finite_x[j] else ("f" if not np.isfinite(F_new[j]) else "the gradient")
-                    reason[i] = ("diverged_nonfinite", {"step": k + 1, "what": what})
-                else:
-                    reason[i] = ("diverged_growth", {"step": k + 1, "f_bad": F_new[j]})
-            nit[rows] += 1
-            nfev[rows] += evaluated + fd
-            ngev[rows] += graded
-            take = rows[~nonfinite]
-            last_steps = [last_steps[1], X_new - X]
-            X, F, G, gnorm = X.copy(), F.copy(), G.copy(), gnorm.copy()
-            X[take] = X_new[take]
-            F[take] = F_new[~nonfinite]
-            G[take] = G_new[~nonfinite]
-            gnorm[take] = gn_new[~nonfinite]
-            active[rows[nonfinite | grown]] = False
-        hlr.append(step_lr)
-        if keep is True:
-            hx.append(X)
-        if keep:
-            hf.append(F)
-            hg.append(gnorm)
-        if callback is not None:
-            state = callback_state(X, F, gnorm, nit, scalar, batched)
-            try:
-                stop = callback(state)
-            except StopIteration:
-                stop = True
-            if stop:
-                for i in np.flatnonzero(active):
-                    status[i] = "stopped"
-                    reason[i] = ("stopped_callback", {})
-                active[:] = False
-                break
-
-    if gtol is not None:
-        done = active & (gnorm <= gtol)
-        status[done] = "converged"
-    hlr.append(np.full(R, np.nan))
-    hist = None
-    if keep:
-        hist = History(
-            x=None if keep is not True else np.stack(hx),
-            f=np.stack(hf), grad_norm=np.stack(hg), lr=np.stack(hlr),
-        )
-    messages = []
-    for i in range(R):
-        numbers = message_numbers(i, lr=lr, grad_norm=gnorm, gtol=gtol, nit=nit, f0=F0, fun=F,
-                                  max_growth=max_growth, line_search=ls.method if ls is not None else "")
-        if reason[i] is not None and status[i] != "converged":
-            key, extra = reason[i]
-            numbers.update(extra)
-        elif status[i] == "max_steps" and not F[i] < F0[i] and nit[i] > 0:
-            key = "max_steps_no_decrease"
-            numbers["motion"] = _motion([s[i] for s in last_steps])
-        else:
-            key = status[i]
-        messages.append(MESSAGES[key].format(**numbers))
-    return finished(X, F, gnorm, nit, nfev, ngev, status, messages, hist, gtol=gtol, lr=lr, name=name,
-                    scalar=scalar, batched=batched)

@@ -14,7 +14,7 @@ import numpy as np
 from .errors import DescendError, check_positive
 
 __all__ = ["FD_METHODS", "Objective", "resolve_problem", "check_x0", "check_options", "not_real", "row_norms",
-           "finite_rows", "at_rows", "State", "callback_state"]
+           "finite_rows", "at_rows", "State", "callback_state", "callback_stops", "Runs"]
 
 FD_METHODS = ("forward", "backward", "central", "five-point", "complex", "richardson")
 
@@ -204,6 +204,40 @@ class State:
 
 
 def callback_state(X, F, gnorm, nit, scalar, batched):
+    """The :class:`State` a callback gets: arrays for a batch, plain numbers for a single run."""
     if batched:
         return State(X.copy(), F.copy(), gnorm.copy(), nit.copy())
     return State(float(X[0, 0]) if scalar else X[0].copy(), float(F[0]), float(gnorm[0]), int(nit[0]))
+
+
+def callback_stops(callback, runs, scalar, batched) -> bool:
+    """The callback phase: call it with the runs' :class:`State`; True (or StopIteration) stops."""
+    try:
+        return bool(callback(callback_state(runs.X, runs.F, runs.gnorm, runs.nit, scalar, batched)))
+    except StopIteration:
+        return True
+
+
+class Runs:
+    """The explicit state of R runs: iterate, value, gradient and its norm, counters, statuses.
+
+    ``X``, ``F``, ``G`` and ``gnorm`` are replaced, never written in place, once the loop
+    starts: the history keeps references to them.
+    """
+
+    def __init__(self, X, F, G, gnorm, nfev, ngev):
+        R = X.shape[0]
+        self.X, self.F, self.G, self.gnorm = X, F, G, gnorm
+        self.F0 = F.copy()
+        self.nfev, self.ngev = nfev, ngev
+        self.nit = np.zeros(R, dtype=np.int64)
+        self.status = np.full(R, "max_steps", dtype=object)
+        self.reason = [None] * R  # (message key, numbers) of the runs that ended early
+        self.active = np.ones(R, dtype=bool)
+
+    def stop(self, rows, status, key, **numbers):
+        """End the runs ``rows`` with ``status``; their message is ``MESSAGES[key]`` with ``numbers``."""
+        for i in np.atleast_1d(rows):
+            self.status[i] = status
+            self.reason[i] = (key, dict(numbers))
+            self.active[i] = False

@@ -147,6 +147,42 @@ def _short(a, kind: str = "value") -> str:
     return html.escape(_fmt().array(a, kind, threshold=4))
 
 
+
+class Recorder:
+    """The record phase of a driver: every iterate (``keep`` True), or only f, the gradient
+    norm and the step size ("f"), or nothing (False); :meth:`history` builds the
+    :class:`History`.  It keeps references: the driver replaces its arrays, never writes them."""
+
+    def __init__(self, runs, keep):
+        self.keep = keep
+        self.x = [runs.X] if keep is True else None
+        self.f, self.g, self.lr = [runs.F], [runs.gnorm], []
+
+    def record(self, runs, lr):
+        self.lr.append(lr)
+        if self.keep is True:
+            self.x.append(runs.X)
+        if self.keep:
+            self.f.append(runs.F)
+            self.g.append(runs.gnorm)
+
+    def history(self, R):
+        if not self.keep:
+            return None
+        return History(x=None if self.x is None else np.stack(self.x), f=np.stack(self.f),
+                       grad_norm=np.stack(self.g), lr=np.stack(self.lr + [np.full(R, np.nan)]))
+
+
+def motion(a, b) -> str:
+    """How a run's last two steps ``a`` and ``b`` moved, for its message when f did not decrease:
+    back and forth, or drifting."""
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na > 0 and nb > 0 and np.dot(a, b) / (na * nb) < -0.9:
+        grow = "with growing amplitude" if nb > na * (1 + 1e-12) else "with constant amplitude"
+        return f"oscillate back and forth across the minimum {grow}"
+    return "drift without decreasing f"
+
+
 @dataclass
 class Result:
     """The outcome of :func:`descend.minimize`.

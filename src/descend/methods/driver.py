@@ -1,11 +1,14 @@
 """The loop of the second-order and quasi-Newton methods, for one run or R runs as one array.
 
-Each step is four named phases: :func:`_directions` (the rule's search direction,
-or a status where there is none), :func:`_advance` (the line search or the full
-step, and f and the gradient at the new points), :func:`_classify` (diverged runs
-stop) and the rule's update from ``s = x_new - x`` and ``y = g_new - g``.  Every
-run keeps its own numbers: row i of a batch takes exactly the operations of the
-single run from ``x0[i]``.
+The phases of the first-order loop (:mod:`descend.first_order`), with the same names:
+:func:`_start`, :func:`_converged` (the gradient norm, or the rule's own stationarity
+measure, <= gtol), then each step :func:`_directions` (the rule's search direction, or a
+status where there is none), :func:`_advance` (the line search or the full step, and f
+and the gradient where finite, :func:`_evaluate_where_finite`), :func:`_classify`
+(diverged runs stop) and :func:`_commit` (the rule's update from ``s = x_new - x`` and
+``y = g_new - g``), the record and the callback, and :func:`_finish`.  Every run keeps
+its own numbers: row i of a batch takes exactly the operations of the single run from
+``x0[i]``.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import linesearch as _ls
-from ..objective import callback_state
-from ..result import MESSAGES, History, Result
+from ..objective import Runs, callback_stops
+from ..result import MESSAGES, History, Recorder, Result
 from ._linalg import dot_rows
 
 __all__ = ["run"]
@@ -30,32 +33,45 @@ _WOLFE_WHY = {
 }
 
 
-class _Runs:
-    """The explicit state of R runs: iterate, value, gradient, counters, statuses."""
+class _Runs(Runs):
+    """:class:`~descend.objective.Runs` with the gradient norm as ``dot_rows`` gives it, the
+    previous f (for the first Wolfe trial) and the Armijo fallbacks taken."""
 
     def __init__(self, X, F, G, nfev, ngev):
-        R = X.shape[0]
-        self.X, self.F, self.G = X, F, G
-        self.gnorm = np.sqrt(dot_rows(G, G))
-        self.F0 = F.copy()
+        super().__init__(X, F, G, np.sqrt(dot_rows(G, G)), nfev, ngev)
         self.F_old = F + self.gnorm / 2  # scipy's guess of a previous f, for the first Wolfe trial step
-        self.nfev, self.ngev = nfev, ngev
-        self.nit = np.zeros(R, dtype=np.int64)
-        self.fallbacks = np.zeros(R, dtype=np.int64)  # Armijo steps taken where the Wolfe zoom failed
-        self.status = np.full(R, "max_steps", dtype=object)
-        self.reason = [None] * R
-        self.active = np.ones(R, dtype=bool)
-
-    def stop(self, rows, status, key, **numbers):
-        for i in np.atleast_1d(rows):
-            self.status[i] = status
-            self.reason[i] = (key, dict(numbers))
-            self.active[i] = False
+        self.fallbacks = np.zeros(X.shape[0], dtype=np.int64)  # Armijo steps taken where the Wolfe zoom failed
 
 
 def run(obj, X, rule, ls, hess, *, steps, gtol, callback, max_growth, keep, scalar, batched):
     """Run ``rule`` (a :mod:`descend.methods` rule) from the rows of X; return a Result."""
     R, n = X.shape
+    runs, limit = _start(obj, X, max_growth)
+    state = rule.init(R, n)
+    hist = Recorder(runs, keep)
+    for k in range(steps):
+        if not _converged(runs, rule, gtol):
+            break
+        rows, D = _directions(runs, rule, state, np.flatnonzero(runs.active), hess, k)
+        alpha = np.full(R, np.nan)
+        if rows.size:
+            # advance, evaluating where finite; classify and commit
+            moved, X_new, F_new, G_new, a = _advance(runs, obj, rule, ls, state, rows, D, k, hess)
+            rows_m, X_new, F_new, G_new = _classify(runs, rows, moved, X_new, F_new, G_new, limit, k, rule)
+            alpha[rows] = a
+            _commit(runs, rule, state, rows, rows_m, X_new, F_new, G_new)
+        hist.record(runs, alpha)
+        if callback is not None and callback_stops(callback, runs, scalar, batched):
+            runs.stop(np.flatnonzero(runs.active), "stopped", "stopped_callback")
+            break
+    _converged(runs, rule, gtol)
+    return _finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched)
+
+
+def _start(obj, X, max_growth):
+    """f and the gradient at the starts (the gradient only where f is finite); the runs and
+    the value each may not exceed (None: no growth test)."""
+    R = X.shape[0]
     with np.errstate(all="ignore"):
         F = obj.values(X)
         G = np.full_like(X, np.nan)
@@ -67,39 +83,31 @@ def run(obj, X, rule, ls, hess, *, steps, gtol, callback, max_growth, keep, scal
     bad = ~(np.isfinite(runs.F) & np.isfinite(runs.gnorm))
     runs.stop(np.flatnonzero(bad), "diverged", "diverged_start")
     limit = None if max_growth is None else runs.F0 + max_growth * np.maximum(1.0, np.abs(runs.F0))
-    state = rule.init(R, n)
-    hist = _Recorder(runs, keep)
+    return runs, limit
 
-    for k in range(steps):
-        done = runs.active & (_measure(rule, runs) <= gtol)
-        runs.status[done] = "converged"
-        runs.active &= ~done
-        rows = np.flatnonzero(runs.active)
-        if rows.size == 0:
-            break
-        rows, D = _directions(runs, rule, state, rows, hess, k)
-        alpha = np.full(R, np.nan)
-        if rows.size:
-            moved, X_new, F_new, G_new, a = _advance(runs, obj, rule, ls, state, rows, D, k, hess)
-            rows_m, X_new, F_new, G_new = _classify(runs, rows, moved, X_new, F_new, G_new, limit, k, rule)
-            alpha[rows] = a
-            if rows_m.size:
-                keep_rows = np.isin(rows, rows_m)
-                S = X_new - runs.X[rows_m]
-                Y = G_new - runs.G[rows_m]
-                rule.update(state, rows_m, S, Y, G_new)
-                runs.X, runs.F, runs.G, runs.gnorm = runs.X.copy(), runs.F.copy(), runs.G.copy(), runs.gnorm.copy()
-                runs.F_old[rows_m] = runs.F[rows_m]
-                runs.X[rows_m], runs.F[rows_m], runs.G[rows_m] = X_new, F_new, G_new
-                runs.gnorm[rows_m] = np.sqrt(dot_rows(G_new, G_new))
-                runs.nit[rows[keep_rows]] += 1
-        hist.record(runs, alpha)
-        if callback is not None and _callback_stops(callback, runs, scalar, batched):
-            runs.stop(np.flatnonzero(runs.active), "stopped", "stopped_callback")
-            break
+
+def _converged(runs, rule, gtol):
+    """Runs whose stationarity measure is <= gtol converge; whether any run is still active."""
     done = runs.active & (_measure(rule, runs) <= gtol)
     runs.status[done] = "converged"
-    return _finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched)
+    runs.active &= ~done
+    return runs.active.any()
+
+
+def _commit(runs, rule, state, rows, rows_m, X_new, F_new, G_new):
+    """The runs ``rows_m`` that moved take their step; the rule updates its state from
+    ``s = x_new - x`` and ``y = g_new - g``."""
+    if not rows_m.size:
+        return
+    keep_rows = np.isin(rows, rows_m)
+    S = X_new - runs.X[rows_m]
+    Y = G_new - runs.G[rows_m]
+    rule.update(state, rows_m, S, Y, G_new)
+    runs.X, runs.F, runs.G, runs.gnorm = runs.X.copy(), runs.F.copy(), runs.G.copy(), runs.gnorm.copy()
+    runs.F_old[rows_m] = runs.F[rows_m]
+    runs.X[rows_m], runs.F[rows_m], runs.G[rows_m] = X_new, F_new, G_new
+    runs.gnorm[rows_m] = np.sqrt(dot_rows(G_new, G_new))
+    runs.nit[rows[keep_rows]] += 1
 
 
 def _measure(rule, runs, rows=None):
@@ -144,7 +152,7 @@ def _advance(runs, obj, rule, ls, state, rows, D, k, hess=None):
         if ls is None:
             alpha = np.ones(len(rows))
             X_new = _place(rule, X + D)
-            F_new, G_new, fd, graded = _evaluate(obj, X_new)
+            F_new, G_new, fd, graded = _evaluate_where_finite(obj, X_new)
             runs.nfev[rows] += 1 + fd
             runs.ngev[rows] += graded
             return np.ones(len(rows), dtype=bool), X_new, F_new, G_new, alpha
@@ -192,7 +200,7 @@ def _quadratic_step(runs, obj, hess, rows, X, D, G, k):
     for j in np.flatnonzero(~moved):
         runs.stop(rows[j], "stopped", "stopped_negative_curvature", step=k + 1, curvature=dHd[j])
     X_new = X[moved] + alpha[moved][:, None] * D[moved]
-    F_new, G_new, fd, graded = _evaluate(obj, X_new)
+    F_new, G_new, fd, graded = _evaluate_where_finite(obj, X_new)
     runs.nfev[rows[moved]] += 1 + fd
     runs.ngev[rows[moved]] += graded
     return moved, X_new, F_new, G_new, np.where(moved, alpha, np.nan)
@@ -234,7 +242,7 @@ def _first_trial(rule, runs, rows, D, G, F):
     return np.ones(len(rows))
 
 
-def _evaluate(obj, X):
+def _evaluate_where_finite(obj, X):
     """f and the gradient at X (the gradient only where f is finite)."""
     k, n = X.shape
     finite_x = np.isfinite(X).all(axis=1)
@@ -265,36 +273,6 @@ def _classify(runs, rows, moved, X_new, F_new, G_new, limit, k, rule):
         runs.stop(rows_m[j], "diverged", "method_diverged_growth", step=k + 1, f_bad=F_new[j])
     good = ~(nonfinite | grown)
     return rows_m[good], X_new[good], F_new[good], G_new[good]
-
-
-class _Recorder:
-    """The history: every iterate (keep True), or only f and the gradient norm ("f")."""
-
-    def __init__(self, runs, keep):
-        self.keep = keep
-        self.x = [runs.X] if keep is True else None
-        self.f, self.g, self.lr = [runs.F], [runs.gnorm], []
-
-    def record(self, runs, alpha):
-        self.lr.append(alpha)
-        if self.keep is True:
-            self.x.append(runs.X)
-        if self.keep:
-            self.f.append(runs.F)
-            self.g.append(runs.gnorm)
-
-    def history(self, R):
-        if not self.keep:
-            return None
-        return History(x=None if self.x is None else np.stack(self.x), f=np.stack(self.f),
-                       grad_norm=np.stack(self.g), lr=np.stack(self.lr + [np.full(R, np.nan)]))
-
-
-def _callback_stops(callback, runs, scalar, batched):
-    try:
-        return bool(callback(callback_state(runs.X, runs.F, runs.gnorm, runs.nit, scalar, batched)))
-    except StopIteration:
-        return True
 
 
 def _finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched):
