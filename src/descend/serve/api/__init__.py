@@ -17,8 +17,7 @@ and what they share: :mod:`.inputs` (a problem, a start point, a run's spec read
 
 from __future__ import annotations
 
-from . import (derivatives, export, inputs, landscape, learning_rate, listings, page_text, playground,
-               runner)
+from . import derivatives, export, inputs, landscape, learning_rate, listings, page_text, playground, runner
 
 __all__ = ["derivatives", "export", "inputs", "landscape", "learning_rate", "listings", "page_text", "playground",
            "runner"]

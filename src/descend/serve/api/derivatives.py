@@ -7,8 +7,9 @@ import math
 import numpy as np
 
 from ...errors import DescendError
+from ...safejson import plain
 from ..checks import LIMITS, BadRequest, boolean, choice, field, integer, mapping, number, sequence
-from ..json_out import finite_or_none, jsonable
+from ..json_out import finite_or_none
 from .inputs import typed_problem
 
 __all__ = ["derivatives"]
@@ -54,8 +55,8 @@ def derivatives(body: dict) -> dict:
         r = diff.diff_error(f, x, exact, methods=tuple(methods), hs=np.geomspace(hlo, hhi, points),
                             relative=relative)
     return {"hs": r.hs.tolist(), "errors": {m: finite_or_none(e) for m, e in r.errors.items()},
-            "best_h": {m: jsonable(v) for m, v in r.best_h.items()},
-            "best_error": {m: jsonable(v) for m, v in r.best_error.items()},
-            "default_h": {m: jsonable(v) for m, v in r.default_h.items()},
-            "exact": exact, "value": jsonable(value), "derivative": str(problem.grad.fn.trees[0]),
+            "best_h": {m: plain(v) for m, v in r.best_h.items()},
+            "best_error": {m: plain(v) for m, v in r.best_error.items()},
+            "default_h": {m: plain(v) for m, v in r.default_h.items()},
+            "exact": exact, "value": plain(value), "derivative": str(problem.grad.fn.trees[0]),
             "orders": {m: diff.ORDERS[m] for m in methods if m in diff.ORDERS}}

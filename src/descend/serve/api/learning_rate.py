@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import DescendError
+from ...safejson import plain
 from ..checks import LIMITS, BadRequest, field, integer, mapping, number, sequence
-from ..json_out import finite_or_none, jsonable
+from ..json_out import finite_or_none
 from .inputs import check_work, resolve_problem, run_kwargs, start_point
 from .runner import minimize_request
 
@@ -48,8 +49,8 @@ def lr_curves(body: dict) -> dict:
     with np.errstate(all="ignore"):
         try:
             c = curvature(problem, np.array(start))
-            bound = {"stable_lr": jsonable(float(c.stable_lr)), "L": jsonable(float(c.L)),
-                     "mu": jsonable(float(c.mu)), "curvature_converged": bool(c.converged)}
+            bound = {"stable_lr": plain(float(c.stable_lr)), "L": plain(float(c.L)),
+                     "mu": plain(float(c.mu)), "curvature_converged": bool(c.converged)}
         except (DescendError, FloatingPointError, ValueError):
             bound = {"stable_lr": None, "L": None, "mu": None, "curvature_converged": False}
     return {"lrs": grid, "curves": curves, **bound}

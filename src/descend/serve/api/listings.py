@@ -13,7 +13,7 @@ import functools
 import numpy as np
 
 from ... import expression, problems
-from ..json_out import jsonable
+from ...safejson import plain
 
 __all__ = ["problems_listing", "optimizers_listing", "two_d_problems", "describe_problem", "syntax", "TORCH",
            "OPTAX"]
@@ -51,7 +51,7 @@ def _hyperparameter(name: str, default, check) -> dict:
         return {"name": name, "kind": "bool", "default": bool(default)}
     lo, hi, lo_in, hi_in = _RANGES.get(kind_of_check, (None, None, False, False))
     slider = SLIDERS.get(name, (1e-3, 10.0, "log") if lo == 0.0 and not lo_in else (0.0, 1.0, "linear"))
-    return {"name": name, "kind": "pair" if kind_of_check == "betas" else "number", "default": jsonable(default),
+    return {"name": name, "kind": "pair" if kind_of_check == "betas" else "number", "default": plain(default),
             "min": lo, "max": hi, "min_inclusive": lo_in, "max_inclusive": hi_in, "scale": slider[2],
             "slider": [slider[0], slider[1]]}
 
@@ -99,7 +99,7 @@ def two_d_problems() -> dict:
 def describe_problem(p) -> dict:
     return {"name": p.name, "dim": p.dim, "description": p.description, "x0": p.x0.tolist(),
             "window": [list(w) for w in p.window], "minimizers": p.minimizers.tolist(),
-            "minimum": jsonable(float(p.minimum)), "log_levels": bool(p.log_levels)}
+            "minimum": plain(float(p.minimum)), "log_levels": bool(p.log_levels)}
 
 
 def syntax() -> dict:
