@@ -32,6 +32,7 @@ import numpy as np
 
 from ..errors import DescendError
 from .base import Optimizer
+from .containers import at_row
 from .transforms import prepare
 
 __all__ = ["TensorOptimizer", "lerp"]
@@ -40,10 +41,6 @@ __all__ = ["TensorOptimizer", "lerp"]
 def lerp(a, b, w):
     """``a + w (b - a)``, computed as torch's ``lerp`` does (the far end for w >= 1/2)."""
     return a + w * (b - a) if abs(w) < 0.5 else b - (b - a) * (1 - w)
-
-
-def at_row(v, r):
-    return v[r].item() if isinstance(v, np.ndarray) else v
 
 
 class TensorOptimizer(Optimizer):
