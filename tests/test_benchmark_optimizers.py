@@ -12,7 +12,7 @@ from descend import DescendError, problems
 from descend.sweeps import benchmark_optimizers
 from descend.sweeps.benchmark import DEFAULT_LRS
 from descend.cli.sweeps import cli_benchmark
-from descend.sweeps.run import _random_starts
+from descend.sweeps.targets import random_starts as _random_starts
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,7 @@ def dataset_setup(name: str, *, hidden: int = 16):
     ``moons``, ``xor``, ``spirals``: 2-``hidden``-classes with cross-entropy.
     """
     from .. import datasets
-    from ..sweeps.run import TrainingSetup
+    from ..sweeps.targets import TrainingSetup
 
     if name not in datasets.names():
         raise DescendError(f"unknown data set {name!r}; valid: {', '.join(datasets.names())}")

@@ -15,16 +15,18 @@
 The ``descend sweep / lr-find / benchmark / report`` commands live in :mod:`descend.cli.sweeps`.
 
 Modules: :mod:`.grid` (grids and the command line's value syntax), :mod:`.store` (the
-SQLite store), :mod:`.run` (the runners), :mod:`.lr_find`, :mod:`.benchmark`,
+SQLite store), :mod:`.targets` (what a sweep runs on), :mod:`.runners` (the runners and
+backends), :mod:`.run` (the driver, :func:`sweep`), :mod:`.lr_find`, :mod:`.benchmark`,
 :mod:`.report`.
 """
 
 from .benchmark import BenchmarkResult, benchmark_optimizers
 from .grid import Grid, parse_lr, parse_values
-from .run import BACKENDS, TrainingSetup, load, sweep, to_table
+from .run import BACKENDS, load, sweep, to_table
 from .lr_find import Curvature, LRFinderResult, curvature, lr_find
 from .report import plot_curves, plot_final_loss, summarize, write_report
 from .store import SweepStore
+from .targets import TrainingSetup
 
 __all__ = ["sweep", "lr_find", "curvature", "benchmark_optimizers", "TrainingSetup", "SweepStore", "load",
            "to_table", "summarize", "plot_final_loss", "plot_curves", "write_report", "Grid", "parse_lr",

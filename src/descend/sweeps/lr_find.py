@@ -441,7 +441,7 @@ def lr_find(target, *, optimizer: str | None = None, min_lr: float = 1e-7, max_l
     """
     from ..problems import Problem
     from ..schedules import Exponential
-    from .run import TrainingSetup
+    from .targets import TrainingSetup
 
     is_problem = isinstance(target, Problem)
     if not (is_problem or isinstance(target, TrainingSetup)):
