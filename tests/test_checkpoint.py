@@ -17,15 +17,10 @@ import pytest
 import descend
 from descend import DescendError, datasets, nn, optim, schedules
 from descend.nn.io import atomic_savez
-from descend.training import EarlyStopping, History, load_checkpoint, train
+from descend.training import EarlyStopping, load_checkpoint, train
+from helpers import comparable
 
 SRC = str(Path(descend.__file__).resolve().parent.parent)
-
-
-def comparable(h: History) -> dict:
-    return {"loss": h.loss, "lr": h.lr, "status": h.status, "message": h.message, "epoch": h.epoch, "step": h.step,
-            "best_epoch": h.best_epoch,
-            "epochs": {k: v for k, v in h.epochs.items() if k not in History.TIMING_KEYS}}
 
 
 def same_params(a, b):

@@ -8,12 +8,7 @@ import sys
 import pytest
 
 from descend.cli import main
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from helpers import run_cli as run
 
 
 def test_problems_table(capsys):

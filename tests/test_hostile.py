@@ -28,17 +28,12 @@ import pytest
 from descend import DescendError, nn, report
 from descend.cli import main
 from descend.training import load_checkpoint, train
+from helpers import run_cli as run
 
 MANIFEST = ".descend-manifest.json"
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
 
 def one_line(code, err, *fragments):
     """The CLI's rule for a refusal: exit 2, one line on stderr, no traceback."""

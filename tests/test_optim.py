@@ -14,24 +14,7 @@ from hypothesis import strategies as st
 
 from descend import optim, schedules
 from descend.errors import DescendError
-
-
-# -- local objectives (no dependency on descend.problems) ---------------------------------------
-
-QA = np.array([[3.0, 1.0], [1.0, 2.0]])
-QB = np.array([1.0, -1.0])
-Q_MIN = np.linalg.solve(QA, QB)
-
-
-def quad_grad(x):
-    """Gradient of x.A.x/2 - b.x (works row-wise on an (R, 2) batch)."""
-    return x @ QA - QB
-
-
-def rosen_grad(x):
-    """Gradient of the 2-D Rosenbrock function (1 - x)^2 + 100 (y - x^2)^2, row-wise."""
-    x0, x1 = x[..., 0], x[..., 1]
-    return np.stack([-2 * (1 - x0) - 400 * x0 * (x1 - x0 ** 2), 200 * (x1 - x0 ** 2)], axis=-1)
+from helpers import Q_MIN, quad_grad, rosen_grad, run
 
 
 # -- ONE table: every optimizer, its settings per problem -----------------------------------------
@@ -74,13 +57,6 @@ VECTOR_NAMES = [n for n in optim.names() if n not in MATRIX_ONLY]
 
 def test_table_covers_every_optimizer():
     assert sorted(IDS + MATRIX_ONLY) == sorted(optim.names())
-
-
-def run(opt, grad, x0, steps):
-    x = np.array(x0, dtype=np.float64)
-    for _ in range(steps):
-        opt.step(x, grad(x))
-    return x
 
 
 @pytest.mark.parametrize("name,kw,quad,rosen", OPTIMIZERS_UNDER_TEST, ids=IDS)

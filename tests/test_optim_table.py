@@ -20,25 +20,9 @@ import pytest
 from descend import optim, schedules
 from descend.optim import book
 from descend.optim.tensorwise import TensorOptimizer
+from helpers import Q_MIN, R_MIN, quad_grad, rosen_grad, run
 
-QA = np.array([[3.0, 1.0], [1.0, 2.0]])
-QB = np.array([1.0, -1.0])
-Q_MIN = np.linalg.solve(QA, QB)
-R_MIN = np.array([1.0, 1.0])
 STARTS = {"quadratic": np.array([2.0, 2.0]), "rosenbrock": np.array([-1.2, 1.0])}
-
-
-def quad_grad(x):
-    """x.A.x/2 - b.x, row-wise on (..., 2)."""
-    return x @ QA - QB
-
-
-def rosen_grad(x):
-    """(1 - x)^2 + 100 (y - x^2)^2, row-wise on (..., 2)."""
-    x0, x1 = x[..., 0], x[..., 1]
-    return np.stack([-2 * (1 - x0) - 400 * x0 * (x1 - x0 ** 2), 200 * (x1 - x0 ** 2)], axis=-1)
-
-
 PROBLEMS = {"quadratic": (quad_grad, Q_MIN), "rosenbrock": (rosen_grad, R_MIN)}
 
 
@@ -103,12 +87,6 @@ def test_table_covers_every_optimizer():
     # optim.closure_names() (LBFGS) stay out: they step with a closure, step(params, closure),
     # not with a gradient; tests/test_optim_lbfgs.py holds their checks
     assert sorted(IDS) == sorted(optim.names() + [f"book.{n}" for n in book.names()])
-
-
-def run(opt, grad, x, steps):
-    for _ in range(steps):
-        opt.step(x, grad(x.reshape(-1, 2)).reshape(x.shape).astype(x.dtype))
-    return x
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])

@@ -35,6 +35,7 @@ from descend.serve import create_app
 from descend.serve.app import STATIC
 from descend.serve import checks as serve_checks
 from descend.serve.api import landscape, runner
+from helpers import free_port
 
 TOKEN = "test-token-123"
 BASE = "http://127.0.0.1:8765"
@@ -800,13 +801,16 @@ def test_export_refuses_bad_input(client):
     assert r.status_code == 400 and "attribute access" in r.json()["error"]
 
 
+@pytest.mark.parametrize("body,message", BAD_RUNS)
+def test_export_refuses_what_run_refuses(client, body, message):
+    # one parser for both: the same body is refused with the same one-line message
+    run = client.post("/api/run", json=body)
+    snippet = client.post("/api/export", json={"kind": "run", **body})
+    assert snippet.status_code == run.status_code == 400, snippet.text
+    assert snippet.json()["error"] == run.json()["error"] and message in snippet.json()["error"]
+
+
 # --------------------------------------------------------------------------- the command
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _start_server(*args):
     proc = subprocess.Popen([sys.executable, "-m", "descend.cli", "serve", "--no-browser", *args],
@@ -818,7 +822,7 @@ def _start_server(*args):
 def test_serve_command_prints_the_address_and_stops_on_ctrl_c():
     import httpx
 
-    port = _free_port()
+    port = free_port()
     proc, line = _start_server("--port", str(port))
     try:
         assert line.startswith(f"descend explorer at http://127.0.0.1:{port}/?token=")
@@ -853,7 +857,7 @@ def test_serve_command_refuses_a_busy_port_in_one_line():
 
 
 def test_serve_command_warns_for_a_non_local_host():
-    port = _free_port()
+    port = free_port()
     proc, line = _start_server("--host", "0.0.0.0", "--port", str(port))
     try:
         assert line.startswith(f"descend explorer at http://0.0.0.0:{port}/?token=")

@@ -16,12 +16,12 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import socket
 import threading
 import time
 
 import pytest
 from _browser import chromium, skip_without_browser
+from helpers import free_port
 
 from descend.i18n import t
 
@@ -33,12 +33,6 @@ pytestmark = skip_without_browser("starlette", "uvicorn", "plotly", extra="serve
 
 # ---- the server and the browser -------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
     """The explorer on 127.0.0.1:<free port> in a thread; yields its base address."""
@@ -46,7 +40,7 @@ def server():
 
     from descend.serve.app import create_app
 
-    port = _free_port()
+    port = free_port()
     app = create_app(token=TOKEN, host="127.0.0.1", port=port)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     srv = uvicorn.Server(config)
@@ -112,15 +106,16 @@ def open_page(driver, server, fragment: str = "", width: int = 1280):
 
 def landscape_ready(driver, runs: int = 1):
     """Wait until the contour and at least ``runs`` trajectories are drawn."""
-    wait_for(driver, f"(() => {{ const g = document.getElementById('land-plot'); return g && g.data && "
-                     f"g.data.length > 0 && Number(g.dataset.runs || 0) >= {runs} }})()",
+    wait_for(driver, f"(() => {{ const g = document.getElementById('land-paths'); return g && g.data && "
+                     f"g.data.length > 0 && Number(document.getElementById('land-plot').dataset.runs || 0) >= {runs} &&"
+                     f" (g.data[0].type === 'surface' || document.querySelectorAll('#land-surface .contourlayer path').length > 0) }})()",
              what="the landscape's contour and trajectories")
 
 
 def path_of(driver, run: int = 0):
     """The drawn iterates of trajectory ``run`` (the trace after the contour)."""
     return driver.execute_script(
-        "const g = document.getElementById('land-plot');"
+        "const g = document.getElementById('land-paths');"
         "const t = g.data.filter(d => d.meta && d.meta.run === arguments[0])[0];"
         "return t ? [Array.from(t.x), Array.from(t.y)] : null;", run)
 
@@ -171,14 +166,14 @@ def test_click_on_contour_starts_a_trajectory_there(browser, server, shots):
     open_page(browser, server, "problem=himmelblau&run=gd,lr=0.01")
     landscape_ready(browser)
     before = path_of(browser)
-    drag = browser.find_element("css selector", "#land-plot .nsewdrag")
+    drag = browser.find_element("css selector", "#land-paths .nsewdrag")
     w, h = drag.size["width"], drag.size["height"]
     # a point a quarter of the way in from the top left corner (offsets are from the centre)
     ActionChains(browser).move_to_element_with_offset(drag, -w // 4, -h // 4).click().perform()
     xr, yr = browser.execute_script(
-        "const l = document.getElementById('land-plot')._fullLayout; return [l.xaxis.range, l.yaxis.range];")
+        "const l = document.getElementById('land-paths')._fullLayout; return [l.xaxis.range, l.yaxis.range];")
     expected = (xr[0] + 0.25 * (xr[1] - xr[0]), yr[1] - 0.25 * (yr[1] - yr[0]))
-    wait_for(browser, f"(() => {{ const t = document.getElementById('land-plot').data.filter(d => d.meta)[0];"
+    wait_for(browser, f"(() => {{ const t = document.getElementById('land-paths').data.filter(d => d.meta)[0];"
                       f" return t && Math.abs(t.x[0] - {before[0][0]}) + Math.abs(t.y[0] - {before[1][0]}) > 1e-9 }})()",
              what="the trajectory to start from the clicked point")
     xs, ys = path_of(browser)
@@ -201,7 +196,7 @@ def test_the_drawn_path_and_its_hover_are_descend_minimize(browser, server):
     open_page(browser, server, "problem=rosenbrock&start=-1.5,2&steps=150&run=momentum,lr=0.001,momentum=0.8")
     landscape_ready(browser)
     trace = browser.execute_script(
-        "const t = document.getElementById('land-plot').data.filter(d => d.meta)[0];"
+        "const t = document.getElementById('land-paths').data.filter(d => d.meta)[0];"
         "return {x: Array.from(t.x), y: Array.from(t.y), custom: t.customdata, hover: t.hovertemplate};")
     want = descend.minimize(problems.get("rosenbrock"), np.array([-1.5, 2.0]), optimizer="momentum", lr=0.001,
                             momentum=0.8, steps=150).history
@@ -214,14 +209,14 @@ def test_the_drawn_path_and_its_hover_are_descend_minimize(browser, server):
     # a real mouse over the start: the tooltip names the step and f there
     from selenium.webdriver.common.action_chains import ActionChains
 
-    drag = browser.find_element("css selector", "#land-plot .nsewdrag")
+    drag = browser.find_element("css selector", "#land-paths .nsewdrag")
     xr, yr = browser.execute_script(
-        "const l = document.getElementById('land-plot')._fullLayout; return [l.xaxis.range, l.yaxis.range];")
+        "const l = document.getElementById('land-paths')._fullLayout; return [l.xaxis.range, l.yaxis.range];")
     fx = (-1.5 - xr[0]) / (xr[1] - xr[0])
     fy = (yr[1] - 2.0) / (yr[1] - yr[0])
     w, h = drag.size["width"], drag.size["height"]
     ActionChains(browser).move_to_element_with_offset(drag, int((fx - 0.5) * w), int((fy - 0.5) * h)).perform()
-    tip = wait_for(browser, "(() => { const h = document.querySelector('#land-plot .hoverlayer');"
+    tip = wait_for(browser, "(() => { const h = document.querySelector('#land-paths .hoverlayer');"
                             " return h && h.textContent })()", what="the tooltip")
     assert "step 0" in tip and "f = " in tip, tip
 
@@ -235,7 +230,7 @@ def test_moving_an_lr_slider_changes_the_path(browser, server):
     slider = browser.find_element("css selector", '.run-card[data-run="0"] [data-name="lr"] input[type="range"]')
     for _ in range(15):
         slider.send_keys(Keys.ARROW_RIGHT)  # each key is an "input" event, as a drag is
-    wait_for(browser, f"(() => {{ const t = document.getElementById('land-plot').data.filter(d => d.meta)[0];"
+    wait_for(browser, f"(() => {{ const t = document.getElementById('land-paths').data.filter(d => d.meta)[0];"
                       f" return t && t.x[t.x.length - 1] !== {before[0][-1]} }})()", what="the path to change")
     after = path_of(browser)
     assert after[0][0] == before[0][0] and after[1][0] == before[1][0]  # same start
@@ -251,14 +246,14 @@ def test_replay_steps_and_plays_the_race(browser, server):
     landscape_ready(browser, runs=2)
     assert len(path_of(browser)[0]) == 101
     browser.find_element("id", "land-step").click()  # from the whole race to its first step
-    wait_for(browser, "(() => { const t = document.getElementById('land-plot').data.filter(d => d.meta)[0];"
+    wait_for(browser, "(() => { const t = document.getElementById('land-paths').data.filter(d => d.meta)[0];"
                       " return t.x.length === 1 })()", what="the replay at step 0")
     browser.find_element("id", "land-step").click()
-    wait_for(browser, "(() => { const t = document.getElementById('land-plot').data.filter(d => d.meta)[0];"
+    wait_for(browser, "(() => { const t = document.getElementById('land-paths').data.filter(d => d.meta)[0];"
                       " return t.x.length === 2 })()", what="the replay at step 1")
     assert "replay=1" in browser.current_url
     browser.find_element("id", "land-play").click()
-    wait_for(browser, "(() => { const t = document.getElementById('land-plot').data.filter(d => d.meta)[0];"
+    wait_for(browser, "(() => { const t = document.getElementById('land-paths').data.filter(d => d.meta)[0];"
                       " return t.x.length === 101 })()", what="the replay to reach the end")
     assert "replay=" not in browser.current_url  # the whole race again
 
@@ -277,7 +272,7 @@ def test_a_typed_function_gets_its_contours(browser, server, shots):
     wait_for(browser, "document.getElementById('land-plot').dataset.problem === 'x**2/20 + y**2'",
              what="the typed function's contours")
     x, y, z, raw = browser.execute_script(
-        "const g = document.getElementById('land-plot'); const c = g.data[0];"
+        "const g = document.getElementById('land-plot'); const c = document.getElementById('land-surface').data[0];"
         "return [Array.from(c.x), Array.from(c.y), c.z.map(r => Array.from(r)), g.dataset.log];")
     assert len(x) > 20 and len(y) > 20
     # the drawn heights are f itself, or log10(1 + f - min f) where f spans decades
@@ -382,7 +377,7 @@ def test_a_shared_link_reproduces_the_view(browser, server, shots):
     landscape_ready(browser, runs=2)
     from selenium.webdriver.common.action_chains import ActionChains
 
-    drag = browser.find_element("css selector", "#land-plot .nsewdrag")
+    drag = browser.find_element("css selector", "#land-paths .nsewdrag")
     ActionChains(browser).move_to_element_with_offset(drag, 30, -40).click().perform()
     wait_for(browser, "location.hash.includes('start=')", what="the clicked start in the address")
     landscape_ready(browser, runs=2)
@@ -396,7 +391,7 @@ def test_a_shared_link_reproduces_the_view(browser, server, shots):
     browser.get("about:blank")
     browser.get(link)
     landscape_ready(browser, runs=2)
-    wait_for(browser, f"(() => {{ const g = document.getElementById('land-plot');"
+    wait_for(browser, f"(() => {{ const g = document.getElementById('land-paths');"
                       f" const t = g.data.filter(d => d.meta)[0]; return t && t.x[0] === {paths[0][0][0]} }})()",
              what="the shared start")
     assert [path_of(browser, 0), path_of(browser, 1)] == paths
@@ -439,7 +434,8 @@ def test_japanese_labels(browser, server):
     assert tab == "学習率"
     labels = browser.execute_script("return Array.from(document.querySelectorAll('#land-controls label'))"
                                     ".map(l => l.textContent).join(' ')")
-    assert "学習率" in labels and "ステップ数" in labels and "[ステップ]" in labels  # the unit too
+    assert "学習率" in labels and "ステップ数" in labels
+    assert "[" not in labels  # no "[1]" or "[steps]" a reader takes for a footnote
     # the kana and kanji are drawn in the explorer's own font, so no system font is needed (no boxes)
     loaded = browser.execute_async_script("const done = arguments[arguments.length - 1];"
                                           "document.fonts.load('16px descend-ja', '学習率').then(f => done(f.length));")
@@ -472,7 +468,7 @@ def test_screenshots_of_every_panel(browser, server, shots, width):
     full_page(browser, shots, f"landscape-{width}", width)
     open_page(browser, server, "problem=rosenbrock&view=3d", width=width)
     landscape_ready(browser, runs=3)
-    kinds = browser.execute_script("return document.getElementById('land-plot').data.map(d => d.type)")
+    kinds = browser.execute_script("return document.getElementById('land-paths').data.map(d => d.type)")
     assert kinds[0] == "surface" and kinds.count("scatter3d") == 3  # the paths on the surface
     shots(browser, f"landscape-3d-{width}")
     for tab, ready in (("lr", "Number(document.getElementById('lr-plot').dataset.curves || 0) >= 1"),
@@ -495,20 +491,20 @@ def test_the_3d_view_loads_the_full_plotly_and_earlier_plots_keep_working(browse
     landscape_ready(browser, runs=3)
     has_surface = "return !!window.Plotly.PlotSchema.get().traces.surface"
     assert browser.execute_script(has_surface) is False
-    assert browser.execute_script("return document.getElementById('land-plot').data[0].type") == "contour"
+    assert browser.execute_script("return document.getElementById('land-surface').data[0].type") == "contour"
     show_tab(browser, "lr")
     wait_for(browser, "Number(document.getElementById('lr-plot').dataset.curves || 0) >= 1", what="the lr curves")
     show_tab(browser, "landscape")
     view = browser.find_element("css selector", '[data-name="view"] select')
     view.send_keys("3-D")
-    wait_for(browser, "(() => { const g = document.getElementById('land-plot');"
+    wait_for(browser, "(() => { const g = document.getElementById('land-paths');"
                       " return g.data && g.data[0].type === 'surface' })()", what="the surface")
     assert browser.execute_script(has_surface) is True
-    clicks = ("return ['land-plot', 'lr-plot'].map(id => document.getElementById(id)._ev.listeners('plotly_click')"
-              ".length)")
+    clicks = ("return [['land-paths', 'plotly_afterplot'], ['lr-plot', 'plotly_click']].map(([id, e]) =>"
+              " document.getElementById(id)._ev.listeners(e).length)")
     assert browser.execute_script(clicks) == [1, 1]
     lr_traces = browser.execute_script("return document.getElementById('lr-plot').data.length")
     assert lr_traces >= 1
     view.send_keys("contours")
-    wait_for(browser, "document.getElementById('land-plot').data[0].type === 'contour'", what="the contour again")
+    wait_for(browser, "document.getElementById('land-surface').data[0].type === 'contour'", what="the contour again")
     assert browser.execute_script("return document.getElementById('land-plot').querySelector('.contourlayer') !== null")

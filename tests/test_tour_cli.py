@@ -7,13 +7,8 @@ import click
 import pytest
 
 from descend import DescendError, optim, problems
-from descend.cli import cli, main
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from descend.cli import cli
+from helpers import run_cli as run
 
 
 @pytest.mark.parametrize("argv, hint", [

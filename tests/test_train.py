@@ -9,19 +9,13 @@ import pytest
 
 from descend import DescendError, datasets, nn, optim, schedules
 from descend import training
-from descend.training import EarlyStopping, History, evaluate, partial_fit, train, train_online
+from descend.training import EarlyStopping, evaluate, partial_fit, train, train_online
+from helpers import comparable
 
 
 def seed003_network(seed=0, dtype=np.float32):
     """Seed 003's 2-10-1 ReLU network."""
     return nn.Sequential(nn.Linear(2, 10, rng=seed, dtype=dtype), nn.ReLU(), nn.Linear(10, 1, rng=seed + 100, dtype=dtype))
-
-
-def comparable(h: History) -> dict:
-    """Everything in a History except wall-clock measurements."""
-    return {"loss": h.loss, "lr": h.lr, "status": h.status, "message": h.message, "epoch": h.epoch, "step": h.step,
-            "best_epoch": h.best_epoch,
-            "epochs": {k: v for k, v in h.epochs.items() if k not in History.TIMING_KEYS}}
 
 
 # ---------------------------------------------------------------------------------------------
