@@ -111,7 +111,6 @@ class Adafactor(TensorOptimizer):
 
     name = "adafactor"
     rule = staticmethod(adafactor)
-    state_names = ("row_var", "col_var", "variance")
     hyperparameters = {
         "lr": (1e-2, learning_rate),
         "beta2_decay": (-0.8, _beta2_decay),

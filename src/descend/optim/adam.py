@@ -108,7 +108,6 @@ class Adam(Optimizer):
 
     name = "adam"
     rule = staticmethod(adam)
-    state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     hyperparameters = dict(_ADAM_HP)
     State = state_type("AdamState", ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
                        "State of Adam: step count, m (exp_avg), v (exp_avg_sq), running max of v (amsgrad).")
@@ -175,7 +174,6 @@ class NAdam(Optimizer):
 
     name = "nadam"
     rule = staticmethod(nadam)
-    state_names = ("exp_avg", "exp_avg_sq")
     scalar_state = {"mu_product": 1.0}
     hyperparameters = {
         "lr": (2e-3, learning_rate),
@@ -241,7 +239,6 @@ class RAdam(Optimizer):
 
     name = "radam"
     rule = staticmethod(radam)
-    state_names = ("exp_avg", "exp_avg_sq")
     hyperparameters = {
         "lr": (1e-3, learning_rate),
         "betas": ((0.9, 0.999), betas),
@@ -292,7 +289,6 @@ class Adamax(Optimizer):
 
     name = "adamax"
     rule = staticmethod(adamax)
-    state_names = ("exp_avg", "exp_inf")
     hyperparameters = {
         "lr": (2e-3, learning_rate),
         "betas": ((0.9, 0.999), betas),

@@ -65,7 +65,6 @@ class AdaGrad(Optimizer):
 
     name = "adagrad"
     rule = staticmethod(adagrad)
-    state_names = ("sum",)
     hyperparameters = {
         "lr": (1e-2, learning_rate),
         "lr_decay": (0.0, nonnegative),
@@ -114,7 +113,6 @@ class Adadelta(Optimizer):
 
     name = "adadelta"
     rule = staticmethod(adadelta)
-    state_names = ("square_avg", "acc_delta")
     hyperparameters = {
         "lr": (1.0, learning_rate),
         "rho": (0.9, unit_closed),
@@ -171,7 +169,6 @@ class RMSProp(Optimizer):
 
     name = "rmsprop"
     rule = staticmethod(rmsprop)
-    state_names = ("square_avg", "grad_avg", "momentum_buffer")
     hyperparameters = {
         "lr": (1e-2, learning_rate),
         "alpha": (0.99, unit_closed),

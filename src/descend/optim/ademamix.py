@@ -82,7 +82,6 @@ class AdEMAMix(Optimizer):
 
     name = "ademamix"
     rule = staticmethod(ademamix)
-    state_names = ("exp_avg", "exp_avg_sq", "exp_avg_slow")
     hyperparameters = {
         "lr": (1e-3, learning_rate),
         "betas": ((0.9, 0.999, 0.9999), _betas3),

@@ -63,7 +63,6 @@ class ADOPT(Optimizer):
 
     name = "adopt"
     rule = staticmethod(adopt)
-    state_names = ("exp_avg", "exp_avg_sq")
     hyperparameters = {
         "lr": (1e-3, learning_rate),
         "betas": ((0.9, 0.9999), betas),

@@ -70,7 +70,6 @@ class ASGD(Optimizer):
 
     name = "asgd"
     rule = staticmethod(asgd)
-    state_names = ("ax",)
     hyperparameters = {
         "lr": (1e-2, learning_rate),
         "lambd": (1e-4, nonnegative),

@@ -75,8 +75,10 @@ def state_type(name: str, fields: tuple[str, ...], doc: str) -> type:
 class Optimizer:
     """Base class: one update rule (:attr:`rule`) lifted to containers, state and transforms.
 
-    Subclasses set :attr:`name`, :attr:`rule`, :attr:`state_names`,
-    :attr:`hyperparameters` (name -> (default, check)) and :meth:`_scalars`.
+    Subclasses set :attr:`name`, :attr:`rule`, :attr:`State` (:func:`state_type`: the
+    state is declared once, and :attr:`state_names`, the rule's state arguments in
+    order, are its fields after ``count``), :attr:`hyperparameters` (name -> (default,
+    check)) and :meth:`_scalars`.
 
     Parameters shared by every optimizer (keywords)
     -------------------------------------------------
@@ -105,6 +107,7 @@ class Optimizer:
 
     name: ClassVar[str] = ""
     rule: ClassVar[Callable]
+    #: the state arrays, in the rule's order: derived from :attr:`State` (its fields after count)
     state_names: ClassVar[tuple[str, ...]] = ()
     #: per-run numbers kept between steps (NAdam's mu_product): name -> initial value
     scalar_state: ClassVar[dict[str, float]] = {}
@@ -139,6 +142,8 @@ class Optimizer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "State" in cls.__dict__ and "state_names" not in cls.__dict__:  # the state, declared once
+            cls.state_names = tuple(cls.State._fields[1:])
         if "lr" in cls.hyperparameters:  # help() and inspect.signature show the real keywords
             P = inspect.Parameter
             params = []

@@ -149,7 +149,6 @@ class Momentum(Optimizer):
 
     name = "book.momentum"
     rule = staticmethod(momentum)
-    state_names = ("v",)
     hyperparameters = {"lr": (0.01, learning_rate), "momentum": (0.9, nonnegative)}
     State = state_type("BookMomentumState", ("v",), "State of the book's Momentum: count and velocity v.")
 
@@ -191,7 +190,6 @@ class AdaGrad(Optimizer):
 
     name = "book.adagrad"
     rule = staticmethod(adagrad)
-    state_names = ("h",)
     hyperparameters = {"lr": (0.01, learning_rate), "eps": (1e-7, positive)}
     State = state_type("BookAdaGradState", ("h",), "State of the book's AdaGrad: count and h.")
 
@@ -212,7 +210,6 @@ class RMSprop(Optimizer):
 
     name = "book.rmsprop"
     rule = staticmethod(rmsprop)
-    state_names = ("h",)
     hyperparameters = {"lr": (0.01, learning_rate), "decay_rate": (0.99, unit_open), "eps": (1e-7, positive)}
     State = state_type("BookRMSpropState", ("h",), "State of the book's RMSprop: count and h.")
 
@@ -243,7 +240,6 @@ class Adam(Optimizer):
 
     name = "book.adam"
     rule = staticmethod(adam)
-    state_names = ("m", "v")
     hyperparameters = {"lr": (0.001, learning_rate), "beta1": (0.9, unit_open), "beta2": (0.999, unit_open),
                        "eps": (1e-7, positive)}
     State = state_type("BookAdamState", ("m", "v"), "State of the book's Adam: count, m and v.")

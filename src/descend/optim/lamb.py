@@ -77,7 +77,6 @@ class LAMB(TensorOptimizer):
 
     name = "lamb"
     rule = staticmethod(lamb)
-    state_names = ("exp_avg", "exp_avg_sq")
     hyperparameters = {
         "lr": (1e-3, learning_rate),
         "betas": ((0.9, 0.999), betas),

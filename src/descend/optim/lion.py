@@ -49,7 +49,6 @@ class Lion(Optimizer):
 
     name = "lion"
     rule = staticmethod(lion)
-    state_names = ("exp_avg",)
     hyperparameters = {
         "lr": (1e-4, learning_rate),
         "betas": ((0.9, 0.99), betas),

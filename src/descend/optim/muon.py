@@ -125,7 +125,6 @@ class Muon(TensorOptimizer):
 
     name = "muon"
     rule = staticmethod(muon)
-    state_names = ("momentum_buffer",)
     hyperparameters = {
         "lr": (1e-3, learning_rate),
         "weight_decay": (0.1, nonnegative),

@@ -109,7 +109,6 @@ class Prodigy(TensorOptimizer):
 
     name = "prodigy"
     rule = staticmethod(prodigy)
-    state_names = ("exp_avg", "exp_avg_sq", "s", "p0")
     hyperparameters = {
         "lr": (1.0, learning_rate),
         "betas": ((0.9, 0.999), betas),

@@ -87,7 +87,6 @@ class Rprop(Optimizer):
 
     name = "rprop"
     rule = staticmethod(rprop)
-    state_names = ("prev", "step_size")
     hyperparameters = {
         "lr": (1e-2, learning_rate),
         "etas": ((0.5, 1.2), _etas),

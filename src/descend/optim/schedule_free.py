@@ -157,7 +157,6 @@ class SGDScheduleFree(_ScheduleFree):
 
     name = "sgd_schedule_free"
     rule = staticmethod(sgd_schedule_free)
-    state_names = ("z", "x")
     hyperparameters = {
         "lr": (1.0, learning_rate),
         "momentum": (0.9, _momentum),
@@ -216,7 +215,6 @@ class AdamWScheduleFree(_ScheduleFree):
 
     name = "adamw_schedule_free"
     rule = staticmethod(adamw_schedule_free)
-    state_names = ("z", "x", "exp_avg_sq")
     hyperparameters = {
         "lr": (0.0025, learning_rate),
         "betas": ((0.9, 0.999), betas),

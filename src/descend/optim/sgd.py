@@ -47,7 +47,6 @@ class GD(Optimizer):
 
     name = "gd"
     rule = staticmethod(gd)
-    state_names = ()
     hyperparameters = {"lr": (1e-3, learning_rate)}
     State = state_type("GDState", (), "State of GD: only the step count.")
 
@@ -94,7 +93,6 @@ class SGD(Optimizer):
 
     name = "sgd"
     rule = staticmethod(sgd)
-    state_names = ("momentum_buffer",)
     hyperparameters = {
         "lr": (1e-3, learning_rate),
         "momentum": (0.0, nonnegative),

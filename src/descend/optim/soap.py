@@ -135,7 +135,6 @@ class SOAP(TensorOptimizer):
 
     name = "soap"
     rule = staticmethod(soap)
-    state_names = ("exp_avg", "exp_avg_sq", "GG0", "GG1", "Q0", "Q1")
     hyperparameters = {
         "lr": (3e-3, learning_rate),
         "betas": ((0.95, 0.95), betas),

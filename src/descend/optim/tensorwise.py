@@ -47,7 +47,7 @@ class TensorOptimizer(Optimizer):
     """Base class for rules over whole arrays (see the module docstring).
 
     Subclasses set what :class:`~descend.optim.base.Optimizer` asks for (``name``,
-    ``rule``, ``state_names``, ``hyperparameters``, ``State``, ``_scalars``) and may
+    ``rule``, ``State``, ``hyperparameters``, ``_scalars``) and may
     override :meth:`_state_shapes`, :meth:`_check_shape` and :meth:`_leaf_scalars`.
     """
 
