@@ -10,9 +10,9 @@ as a string literal handed to ``descend.problems.from_expression``, never as cod
 
 from __future__ import annotations
 
-from ..checks import BadRequest, choice, field, integer, mapping
+from ..checks import choice, integer, mapping
 from . import listings
-from .inputs import resolve_problem, run_kwargs, start_point
+from .inputs import parse_run_request
 from .playground import parse_config
 
 __all__ = ["export"]
@@ -42,21 +42,8 @@ def _kwargs_code(kwargs: dict) -> str:
 
 
 def _run_snippets(body: dict) -> dict:
-    from ..checks import LIMITS
-
-    problem = resolve_problem(field(body, "problem"))
-    start = start_point(body, problem)
-    steps = integer(field(body, "steps", 100), "steps", 0, LIMITS["steps"])
-    runs = field(body, "runs")
-    if not isinstance(runs, list) or not 1 <= len(runs) <= LIMITS["runs"]:
-        raise BadRequest(f"runs: must be a list of 1 to {LIMITS['runs']} items")
-    gtol = body.get("gtol")
-    specs = []
-    for i, spec in enumerate(runs):
-        name, kwargs = run_kwargs(spec, f"runs[{i}]")
-        if gtol is not None:
-            kwargs.setdefault("gtol", gtol)
-        specs.append((name, kwargs))
+    req = parse_run_request(body)  # refused exactly as /api/run refuses it
+    start, steps, specs = req.start, req.steps, req.specs
     lines = ["import json", "", "import numpy as np", "", "import descend", "",
              _problem_code(body["problem"]), f"start = {start!r}", f"steps = {steps!r}", "", "runs = ["]
     for name, kwargs in specs:

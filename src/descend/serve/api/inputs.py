@@ -6,13 +6,15 @@ on a typed formula's work.  Each refusal is a :class:`~descend.serve.checks.BadR
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 from ...errors import DescendError
-from ..checks import LIMITS, BadRequest, choice, field, mapping, number, point
+from ...problems import Problem
+from ..checks import LIMITS, BadRequest, boolean, choice, field, integer, mapping, number, point, sequence
 from .listings import two_d_problems
 
 __all__ = ["typed_problem", "read_window", "resolve_problem", "start_point", "check_work", "run_kwargs",
-           "RUN_KEYS"]
+           "parse_run_request", "RunRequest", "RUN_KEYS"]
 
 
 @functools.lru_cache(maxsize=64)
@@ -65,7 +67,6 @@ def start_point(body, problem) -> list[float]:
     return point(body["start"], "start", problem.dim)
 
 
-
 RUN_KEYS = ("optimizer", "lr", "line_search", "gtol")
 
 
@@ -115,5 +116,43 @@ def run_kwargs(spec, label: str, *, allow_line_search: bool = True) -> tuple[str
         elif isinstance(value, dict) or (isinstance(value, str) and key != "nonfinite"):
             raise BadRequest(f"{label}.{key}: must be a number, true/false or a pair, got {value!r:.60}")
         kwargs[key] = value
+    hp = {k: v for k, v in kwargs.items() if k not in ("optimizer", "gtol", "line_search")}
+    try:
+        optim.get(name, **hp)  # the optimizer's own checks (ranges, pairs), as descend.minimize would make them
+    except DescendError as exc:
+        raise BadRequest(f"{label}: {exc}") from None
     return name, kwargs
+
+
+class RunRequest(NamedTuple):
+    """The checked body of ``POST /api/run`` (and of ``POST /api/export`` with ``"kind": "run"``)."""
+
+    problem: Problem
+    start: list
+    steps: int
+    specs: list  # (optimizer name, keywords for descend.minimize), one per entry of runs
+    internals: bool
+    lang: str
+
+
+def parse_run_request(body) -> RunRequest:
+    """The one reading of a run request's body: ``/api/run`` and ``/api/export`` refuse the same
+    bodies with the same messages (each names its field)."""
+    body = mapping(body, "body")
+    problem = resolve_problem(field(body, "problem"))
+    start = start_point(body, problem)
+    steps = integer(field(body, "steps", 100), "steps", 0, LIMITS["steps"])
+    runs = sequence(field(body, "runs"), "runs", 1, LIMITS["runs"])
+    gtol = body.get("gtol")
+    gtol = None if gtol is None else number(gtol, "gtol", 0.0, 1e10)
+    internals = boolean(body.get("internals", False), "internals")
+    lang = choice(body.get("lang", "en"), "lang", ("en", "ja"))
+    specs = []
+    for i, spec in enumerate(runs):
+        name, kwargs = run_kwargs(spec, f"runs[{i}]")
+        if gtol is not None:
+            kwargs.setdefault("gtol", gtol)
+        specs.append((name, kwargs))
+    check_work(problem, steps, len(specs), "steps")
+    return RunRequest(problem, start, steps, specs, internals, lang)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import LIMITS, boolean, choice, field, integer, mapping, number, sequence
+from ..checks import LIMITS, field, integer
 from ..json_out import finite_or_none
-from .inputs import check_work, read_window, resolve_problem, run_kwargs, start_point
+from .inputs import parse_run_request, read_window, resolve_problem
 from .listings import describe_problem
 from .page_text import state_title, status_text
 from .runner import minimize_request
@@ -36,30 +36,16 @@ def surface(body: dict) -> dict:
 
 def run(body: dict) -> dict:
     """``POST /api/run`` (issue 10's contract): one :func:`descend.minimize` per entry of ``runs``."""
-    body = mapping(body, "body")
-    problem = resolve_problem(field(body, "problem"))
-    start = start_point(body, problem)
-    steps = integer(field(body, "steps", 100), "steps", 0, LIMITS["steps"])
-    runs = sequence(field(body, "runs"), "runs", 1, LIMITS["runs"])
-    gtol = body.get("gtol")
-    gtol = None if gtol is None else number(gtol, "gtol", 0.0, 1e10)
-    want_internals = boolean(body.get("internals", False), "internals")
-    lang = choice(body.get("lang", "en"), "lang", ("en", "ja"))
-    specs = []
-    for i, spec in enumerate(runs):
-        name, kwargs = run_kwargs(spec, f"runs[{i}]")
-        if gtol is not None:
-            kwargs.setdefault("gtol", gtol)
-        specs.append((name, kwargs))
-    check_work(problem, steps, len(specs), "steps")
+    req = parse_run_request(body)
+    problem, lang = req.problem, req.lang
     out = []
-    for i, (name, kwargs) in enumerate(specs):
-        res = minimize_request(problem, start, steps, kwargs, f"runs[{i}]")
+    for i, (name, kwargs) in enumerate(req.specs):
+        res = minimize_request(problem, req.start, req.steps, kwargs, f"runs[{i}]")
         hist = res.history
         entry = {"optimizer": name, "x": finite_or_none(hist.x), "f": finite_or_none(hist.f),
                  "grad_norm": finite_or_none(hist.grad_norm), "status": res.status, "message": res.message,
                  "status_text": status_text(res.status, lang), "nit": int(res.nit)}
-        if want_internals and "line_search" not in kwargs:
+        if req.internals and "line_search" not in kwargs:
             entry["internals"] = _internals(problem, hist.x, int(res.nit), kwargs, lang)
         out.append(entry)
     return {"runs": out}
