@@ -13,7 +13,8 @@ plotly).  ``import descend`` never imports this package.
 
 from __future__ import annotations
 
-from .api import export, landscape, playground  # the endpoint modules' old import paths (descend.serve.landscape)
+# the endpoint modules' old import paths ('from descend.serve import landscape', as bench/serve.py has it)
+from .api import export, landscape, playground  # noqa: F401
 from .app import create_app
 from .server import main, url
 

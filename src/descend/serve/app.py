@@ -59,6 +59,10 @@ SECURITY_HEADERS = {
 }
 
 
+#: The vendored assets' headers (plotly.js, the font): the security headers without no-store, so they may be cached.
+_ASSET_HEADERS = {k: v for k, v in SECURITY_HEADERS.items() if k != "cache-control"}
+
+
 def plotly_js() -> Path | None:
     """Where the installed plotly wheel keeps ``plotly.min.js`` (None without plotly)."""
     try:
@@ -297,8 +301,7 @@ async def _plotly(request: Request):
     path = plotly_js()
     if path is None:
         return _error(404, "plotly is not installed: pip install 'descend[serve]'")
-    return FileResponse(path, media_type="text/javascript",
-                        headers={k: v for k, v in SECURITY_HEADERS.items() if k != "cache-control"})
+    return FileResponse(path, media_type="text/javascript", headers=_ASSET_HEADERS)
 
 
 async def _japanese_font(request: Request):
@@ -309,8 +312,7 @@ async def _japanese_font(request: Request):
     path = font_file()
     if path is None:
         return _error(404, "no Japanese font is installed: pip install 'descend[demo]' (matplotlib-fontja)")
-    return FileResponse(path, media_type="font/ttf",
-                        headers={k: v for k, v in SECURITY_HEADERS.items() if k != "cache-control"})
+    return FileResponse(path, media_type="font/ttf", headers=_ASSET_HEADERS)
 
 
 async def _not_found(request: Request, exc):
