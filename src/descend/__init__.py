@@ -6,6 +6,7 @@ The layers, each importing only those below it::
     plot, report   pictures and the demo page (matplotlib, imported lazily)
     sweep          many runs, the SQLite store
     train          epochs, batches, callbacks, checkpoints
+    curvature      Hessian-vector products, eigenvalues, sharpness and loss landscapes of nn models
     nn, datasets   layers and losses; small data sets
     minimize       the driver: steps, stopping, line search, history, many runs at once
     optim          one update rule per optimizer, schedules, gradient transforms
@@ -41,7 +42,7 @@ __all__ = [
 
 # Sub-packages and functions imported on first use, so `import descend` stays fast.
 _LAZY_MODULES = {"optim", "schedules", "nn", "datasets", "training", "plot", "report", "tour", "sweeps", "cli",
-                 "methods", "critical", "constraints"}
+                 "methods", "critical", "constraints", "curvature"}
 _LAZY_ATTRS = {
     "train": "descend.training", "partial_fit": "descend.training", "train_online": "descend.training",
     "sweep": "descend.sweeps", "lr_find": "descend.sweeps", "benchmark_optimizers": "descend.sweeps",

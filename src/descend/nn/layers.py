@@ -15,6 +15,22 @@ The notation follows the usual chain rule for one batch::
     Tanh      Y = tanh X           dX = dY * (1 - Y^2)
     Dropout   Y = X * M / (1 - p)  dX = dY * M / (1 - p)   (M ~ Bernoulli(1 - p), train mode only)
 
+The R-operator (Pearlmutter 1994) sits beside them: ``R{.}`` is the derivative along a direction
+``V`` of the parameters, ``R{z} = d/dr z(theta + r V) at r = 0``.  ``r_forward(RX, V)`` pushes
+``R{X}`` forward to ``R{Y}``; ``r_backward(dY, R{dY}, V)`` pulls ``R{dY}`` back to ``R{dX}`` and
+returns ``R{dW}``, which summed over the layers is the Hessian-vector product ``H V``::
+
+    Linear    R{Y} = R{X} W + X V_W + V_b
+              R{dW} = R{X}^T dY + X^T R{dY}     R{db} = sum_n R{dY}
+              R{dX} = R{dY} W^T + dY V_W^T
+    s(X)      R{Y} = s'(X) R{X}                 R{dX} = R{dY} s'(X) + dY s''(X) R{X}
+              (ReLU, LeakyReLU: s'' = 0;  Sigmoid: s' = Y (1 - Y), s'' = s' (1 - 2Y);
+               Tanh: s' = 1 - Y^2, s'' = -2 Y s';  Dropout: s' = M / (1 - p), s'' = 0)
+
+``R{X} = None`` stands for zero (the data do not depend on the parameters), which saves the
+first layer's products.  Both are used after ``forward`` and read its cache; a layer of your own
+without them is differentiated twice by finite differences instead (:mod:`descend.curvature`).
+
 The weight of :class:`Linear` is stored as ``(in_features, out_features)`` so the
 forward pass is ``X @ W`` as in the seeds' ``np.dot(x, W1)``; it is the transpose
 of torch's ``nn.Linear.weight``.
@@ -89,6 +105,20 @@ class Layer:
 
     def backward(self, dout: np.ndarray, *, need_input_grad: bool = True):  # pragma: no cover
         raise NotImplementedError
+
+    # -- the R-operator (second order): beside the two passes ---------------------------
+    def r_forward(self, RX, V: dict):
+        """``R{Y}`` from ``R{X}`` (None: zero) and the direction ``V`` of this layer's parameters."""
+        raise NotImplementedError(f"{type(self).__name__} has no R-operator")
+
+    def r_backward(self, dout, r_dout, V: dict, *, need_input_grad: bool = True):
+        """``(R{dX}, {name: R{d param}})`` from ``dY``, ``R{dY}`` and ``V``, after :meth:`r_forward`."""
+        raise NotImplementedError(f"{type(self).__name__} has no R-operator")
+
+    @classmethod
+    def has_r_operator(cls) -> bool:
+        """Whether the class defines :meth:`r_forward` and :meth:`r_backward` (else: finite differences)."""
+        return cls.r_forward is not Layer.r_forward and cls.r_backward is not Layer.r_backward
 
     __call__ = forward
 
@@ -195,6 +225,7 @@ class Linear(Layer):
             self.params["bias"] = np.zeros(self.out_features, dtype=self.dtype)
             self.grads["bias"] = np.zeros(self.out_features, dtype=self.dtype)
         self._X = None
+        self._RX = None
 
     def forward(self, X):
         X = _input(self, X)
@@ -217,6 +248,27 @@ class Linear(Layer):
         if "bias" in self.params:
             np.sum(dout, axis=0, out=self.grads["bias"])         # db = sum over the batch of dY
         return dout @ W.T if need_input_grad else None           # dX = dY W^T
+
+    def r_forward(self, RX, V):
+        X = _need_forward(self, self._X)
+        self._RX = RX
+        RY = X @ V["weight"]                                     # X V_W
+        if RX is not None:
+            RY += RX @ self.params["weight"]                     # + R{X} W
+        if "bias" in V:
+            RY += V["bias"]                                      # + V_b
+        return RY
+
+    def r_backward(self, dout, r_dout, V, *, need_input_grad=True):
+        X, RX = _need_forward(self, self._X), self._RX
+        r_grads = {"weight": X.T @ r_dout}                       # R{dW} = X^T R{dY}
+        if RX is not None:
+            r_grads["weight"] += RX.T @ dout                     #       + R{X}^T dY
+        if "bias" in self.params:
+            r_grads["bias"] = r_dout.sum(axis=0)                 # R{db} = sum_n R{dY}
+        if not need_input_grad:
+            return None, r_grads
+        return r_dout @ self.params["weight"].T + dout @ V["weight"].T, r_grads  # R{dX}
 
     def config(self):
         return {"type": "Linear", "in_features": self.in_features, "out_features": self.out_features,
@@ -244,6 +296,12 @@ class ReLU(Layer):
         mask = _need_forward(self, self._mask)
         dout = _check_dout(self, dout, mask.shape)
         return dout * mask if need_input_grad else None
+
+    def r_forward(self, RX, V):
+        return None if RX is None else RX * _need_forward(self, self._mask)
+
+    def r_backward(self, dout, r_dout, V, *, need_input_grad=True):
+        return (r_dout * self._mask if need_input_grad else None), {}   # s'' = 0
 
     def __repr__(self):
         return "ReLU()"
@@ -275,6 +333,15 @@ class LeakyReLU(Layer):
             return None
         return np.where(mask, dout, dout * dout.dtype.type(self.negative_slope))
 
+    def r_forward(self, RX, V):
+        mask = _need_forward(self, self._mask)
+        return None if RX is None else np.where(mask, RX, RX * RX.dtype.type(self.negative_slope))
+
+    def r_backward(self, dout, r_dout, V, *, need_input_grad=True):
+        if not need_input_grad:
+            return None, {}
+        return np.where(self._mask, r_dout, r_dout * r_dout.dtype.type(self.negative_slope)), {}  # s'' = 0
+
     def config(self):
         return {"type": "LeakyReLU", "negative_slope": self.negative_slope}
 
@@ -285,6 +352,7 @@ class Sigmoid(Layer):
     def __init__(self):
         super().__init__()
         self._Y = None
+        self._RX = None
 
     def forward(self, X):
         X = _input(self, X)
@@ -296,6 +364,21 @@ class Sigmoid(Layer):
         dout = _check_dout(self, dout, Y.shape)
         return dout * Y * (1 - Y) if need_input_grad else None
 
+    def r_forward(self, RX, V):
+        Y = _need_forward(self, self._Y)
+        self._RX = RX
+        return None if RX is None else RX * Y * (1 - Y)          # s'(X) R{X}
+
+    def r_backward(self, dout, r_dout, V, *, need_input_grad=True):
+        if not need_input_grad:
+            return None, {}
+        Y, RX = self._Y, self._RX
+        ds = Y * (1 - Y)                                         # s'
+        r_dx = r_dout * ds
+        if RX is not None:
+            r_dx += dout * ds * (1 - 2 * Y) * RX                 # + dY s'' R{X}
+        return r_dx, {}
+
     def __repr__(self):
         return "Sigmoid()"
 
@@ -306,6 +389,7 @@ class Tanh(Layer):
     def __init__(self):
         super().__init__()
         self._Y = None
+        self._RX = None
 
     def forward(self, X):
         X = _input(self, X)
@@ -316,6 +400,21 @@ class Tanh(Layer):
         Y = _need_forward(self, self._Y)
         dout = _check_dout(self, dout, Y.shape)
         return dout * (1 - Y * Y) if need_input_grad else None
+
+    def r_forward(self, RX, V):
+        Y = _need_forward(self, self._Y)
+        self._RX = RX
+        return None if RX is None else RX * (1 - Y * Y)          # s'(X) R{X}
+
+    def r_backward(self, dout, r_dout, V, *, need_input_grad=True):
+        if not need_input_grad:
+            return None, {}
+        Y, RX = self._Y, self._RX
+        ds = 1 - Y * Y                                           # s'
+        r_dx = r_dout * ds
+        if RX is not None:
+            r_dx -= 2 * dout * Y * ds * RX                       # + dY s'' R{X}, s'' = -2 Y s'
+        return r_dx, {}
 
     def __repr__(self):
         return "Tanh()"
@@ -356,6 +455,12 @@ class Dropout(Layer):
         if not isinstance(scale, int):
             dout = _check_dout(self, dout, scale.shape)
         return dout * scale if need_input_grad else None
+
+    def r_forward(self, RX, V):
+        return None if RX is None else RX * _need_forward(self, self._scale)  # the same mask M / (1 - p)
+
+    def r_backward(self, dout, r_dout, V, *, need_input_grad=True):
+        return (r_dout * self._scale if need_input_grad else None), {}       # s'' = 0
 
     def config(self):
         return {"type": "Dropout", "p": self.p}

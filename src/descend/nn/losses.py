@@ -6,6 +6,14 @@ All three reduce by the mean (``reduction="sum"`` on request), like torch's defa
     CrossEntropyLoss   L = -(1/N) sum_n sum_c t_nc log softmax(z)_nc  dL/dz = (softmax(z) sum_c t - t) / N
     BCEWithLogitsLoss  L = mean(max(z, 0) - z t + log(1 + e^-|z|))   dL/dz = (sigmoid(z) - t) / size
 
+Beside each ``backward``, ``r_backward(R{p})`` is the R-operator of the gradient: the Hessian of the
+loss in the prediction times ``R{p}`` (the derivative of the output along a parameter direction),
+which starts the second-order pass of :mod:`descend.curvature`::
+
+    MSELoss            R{dL/dp} = 2 R{p} / size
+    CrossEntropyLoss   R{dL/dz} = (s * R{z} - s (s . R{z})) sum_c t / N,   s = softmax(z)
+    BCEWithLogitsLoss  R{dL/dz} = sigmoid(z) (1 - sigmoid(z)) R{z} / size
+
 Targets of CrossEntropyLoss are read by dtype and shape, never guessed from sizes:
 an **integer** array of shape ``(N,)`` holds class labels; a **float** array of the
 logits' shape ``(N, C)`` holds one-hot (or soft) target distributions.  Anything
@@ -40,6 +48,15 @@ class Loss:
 
     def backward(self) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def r_backward(self, r_pred) -> np.ndarray:
+        """``R{dL/dpred}``: the loss's Hessian in the prediction times ``r_pred`` (after forward)."""
+        raise NotImplementedError(f"{type(self).__name__} has no R-operator")
+
+    @classmethod
+    def has_r_operator(cls) -> bool:
+        """Whether the class defines :meth:`r_backward` (else: finite differences)."""
+        return cls.r_backward is not Loss.r_backward
 
     def _need_forward(self):
         if self._cache is None:
@@ -98,6 +115,11 @@ class MSELoss(Loss):
         diff = self._need_forward()
         scale = 2.0 / diff.size if self.reduction == "mean" else 2.0
         return diff * diff.dtype.type(scale)
+
+    def r_backward(self, r_pred) -> np.ndarray:
+        diff = self._need_forward()
+        scale = 2.0 / diff.size if self.reduction == "mean" else 2.0
+        return np.reshape(r_pred, diff.shape) * diff.dtype.type(scale)
 
 
 class CrossEntropyLoss(Loss):
@@ -167,6 +189,18 @@ class CrossEntropyLoss(Loss):
             grad *= grad.dtype.type(1.0 / n)
         return grad
 
+    def r_backward(self, r_logits) -> np.ndarray:
+        e, total, labels, t = self._need_forward()
+        n = e.shape[0]
+        s = e / total if labels is not None else e               # softmax(z)
+        s_rz = s * r_logits
+        r_grad = s_rz - s * s_rz.sum(axis=1, keepdims=True)      # (diag(s) - s s^T) R{z}, row by row
+        if labels is None:
+            r_grad *= t.sum(axis=1, keepdims=True)               # times sum_c t (1 for one-hot rows)
+        if self.reduction == "mean":
+            r_grad *= r_grad.dtype.type(1.0 / n)
+        return r_grad
+
 
 _ROWS = {}
 
@@ -206,6 +240,14 @@ class BCEWithLogitsLoss(Loss):
         if self.reduction == "mean":
             grad *= grad.dtype.type(1.0 / z.size)
         return grad
+
+    def r_backward(self, r_logits) -> np.ndarray:
+        z, _ = self._need_forward()
+        s = sigmoid(z)
+        r_grad = s * (1 - s) * np.reshape(r_logits, z.shape)
+        if self.reduction == "mean":
+            r_grad *= r_grad.dtype.type(1.0 / z.size)
+        return r_grad
 
 
 _LOSSES = {"mse": MSELoss, "cross_entropy": CrossEntropyLoss, "bce_with_logits": BCEWithLogitsLoss}

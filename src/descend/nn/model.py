@@ -75,6 +75,7 @@ class Sequential:
         self.params = {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
         self.grads = {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
         self.input_grad = None
+        self.output_grads = None
         self._out_shape = None
 
     # -- forward and backward ----------------------------------------------------
@@ -98,12 +99,13 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, dout, *, input_grad: bool = False) -> dict[str, np.ndarray]:
+    def backward(self, dout, *, input_grad: bool = False, keep: bool = False) -> dict[str, np.ndarray]:
         """Backpropagate ``dout`` = dL/d(output) through the layers; return :attr:`grads`.
 
         With ``input_grad=True`` dL/dX is also computed and kept in :attr:`input_grad`
-        (the first layer skips it otherwise, which saves a matrix product).
-        ``dout`` is never written.
+        (the first layer skips it otherwise, which saves a matrix product).  With
+        ``keep=True`` the gradient of the loss in each layer's output is kept in
+        :attr:`output_grads` (what :meth:`r_backward` reads).  ``dout`` is never written.
         """
         if self._out_shape is None:
             raise DescendError("Sequential.backward called before forward")
@@ -113,10 +115,44 @@ class Sequential:
         if dout.dtype != self.dtype:
             dout = dout.astype(self.dtype)
         last = len(self.layers) - 1
+        kept = [None] * len(self.layers)
         for i in range(last, -1, -1):
+            kept[i] = dout
             dout = self.layers[i].backward(dout, need_input_grad=input_grad or i > 0)
         self.input_grad = dout if input_grad else None
+        self.output_grads = kept if keep else None
         return self.grads
+
+    # -- the R-operator: the same chain, one order up ----------------------------------
+    def has_r_operator(self) -> bool:
+        """Whether every layer has its R-operator (else :mod:`descend.curvature` uses finite differences)."""
+        return all(layer.has_r_operator() for layer in self.layers)
+
+    def _layer_direction(self, V: dict, i: int) -> dict:
+        return {k: V[f"{i}.{k}"] for k in self.layers[i].params}
+
+    def r_forward(self, V: dict) -> np.ndarray:
+        """``R{output}``: the derivative of the last :meth:`forward`'s output along the parameter
+        direction ``V`` (a dict with the keys of :attr:`params`)."""
+        if self._out_shape is None:
+            raise DescendError("Sequential.r_forward called before forward")
+        RX = None  # the data do not move with the parameters
+        for i, layer in enumerate(self.layers):
+            RX = layer.r_forward(RX, self._layer_direction(V, i))
+        return RX
+
+    def r_backward(self, r_dout, V: dict) -> dict[str, np.ndarray]:
+        """``R{grads}`` = the Hessian of the loss times ``V``, from ``r_dout`` = R{dL/d(output)}
+        (the loss's :meth:`~descend.nn.Loss.r_backward`), after :meth:`r_forward` and a
+        :meth:`backward` with ``keep=True``; a new dict with the keys of :attr:`params`."""
+        if getattr(self, "output_grads", None) is None:
+            raise DescendError("Sequential.r_backward needs backward(dout, keep=True) first")
+        out = {}
+        for i in range(len(self.layers) - 1, -1, -1):
+            r_dout, r_grads = self.layers[i].r_backward(self.output_grads[i], r_dout, self._layer_direction(V, i),
+                                                        need_input_grad=i > 0)
+            out.update({f"{i}.{k}": g for k, g in r_grads.items()})
+        return {name: out[name] for name in self.params}
 
     def predict(self, X, *, batch_size: int = 8192) -> np.ndarray:
         """Forward pass in evaluation mode (Dropout off), in chunks of ``batch_size`` rows.

@@ -1,0 +1,19 @@
+"""descend.curvature: the Hessian of a network's loss, without ever forming it.
+
+Hessian-vector products by the R-operator of :mod:`descend.nn` (:func:`hvp`,
+:class:`HessianOperator`), and from them the top eigenpairs by Lanczos (:func:`eigenvalues`,
+:func:`sharpness`), the trace by Hutchinson's estimator (:func:`trace`), the spectral density
+by stochastic Lanczos quadrature (:func:`density`), Adam's preconditioned sharpness
+(:func:`preconditioned_sharpness`), the edge of stability of full-batch gradient descent
+(:func:`edge_of_stability`) and loss landscapes (:mod:`descend.curvature.landscape`).
+
+Layout: ``hvp`` (products, the operator, the fixed batch), ``eigen`` (Lanczos, top eigenpairs),
+``trace``, ``density``, ``preconditioned`` (Adam; stability thresholds), ``edge`` (the edge of
+stability), ``landscape`` (1-D and 2-D slices of the loss); each imports only ``hvp`` and ``eigen``.
+"""
+
+from .eigen import EigenResult, eigenvalues, lanczos, sharpness, top_eigen
+from .hvp import METHODS, HessianOperator, HVPResult, fixed_batch, hvp
+
+__all__ = ["hvp", "HessianOperator", "HVPResult", "METHODS", "fixed_batch", "eigenvalues", "sharpness",
+           "lanczos", "top_eigen", "EigenResult"]
