@@ -433,9 +433,9 @@ def test_only_functions_of_a_module_file_are_cached_on_disk():
     # function made by exec (the README's examples) or a lambda is compiled in each process
     scope = {}
     exec("def h(x):\n    return x[0] * x[0]\n", scope)
-    assert not descend.jit._cacheable(scope["h"])
-    assert not descend.jit._cacheable(lambda x: x[0])
-    assert descend.jit._cacheable(_rosen)
+    assert not descend.jit.driver.cacheable(scope["h"])
+    assert not descend.jit.driver.cacheable(lambda x: x[0])
+    assert descend.jit.driver.cacheable(_rosen)
     obj = descend.compiled(scope["h"], lambda x: 2.0 * x)
     assert_same(descend.minimize(obj, [3.0], steps=20), descend.minimize(obj, [3.0], steps=20, compiled=False))
 

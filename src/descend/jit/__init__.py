@@ -130,29 +130,14 @@ def compiled(f, grad) -> CompiledObjective:
     if not available():
         raise DescendError("compiled(f, grad) needs numba, which is not installed: pip install 'descend[fast]'")
     from ..optim import fused
+    from .driver import cacheable
     nb = fused._numba
 
     def jit(fn):
         if _is_numba_function(fn):
             return fn
-        return nb.njit(cache=_cacheable(fn), error_model="numpy")(fn)
+        return nb.njit(cache=cacheable(fn), error_model="numpy")(fn)
     return CompiledObjective(jit(f), jit(grad))
-
-
-def _cacheable(fn) -> bool:
-    """Whether numba can cache ``fn`` on disk and load it again: defined in a .py file of an
-    imported module (a function made by exec, in a notebook cell or a lambda is compiled
-    afresh in each process instead)."""
-    import inspect
-    import sys
-
-    module = getattr(fn, "__module__", None)
-    try:
-        source = inspect.getsourcefile(fn)
-    except TypeError:
-        return False
-    return (bool(source) and source.endswith(".py") and module in sys.modules
-            and getattr(fn, "__name__", "<lambda>") != "<lambda>")
 
 
 def unwrap(f, grad):

@@ -1,34 +1,38 @@
 """The compiled loop: every step of every run of ``minimize`` in one numba function.
 
-For an optimizer rule, the problem's f and gradient (every registered problem behind
-one switch on its id, or the user's compiled functions) and the booleans of the
-configuration (``amsgrad``, coupled weight decay...), this module writes the source of
-one loop and compiles it with ``numba.njit(cache=True, nogil=True, fastmath=False,
-error_model="numpy")``::
+A generated template: for an optimizer rule, the problem's f and gradient (every
+registered problem behind one switch on its id, or the user's compiled functions) and
+the booleans of the configuration (``amsgrad``, coupled weight decay...),
+:func:`_source` writes the source of one loop, kept whole so that it reads top to
+bottom as the loop it is, and :func:`loop` compiles it with ``numba.njit(cache=True,
+nogil=True, fastmath=False, error_model="numpy")``::
 
     for i in range(i0, i1):                # runs are independent: threads take slices
-        f, g = f(x0), grad(x0)             # classify the start
+        # -- start: f, g = f(x0), grad(x0); a non-finite start diverges
         for k in range(steps):
-            if gnorm <= gtol: converged
-            x_new = rule(prepare(x, g), state, per-step numbers of step k + 1)
-            f_new, g_new = f(x_new), grad(x_new)   # only where finite
-            non-finite: diverged (x kept); f_new > limit: diverged (x taken)
-            record x, f, gnorm
+            # -- converged: gnorm <= gtol
+            # -- advance: x_new = rule(prepare(x, g), state, per-step numbers of step k + 1)
+            # -- evaluate where finite: f_new, g_new = f(x_new), grad(x_new)
+            # -- classify and commit: non-finite: diverged (x kept); f_new > limit: diverged (x taken)
+            # -- record: x, f, gnorm
+        # -- finish: the run's numbers and code for the Result
 
-the same phases, tests and counts as :func:`descend.minimize._run`, for one row at a
-time (the NumPy path advances all rows in lockstep; a row never sees another, so row
-by row is the same).  The per-step numbers come from :mod:`descend.jit.scalars`,
-computed once per step when every run shares them, per run otherwise; the learning
-rate of each step is a table built on the NumPy side (a schedule is called as the
-optimizer calls it).  The rule and the transforms are compiled from their own source
-(:func:`descend.optim.base.prepare`, ``optim.adam.adam``...), as the fused kernels
-are, so the arithmetic is written once.
+the same phases, by the same names, tests and counts as the NumPy loop
+(:mod:`descend.first_order`), for one row at a time (the NumPy path advances all rows
+in lockstep; a row never sees another, so row by row is the same); there is no callback
+phase (a callback keeps the NumPy path).  The per-step numbers come from
+:mod:`descend.jit.scalars`, computed once per step when every run shares them, per run
+otherwise; the learning rate of each step is a table built on the NumPy side (a
+schedule is called as the optimizer calls it).  The rule and the transforms are
+compiled from their own source (:func:`descend.optim.base.prepare`,
+``optim.adam.adam``...), as the fused kernels are, so the arithmetic is written once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import inspect
+import sys
 import textwrap
 
 import numpy as np
@@ -37,7 +41,7 @@ from ..optim import fused as _fused
 from ..optim.base import prepare
 from . import kernels as _kernels
 
-__all__ = ["loop", "fill", "RUNS_PER_THREAD"]
+__all__ = ["loop", "fill", "RUNS_PER_THREAD", "digest", "cacheable"]
 
 #: each thread takes at least this many runs (handing a slice to a thread costs about
 #: as much as a few short runs take)
@@ -49,7 +53,7 @@ _VERSION = "1"  # bump when the template below changes meaning
 
 
 def _row_norm_src():
-    # minimize._row_norms: up to 8 columns g0*g0, then += gj*gj; above, NumPy's einsum
+    # objective.row_norms: up to 8 columns g0*g0, then += gj*gj; above, NumPy's einsum
     return textwrap.dedent("""
     def _norm(g):
         n = g.shape[0]
@@ -62,7 +66,8 @@ def _row_norm_src():
     """)
 
 
-def _digest(*parts) -> str:
+def digest(*parts) -> str:
+    """A short hash of the sources and values a loop is made of: part of its name and cache key."""
     h = hashlib.sha1(_VERSION.encode())
     for p in parts:
         if callable(p):
@@ -75,6 +80,19 @@ def _digest(*parts) -> str:
         else:
             h.update(repr(p).encode())
     return h.hexdigest()[:16]
+
+
+def cacheable(fn) -> bool:
+    """Whether numba can cache ``fn`` on disk and load it again: defined in a .py file of an
+    imported module (a function made by exec, in a notebook cell or a lambda is compiled
+    afresh in each process instead)."""
+    module = getattr(fn, "__module__", None)
+    try:
+        source = inspect.getsourcefile(fn)
+    except TypeError:
+        return False
+    return (bool(source) and source.endswith(".py") and module in sys.modules
+            and getattr(fn, "__name__", "<lambda>") != "<lambda>")
 
 
 def _source(name, rule, n_state, present, twin, rename, flags, hp_cols, state_init):
@@ -149,7 +167,7 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
 {ind(chr(10).join(alloc) or "pass", 8)}
         d0 = D[0, i]
         d1 = D[1, i]
-        # -- the start
+        # -- start
         f = FUN(pid, x, P, tmp)
         nfev = 1
         ngev = 0
@@ -175,7 +193,7 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
         e = 0
         if code == 0:
             for k in range(steps):
-                # -- stop where converged
+                # -- converged
                 if use_gtol and gn <= gtol:
                     code = 1
                     break
@@ -213,7 +231,7 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
                     for j in range(n):
                         gw[j] = np.nan
                 gnn = _norm(gw)
-                # -- classify and record (the last two steps only matter to a run that takes
+                # -- classify and commit (the last two steps only matter to a run that takes
                 # every step: its message describes how they moved)
                 if k >= steps - 2:
                     for j in range(n):
@@ -237,6 +255,7 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
                         code = 4
                         STEP[i] = k + 1
                         FBAD[i] = fn
+                # -- record
                 if keep_x:
                     HX[i, k + 1, :] = x
                 if keep_f:
@@ -244,8 +263,10 @@ def {name}(X, HP, LR, P, pid, steps, gtol, use_gtol, use_limit, max_growth, keep
                     HG[i, k + 1] = gn
                 if code != 0:
                     break
+            # -- converged (after the last step)
             if code == 0 and use_gtol and gn <= gtol:
                 code = 1
+        # -- finish
         FF[i] = f
         GN[i] = gn
         NIT[i] = nit
@@ -276,9 +297,9 @@ def loop(rule, n_state, present, twin, rename, flags, hp_cols, state_init, fun, 
             [_kernels._goldstein_parts]
     else:
         parts = [fun, grad]
-    digest = _digest(rule, prepare, _kernels.pairwise, _kernels.einsum_sq, twin.code, sorted(flags.items()), hp_cols,
+    tag = digest(rule, prepare, _kernels.pairwise, _kernels.einsum_sq, twin.code, sorted(flags.items()), hp_cols,
                      sorted(state_init.items()), present, _row_norm_src(), fun_key, *parts)
-    name = f"_loop_{rule.__name__}_{digest}"
+    name = f"_loop_{rule.__name__}_{tag}"
     src, nsc = _source(name, rule, n_state, present, twin, rename, flags, hp_cols, state_init)
     jit_inline = nb.njit(inline="always", error_model="numpy")
     ns = {

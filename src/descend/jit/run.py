@@ -3,8 +3,8 @@
 Three phases, named as the algorithm reads: :func:`_configure` turns the optimizer and
 the problem into the loop's arrays (hyperparameters per run, the learning rate per
 step, the problem's numbers), :func:`_advance` runs the compiled loop, :func:`_finish`
-turns its arrays into the :class:`~descend.result.Result` that ``minimize._run``
-builds (same statuses, messages, counts and history).
+turns its arrays into the :class:`~descend.result.Result` that the NumPy loop
+(:mod:`descend.first_order`) builds (same statuses, messages, counts and history).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from ..result import MESSAGES, History, finished, message_numbers
+from ..result import MESSAGES, History, finished, message_numbers, motion
 from . import driver, kernels, scalars
 
 __all__ = ["run"]
@@ -117,16 +117,15 @@ def _configure(problem, fun, grad, opt, X, steps, scalar):
         if X.shape[0] * steps >= INLINE_WORK:  # a long job: a loop of its own with the problem inlined
             from ..optim import fused
             cfg.fun, cfg.grad = kernels.single(fused._numba, key)
-            cfg.fun_key = ("inline", key, driver._digest(f, g, kernels.pairwise, kernels._goldstein_parts))
+            cfg.fun_key = ("inline", key, driver.digest(f, g, kernels.pairwise, kernels._goldstein_parts))
     else:
         adapted = _adapt(fun, grad, X[0], scalar)
         if adapted is None:
             return None
         cfg.fun, cfg.grad = adapted
         cfg.P, cfg.pid = np.zeros(1), 0
-        from . import _cacheable
-        cacheable = _cacheable(getattr(fun, "py_func", fun)) and _cacheable(getattr(grad, "py_func", grad))
-        cfg.fun_key = ("user", driver._digest(fun, grad), scalar, cacheable)
+        cacheable = driver.cacheable(getattr(fun, "py_func", fun)) and driver.cacheable(getattr(grad, "py_func", grad))
+        cfg.fun_key = ("user", driver.digest(fun, grad), scalar, cacheable)
     return cfg
 
 
@@ -233,17 +232,8 @@ def _pool():
     return _executor
 
 
-def _motion(a, b):
-    """minimize._motion for the last two steps of one run."""
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na > 0 and nb > 0 and np.dot(a, b) / (na * nb) < -0.9:
-        grow = "with growing amplitude" if nb > na * (1 + 1e-12) else "with constant amplitude"
-        return f"oscillate back and forth across the minimum {grow}"
-    return "drift without decreasing f"
-
-
 def _finish(out, cfg, X, lr, steps, gtol, max_growth, keep, scalar, batched, name):
-    """The Result of minimize._run's finish phase, from the loop's arrays."""
+    """The Result of the NumPy loop's finish phase (:func:`descend.first_order._finish`), from the loop's arrays."""
     R = X.shape[0]
     F, F0, gnorm, nit = out["FF"], out["F0"], out["GN"], out["NIT"]
     code = out["CODE"]
@@ -271,7 +261,7 @@ def _finish(out, cfg, X, lr, steps, gtol, max_growth, keep, scalar, batched, nam
             numbers.update(step=int(out["STEP"][i]), f_bad=out["FBAD"][i])
         elif c == 0 and not F[i] < F0[i] and nit[i] > 0:
             key = "max_steps_no_decrease"
-            numbers["motion"] = _motion(out["D"][0, i], out["D"][1, i])
+            numbers["motion"] = motion(out["D"][0, i], out["D"][1, i])
         else:
             key = status[i]
         messages.append(MESSAGES[key].format(**numbers))
