@@ -214,6 +214,31 @@ def sweep(target, grid, *, steps: int | None = None, epochs: int | None = None, 
     """
     kind = target_kind(target)
     g = Grid(grid, kind)
+    fixed, ident = _fixed_settings(target, kind, steps, epochs, tol, gtol, max_growth)
+    n_jobs, chunk_size = _check_execution(backend, scheduler, n_jobs, chunk_size, lock_timeout)
+    runs = expand_runs(target, g, ident, fixed)
+    definition = {"kind": kind, "target": ident, "fixed": fixed, "grid": g.definition()}
+    sweep_hash = digest(definition)
+    st = _open_store(store, lock_timeout)
+    try:
+        todo = _todo(st, runs, sweep_hash, definition, extend)
+        results = _start(target, kind, todo, dict(fixed, curves=bool(curves)), backend, scheduler, n_jobs,
+                         chunk_size)
+        new = _collect(results, st, sweep_hash, len(todo), progress, f"sweep {ident.get('name', '')}")
+        records = _in_grid_order(runs, new, st, curves)
+    finally:
+        if st is not None:
+            st.close()
+    for rec in records:
+        rec.pop("sweep", None)
+        rec.pop("finished", None)
+        if not curves:
+            rec["curve"] = rec["val_curve"] = None
+    return to_table(records, as_records=as_records)
+
+
+def _fixed_settings(target, kind, steps, epochs, tol, gtol, max_growth) -> tuple[dict, dict]:
+    """Check: what every run of the sweep shares (``fixed``) and the target's identity."""
     if kind == "problem":
         if epochs is not None:
             raise DescendError("epochs applies to training sweeps; a problem sweep takes steps=")
@@ -232,6 +257,11 @@ def sweep(target, grid, *, steps: int | None = None, epochs: int | None = None, 
         ident = target.identity()
     if tol is not None and not (is_numeric(tol) and tol >= 0):
         raise DescendError(f"tol must be None or a number >= 0, got {tol!r}")
+    return fixed, ident
+
+
+def _check_execution(backend, scheduler, n_jobs, chunk_size, lock_timeout) -> tuple[int | None, int | None]:
+    """Check where and how the runs execute; ``n_jobs`` and ``chunk_size`` as ints (or None)."""
     if backend not in BACKENDS:
         raise DescendError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
     if scheduler is not None and backend != "dask":
@@ -242,68 +272,73 @@ def sweep(target, grid, *, steps: int | None = None, epochs: int | None = None, 
         chunk_size = _check_int_param("chunk_size", chunk_size, 1)
     if not (is_numeric(lock_timeout) and lock_timeout >= 0):  # checked with or without a store
         raise DescendError(f"lock_timeout must be a number of seconds >= 0, got {lock_timeout!r}")
+    return n_jobs, chunk_size
 
-    runs = expand_runs(target, g, ident, fixed)
-    definition = {"kind": kind, "target": ident, "fixed": fixed, "grid": g.definition()}
-    sweep_hash = digest(definition)
-    fixed_run = dict(fixed, curves=bool(curves))
 
-    st = None
-    if store is not None:
-        from .store import SweepStore
+def _open_store(store, lock_timeout):
+    """The store opened for writing (its lock taken), or None without one."""
+    if store is None:
+        return None
+    from .store import SweepStore
 
-        st = SweepStore(store, "w", lock_timeout=lock_timeout)
+    return SweepStore(store, "w", lock_timeout=lock_timeout)
+
+
+def _todo(st, runs, sweep_hash, definition, extend) -> list[tuple[str, dict]]:
+    """The runs still to do: all of them, or (with a store) those it has not finished."""
+    done = set()
+    if st is not None:
+        st.attach(sweep_hash, definition, extend=extend)
+        done = st.finished_keys()
+    return [(k, s) for k, s in runs if k not in done]
+
+
+def _start(target, kind, todo, fixed_run, backend, scheduler, n_jobs, chunk_size):
+    """Cut the runs into tasks and hand them to the backend: a generator of finished batches."""
+    if kind == "problem":
+        size = chunk_size or int(min(4096, max(16, _CHUNK_BYTES // (24 * (fixed_run["steps"] + 1)))))
+        tasks = problem_tasks(todo, size)
+        fn = run_problem_chunk
+    else:
+        tasks = [{"runs": [r]} for r in todo]
+        fn = training_task
+    if backend == "auto":
+        backend = "local" if kind == "problem" or len(tasks) <= 1 or n_jobs == 1 else "loky"
+    if backend == "local":
+        return run_local(fn, target, tasks, fixed_run)
+    if backend == "loky":
+        return run_loky(fn, target, tasks, fixed_run, n_jobs or os.cpu_count() or 1, WORKER_IDLE_S)
+    return run_dask(fn, target, tasks, fixed_run, scheduler)
+
+
+def _collect(results, st, sweep_hash, total, progress, label) -> dict[str, dict]:
+    """Each batch as it finishes: into the store (committed), counted on the progress bar."""
+    new: dict[str, dict] = {}
+    bar = _Progress(total, progress, label)
     try:
-        done = set()
-        if st is not None:
-            st.attach(sweep_hash, definition, extend=extend)
-            done = st.finished_keys()
-        todo = [(k, s) for k, s in runs if k not in done]
-        if kind == "problem":
-            size = chunk_size or int(min(4096, max(16, _CHUNK_BYTES // (24 * (steps + 1)))))
-            tasks = problem_tasks(todo, size)
-            fn = run_problem_chunk
-        else:
-            tasks = [{"runs": [r]} for r in todo]
-            fn = training_task
-        if backend == "auto":
-            backend = "local" if kind == "problem" or len(tasks) <= 1 or n_jobs == 1 else "loky"
-        if backend == "local":
-            results = run_local(fn, target, tasks, fixed_run)
-        elif backend == "loky":
-            results = run_loky(fn, target, tasks, fixed_run, n_jobs or os.cpu_count() or 1, WORKER_IDLE_S)
-        else:
-            results = run_dask(fn, target, tasks, fixed_run, scheduler)
-
-        new: dict[str, dict] = {}
-        bar = _Progress(len(todo), progress, f"sweep {ident.get('name', '')}")
-        try:
-            for batch in results:
-                if st is not None:
-                    st.add(batch, sweep_hash)
-                for rec in batch:
-                    new[rec["key"]] = rec
-                bar.advance(len(batch))
-        finally:
-            bar.close()
-            close = getattr(results, "close", None)
-            if close is not None:
-                close()
-        old = {}
-        if st is not None and len(new) < len(runs):
-            for rec in st.records([k for k, _ in runs if k not in new], curves=curves):
-                old[rec["key"]] = rec
-        records = []
-        for key, _ in runs:
-            rec = new.get(key) or old.get(key)
-            if rec is not None:
-                records.append(rec)
+        for batch in results:
+            if st is not None:
+                st.add(batch, sweep_hash)
+            for rec in batch:
+                new[rec["key"]] = rec
+            bar.advance(len(batch))
     finally:
-        if st is not None:
-            st.close()
-    for rec in records:
-        rec.pop("sweep", None)
-        rec.pop("finished", None)
-        if not curves:
-            rec["curve"] = rec["val_curve"] = None
-    return to_table(records, as_records=as_records)
+        bar.close()
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+    return new
+
+
+def _in_grid_order(runs, new, st, curves) -> list[dict]:
+    """The records of every run in grid order: the new ones, and the store's for runs done before."""
+    old = {}
+    if st is not None and len(new) < len(runs):
+        for rec in st.records([k for k, _ in runs if k not in new], curves=curves):
+            old[rec["key"]] = rec
+    records = []
+    for key, _ in runs:
+        rec = new.get(key) or old.get(key)
+        if rec is not None:
+            records.append(rec)
+    return records
