@@ -206,44 +206,14 @@ def benchmark_optimizers(problems, optimizers, *, budget: int = 1000, starts: in
     -------
     BenchmarkResult
     """
-    from .. import optim
-    from .. import problems as _problems
-    from .run import sweep
-
-    plist = problems if isinstance(problems, (list, tuple)) else [problems]
-    if not plist:
-        raise DescendError("problems must name at least one problem")
-    resolved = []
-    for p in plist:
-        p = _problems.get(p) if isinstance(p, str) else p
-        if not isinstance(p, _problems.Problem):
-            raise DescendError(f"problems must be Problems or problem names, got {p!r}")
-        if not math.isfinite(p.minimum):
-            raise DescendError(f"problem {p.name!r} has no known minimum; the benchmark measures f - minimum")
-        resolved.append(p)
-    olist = [optimizers] if isinstance(optimizers, str) else list(optimizers)
-    if not olist:
-        raise DescendError("optimizers must name at least one optimizer")
-    for o in olist:
-        if not isinstance(o, str) or o.lower() not in optim.names():
-            raise DescendError(f"unknown optimizer {o!r}; valid: {', '.join(optim.names())}")
-    olist = [o.lower() for o in olist]
+    resolved = _check_problems(problems)
+    olist = _check_optimizers(optimizers)
     budget = _int("budget", budget, 1)
     starts = _int("starts", starts, 1)
-    seeds = [seeds] if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool) else list(seeds)
-    if not seeds:
-        raise DescendError("seeds must hold at least one seed")
-    seeds = [_int("seeds[]", s, 0) for s in seeds]
+    seeds = _check_seeds(seeds)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
         raise DescendError(f"tol must be a number >= 0, got {tol!r}")
-    tune = dict(tune or {})
-    for k in tune:
-        if k not in olist:
-            raise DescendError(f"tune names optimizer {k!r}, which is not benchmarked ({', '.join(olist)})")
-        if not isinstance(tune[k], dict):
-            raise DescendError(f"tune[{k!r}] must be a dict of hyperparameter lists, got {tune[k]!r}")
-        if "lr" in tune[k]:
-            raise DescendError(f"tune[{k!r}] must not hold 'lr'; give the lr grid as lrs=")
+    tune = _check_tune(tune, olist)
     tune_starts = starts if tune_starts is None else _int("tune_starts", tune_starts, 1)
     tune_seed = max(seeds) + 1 if tune_seed is None else _int("tune_seed", tune_seed, 0)
     if tune_seed in seeds:
@@ -260,46 +230,111 @@ def benchmark_optimizers(problems, optimizers, *, budget: int = 1000, starts: in
         for opt in olist:
             extra = tune.get(opt, {})
             grid = {"optimizer": [opt], "lr": lr_grid(opt), "seed": [tune_seed], "start": tune_starts, **extra}
-            rows = sweep(p, grid, steps=steps, tol=tol, curves=False, as_records=True, progress=progress)
-            hp_names = ["lr"] + sorted(extra)
-            groups: dict[tuple, list] = {}
-            for r in rows:
-                groups.setdefault(tuple(_freeze(r[k]) for k in hp_names), []).append(r)
-            best, best_score = None, None
-            for setting, members in groups.items():
-                rate, med, gap = _score(members, p.minimum)
-                score = (-rate, med, gap)
-                tuning_out.append({"problem": p.name, "optimizer": opt, "setting": dict(zip(hp_names, setting)),
-                                   "success_rate": rate, "evals_median": med, "gap_median": gap, "chosen": False})
-                if best_score is None or score < best_score:
-                    best, best_score = setting, score
-                    chosen_index = len(tuning_out) - 1
-            tuning_out[chosen_index]["chosen"] = True
-            chosen = dict(zip(hp_names, best))
+            chosen = _tune(p, opt, grid, ["lr"] + sorted(extra), steps, tol, progress, tuning_out)
             grid = {"optimizer": [opt], "seed": seeds, "start": starts,
                     **{k: [(tuple(v) if isinstance(v, list) else v)] for k, v in chosen.items()}}
-            rows = sweep(p, grid, steps=steps, tol=tol, curves=False, as_records=True, progress=progress)
-            evals, dists, gaps = [], [], []
-            for r in rows:
-                e = r["steps_to_tol"] + 1 if r["steps_to_tol"] is not None else None
-                gap = r["final_loss"] - p.minimum
-                runs_out.append({"problem": p.name, "optimizer": opt, "lr": chosen["lr"], "seed": r["seed"],
-                                 "start": r["start"], "success": e is not None, "evals": e, "gap": gap,
-                                 "distance": r["distance"], "status": r["status"]})
-                evals.append(e)
-                dists.append(r["distance"])
-                gaps.append(gap)
-            em, e25, e75 = _median_q(evals)
-            dm, d25, d75 = _median_q(dists)
-            gm = _median_q(gaps)[0]
-            summary.append({"problem": p.name, "optimizer": opt, "lr": chosen["lr"],
-                            "tuned": {k: v for k, v in chosen.items()},
-                            "runs": len(rows), "success_rate": float(np.mean([e is not None for e in evals])),
-                            "evals_median": em, "evals_q25": e25, "evals_q75": e75,
-                            "distance_median": dm if dm is not None else float("nan"),
-                            "distance_q25": d25, "distance_q75": d75,
-                            "gap_median": gm if gm is not None else float("inf")})
+            summary.append(_evaluate(p, opt, chosen, grid, steps, tol, progress, runs_out))
     return BenchmarkResult(summary_rows=summary, run_rows=runs_out, tuning_rows=tuning_out, budget=budget, tol=tol)
+
+
+def _check_problems(problems) -> list:
+    """The problems as Problems, each with a known minimum."""
+    from .. import problems as _problems
+
+    plist = problems if isinstance(problems, (list, tuple)) else [problems]
+    if not plist:
+        raise DescendError("problems must name at least one problem")
+    resolved = []
+    for p in plist:
+        p = _problems.get(p) if isinstance(p, str) else p
+        if not isinstance(p, _problems.Problem):
+            raise DescendError(f"problems must be Problems or problem names, got {p!r}")
+        if not math.isfinite(p.minimum):
+            raise DescendError(f"problem {p.name!r} has no known minimum; the benchmark measures f - minimum")
+        resolved.append(p)
+    return resolved
+
+
+def _check_optimizers(optimizers) -> list[str]:
+    """The optimizer names, lower case, each one descend knows."""
+    from .. import optim
+
+    olist = [optimizers] if isinstance(optimizers, str) else list(optimizers)
+    if not olist:
+        raise DescendError("optimizers must name at least one optimizer")
+    for o in olist:
+        if not isinstance(o, str) or o.lower() not in optim.names():
+            raise DescendError(f"unknown optimizer {o!r}; valid: {', '.join(optim.names())}")
+    return [o.lower() for o in olist]
+
+
+def _check_seeds(seeds) -> list[int]:
+    seeds = [seeds] if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool) else list(seeds)
+    if not seeds:
+        raise DescendError("seeds must hold at least one seed")
+    return [_int("seeds[]", s, 0) for s in seeds]
+
+
+def _check_tune(tune, olist) -> dict:
+    tune = dict(tune or {})
+    for k in tune:
+        if k not in olist:
+            raise DescendError(f"tune names optimizer {k!r}, which is not benchmarked ({', '.join(olist)})")
+        if not isinstance(tune[k], dict):
+            raise DescendError(f"tune[{k!r}] must be a dict of hyperparameter lists, got {tune[k]!r}")
+        if "lr" in tune[k]:
+            raise DescendError(f"tune[{k!r}] must not hold 'lr'; give the lr grid as lrs=")
+    return tune
+
+
+def _tune(p, opt, grid, hp_names, steps, tol, progress, tuning_out) -> dict:
+    """Run the tuning grid on the tuning starts; the setting with the best score (success rate, then
+    median evaluations, then median gap).  Each setting's row goes to ``tuning_out``."""
+    from .run import sweep
+
+    rows = sweep(p, grid, steps=steps, tol=tol, curves=False, as_records=True, progress=progress)
+    groups: dict[tuple, list] = {}
+    for r in rows:
+        groups.setdefault(tuple(_freeze(r[k]) for k in hp_names), []).append(r)
+    best, best_score = None, None
+    for setting, members in groups.items():
+        rate, med, gap = _score(members, p.minimum)
+        score = (-rate, med, gap)
+        tuning_out.append({"problem": p.name, "optimizer": opt, "setting": dict(zip(hp_names, setting)),
+                           "success_rate": rate, "evals_median": med, "gap_median": gap, "chosen": False})
+        if best_score is None or score < best_score:
+            best, best_score = setting, score
+            chosen_index = len(tuning_out) - 1
+    tuning_out[chosen_index]["chosen"] = True
+    return dict(zip(hp_names, best))
+
+
+def _evaluate(p, opt, chosen, grid, steps, tol, progress, runs_out) -> dict:
+    """Run the chosen setting on the evaluation starts; its summary row (each run's row goes to
+    ``runs_out``)."""
+    from .run import sweep
+
+    rows = sweep(p, grid, steps=steps, tol=tol, curves=False, as_records=True, progress=progress)
+    evals, dists, gaps = [], [], []
+    for r in rows:
+        e = r["steps_to_tol"] + 1 if r["steps_to_tol"] is not None else None
+        gap = r["final_loss"] - p.minimum
+        runs_out.append({"problem": p.name, "optimizer": opt, "lr": chosen["lr"], "seed": r["seed"],
+                         "start": r["start"], "success": e is not None, "evals": e, "gap": gap,
+                         "distance": r["distance"], "status": r["status"]})
+        evals.append(e)
+        dists.append(r["distance"])
+        gaps.append(gap)
+    em, e25, e75 = _median_q(evals)
+    dm, d25, d75 = _median_q(dists)
+    gm = _median_q(gaps)[0]
+    return {"problem": p.name, "optimizer": opt, "lr": chosen["lr"],
+            "tuned": {k: v for k, v in chosen.items()},
+            "runs": len(rows), "success_rate": float(np.mean([e is not None for e in evals])),
+            "evals_median": em, "evals_q25": e25, "evals_q75": e75,
+            "distance_median": dm if dm is not None else float("nan"),
+            "distance_q25": d25, "distance_q75": d75,
+            "gap_median": gm if gm is not None else float("inf")}
 
 
 def _freeze(v):
