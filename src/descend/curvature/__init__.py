@@ -12,8 +12,12 @@ Layout: ``hvp`` (products, the operator, the fixed batch), ``eigen`` (Lanczos, t
 stability), ``landscape`` (1-D and 2-D slices of the loss); each imports only ``hvp`` and ``eigen``.
 """
 
+from .density import Density, density
 from .eigen import EigenResult, eigenvalues, lanczos, sharpness, top_eigen
 from .hvp import METHODS, HessianOperator, HVPResult, fixed_batch, hvp
+from .preconditioned import preconditioned_sharpness, stability_threshold
+from .trace import TraceResult, trace
 
 __all__ = ["hvp", "HessianOperator", "HVPResult", "METHODS", "fixed_batch", "eigenvalues", "sharpness",
-           "lanczos", "top_eigen", "EigenResult"]
+           "lanczos", "top_eigen", "EigenResult", "trace", "TraceResult", "density", "Density",
+           "preconditioned_sharpness", "stability_threshold"]
