@@ -194,6 +194,8 @@ def write_report(table, out_dir, *, lang: str = "en") -> list[str]:
     from .. import files
     from ..i18n import check_lang
     from ..i18n.plots import translate_figure
+    # lazy: the one figure writer (descend.files, picture-format check) lives in plot, a layer above;
+    # only a report with pictures needs it
     from ..plot import _base
 
     lang = check_lang(lang)
