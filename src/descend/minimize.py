@@ -1,4 +1,9 @@
-"""The gradient-descent driver: steps, stopping, line search, history, many runs at once.
+"""The gradient-descent driver: it checks the arguments and picks the loop that runs them.
+
+The loops: :mod:`descend.first_order` (gradient descent, the optimizers of
+:mod:`descend.optim`, line searches along -grad), :mod:`descend.jit` (the same loop
+compiled, bit for bit) and :mod:`descend.methods` (second-order and quasi-Newton
+methods, projected gradient descent); what they share is in :mod:`descend.objective`.
 
 ``minimize(f, x0)`` runs one start; ``minimize(f, X0)`` with ``X0`` of shape (R, n)
 advances R independent runs as one (R, n) array.  Internally a single run is the
@@ -19,7 +24,6 @@ from .objective import Objective, check_options, check_x0, resolve_problem
 from .result import History, Result
 
 __all__ = ["minimize", "Result", "History"]
-
 
 
 def _check_lr(lr, R, batched):
