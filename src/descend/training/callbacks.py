@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from .. import curvature
 from ..errors import DescendError
 from ..nn.model import Sequential
 from .history import message
@@ -26,6 +27,11 @@ class Callback:
 
     def on_epoch_end(self, epoch: int, logs: dict, model: Sequential):
         """Called after each epoch; return False to stop."""
+
+    def epoch_records(self) -> dict:
+        """Numbers this callback measured at the epoch just ended, for the History's per-epoch
+        records (``{}``: none; :class:`Sharpness` gives its sharpness and threshold)."""
+        return {}
 
     # state saved in checkpoints: JSON-able data and named arrays
     def state(self) -> tuple[dict, dict]:
@@ -136,6 +142,88 @@ class EarlyStopping(Callback):
     def __repr__(self):
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, min_delta={self.min_delta}, "
                 f"mode={self.mode!r}, restore_best={self.restore_best})")
+
+
+class Sharpness(Callback):
+    """Measure the sharpness (the Hessian's largest eigenvalue) every ``every`` epochs.
+
+    With full-batch training (``batch_size=None``) an epoch is one step, so this is "every k
+    steps" of Cohen et al. (2021): gradient descent raises the sharpness until it reaches
+    ``2 / lr`` and then hovers there (the edge of stability).  For Adam the preconditioned
+    sharpness ``lambda_1(P^-1 H)`` is measured too, against ``(2 + 2 beta1) / ((1 - beta1) lr)``
+    (Cohen et al. 2022); see :mod:`descend.curvature.preconditioned`.
+
+    Parameters
+    ----------
+    X, y : array_like
+        The data the curvature is measured on (usually the training set, or a part of it).
+    loss : descend.nn.Loss or str
+        The training loss.
+    every : int >= 1, default 1
+        Measure at epochs 1, 1 + every, 1 + 2 every, ...
+    optimizer : optimizer, optional
+        The one training the model: sets the threshold (momentum, Adam) and, for Adam, the
+        preconditioner.  Without it the threshold is ``2 / lr`` with the epoch's ``lr``.
+    batch : None or int
+        Every sample, or a fixed random subset of that many (drawn once with ``seed``).
+    tol : float, default 1e-3
+        Relative accuracy of each eigenvalue (:func:`descend.curvature.eigenvalues`).
+    seed : int
+
+    Attributes
+    ----------
+    records : dict of str -> list
+        ``"epoch"``, ``"loss"`` (the epoch's training loss), ``"sharpness"``, ``"threshold"``
+        and, for Adam, ``"preconditioned_sharpness"``, one entry per measurement.
+    """
+
+    def __init__(self, X, y, loss, *, every: int = 1, optimizer=None, batch=None, tol: float = 1e-3, seed=0):
+        if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
+            raise DescendError(f"every must be an integer >= 1, got {every!r}")
+        self.X, self.y = curvature.fixed_batch(X, y, batch, seed)
+        self.loss = loss
+        self.every = int(every)
+        self.optimizer = optimizer
+        self.adam = type(optimizer).__name__ in ("Adam", "AdamW")
+        if optimizer is not None:
+            curvature.stability_threshold(optimizer, lr=1.0)  # refuse an optimizer without one now
+        self.tol = tol
+        self.seed = seed
+        keys = ("epoch", "loss", "sharpness", "threshold") + (("preconditioned_sharpness",) if self.adam else ())
+        self.records: dict[str, list] = {k: [] for k in keys}
+        self._last: dict = {}
+
+    def on_epoch_end(self, epoch, logs, model):
+        self._last = {}
+        if (epoch - 1) % self.every:
+            return None
+        lr = logs.get("lr")
+        threshold = curvature.stability_threshold(self.optimizer if self.optimizer is not None else "gd", lr=lr)
+        top = curvature.eigenvalues(model, self.loss, self.X, self.y, tol=self.tol, seed=self.seed)
+        self._last = {"epoch": epoch, "loss": float(logs["loss"]), "sharpness": float(top.eigenvalues[0]),
+                      "threshold": threshold}
+        if self.adam:
+            pre = curvature.preconditioned_sharpness(model, self.loss, self.X, self.y, self.optimizer,
+                                                     tol=self.tol, seed=self.seed)
+            self._last["preconditioned_sharpness"] = float(pre.eigenvalues[0])
+        for key, value in self._last.items():
+            self.records[key].append(value)
+        return None
+
+    def epoch_records(self) -> dict:
+        """``sharpness`` and ``threshold`` (and ``preconditioned_sharpness``) at a measured epoch,
+        nan at the others, so that the History's lists stay one entry per epoch."""
+        return {k: self._last.get(k, float("nan")) for k in self.records if k not in ("epoch", "loss")}
+
+    def state(self):
+        return {"records": self.records}, {}
+
+    def set_state(self, meta, arrays):
+        self.records = {k: [int(v) if k == "epoch" else float(v) for v in vals]
+                        for k, vals in meta["records"].items()}
+
+    def __repr__(self):
+        return f"Sharpness(every={self.every}, samples={len(self.X)}, loss={self.loss!r})"
 
 
 def resolve_callbacks(callbacks) -> list[Callback]:
