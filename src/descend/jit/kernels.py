@@ -1,32 +1,42 @@
-"""f and its gradient of the registered test problems, one point at a time, for numba.
+"""f and its gradient of the registered test problems, one row at a time, for numba.
 
-Each problem of :mod:`descend.problems` computes a batch of rows with NumPy; the
-compiled loop needs the same numbers one row at a time.  The functions here are the
-same formulas written for one row ``x`` (an ``(n,)`` array), with the problem's numbers in
-``P`` (a float64 array) and a scratch array ``tmp`` of length n:
+A problem's math is written once, in :mod:`descend.problems.formulas` (the definitions
+sit beside their factories); NumPy runs it on the columns of a batch, and this module
+builds the same functions for one row ``x`` (an ``(n,)`` array), with the problem's
+numbers in ``P`` (a float64 array) and a scratch array ``tmp`` of length n:
 
 * ``f(x, P, tmp) -> float``
 * ``grad(x, P, tmp, out)`` fills ``out`` (n,)
 
-Every operation is NumPy's, in NumPy's order (``a * b * c`` is ``(a * b) * c``), and a
-sum along the last axis is NumPy's pairwise sum (:func:`pairwise`, the algorithm of
-NumPy's ``pairwise_sum``: eight accumulators over blocks of 128, halves above), so a
-row gives the very bits NumPy gives it.  ``np.sin`` and ``np.cos`` are glibc's in both;
-NumPy's ``exp`` and ``expm1`` are its own AVX-512 code, so ackley's kernels call NumPy's
-loops themselves, by address (:func:`_numpy_loops`).  NumPy's matrix products (OpenBLAS,
-whose rounding depends on how many rows it multiplies) have no twin here, so
-least_squares, quadratic and ill_conditioned keep the NumPy path (see :data:`WITHOUT`).
+The definitions are plain arithmetic, so the compiled copy does NumPy's operations in
+NumPy's order (``a * b * c`` is ``(a * b) * c``); a sum along a row is NumPy's pairwise
+sum (:func:`pairwise`, the algorithm of NumPy's ``pairwise_sum``: eight accumulators over
+blocks of 128, halves above), so a row gives the very bits NumPy gives it.  ``np.sin``
+and ``np.cos`` are glibc's in both; NumPy's ``exp`` and ``expm1`` are its own AVX-512
+code, so the definitions' ``exp`` and ``expm1`` call NumPy's loops themselves, by address
+(:func:`_numpy_loops`, found in each process and handed to the compiled code as the
+symbol ``descend_numpy_loops``).  NumPy's matrix products (OpenBLAS, whose rounding
+depends on how many rows it multiplies) have no twin here, so least_squares, quadratic
+and ill_conditioned keep the NumPy path (:data:`WITHOUT`, from
+:data:`descend.problems.formulas.NUMPY_ONLY`).
 
-The functions are plain Python, jitted where the loop is compiled (numba is optional).
+The row functions are generated Python, jitted where the loop is compiled (numba is optional).
 """
 
 from __future__ import annotations
 
+import dis
+import hashlib
+import inspect
+import linecache
 import math
+import types
 
 import numpy as np
 
-__all__ = ["KERNELS", "WITHOUT", "pairwise", "params_of"]
+from ..problems.formulas import NUMPY_ONLY, definitions
+
+__all__ = ["KERNELS", "WITHOUT", "pairwise", "params_of", "fingerprint"]
 
 
 def pairwise(a, lo, n):
@@ -88,233 +98,11 @@ def einsum_sq(g, n):
     return 0.0 + (v0 + v1)
 
 
-# -- the seeds' functions --------------------------------------------------------------------
-
-def poly1d_f(x, P, tmp):
-    return 0.01 * x[0] * x[0] + 0.1 * x[0]
-
-
-def poly1d_grad(x, P, tmp, out):
-    out[0] = 0.02 * x[0] + 0.1
-
-
-def parabola_f(x, P, tmp):
-    return x[0] * x[0] + 1.0
-
-
-def parabola_grad(x, P, tmp, out):
-    out[0] = 2.0 * x[0]
-
-
-def sphere_f(x, P, tmp):
-    n = x.shape[0]
-    for i in range(n):
-        tmp[i] = x[i] * x[i]
-    return pairwise(tmp, 0, n)
-
-
-def sphere_grad(x, P, tmp, out):
-    for i in range(x.shape[0]):
-        out[i] = 2.0 * x[i]
-
-
-def elongated_bowl_f(x, P, tmp):
-    return x[0] * x[0] / 20.0 + x[1] * x[1]
-
-
-def elongated_bowl_grad(x, P, tmp, out):
-    out[0] = x[0] / 10.0
-    out[1] = 2.0 * x[1]
-
-
-# -- classic benchmarks -------------------------------------------------------------------------
-
-def rosenbrock_f(x, P, tmp):
-    a, b = P[0], P[1]
-    m = x.shape[0] - 1
-    for i in range(m):
-        t = x[i + 1] - x[i] * x[i]
-        u = a - x[i]
-        tmp[i] = b * t * t + u * u
-    return pairwise(tmp, 0, m)
-
-
-def rosenbrock_grad(x, P, tmp, out):
-    a, b = P[0], P[1]
-    n = x.shape[0]
-    out[n - 1] = 0.0
-    for i in range(n - 1):
-        t = x[i + 1] - x[i] * x[i]
-        out[i] = -4.0 * b * x[i] * t - 2.0 * (a - x[i])
-        tmp[i] = t
-    for i in range(1, n):  # g[..., 1:] += 2 b t, after the first part is in place
-        out[i] = out[i] + 2.0 * b * tmp[i - 1]
-
-
-def beale_f(x, P, tmp):
-    x_, y = x[0], x[1]
-    r1 = 1.5 - x_ + x_ * y
-    r2 = 2.25 - x_ + x_ * y * y
-    r3 = 2.625 - x_ + x_ * y * y * y
-    return r1 * r1 + r2 * r2 + r3 * r3
-
-
-def beale_grad(x, P, tmp, out):
-    x_, y = x[0], x[1]
-    r1 = 1.5 - x_ + x_ * y
-    r2 = 2.25 - x_ + x_ * y * y
-    r3 = 2.625 - x_ + x_ * y * y * y
-    out[0] = 2.0 * (r1 * (y - 1.0) + r2 * (y * y - 1.0) + r3 * (y * y * y - 1.0))
-    out[1] = 2.0 * x_ * (r1 + 2.0 * r2 * y + 3.0 * r3 * y * y)
-
-
-def himmelblau_f(x, P, tmp):
-    x_, y = x[0], x[1]
-    r1, r2 = x_ * x_ + y - 11.0, x_ + y * y - 7.0
-    return r1 * r1 + r2 * r2
-
-
-def himmelblau_grad(x, P, tmp, out):
-    x_, y = x[0], x[1]
-    r1, r2 = x_ * x_ + y - 11.0, x_ + y * y - 7.0
-    out[0] = 4.0 * x_ * r1 + 2.0 * r2
-    out[1] = 2.0 * r1 + 4.0 * y * r2
-
-
-def booth_f(x, P, tmp):
-    r1 = x[0] + 2.0 * x[1] - 7.0
-    r2 = 2.0 * x[0] + x[1] - 5.0
-    return r1 * r1 + r2 * r2
-
-
-def booth_grad(x, P, tmp, out):
-    r1 = x[0] + 2.0 * x[1] - 7.0
-    r2 = 2.0 * x[0] + x[1] - 5.0
-    out[0] = 2.0 * r1 + 4.0 * r2
-    out[1] = 4.0 * r1 + 2.0 * r2
-
-
-def matyas_f(x, P, tmp):
-    x_, y = x[0], x[1]
-    return 0.26 * (x_ * x_ + y * y) - 0.48 * x_ * y
-
-
-def matyas_grad(x, P, tmp, out):
-    x_, y = x[0], x[1]
-    out[0] = 0.52 * x_ - 0.48 * y
-    out[1] = 0.52 * y - 0.48 * x_
-
-
-def three_hump_camel_f(x, P, tmp):
-    x_, y = x[0], x[1]
-    x2 = x_ * x_
-    return 2.0 * x2 - 1.05 * x2 * x2 + x2 * x2 * x2 / 6.0 + x_ * y + y * y
-
-
-def three_hump_camel_grad(x, P, tmp, out):
-    x_, y = x[0], x[1]
-    x2 = x_ * x_
-    out[0] = 4.0 * x_ - 4.2 * x2 * x_ + x2 * x2 * x_ + y
-    out[1] = x_ + 2.0 * y
-
-
-def six_hump_camel_f(x, P, tmp):
-    x_, y = x[0], x[1]
-    x2, y2 = x_ * x_, y * y
-    return (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x_ * y + (-4.0 + 4.0 * y2) * y2
-
-
-def six_hump_camel_grad(x, P, tmp, out):
-    x_, y = x[0], x[1]
-    x2 = x_ * x_
-    out[0] = 8.0 * x_ - 8.4 * x2 * x_ + 2.0 * x2 * x2 * x_ + y
-    out[1] = x_ - 8.0 * y + 16.0 * y * y * y
-
-
-def _goldstein_parts(x):
-    x_, y = x[0], x[1]
-    u, v = x_ + y + 1.0, 2.0 * x_ - 3.0 * y
-    P = 19.0 - 14.0 * x_ + 3.0 * x_ * x_ - 14.0 * y + 6.0 * x_ * y + 3.0 * y * y
-    Q = 18.0 - 32.0 * x_ + 12.0 * x_ * x_ + 48.0 * y - 36.0 * x_ * y + 27.0 * y * y
-    return x_, y, u, v, P, Q
-
-
-def goldstein_price_f(x, P_, tmp):
-    _, _, u, v, P, Q = _goldstein_parts(x)
-    return (1.0 + u * u * P) * (30.0 + v * v * Q)
-
-
-def goldstein_price_grad(x, P_, tmp, out):
-    x_, y, u, v, P, Q = _goldstein_parts(x)
-    F, G = 1.0 + u * u * P, 30.0 + v * v * Q
-    Fx = 2.0 * u * P + u * u * (-14.0 + 6.0 * x_ + 6.0 * y)
-    Fy = Fx
-    Gx = 4.0 * v * Q + v * v * (-32.0 + 24.0 * x_ - 36.0 * y)
-    Gy = -6.0 * v * Q + v * v * (48.0 - 36.0 * x_ + 54.0 * y)
-    out[0] = Fx * G + F * Gx
-    out[1] = Fy * G + F * Gy
-
-
-def rastrigin_f(x, P, tmp):
-    n = x.shape[0]
-    for i in range(n):
-        s = np.sin(math.pi * x[i])
-        tmp[i] = x[i] * x[i] + 20.0 * s * s
-    return pairwise(tmp, 0, n)
-
-
-def rastrigin_grad(x, P, tmp, out):
-    c = 20.0 * math.pi  # NumPy evaluates 20.0 * np.pi first, a Python float
-    w = 2.0 * math.pi
-    for i in range(x.shape[0]):
-        out[i] = 2.0 * x[i] + c * np.sin(w * x[i])
-
-
-def styblinski_tang_f(x, P, tmp):
-    n = x.shape[0]
-    for i in range(n):
-        x2 = x[i] * x[i]
-        tmp[i] = x2 * x2 - 16.0 * x2 + 5.0 * x[i]
-    return 0.5 * pairwise(tmp, 0, n)
-
-
-def styblinski_tang_grad(x, P, tmp, out):
-    for i in range(x.shape[0]):
-        out[i] = 2.0 * x[i] * x[i] * x[i] - 16.0 * x[i] + 2.5
-
 
 def ufunc_d(fptr, dptr, v):  # pragma: no cover - replaced by an intrinsic where compiled
     """One float64 through the NumPy ufunc loop at address ``fptr`` (see :func:`_ufunc_intrinsic`)."""
     raise NotImplementedError("ufunc_d runs compiled only")
 
-
-def ackley_f(x, P, tmp):
-    n = x.shape[0]
-    Q = P.view(np.int64)  # NumPy's own exp and expm1 loops (see _numpy_loops)
-    for i in range(n):
-        tmp[i] = x[i] * x[i]
-    r = np.sqrt(pairwise(tmp, 0, n) / n)
-    for i in range(n):
-        s = np.sin(math.pi * x[i])
-        tmp[i] = 2.0 * s * s
-    m = pairwise(tmp, 0, n) / n
-    return -20.0 * ufunc_d(Q[2], Q[3], -0.2 * r) - math.e * ufunc_d(Q[2], Q[3], -m)
-
-
-def ackley_grad(x, P, tmp, out):
-    n = x.shape[0]
-    Q = P.view(np.int64)
-    for i in range(n):
-        tmp[i] = x[i] * x[i]
-    r = np.sqrt(pairwise(tmp, 0, n) / n)
-    safe_r = 1.0 if r == 0 else r
-    cone = 4.0 * ufunc_d(Q[0], Q[1], -0.2 * r) / (n * safe_r)
-    w = 2.0 * math.pi
-    for i in range(n):
-        tmp[i] = np.cos(w * x[i])
-    waves = ufunc_d(Q[0], Q[1], pairwise(tmp, 0, n) / n) * 2.0 * math.pi / n
-    for i in range(n):
-        out[i] = cone * x[i] + waves * np.sin(w * x[i])
 
 
 def _numpy_loops():
@@ -361,55 +149,202 @@ def _numpy_loops():
     return out
 
 
-_loops = []
+
+# -- the rows, generated from the definitions --------------------------------------------------
+
+def numpy_exp(v):
+    """``exp`` of the definitions, compiled: NumPy's own float64 exp loop on one number."""
+    return ufunc_d(loop_address(0), loop_address(1), v)
 
 
-def _ackley_params(problem):
+def numpy_expm1(v):
+    """``expm1`` of the definitions, compiled: NumPy's own float64 expm1 loop on one number."""
+    return ufunc_d(loop_address(2), loop_address(3), v)
+
+
+def choose(c, a, b):
+    """``where`` of the definitions, compiled, for one number."""
+    return a if c else b
+
+
+#: the names a definition may use besides its arguments and helpers: what each is in a row
+_TWINS = {"np": np, "math": math, "exp": "numpy_exp", "expm1": "numpy_expm1", "where": "choose"}
+
+
+def _globals_of(fn):
+    return [ins.argval for ins in dis.get_instructions(fn) if ins.opname == "LOAD_GLOBAL"]
+
+
+def _helpers(fn, found: dict) -> dict:
+    """The plain functions ``fn`` calls by global name (its helpers), recursively: name -> function."""
+    for name in _globals_of(fn):
+        if name in _TWINS:
+            continue
+        value = fn.__globals__.get(name)
+        if not isinstance(value, types.FunctionType):
+            raise TypeError(f"{fn.__qualname__}: the global {name!r} is not a helper function; a definition "
+                            f"may use {', '.join(_TWINS)}, numbers and functions written the same way")
+        if found.get(name, value) is not value:
+            raise TypeError(f"two helpers of the problem definitions are named {name!r}")
+        if name not in found:
+            found[name] = value
+            _helpers(value, found)
+    return found
+
+
+def _calls_loops(fns) -> bool:
+    return any(n in ("exp", "expm1") for fn in fns for n in _globals_of(fn))
+
+
+def _row_source(name: str, d) -> str:
+    """Source of ``<name>_f(x, P, tmp)`` and ``<name>_grad(x, P, tmp, out)`` for definition ``d``."""
+    p = "".join(f", P[{k}]" for k in range(len(d.params)))
+    fn = f"{name}__"
+    if d.kind == "columns":
+        cols = ", ".join(f"x[{j}]" for j in range(d.dim))
+        outs = "".join(f"    out[{j}] = g[{j}]\n" for j in range(d.dim))
+        return (f"def {name}_f(x, P, tmp):\n    return {fn}f({cols}{p})\n\n\n"
+                f"def {name}_grad(x, P, tmp, out):\n    g = {fn}grad({cols}{p})\n{outs}")
+    if d.kind == "chain":
+        return (f"def {name}_f(x, P, tmp):\n    m = x.shape[0] - 1\n    for i in range(m):\n"
+                f"        tmp[i] = {fn}term(x[i], x[i + 1]{p})\n    return pairwise(tmp, 0, m)\n\n\n"
+                f"def {name}_grad(x, P, tmp, out):\n    n = x.shape[0]\n    out[n - 1] = 0.0\n"
+                f"    for i in range(n - 1):\n        g = {fn}grad_pair(x[i], x[i + 1]{p})\n"
+                f"        out[i] = g[0]\n        tmp[i] = g[1]\n"
+                f"    for i in range(1, n):  # the second parts added after the first are in place\n"
+                f"        out[i] = out[i] + tmp[i - 1]\n")
+
+    def sums(prefix, count):
+        return "".join(f"    for i in range(n):\n        tmp[i] = {fn}{prefix}{k}(x[i]{p})\n"
+                       f"    s{k} = pairwise(tmp, 0, n)\n" for k in range(count))
+
+    s = ", ".join(f"s{k}" for k in range(len(d.terms)))
+    f_out = "s0" if d.outer is None else f"{fn}outer({s}, n{p})"
+    src = f"def {name}_f(x, P, tmp):\n    n = x.shape[0]\n{sums('term', len(d.terms))}    return {f_out}\n\n\n"
+    src += f"def {name}_grad(x, P, tmp, out):\n    n = x.shape[0]\n"
+    cs = ""
+    if d.grad_terms:
+        s = ", ".join(f"s{k}" for k in range(len(d.grad_terms)))
+        src += sums("grad_term", len(d.grad_terms)) + f"    c = {fn}grad_scalars({s}, n{p})\n"
+        n_scalars = d.grad.__code__.co_argcount - 1 - len(d.params)  # grad(x_i, c1, c2, ..., *params)
+        cs = "".join(f", c[{k}]" for k in range(n_scalars))
+    return src + f"    for i in range(n):\n        out[i] = {fn}grad(x[i]{cs}{p})\n"
+
+
+def _build():
+    """KERNELS, the definitions' functions and helpers (name in the compiled namespace -> function),
+    the generated source and its fingerprint."""
+    kernels, parts, sources = {}, {}, []
+    for name, d in definitions().items():
+        fns = d.functions()
+        helpers = {}
+        for fn in fns.values():
+            _helpers(fn, helpers)
+        for role, fn in fns.items():
+            parts[f"{name}__{role}"] = fn
+        for hname, fn in helpers.items():
+            if parts.get(hname, fn) is not fn:
+                raise TypeError(f"two helpers of the problem definitions are named {hname!r}")
+            parts[hname] = fn
+        sources.append(_row_source(name, d))
+        kernels[name] = (name, d, _calls_loops(list(fns.values()) + list(helpers.values())))
+    src = "\n\n".join(sources)
+    h = hashlib.sha1(src.encode())
+    for fn in parts.values():
+        h.update(inspect.getsource(fn).encode())
+    digest = h.hexdigest()[:12]
+    filename = f"<descend.jit.kernels rows {digest}>"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)  # for inspect.getsource
+    ns = {"__name__": __name__}
+    exec(compile(src, filename, "exec"), ns)
+    table = {}
+    for name, d, loops in kernels.values():
+        table[name] = (ns[f"{name}_f"], ns[f"{name}_grad"], _params_maker(d, loops))
+    return table, parts, digest
+
+
+def _params_maker(d, loops: bool):
+    def params(problem):
+        if loops and _loops_table() is None:
+            return None
+        if not d.params:
+            return np.zeros(1)
+        return np.array([float(problem.params[k]) for k in d.params])
+    params.__name__ = f"{d.name}_params"
+    return params
+
+
+def _loops_table():
+    """NumPy's exp and expm1 loop addresses, checked, for this process (None if they cannot be used)."""
     if not _loops:
         _loops.append(_numpy_loops())
-    if _loops[0] is None:
-        return None
-    return np.array(_loops[0], dtype=np.int64).view(np.float64)
+    return _loops[0]
 
 
-def _no_params(problem):
-    return np.zeros(1)
+_loops: list = []
 
 
-def _rosenbrock_params(problem):
-    return np.array([float(problem.params["a"]), float(problem.params["b"])])
+def _register_loops():
+    """Hand the compiled code the addresses of NumPy's loops, as the symbol ``descend_numpy_loops``
+    (resolved when the code is compiled or loaded from numba's cache; zeros where they were not
+    found, and then no problem that calls them is compiled-run: :func:`params_of` refuses it)."""
+    import ctypes
+
+    from llvmlite import binding
+
+    if "table" not in _symbol:
+        found = _loops_table() or [0, 0, 0, 0]
+        _symbol["table"] = (ctypes.c_int64 * 4)(*found)
+        binding.add_symbol("descend_numpy_loops", ctypes.addressof(_symbol["table"]))
 
 
-#: factory name -> (f, grad, the problem's numbers as P)
-KERNELS = {
-    "poly1d": (poly1d_f, poly1d_grad, _no_params),
-    "parabola": (parabola_f, parabola_grad, _no_params),
-    "sphere": (sphere_f, sphere_grad, _no_params),
-    "elongated_bowl": (elongated_bowl_f, elongated_bowl_grad, _no_params),
-    "rosenbrock": (rosenbrock_f, rosenbrock_grad, _rosenbrock_params),
-    "beale": (beale_f, beale_grad, _no_params),
-    "himmelblau": (himmelblau_f, himmelblau_grad, _no_params),
-    "booth": (booth_f, booth_grad, _no_params),
-    "matyas": (matyas_f, matyas_grad, _no_params),
-    "three_hump_camel": (three_hump_camel_f, three_hump_camel_grad, _no_params),
-    "six_hump_camel": (six_hump_camel_f, six_hump_camel_grad, _no_params),
-    "goldstein_price": (goldstein_price_f, goldstein_price_grad, _no_params),
-    "rastrigin": (rastrigin_f, rastrigin_grad, _no_params),
-    "styblinski_tang": (styblinski_tang_f, styblinski_tang_grad, _no_params),
-    "ackley": (ackley_f, ackley_grad, _ackley_params),
-}
+_symbol: dict = {}
+
+
+def _loop_address_intrinsic():
+    """``loop_address(k)``: entry k of ``descend_numpy_loops`` (exp function, exp data, expm1 function,
+    expm1 data)."""
+    from llvmlite import ir
+    from numba.core import types as nt
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def loop_address(typingctx, k):
+        sig = nt.int64(nt.int64)
+
+        def codegen(context, builder, signature, args):
+            i64 = ir.IntType(64)
+            gv = builder.module.globals.get("descend_numpy_loops")
+            if gv is None:
+                gv = ir.GlobalVariable(builder.module, ir.ArrayType(i64, 4), "descend_numpy_loops")
+                gv.linkage = "external"
+            return builder.load(builder.gep(gv, [ir.Constant(ir.IntType(32), 0), args[0]]))
+        return sig, codegen
+    return loop_address
+
+
+KERNELS, _PARTS, _DIGEST = _build()
+#: factory name -> (f, grad, the problem's numbers as P); the rows of every definition
 
 #: problems without a bit-identical compiled twin, and why
-WITHOUT = {
-    "least_squares": "its matrix products go through OpenBLAS, whose rounding depends on how many rows it multiplies",
-    "quadratic": "its matrix products go through OpenBLAS, whose rounding depends on how many rows it multiplies",
-    "ill_conditioned": "its matrix products go through OpenBLAS, whose rounding depends on how many rows it multiplies",
-}
+WITHOUT = dict(NUMPY_ONLY)
+
+
+def fingerprint() -> str:
+    """A digest of the rows' generated source and every definition and helper they are made of:
+    what a compiled loop that calls them must be keyed by (an edit to a definition changes it)."""
+    return _DIGEST
+
+
+def __getattr__(name):
+    if name == "_goldstein_parts":  # what jit/driver.py and jit/run.py hash today: the fingerprint now
+        return fingerprint()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def params_of(problem):
     """(factory name, f, grad, P) for a problem built by a registered factory, or (None, why)."""
-    recipe = getattr(problem, "_recipe", None)  # set by problems._register on what its factories build
+    recipe = getattr(problem, "_recipe", None)  # set by problems.problem.register on what its factories build
     if recipe is None:
         return None, f"problem {problem.name!r} was not built by a registered factory (no compiled kernels)"
     name = recipe[0]
@@ -425,7 +360,7 @@ def params_of(problem):
     return (name, f, g, P), ""
 
 
-_HELPERS = ("pairwise", "_goldstein_parts", "einsum_sq")
+_HELPERS = ("pairwise", "einsum_sq", "numpy_exp", "numpy_expm1", "choose")
 
 
 def _ufunc_intrinsic():
@@ -458,39 +393,52 @@ def _ufunc_intrinsic():
             return builder.load(dst)
         return sig, codegen
     return ufunc_d
+
+
 _spaces: dict = {}
 
 
 def _space(nb, inline):
-    """The namespace of the compiled copies: plain dispatchers (cached on disk, callable
-    from Python), or ``inline="always"`` ones that the compiled loop inlines (a call that
-    passes arrays costs reference counting on every step)."""
+    """The namespace of the compiled copies: plain dispatchers (this module's helpers and the
+    switch cached on disk, callable from Python), or ``inline="always"`` ones that the compiled
+    loop inlines (a call that passes arrays costs reference counting on every step).  The
+    definitions and the generated rows are compiled afresh in each process (numba's disk cache
+    would not see an edit to a definition in another file); the switch, named by
+    :func:`fingerprint`, is cached."""
     if inline not in _spaces:
+        _register_loops()
         ns = {"np": np, "math": math, "__name__": __name__}  # numba's cache rebuilds the environment from it
         opts = dict(inline="always", error_model="numpy") if inline else dict(cache=True, error_model="numpy")
         ns["_jit"] = nb.njit(**opts)
+        ns["_fresh"] = nb.njit(**{k: v for k, v in opts.items() if k != "cache"})
         ns["ufunc_d"] = _ufunc_intrinsic()
+        ns["loop_address"] = _loop_address_intrinsic()
         for name in _HELPERS:
             ns[name] = ns["_jit"](_copy(globals()[name], ns))
+        for twin, name in _TWINS.items():
+            if isinstance(name, str):
+                ns[twin] = ns[name]
+        for name, fn in _PARTS.items():
+            ns[name] = ns["_fresh"](_copy(fn, ns))
         _spaces[inline] = ns
     return _spaces[inline]
 
 
 def jitted(fn, nb, inline=False):
-    """``fn`` of this module compiled by numba, its helpers compiled too.
+    """``fn`` of this module (or a generated row) compiled by numba, its helpers compiled too.
 
-    The functions stay plain Python in this module; the compiled copies share one
-    namespace in which :func:`pairwise` and the other helpers are numba functions.
+    The functions stay plain Python; the compiled copies share one namespace in which
+    :func:`pairwise`, the definitions and the other helpers are numba functions.
     """
     ns = _space(nb, inline)
     key = fn.__name__
     if key not in ns:
-        ns[key] = ns["_jit"](_copy(fn, ns))
+        jit = ns["_jit"] if fn.__code__.co_filename == __file__ else ns["_fresh"]
+        ns[key] = jit(_copy(fn, ns))
     return ns[key]
 
 
 def _copy(fn, ns):
-    import types
     return types.FunctionType(fn.__code__, ns, fn.__name__, fn.__defaults__, fn.__closure__)
 
 
@@ -501,13 +449,13 @@ def problem_id(name: str) -> int:
 
 def switch_source() -> str:
     """f and grad of every registered problem behind one switch on its id: one compiled
-    loop per optimizer configuration serves them all."""
+    loop per optimizer configuration serves them all (named by :func:`fingerprint`)."""
     fs, gs = [], []
     for pid, (name, (f, g, _)) in enumerate(KERNELS.items()):
         fs.append(f"    {'if' if pid == 0 else 'elif'} pid == {pid}:\n        return {f.__name__}(x, P, tmp)")
         gs.append(f"    {'if' if pid == 0 else 'elif'} pid == {pid}:\n        {g.__name__}(x, P, tmp, out)")
-    return ("def problem_f(pid, x, P, tmp):\n" + "\n".join(fs) + "\n    return np.nan\n\n\n"
-            "def problem_grad(pid, x, P, tmp, out):\n" + "\n".join(gs) + "\n")
+    return (f"def problem_f_{_DIGEST}(pid, x, P, tmp):\n" + "\n".join(fs) + "\n    return np.nan\n\n\n"
+            f"def problem_grad_{_DIGEST}(pid, x, P, tmp, out):\n" + "\n".join(gs) + "\n")
 
 
 def switch(nb, inline=False):
@@ -519,7 +467,7 @@ def switch(nb, inline=False):
             jitted(g, nb, inline)
         exec(compile(switch_source(), __file__, "exec"), ns)
         for name in ("problem_f", "problem_grad"):
-            ns[name] = ns["_jit"](ns[name])
+            ns[name] = ns["_jit"](ns[f"{name}_{_DIGEST}"])
     return ns["problem_f"], ns["problem_grad"]
 
 
