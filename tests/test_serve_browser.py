@@ -150,14 +150,14 @@ def test_page_loads_with_no_console_errors(browser, server, shots):
     assert browser.find_element("id", "fatal").get_attribute("hidden") is not None
 
 
-def test_first_plot_within_a_second_of_navigation(browser, server):
-    # measured, not asserted against a wall clock in CI terms: the figure goes to the report
+def test_first_plot_is_timed_from_navigation(browser, server):
+    # the page records when it first drew; the time itself is measured by bench/page.py, not asserted here
     open_page(browser, server)
     landscape_ready(browser)
     elapsed = browser.execute_script(
         "return Number(document.getElementById('land-plot').dataset.firstDrawn) - performance.timeOrigin")
     print(f"page load to first plot: {elapsed:.0f} ms")
-    assert 0 < elapsed < 60_000
+    assert elapsed > 0
 
 
 def test_click_on_contour_starts_a_trajectory_there(browser, server, shots):

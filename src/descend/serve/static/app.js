@@ -40,7 +40,9 @@ async function show(tab) {
   }
   // a plot drawn while its panel was hidden has no size: fit it now
   if (window.Plotly) {
-    for (const plot of document.querySelectorAll(`[data-panel="${tab}"] .js-plotly-plot`)) window.Plotly.Plots.resize(plot);
+    for (const plot of document.querySelectorAll(`[data-panel="${tab}"] .js-plotly-plot`)) {
+      if (!(plot._context && plot._context.staticPlot)) window.Plotly.Plots.resize(plot); // a layer below follows its upper figure
+    }
   }
 }
 
@@ -49,10 +51,18 @@ function main() {
   const lang = document.getElementById("lang");
   lang.value = s.lang;
   setLanguage(s.lang);
+  // every panel started so far is drawn again in the new language (its figures, its controls and
+  // what the server words: the status words, the internals' titles)
   lang.addEventListener("change", () => {
     state.update({ lang: lang.value }, { silent: true });
     setLanguage(lang.value);
-    for (const name of started) if (PANELS[name].relabel) PANELS[name].relabel();
+    for (const name of started) {
+      try {
+        if (PANELS[name].relabel) PANELS[name].relabel();
+      } catch (err) {
+        fatal(err);
+      }
+    }
   });
   for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => show(b.dataset.tab));
   // a pasted link: the whole view follows the new address
@@ -64,8 +74,6 @@ function main() {
     for (const name of started) if (PANELS[name].reload) PANELS[name].reload();
     show(next.tab);
   });
-  document.getElementById("footer-state").removeAttribute("data-i18n");
-  document.getElementById("footer-state").textContent = "";
   apply();
   show(s.tab);
 }

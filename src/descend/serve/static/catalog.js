@@ -2,6 +2,7 @@
 // fetched once and shared by the panels, in one normalized shape.
 
 import { call } from "./api.js";
+import { t } from "./i18n.js";
 
 let problems = null; // the promises of the two listings
 let optimizers = null;
@@ -104,9 +105,25 @@ export function formulaSyntax() {
 
 /** One line under a formula box: what it may contain, in the variables `variables` (the server's list). */
 export function syntaxLine(variables) {
-  if (!syntax) return `${variables.join(", ")}, numbers, + - * / **, ( )`;
-  return `${variables.join(", ")}, ${syntax.constants.join(", ")}, numbers, ${syntax.operators.join(" ")}; ` +
-         `${syntax.functions.join(" ")} (at most ${syntax.max_length} characters)`;
+  if (!syntax) return `${variables.join(", ")}, ${t("syntax_numbers")}, + - * / **, ( )`;
+  return `${variables.join(", ")}, ${syntax.constants.join(", ")}, ${t("syntax_numbers")}, ${syntax.operators.join(" ")}; ` +
+         `${syntax.functions.join(" ")} (${t("syntax_max").replace("{n}", syntax.max_length)})`;
+}
+
+/**
+ * One friendly line for a refused formula, in the page's language: the server's message
+ * ("problem.expression: expression 'x+': the name 'z' is not allowed; allowed: ...") without
+ * the field path, the formula echoed back or the list of what is allowed (that list is under the box).
+ */
+export function formulaMessage(message) {
+  const text = String(message || "");
+  const reason = text.replace(/^[\w.[\]]+: /, "").replace(/^expression '.*?'(?::\s*|\s+)/s, "")
+    .replace(/; allowed: .*$/s, "").trim();
+  let m = /^the (function|name) '(.+?)' is not allowed/.exec(reason);
+  if (m) return t(m[1] === "function" ? "formula_function" : "formula_name").replace("{name}", m[2]);
+  m = /^is not a formula \((.*)\)/.exec(reason);
+  if (m) return t("formula_syntax").replace("{why}", m[1]);
+  return t("formula_other").replace("{why}", reason.replace(/^is /, "") || text);
 }
 
 export function optimizer(name) {

@@ -28,11 +28,12 @@ function labelFor(id, key, unit, text) {
     name.textContent = text;
   }
   label.append(name);
-  if (unit) {
+  // a unit only where there is one (a count of samples, say): no "[1]" a reader takes for a footnote
+  if (unit && unit !== "1") {
     const u = document.createElement("span");
     u.className = "unit";
-    u.dataset.i18nUnit = unit; // a unit that is a word ("steps") is translated, a symbol stays
-    u.textContent = ` [${unit}]`;
+    u.dataset.i18nUnit = unit; // a unit that is a word ("samples") is translated, a symbol stays
+    u.textContent = ` (${unit})`;
     label.append(u);
   }
   return label;
@@ -199,7 +200,7 @@ export function formulaInput({ id, key, value, placeholder, syntax, beside = [] 
   allowed.className = "range";
   allowed.textContent = syntax;
   wrap.append(label, row, allowed);
-  return { el: wrap, input };
+  return { el: wrap, input, allowed };
 }
 
 /** A button whose text is the label `key`. */
@@ -220,7 +221,7 @@ export function messageBox() {
   box.hidden = true;
   return {
     el: box,
-    show(text) { box.textContent = text; box.hidden = false; },
+    show(text) { box.textContent = String(text).split("\n")[0]; box.hidden = false; },
     clear() { box.textContent = ""; box.hidden = true; },
   };
 }

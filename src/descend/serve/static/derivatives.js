@@ -6,7 +6,7 @@ import { call, debounce, latestOnly } from "./api.js";
 import * as catalog from "./catalog.js";
 import { fmt, formulaInput, messageBox, number } from "./controls.js";
 import { apply, t } from "./i18n.js";
-import { ready } from "./plotting.js";
+import { CONFIG, ready, withToolbar } from "./plotting.js";
 import * as state from "./state.js";
 
 const COLORS = { forward: "#d62728", backward: "#ff7f0e", central: "#1f77b4", "five-point": "#2ca02c", complex: "#9467bd" };
@@ -14,10 +14,20 @@ const FLOOR = 1e-17; // an error of exactly 0 is drawn here (a log axis has no 0
 
 let els = {};
 
+let lastData = null; // the last answer drawn (redrawn in another language without asking again)
+let lastError = "";
+
+/** A method's name in the page's language (the demo page's words: 前方差分, 中心差分, ...). */
+function methodName(method) {
+  const key = `method.${method}`;
+  return t(key) !== key ? t(key) : method;
+}
+
 const request = latestOnly(
   (b) => call("derivatives", b),
-  (data) => { els.error.clear(); draw(data); },
-  (err) => { els.error.show(err.message); window.Plotly.purge(els.plot); els.best.replaceChildren(); },
+  (data) => { els.error.clear(); lastError = ""; lastData = data; draw(data); },
+  // one friendly line; the last good figure stays
+  (err) => { lastError = err.message; els.error.show(catalog.formulaMessage(err.message)); },
 );
 
 function refresh() {
@@ -31,24 +41,25 @@ function draw(data) {
   const traces = [];
   for (const [method, errors] of Object.entries(data.errors)) {
     const color = COLORS[method] || "#555";
-    traces.push({ type: "scatter", mode: "lines", name: method, x: data.hs, line: { color, width: 2 },
+    const name = methodName(method);
+    traces.push({ type: "scatter", mode: "lines", name, x: data.hs, line: { color, width: 2 },
                   y: errors.map((e) => (e === null ? null : Math.max(e, FLOOR))),
-                  hovertemplate: `${method}<br>h = %{x:.3g}<br>${t("error")} = %{y:.3g}<extra></extra>` });
+                  hovertemplate: `${name}<br>h = %{x:.3g}<br>${t("error")} = %{y:.3g}<extra></extra>` });
     const best = data.best_h[method];
     if (best !== null && best !== undefined) {
-      traces.push({ type: "scatter", mode: "markers", name: `${method}: ${t("best_h")}`, x: [best],
+      traces.push({ type: "scatter", mode: "markers", name: `${name}: ${t("best_h")}`, x: [best],
                     y: [Math.max(data.best_error[method], FLOOR)], marker: { color, size: 11, symbol: "diamond" },
                     showlegend: false,
-                    hovertemplate: `${method} ${t("best_h")} = %{x:.3g}<br>${t("error")} = %{y:.3g}<extra></extra>` });
+                    hovertemplate: `${name} ${t("best_h")} = %{x:.3g}<br>${t("error")} = %{y:.3g}<extra></extra>` });
     }
   }
-  window.Plotly.react(els.plot, traces, {
+  window.Plotly.react(els.plot, traces, withToolbar({
     margin: { l: 65, r: 10, t: 36, b: 50 },
     xaxis: { type: "log", title: { text: t("h") }, exponentformat: "power" },
     yaxis: { type: "log", title: { text: `${t("error")} |f'_h(x) − f'(x)|` }, exponentformat: "power" },
     legend: { orientation: "h", x: 0, y: 1.01, yanchor: "bottom" },
     hovermode: "closest",
-  }, { responsive: true, displaylogo: false });
+  }), CONFIG);
   els.plot.dataset.methods = String(Object.keys(data.errors).length);
 
   const table = document.createElement("table");
@@ -61,7 +72,7 @@ function draw(data) {
   table.append(head);
   for (const method of Object.keys(data.errors)) {
     const tr = document.createElement("tr");
-    for (const text of [method, fmt(data.best_h[method], 3), fmt(data.best_error[method], 3)]) {
+    for (const text of [methodName(method), fmt(data.best_h[method], 3), fmt(data.best_error[method], 3)]) {
       const td = document.createElement("td");
       td.textContent = text;
       tr.append(td);
@@ -79,11 +90,12 @@ function buildControls() {
   const s = state.get();
   const c = els.controls;
   c.replaceChildren();
-  const { el: row, input } = formulaInput({ id: "der-expr", key: "expression_1d", value: s.dexpr,
+  const { el: row, input, allowed } = formulaInput({ id: "der-expr", key: "expression_1d", value: s.dexpr,
                                             placeholder: "sin(x)", syntax: catalog.syntaxLine(["x"]) });
   input.addEventListener("input", () => { state.update({ dexpr: input.value }, { silent: true }); refreshSoon(); });
-  const x = number({ key: "point_x", unit: "x", value: s.dx, min: -1e6, max: 1e6, name: "dx",
+  const x = number({ key: "point_x", value: s.dx, min: -1e6, max: 1e6, name: "dx",
                      onChange: (v) => { state.update({ dx: v }, { silent: true }); refresh(); } });
+  els.syntax = allowed;
   els.error = messageBox();
   els.error.el.id = "der-error";
   c.append(row, x.el, els.error.el);
@@ -104,5 +116,7 @@ export function reload() {
 }
 
 export function relabel() {
-  refresh();
+  if (els.syntax) els.syntax.textContent = catalog.syntaxLine(["x"]);
+  if (lastError) els.error.show(catalog.formulaMessage(lastError));
+  if (lastData) draw(lastData);
 }

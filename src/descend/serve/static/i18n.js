@@ -44,6 +44,6 @@ export function unit(text) {
 /** Rewrite every element marked data-i18n (its text), data-i18n-unit or data-i18n-title (its tooltip). */
 export function apply(root = document) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll("[data-i18n-unit]")) el.textContent = ` [${unit(el.dataset.i18nUnit)}]`;
+  for (const el of root.querySelectorAll("[data-i18n-unit]")) el.textContent = ` (${unit(el.dataset.i18nUnit)})`;
   for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
 }

@@ -1,28 +1,34 @@
 // Inside the optimizer (the landscape's lower figure): one run's state along the race
 // (momentum buffer, AdaGrad/RMSProp accumulators, Adam's m and v) and its effective step
 // |Δx| / |∇f|, as the server's POST /api/run with "internals": true returns them. They are
-// asked for once a slider has settled and only while this figure is on screen (they cost the
-// server a second run), so the paths never wait for them.
+// asked for once a slider or a drag has settled (they cost the server a second run), so the
+// paths never wait for them; every "loading…" ends in the figure or a one-line message.
 
 import { call, debounce, latestOnly } from "./api.js";
 import { select } from "./controls.js";
 import { apply, currentLanguage, t } from "./i18n.js";
+import { CONFIG, withToolbar } from "./plotting.js";
 import { runBody, runName, runSpec, view } from "./race.js";
 import * as state from "./state.js";
 
 let els = {};
 let inside = null; // {key, data}: the server's internals of one run, for the request `key`
-let visible = false;
-let stale = false;
+let failed = null; // {key, message}: the request `key` was refused or failed
+let asked = ""; // the key of the request in flight
 
 const requestInternals = latestOnly(
   ({ body }) => call("run", body),
   (data, { key }) => {
-    if (key !== internalsKey()) return; // the view moved on: a newer request is coming
+    if (asked === key) asked = "";
     inside = { key, data: (data.runs && data.runs[0] && data.runs[0].internals) || null };
+    failed = null;
     draw();
   },
-  () => {},
+  (err, { key }) => {
+    if (asked === key) asked = "";
+    failed = { key, message: err.message };
+    draw();
+  },
 );
 
 /** The request for the internals of the run on show (null without runs). */
@@ -36,14 +42,16 @@ function internalsKey() {
   return JSON.stringify(internalsBody());
 }
 
-/** Ask for the internals of the run on show, once things settle. */
+/**
+ * Ask for the internals of the view in the state, once things settle (a drag asks when it
+ * stops): whatever changed it (a start, a slider, the language), what is drawn follows the state.
+ */
 export const refresh = debounce(() => {
-  if (!visible) { stale = true; return; } // asked for when the plot scrolls into view
   const body = internalsBody();
   if (!body) return;
   const key = JSON.stringify(body);
-  if (inside && inside.key === key) return;
-  stale = false;
+  if ((inside && inside.key === key) || asked === key) return;
+  asked = key;
   requestInternals({ body, key });
 }, 250);
 
@@ -68,12 +76,14 @@ export function draw() {
   const results = view.results;
   const s = state.get();
   internalsRun = shownRun();
-  const what = [results.length, internalsRun, s.runs.map(runName).join(), inside && inside.key === internalsKey() ? inside.key : ""]
-    .join("|");
+  const key = internalsKey();
+  const what = [results.length, internalsRun, s.runs.map(runName).join(), inside && inside.key === key ? key : "",
+                failed && failed.key === key ? failed.message : ""].join("|");
+  if (!inside || inside.key !== key) refresh(); // what is drawn follows the state: ask for what is missing
   if (what === internalsShown) return;
   internalsShown = what;
   els.pick.replaceChildren();
-  if (!results.length) { window.Plotly.purge(els.plot); return; }
+  if (!results.length) { window.Plotly.purge(els.plot); figure = ""; return; }
   const pick = select({
     key: "optimizer",
     options: results.map((_, i) => [String(i), `${i + 1}. ${runName(s.runs[i])}`]),
@@ -82,7 +92,7 @@ export function draw() {
   });
   els.pick.append(pick.el);
   apply(els.pick);
-  const current = inside && inside.key === internalsKey() ? inside.data : undefined;
+  const current = inside && inside.key === key ? inside.data : undefined;
   const shown = current || {};
   // small multiples: each state array of the optimizer, then the effective step |Δx| / |∇f|
   // titles from the catalogue in the current language (a state the catalogue lacks: the server's title)
@@ -103,7 +113,9 @@ export function draw() {
     const values = rows.flat().filter((v) => v !== null && Number.isFinite(v));
     // the effective step spans decades (it grows where a gradient component nears 0): log axis
     const log = name === "effective_lr" && values.length > 0 && values.every((v) => v > 0);
-    layout[`yaxis${axis}`] = { title: { text: name, font: { size: 10 } }, tickformat: ".3~g", exponentformat: "e",
+    // the axis named in words (the catalogue's short name), the panel's title saying it in full
+    const word = t(`axis.${name}`) !== `axis.${name}` ? t(`axis.${name}`) : name;
+    layout[`yaxis${axis}`] = { title: { text: word, font: { size: 10 } }, tickformat: ".3~g", exponentformat: "power",
                                type: log ? "log" : "linear" };
     if (values.length) {
       // a constant series (gd's effective step is lr) keeps a visible range: no magnified rounding noise
@@ -121,33 +133,47 @@ export function draw() {
                               xanchor: "left", yanchor: "bottom", font: { size: 11 } });
   });
   if (!traces.length) {
-    const why = current === undefined ? "loading" : "internals_missing";
-    window.Plotly.react(els.plot, [], {
+    // one line: on its way, refused (why), or nothing to show for this optimizer
+    const refused = failed && failed.key === key;
+    const text = current !== undefined ? t("internals_missing")
+      : refused ? `${t("internals_failed")}: ${String(failed.message).split("\n")[0]}` : t("loading");
+    els.plot.dataset.state = current !== undefined ? "missing" : refused ? "failed" : "loading";
+    plot(`message`, [], {
       height: 120, margin: { l: 10, r: 10, t: 10, b: 10 }, xaxis: { visible: false }, yaxis: { visible: false },
-      annotations: [{ text: t(why), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }],
-    }, { displaylogo: false });
+      annotations: [{ text, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }],
+    }, CONFIG);
     return;
   }
+  els.plot.dataset.state = "drawn";
   layout.grid = { rows: series.length, columns: 1, pattern: "independent", ygap: 0.35 };
-  window.Plotly.react(els.plot, traces, layout, { responsive: true, displaylogo: false });
+  plot(`grid ${series.length}`, traces, withToolbar(layout), CONFIG);
+}
+
+let figure = ""; // the figure's make: a message, or a grid of n panels
+
+/**
+ * Draw with Plotly.react while the figure keeps its make; a new make (a grid of other panels, a
+ * message) is a new plot: plotly.js's react from a grid of subplots to another layout can throw.
+ */
+function plot(make, traces, layout, config) {
+  if (make !== figure) window.Plotly.purge(els.plot);
+  figure = make;
+  window.Plotly.react(els.plot, traces, layout, config);
 }
 
 
 /** Start: `plot` is the figure's element, `pick` where the run picker goes. */
 export function init(plot, pick) {
   els = { plot, pick };
-  new IntersectionObserver((entries) => {
-    visible = entries.some((e) => e.isIntersecting);
-    if (visible && stale) refresh();
-  }).observe(plot);
 }
 
 /** The problem changed: what was shown belongs to the old one. */
 export function reset() {
   inside = null;
+  failed = null;
 }
 
-/** The language changed. */
+/** The language changed: the titles in the new language, and the server's words asked again. */
 export function relabel() {
   internalsShown = null;
   draw();

@@ -7,7 +7,7 @@ import * as catalog from "./catalog.js";
 import { button, checkbox, fmt, formulaInput, messageBox, number, select, slider } from "./controls.js";
 import { apply, t } from "./i18n.js";
 import * as internals from "./internals.js";
-import { full, hasFull, ready } from "./plotting.js";
+import { CONFIG, full, hasFull, ready, withToolbar } from "./plotting.js";
 import * as race from "./race.js";
 import { COLORS, MAX_RUNS, problemSpec, runName, shown, startPoint, view } from "./race.js";
 import * as state from "./state.js";
@@ -23,6 +23,11 @@ let els = {};
 let playing = null;
 
 // ---- the drawing -------------------------------------------------------------------------
+// Two figures lie one over the other in #land-plot: below, the contours (#land-surface, drawn
+// only when the landscape, the plot's size or the zoom change: ~150 ms a time); above, the paths,
+// the start and the legend (#land-paths, transparent, redrawn with Plotly.react in a few ms). The
+// upper one takes the clicks, the drags and the hover; the lower one follows its axes. Every
+// drawing is a function of the state (state.js) and of what the server sent for it (race.view).
 
 /** Ask again for the grid and the runs (a new problem or formula). */
 export function refreshAll() {
@@ -37,13 +42,25 @@ export function refreshRuns() {
 }
 const refreshRunsSoon = debounce(refreshRuns, 30);
 
+let frame = 0;
+/** Draw at the next animation frame (many changes in one frame: one drawing). */
+function drawSoon() {
+  if (!frame) frame = requestAnimationFrame(() => { frame = 0; draw(); });
+}
+
 function replayLimit() {
   const s = state.get();
   return s.replay >= 0 ? s.replay : Infinity;
 }
 
+/** The runs drawn: the results of the problem on show (none while another problem's are there). */
+function drawnResults() {
+  const grid = view.grid;
+  return grid && view.resultsFor === grid.spec ? view.results : [];
+}
+
 function longest() {
-  return view.results.reduce((m, r) => Math.max(m, r.x.length - 1), 0);
+  return drawnResults().reduce((m, r) => Math.max(m, r.x.length - 1), 0);
 }
 
 function pathTrace(r, i, limit, three) {
@@ -58,6 +75,7 @@ function pathTrace(r, i, limit, three) {
   for (let k = 0; k < custom.length; k++) custom[k].push(xs[k][0], xs[k][1]);
   // a marker per iterate while they can be told apart; past that, the line alone (thousands of
   // SVG markers cost a redraw most of a second) with the hover still on every iterate
+  const color = COLORS[i % COLORS.length];
   const trace = {
     type: three ? "scatter3d" : "scatter",
     mode: n <= MARKERS_UP_TO ? "lines+markers" : "lines",
@@ -66,18 +84,18 @@ function pathTrace(r, i, limit, three) {
     y: xs.map((p) => p[1]),
     customdata: custom,
     hovertemplate: hover,
-    line: { color: COLORS[i % COLORS.length], width: three ? 5 : 2 },
-    marker: { color: COLORS[i % COLORS.length], size: three ? 2.5 : 4 },
+    line: { color, width: three ? 7 : 2 },
+    marker: { color, size: three ? 3 : 4 },
     meta: { run: i },
   };
-  // on the surface, the path floats a little above it (else the surface hides it)
+  // on the surface, the path floats above it (else the surface hides it)
   if (three) trace.z = xs.map((_, k) => { const z = shown(r.f[k]); return z === null ? null : z + lift(); });
   return trace;
 }
 
 function lift() {
   const grid = view.grid;
-  return 0.015 * ((grid.log ? shown(grid.hi) : grid.hi - grid.lo) || 1);
+  return 0.03 * ((grid.log ? shown(grid.hi) : grid.hi - grid.lo) || 1);
 }
 
 function axisRange(k) {
@@ -96,38 +114,51 @@ function equalAxes() {
   return ratio < 8 && ratio > 1 / 8;
 }
 
+/** The message drawn in place of a landscape (none yet, or a formula to type). */
+function drawMessage(key) {
+  surfaceKey = "";
+  pathsGrid = null;
+  window.Plotly.purge(els.surface);
+  window.Plotly.react(els.paths, [], withToolbar({
+    margin: { l: 10, t: 10, b: 10 }, xaxis: { visible: false }, yaxis: { visible: false },
+    annotations: [{ text: t(key), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: 14 } }],
+  }), CONFIG);
+  els.plot.dataset.message = key;
+}
+
 export function draw() {
-  if (!els.plot || !window.Plotly || !els.plot.on) return; // before plotly.js and the figure are there
+  if (!els.paths || !window.Plotly || !els.paths.on) return; // before plotly.js and the figure are there
   const began = performance.now();
   const s = state.get();
   const grid = view.grid;
-  const results = view.results;
   drawStatus();
   internals.draw();
   if (!grid) {
-    window.Plotly.react(els.plot, [], { title: { text: "" }, margin: { t: 20 } }, { responsive: true });
+    drawMessage(s.problem === "expression" && !s.expr.trim() ? "type_formula" : "loading");
     return;
   }
-  const limit = replayLimit();
+  delete els.plot.dataset.message;
   const three = s.view === "3d";
   if (three && !hasFull()) { // the surface needs the full plotly.js: loaded the first time
-    full().then(draw, (err) => els.runError.show(err.message));
+    full().then(drawSoon, (err) => els.runError.show(err.message));
     return;
   }
-  // the same array each time: plotly sees an unchanged contour and does not recompute it
+  const results = drawnResults();
+  const limit = replayLimit();
+  // the same array each time: plotly sees an unchanged surface and does not recompute it
   if (!grid.shownZ) grid.shownZ = grid.log ? grid.z.map((row) => row.map(shown)) : grid.z;
-  const zShown = grid.shownZ;
   const traces = [];
   if (three) {
-    traces.push({ type: "surface", x: grid.x, y: grid.y, z: zShown, colorscale: SURFACE_3D, opacity: 0.92,
+    traces.push({ type: "surface", x: grid.x, y: grid.y, z: grid.shownZ, colorscale: SURFACE_3D, opacity: 0.8,
                   showscale: false, hoverinfo: "skip", name: "f",
                   contours: { z: { show: true, usecolormap: true, project: { z: true }, width: 1 } } });
-  } else {
-    traces.push({ type: "contour", x: grid.x, y: grid.y, z: zShown, colorscale: SURFACE_COLORS, ncontours: 30,
-                  contours: { coloring: "heatmap", showlines: true }, line: { color: "rgba(40,40,60,0.35)", width: 0.6 },
-                  showscale: false, hoverinfo: "none", name: "f" });
   }
   results.forEach((r, i) => traces.push(pathTrace(r, i, limit, three)));
+  const start = startPoint(s);
+  if (!s.start && els.startInputs) {
+    els.startInputs[0].set(start[0]);
+    els.startInputs[1].set(start[1]);
+  }
   if (!three) {
     // where each run is at the replayed step (its last iterate otherwise)
     const heads = results.map((r) => r.x[Math.min(r.x.length - 1, limit)] || [null, null]);
@@ -135,86 +166,121 @@ export function draw() {
                   marker: { color: results.map((_, i) => COLORS[i % COLORS.length]), size: 9,
                             line: { color: "#fff", width: 1.5 } },
                   hoverinfo: "skip", showlegend: false });
-  }
-  const start = startPoint(s);
-  if (!s.start && els.startInputs) {
-    els.startInputs[0].set(start[0]);
-    els.startInputs[1].set(start[1]);
-  }
-  if (!three) {
-    traces.push({ type: "scatter", mode: "markers", name: t("start"), x: [start[0]], y: [start[1]],
-                  marker: { symbol: "circle-open", size: 13, color: "#fff", line: { width: 2.5 } },
-                  hoverinfo: "skip", showlegend: false });
     if (grid.minimizers.length) {
       traces.push({ type: "scatter", mode: "markers", name: "minimizer", x: grid.minimizers.map((m) => m[0]),
                     y: grid.minimizers.map((m) => m[1]), marker: { symbol: "star", size: 12, color: "#ffd700",
                     line: { width: 1, color: "#333" } }, hoverinfo: "skip", showlegend: false });
     }
+    // the start, last: on top of everything, the handle a learner drags
+    traces.push({ type: "scatter", mode: "markers", name: t("start"), x: [start[0]], y: [start[1]],
+                  marker: { symbol: "circle-open", size: 15, color: "#111", line: { width: 3 } },
+                  hoverinfo: "skip", showlegend: false, meta: { start: true } });
   }
   const xr = axisRange(0);
   const yr = axisRange(1);
-  const layout = {
+  const layout = withToolbar({
     margin: { l: 50, r: 10, t: 30, b: 40 },
     showlegend: true,
     legend: { orientation: "h", x: 0, y: 1.01, yanchor: "bottom" },
-    uirevision: `${s.problem}|${s.expr}|${s.view}`,
+    uirevision: `${grid.spec}|${s.view}`,
     hovermode: "closest",
-  };
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "rgba(0,0,0,0)",
+  });
   if (three) {
     layout.scene = { xaxis: { title: { text: "x" }, range: xr }, yaxis: { title: { text: "y" }, range: yr },
                      camera: { eye: { x: -1.05, y: -1.15, z: 1.15 } }, aspectmode: "manual",
                      aspectratio: { x: 1, y: (yr[1] - yr[0]) / (xr[1] - xr[0]) || 1, z: 0.6 },
                      zaxis: { title: { text: grid.log ? "log10(1 + f − min)" : "f" } } };
+    layout.paper_bgcolor = "#fff";
+    surfaceKey = "";
+    window.Plotly.purge(els.surface);
   } else {
-    layout.xaxis = { title: { text: "x" }, range: xr, constrain: "domain" };
-    layout.yaxis = { title: { text: "y" }, range: yr, constrain: "domain" };
+    layout.xaxis = { title: { text: "x" }, range: xr, constrain: "domain", showgrid: false, zeroline: false };
+    layout.yaxis = { title: { text: "y" }, range: yr, constrain: "domain", showgrid: false, zeroline: false };
     if (equalAxes()) layout.yaxis.scaleanchor = "x";
   }
   const t0 = performance.now();
-  show(traces, layout, three);
+  window.Plotly.react(els.paths, traces, layout, CONFIG);
+  pathsGrid = three ? null : grid;
+  if (!three) drawSurface();
   els.plot.dataset.reactMs = (performance.now() - t0).toFixed(1);
   // what is on the plot, for a reader of the page (and its browser tests)
   els.plot.dataset.runs = String(results.length);
-  els.plot.dataset.problem = s.problem === "expression" ? s.expr : s.problem;
+  els.plot.dataset.problem = JSON.parse(grid.spec).expression ?? JSON.parse(grid.spec);
   els.plot.dataset.log = String(Boolean(grid.log));
+  els.plot.dataset.start = start.join(",");
+  els.plot.dataset.pathsFrom = results.length && results[0].x.length ? results[0].x[0].join(",") : "";
+  els.plot.dataset.draws = String(Number(els.plot.dataset.draws || 0) + 1);
   els.plot.dataset.drawnAt = String(performance.timeOrigin + performance.now());
   els.plot.dataset.drawMs = (performance.now() - began).toFixed(1);
-  if (!els.plot.dataset.firstDrawn) els.plot.dataset.firstDrawn = els.plot.dataset.drawnAt;
+  if (!els.plot.dataset.firstDrawn && results.length) els.plot.dataset.firstDrawn = els.plot.dataset.drawnAt;
   updateReplaySlider();
 }
 
-let shape = ""; // what the figure on screen is made of (its traces' kinds, the grid, the view)
-let gridId = 0;
-const settle = debounce(() => { shape = ""; draw(); }, 400);
+let surfaceKey = ""; // what the contour figure shows: the grid, the plot area and the axes' ranges
+let pathsGrid = null; // the grid the upper figure was last drawn for (2-D)
 
 /**
- * Put `traces` on the plot. When only the paths moved (a slider, a click, the replay), plotly
- * moves the scatter traces alone (Plotly.animate without a redraw: ~50 ms) instead of redrawing
- * the figure, which would compute the contour again (~0.5 s); once things settle, one full
- * redraw brings the legend up to date.
+ * The contours under the paths, redrawn only when what they show changed: the landscape, or the
+ * upper figure's plot area and axes (a zoom, a resize, a legend that took another row).
  */
-function show(traces, layout, three) {
-  const grid = view.grid;
+function drawSurface() {
+  const grid = pathsGrid; // the contours of the landscape whose axes the upper figure has now
+  const top = els.paths._fullLayout;
+  if (!grid || !grid.shownZ || !top || !top.xaxis || !top.yaxis || !top._size) return;
+  const size = top._size;
+  const xr = top.xaxis.range.slice();
+  const yr = top.yaxis.range.slice();
+  const key = JSON.stringify([grid.spec, grid.id, size, top.width, top.height, xr, yr]);
+  if (key === surfaceKey && els.surface.querySelector(".contourlayer")) return;
+  if (surfaceBusy) { surfaceAgain = true; return; }
   if (!grid.id) { gridId += 1; grid.id = gridId; }
-  const now = [grid.id, three, traces.map((t) => `${t.type}:${t.mode}:${t.showlegend}`).join(), JSON.stringify(layout)].join("|");
-  const fast = !three && now === shape && els.plot.data && els.plot.data.length === traces.length;
-  if (!fast) {
-    shape = now;
-    window.Plotly.react(els.plot, traces, layout, { responsive: true, displaylogo: false });
-    return;
-  }
-  const moved = [];
-  traces.forEach((t, i) => { if (t.type === "scatter") moved.push(i); });
-  const data = moved.map((i) => ({ x: traces[i].x, y: traces[i].y, customdata: traces[i].customdata,
-                                   hovertemplate: traces[i].hovertemplate, name: traces[i].name }));
-  window.Plotly.animate(els.plot, { data, traces: moved }, { transition: { duration: 0 }, frame: { duration: 0, redraw: false },
-                                                           mode: "immediate" });
-  if (traces.some((t, i) => t.meta && els.plot._fullData[i] && els.plot._fullData[i].name !== t.name)) settle();
+  surfaceKey = JSON.stringify([grid.spec, grid.id, size, top.width, top.height, xr, yr]);
+  // the 30 levels given, not left to plotly.js: its react keeps automatic levels only when it
+  // recomputes the trace, and a redraw for a new size alone would find none
+  if (!grid.levels) grid.levels = levels(grid.shownZ, 30);
+  const trace = { type: "contour", x: grid.x, y: grid.y, z: grid.shownZ, colorscale: SURFACE_COLORS, autocontour: false,
+                  contours: { coloring: "heatmap", showlines: true, ...grid.levels },
+                  line: { color: "rgba(40,40,60,0.35)", width: 0.6 }, showscale: false, hoverinfo: "skip", name: "f" };
+  const layout = {
+    width: top.width, height: top.height, autosize: false, showlegend: false,
+    margin: { l: size.l, r: size.r, t: size.t, b: size.b, pad: 0, autoexpand: false },
+    xaxis: { range: xr, visible: false, constrain: "domain", fixedrange: true },
+    yaxis: { range: yr, visible: false, constrain: "domain", fixedrange: true },
+  };
+  if (top.yaxis.scaleanchor) layout.yaxis.scaleanchor = "x";
+  // one drawing of the contours at a time: plotly.js draws asynchronously, and a second react
+  // while the first is under way replaces the figure's data under it
+  surfaceBusy = true;
+  const drawing = window.Plotly.react(els.surface, [trace], layout, { staticPlot: true, responsive: false });
+  Promise.resolve(drawing)
+    .catch(() => { surfaceKey = ""; })
+    .finally(() => {
+      surfaceBusy = false;
+      els.plot.dataset.surfaceDraws = String(Number(els.plot.dataset.surfaceDraws || 0) + 1);
+      if (surfaceAgain) { surfaceAgain = false; drawSurface(); }
+    });
 }
+
+/** `n` evenly spaced contour levels over the finite values of `z` (plotly's contours.start/end/size). */
+function levels(z, n) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const row of z) for (const v of row) if (Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  if (!(hi > lo)) return { start: Number.isFinite(lo) ? lo : 0, end: Number.isFinite(lo) ? lo + 1 : 1, size: 1 };
+  const size = (hi - lo) / n;
+  return { start: lo + size / 2, end: hi - size / 2, size };
+}
+
+let surfaceBusy = false;
+let surfaceAgain = false;
+
+let gridId = 0;
 
 function drawStatus() {
   const s = state.get();
-  const results = view.results;
+  const results = drawnResults();
   els.status.replaceChildren();
   if (!results.length) return;
   const table = document.createElement("table");
@@ -270,7 +336,7 @@ function updateReplaySlider() {
 function setReplay(k) {
   const n = longest();
   state.update({ replay: k >= n ? -1 : Math.max(0, k) }, { silent: true });
-  draw();
+  drawSoon();
 }
 
 function play() {
@@ -317,7 +383,7 @@ function hyperControl(run, spec, onChange) {
     const mins = Array.isArray(spec.min) ? spec.min : [spec.min ?? 0, spec.min ?? 0];
     const maxs = Array.isArray(spec.max) ? spec.max : [spec.max ?? 0.9999, spec.max ?? 0.9999];
     parts.forEach((p, c) => {
-      const ctl = slider({ text: `${spec.name}[${c}]`, unit: spec.unit || "1", min: mins[c], max: maxs[c], value: p,
+      const ctl = slider({ text: `${spec.name} ${c + 1}`, unit: spec.unit, min: mins[c], max: maxs[c], value: p,
                            name: `${spec.name}.${c}`,
                            onInput: (v) => { parts[c] = v; onChange(spec.name, parts.slice(), true); },
                            onChange: (v) => { parts[c] = v; onChange(spec.name, parts.slice(), false); } });
@@ -328,7 +394,7 @@ function hyperControl(run, spec, onChange) {
   const min = spec.min ?? 0;
   const max = spec.max ?? Math.max(1, 10 * Math.abs(value || 1));
   const log = spec.log || (min > 0 && max / min >= 1000);
-  return slider({ text: spec.name, unit: spec.unit || "1", min, max, value, log, integer: spec.kind === "integer",
+  return slider({ text: spec.name, unit: spec.unit, min, max, value, log, integer: spec.kind === "integer",
                   name: spec.name,
                   onInput: (v) => onChange(spec.name, v, true), onChange: (v) => onChange(spec.name, v, false) });
 }
@@ -358,17 +424,22 @@ function runCard(run, i, optimizers) {
     value: pickerValue(run),
     name: "optimizer",
     onChange: (value) => {
-      if (value.startsWith("ls:")) {
-        setRun(i, { optimizer: "gd", lr: catalog.optimizer("gd").lr.default, hp: { line_search: value.slice(3) } }, false);
-      } else {
-        setRun(i, { optimizer: value, lr: catalog.optimizer(value).lr.default, hp: {} }, false);
-      }
+      // the lr just tuned stays where the new rule allows it; else its default, and a line says so
+      const name = value.startsWith("ls:") ? "gd" : value;
+      const next = catalog.optimizer(name).lr;
+      const keep = Number.isFinite(run.lr) && run.lr >= next.min && run.lr <= next.max;
+      const lr = keep ? run.lr : next.default;
+      const hp = value.startsWith("ls:") ? { line_search: value.slice(3) } : {};
+      setRun(i, { optimizer: name, lr, hp }, false);
+      notes[i] = keep || hp.line_search ? null
+        : t("lr_changed").replace("{from}", fmt(run.lr, 3)).replace("{to}", fmt(lr, 3)).replace("{name}", name);
       buildRuns();
     },
   });
   const remove = button("remove", () => {
     const runs = state.get().runs.filter((_, j) => j !== i);
     state.update({ runs, replay: -1 }, { silent: true });
+    notes = [];
     buildRuns();
     refreshRuns();
   }, "remove");
@@ -379,9 +450,15 @@ function runCard(run, i, optimizers) {
   swatch.style.background = COLORS[i % COLORS.length];
   top.append(swatch, pick.el, remove);
   card.append(top);
+  if (notes[i]) {
+    const note = document.createElement("div");
+    note.className = "message note";
+    note.textContent = notes[i];
+    card.append(note);
+  }
   if (lineSearch) return card; // the line search sets each step; gd has nothing else to tune here
   const lr = slider({
-    key: "lr", unit: "1", min: spec.lr.min, max: spec.lr.max, value: run.lr, log: true, name: "lr",
+    key: "lr", min: spec.lr.min, max: spec.lr.max, value: run.lr, log: true, name: "lr",
     onInput: (v) => setRun(i, { lr: v }, true),
     onChange: (v) => setRun(i, { lr: v }, false),
   });
@@ -390,7 +467,8 @@ function runCard(run, i, optimizers) {
   if (tunable.length) {
     const details = document.createElement("details");
     const summary = document.createElement("summary");
-    summary.textContent = tunable.map((h) => h.name).join(", ");
+    summary.dataset.names = tunable.map((h) => h.name).join(", ");
+    summary.textContent = `${t("hyperparameters")}: ${summary.dataset.names}`;
     details.append(summary);
     if (Object.keys(run.hp).length) details.open = true;
     for (const h of tunable) {
@@ -404,6 +482,8 @@ function runCard(run, i, optimizers) {
   }
   return card;
 }
+
+let notes = []; // per run card: the line saying its lr changed with its optimizer
 
 function buildRuns() {
   catalog.loadOptimizers().then((optimizers) => {
@@ -442,9 +522,10 @@ function buildControls(problems) {
     refreshAll();
   }, "draw");
   go.id = "land-expr-draw";
-  const { el: exprRow, input } = formulaInput({ id: "land-expr", key: "expression", value: s.expr,
-                                                placeholder: "x**2/20 + y**2",
-                                                syntax: catalog.syntaxLine(["x", "y"]), beside: [go] });
+  const { el: exprRow, input, allowed } = formulaInput({ id: "land-expr", key: "expression", value: s.expr,
+                                                         placeholder: "x**2/20 + y**2",
+                                                         syntax: catalog.syntaxLine(["x", "y"]), beside: [go] });
+  els.syntax = allowed;
   input.addEventListener("keydown", (e) => { if (e.key === "Enter") go.click(); });
   exprRow.hidden = s.problem !== "expression";
   els.exprRow = exprRow;
@@ -454,10 +535,9 @@ function buildControls(problems) {
   c.append(els.exprError.el);
 
   const start = startPoint(s);
-  const sx = number({ text: "x₀", unit: "x", value: start[0], name: "start-x",
-                      onChange: (v) => { state.update({ start: [v, startPoint()[1]], replay: -1 }, { silent: true }); refreshRuns(); draw(); } });
-  const sy = number({ text: "y₀", unit: "y", value: start[1], name: "start-y",
-                      onChange: (v) => { state.update({ start: [startPoint()[0], v], replay: -1 }, { silent: true }); refreshRuns(); draw(); } });
+  // a typed start counts on Enter and when the box is left (the "change" event), as a click does
+  const sx = number({ text: "x₀", value: start[0], name: "start-x", onChange: (v) => setStart([v, startPoint()[1]]) });
+  const sy = number({ text: "y₀", value: start[1], name: "start-y", onChange: (v) => setStart([startPoint()[0], v]) });
   const startRow = document.createElement("fieldset");
   const legend = document.createElement("legend");
   legend.dataset.i18n = "start";
@@ -466,12 +546,12 @@ function buildControls(problems) {
   els.startInputs = [sx, sy];
   c.append(startRow);
 
-  const steps = slider({ key: "steps", unit: "steps", min: 1, max: MAX_STEPS, value: s.steps, log: true, integer: true,
+  const steps = slider({ key: "steps", min: 1, max: MAX_STEPS, value: s.steps, log: true, integer: true,
                          name: "steps",
                          onInput: (v) => { state.update({ steps: v, replay: -1 }, { silent: true }); refreshRunsSoon(); },
                          onChange: (v) => { state.update({ steps: v, replay: -1 }, { silent: true }); refreshRuns(); } });
   c.append(steps.el);
-  const tol = slider({ key: "tolerance", unit: "|∇f|", min: 1e-12, max: 1, value: s.gtol > 0 ? s.gtol : 1e-6, log: true,
+  const tol = slider({ key: "tolerance", min: 1e-12, max: 1, value: s.gtol > 0 ? s.gtol : 1e-6, log: true,
                        name: "gtol",
                        onInput: (v) => { if (useTol.get()) { state.update({ gtol: v }, { silent: true }); refreshRunsSoon(); } },
                        onChange: (v) => { if (useTol.get()) { state.update({ gtol: v }, { silent: true }); refreshRuns(); } } });
@@ -511,38 +591,97 @@ function buildToolbar() {
   bar.replaceChildren();
   const view = select({
     key: "view", options: [["2d", "contours", "view_2d"], ["3d", "3-D", "view_3d"]], value: state.get().view, name: "view",
-    onChange: (v) => { state.update({ view: v }, { silent: true }); draw(); },
+    onChange: (v) => { state.update({ view: v }, { silent: true }); drawSoon(); },
   });
   els.playButton = button("play", play, "play");
   els.playButton.id = "land-play";
   const back = button("step_back", () => { stop(); setReplay((state.get().replay >= 0 ? state.get().replay : longest()) - 1); });
   const fwd = button("step", () => { stop(); const k = state.get().replay; setReplay(k >= 0 ? k + 1 : 0); });
   fwd.id = "land-step";
-  els.replay = slider({ key: "replay", unit: "steps", min: 0, max: 1, value: 1, integer: true, step: 1, name: "replay",
+  els.replay = slider({ key: "replay", min: 0, max: 1, value: 1, integer: true, step: 1, name: "replay",
                         onInput: (v) => { stop(); setReplay(v); }, onChange: (v) => { stop(); setReplay(v); } });
   bar.append(view.el, els.playButton, back, fwd, els.replay.el);
   apply(bar);
 }
 
-function onClick(event) {
-  // the clicked point in the plot's own coordinates (the contour's grid does not round it)
-  const mouse = event.event;
-  const layout = els.plot._fullLayout;
-  if (!mouse || !layout || state.get().view !== "2d") return;
-  const xa = layout.xaxis;
-  const ya = layout.yaxis;
-  const box = els.plot.querySelector(".nsewdrag").getBoundingClientRect();
-  const fx = (mouse.clientX - box.left) / box.width;
-  const fy = (mouse.clientY - box.top) / box.height;
-  if (fx < 0 || fx > 1 || fy < 0 || fy > 1) return;
-  const x = xa.range[0] + fx * (xa.range[1] - xa.range[0]);
-  const y = ya.range[1] - fy * (ya.range[1] - ya.range[0]);
-  const p = [Number(x.toPrecision(5)), Number(y.toPrecision(5))];
+// ---- a new start: a click, a drag of the start marker, or typed -------------------------
+
+/** A new start: the address, the boxes, the runs asked for, the marker moved at once. */
+function setStart(p) {
   state.update({ start: p, replay: -1 }, { silent: true });
   els.startInputs[0].set(p[0]);
   els.startInputs[1].set(p[1]);
   refreshRuns();
-  draw();
+  drawSoon();
+}
+
+/** The point under a pointer event in the upper figure's coordinates, or null outside its plot area. */
+function pointAt(event) {
+  const layout = els.paths._fullLayout;
+  if (!layout || !layout.xaxis || !layout.yaxis || state.get().view !== "2d" || !view.grid) return null;
+  const xa = layout.xaxis;
+  const ya = layout.yaxis;
+  const box = els.paths.getBoundingClientRect();
+  const px = event.clientX - box.left - xa._offset;
+  const py = event.clientY - box.top - ya._offset;
+  if (px < 0 || px > xa._length || py < 0 || py > ya._length) return null;
+  return { x: xa.p2c(px), y: ya.p2c(py), px, py };
+}
+
+/** Whether the pointer is on the start marker (within a finger's width of it). */
+function onMarker(p) {
+  const layout = els.paths._fullLayout;
+  const [sx, sy] = startPoint();
+  const dx = layout.xaxis.c2p(sx) - p.px;
+  const dy = layout.yaxis.c2p(sy) - p.py;
+  return dx * dx + dy * dy <= 16 * 16;
+}
+
+const rounded = (p) => [Number(p.x.toPrecision(5)), Number(p.y.toPrecision(5))];
+
+let pressed = null; // {x, y, drag}: where the primary button went down on the figure
+
+function onPointerDown(event) {
+  if (event.button !== 0 || !event.isPrimary) return;
+  const p = pointAt(event);
+  if (!p) return;
+  pressed = { x: event.clientX, y: event.clientY, drag: onMarker(p) };
+  if (pressed.drag) {
+    // the start marker is the handle: plotly does not get this press (no zoom box), the paths follow
+    event.preventDefault();
+    event.stopPropagation();
+    try { els.paths.setPointerCapture(event.pointerId); } catch (err) { /* a synthetic pointer: no capture */ }
+    els.plot.classList.add("dragging");
+    els.plot.dataset.dragUpdates = "0";
+  }
+}
+
+function onPointerMove(event) {
+  if (pressed && pressed.drag) {
+    const p = pointAt(event);
+    if (p) setStart(rounded(p));
+    return;
+  }
+  // the cursor says the marker can be taken
+  const p = !pressed && pointAt(event);
+  const drag = els.paths.querySelector(".nsewdrag");
+  if (drag) drag.style.cursor = p && onMarker(p) ? "grab" : "";
+}
+
+function onPointerUp(event) {
+  const was = pressed;
+  pressed = null;
+  if (!was) return;
+  if (was.drag) {
+    els.plot.classList.remove("dragging");
+    const p = pointAt(event);
+    if (p) setStart(rounded(p));
+    return;
+  }
+  // a click (no drag: a drag is plotly's zoom box) sets the start where it landed
+  if (Math.hypot(event.clientX - was.x, event.clientY - was.y) > 4) return;
+  const p = pointAt(event);
+  if (p) setStart(rounded(p));
 }
 
 /**
@@ -588,13 +727,32 @@ export async function init() {
   buildControls(problems);
   buildToolbar();
   internals.init(els.internals, els.internalsPick);
-  race.hooks.drawn = draw;
-  race.hooks.gridError = (message) => (message ? els.exprError.show(message) : els.exprError.clear());
+  race.hooks.drawn = () => {
+    if (pressed && pressed.drag) els.plot.dataset.dragUpdates = String(Number(els.plot.dataset.dragUpdates || 0) + 1);
+    drawSoon();
+  };
+  race.hooks.gridError = (message) => {
+    els.exprError.el.dataset.raw = message || "";
+    if (message) els.exprError.show(catalog.formulaMessage(message)); else els.exprError.clear();
+  };
   race.hooks.runsError = (message) => (message ? els.runError.show(message) : els.runError.clear());
   refreshAll(); // the requests go out now; the drawing waits for plotly.js
   await ready;
-  window.Plotly.newPlot(els.plot, [], { margin: { t: 10 } }, { responsive: true, displaylogo: false });
-  els.plot.on("plotly_click", onClick);
+  // the contours below, the paths above (see "the drawing"); both fill #land-plot
+  els.surface = document.createElement("div");
+  els.surface.id = "land-surface";
+  els.surface.className = "layer";
+  els.paths = document.createElement("div");
+  els.paths.id = "land-paths";
+  els.paths.className = "layer";
+  els.plot.replaceChildren(els.surface, els.paths);
+  window.Plotly.newPlot(els.paths, [], withToolbar({ margin: { t: 10 } }), CONFIG);
+  els.paths.on("plotly_afterplot", () => requestAnimationFrame(drawSurface));
+  els.paths.on("plotly_relayout", () => requestAnimationFrame(drawSurface));
+  els.paths.addEventListener("pointerdown", onPointerDown, { capture: true });
+  els.paths.addEventListener("pointermove", onPointerMove);
+  window.addEventListener("pointerup", onPointerUp, { capture: true });
+  window.addEventListener("pointercancel", () => { pressed = null; els.plot.classList.remove("dragging"); });
   draw();
 }
 
@@ -605,7 +763,17 @@ export function reload() {
 
 /** The language changed: redraw the figures whose texts come from the catalogue of labels. */
 export function relabel() {
-  shape = "";
+  if (els.syntax) els.syntax.textContent = catalog.syntaxLine(["x", "y"]);
+  if (els.runs) buildRuns(); // the hyperparameters' summaries
+  const message = els.exprError && !els.exprError.el.hidden && els.exprError.el.dataset.raw;
+  if (message) els.exprError.show(catalog.formulaMessage(message));
   internals.relabel();
   draw();
+}
+
+/** The panel is on screen again: its figures fit their size (they had none while hidden). */
+export function show() {
+  if (!els.paths || !window.Plotly) return;
+  window.Plotly.Plots.resize(els.paths);
+  drawSoon();
 }

@@ -7,12 +7,13 @@ import * as catalog from "./catalog.js";
 import { button, fmt, messageBox, slider } from "./controls.js";
 import { apply, t } from "./i18n.js";
 import * as landscape from "./landscape.js";
-import { ready } from "./plotting.js";
+import { CONFIG, ready, withToolbar } from "./plotting.js";
 import * as state from "./state.js";
 
 let els = {};
 let lastBody = "";
 let order = []; // curve k belongs to landscape run order[k]
+let lastData = null; // the last answer drawn (redrawn in another language without asking again)
 
 function body() {
   const s = state.get();
@@ -29,8 +30,8 @@ function body() {
 
 const request = latestOnly(
   (b) => call("lr", b),
-  (data) => { els.error.clear(); draw(data); },
-  (err) => { els.error.show(err.message); window.Plotly.purge(els.plot); },
+  (data) => { els.error.clear(); lastData = data; draw(data); },
+  (err) => { els.error.show(err.message); window.Plotly.purge(els.plot); els.plot.dataset.curves = "0"; },
 );
 
 function refresh(force = false) {
@@ -70,25 +71,46 @@ function draw(data) {
                     hovertemplate: `${landscape.runName(run)}<br>η = %{x:.3g}<br>${t("diverged")}<extra></extra>` });
     }
   });
-  const layout = {
+  // the x axis covers the grid asked for, whatever the bound; every tick in one notation (10^k)
+  const lrs = data.lrs.length ? data.lrs : [s.lrmin, s.lrmax];
+  const layout = withToolbar({
     margin: { l: 60, r: 10, t: 40, b: 50 },
-    xaxis: { type: "log", title: { text: t("lr") } },
-    yaxis: { type: positive ? "log" : "linear", title: { text: t("final_loss") } },
+    xaxis: { type: "log", title: { text: t("lr") }, range: [Math.log10(lrs[0]), Math.log10(lrs[lrs.length - 1])],
+             exponentformat: "power", dtick: 1 },
+    yaxis: { type: positive ? "log" : "linear", title: { text: t("final_loss") }, exponentformat: "power" },
     legend: { orientation: "h", x: 0, y: 1.01, yanchor: "bottom" },
     shapes: [],
     annotations: [],
     hovermode: "closest",
-  };
-  if (data.stable_lr) {
-    layout.shapes.push({ type: "line", x0: data.stable_lr, x1: data.stable_lr, yref: "paper", y0: 0, y1: 1,
+  });
+  // 2/L only where the start's largest curvature L is positive and not tiny: else no bound to draw
+  const bound = stableBound(data);
+  const note = (text, x, xanchor) => layout.annotations.push({
+    x, yref: "paper", y: 0, text, showarrow: false, xanchor, yanchor: "bottom", font: { size: 12 }, bgcolor: "rgba(255,255,255,0.85)" });
+  if (bound === null) {
+    note(t("no_bound"), layout.xaxis.range[0], "left");
+  } else if (bound < lrs[0] || bound > lrs[lrs.length - 1]) {
+    // outside the grid: said at the edge it lies beyond, the axis stays on the grid
+    const right = bound > lrs[lrs.length - 1];
+    note(`${right ? "" : "← "}2/L = ${fmt(bound, 3)}${right ? " →" : ""}`, layout.xaxis.range[right ? 1 : 0], right ? "right" : "left");
+  } else {
+    layout.shapes.push({ type: "line", x0: bound, x1: bound, yref: "paper", y0: 0, y1: 1,
                          line: { dash: "dash", color: "#444", width: 1.5 } });
-    layout.annotations.push({ x: Math.log10(data.stable_lr), yref: "paper", y: 0, text: ` 2/L = ${fmt(data.stable_lr, 3)}`,
-                              showarrow: false, xanchor: "left", yanchor: "bottom", font: { size: 12 },
-                              bgcolor: "rgba(255,255,255,0.8)" });
+    note(` 2/L = ${fmt(bound, 3)}`, Math.log10(bound), "left");
   }
-  window.Plotly.react(els.plot, traces, layout, { responsive: true, displaylogo: false });
+  window.Plotly.react(els.plot, traces, layout, CONFIG);
   els.plot.dataset.curves = String(data.curves.length);
-  els.plot.dataset.stableLr = String(data.stable_lr);
+  els.plot.dataset.stableLr = bound === null ? "none" : String(bound);
+}
+
+/** Curvatures at or below this are "tiny": 2/L would be a bound no run comes near. */
+const TINY_CURVATURE = 1e-6;
+
+/** The 2/L bound of the answer, or null where the largest curvature L is <= 0, tiny or unknown. */
+function stableBound(data) {
+  const L = data.L;
+  if (!(Number.isFinite(L) && L > TINY_CURVATURE)) return null;
+  return Number.isFinite(data.stable_lr) && data.stable_lr > 0 ? data.stable_lr : 2 / L;
 }
 
 function onClick(event) {
@@ -103,11 +125,11 @@ function buildControls() {
   const s = state.get();
   const c = els.controls;
   c.replaceChildren();
-  const lo = slider({ key: "lr_min", unit: "1", min: 1e-8, max: 1e2, value: s.lrmin, log: true, name: "lrmin",
+  const lo = slider({ key: "lr_min", min: 1e-8, max: 1e2, value: s.lrmin, log: true, name: "lrmin",
                       onChange: (v) => { state.update({ lrmin: Math.min(v, state.get().lrmax / 10) }, { silent: true }); refresh(); } });
-  const hi = slider({ key: "lr_max", unit: "1", min: 1e-6, max: 1e3, value: s.lrmax, log: true, name: "lrmax",
+  const hi = slider({ key: "lr_max", min: 1e-6, max: 1e3, value: s.lrmax, log: true, name: "lrmax",
                       onChange: (v) => { state.update({ lrmax: Math.max(v, state.get().lrmin * 10) }, { silent: true }); refresh(); } });
-  const n = slider({ key: "lr_points", unit: "points", min: 2, max: 81, value: s.lrn, integer: true, step: 1, name: "lrn",
+  const n = slider({ key: "lr_points", min: 2, max: 81, value: s.lrn, integer: true, step: 1, name: "lrn",
                      onChange: (v) => { state.update({ lrn: v }, { silent: true }); refresh(); } });
   const go = button("run", () => refresh(true), "primary");
   go.id = "lr-run";
@@ -121,7 +143,7 @@ export async function init() {
   els = { controls: document.getElementById("lr-controls"), plot: document.getElementById("lr-plot") };
   await catalog.loadProblems();
   buildControls();
-  window.Plotly.newPlot(els.plot, [], { margin: { t: 10 } }, { responsive: true, displaylogo: false });
+  window.Plotly.newPlot(els.plot, [], withToolbar({ margin: { t: 10 } }), CONFIG);
   els.plot.on("plotly_click", onClick);
   refresh(true);
 }
@@ -136,6 +158,6 @@ export function reload() {
 }
 
 export function relabel() {
-  lastBody = "";
-  refresh(true);
+  buildControls();
+  if (lastData) draw(lastData);
 }

@@ -6,7 +6,7 @@ import { call } from "./api.js";
 import * as catalog from "./catalog.js";
 import { button, fmt, messageBox, number, select, slider } from "./controls.js";
 import { apply, t } from "./i18n.js";
-import { ready } from "./plotting.js";
+import { CONFIG, ready, withToolbar } from "./plotting.js";
 import * as state from "./state.js";
 
 let els = {};
@@ -28,6 +28,18 @@ function config() {
 /** The training request (what export sends too). */
 export function trainSpec() {
   return config();
+}
+
+/**
+ * What the Training export reproduces: the configuration on screen (data set, seed, architecture,
+ * optimizer) and how far the page has trained it: `epochs` (whole epochs; the page's epoch rounded,
+ * at least 1) and `updates` (the updates the page made: the server's export takes epochs only for
+ * now, so `updates` and `epoch` go to the caller, which says when the two differ).
+ */
+export function exportSpec() {
+  const epoch = lastFrame ? Number(lastFrame.epoch) : 0;
+  return { spec: { ...config(), epochs: Math.max(1, Math.round(epoch)) }, epoch, updates: lastFrame ? lastFrame.step : 0,
+           accuracy: lastFrame ? lastFrame.test_accuracy : null };
 }
 
 function updatesPerFrame() {
@@ -217,7 +229,7 @@ function drawBoundary(g) {
     images: [{ source, xref: "x", yref: "y", x: x0, y: y1, sizex: x1 - x0, sizey: y1 - y0, sizing: "stretch",
                layer: "below" }],
     uirevision: "boundary",
-  }, { displaylogo: false, responsive: true });
+  }, CONFIG);
 }
 
 let lossesShown = 0; // points of `history` already on the loss plot
@@ -235,10 +247,11 @@ function drawLosses(frame) {
   window.Plotly.react(els.loss, [
     { type: "scatter", mode: "lines", name: t("train_loss"), x: history.step.slice(), y: history.train.slice(), line: { color: "#1f77b4" } },
     { type: "scatter", mode: "lines", name: t("test_loss"), x: history.step.slice(), y: history.test.slice(), line: { color: "#d62728" } },
-  ], {
+  ], withToolbar({
     margin: { l: 50, r: 10, t: 30, b: 40 }, xaxis: { title: { text: t("updates_axis") } },
-    yaxis: { type: "log", title: { text: t("loss") } }, legend: { orientation: "h", x: 0, y: 1.01, yanchor: "bottom" },
-  }, { displaylogo: false, responsive: true });
+    yaxis: { type: "log", title: { text: t("loss") }, exponentformat: "power" },
+    legend: { orientation: "h", x: 0, y: 1.01, yanchor: "bottom" },
+  }), CONFIG);
   lossesShown = n;
 }
 
@@ -295,9 +308,9 @@ function buildControls(optimizers) {
   c.replaceChildren();
   const data = select({ key: "dataset", name: "dataset", value: s.data, options: info.datasets.map((d) => [d.name, d.name]),
                         onChange: (v) => change({ data: v }) });
-  const noise = slider({ key: "noise", unit: "σ", min: noiseMin, max: noiseMax, value: s.noise, step: 0.01, name: "noise",
+  const noise = slider({ key: "noise", min: noiseMin, max: noiseMax, value: s.noise, step: 0.01, name: "noise",
                          onChange: (v) => change({ noise: v }) });
-  const size = slider({ key: "size", unit: "points", min: nMin, max: nMax, value: s.n, integer: true, step: 10, name: "n",
+  const size = slider({ key: "size", min: nMin, max: nMax, value: s.n, integer: true, step: 10, name: "n",
                         onChange: (v) => change({ n: v }) });
   c.append(data.el, noise.el, size.el);
 
@@ -305,7 +318,7 @@ function buildControls(optimizers) {
   const legend = document.createElement("legend");
   legend.dataset.i18n = "layers";
   layers.append(legend);
-  const count = slider({ text: "#", unit: "layers", min: 0, max: layersMax, value: s.layers.length, integer: true, step: 1,
+  const count = slider({ key: "layer_count", min: 0, max: layersMax, value: s.layers.length, integer: true, step: 1,
                          name: "depth",
                          onChange: (v) => {
                            const next = s.layers.slice(0, v);
@@ -327,7 +340,7 @@ function buildControls(optimizers) {
   const opt = select({ key: "optimizer", name: "train-optimizer", value: s.topt, options: optimizers.map((o) => [o.name, o.name]),
                        onChange: (v) => { change({ topt: v, tlr: catalog.optimizer(v).lr.default }); buildControls(optimizers); } });
   const spec = catalog.optimizer(s.topt) || optimizers[0];
-  const lr = slider({ key: "lr", unit: "1", min: spec.lr.min, max: spec.lr.max, value: s.tlr, log: true, name: "train-lr",
+  const lr = slider({ key: "lr", min: spec.lr.min, max: spec.lr.max, value: s.tlr, log: true, name: "train-lr",
                       onChange: (v) => change({ tlr: v }) });
   const batch = select({ key: "batch", name: "batch", value: s.batch,
                          options: [["one", "1", "batch_one"], ["k", "k", "batch_k"], ["full", "full", "batch_full"]],
@@ -338,9 +351,9 @@ function buildControls(optimizers) {
                        onChange: (v) => change({ k: v }) });
     c.append(k.el);
   }
-  const seed = number({ key: "seed", unit: "integer", min: 0, max: 2 ** 31 - 1, value: s.seed, integer: true, name: "seed",
+  const seed = number({ key: "seed", min: 0, max: 2 ** 31 - 1, value: s.seed, integer: true, name: "seed",
                         onChange: (v) => change({ seed: v }) });
-  const speed = slider({ key: "updates_per_frame", unit: "updates", min: 1, max: Math.min(100, (lim.updates || [1, 500])[1]),
+  const speed = slider({ key: "updates_per_frame", min: 1, max: Math.min(100, (lim.updates || [1, 500])[1]),
                          value: s.speed || 5, integer: true, step: 1, name: "speed",
                          onChange: (v) => state.update({ speed: v }, { silent: true }) });
   els.error = els.error || messageBox();
@@ -383,5 +396,6 @@ export function reload() {
 
 export function relabel() {
   lossesShown = 0; // redraw the loss plot whole, with the labels in the new language
+  if (info) catalog.loadOptimizers().then(buildControls);
   if (lastFrame) drawFrame(lastFrame);
 }

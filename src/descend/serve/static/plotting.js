@@ -15,6 +15,23 @@ export const ready = new Promise((resolve, reject) => {
   window.addEventListener("load", done);
 });
 
+/** How every figure of the page is drawn: no plotly logo, only the toolbar buttons a learner uses. */
+export const CONFIG = Object.freeze({
+  responsive: true,
+  displaylogo: false,
+  modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines", "hoverClosestCartesian",
+                           "hoverCompareCartesian", "resetCameraLastSave3d", "hoverClosest3d"],
+});
+
+/** Room on the right for the toolbar: it stands upright there, so it never covers a legend. */
+export const TOOLBAR_MARGIN = 44;
+
+/** `layout` with the toolbar upright in a right margin of its own (legends sit left of it). */
+export function withToolbar(layout) {
+  return { ...layout, modebar: { orientation: "v" },
+           margin: { ...(layout.margin || {}), r: Math.max(TOOLBAR_MARGIN, (layout.margin || {}).r || 0) } };
+}
+
 const FULL = "/vendor/plotly.min.js";
 let fullBundle = null; // the full plotly.js once it is window.Plotly
 let loading = null;
@@ -33,7 +50,8 @@ function movePlots(partial, next) {
     const data = gd.data || [];
     const layout = gd.layout || {};
     const ctx = gd._context || {};
-    const config = { responsive: ctx.responsive, displaylogo: ctx.displaylogo };
+    const config = { responsive: ctx.responsive, displaylogo: ctx.displaylogo, staticPlot: ctx.staticPlot,
+                     modeBarButtonsToRemove: ctx.modeBarButtonsToRemove };
     const ev = gd._ev;
     const handlers = ev ? Object.keys(ev._events || {}).map((name) => [name, ev.listeners(name)]) : [];
     partial.purge(gd);

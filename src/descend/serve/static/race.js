@@ -11,9 +11,12 @@ export const COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#
 export const RESOLUTION = 101; // contour grid points per axis
 export const MAX_RUNS = 12; // runs per request (API.md's limits)
 
-/** What the server sent: `grid` ({x, y, z, window, x0, minimizers, log, lo, hi}) and `results`. */
-export const view = { grid: null, results: [] };
-
+/**
+ * What the server sent: `grid` ({x, y, z, window, x0, minimizers, log, lo, hi, spec}), the last good
+ * one (a refused formula leaves the landscape before it on screen), and `results`, the runs of the
+ * request `resultsFor` (the problem they belong to: a path is drawn only on its own landscape).
+ */
+export const view = { grid: null, results: [], resultsFor: "" };
 /**
  * What the landscape panel does when answers come: `drawn()` after any change, and
  * `gridError(message)` / `runsError(message)` (null: clear the message).
@@ -28,8 +31,9 @@ export function problemSpec(s = state.get()) {
 /** The start on screen: the clicked one, else the problem's own x0 (as the server uses it). */
 export function startPoint(s = state.get()) {
   if (s.start) return s.start;
-  if (view.grid && view.grid.x0) return view.grid.x0;
-  if (view.results.length && view.results[0].x.length) return view.results[0].x[0];
+  const mine = JSON.stringify(problemSpec(s));
+  if (view.grid && view.grid.spec === mine && view.grid.x0) return view.grid.x0;
+  if (view.resultsFor === mine && view.results.length && view.results[0].x.length) return view.results[0].x[0];
   const p = s.problem !== "expression" && catalog.problem(s.problem);
   return p && p.x0 ? p.x0 : [0, 0];
 }
@@ -53,19 +57,21 @@ export function runName(run) {
 
 const sameProblem = (body) => JSON.stringify(body.problem) === JSON.stringify(problemSpec());
 
+/** Whether `message` (a refusal of /api/run) is about the problem: the grid's request says it already. */
+const aboutProblem = (message) => /^problem\b/.test(String(message));
+
 const requestGrid = latestOnly(
   (spec) => call("surface", { problem: spec, points: RESOLUTION }),
   (data, spec) => {
     if (JSON.stringify(spec) !== JSON.stringify(problemSpec())) return; // an older problem's grid
     hooks.gridError(null);
-    view.grid = normalizeGrid(data);
+    view.grid = { ...normalizeGrid(data), spec: JSON.stringify(spec) };
     hooks.drawn();
   },
   (err, spec) => {
     if (JSON.stringify(spec) !== JSON.stringify(problemSpec())) return;
+    // the last good landscape stays on screen, with one line saying why the new one is not there
     hooks.gridError(err.message);
-    view.grid = null;
-    view.results = [];
     hooks.drawn();
   },
 );
@@ -76,11 +82,12 @@ const requestRuns = latestOnly(
     if (!sameProblem(body)) return;
     hooks.runsError(null);
     view.results = (data.runs || []).map((r) => normalizeRun(r));
+    view.resultsFor = JSON.stringify(body.problem);
     hooks.drawn();
   },
   (err, body) => {
     lastRuns = ""; // the same request may be sent again
-    if (sameProblem(body)) hooks.runsError(err.message);
+    if (sameProblem(body) && !aboutProblem(err.message)) hooks.runsError(err.message);
   },
 );
 
@@ -113,10 +120,10 @@ export function runBody(s = state.get()) {
 /** Ask again for the grid (new problem or expression) and the runs. */
 export function refreshAll() {
   const s = state.get();
-  view.grid = null;
-  view.results = [];
   lastRuns = "";
   if (s.problem === "expression" && !s.expr.trim()) {
+    view.grid = null;
+    view.results = [];
     hooks.gridError(null);
     hooks.drawn();
     return;
@@ -132,6 +139,7 @@ export function refreshRuns() {
   const s = state.get();
   if (!s.runs.length) {
     view.results = [];
+    view.resultsFor = JSON.stringify(problemSpec(s));
     hooks.drawn();
     return false;
   }

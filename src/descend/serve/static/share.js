@@ -3,6 +3,7 @@
 // written by the server's /api/export.
 
 import { call } from "./api.js";
+import { fmt } from "./controls.js";
 import { apply, t } from "./i18n.js";
 import * as playground from "./playground.js";
 import { runBody } from "./race.js";
@@ -42,8 +43,17 @@ function snippet(title, code) {
 async function exportCode() {
   els.error.hidden = true;
   els.snippets.replaceChildren();
-  const parts = [[t("tab_landscape"), landscapeBody()], [t("tab_training"), { kind: "train", ...playground.trainSpec(), epochs: 5 }]];
-  for (const [title, body] of parts) {
+  // the Training export trains what the training panel shows: its data set, seed, architecture,
+  // optimizer and as many epochs as it has run (not a fixed number)
+  const training = playground.exportSpec();
+  const trainNotes = [];
+  if (training.updates > 0 && Math.abs(training.epoch - Math.round(training.epoch)) > 1e-9) {
+    trainNotes.push(t("export_epochs_rounded").replace("{epoch}", fmt(training.epoch, 4))
+      .replace("{epochs}", String(training.spec.epochs)));
+  }
+  if (!training.updates) trainNotes.push(t("export_not_trained"));
+  const parts = [[t("tab_landscape"), landscapeBody(), []], [t("tab_training"), { kind: "train", ...training.spec }, trainNotes]];
+  for (const [title, body, pageNotes] of parts) {
     try {
       const data = await call("export", body);
       const section = document.createElement("section");
@@ -54,10 +64,11 @@ async function exportCode() {
       section.append(snippet("descend", data.descend));
       if (data.torch) section.append(snippet("torch.optim", data.torch));
       if (data.optax) section.append(snippet("optax", data.optax));
-      if (data.notes && data.notes.length) {
+      const notes = [...pageNotes, ...(data.notes || [])];
+      if (notes.length) {
         const ul = document.createElement("ul");
         ul.className = "notes";
-        for (const n of data.notes) {
+        for (const n of notes) {
           const li = document.createElement("li");
           li.textContent = n;
           ul.append(li);
@@ -95,4 +106,8 @@ export function show() {
 
 export function reload() {
   show();
+}
+
+export function relabel() {
+  if (els.snippets && els.snippets.childElementCount) exportCode();
 }
