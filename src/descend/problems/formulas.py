@@ -79,12 +79,18 @@ class Columns(_Definition):
     def numpy(self, *values):
         """(f, grad) for a batch ``(..., dim)``, with the parameters' ``values``."""
         f, grad = self.f, self.grad
-        if self.dim == 1:
+        if self.dim == 1 and not values:
+            def f_batch(x):
+                return f(x[..., 0])
+
+            def grad_batch(x):
+                return grad(x)[0]  # the (..., 1) column in, the (..., 1) gradient out
+        elif self.dim == 1:
             def f_batch(x):
                 return f(x[..., 0], *values)
 
             def grad_batch(x):
-                return grad(x, *values)[0]  # the (..., 1) column in, the (..., 1) gradient out
+                return grad(x, *values)[0]
         elif self.dim == 2:
             def f_batch(x):
                 return f(x[..., 0], x[..., 1], *values)
@@ -126,6 +132,11 @@ class Sum(_Definition):
 
             def f_batch(x):
                 return np.sum(term(x, *values), axis=-1)
+        elif len(terms) == 1:
+            term, = terms
+
+            def f_batch(x):
+                return outer(np.sum(term(x, *values), axis=-1), x.shape[-1], *values)
         else:
             def f_batch(x):
                 sums = [np.sum(t(x, *values), axis=-1) for t in terms]
