@@ -164,7 +164,9 @@ def _explorer_html(lang) -> str:
     return text.replace("\x00", "<code>descend serve</code>").replace("\x01", f"<code>{EXPLORER_URL}?token=…</code>")
 
 
-def _check_out(out_dir) -> pathlib.Path:
+def check_out(out_dir) -> pathlib.Path:
+    """The folder the demo page goes to (``DEFAULT_DIR`` for None), refused before any work starts when it is
+    a file or holds an ``index.html`` descend did not write."""
     if out_dir is None:
         out_dir = DEFAULT_DIR
     try:
@@ -224,7 +226,7 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
     from . import tour
     from .plot import _base
 
-    out = _check_out(out_dir)
+    out = check_out(out_dir)
     if isinstance(dpi, bool) or not isinstance(dpi, (int, np.integer)) or dpi < 20:
         raise DescendError(f"dpi must be an integer >= 20, got {dpi!r}")
     plt = _base.pyplot()

@@ -282,7 +282,7 @@ def demo_cmd(out, no_page, lang):
             from .. import report
         except ImportError as exc:  # pragma: no cover - matplotlib missing
             raise DescendError(f"the demo page needs matplotlib ({exc}); install descend[demo]") from None
-        report._check_out(out)  # a folder the page may not be written to is refused before the tour runs
+        report.check_out(out)  # a folder the page may not be written to is refused before the tour runs
     console = new_console()
     with jit.prefer_numpy():  # small runs: compiling their loops on a fresh cache costs more than they take
         sections = tour.sections(lang=lang)
