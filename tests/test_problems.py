@@ -485,3 +485,12 @@ def _home_made(**overrides):
 def test_problem_construction_errors(overrides, message):
     with _raises(message):
         _home_made(**overrides)
+
+
+def test_every_registered_problem_is_defined_once_or_says_why_not():
+    # f and gradient of a registered problem come from one definition (descend.problems.formulas),
+    # which the compiled rows are generated from, or the problem says why it has none
+    from descend.problems import formulas
+
+    defined, numpy_only = set(formulas.definitions()), set(formulas.NUMPY_ONLY)
+    assert defined | numpy_only == set(problems.names()) and not defined & numpy_only
