@@ -11,7 +11,6 @@ import time
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from descend import tour
 from _browser import chromium, skip_without_browser
@@ -19,7 +18,7 @@ from _demo_page import built
 
 SCREENSHOT_DIR = os.environ.get("DESCEND_SCREENSHOT_DIR")  # keep the screenshot for a person to look at
 
-pytestmark = skip_without_browser()
+pytestmark = skip_without_browser("matplotlib", "PIL", extra="demo")  # the page's pictures need the plot stack
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +59,8 @@ def test_the_page_renders_and_a_screenshot_is_taken(page, tmp_path):
     assert height > 3000  # ten sections of pictures and tables
     sections = page.execute_script("return document.querySelectorAll('section h2').length")
     assert sections == len(tour.SECTIONS) == 10
+    from PIL import Image
+
     png = page.get_screenshot_as_png()
     im = Image.open(io.BytesIO(png))
     assert im.format == "PNG" and im.size[0] >= 1000

@@ -387,11 +387,10 @@ def test_checkpoint_folder_not_writable_is_refused_before_the_first_epoch(tmp_pa
 
     monkeypatch.setattr(os, "open", denied)
     epochs = []
-    t0 = time.perf_counter()
     with pytest.raises(DescendError, match=r"cannot write .*ro/run.npz: Permission denied"):
         small_fit(os.path.join(denied_dir, "run.npz"), epochs=3,
                   callbacks=[lambda e, logs: epochs.append(e)])
-    assert epochs == [] and time.perf_counter() - t0 < 30
+    assert epochs == []  # the time it takes: bench/limits.py (checkpoint)
 
 
 def test_train_cli_checkpoint_not_writable_is_one_line(capsys, tmp_path, monkeypatch):

@@ -14,8 +14,12 @@ import re
 import subprocess
 import sys
 
-import nbformat
 import pytest
+
+# the test extra's notebook tools, and matplotlib that the notebooks draw with: without them, skip
+nbformat = pytest.importorskip("nbformat")
+pytest.importorskip("nbclient")
+pytest.importorskip("matplotlib")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

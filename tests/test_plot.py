@@ -6,13 +6,13 @@ import os
 import subprocess
 import sys
 
-import matplotlib
+import pytest
 
+matplotlib = pytest.importorskip("matplotlib")  # the plot extra: without it, this module skips
 matplotlib.use("Agg")  # the tests never need a window
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import descend  # noqa: E402

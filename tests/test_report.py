@@ -7,10 +7,12 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from descend import DescendError, report, tour
 from _demo_page import built
+from helpers import requires
+
+needs_plot = requires("matplotlib", "PIL", extra="plot")  # the pictures; the rest runs without them
 
 
 class _Page(html.parser.HTMLParser):
@@ -55,12 +57,13 @@ def parse(path):
     return page
 
 
-def test_build_returns_index_html_within_a_minute():
-    index, seconds = built()
+@needs_plot
+def test_build_returns_index_html():
+    index, _ = built()  # the time it takes (under a minute): bench/limits.py (page)
     assert index.name == "index.html" and index.is_file()
-    assert seconds < 60, f"report.build took {seconds:.1f} s"
 
 
+@needs_plot
 def test_the_page_has_every_section_with_its_pictures_and_tables():
     index, _ = built()
     page = parse(index)
@@ -82,6 +85,7 @@ def test_the_page_has_every_section_with_its_pictures_and_tables():
     assert "multi-start gradient descent" in text  # seed 002's "SGD", named for what it is
 
 
+@needs_plot
 def test_the_page_works_offline():
     index, _ = built()
     page = parse(index)
@@ -98,6 +102,8 @@ def test_the_page_works_offline():
         assert not src.startswith(("http:", "https:", "//", "/")), src
         path = index.parent / src
         assert path.is_file(), src
+        from PIL import Image
+
         with Image.open(path) as im:
             assert im.format in ("PNG", "GIF")
             px = np.asarray(im.convert("RGB"), dtype=float)
@@ -105,6 +111,7 @@ def test_the_page_works_offline():
         assert img.get("alt"), "every picture has alt text"
 
 
+@needs_plot
 def test_the_page_says_how_to_start_the_explorer_without_a_link_that_is_refused():
     """``descend serve`` opens the tokenised address itself; a bare link to the explorer would answer 403."""
     index, _ = built()
@@ -119,14 +126,18 @@ def test_the_page_says_how_to_start_the_explorer_without_a_link_that_is_refused(
         assert f"<code>{report.EXPLORER_URL}?token=…</code>" in paragraph
 
 
+@needs_plot
 def test_the_race_is_animated():
     index, _ = built()
+    from PIL import Image
+
     gifs = sorted(index.parent.glob("*.gif"))
     assert len(gifs) == 1
     with Image.open(gifs[0]) as im:
         assert im.n_frames > 10
 
 
+@needs_plot
 def test_embed_makes_one_self_contained_file(tmp_path):
     index = report.build(tmp_path / "page", embed=True, sections=["softmax", "gradient_field"])
     text = index.read_text(encoding="utf-8")
@@ -134,6 +145,7 @@ def test_embed_makes_one_self_contained_file(tmp_path):
     assert sorted(p.name for p in index.parent.iterdir()) == [".descend-manifest.json", "index.html"]
 
 
+@needs_plot
 def test_build_takes_sections_already_computed(tmp_path):
     secs = tour.sections(["gradient_field"])
     index = report.build(tmp_path, sections=secs)
@@ -142,6 +154,7 @@ def test_build_takes_sections_already_computed(tmp_path):
     assert "6.000000000012662" in index.read_text(encoding="utf-8")
 
 
+@needs_plot
 def test_build_makes_the_folder_and_rebuilds_over_its_own_files(tmp_path):
     out = tmp_path / "a" / "b"
     first = report.build(out, sections=["softmax"], gif=False)
@@ -151,6 +164,7 @@ def test_build_makes_the_folder_and_rebuilds_over_its_own_files(tmp_path):
                                                                          "index.html"]
 
 
+@needs_plot
 def test_build_defaults_to_descend_demo_in_the_current_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     index = report.build(sections=["softmax"])
@@ -161,8 +175,9 @@ def test_build_defaults_to_descend_demo_in_the_current_folder(tmp_path, monkeypa
 @pytest.mark.parametrize("kwargs, fragment", [
     (dict(out_dir=5), "out_dir must be a folder path"),
     (dict(dpi=3), "dpi must be an integer >= 20"),
-    (dict(sections=["nope"]), "unknown tour section 'nope'"),
-    (dict(sections=["softmax", tour.Section("k", "t", "x")]), "all keys or all tour.Section objects"),
+    pytest.param(dict(sections=["nope"]), "unknown tour section 'nope'", marks=needs_plot),
+    pytest.param(dict(sections=["softmax", tour.Section("k", "t", "x")]), "all keys or all tour.Section objects",
+                 marks=needs_plot),
 ])
 def test_build_errors(tmp_path, kwargs, fragment):
     kwargs.setdefault("out_dir", tmp_path)

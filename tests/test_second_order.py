@@ -5,13 +5,18 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy.optimize import minimize as scipy_minimize
 
 import descend
 from descend import problems
 from descend.errors import DescendError
 from descend.linesearch import LineSearch
 from descend.methods import METHODS
+from helpers import requires
+
+try:
+    from scipy.optimize import minimize as scipy_minimize
+except ImportError:  # scipy is a test extra: the comparisons with it skip, the rest runs
+    scipy_minimize = None
 
 QUASI = ["cg", "bfgs", "lbfgs", "damped_newton"]
 SCIPY = {"bfgs": "BFGS", "lbfgs": "L-BFGS-B", "cg": "CG", "damped_newton": "Newton-CG", "newton": "Newton-CG"}
@@ -58,6 +63,7 @@ def assert_minimizer(p, x):
     assert np.all(np.linalg.eigvalsh(H) > 0)
 
 
+@requires("scipy")
 @pytest.mark.parametrize("method", QUASI)
 @pytest.mark.parametrize("name,params", CASES, ids=[f"{n}{p.get('n', '')}" for n, p in CASES])
 def test_same_minimizer_as_scipy(name, params, method):
@@ -80,6 +86,7 @@ NEWTON_ELSEWHERE = {"beale": "saddle", "himmelblau": "maximum", "styblinski_tang
                     "goldstein_price": "minimum"}
 
 
+@requires("scipy")
 @pytest.mark.parametrize("name,params", CASES, ids=[f"{n}{p.get('n', '')}" for n, p in CASES])
 def test_pure_newton_reaches_scipy_minimizer_or_a_critical_point_that_is_not_one(name, params):
     p = problem_of(name, params)
@@ -401,6 +408,7 @@ def test_torch_fixture_covers_every_2d_problem():
     assert set(TORCH_CASES) == set(TWO_D) | {"rosenbrock10"}
 
 
+@requires("scipy")
 def test_newton_cg_with_hessp_only_and_the_armijo_fallback():
     # damped_newton with hessp= alone is Newton-CG: truncated CG on H d = -g, products only.
     p = problems.get("rosenbrock", n=100)

@@ -141,7 +141,7 @@ def test_a_second_writer_waits_for_the_first(tmp_path):
     finally:
         proc.wait(30)
     assert proc.returncode == 0
-    assert 0.2 <= waited < 30 and len(rows) == 2
+    assert waited >= 0.2 and len(rows) == 2  # it waited (lock_timeout=30 bounds the wait)
 
 
 def test_another_sweep_definition_is_refused_unless_extended(tmp_path):

@@ -4,12 +4,17 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy.optimize import _linesearch as scipy_ls
-from scipy.optimize import line_search as scipy_line_search
 
 from descend.errors import DescendError
 from descend.linesearch import (WOLFE_STATUS, LineSearch, initial_step, search, search_wolfe, wolfe,
                                 wolfe_scalar)
+from helpers import requires, rosen, rosen_grad
+
+try:
+    from scipy.optimize import _linesearch as scipy_ls
+    from scipy.optimize import line_search as scipy_line_search
+except ImportError:  # scipy is a test extra: the comparisons with it skip, the rest runs
+    scipy_ls = scipy_line_search = None
 
 # scipy's own scalar test functions (scipy/optimize/tests/test_linesearch.py), phi and phi'.
 SCALAR = {
@@ -45,6 +50,7 @@ CASES = [(name, c1, c2, old, amax)
          for amax in [None, 50.0]]
 
 
+@requires("scipy")
 @pytest.mark.parametrize("name,c1,c2,old_delta,amax", CASES)
 def test_same_step_as_scipy_and_both_conditions(name, c1, c2, old_delta, amax):
     phi, dphi = {**SCALAR, **EXTRA}[name]
@@ -89,18 +95,7 @@ def test_rows_of_a_batch_equal_each_search_alone():
     assert batch.ok.all() and batch.alpha.shape == (k,)
 
 
-def rosen(x):
-    return np.sum(100.0 * (x[..., 1:] - x[..., :-1] ** 2) ** 2 + (1 - x[..., :-1]) ** 2, axis=-1)
-
-
-def rosen_grad(x):
-    g = np.zeros_like(x)
-    t = x[..., 1:] - x[..., :-1] ** 2
-    g[..., :-1] = -400.0 * x[..., :-1] * t - 2 * (1 - x[..., :-1])
-    g[..., 1:] += 200.0 * t
-    return g
-
-
+@requires("scipy")
 @pytest.mark.parametrize("seed", range(8))
 def test_vector_wrapper_matches_scipy_line_search(seed):
     rng = np.random.default_rng(seed)
