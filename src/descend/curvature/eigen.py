@@ -123,11 +123,13 @@ class EigenResult:
 
 
 def top_eigen(matvec, n: int, k: int = 1, *, tol: float = 1e-4, max_iter=None, seed=0, which: str = "LA",
-              dtype=np.float64):
+              dtype=np.float64, start=None):
     """The ``k`` top eigenpairs of a symmetric operator of size ``n``: ``(values, vectors, residuals, converged)``.
 
-    The Lanczos start is a standard normal vector from ``np.random.default_rng(seed)``.
-    ``max_iter`` (default ``min(n, max(60, 20 k))``) bounds the steps.
+    The Lanczos start is ``start`` (e.g. the top eigenvector of a nearby operator: a warm start
+    along a training run) plus a standard normal vector from ``np.random.default_rng(seed)``
+    scaled by 1e-3 (so no eigenvector is missing from it).  ``max_iter`` (default
+    ``min(n, max(60, 20 k))``) bounds the steps.
     """
     k = check_k(k, n)
     check_positive("tol", tol)
@@ -144,6 +146,11 @@ def top_eigen(matvec, n: int, k: int = 1, *, tol: float = 1e-4, max_iter=None, s
         return bool(np.all(beta[-1] * np.abs(S[-1, idx]) <= tol * np.abs(theta[idx])))
 
     v0 = np.random.default_rng(seed).standard_normal(n).astype(dtype)
+    if start is not None:
+        start = np.asarray(start, dtype=dtype)
+        if start.shape != (n,) or not np.isfinite(start).all() or not start.any():
+            raise DescendError(f"start must be a finite non-zero vector of {n} numbers, got shape {start.shape}")
+        v0 = start / np.linalg.norm(start) + 1e-3 * v0 / np.linalg.norm(v0)
     alpha, beta, Q = lanczos(matvec, v0, steps, stop=stop)
     theta, S = _ritz(alpha, beta)
     idx = _wanted(theta, min(k, len(theta)), which)
