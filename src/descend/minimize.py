@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import jit as _jit
-from . import first_order, methods
+from . import first_order
 from . import linesearch as _ls
 from .errors import DescendError, check_nonnegative_int, check_positive
 from .objective import Objective, check_options, check_x0, resolve_problem
@@ -130,7 +130,7 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
     Result
     """
     if method is not None:
-        from . import optim
+        from . import methods, optim  # on demand: import descend stays light
 
         if isinstance(method, str) and method.lower() in optim.names() and hess is None and hessp is None:
             optimizer, method = method, None
@@ -151,6 +151,8 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
                                            callback=callback, h=h, max_growth=max_growth, history=history,
                                            **hyperparameters)
     if line_search is not None and constraint is None and getattr(_ls.get(line_search), "method", "") == "quadratic":
+        from . import methods  # on demand, as above
+
         if not (isinstance(optimizer, str) and optimizer.lower() == "gd"):
             raise DescendError("line_search works with optimizer='gd' only (it picks the step along -grad)")
         return methods.minimize_method(f, x0, method="steepest_descent", grad=grad, hess=hess, hessp=hessp,
@@ -160,6 +162,8 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
     if hess is not None or hessp is not None:
         raise DescendError("hess= and hessp= need a second-order method: method='newton' or 'damped_newton'")
     if constraint is not None:
+        from . import methods  # on demand, as above
+
         if not (isinstance(optimizer, str) and optimizer.lower() == "gd"):
             raise DescendError(f"a constraint works with optimizer='gd' (projected gradient descent), "
                                f"got {optimizer!r}")
