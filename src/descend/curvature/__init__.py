@@ -15,6 +15,7 @@ stability), ``landscape`` (1-D and 2-D slices of the loss); each imports only ``
 from .density import Density, density
 from .edge import EdgeOfStability, EdgeRun, edge_of_stability, gradient_descent
 from .eigen import EigenResult, eigenvalues, lanczos, sharpness, top_eigen
+from .landscape import Line, Surface, interpolate, pca_directions, random_directions, surface
 from .hvp import METHODS, HessianOperator, HVPResult, fixed_batch, hvp
 from .preconditioned import preconditioned_sharpness, stability_threshold
 from .trace import TraceResult, trace
@@ -22,4 +23,4 @@ from .trace import TraceResult, trace
 __all__ = ["hvp", "HessianOperator", "HVPResult", "METHODS", "fixed_batch", "eigenvalues", "sharpness",
            "lanczos", "top_eigen", "EigenResult", "trace", "TraceResult", "density", "Density",
            "preconditioned_sharpness", "stability_threshold", "edge_of_stability", "gradient_descent", "EdgeRun",
-           "EdgeOfStability"]
+           "EdgeOfStability", "interpolate", "random_directions", "pca_directions", "surface", "Line", "Surface"]
