@@ -89,8 +89,9 @@ PEER_FUNCTIONS = dict(FUNCTIONS, **{"x^7": (lambda x: x**7, None)})
 @pytest.mark.parametrize("case", PEERS["cases"], ids=lambda c: f"{c['f']}@{c['x']}-n{c['n']}")
 def test_against_scipy_and_numdifftools_fixture(case):
     """scripts/make_diff_fixtures.py: scipy.differentiate's and numdifftools' answers on the
-    same cases.  Against scipy (n = 1): the same or better error for no more evaluations
-    (or scipy has no answer: nan, or off by more than 1e-6).  Against numdifftools: the better
+    same cases.  Against scipy (n = 1): the same or better error for at most two evaluations
+    more (the confirming stencil off the halving sequence, which scipy does not take; or scipy
+    has no answer: nan, or off by more than 1e-6).  Against numdifftools: the better
     of descend's adaptive and complex methods is no worse (to 1e-15 relative)."""
     f = PEER_FUNCTIONS[case["f"]][0]
     x, n, exact = case["x"], case["n"], case["exact"]
@@ -105,7 +106,7 @@ def test_against_scipy_and_numdifftools_fixture(case):
     if "scipy" in case:
         ref = case["scipy"]
         if rel(ref["value"]) <= 1e-6:
-            assert adaptive <= max(rel(ref["value"]), 1e-15) and counting.points <= ref["points"]
+            assert adaptive <= max(rel(ref["value"]), 1e-15) and counting.points <= ref["points"] + 2
         else:
             assert adaptive <= 1e-10
     complex_ = rel(derivative(f, x, n=n, method="complex"))

@@ -47,13 +47,18 @@ n != 1 takes the Cauchy integral on a circle of 16 complex points (Lyness and
 Moler), shrinking the radius until its error estimate stops falling: for
 analytic f, 13 or more digits at n = 5 from 16 evaluations.
 
-**Tolerance-driven.**  ``method="adaptive"`` starts from the optimum step of the
-extrapolated stencil (times ``step_factor^3``), shrinks it by ``step_factor``,
-extrapolates across the steps (Richardson) and stops when the error estimate
-is below ``atol + rtol |value|`` or grows again; ``full_output=True`` returns the
+**Tolerance-driven.**  ``method="adaptive"`` starts from a step well above the optimum of
+the extrapolated stencil (a power of two, so every stencil point is exact), halves it,
+extrapolates across the steps (Richardson) and finds its own scale: an error estimate is
+believed only once the differences of four consecutive steps shrink at the stencil's rate
+(or are all round-off), so a step far larger than the length on which f varies (sin'' at
+1000 from a step of 200) is passed by, and a stencil off the halving sequence confirms the
+answer before it stops (an oscillating f sampled near multiples of its period looks smooth).
+It stops when the estimate is below ``atol + rtol |value|`` ("converged": the estimate
+bounds the error) or has not improved for two steps ("error_increased", the estimate
+doubled); without a believed estimate the error is inf.  ``full_output=True`` returns the
 estimate, the step, ``nit``, ``nfev`` and a ``status`` from :data:`STATUSES`, as
-``scipy.differentiate.derivative`` does.  Near a pole the status is not
-``"converged"`` and the estimate is as large as the value.
+``scipy.differentiate.derivative`` does.
 
 **Which step scaling.**  ``step="relative"`` (default) scales the automatic step
 by ``max(scale, |x_i|)``, scale 1 unless given: right when f varies on the

@@ -118,10 +118,12 @@ def derivative(f: Callable, x, *, n: int = 1, method: str = "central", h=None, a
         ``scale=1e-6`` for a Coulomb potential near 1e-6.
     atol, rtol : float, optional
         ``adaptive`` only: stop when the error estimate is <= ``atol + rtol |value|``;
-        defaults the smallest normal number and ``sqrt(eps)`` (scipy's).
+        defaults 0 and ``sqrt(eps)`` (scipy's atol, the smallest normal number, would
+        accept 4 digits of exp' at -700, which is about 1e-304).
     maxiter : int, optional
-        ``adaptive`` only: the most steps tried (default 16: from the first step,
-        1/30000 of it; scipy's 10 stops short where a pole is near).
+        ``adaptive`` only: the most steps tried (default 24: from the first step, a
+        fraction of |x|, down to 1/8e6 of it, so that sin'' at 1000 reaches sin's own
+        scale; scipy's 10 stops short where a pole is near).
     step_factor : float, optional
         ``adaptive`` only: the factor > 1 by which the step shrinks (default 2).
     full_output : bool
@@ -207,13 +209,13 @@ def _check_adaptive_options(method, x, atol, rtol, maxiter, step_factor) -> dict
         return {}
     dtype = np.asarray(x).dtype if np.asarray(x).dtype.kind == "f" else np.dtype(np.float64)
     out = {}
-    for name, v, default in (("atol", atol, float(np.finfo(dtype).tiny)),
+    for name, v, default in (("atol", atol, 0.0),
                              ("rtol", rtol, float(np.sqrt(np.finfo(dtype).eps)))):
         v = default if v is None else v
         if isinstance(v, bool) or not (np.ndim(v) == 0 and np.isreal(v) and np.isfinite(v) and v >= 0):
             raise DescendError(f"{name} must be a finite number >= 0, got {v!r}")
         out[name] = float(v)
-    maxiter = 16 if maxiter is None else maxiter
+    maxiter = 24 if maxiter is None else maxiter
     if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
         raise DescendError(f"maxiter must be an integer >= 1, got {maxiter!r}")
     out["maxiter"] = int(maxiter)
@@ -348,8 +350,15 @@ def _adaptive_derivative(f, x, *, n, accuracy, h, step, scale, full_output, atol
     st = stencil(n, accuracy, kind="central")
     eps = float(np.finfo(x.dtype).eps)
     reach = max(max(st.offsets), 1)  # the first stencil spans +-reach * h0
-    h0, auto = coordinate_steps("adaptive", x, h,
-                      adaptive_start(n, accuracy, factor, ADAPTIVE_DEPTH, eps) / reach, step, scale)
+    h0, auto = coordinate_steps("adaptive", x, h, max(
+        adaptive_start(n, accuracy, factor, ADAPTIVE_DEPTH, eps) / reach,
+        # four D's where truncation is still 1000 times the round-off: the rate test needs them
+        factor ** 3 * (1e3 * eps) ** (1.0 / (n + accuracy))), step, scale)
+    if auto and factor == 2:
+        # powers of two: every step of the halving sequence and every multiple c h of it is
+        # exact, and so is x + c h (x's last bits are not rounded away), so the values are
+        # f's own rounding only, which is what the round-off bound assumes
+        h0 = np.exp2(np.round(np.log2(h0))).astype(x.dtype)
     call = _Pointwise(f, x, "adaptive", quiet=True)
     moved = [c for c, w in zip(st.offsets, st.fractions) if w != 0 and c != 0]
     center = {0: call(np.zeros_like(x), "x")} if 0 in st.offsets and st.fractions[st.offsets.index(0)] else {}
@@ -362,7 +371,7 @@ def _adaptive_derivative(f, x, *, n, accuracy, h, step, scale, full_output, atol
         for c in moved:
             values[c] = call(c * hk, _where(x, c * hk))
         D, mag = _apply(st, values, hk, n)
-        return D, eps * mag, hk, len(moved) + (len(center) if k == 0 else 0)
+        return D, eps * mag, hk, len(moved) + (len(center) if np.ndim(k) == 0 and k == 0 else 0)
 
     value, err, used, nit, nfev, status = adaptive(level, x.shape, accuracy=accuracy, factor=factor,
                                                    atol=atol, rtol=rtol, maxiter=maxiter, eps=eps)
