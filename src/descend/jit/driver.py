@@ -294,7 +294,7 @@ def loop(rule, n_state, present, twin, rename, flags, hp_cols, state_init, fun, 
     if fun is None:
         fun, grad = _kernels.switch(nb)  # compiled once (cached), called: inlining 15 problems made each loop compile for minutes
         parts = [_kernels.switch_source()] + [f for pair in _kernels.KERNELS.values() for f in pair[:2]] + \
-            [_kernels._goldstein_parts]
+            [_kernels.fingerprint()]
     else:
         parts = [fun, grad]
     tag = digest(rule, prepare, _kernels.pairwise, _kernels.einsum_sq, twin.code, sorted(flags.items()), hp_cols,

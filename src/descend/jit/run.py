@@ -117,7 +117,7 @@ def _configure(problem, fun, grad, opt, X, steps, scalar):
         if X.shape[0] * steps >= INLINE_WORK:  # a long job: a loop of its own with the problem inlined
             from ..optim import fused
             cfg.fun, cfg.grad = kernels.single(fused._numba, key)
-            cfg.fun_key = ("inline", key, driver.digest(f, g, kernels.pairwise, kernels._goldstein_parts))
+            cfg.fun_key = ("inline", key, driver.digest(f, g, kernels.pairwise, kernels.fingerprint()))
     else:
         adapted = _adapt(fun, grad, X[0], scalar)
         if adapted is None:
