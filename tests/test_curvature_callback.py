@@ -71,3 +71,21 @@ def test_errors(data):
         Sharpness(X, y, "mse", optimizer=optim.get("rmsprop", lr=0.01))
     with pytest.raises(DescendError, match="at least one sample"):
         Sharpness(X[:0], y[:0], "mse")
+
+
+def test_the_history_holds_the_sharpness_one_entry_per_epoch_and_a_resume_keeps_it(data, tmp_path):
+    X, y = data
+    cb = Sharpness(X, y, "mse", every=2, tol=1e-8)
+    history = train(_model(), X, y, loss="mse", optimizer="sgd", lr=0.05, epochs=5, callbacks=[cb], progress=False)
+    assert len(history["sharpness"]) == len(history["loss"]) == 5
+    assert list(history["sharpness"][[0, 2, 4]]) == cb.records["sharpness"]
+    assert np.isnan(history["sharpness"][[1, 3]]).all()  # epochs not measured
+    assert list(history["threshold"][[0, 2, 4]]) == cb.records["threshold"]
+    # the same run in two halves through a checkpoint: the same per-epoch records
+    ckpt = tmp_path / "run.npz"
+    first = Sharpness(X, y, "mse", every=2, tol=1e-8)
+    train(_model(), X, y, loss="mse", optimizer="sgd", lr=0.05, epochs=3, callbacks=[first], progress=False,
+          checkpoint=ckpt)
+    resumed = train(_model(), X, y, loss="mse", optimizer="sgd", lr=0.05, epochs=5, progress=False,
+                    callbacks=[Sharpness(X, y, "mse", every=2, tol=1e-8)], checkpoint=ckpt, resume=True)
+    np.testing.assert_array_equal(resumed["sharpness"], history["sharpness"])

@@ -56,12 +56,12 @@ Layout
 statuses and the messages); each imports only those after it.
 """
 
-from .callbacks import Callback, EarlyStopping
+from .callbacks import Callback, EarlyStopping, Sharpness
 from .checkpoint import load_checkpoint
 from .history import MESSAGES, STATUSES, History
 from .loop import train
 from .metrics import accuracy, evaluate
 from .online import partial_fit, train_online
 
-__all__ = ["train", "partial_fit", "train_online", "evaluate", "History", "Callback", "EarlyStopping",
+__all__ = ["train", "partial_fit", "train_online", "evaluate", "History", "Callback", "EarlyStopping", "Sharpness",
            "MESSAGES", "STATUSES", "accuracy", "load_checkpoint"]

@@ -319,6 +319,7 @@ def _end_epoch(r: _Run, epoch: int) -> None:
     if callable(getattr(sched, "observe", None)):  # ReduceOnPlateau: fed once per epoch
         sched.observe(logs["val_loss"] if "val_loss" in logs else logs["loss"])
     _call_callbacks(r, epoch, logs)
+    _record_callbacks(r)
     if history.status == "running" and epoch >= r.epochs:
         history.status = "completed"
         history.message = message("completed", epochs=epoch, steps=st["step"])
@@ -341,6 +342,19 @@ def _epoch_logs(r: _Run, epoch: int) -> dict:
     logs["time"] = st["epoch_time"]
     logs["samples_per_s"] = st["count"] / max(st["epoch_time"], 1e-12)
     return logs
+
+
+def _record_callbacks(r: _Run) -> None:
+    """What the callbacks measured at this epoch (:meth:`Callback.epoch_records`, e.g. the sharpness) joins
+    the History's per-epoch lists; a key first seen late is padded with nan, so every list keeps one entry
+    per epoch."""
+    epochs = r.history.epochs
+    n = len(epochs["epoch"])
+    for cb in r.cbs:
+        for key, value in cb.epoch_records().items():
+            column = epochs.setdefault(key, [])
+            column.extend([math.nan] * (n - 1 - len(column)))
+            column.append(float(value))
 
 
 def _call_callbacks(r: _Run, epoch: int, logs: dict) -> None:
