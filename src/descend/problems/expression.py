@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import DescendError
 from .problem import Problem, check_window
 
-__all__ = ["Expr", "parse", "FUNCTIONS", "CONSTANTS", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT", "SYNTAX"]
+__all__ = ["Expr", "parse", "program", "FUNCTIONS", "CONSTANTS", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT", "SYNTAX"]
 
 #: The most characters a formula may have.
 MAX_LENGTH = 400
@@ -691,6 +691,22 @@ class _Compiled:
 
     def __repr__(self):
         return f"_Compiled({self.trees!r})"
+
+
+def program(fn):
+    """The straight-line program a typed formula's function runs, or None when ``fn`` is not one.
+
+    ``fn`` is the ``f``, ``grad`` or ``hessian`` of :func:`to_problem`'s Problem.  Returns
+    ``(ops, outs, variables)``: ``ops`` one ``(kind, what, a, b)`` per distinct node of the
+    checked trees, every operand first (kind 0: the constant ``what``; 1: variable number
+    ``what``; 2: the ufunc ``what`` of operation ``a``; 3: the ufunc ``what`` of ``a`` and
+    ``b``), ``outs`` the positions of the roots.  Exactly what the NumPy evaluation runs,
+    for :mod:`descend.jit.formula` to run compiled.
+    """
+    fn = getattr(fn, "fn", fn)  # the Problem's field wraps it in its shape check
+    if not isinstance(fn, _Compiled):
+        return None
+    return list(fn.ops), list(fn.outs), fn.variables
 
 
 def _checked_size(trees, what: str, text: str):
