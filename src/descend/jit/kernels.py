@@ -336,12 +336,6 @@ def fingerprint() -> str:
     return _DIGEST
 
 
-def __getattr__(name):
-    if name == "_goldstein_parts":  # what jit/driver.py and jit/run.py hash today: the fingerprint now
-        return fingerprint()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def params_of(problem):
     """(factory name, f, grad, P) for a problem built by a registered factory, or (None, why)."""
     recipe = getattr(problem, "_recipe", None)  # set by problems.problem.register on what its factories build
