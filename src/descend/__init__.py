@@ -1,17 +1,18 @@
 """descend: gradient-based optimization as it is taught and practised in deep-learning fundamentals.
 
-The layers, each importing only those below it::
+The layers, each importing only those below it (README "Architecture"; scripts/architecture.py)::
 
-    cli            the `descend` command
-    plot, report   pictures and the demo page (matplotlib, imported lazily)
-    sweep          many runs, the SQLite store
-    train          epochs, batches, callbacks, checkpoints
+    serve          the live explorer: the app, serve/api/ (one module per endpoint group), the page
+    cli            the `descend` command, every subcommand
+    plot, report   pictures, the demo page and the tour (matplotlib, imported lazily)
+    sweeps         many runs, the SQLite store, lr_find, the fair benchmark
+    training       epochs, batches, callbacks, checkpoints (descend.train)
     curvature      Hessian-vector products, eigenvalues, sharpness and loss landscapes of nn models
-    nn, datasets   layers and losses; small data sets
-    minimize       the driver: steps, stopping, line search, history, many runs at once
+    nn, datasets   layers and losses (forward, backward, R-operator); small data sets
+    minimize       the drivers (first_order, methods/, jit/): steps, stopping, line search, history
     optim          one update rule per optimizer, schedules, gradient transforms
-    diff, problems finite differences and gradient checks; test functions
-    numerics       stable softmax / logsumexp / sigmoid, condition number
+    diff, problems finite differences and gradient checks; test functions; the safe formula parser
+    numerics       stable softmax / logsumexp / sigmoid, condition number; errors, files, JSON, i18n
 
 ``import descend`` loads NumPy and the small core only; the rest is imported on first use.
 """
