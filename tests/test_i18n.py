@@ -19,7 +19,35 @@ def test_every_key_has_english_and_japanese():
 
 @pytest.mark.parametrize("key", KEYS)
 def test_both_languages_ask_for_the_same_fields(key):
-    assert i18n.fields(key, "en") == i18n.fields(key, "ja")
+    for lang in i18n.LANGS[1:]:
+        assert i18n.fields(key, "en") == i18n.fields(key, lang), lang
+
+
+def test_a_new_language_follows_the_recipe(tmp_path, monkeypatch):
+    """CONTRIBUTING.md's recipe: the template names every key, its module merges into the catalogue, and
+    the language is then chosen by the locale and by t() like English and Japanese."""
+    import copy
+    import importlib.util
+
+    from descend.i18n import catalogue, template
+
+    path = tmp_path / "lang_xx.py"
+    path.write_text(template.template("xx", "Xish"), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("lang_xx", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert set(module.MESSAGES) == set(KEYS) and module.NAME == "Xish"
+    merged = copy.deepcopy(i18n.CATALOGUE)
+    monkeypatch.setattr(catalogue, "CATALOGUE", merged)
+    monkeypatch.setattr(catalogue, "NAMES", dict(catalogue.NAMES))
+    monkeypatch.setattr(i18n, "CATALOGUE", merged)
+    monkeypatch.setattr(i18n, "LANGS", i18n.LANGS + ("xx",))
+    catalogue.add_language("xx", module.NAME, {k: v.upper() if "{" not in v else v for k, v in module.MESSAGES.items()})
+    assert all(set(entry) == set(i18n.LANGS) for entry in merged.values())
+    assert i18n.t("status.converged", "xx") == "CONVERGED" and catalogue.NAMES["xx"] == "Xish"
+    assert i18n.detect_lang({"LANG": "xx_YY.UTF-8"}) == "xx" and i18n.detect_lang({"LANG": "ja_JP"}) == "ja"
+    with pytest.raises(ValueError, match="new language code"):
+        template.template("ja", "again")
 
 
 def test_japanese_prose_is_written_in_japanese():

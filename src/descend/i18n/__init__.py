@@ -21,18 +21,18 @@ import os
 import string
 
 from ..errors import DescendError, unknown_name
-from .catalogue import CATALOGUE
+from .catalogue import ADDED, CATALOGUE, NAMES
 
-__all__ = ["LANGS", "CATALOGUE", "t", "get_lang", "set_lang", "detect_lang", "check_lang", "has"]
+__all__ = ["LANGS", "NAMES", "CATALOGUE", "t", "get_lang", "set_lang", "detect_lang", "check_lang", "has"]
 
-#: the languages every key has
-LANGS = ("en", "ja")
+#: the languages every key has: English, Japanese and those a contributor added (catalogue.ADDED)
+LANGS = ("en", "ja") + ADDED
 
 _chosen: str | None = None
 
 
 def detect_lang(environ=None) -> str:
-    """``"ja"`` when the locale is Japanese (``ja_JP.UTF-8``, ``ja``...), else ``"en"``.
+    """The language of :data:`LANGS` the locale names (``ja_JP.UTF-8``, ``ja``... give ``"ja"``), else ``"en"``.
 
     The first of ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` that is set decides, as POSIX does;
     ``LANGUAGE`` (a GNU list such as ``ja:en``) is read first when set.
@@ -44,7 +44,7 @@ def detect_lang(environ=None) -> str:
             first = value.split(":")[0].lower()
             if first in ("c", "posix") or first.startswith(("c.", "posix.")):
                 continue  # the portable default says nothing about the reader
-            return "ja" if first.startswith("ja") else "en"
+            return next((lang for lang in LANGS[1:] if first.startswith(lang)), "en")
     return "en"
 
 

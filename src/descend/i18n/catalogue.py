@@ -196,10 +196,30 @@ _PLOT = {
 from .tour import TOUR  # noqa: E402  (the tour's strings, kept in their own file for length)
 from .explorer import EXPLORER  # noqa: E402  (the explorer page's labels, explorer.*)
 
-#: every key -> {"en": text, "ja": text}
+#: every key -> {"en": text, "ja": text, and one text per language of ADDED}
 CATALOGUE: dict[str, dict[str, str]] = {}
 for _part in (_STATUS, _COLUMNS, _UNITS, _CLI, _PAGE, _PLOT, TOUR, EXPLORER):
     _clash = set(_part) & set(CATALOGUE)
     if _clash:  # pragma: no cover - caught by tests/test_i18n.py at once
         raise RuntimeError(f"catalogue keys defined twice: {sorted(_clash)}")
     CATALOGUE.update(_part)
+
+#: languages beyond English and Japanese, by code: each one's text is the module
+#: ``descend.i18n.lang_<code>`` (``NAME``, its own name for the language switches, and ``MESSAGES``,
+#: key -> text), started with ``python3 -m descend.i18n.template <code> <name>`` (CONTRIBUTING.md)
+ADDED: tuple[str, ...] = ()
+#: each language's own name, for the explorer's language switch
+NAMES = {"en": "English", "ja": "日本語"}
+
+
+def add_language(code: str, name: str, messages: dict) -> None:
+    """Merge one language's texts into :data:`CATALOGUE` (every key must be there; checked by tests)."""
+    NAMES[code] = name
+    for key, text in messages.items():
+        if key in CATALOGUE:
+            CATALOGUE[key][code] = text
+
+
+for _code in ADDED:  # pragma: no cover - none today; tests/test_i18n.py adds one to check the recipe
+    _module = __import__(f"descend.i18n.lang_{_code}", fromlist=["MESSAGES"])
+    add_language(_code, _module.NAME, _module.MESSAGES)
