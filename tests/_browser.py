@@ -72,3 +72,64 @@ def chromium(window_size: str, *, console_log: bool = False, script_timeout: flo
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def explorer(token: str):
+    """The explorer's app (``descend serve``) on 127.0.0.1:<a free port> in a thread; yields its base address."""
+    import threading
+    import time
+
+    import uvicorn
+    from helpers import free_port
+
+    from descend.serve.app import create_app
+
+    port = free_port()
+    app = create_app(token=token, host="127.0.0.1", port=port)
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    assert srv.started, "the explorer's server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+def wait_for(driver, script: str, timeout: float = 15.0, what: str = ""):
+    """Run ``script`` (a JS expression) until it is truthy; return its value, or fail saying what the page shows."""
+    import time
+
+    end = time.time() + timeout
+    value = None
+    while time.time() < end:
+        value = driver.execute_script(f"return {script}")
+        if value:
+            return value
+        time.sleep(0.05)
+    logs = [e["message"] for e in driver.get_log("browser")]
+    errors = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.message.error')).filter(e => !e.hidden).map(e => e.textContent)")
+    raise AssertionError(f"timed out waiting for {what or script} (last value {value!r}; messages on the page: "
+                         f"{errors}; console: {logs}; address: {driver.current_url})")
+
+
+def screenshots(folder, *copies):
+    """``save(driver, name)``: a screenshot as ``folder/name.png`` (not blank), copied into each folder of ``copies``."""
+
+    def save(driver, name: str):
+        path = folder / f"{name}.png"
+        driver.save_screenshot(str(path))
+        assert path.stat().st_size > 10_000, f"screenshot {name} is (nearly) empty"
+        for other in copies:
+            os.makedirs(other, exist_ok=True)
+            shutil.copy(path, os.path.join(other, path.name))
+        return path
+
+    return save

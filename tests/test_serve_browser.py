@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import threading
 import time
 
 import pytest
-from _browser import chromium, skip_without_browser
-from helpers import free_port
+from _browser import chromium, explorer, screenshots, skip_without_browser, wait_for
 
 from descend.i18n import t
 
@@ -36,26 +33,8 @@ pytestmark = skip_without_browser("starlette", "uvicorn", "plotly", extra="serve
 @pytest.fixture(scope="module")
 def server():
     """The explorer on 127.0.0.1:<free port> in a thread; yields its base address."""
-    import uvicorn
-
-    from descend.serve.app import create_app
-
-    port = free_port()
-    app = create_app(token=TOKEN, host="127.0.0.1", port=port)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    assert srv.started, "the explorer's server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with explorer(TOKEN) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -67,34 +46,7 @@ def browser():
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory):
     """Where the screenshots go: the tmp folder, and $DESCEND_SCREENSHOT_DIR when set."""
-    folder = tmp_path_factory.mktemp("explorer-screenshots")
-
-    def save(driver, name: str):
-        path = folder / f"{name}.png"
-        driver.save_screenshot(str(path))
-        assert path.stat().st_size > 10_000, f"screenshot {name} is (nearly) empty"
-        if SCREENSHOT_DIR:
-            os.makedirs(SCREENSHOT_DIR, exist_ok=True)
-            shutil.copy(path, os.path.join(SCREENSHOT_DIR, path.name))
-        return path
-
-    return save
-
-
-def wait_for(driver, script: str, timeout: float = 15.0, what: str = ""):
-    """Run ``script`` (a JS expression) until it is truthy; return its value."""
-    end = time.time() + timeout
-    value = None
-    while time.time() < end:
-        value = driver.execute_script(f"return {script}")
-        if value:
-            return value
-        time.sleep(0.05)
-    logs = [e["message"] for e in driver.get_log("browser")]
-    errors = driver.execute_script(
-        "return Array.from(document.querySelectorAll('.message.error')).filter(e => !e.hidden).map(e => e.textContent)")
-    raise AssertionError(f"timed out waiting for {what or script} (last value {value!r}; messages on the page: "
-                         f"{errors}; console: {logs}; address: {driver.current_url})")
+    return screenshots(tmp_path_factory.mktemp("explorer-screenshots"), *([SCREENSHOT_DIR] if SCREENSHOT_DIR else []))
 
 
 def open_page(driver, server, fragment: str = "", width: int = 1280):

@@ -159,6 +159,7 @@ export function number({ key, text, unit, min, max, value, integer = false, onCh
   if (max !== undefined) box.max = String(max);
   box.value = String(value);
   box.addEventListener("change", () => {
+    if (box.value.trim() === "") return; // an emptied box is not 0: the value stands until one is typed
     let v = Number(box.value);
     if (!Number.isFinite(v)) return;
     if (integer) v = Math.round(v);

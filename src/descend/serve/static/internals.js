@@ -35,7 +35,10 @@ const requestInternals = latestOnly(
 function internalsBody() {
   const s = state.get();
   const run = s.runs[shownRun()];
-  return run ? { ...runBody(s), runs: [runSpec(run)], internals: true, lang: currentLanguage() } : null;
+  if (!run) return null;
+  // the internals of the landscape on screen: a refused formula leaves the last good one there
+  const problem = view.grid ? JSON.parse(view.grid.spec) : runBody(s).problem;
+  return { ...runBody(s), problem, runs: [runSpec(run)], internals: true, lang: currentLanguage() };
 }
 
 function internalsKey() {

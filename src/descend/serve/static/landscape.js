@@ -95,7 +95,7 @@ function pathTrace(r, i, limit, three) {
 
 function lift() {
   const grid = view.grid;
-  return 0.03 * ((grid.log ? shown(grid.hi) : grid.hi - grid.lo) || 1);
+  return 0.06 * ((grid.log ? shown(grid.hi) : grid.hi - grid.lo) || 1);
 }
 
 function axisRange(k) {
@@ -149,13 +149,15 @@ export function draw() {
   if (!grid.shownZ) grid.shownZ = grid.log ? grid.z.map((row) => row.map(shown)) : grid.z;
   const traces = [];
   if (three) {
-    traces.push({ type: "surface", x: grid.x, y: grid.y, z: grid.shownZ, colorscale: SURFACE_3D, opacity: 0.8,
+    traces.push({ type: "surface", x: grid.x, y: grid.y, z: grid.shownZ, colorscale: SURFACE_3D, opacity: 0.7,
                   showscale: false, hoverinfo: "skip", name: "f",
                   contours: { z: { show: true, usecolormap: true, project: { z: true }, width: 1 } } });
   }
   results.forEach((r, i) => traces.push(pathTrace(r, i, limit, three)));
-  const start = startPoint(s);
-  if (!s.start && els.startInputs) {
+  // the start of the landscape on screen (a refused formula leaves the last good one, its paths and start)
+  const own = grid.spec === JSON.stringify(problemSpec(s));
+  const start = own || !results.length || !results[0].x.length ? startPoint(s) : results[0].x[0];
+  if (own && !s.start && els.startInputs) {
     els.startInputs[0].set(start[0]);
     els.startInputs[1].set(start[1]);
   }
@@ -346,9 +348,11 @@ function play() {
   if (k >= n) k = 0;
   els.playButton.dataset.i18n = "pause";
   apply(els.toolbar);
-  const perFrame = Math.max(1, Math.ceil(n / 240)); // about four seconds for the whole race
+  // four seconds for the whole race, however many frames the machine draws in them
+  const k0 = k;
+  const began = performance.now();
   const tick = () => {
-    k += perFrame;
+    k = Math.max(k + 1, k0 + Math.floor(((performance.now() - began) / 4000) * n));
     setReplay(k);
     if (k >= n) { stop(); return; }
     playing = requestAnimationFrame(tick);

@@ -122,8 +122,7 @@ export function refreshAll() {
   const s = state.get();
   lastRuns = "";
   if (s.problem === "expression" && !s.expr.trim()) {
-    view.grid = null;
-    view.results = [];
+    // no formula yet: the last landscape stays until one is typed (none at all: the page says to type one)
     hooks.gridError(null);
     hooks.drawn();
     return;
