@@ -126,3 +126,136 @@ def test_the_program_is_the_one_numpy_runs():
     assert f_ops == p.f.fn.ops and g_ops == p.grad.fn.ops
     assert formula.program_of(descend.problems.get("rosenbrock")) is None
     assert expression.program(lambda x: x) is None
+
+
+# -- whole runs of minimize -------------------------------------------------------------------------
+
+#: the explorer's six, and three more rules with flags and per-run state of their own
+OPTIMIZERS = [("gd", 1e-3, {}), ("momentum", 1e-3, {}), ("nesterov", 1e-3, {}), ("adagrad", 0.1, {}),
+              ("rmsprop", 1e-3, {}), ("adam", 1e-2, {}), ("adam", 1e-2, {"amsgrad": True, "clip_value": 1.0}),
+              ("nadam", 1e-2, {}), ("lion", 1e-3, {"weight_decay": 0.01})]
+
+#: starts: ordinary ones, one far away (diverges by growth or to inf), one where some formulas are nan
+STARTS = np.array([[0.7, -0.4], [-1.3, 1.1], [2.1, 0.35], [-0.45, -2.2], [40.0, -40.0], [-5.0, 5.0]])
+
+RUN_FORMULAS = [t for t, _ in FORMULAS] + ["sign(x) * abs(y) + x**2", "x**3 - y**-2.5 + log10(abs(x) + 1)"]
+
+FIELDS = ("x", "fun", "grad_norm", "nit", "nfev", "ngev", "status", "success", "message", "optimizer")
+
+
+def assert_same(a, b, where):
+    for k in FIELDS:
+        va, vb = getattr(a, k), getattr(b, k)
+        same = _same(va, vb) if isinstance(va, (np.ndarray, float)) else va == vb
+        assert same, f"{where}: {k} differs: {va!r} vs {vb!r}"
+    assert (a.history is None) == (b.history is None), where
+    if a.history is not None:
+        for k in ("x", "f", "grad_norm", "lr"):
+            va, vb = getattr(a.history, k), getattr(b.history, k)
+            assert (va is None) == (vb is None) and (va is None or _same(va, vb)), f"{where}: history.{k}"
+
+
+@pytest.mark.parametrize("name,lr,hp", OPTIMIZERS, ids=[f"{n}-{'-'.join(hp) or 'defaults'}" for n, _, hp in OPTIMIZERS])
+def test_minimize_bit_for_bit(name, lr, hp):
+    statuses = set()
+    for text in RUN_FORMULAS:
+        p = from_expression(text)
+        kw = dict(optimizer=name, lr=lr, steps=40, gtol=1e-8, max_growth=1e6, **hp)
+        for x0 in STARTS[[0, 4, 5]]:  # one run: NaN bits too
+            a = descend.minimize(p, x0, compiled=True, history=True, **kw)
+            b = descend.minimize(p, x0, compiled=False, history=True, **kw)
+            assert np.array_equal(np.asarray(a.fun).view(np.int64), np.asarray(b.fun).view(np.int64)), text
+            assert_same(a, b, f"{text} {name} from {x0}")
+            statuses.add(a.status)
+        if formula.why_not(p, STARTS):
+            continue  # several runs and a variable exponent: the NumPy path (test below)
+        lrs = lr * np.geomspace(0.1, 10.0, len(STARTS))
+        for history in (True, "f", False):
+            a = descend.minimize(p, STARTS, compiled=True, history=history, **{**kw, "lr": lrs})
+            b = descend.minimize(p, STARTS, compiled=False, history=history, **{**kw, "lr": lrs})
+            assert_same(a, b, f"{text} {name} batched history={history}")
+            statuses.update(a.status)
+    assert {"max_steps", "diverged"} <= statuses, statuses
+
+
+def test_a_new_formula_compiles_nothing():
+    from descend.jit import driver
+
+    descend.minimize(from_expression("x**2 + y**2"), [1.0, 2.0], optimizer="adam", steps=3, compiled=True)
+    loops = dict(driver._cache)
+    signatures = {k: len(v.signatures) for k, v in formula._compiled().items() if hasattr(v, "signatures")}
+    a = descend.minimize(from_expression("cosh(x / 7) * (y - 1)**2 + arctan(x * y)"), [1.0, 2.0],
+                         optimizer="adam", lr=0.05, steps=200, compiled=True)
+    assert a.nit == 200 and a.extra == {}
+    assert dict(driver._cache) == loops  # no new loop
+    assert {k: len(v.signatures) for k, v in formula._compiled().items() if hasattr(v, "signatures")} == signatures
+    assert all(len(fn.signatures) == 1 for fn, _, _ in loops.values())  # nor a new signature of one
+
+
+def test_compiled_none_takes_the_evaluator(monkeypatch):
+    from descend.jit import run as jrun
+
+    calls = []
+    real = jrun.run
+    monkeypatch.setattr(jrun, "run", lambda *a, **k: calls.append(1) or real(*a, **k))
+    p = from_expression("sin(x) * cos(y) + x**2 / 10")
+    a = descend.minimize(p, [1.0, 2.0], optimizer="adam", lr=0.01, steps=50)
+    assert calls == [1] and a.extra == {}
+    assert_same(a, descend.minimize(p, [1.0, 2.0], optimizer="adam", lr=0.01, steps=50, compiled=False), "None")
+
+
+def test_a_refused_formula_keeps_the_numpy_path_and_says_why(monkeypatch):
+    p = from_expression("tan(x / 4) + y**2")
+    kw = dict(optimizer="adam", lr=0.01, steps=30)
+    expected = descend.minimize(p, [1.0, 2.0], compiled=False, **kw)
+    monkeypatch.setitem(formula._state, "ok", [uf is not np.tan for uf in formula.LOOPS])
+    got = descend.minimize(p, [1.0, 2.0], **kw)
+    assert_same(got, expected, "refused")
+    assert "NumPy path" in got.extra["compiled"] and "tan" in got.extra["compiled"]
+    assert expected.extra == {}  # compiled=False: asked for, nothing to say
+    with pytest.raises(DescendError, match="compiled=True.*tan"):
+        descend.minimize(p, [1.0, 2.0], compiled=True, **kw)
+
+
+def test_a_variable_exponent_with_several_runs_keeps_the_numpy_path():
+    p = from_expression("(2 + x**2)**(y / 3)")
+    X0 = STARTS[:4]
+    kw = dict(optimizer="adam", lr=0.01, steps=30)
+    got = descend.minimize(p, X0, **kw)
+    assert "exponent depends on a variable" in got.extra["compiled"]
+    assert_same(got, descend.minimize(p, X0, compiled=False, **kw), "variable exponent")
+    with pytest.raises(DescendError, match="exponent depends on a variable"):
+        descend.minimize(p, X0, compiled=True, **kw)
+    one = descend.minimize(p, X0[0], compiled=True, **kw)  # one run: compiled
+    assert_same(one, descend.minimize(p, X0[0], compiled=False, **kw), "one run")
+
+
+def test_one_variable():
+    p = from_expression("x**4 - 3*x**2 + sin(5*x)", ("x",))
+    for x0 in ([0.3], np.array([[0.3], [-1.2], [2.0]])):
+        a = descend.minimize(p, x0, optimizer="momentum", lr=0.01, steps=80, compiled=True)
+        assert_same(a, descend.minimize(p, x0, optimizer="momentum", lr=0.01, steps=80, compiled=False), str(x0))
+
+
+def test_without_numba_a_formula_runs_as_before(monkeypatch):
+    import builtins
+
+    from descend.optim import fused
+
+    p = from_expression("x**2 / 20 + y**2")
+    expected = descend.minimize(p, [1.0, 2.0], optimizer="adam", lr=0.01, steps=40, compiled=False)
+    real_import = builtins.__import__
+
+    def no_numba(name, *args, **kwargs):
+        if name == "numba" or name.startswith("numba."):
+            raise ImportError("No module named 'numba'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_numba)
+    monkeypatch.setattr(fused, "_numba", None)  # as if never imported in this process
+    monkeypatch.setattr(fused, "_cache", {})
+    got = descend.minimize(p, [1.0, 2.0], optimizer="adam", lr=0.01, steps=40)
+    assert_same(got, expected, "no numba")
+    assert got.extra == {}
+    with pytest.raises(DescendError, match="numba is not installed"):
+        descend.minimize(p, [1.0, 2.0], compiled=True)

@@ -188,11 +188,14 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
         raise DescendError("line_search works with optimizer='gd' only (it picks the step along -grad)")
     opt = None if ls is not None else _make_optimizer(optimizer, lr, hyperparameters)
     name = "gd" if ls is not None else _optimizer_name(opt, optimizer)
+    notes: dict = {}  # why a typed formula the compiled path would take stays here (Result.extra)
     res = _jit.dispatch(compiled, f, fun, grad, optimizer, opt, X, lr, steps, gtol, max_growth, history, ls,
-                        callback, vectorized, scalar=scalar, batched=batched, name=name)
+                        callback, vectorized, scalar=scalar, batched=batched, name=name, notes=notes)
     if res is not None:  # the whole loop ran compiled (descend.jit), bit for bit this path's numbers
         return res
     obj = Objective(fun, grad, vectorized=vectorized, scalar=scalar, method=method, h=h)
-    return first_order.run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, history,
-                           scalar=scalar, batched=batched, name=name)
+    res = first_order.run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, history,
+                          scalar=scalar, batched=batched, name=name)
+    res.extra.update(notes)
+    return res
 

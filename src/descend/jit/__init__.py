@@ -178,6 +178,9 @@ def why_not(problem, fun, grad, optimizer, opt, x0, line_search, callback, vecto
     if problem is not None:
         if grad is not problem.grad:
             return "grad is not the problem's own analytic gradient"
+        from . import formula
+        if formula.program_of(problem) is not None:  # a typed formula: the compiled evaluator of its program
+            return formula.why_not(problem, X.reshape(-1, n))
         spec, why = kernels.params_of(problem)
         if not why and not kernels.agrees(problem, spec[0], fused._numba):
             why = (f"problem {spec[0]!r}: its compiled kernels do not give this NumPy's bits on this machine "
@@ -194,11 +197,13 @@ def why_not(problem, fun, grad, optimizer, opt, x0, line_search, callback, vecto
 
 
 def dispatch(compiled, f, fun, grad, optimizer, opt, X, lr, steps, gtol, max_growth, history, line_search,
-             callback, vectorized, *, scalar, batched, name):
+             callback, vectorized, *, scalar, batched, name, notes=None):
     """minimize's choice: the compiled Result, or None for the NumPy path.
 
     ``compiled`` None takes the compiled path where it applies, True demands it (a
-    DescendError names the reason it cannot be taken), False never takes it.
+    DescendError names the reason it cannot be taken), False never takes it.  A typed
+    formula that the compiled evaluator refuses (:func:`descend.jit.formula.why_not`)
+    puts the reason in ``notes["compiled"]``, for the NumPy path's ``Result.extra``.
     """
     if compiled is False or (compiled is None and getattr(_prefer, "on", False)):
         return None
@@ -211,6 +216,10 @@ def dispatch(compiled, f, fun, grad, optimizer, opt, X, lr, steps, gtol, max_gro
     if why:
         if compiled:
             raise DescendError(f"compiled=True, but the compiled path cannot be taken: {why}")
+        if notes is not None and problem is not None and available():
+            from . import formula
+            if formula.program_of(problem) is not None and formula.why_not(problem, X):
+                notes["compiled"] = f"the typed formula ran on the NumPy path: {formula.why_not(problem, X)}"
         return None
     from .run import run
 

@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from ..result import MESSAGES, History, finished, message_numbers, motion
-from . import driver, kernels, scalars
+from . import driver, formula, kernels, scalars
 
 __all__ = ["run"]
 
@@ -109,7 +109,10 @@ def _configure(problem, fun, grad, opt, X, steps, scalar):
                      decoupled=bool(use_wd and hp["decoupled_weight_decay"]))
     init = dict(tw.init)
     cfg.state_init = {j: init[s] for j, s in enumerate(opt.state_names) if s in init}
-    if problem is not None:
+    if problem is not None and formula.program_of(problem) is not None:  # a typed formula: its program as P
+        cfg.fun, cfg.grad, cfg.P = formula.kernels(problem, X.shape[0])
+        cfg.pid, cfg.fun_key = 0, ("formula", formula.fingerprint())
+    elif problem is not None:
         spec, _ = kernels.params_of(problem)
         key, f, g, cfg.P = spec
         cfg.pid, cfg.fun, cfg.grad = kernels.problem_id(key), None, None
