@@ -158,10 +158,12 @@ def assert_same(a, b, where):
 @pytest.mark.parametrize("name,lr,hp", OPTIMIZERS, ids=[f"{n}-{'-'.join(hp) or 'defaults'}" for n, _, hp in OPTIMIZERS])
 def test_minimize_bit_for_bit(name, lr, hp):
     statuses = set()
-    for text in RUN_FORMULAS:
+    # every formula under gd and adam, a third under the others (and one that is nan at the last start)
+    texts = RUN_FORMULAS if name in ("gd", "adam") and not hp else RUN_FORMULAS[::3] + [RUN_FORMULAS[7]]
+    for text in texts:
         p = from_expression(text)
         kw = dict(optimizer=name, lr=lr, steps=40, gtol=1e-8, max_growth=1e6, **hp)
-        for x0 in STARTS[[0, 4, 5]]:  # one run: NaN bits too
+        for x0 in STARTS[[0, 5]]:  # one run: NaN bits too
             a = descend.minimize(p, x0, compiled=True, history=True, **kw)
             b = descend.minimize(p, x0, compiled=False, history=True, **kw)
             assert np.array_equal(np.asarray(a.fun).view(np.int64), np.asarray(b.fun).view(np.int64)), text
@@ -169,7 +171,7 @@ def test_minimize_bit_for_bit(name, lr, hp):
             statuses.add(a.status)
         if formula.why_not(p, STARTS):
             continue  # several runs and a variable exponent: the NumPy path (test below)
-        lrs = lr * np.geomspace(0.1, 10.0, len(STARTS))
+        lrs = lr * np.geomspace(0.1, 300.0, len(STARTS))  # the largest diverge
         for history in (True, "f", False):
             a = descend.minimize(p, STARTS, compiled=True, history=history, **{**kw, "lr": lrs})
             b = descend.minimize(p, STARTS, compiled=False, history=history, **{**kw, "lr": lrs})
