@@ -148,7 +148,7 @@ def derivative(f: Callable, x, *, n: int = 1, method: str = "central", h=None, a
     >>> d, info = derivative(np.exp, 1.0, n=5, method="adaptive", accuracy=8, rtol=1e-7,
     ...                      full_output=True)
     >>> str(info.status), bool(abs(d - np.e) <= info.error <= 1e-7 * np.e), int(info.nfev)
-    ('converged', True, 24)
+    ('converged', True, 60)
     """
     method = check_method(method, DERIVATIVE_METHODS)
     n = check_order(n)
