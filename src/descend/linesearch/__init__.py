@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DescendError, check_in_range, check_nonnegative_int, check_positive, unknown_name
-from .strong_wolfe import (WOLFE_STATUS, WolfeStep, check_c1_c2, initial_step, quadratic_trial, search_wolfe, wolfe,
-                           wolfe_scalar)
+from .strong_wolfe import (BRACKET_ITER, WOLFE_STATUS, WolfeStep, check_c1_c2, initial_step, quadratic_trial,
+                           search_wolfe, wolfe, wolfe_scalar)
 from .values import backtracking, golden, grid
 
 __all__ = ["LineSearch", "METHODS", "backtracking", "grid", "golden", "search", "get",
@@ -60,7 +60,9 @@ class LineSearch:
     amax : float or None
         The largest step the Wolfe search may try.
     bracket_iter, zoom_iter : int
-        The most trial steps of the Wolfe search's two phases (scipy's 10 and 10).
+        The most trial steps of the Wolfe search's two phases: 40 and 10 (scipy's
+        10 and 10; the first 10 bracketing trials double the step as scipy's, the
+        others grow it 4-fold, see :func:`wolfe`).
     approximate : bool
         Let the Wolfe search accept a step by its slope where f is flat to rounding
         (see :func:`wolfe`).
@@ -75,7 +77,7 @@ class LineSearch:
     xtol: float = 1e-10
     c2: float = 0.9
     amax: float | None = None
-    bracket_iter: int = 10
+    bracket_iter: int = BRACKET_ITER
     zoom_iter: int = 10
     approximate: bool = True
 

@@ -49,6 +49,8 @@ class WolfeStep(NamedTuple):
     ngev: np.ndarray
     status: np.ndarray
     approximate: np.ndarray  # accepted by the approximate Wolfe test (f flat to rounding)
+    reach: np.ndarray = None  # the largest step tried on each row
+    phi_reach: np.ndarray = None  # phi there (for an honest message where bracketing ran out)
 
     @property
     def ok(self) -> np.ndarray:
@@ -126,10 +128,17 @@ def _zoom_trial(lo, hi, f_lo, f_hi, d_lo, rec, f_rec, first):
 
 #: Relative size of the rounding noise in f, for the approximate Wolfe test.
 _NOISE = 1e3 * np.finfo(float).eps
+#: The bracketing phase doubles the step for this many trials (scipy's ``scalar_search_wolfe2``
+#: stops there), then grows it 4-fold per trial (MINPACK's dcsrch extrapolates up to 5-fold).
+DOUBLINGS = 10
+_FAR_GROWTH = 4.0
+#: The default number of bracketing trials: 10 doublings, then 30 4-fold steps, a range of
+#: 2^10 4^30 ~ 1e21 beyond the first trial, before f is called unbounded below along d.
+BRACKET_ITER = 40
 
 
-def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracket_iter=10, zoom_iter=10,
-          approximate=True):
+def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracket_iter=BRACKET_ITER,
+          zoom_iter=10, approximate=True):
     """Strong-Wolfe line search on every row at once: bracketing, then zoom.
 
     Finds ``a > 0`` with the sufficient decrease ``phi(a) <= phi(0) + c1 a phi'(0)``
@@ -137,7 +146,11 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
     *Numerical Optimization*, 2nd ed., alg. 3.5 and 3.6).  Each row goes through the
     same trials, in the same order, as scipy's ``scalar_search_wolfe2`` would on it
     alone: the step doubles until it brackets an acceptable one, then cubic, quadratic
-    or bisection interpolation narrows the bracket.  Rows advance together, one
+    or bisection interpolation narrows the bracket.  Where scipy's search gives up
+    after 10 doublings, this one goes on growing the step 4-fold per trial (a badly
+    scaled start can need a step 1e6 times its first trial), so that running out of
+    bracketing trials means f kept falling over a range of about 1e21: f unbounded
+    below along d (as does an f of -inf).  Rows advance together, one
     evaluation of phi (and of phi' where it is needed) per round.
 
     Parameters
@@ -154,7 +167,8 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
     amax : float or None
         The largest step allowed.
     bracket_iter, zoom_iter : int
-        The most trials of each phase.
+        The most trials of each phase (bracketing: the first :data:`DOUBLINGS` double
+        the step, the others grow it 4-fold; ``bracket_iter=10`` is scipy's search).
     approximate : bool
         Near a minimum the decrease ``a phi'(0)`` a trial predicts can be smaller than
         the rounding noise of f (``1000 eps |phi(0)|``): sufficient decrease can then
@@ -168,7 +182,9 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
     Returns
     -------
     WolfeStep
-        A failed row (status != 0) keeps ``alpha = 0``: it did not move.  Unlike
+        A failed row (status != 0) keeps ``alpha = 0``: it did not move; status
+        "bracket_iter" says f fell at every trial of the bracketing phase (or reached
+        -inf), ``WolfeStep.reach`` and ``WolfeStep.phi_reach`` the last trial and f there.  Unlike
         scipy, which returns its last unchecked trial when bracketing runs out of
         iterations, every step returned with status 0 satisfies both conditions.
     """
@@ -228,6 +244,7 @@ class _WolfeRows:
         self.s_neg, self.s_pos = np.zeros(k), np.full(k, np.inf)
         self.fi = np.zeros(k, dtype=np.int64)
         self.trial = self.a1.copy()
+        self.reach, self.phi_reach = np.zeros(k), phi0.copy()
 
     # -- transitions --------------------------------------------------------------------
     def finish(self, rows, code):
@@ -244,7 +261,9 @@ class _WolfeRows:
         self.phase[rows] = _ZOOM
 
     def grow(self, r, f_new, d_new):
-        a2 = 2 * self.a1[r]  # increase by a factor of two on each iteration
+        # Double as scipy does for its 10 trials, then grow 4-fold: a start far from the
+        # scale of f (Brown badly scaled: 5e-7 to 0.25) is reached in a few more trials.
+        a2 = np.where(self.it[r] < DOUBLINGS, 2.0, _FAR_GROWTH) * self.a1[r]
         if self.amax is not None:
             a2 = np.minimum(a2, self.amax)
         self.a0[r], self.f_a0[r], self.d_a0[r] = self.a1[r], f_new, d_new
@@ -270,7 +289,7 @@ class _WolfeRows:
         s_neg, s_pos = self.s_neg[r], self.s_pos[r]
         self.trial[r] = np.where(np.isfinite(s_pos), 0.5 * (s_neg + s_pos), 2.0 * np.maximum(s_neg, self.trial[r]))
         self.fi[r] += 1
-        self.finish(r[self.fi[r] > self.bracket_iter + self.zoom_iter], _ZOOM_ITER)
+        self.finish(r[self.fi[r] > min(self.bracket_iter, DOUBLINGS) + self.zoom_iter], _ZOOM_ITER)
 
     def _armijo_fails(self, rows, ft):
         return ft > self.phi0[rows] + self.c1 * self.trial[rows] * self.dphi0[rows]
@@ -320,7 +339,10 @@ class _WolfeRows:
         too_far = np.zeros(b.size, dtype=bool) if self.amax is None else self.a0[b] > self.amax
         self.finish(b[rounding], _ROUNDING)
         self.finish(b[~rounding & too_far], _AMAX)
-        failed = rounding | too_far
+        self.reach[b], self.phi_reach[b] = np.maximum(self.reach[b], ab), np.minimum(self.phi_reach[b], fb)
+        minus_inf = ~rounding & ~too_far & (fb == -np.inf)  # f really is unbounded below along d
+        self.finish(b[minus_inf], _BRACKET_ITER)
+        failed = rounding | too_far | minus_inf
         up = ~failed & (self._armijo_fails(b, fb) | ((fb >= self.f_a0[b]) & (self.it[b] > 0)))
         self.start_zoom(b[up], self.a0[b[up]], ab[up], self.f_a0[b[up]], fb[up], self.d_a0[b[up]])
         return b, fb, ~failed & ~up
@@ -375,11 +397,12 @@ class _WolfeRows:
                                          self.rec[zr], self.f_rec[zr], self.zi[zr] == 0)
 
     def result(self) -> WolfeStep:
-        return WolfeStep(self.alpha, self.phi, self.dphi_at, self.nfev, self.ngev, self.status, self.approx)
+        return WolfeStep(self.alpha, self.phi, self.dphi_at, self.nfev, self.ngev, self.status, self.approx,
+                         self.reach, self.phi_reach)
 
 
 def wolfe_scalar(phi, dphi, phi0=None, dphi0=None, old_phi0=None, c1=1e-4, c2=0.9, amax=None,
-                 bracket_iter=10, zoom_iter=10):
+                 bracket_iter=BRACKET_ITER, zoom_iter=10):
     """:func:`wolfe` for one plain function of a number: ``phi(a) -> float``.
 
     Returns ``(alpha, phi(alpha), phi'(alpha))``, with ``alpha`` None where no step
