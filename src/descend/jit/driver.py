@@ -41,7 +41,7 @@ from ..optim import fused as _fused
 from ..optim.base import prepare
 from . import kernels as _kernels
 
-__all__ = ["loop", "fill", "RUNS_PER_THREAD", "digest", "cacheable"]
+__all__ = ["loop", "fill", "RUNS_PER_THREAD", "digest", "cacheable", "pypow_intrinsic"]
 
 #: each thread takes at least this many runs (handing a slice to a thread costs about
 #: as much as a few short runs take)
@@ -308,7 +308,7 @@ def loop(rule, n_state, present, twin, rename, flags, hp_cols, state_init, fun, 
         "rule": jit_inline(rule),
         "prepare": jit_inline(prepare),
         "pairwise": _kernels.jitted(_kernels.pairwise, nb),
-        "pypow": _pypow(),
+        "pypow": pypow_intrinsic(),
         "einsum_sq": _kernels.jitted(_kernels.einsum_sq, nb),
         "FUN": fun,
         "GRAD": grad,
@@ -331,7 +331,7 @@ def loop(rule, n_state, present, twin, rename, flags, hp_cols, state_init, fun, 
 _pow = None
 
 
-def _pypow():
+def pypow_intrinsic():
     """``pypow(x, y)``: Python's float power, a plain call of libm's ``pow``.
 
     numba's ``x ** y`` is LLVM's ``llvm.pow`` intrinsic, which LLVM may rewrite (``pow(x,

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..problems.formulas import NUMPY_ONLY, definitions
 
-__all__ = ["KERNELS", "WITHOUT", "pairwise", "params_of", "fingerprint"]
+__all__ = ["KERNELS", "WITHOUT", "pairwise", "params_of", "fingerprint", "lanes"]
 
 
 def pairwise(a, lo, n):
@@ -479,6 +479,21 @@ def single(nb, name):
         exec(compile(src, __file__, "exec"), ns)
         ns[key] = (ns["_jit"](ns[f"{key}_f"]), ns["_jit"](ns[f"{key}_g"]))
     return ns[key]
+
+
+def lanes(nb, name):
+    """The definition of problem ``name`` on the numbers of one point, compiled to be inlined,
+    for a loop over many points at once (:mod:`descend.jit.lockstep`): ``("columns", f, grad,
+    dim, n_params)`` for :class:`~descend.problems.formulas.Columns` (``f(x0, x1, *P)``,
+    ``grad(...) -> (g0, g1)``), ``("chain", term, grad_pair, 0, n_params)`` for
+    :class:`~descend.problems.formulas.Chain`; None for the other shapes."""
+    d = definitions().get(name)
+    if d is None or d.kind not in ("columns", "chain"):
+        return None
+    ns = _space(nb, True)
+    if d.kind == "columns":
+        return "columns", ns[f"{name}__f"], ns[f"{name}__grad"], d.dim, len(d.params)
+    return "chain", ns[f"{name}__term"], ns[f"{name}__grad_pair"], 0, len(d.params)
 
 
 _checked: dict = {}

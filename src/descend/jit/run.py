@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from ..result import MESSAGES, History, finished, message_numbers, motion
-from . import driver, formula, kernels, scalars
+from . import driver, formula, kernels, lockstep, scalars
 
 __all__ = ["run"]
 
@@ -44,7 +44,7 @@ def _user_grad(pid, x, P, tmp, out):
 
 class _Config:
     __slots__ = ("rule", "present", "twin", "rename", "flags", "hp_cols", "state_init", "HP", "LR", "P",
-                 "pid", "fun", "grad", "fun_key")
+                 "pid", "fun", "grad", "fun_key", "problem_key")
 
 
 @functools.cache
@@ -116,6 +116,7 @@ def _configure(problem, fun, grad, opt, X, steps, scalar):
         spec, _ = kernels.params_of(problem)
         key, f, g, cfg.P = spec
         cfg.pid, cfg.fun, cfg.grad = kernels.problem_id(key), None, None
+        cfg.problem_key = key
         cfg.fun_key = ("problems",)
         if X.shape[0] * steps >= INLINE_WORK:  # a long job: a loop of its own with the problem inlined
             from ..optim import fused
@@ -151,7 +152,17 @@ def _adapt(fun, grad, x, scalar):
     return jit(ns["_user_f"]), jit(ns["_user_grad"])
 
 
+def _outputs(R, n):
+    """The arrays a loop fills with each run's numbers."""
+    return dict(FF=np.empty(R), F0=np.empty(R), GN=np.empty(R), NIT=np.zeros(R, np.int64),
+                NFEV=np.zeros(R, np.int64), NGEV=np.zeros(R, np.int64), CODE=np.zeros(R, np.int64),
+                STEP=np.zeros(R, np.int64), WHAT=np.zeros(R, np.int64), FBAD=np.full(R, np.nan),
+                D=np.zeros((2, R, n)), END=np.zeros(R, np.int64))
+
+
 def _advance(cfg, X, steps, gtol, max_growth, keep):
+    if lockstep_applies(cfg, X.shape[0]):
+        return _advance_lockstep(cfg, X, steps, gtol, max_growth, keep)
     R, n = X.shape
     entry = driver.loop(cfg.rule, len(cfg.present), cfg.present, cfg.twin, cfg.rename, cfg.flags, cfg.hp_cols,
                         cfg.state_init, cfg.fun, cfg.grad, cfg.fun_key)
@@ -163,10 +174,7 @@ def _advance(cfg, X, steps, gtol, max_growth, keep):
     HX = np.empty((R, steps + 1, n)) if keep_x else np.empty((1, 1, 1))
     HF = np.empty((R, steps + 1)) if keep_f else np.empty((1, 1))
     HG = np.empty((R, steps + 1)) if keep_f else np.empty((1, 1))
-    out = dict(FF=np.empty(R), F0=np.empty(R), GN=np.empty(R), NIT=np.zeros(R, np.int64),
-               NFEV=np.zeros(R, np.int64), NGEV=np.zeros(R, np.int64), CODE=np.zeros(R, np.int64),
-               STEP=np.zeros(R, np.int64), WHAT=np.zeros(R, np.int64), FBAD=np.full(R, np.nan),
-               D=np.zeros((2, R, n)), END=np.zeros(R, np.int64))
+    out = _outputs(R, n)
     shared = cfg.HP.shape[0] == 1 and cfg.LR.shape[1] == 1
     SCT = np.empty((max(steps, 1) if shared else 1, nsc))
     if shared:
@@ -195,6 +203,64 @@ def _advance(cfg, X, steps, gtol, max_growth, keep):
     if keep_f:
         out["HF"] = HF.T if last == steps else HF[:, :last + 1].T.copy()
         out["HG"] = HG.T if last == steps else HG[:, :last + 1].T.copy()
+    out["last"] = last
+    return out
+
+
+def lockstep_applies(cfg, R) -> bool:
+    """Whether the runs go through the lockstep loop (:mod:`descend.jit.lockstep`): enough of
+    them, and f and the gradient a registered problem's or the user's compiled functions."""
+    return R >= lockstep.MIN_RUNS and cfg.fun_key[0] in ("problems", "inline", "user")
+
+
+def _lockstep_loop(cfg):
+    evaluate = None
+    if cfg.fun_key[0] in ("problems", "inline"):
+        from ..optim import fused
+        if kernels.lanes(fused._numba, cfg.problem_key) is not None:  # inlined, vectorized across runs
+            return lockstep.loop(cfg.rule, len(cfg.present), cfg.present, cfg.twin, cfg.rename, cfg.flags,
+                                 cfg.hp_cols, cfg.state_init, None, None, ("lanes", cfg.problem_key),
+                                 cfg.problem_key)
+    return lockstep.loop(cfg.rule, len(cfg.present), cfg.present, cfg.twin, cfg.rename, cfg.flags, cfg.hp_cols,
+                         cfg.state_init, cfg.fun, cfg.grad, cfg.fun_key, evaluate)
+
+
+def _advance_lockstep(cfg, X, steps, gtol, max_growth, keep):
+    """:func:`_advance` through the lockstep loop: the runs' coordinates run-minor (``XT[j, i]``),
+    the history step-major as History holds it."""
+    R, n = X.shape
+    entry = _lockstep_loop(cfg)
+    if entry is None:
+        return None
+    fn, table, nsc = entry
+    keep_x, keep_f = keep is True, bool(keep)
+    XT = np.ascontiguousarray(X.T)
+    HX = np.empty((steps + 1, R, n)) if keep_x else np.empty((1, 1, 1))
+    HF = np.empty((steps + 1, R)) if keep_f else np.empty((1, 1))
+    HG = np.empty((steps + 1, R)) if keep_f else np.empty((1, 1))
+    out = _outputs(R, n)
+    shared = cfg.HP.shape[0] == 1 and (cfg.LR.shape[1] == 1 or not lockstep.table_reads_lr(cfg.twin))
+    SCT = np.empty((max(steps, 1) if shared else 1, nsc))
+    if shared:
+        table(cfg.HP, cfg.LR, steps, SCT)
+    args = (XT, cfg.HP, cfg.LR, cfg.P, cfg.pid, steps, 0.0 if gtol is None else float(gtol), gtol is not None,
+            max_growth is not None, np.nan if max_growth is None else float(max_growth), keep_x, keep_f,
+            HX, HF, HG, out["FF"], out["F0"], out["GN"], out["NIT"], out["NFEV"], out["NGEV"], out["CODE"],
+            out["STEP"], out["WHAT"], out["FBAD"], out["D"], out["END"], SCT, shared)
+    chunks = _chunks(R)
+    if len(chunks) == 1:
+        last = int(fn(*args, 0, R))
+    else:
+        last = int(max(_pool().map(lambda c: fn(*args, *c), chunks)))
+    if (keep_x or keep_f) and last:
+        fill_args = (HX, HF, HG, XT, out["FF"], out["GN"], out["END"], last, keep_x, keep_f)
+        lockstep.fill()(*fill_args, 0, R)
+    X[:] = XT.T
+    if keep_x:
+        out["HX"] = HX if last == steps else HX[:last + 1].copy()
+    if keep_f:
+        out["HF"] = HF if last == steps else HF[:last + 1].copy()
+        out["HG"] = HG if last == steps else HG[:last + 1].copy()
     out["last"] = last
     return out
 
