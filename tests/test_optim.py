@@ -59,8 +59,12 @@ def test_table_covers_every_optimizer():
     assert sorted(IDS + MATRIX_ONLY) == sorted(optim.names())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,kw,quad,rosen", OPTIMIZERS_UNDER_TEST, ids=IDS)
 def test_converges_on_quadratic_and_rosenbrock(name, kw, quad, rosen):
+    """Slow: the fast twin is tests/test_optim_table.py::test_reaches_the_minimum_within_its_steps, whose
+    float64 rows run these same optimizers with the same lr, steps and tolerance (ademamix on Rosenbrock:
+    lr 0.1, tol 0.05 there; lr 0.3, tol 5e-3 here)."""
     lr, steps, tol = quad
     start = np.array([2.0, 2.0])
     x = run(optim.get(name, lr=lr() if isinstance(lr, partial) else lr, **kw), quad_grad, start, steps)
