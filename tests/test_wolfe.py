@@ -5,6 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
+import descend
+from descend import problems
 from descend.errors import DescendError
 from descend.linesearch import (WOLFE_STATUS, LineSearch, initial_step, search, search_wolfe, wolfe,
                                 wolfe_scalar)
@@ -186,3 +188,19 @@ def test_search_dispatch_needs_the_gradient():
     alpha, f, nfev = search(LineSearch("wolfe"), lambda P, r: rosen(P), X, -rosen_grad(X), rosen(X),
                             rosen_grad(X), gradient=lambda P, r: rosen_grad(P))
     assert alpha[0] > 0 and f[0] < rosen(X)[0] and nfev[0] >= 2
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lbfgs_default_start_reaches_gtol_on_a_convex_quadratic_within_2n_steps(seed):
+    # Issue 22: L-BFGS's default first trial is the quadratic start (near-exact steps keep
+    # the conjugacy); with unit steps it took 2.0n and 2.1n steps on these two.
+    n = 50
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    A = Q @ np.diag(np.logspace(0, 2, n)) @ Q.T  # condition number 100
+    p = problems.get("quadratic", A=A, b=rng.normal(size=n), x0=np.zeros(n))
+    r = descend.minimize(p, method="lbfgs", steps=1000, gtol=1e-8)
+    assert r.status == "converged" and r.nit <= 2 * n, r.message
+    unit = descend.minimize(p, method="lbfgs", steps=1000, gtol=1e-8, quadratic_start=False)
+    assert unit.status == "converged" and r.nit < unit.nit
+    np.testing.assert_allclose(r.x, np.linalg.solve(A, -p.grad(np.zeros(n))), atol=1e-7)
