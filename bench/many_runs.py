@@ -105,14 +105,17 @@ def sizes(quick):
         have_optax = True
     except ImportError:
         have_optax = False
-    plan = [(1, 1000, 15), (100, 1000, 9)] + ([] if quick else [(10_000, 2000, 3)])
+    plan = [(1, 1000, 15), (100, 1000, 9)] + ([] if quick else [(1000, 2000, 5), (10_000, 2000, 3)])
     for R, steps, rounds in plan:
         X0 = np.random.default_rng(0).uniform(-2.0, 2.0, size=(R, 2))
         kw = dict(optimizer="adam", lr=LR, steps=steps)
         descend.minimize(p, X0, compiled=True, history="f", **kw)  # warm: compile or load once
         descend.minimize(p, X0, compiled=True, history=False, **kw)
+        lrs = np.full(R, LR)  # one lr per run (the same value, so the numbers compare)
         c = {
             "descend compiled, history=False": lambda: descend.minimize(p, X0, compiled=True, history=False, **kw),
+            "descend compiled, one lr per run, history=False":
+                lambda: descend.minimize(p, X0, compiled=True, history=False, **dict(kw, lr=lrs)),
             "descend compiled, history='f'": lambda: descend.minimize(p, X0, compiled=True, history="f", **kw),
             "descend NumPy path (compiled=False), history=False":
                 lambda: descend.minimize(p, X0, compiled=False, history=False, **kw),
@@ -134,8 +137,13 @@ def sizes(quick):
         later_t = med.get("optax vmap+scan+jit, later calls", float("nan"))
         _table(list(med.items()), first, later_t)
         bare = med["bare NumPy formula, all runs as one array"]
-        print(f"  compiled / bare NumPy formula: {med['descend compiled, history=False'] / bare:.2f}; "
-              f"NumPy path / compiled: {med['descend NumPy path (compiled=False), history=False'] / med['descend compiled, history=False']:.0f}x")
+        comp = med["descend compiled, history=False"]
+        with_f = med["descend compiled, history='f'"]
+        print(f"  compiled / bare NumPy formula: {comp / bare:.2f}; one lr per run / one lr: "
+              f"{med['descend compiled, one lr per run, history=False'] / comp:.2f}; history='f' / False: "
+              f"{with_f / comp:.2f}; "
+              f"NumPy path / compiled: {med['descend NumPy path (compiled=False), history=False'] / comp:.0f}x; "
+              f"load average {os.getloadavg()[0]:.1f}")
 
 
 def explorer():
@@ -219,8 +227,11 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", choices=("sizes", "explorer", "first", "commands"))
     args = ap.parse_args(argv)
+    threads = {k: os.environ.get(k, "(unset)") for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                          "NUMBA_NUM_THREADS")}
     print(f"Python {sys.version.split()[0]}, NumPy {np.__version__}; Adam lr={LR} on 2-D Rosenbrock, float64; "
-          f"load average {os.getloadavg()[0]:.1f}")
+          f"load average {os.getloadavg()[0]:.1f} ({len(os.sched_getaffinity(0))} cores; {threads}; descend's "
+          f"compiled loop: one thread per core from 64 runs)")
     if args.only in (None, "sizes"):
         sizes(args.quick)
     if args.only in (None, "explorer"):
