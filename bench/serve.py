@@ -70,7 +70,7 @@ def internals_in_process(rounds):
     """Median seconds of the server's internals and of descend.plot.internals.record, six runs."""
     import descend
     from descend.plot.internals import record
-    from descend.serve import landscape
+    from descend.serve.api import landscape
 
     p = descend.problems.get("rosenbrock")
     runs = [(name, descend.minimize(p, np.array([-1.2, 1.0]), optimizer=name, lr=LRS[name], steps=1000))

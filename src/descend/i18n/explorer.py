@@ -1,6 +1,6 @@
 """The explorer's own labels (``descend serve``'s page): every key under ``explorer.``.
 
-The page gets them from the server (:func:`descend.serve.catalog.page_messages`, embedded in its index.html and
+The page gets them from the server (:func:`descend.serve.api.page_text.page_messages`, embedded in its index.html and
 served as ``GET /api/catalogue``), so no label is written in the page's scripts.  Status
 words come from ``status.*`` and the internals panels' titles from ``plot.state.*``: the
 same words as the tour, the pictures and the CLI.

@@ -168,6 +168,12 @@ class Optimizer:
         return spec
 
     @classmethod
+    def hyperparameter_spec(cls) -> dict[str, tuple[Any, Callable]]:
+        """Every keyword -> (its default, the check it passes at construction: a function of
+        :mod:`descend.optim.hyperparameters` such as ``learning_rate`` or ``unit_open``, or the rule's own)."""
+        return cls._spec()
+
+    @classmethod
     def valid_hyperparameters(cls) -> list[str]:
         """The keyword names this optimizer accepts."""
         return list(cls._spec())

@@ -143,7 +143,7 @@ def optional_positive(name, value):
     return None if value is None else positive(name, value)
 
 
-def _lr(name, value):
+def learning_rate(name, value):
     """A float >= 0 (torch accepts lr=0: a step that moves nothing), an array of them (one
     per run), or a schedule: a callable step -> lr."""
     if callable(value) and not isinstance(value, np.ndarray):
@@ -151,9 +151,6 @@ def _lr(name, value):
     return nonnegative(name, value)
 
 
-#: The learning-rate check, public.  The function keeps its name ``_lr``: the explorer's
-#: catalogue (descend/serve/catalog.py) reads a check's range by its ``__name__``.
-learning_rate = _lr
 
 
 def numeric_leaves(v):

@@ -13,6 +13,7 @@ import functools
 import numpy as np
 
 from ... import expression, problems
+from ...optim import hyperparameters as hp
 from ...safejson import plain
 
 __all__ = ["problems_listing", "optimizers_listing", "two_d_problems", "describe_problem", "syntax", "TORCH",
@@ -39,19 +40,19 @@ SLIDERS = {"lr": (1e-5, 10.0, "log"), "momentum": (0.0, 0.999, "linear"), "dampe
            "initial_accumulator_value": (0.0, 1.0, "linear"), "momentum_decay": (0.0, 0.1, "linear"),
            "betas": (0.0, 0.9999, "linear")}
 
-#: The range each check function of descend.optim.base allows: (min, max, min_inclusive, max_inclusive).
-_RANGES = {"_lr": (0.0, None, False, False), "positive": (0.0, None, False, False),
-           "nonnegative": (0.0, None, True, False), "unit_open": (0.0, 1.0, True, False),
-           "unit_closed": (0.0, 1.0, True, True), "betas": (0.0, 1.0, True, False)}
+#: The range each check function of descend.optim.hyperparameters allows, by the function itself:
+#: (min, max, min_inclusive, max_inclusive).
+_RANGES = {hp.learning_rate: (0.0, None, False, False), hp.positive: (0.0, None, False, False),
+           hp.nonnegative: (0.0, None, True, False), hp.unit_open: (0.0, 1.0, True, False),
+           hp.unit_closed: (0.0, 1.0, True, True), hp.betas: (0.0, 1.0, True, False)}
 
 
 def _hyperparameter(name: str, default, check) -> dict:
-    kind_of_check = getattr(check, "__name__", "")
-    if kind_of_check == "flag":
+    if check is hp.flag:
         return {"name": name, "kind": "bool", "default": bool(default)}
-    lo, hi, lo_in, hi_in = _RANGES.get(kind_of_check, (None, None, False, False))
+    lo, hi, lo_in, hi_in = _RANGES.get(check, (None, None, False, False))
     slider = SLIDERS.get(name, (1e-3, 10.0, "log") if lo == 0.0 and not lo_in else (0.0, 1.0, "linear"))
-    return {"name": name, "kind": "pair" if kind_of_check == "betas" else "number", "default": plain(default),
+    return {"name": name, "kind": "pair" if check is hp.betas else "number", "default": plain(default),
             "min": lo, "max": hi, "min_inclusive": lo_in, "max_inclusive": hi_in, "scale": slider[2],
             "slider": [slider[0], slider[1]]}
 
@@ -77,7 +78,7 @@ def optimizers_listing() -> dict:
     out = []
     for name in optim.names():
         cls = optim.get_class(name)
-        spec = cls._spec()
+        spec = cls.hyperparameter_spec()
         hps = [_hyperparameter(k, default, check) for k, (default, check) in spec.items() if k not in HIDDEN]
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else name
         out.append({"name": name, "doc": doc, "hyperparameters": hps, "torch": TORCH.get(name),
