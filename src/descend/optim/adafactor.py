@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DescendError
+from . import factored, fused
 from .base import state_type
 from .hyperparameters import as_number_or_runs, elementwise, format_value, learning_rate, nonnegative
 from .tensorwise import TensorOptimizer, lerp
@@ -13,9 +14,10 @@ __all__ = ["Adafactor", "adafactor"]
 
 
 def _norm(x):
-    """The 2-norm of all of x (a dot product: no temporary the size of x)."""
-    x = x.ravel()
-    return float(np.sqrt(np.dot(x, x)))
+    """The 2-norm of all of x: the sum of squares row by row, then over the rows, each
+    in NumPy's pairwise order (no temporary the size of x; the compiled sweeps of
+    :mod:`descend.optim.factored` add in the same order, so they give the same bits)."""
+    return float(np.sqrt(np.sum(factored.row_sumsq(x))))
 
 
 def adafactor(p, g, row_var, col_var, variance, lr, rho, beta2_t, eps1, eps2, d, decay, use_decay):
@@ -39,6 +41,9 @@ def adafactor(p, g, row_var, col_var, variance, lr, rho, beta2_t, eps1, eps2, d,
     denom = max(1.0, _norm(u) / (u.size ** 0.5 * d))  # clip the update's RMS at d
     p = p - np.multiply(u, alpha / denom, out=u)
     return p, row_var, col_var, variance
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _eps(name, value):
@@ -100,8 +105,10 @@ class Adafactor(TensorOptimizer):
         The clipping threshold of the update's RMS.
     weight_decay : float >= 0, default 0
     decoupled_weight_decay, clip_value, clip_norm, nonfinite, fused
-        Shared by every optimizer: see :class:`~descend.optim.base.Optimizer`
-        (``fused`` has no effect: the factors need whole rows and columns).
+        Shared by every optimizer: see :class:`~descend.optim.base.Optimizer`.
+        ``fused`` (None: steps of at least 32768 elements) runs each float32/float64
+        matrix through four compiled sweeps (:mod:`descend.optim.factored`), the
+        rule's numbers bit for bit without its float64 temporaries.
 
     References
     ----------
@@ -133,6 +140,33 @@ class Adafactor(TensorOptimizer):
         if scalars["eps1"] is None:
             return {**scalars, "eps1": float(np.finfo(dtype).eps)}
         return scalars
+
+    def _apply_fused(self, leaves, common, scalars):
+        """Step the matrices :mod:`descend.optim.factored`'s compiled sweeps can take (one
+        float32/float64 C-contiguous matrix, hyperparameters plain numbers, no runs; with
+        ``fused=None``, a step of at least FUSED_MIN_SIZE elements); the same bits as the
+        rule.  The rest goes to the rule."""
+        use = self._hp["fused"]
+        mats = [leaf for leaf in leaves if leaf.p.ndim == 2 and leaf.p.size and leaf.p.dtype in _FLOATS
+                and leaf.g.dtype in _FLOATS and leaf.p.flags.c_contiguous and leaf.g.flags.c_contiguous]
+        if use is False or not mats or self._leading() or \
+                (use is None and sum(leaf.p.size for leaf in leaves) < fused.FUSED_MIN_SIZE) or \
+                any(isinstance(v, np.ndarray) for v in (*common.values(), *scalars.values())):
+            return leaves
+        sweeps = factored.kernels()
+        if sweeps is None or not fused.can_launch():
+            return leaves
+        decoupled = bool(common["decoupled"])
+        t = np.array([common["lr"], common["clip_value"], common["use_clip_value"], common["factor"],
+                      common["use_factor"], common["weight_decay"], common["coupled"]], dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for leaf in mats:
+                s = self._leaf_scalars(leaf.p.dtype, scalars)
+                arrays = self._slots[leaf.key].arrays
+                factored.step_matrix(sweeps, leaf.p, leaf.g, arrays["row_var"], arrays["col_var"], t,
+                                     s["rho"], s["beta2_t"], s["eps1"], s["eps2"], s["d"],
+                                     1 - common["lr"] * common["weight_decay"] if decoupled else 1.0, decoupled)
+        return [leaf for leaf in leaves if not any(leaf is m for m in mats)]
 
     def _scalars(self, hp, t, lr, sstate):
         eps1, eps2 = hp["eps"]

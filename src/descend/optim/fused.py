@@ -35,7 +35,7 @@ import numpy as np
 
 from .transforms import prepare
 
-__all__ = ["available", "apply", "kernel", "run", "FUSED_MIN_SIZE"]
+__all__ = ["available", "apply", "kernel", "run", "can_launch", "FUSED_MIN_SIZE"]
 
 #: Arrays smaller than this (elements) run the loop on the calling thread alone: waking
 #: the OpenMP team costs about 50 microseconds, more than a 200k-element SGD step takes.
@@ -285,6 +285,12 @@ def _thread_count():
         _threads = (get, put) if callable(get) and callable(put) else \
             (_numba.get_num_threads, _numba.set_num_threads)
     return _threads
+
+
+def can_launch() -> bool:
+    """Whether this process may run a parallel kernel (not in a child forked from a
+    process whose kernels ran on GNU OpenMP: see :func:`run`)."""
+    return not _forked_from_openmp()
 
 
 def _forked_from_openmp() -> bool:
