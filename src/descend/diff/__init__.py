@@ -17,7 +17,16 @@ richardson     central differences at h, h/2, ..., h/128; Romberg       8      4
 =============  =======================================================  =====  ==============
 
 Evaluations of f per coordinate: 1 (forward, backward; plus f(x) once), 2
-(central), 4 (five-point), 1 (complex), 16 (richardson).
+(central), 4 (five-point), 4 (complex: 1 and 3 for its check; plus f(x) once), 16 (richardson).
+
+**The complex step is checked.**  An f that keeps a complex type without being analytic
+(``x * conj(x)``, ``abs(x) * x``) gives a wrong complex step (0 and |x| instead of 2x).  So
+f is also evaluated at ``x +- hc`` and ``x + i hc`` (hc central's step): for an analytic f
+the central difference and the complex step at hc have errors that cancel, and their mean
+predicts the complex step; where it does not, the central difference is returned, and
+``DiffInfo.checked`` says which value each derivative is (:data:`COMPLEX_CHECKS`:
+"passed", "central", "combined" where ``h f'`` underflowed and the mean is returned,
+"unchecked" where f varies on a length below hc).
 
 **Steps.**  With ``h=None`` the step is the default step of the table, where
 ``eps`` is the machine epsilon of x's dtype (float64 for integer x), scaled by
@@ -100,7 +109,7 @@ from .derivatives import TangentLine, derivative, gradient, jacobian, tangent_li
 from .evaluate import DiffInfo
 from .extrapolation import STATUSES
 from .hessians import HESSIAN_MAX_MEMORY, HVP_METHODS, hessian, hessian_vector_product
-from .stencils import KINDS, Stencil, fornberg_weights, stencil
+from .stencils import COMPLEX_CHECKS, KINDS, Stencil, fornberg_weights, stencil
 from .steps import DERIVATIVE_METHODS, HESSIAN_METHODS, METHODS, ORDERS, STEPS, default_step
 
 __all__ = [
@@ -108,5 +117,5 @@ __all__ = [
     "hessian", "hessian_vector_product", "tangent_line", "TangentLine", "check_grad",
     "GradCheck", "diff_error", "DiffErrorResult", "DiffInfo",
     "DERIVATIVE_METHODS", "STEPS", "STATUSES", "KINDS", "HESSIAN_MAX_MEMORY", "stencil", "Stencil",
-    "fornberg_weights", "HVP_METHODS", "CHECK_METHODS", "taylor_test", "TaylorCheck",
+    "fornberg_weights", "HVP_METHODS", "CHECK_METHODS", "taylor_test", "TaylorCheck", "COMPLEX_CHECKS",
 ]

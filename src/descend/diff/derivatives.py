@@ -19,7 +19,7 @@ def _first_derivatives(evaluate: Evaluator, x2: np.ndarray, h2: np.ndarray, auto
     """Derivatives along every coordinate of every row of x2 (K, N).
 
     Returns D of shape (K, N, *O) (O the shape of f's values), the error estimate
-    (None unless full_output) and the steps used.
+    (None unless full_output), the steps used and the complex step's check (or None).
     """
     K, N = x2.shape
     plan, center = plan_points(method, h2, auto, x2, full_output)
@@ -253,6 +253,14 @@ class _Pointwise:
         return y
 
 
+def _shown(checked):
+    """The complex step's check as DiffInfo keeps it: a str for one value, else an array."""
+    if checked is None:
+        return None
+    checked = np.asarray(checked)
+    return str(checked[()]) if checked.ndim == 0 else checked.astype(str)
+
+
 def _where(x, delta) -> str:
     return f"x + {np.asarray(delta).item()!r}" if x.ndim == 0 else "x + h"
 
@@ -269,13 +277,13 @@ def first_derivative(f, x, *, method, h, full_output, step="relative", scale=Non
     if center:  # the complex step's f(x) is taken at x + 0i: f must keep complex input complex
         zero = np.zeros(x.shape, complex_dtype(x.dtype)) if method == "complex" else np.zeros_like(x)
         F[0] = call(zero, "x")
-    D, err, used = combine(method, F, plan, steps, lambda a: a, float(np.finfo(x.dtype).eps),
-                            full_output)
+    D, err, used, checked = combine(method, F, plan, steps, lambda a: a, float(np.finfo(x.dtype).eps),
+                                    full_output)
     D = finish(D, x.dtype)
     if not full_output:
         return D
     info = DiffInfo(error=finish(err, x.dtype), h=finish(used, x.dtype),
-                    nfev=call.calls, ncalls=call.calls, method=method)
+                    nfev=call.calls, ncalls=call.calls, method=method, checked=_shown(checked))
     return D, info
 
 
@@ -434,13 +442,14 @@ def gradient(f: Callable, x, *, method: str = "central", h=None, vectorized: boo
     steps, auto = coordinate_steps(method, x, h, base_step(method, x.dtype), step, scale)
     h2 = np.ascontiguousarray(steps).reshape(x2.shape)
     evaluate = Evaluator(f, point_shape, vectorized=vectorized, method=method, out_shape=())
-    D, err, used = _first_derivatives(evaluate, x2, h2, auto, method, full_output)
+    D, err, used, checked = _first_derivatives(evaluate, x2, h2, auto, method, full_output)
     D = finish(D.reshape(x.shape), x.dtype)
     if not full_output:
         return D
     info = DiffInfo(error=finish(err.reshape(x.shape), x.dtype),
                     h=finish(np.reshape(used, x.shape), x.dtype),
-                    nfev=evaluate.nfev, ncalls=evaluate.ncalls, method=method)
+                    nfev=evaluate.nfev, ncalls=evaluate.ncalls, method=method,
+                    checked=None if checked is None else _shown(checked.reshape(x.shape)))
     return D, info
 
 
@@ -473,7 +482,7 @@ def jacobian(f: Callable, x, *, method: str = "central", h=None, vectorized: boo
     steps, auto = coordinate_steps(method, x, h, base_step(method, x.dtype), step, scale)
     h2 = np.ascontiguousarray(steps).reshape(x2.shape)
     evaluate = Evaluator(f, x.shape, vectorized=vectorized, method=method, out_shape=None)
-    D, err, used = _first_derivatives(evaluate, x2, h2, auto, method, full_output)
+    D, err, used, checked = _first_derivatives(evaluate, x2, h2, auto, method, full_output)
     # D has shape (1, n, *out): move the coordinate axis last -> out + x.shape
     out_shape = D.shape[2:]
 
@@ -483,10 +492,12 @@ def jacobian(f: Callable, x, *, method: str = "central", h=None, vectorized: boo
     J = finish(arrange(D), x.dtype)
     if not full_output:
         return J
-    # Richardson picks its step per entry of J; the other methods use one step per coordinate
-    used = arrange(used) if method == "richardson" else steps
+    # Richardson (and the complex step where it falls back to central) picks its step per
+    # entry of J; the other methods use one step per coordinate
+    used = arrange(np.broadcast_to(used, D.shape)) if method in ("richardson", "complex") else steps
     info = DiffInfo(error=finish(arrange(err), x.dtype), h=finish(used, x.dtype),
-                    nfev=evaluate.nfev, ncalls=evaluate.ncalls, method=method)
+                    nfev=evaluate.nfev, ncalls=evaluate.ncalls, method=method,
+                    checked=None if checked is None else _shown(arrange(checked)))
     return J, info
 
 

@@ -184,6 +184,13 @@ class DiffInfo:
         ``"error_increased"`` (the estimate grew again after falling: round-off
         took over; the best earlier value is returned), ``"nonfinite"`` (f was nan
         or inf at a stencil point).  None for the other methods.
+    checked : str or ndarray or None
+        ``method="complex"``, first derivatives (per entry): ``"passed"`` (the complex step
+        agreed with real values of f at central's step and is returned), ``"central"`` (it
+        did not: f keeps a complex type without being analytic, e.g. ``x * conj(x)``, and
+        the central difference is returned, with its error and step) or ``"unchecked"``
+        (f was nan or inf at the check's real points; the complex step is returned).
+        None for the other methods.
     """
 
     error: object
@@ -193,6 +200,7 @@ class DiffInfo:
     method: str
     nit: object = None
     status: object = None
+    checked: object = None
 
     @property
     def success(self):
@@ -215,6 +223,10 @@ class DiffInfo:
             shown = repr(st[()]) if st.ndim == 0 else \
                 "{" + ", ".join(f"{k}: {int(np.sum(st == k))}" for k in np.unique(st)) + "}"
             extra = f", nit={short(self.nit)}, status={shown}"
+        if self.checked is not None:
+            ck = np.asarray(self.checked)
+            extra += ", checked=" + (repr(str(ck[()])) if ck.ndim == 0 else
+                                     "{" + ", ".join(f"{k}: {int(np.sum(ck == k))}" for k in np.unique(ck)) + "}")
         return (f"DiffInfo(method={self.method!r}, error={short(self.error)}, h={short(self.h)}, "
                 f"nfev={self.nfev}, ncalls={self.ncalls}{extra})")
 

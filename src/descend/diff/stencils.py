@@ -13,7 +13,13 @@ import numpy as np
 from ..errors import DescendError, check_choice
 from .evaluate import refuse_complex_valued
 from .extrapolation import richardson
-from .steps import ORDERS, RICHARDSON_STEPS, representable
+from .steps import ORDERS, RICHARDSON_STEPS, base_step, representable
+
+#: What :class:`DiffInfo` ``.checked`` says of each complex-step derivative (see
+#: :func:`_checked_complex`): which value is returned.
+COMPLEX_CHECKS = ("passed", "central", "combined", "unchecked")
+#: The complex step is refused where it and the check differ by more than this, relative.
+_CHECK_RTOL = 1e-6
 
 # name: (offsets c_j, weights w_j, divisor d)  ->  f'(x) ~ sum_j w_j f(x + c_j h) / (d h).
 # The sum is taken in this order, so e.g. central is exactly (f(x+h) - f(x-h)) / (2h).
@@ -184,7 +190,13 @@ def plan_points(method: str, h: np.ndarray, auto: bool, x: np.ndarray, full_outp
     if method == "complex":
         keys = [1] + ([2] if full_output else [])
         # f(x) itself too, one evaluation per point: the check that f is real-valued there
-        return [(c, 1j * c * h) for c in keys], True
+        plan = [(c, 1j * c * h) for c in keys]
+        # the check (:func:`_checked_complex`): f(x +- hc) and f(x + i hc) at central's step
+        hc = base_step("central", x.dtype) * (h / base_step("complex", x.dtype) if auto else
+                                              np.maximum(np.abs(x), 1))
+        hc = representable(x, hc.astype(x.dtype))
+        plan += [(("check", c), c * hc + 0j) for c in ((1, -1, 2, -2) if full_output else (1, -1))]
+        return plan + [(("check", "i"), 1j * hc)], True
     if method == "richardson":
         out = []
         for k in range(RICHARDSON_STEPS):
@@ -215,31 +227,71 @@ def _stencil(method: str, F: dict, h, scale: int = 1):
 
 
 def combine(method: str, F: dict, plan, h, shaped, eps: float, full_output: bool):
-    """The derivative from the values F at the planned points: (D, error or None, step used)."""
+    """The derivative from the values F at the planned points: (D, error or None, step used,
+    the complex step's check or None)."""
     # nan/inf values of f (a step outside its domain, an overflow) give nan/inf derivatives,
     # without warnings: a minimizer reports that as divergence, check_grad refuses it.
     with np.errstate(invalid="ignore", over="ignore"):
         return _combine_values(method, F, plan, h, shaped, eps, full_output)
 
 
+def _checked_complex(F, plan, hb, shaped, eps, full_output):
+    """The complex step ``D = Im f(x + ih) / h``, checked against f at central's step hc.
+
+    For an analytic f the central difference C (error ``+hc^2 f^(3) / 6``) and the complex
+    step at hc, S (error ``-hc^2 f^(3) / 6``), have errors that cancel: their mean M is f' to
+    O(hc^4), and ``(C - S) / 2`` is that error, so the complex step at h is predicted to be
+    ``M - (h / hc)^2 (C - S) / 2`` (M for the tiny default h, S for h = hc).  Where D is
+    that (1e-6 relative, plus f's rounding), D is returned: ``"passed"``.  Otherwise:
+
+    - D agrees with S (1e-3): the complex step is consistent with itself but not with f's
+      real values, as for an f that keeps a complex type without being analytic
+      (``x * conj(x)`` gives D = 0, f' = 2x): C is returned, ``"central"``;
+    - C agrees with S but D with neither: D alone is off (``h f'`` fell among the subnormal
+      numbers: exp at -700), M is returned, ``"combined"``;
+    - neither: f varies on a length below hc (a pole within central's step) or is nan/inf
+      there: D is returned, ``"unchecked"``.
+
+    Three more evaluations per coordinate (five with ``full_output``, for C's estimate).
+    """
+    refuse_complex_valued(F[0])
+    D = F[1].imag / hb
+    hc = shaped(dict(plan)[("check", 1)].real)
+    fp, fm, fi = F[("check", 1)].real, F[("check", -1)].real, F[("check", "i")]
+    C, S = (fp - fm) / (2 * hc), fi.imag / hc
+    M = (C + S) / 2
+    noise = 10 * eps * (np.abs(fp) + np.abs(fm) + np.abs(fi) + np.abs(F[0])) / hc
+    grow = (hb / hc) ** 2  # an explicit h above hc magnifies the rounding of C - S
+    predicted = M - grow * (C - S) / 2
+    passed = np.abs(D - predicted) <= _CHECK_RTOL * np.maximum(np.abs(D), np.abs(M)) + (1 + grow) * noise
+    same_cs = np.abs(S - D) <= 1e-3 * np.maximum(np.abs(S), np.abs(D)) + noise
+    same_real = np.abs(C - S) <= 1e-3 * np.abs(M) + noise
+    central = ~passed & same_cs
+    combined = ~passed & ~same_cs & same_real
+    checked = np.select([passed, central, combined], ["passed", "central", "combined"], "unchecked")
+    err = None
+    if full_output:
+        D2 = F[2].imag / (2 * hb)
+        # truncation of an order-2 method from steps h and 2h (doubled for safety);
+        # no subtraction, so the round-off is eps |D|
+        err = 2 * np.abs(D - D2) / 3 + eps * np.abs(D)
+        C2 = (F[("check", 2)].real - F[("check", -2)].real) / (4 * hc)
+        err = np.select([central, combined], [2 * np.abs(C - C2) / 3 + eps * (np.abs(fp) + np.abs(fm)) / (2 * hc),
+                                              np.abs(C - S) / 2 + noise], err)
+    value = np.select([central, combined], [C, M], D)
+    return value, err, np.where(central | combined, hc, hb), checked
+
+
 def _combine_values(method, F, plan, h, shaped, eps, full_output):
     hb = shaped(h)
     if method == "complex":
-        refuse_complex_valued(F[0])
-        D = F[1].imag / hb
-        err = None
-        if full_output:
-            D2 = F[2].imag / (2 * hb)
-            # truncation of an order-2 method from steps h and 2h (doubled for safety);
-            # no subtraction, so the round-off is eps |D|
-            err = 2 * np.abs(D - D2) / 3 + eps * np.abs(D)
-        return D, err, h
+        return _checked_complex(F, plan, hb, shaped, eps, full_output)
     if method == "richardson":
         steps = [shaped(delta) for key, delta in plan if key[2] == 1]
         fp = [F[key] for key, _ in plan if key[2] == 1]
         fm = [F[key] for key, _ in plan if key[2] == -1]
         D, err, used = richardson(fp, fm, steps, eps)
-        return D, err, used
+        return D, err, used, None
     D, mag = _stencil(method, F, hb)
     err = None
     if full_output:
@@ -247,4 +299,4 @@ def _combine_values(method, F, plan, h, shaped, eps, full_output):
         # Richardson's estimate of the truncation error of an order-p method (doubled for
         # safety: steps far from the asymptotic regime), plus round-off
         err = 2 * np.abs(D - D2) / (2 ** ORDERS[method] - 1) + eps * mag
-    return D, err, h
+    return D, err, h, None
