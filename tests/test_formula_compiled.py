@@ -31,7 +31,7 @@ numba = pytest.importorskip("numba")
 from descend.jit import formula  # noqa: E402  (after the skip: numba is needed from here)
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_expression import FORMULAS  # noqa: E402  (the parser's own table of formulas)
+from test_expression import FORMULAS, ONE_POINT_FORMULAS, SPECIAL_POINTS  # noqa: E402  (the parser's tables)
 
 #: one formula per node type: each function, each operator, constants, powers of every kind
 NODES = [f"{name}(x) + {name}(y / 3) * x" for name in expression.FUNCTIONS] + [
@@ -40,8 +40,9 @@ NODES = [f"{name}(x) + {name}(y / 3) * x" for name in expression.FUNCTIONS] + [
 ]
 
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, np.inf, -np.inf, np.nan, -np.nan, 1e-310, 1e308, -3.7, 710.0]
-POINTS = np.array([[a, b] for a in SPECIAL for b in SPECIAL]
+POINTS = np.array([[a, b] for a in SPECIAL for b in SPECIAL] + SPECIAL_POINTS
                   + list(np.random.default_rng(20).normal(0.0, 2.0, (200, 2))))
+TEXTS = NODES + [t for t, _ in FORMULAS] + ONE_POINT_FORMULAS
 
 
 def _bits(a):
@@ -71,7 +72,7 @@ def _compiled_values(p, rows):
 
 # -- the evaluator ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", NODES + [t for t, _ in FORMULAS])
+@pytest.mark.parametrize("text", TEXTS)
 def test_one_point_is_numpys_bit_for_bit_nans_too(text):
     """One run: the NumPy path evaluates f and its gradient on float64 scalars."""
     p = from_expression(text)
@@ -83,7 +84,7 @@ def test_one_point_is_numpys_bit_for_bit_nans_too(text):
     assert np.array_equal(G.view(np.int64), G1.view(np.int64)), text
 
 
-@pytest.mark.parametrize("text", NODES + [t for t, _ in FORMULAS])
+@pytest.mark.parametrize("text", TEXTS)
 def test_rows_are_numpys_arrays_bit_for_bit(text):
     """Several runs: the NumPy path evaluates the rows as one array (a variable exponent is refused)."""
     p = from_expression(text)
@@ -261,3 +262,15 @@ def test_without_numba_a_formula_runs_as_before(monkeypatch):
     assert got.extra == {}
     with pytest.raises(DescendError, match="numba is not installed"):
         descend.minimize(p, [1.0, 2.0], compiled=True)
+
+
+def test_runs_split_over_threads_bit_for_bit(monkeypatch):
+    from descend.jit import run as jrun
+
+    monkeypatch.setattr(jrun, "_threads", lambda: 4)  # each thread evaluates with its own scratch
+    p = from_expression("(x**2 + y - 11)**2 + (x + y**2 - 7)**2 + sin(3*x) / 10")
+    X0 = np.random.default_rng(2).uniform(-6.0, 6.0, (200, 2))
+    kw = dict(optimizer="rmsprop", lr=np.geomspace(1e-4, 2.0, 200), steps=150, gtol=1e-5, history=True)
+    a = descend.minimize(p, X0, compiled=True, **kw)
+    assert_same(a, descend.minimize(p, X0, compiled=False, **kw), "threads")
+    assert len(set(a.nit)) > 3 and set(a.status) >= {"converged", "max_steps"}
