@@ -104,7 +104,7 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
     compiled : None, True or False
         Run the whole loop compiled with numba (:mod:`descend.jit`), with the NumPy path's
         results bit for bit: None takes it where it applies (numba installed, a registered
-        problem or ``descend.compiled(f, grad)``, gd or an elementwise optimizer by name,
+        problem, a typed formula or ``descend.compiled(f, grad)``, gd or an elementwise optimizer by name,
         any lr or schedule, float64 x0 with at most 128 variables), True demands it (a
         DescendError names what prevents it), False keeps the NumPy path.  Line searches,
         callbacks, numerical gradients and second-order methods always run on the NumPy path.

@@ -12,7 +12,10 @@ history); ``compiled=True`` demands it (a DescendError says why it cannot be tak
 * there is no line search and no callback (both stay on the NumPy path),
 * f and its gradient are compiled: a registered problem of :mod:`descend.problems`
   (kernels in :mod:`descend.jit.kernels`; not least_squares, quadratic and
-  ill_conditioned, whose OpenBLAS matrix products round differently by batch size), or
+  ill_conditioned, whose OpenBLAS matrix products round differently by batch size), a
+  typed formula (:func:`descend.problems.from_expression`: its program run by the one
+  compiled evaluator of :mod:`descend.jit.formula`, so a new formula compiles nothing; one
+  it refuses keeps the NumPy path and says why in ``Result.extra["compiled"]``), or
   functions given through :func:`compiled` (or two ``numba.njit`` functions as ``f`` and
   ``grad``),
 * x0 is float64 with at most 128 variables (the NumPy path's sums and, above 8
