@@ -196,8 +196,14 @@ def learner(driver, server, shots, width: int, lang: str):
     check(driver, shots, f"{tag}-9-bad-formula", other)
     formula.clear()
     formula.send_keys("x**2/20 + y**2", Keys.ENTER)
-    wait_for(driver, f"{PLOT}.dataset.problem === 'x**2/20 + y**2' && Number({PLOT}.dataset.runs) === 2",
-             what="the typed landscape")
+    typed = f"{PLOT}.dataset.problem === 'x**2/20 + y**2' && Number({PLOT}.dataset.runs) === 2"
+    for _ in range(3):  # a typed formula's first run may pass the server's time limit on a busy machine: again
+        try:
+            wait_for(driver, typed, timeout=12, what="the typed landscape")
+            break
+        except AssertionError:
+            formula.send_keys(Keys.ENTER)
+    wait_for(driver, typed, what="the typed landscape")
     assert driver.find_element("id", "land-expr-error").get_attribute("hidden") is not None
     settled(driver)
     check(driver, shots, f"{tag}-10-good-formula", other)

@@ -46,25 +46,32 @@ export async function call(path, body, options = {}) {
  * Keep at most one request of a kind in flight: while one runs, later calls only remember
  * their arguments, and the newest of them is sent when the running one is done (the
  * older ones are dropped). `send(args)` returns a promise; `onResult(value, args)` and
- * `onError(err, args)` receive what came back.
+ * `onError(err, args)` receive what came back. The next request goes out before the answer
+ * is drawn, so a drag's requests and drawings overlap.
  */
 export function latestOnly(send, onResult, onError) {
   let running = false;
   let pending = null;
   async function pump(args) {
     running = true;
+    let value;
+    let failure = null;
+    try {
+      value = await send(args);
+    } catch (err) {
+      failure = err;
+    }
+    running = false;
+    if (pending !== null) {
+      const next = pending;
+      pending = null;
+      pump(next.args);
+    }
     try {
       // a result is drawn even when a newer request waits: the view follows a moving slider
-      onResult(await send(args), args);
+      if (failure === null) onResult(value, args); else onError(failure, args);
     } catch (err) {
-      onError(err, args);
-    } finally {
-      running = false;
-      if (pending !== null) {
-        const next = pending;
-        pending = null;
-        pump(next.args);
-      }
+      if (failure === null) onError(err, args); else throw err;
     }
   }
   return function request(args) {

@@ -107,17 +107,18 @@ export function draw() {
                    height: Math.max(200, 150 * series.length) };
   series.forEach(([name, title, rows], k) => {
     const axis = k === 0 ? "" : String(k + 1);
+    // the axis named in words (the catalogue's short name), the panel's title saying it in full
+    const word = t(`axis.${name}`) !== `axis.${name}` ? t(`axis.${name}`) : name;
     for (let c = 0; c < 2; c++) {
-      traces.push({ type: "scatter", mode: "lines", name: `${name}[${c === 0 ? "x" : "y"}]`, xaxis: `x${axis}`, yaxis: `y${axis}`,
+      const part = `${word} (${c === 0 ? "x" : "y"})`;
+      traces.push({ type: "scatter", mode: "lines", name: part, xaxis: `x${axis}`, yaxis: `y${axis}`,
                     x: rows.map((_, j) => j + 1), y: rows.map((row) => (Array.isArray(row) ? row[c] : row)),
                     line: { color: c === 0 ? "#1f77b4" : "#ff7f0e", width: 1.5 },
-                    hovertemplate: `${name}[${c === 0 ? "x" : "y"}] ${t("step_axis")} %{x}: %{y:.4g}<extra></extra>` });
+                    hovertemplate: `${part}, ${t("step_axis")} %{x}: %{y:.4g}<extra></extra>` });
     }
     const values = rows.flat().filter((v) => v !== null && Number.isFinite(v));
     // the effective step spans decades (it grows where a gradient component nears 0): log axis
     const log = name === "effective_lr" && values.length > 0 && values.every((v) => v > 0);
-    // the axis named in words (the catalogue's short name), the panel's title saying it in full
-    const word = t(`axis.${name}`) !== `axis.${name}` ? t(`axis.${name}`) : name;
     layout[`yaxis${axis}`] = { title: { text: word, font: { size: 10 } }, tickformat: ".3~g", exponentformat: "power",
                                type: log ? "log" : "linear" };
     if (values.length) {

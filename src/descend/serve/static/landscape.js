@@ -610,13 +610,17 @@ function buildToolbar() {
 
 // ---- a new start: a click, a drag of the start marker, or typed -------------------------
 
-/** A new start: the address, the boxes, the runs asked for, the marker moved at once. */
+/**
+ * A new start: the address, the boxes, the runs asked for. The figure is drawn when the runs from
+ * the new start arrive (marker and paths together, ~one request later), so that while the marker is
+ * dragged the page's time goes to the requests and not to redrawing paths that did not move.
+ */
 function setStart(p) {
   state.update({ start: p, replay: -1 }, { silent: true });
   els.startInputs[0].set(p[0]);
   els.startInputs[1].set(p[1]);
-  refreshRuns();
-  drawSoon();
+  if (!race.refreshRuns()) { drawSoon(); return; } // nothing asked (no runs): the marker moves alone
+  internals.refresh();
 }
 
 /** The point under a pointer event in the upper figure's coordinates, or null outside its plot area. */
@@ -733,7 +737,7 @@ export async function init() {
   internals.init(els.internals, els.internalsPick);
   race.hooks.drawn = () => {
     if (pressed && pressed.drag) els.plot.dataset.dragUpdates = String(Number(els.plot.dataset.dragUpdates || 0) + 1);
-    drawSoon();
+    draw(); // the server's answer is drawn at once (not at the next frame): a click's paths ~8 ms sooner
   };
   race.hooks.gridError = (message) => {
     els.exprError.el.dataset.raw = message || "";

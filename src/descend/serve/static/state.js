@@ -134,12 +134,28 @@ export function get() {
   return current;
 }
 
-/** Change some keys, write the address (without a new history entry), tell the listeners. */
+const WRITE_EVERY_MS = 150; // Chromium throttles a page that rewrites its address at every frame
+let written = 0;
+let writeLater = null;
+
+function write() {
+  writeLater = null;
+  written = performance.now();
+  const hash = serialize(current);
+  window.history.replaceState(null, "", `${window.location.pathname}${window.location.search}${hash ? "#" + hash : ""}`);
+}
+
+/**
+ * Change some keys, write the address (without a new history entry), tell the listeners. The state
+ * changes at once; the address too, except during a drag, when it is written at most every 150 ms
+ * (and once more when the drag stops).
+ */
 export function update(changes, { silent = false } = {}) {
   current = { ...current, ...changes };
-  const hash = serialize(current);
-  const url = `${window.location.pathname}${window.location.search}${hash ? "#" + hash : ""}`;
-  window.history.replaceState(null, "", url);
+  if (writeLater === null) {
+    const wait = written + WRITE_EVERY_MS - performance.now();
+    if (wait <= 0) write(); else writeLater = setTimeout(write, wait);
+  }
   if (!silent) for (const fn of listeners) fn(current, changes);
 }
 
