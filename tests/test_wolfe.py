@@ -8,8 +8,10 @@ import pytest
 import descend
 from descend import problems
 from descend.errors import DescendError
-from descend.linesearch import (WOLFE_STATUS, LineSearch, initial_step, search, search_wolfe, wolfe,
-                                wolfe_scalar)
+from descend.linesearch import (BRACKET_ITER, WOLFE_MESSAGES, WOLFE_STATUS, LineSearch, WolfeStep, initial_step,
+                                search, search_wolfe, wolfe, wolfe_scalar, wolfe_stop)
+from descend.linesearch.strong_wolfe import DOUBLINGS
+from descend.result import MESSAGES
 from helpers import requires, rosen, rosen_grad
 
 try:
@@ -135,6 +137,60 @@ def test_not_a_descent_direction_is_a_status():
 def test_unbounded_below_runs_out_of_bracketing():
     step = wolfe(lambda a, r: -a, lambda a, r: -np.ones_like(a), np.array([0.0]), np.array([-1.0]))
     assert WOLFE_STATUS[step.status[0]] == "bracket_iter" and step.alpha[0] == 0
+    # Only after f fell over the whole range: 10 doublings, then 4-fold to the 40th trial.
+    assert step.nfev[0] == BRACKET_ITER and step.reach[0] == 2.0 ** DOUBLINGS * 4.0 ** (BRACKET_ITER - 1 - DOUBLINGS)
+    assert step.phi_reach[0] == -step.reach[0]
+
+
+def test_minus_infinity_is_unbounded_at_once():
+    step = wolfe(lambda a, r: np.where(a >= 4, -np.inf, -a), lambda a, r: -np.ones_like(a), np.zeros(1), -np.ones(1))
+    assert WOLFE_STATUS[step.status[0]] == "bracket_iter" and step.nfev[0] == 3 and step.phi_reach[0] == -np.inf
+
+
+def test_bracketing_doubles_as_scipy_then_grows_fourfold():
+    # Brown badly scaled from (1, 1) in one dimension: the first trial is ~1e-6 of the step needed.
+    trials = []
+
+    def phi(a, r):
+        trials.extend(a)
+        return (a - 0.25) ** 2
+
+    step = wolfe(phi, lambda a, r: 2 * (a - 0.25), np.array([0.0625]), np.array([-0.5]), alpha1=5e-7)
+    assert step.ok[0]
+    assert_wolfe(step.alpha[0], lambda a: (a - 0.25) ** 2, lambda a: 2 * (a - 0.25), 1e-4, 0.9)
+    ratios = np.array(trials[1:DOUBLINGS + 2]) / np.array(trials[:DOUBLINGS + 1])
+    np.testing.assert_array_equal(ratios[:DOUBLINGS], 2.0)
+    assert ratios[DOUBLINGS] == 4.0
+    # scipy's own bracketing count gives up on it, as it did before issue 22.
+    short = wolfe(lambda a, r: (a - 0.25) ** 2, lambda a, r: 2 * (a - 0.25), np.array([0.0625]),
+                  np.array([-0.5]), alpha1=5e-7, bracket_iter=DOUBLINGS)
+    assert WOLFE_STATUS[short.status[0]] == "bracket_iter"
+
+
+def test_a_bracket_shrunk_to_rounding_stops_as_step_too_small():
+    # phi' says "descend" but phi cannot be decreased: the zoom narrows to rounding and stops
+    # there (status "rounding") instead of spending its remaining trials on the same point.
+    def phi(a, r):
+        return np.where(a > 0, 1.0 + 1e-300, 1.0)
+
+    step = wolfe(phi, lambda a, r: -np.ones_like(a), np.ones(1), -np.ones(1), zoom_iter=2000, approximate=False)
+    assert WOLFE_STATUS[step.status[0]] == "rounding" and step.alpha[0] == 0
+    assert step.nfev[0] < 1100  # about one trial per halving down to the smallest double
+
+
+@pytest.mark.parametrize("status", [s for s in WOLFE_STATUS if s != "ok"])
+def test_every_failure_has_a_message_that_formats(status):
+    code = WOLFE_STATUS.index(status)
+    step = WolfeStep(*(np.zeros(1) for _ in range(5)), np.array([code]), np.zeros(1, dtype=bool), np.array([3e20]),
+                     np.array([-3e20]))
+    key, numbers = wolfe_stop(step, 0)
+    assert key == WOLFE_MESSAGES[status]
+    text = MESSAGES[key].format(step=4, c1=1e-4, c2=0.9, method="bfgs", grad_norm=1.0, fun=2.0, **numbers)
+    words = {"not_descent": "not a descent direction", "rounding": "step too small", "amax": "amax",
+             "bracket_iter": "unbounded below", "zoom_iter": "no progress", "nonfinite": "non-finite"}
+    assert words[status] in text
+    if status == "bracket_iter":
+        assert "-3e+20" in text and "3e+20" in text
 
 
 def test_amax_is_respected():

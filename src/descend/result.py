@@ -64,6 +64,31 @@ MESSAGES = {
         "Stopped at step {step}: the strong-Wolfe line search (c1={c1:g}, c2={c2:g}) found no step "
         "satisfying both conditions: {why}; gradient norm {grad_norm:.3g}."
     ),
+    # why a strong-Wolfe search failed (descend.linesearch.WOLFE_MESSAGES, by status)
+    "stopped_wolfe_unbounded": (
+        "Stopped at step {step}: f fell at every trial of the strong-Wolfe line search (c1={c1:g}, c2={c2:g}), "
+        "from {fun:.3g} to {phi_reach:.3g} at step length {reach:.3g} (the step grew 2-fold, then 4-fold, per "
+        "trial): f is unbounded below along d (gradient norm {grad_norm:.3g})."
+    ),
+    "stopped_wolfe_no_progress": (
+        "Stopped at step {step}: no progress along the {method} direction: the strong-Wolfe line search "
+        "(c1={c1:g}, c2={c2:g}) ran out of trials without a step meeting both conditions, and Armijo "
+        "backtracking found no step that decreases f; f and its slope no longer change measurably along d "
+        "(x is at a minimum to rounding, or the gradient is inaccurate; gradient norm {grad_norm:.3g})."
+    ),
+    "stopped_wolfe_step_too_small": (
+        "Stopped at step {step}: step too small: the strong-Wolfe line search (c1={c1:g}, c2={c2:g}) narrowed "
+        "its bracket to the rounding of the step length, and Armijo backtracking found no step that decreases "
+        "f either (x is at a minimum to rounding, or the gradient is inaccurate; gradient norm {grad_norm:.3g})."
+    ),
+    "stopped_wolfe_amax": (
+        "Stopped at step {step}: the strong-Wolfe line search (c1={c1:g}, c2={c2:g}) found no acceptable step "
+        "below amax; raise LineSearch(amax=...) (gradient norm {grad_norm:.3g})."
+    ),
+    "stopped_wolfe_nonfinite": (
+        "Stopped at step {step}: the gradient became non-finite along the line during the strong-Wolfe line "
+        "search (c1={c1:g}, c2={c2:g}) (gradient norm {grad_norm:.3g})."
+    ),
     "stopped_negative_curvature": (
         "Stopped at step {step}: g'Hg = {curvature:.3g} <= 0, so the quadratic model has no minimum along "
         "-g and the optimal step eps* = g'g / g'Hg does not exist (gradient norm {grad_norm:.3g}); use a "

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DescendError, check_in_range, check_nonnegative_int, check_positive, unknown_name
-from .strong_wolfe import (BRACKET_ITER, WOLFE_STATUS, WolfeStep, check_c1_c2, initial_step, quadratic_trial,
-                           search_wolfe, wolfe, wolfe_scalar)
+from .strong_wolfe import (BRACKET_ITER, WOLFE_MESSAGES, WOLFE_STATUS, WolfeStep, check_c1_c2, initial_step,
+                           quadratic_trial, search_wolfe, wolfe, wolfe_scalar, wolfe_stop)
 from .values import backtracking, golden, grid
 
 __all__ = ["LineSearch", "METHODS", "backtracking", "grid", "golden", "search", "get",
            "wolfe", "wolfe_scalar", "search_wolfe", "initial_step", "quadratic_trial", "WolfeStep",
-           "WOLFE_STATUS"]
+           "WOLFE_STATUS", "WOLFE_MESSAGES", "wolfe_stop"]
 
 METHODS = ("backtracking", "grid", "exact", "wolfe", "quadratic")
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import DescendError, check_in_range
 
 __all__ = ["wolfe", "wolfe_scalar", "search_wolfe", "initial_step", "quadratic_trial", "WolfeStep",
-           "WOLFE_STATUS", "check_c1_c2"]
+           "WOLFE_STATUS", "check_c1_c2", "wolfe_stop", "BRACKET_ITER", "DOUBLINGS"]
 
 
 def check_c1_c2(c1, c2):
@@ -31,6 +31,27 @@ def check_c1_c2(c1, c2):
 WOLFE_STATUS = ("ok", "not_descent", "rounding", "amax", "bracket_iter", "zoom_iter", "nonfinite")
 _OK, _NOT_DESCENT, _ROUNDING, _AMAX, _BRACKET_ITER, _ZOOM_ITER, _NONFINITE = range(7)
 _BRACKET, _ZOOM, _DONE, _FLAT = 0, 1, 2, 3
+
+
+#: The message (a key of :data:`descend.result.MESSAGES`) for a run whose Wolfe search failed,
+#: by status; "rounding" and "zoom_iter" are the messages after the drivers' Armijo fallback
+#: found no decrease either.
+WOLFE_MESSAGES = {"not_descent": "stopped_not_descent", "rounding": "stopped_wolfe_step_too_small",
+                  "amax": "stopped_wolfe_amax", "bracket_iter": "stopped_wolfe_unbounded",
+                  "zoom_iter": "stopped_wolfe_no_progress", "nonfinite": "stopped_wolfe_nonfinite"}
+
+
+def wolfe_stop(step, j):
+    """Why row ``j`` of the :class:`WolfeStep` ``step`` failed: ``(key, numbers)``, a key of
+    :data:`descend.result.MESSAGES` and the numbers its text needs beyond a driver's own
+    (step, c1, c2, method, grad_norm, fun)."""
+    status = WOLFE_STATUS[int(step.status[j])]
+    numbers = {}
+    if status == "bracket_iter":
+        reach = float(step.reach[j]) if step.reach is not None else float("nan")
+        phi_reach = float(step.phi_reach[j]) if step.phi_reach is not None else float("nan")
+        numbers = {"reach": reach, "phi_reach": phi_reach}
+    return WOLFE_MESSAGES[status], numbers
 
 
 class WolfeStep(NamedTuple):
@@ -126,8 +147,9 @@ def _zoom_trial(lo, hi, f_lo, f_hi, d_lo, rec, f_rec, first):
     return np.where(cubic_ok, aj, aq)
 
 
+_EPS = np.finfo(float).eps
 #: Relative size of the rounding noise in f, for the approximate Wolfe test.
-_NOISE = 1e3 * np.finfo(float).eps
+_NOISE = 1e3 * _EPS
 #: The bracketing phase doubles the step for this many trials (scipy's ``scalar_search_wolfe2``
 #: stops there), then grows it 4-fold per trial (MINPACK's dcsrch extrapolates up to 5-fold).
 DOUBLINGS = 10
@@ -392,6 +414,10 @@ class _WolfeRows:
         self.zi[cont] += 1
         self.finish(cont[self.zi[cont] > self.zoom_iter], _ZOOM_ITER)
         zr = np.flatnonzero(self.phase == _ZOOM)
+        # A bracket narrower than the rounding of its ends holds no new trial step: stop now.
+        collapsed = np.abs(self.hi[zr] - self.lo[zr]) <= 4 * _EPS * np.maximum(np.abs(self.lo[zr]), np.abs(self.hi[zr]))
+        self.finish(zr[collapsed], _ROUNDING)
+        zr = zr[~collapsed]
         if zr.size:
             self.trial[zr] = _zoom_trial(self.lo[zr], self.hi[zr], self.f_lo[zr], self.f_hi[zr], self.d_lo[zr],
                                          self.rec[zr], self.f_rec[zr], self.zi[zr] == 0)
