@@ -158,8 +158,9 @@ def _sample() -> np.ndarray:
     special = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, np.inf, -np.inf, np.nan, -np.nan, 1e-310, -1e-310,
                709.7, 710.0, -745.1, 1e308, -1e308, np.pi, np.e]
     k = SAMPLE_SIZE - len(special)
+    wide = k - k // 2 - k // 4
     return np.concatenate([special, rng.normal(0.0, 3.0, k // 2), rng.uniform(-1.0, 1.0, k // 4),
-                           10.0 ** rng.uniform(-300, 300, k - k // 2 - k // 4) * rng.choice([-1.0, 1.0], k - k // 2 - k // 4)])
+                           10.0 ** rng.uniform(-300, 300, wide) * rng.choice([-1.0, 1.0], wide)])
 
 
 _state: dict = {}
@@ -261,7 +262,7 @@ def _intrinsics():
 
 def run(P, start, m, x, vals):
     """Evaluate the program of ``m`` operations at ``P[start:]`` at the point ``x`` into ``vals``."""
-    one = P[4] != 0.0
+    one = P[4] != 0.0  # one run: the NumPy path evaluates on float64 scalars, else on arrays
     for i in range(m):
         k = start + 4 * i
         op = int(P[k])
@@ -276,12 +277,13 @@ def run(P, start, m, x, vals):
             v = -a
         elif op == 3:  # ADD
             b = vals[int(P[k + 2])]
-            v = b if (one and a != a and b != b) else a + b
+            # two NaNs: NumPy's float64 scalars give the second one (its arrays, the first)
+            v = b if (one and np.isnan(a) and np.isnan(b)) else a + b
         elif op == 4:  # SUB
             v = a - vals[int(P[k + 2])]
         elif op == 5:  # MUL
             b = vals[int(P[k + 2])]
-            v = b if (one and a != a and b != b) else a * b
+            v = b if (one and np.isnan(a) and np.isnan(b)) else a * b  # two NaNs: as for ADD
         elif op == 6:  # DIV (numba's error_model="numpy": x / 0 is inf or nan, as in NumPy)
             v = a / vals[int(P[k + 2])]
         elif op == 7:  # POW: NumPy's loop, the exponent's stride 0
