@@ -61,7 +61,7 @@ def _first_derivatives(evaluate: Evaluator, x2: np.ndarray, h2: np.ndarray, auto
     return combine(method, F, plan, h2, shaped, float(np.finfo(x2.dtype).eps), full_output)
 
 
-def derivative(f: Callable, x, *, n: int = 1, method: str = "central", h=None, accuracy=None,
+def derivative(f: Callable, x, *, n: int = 1, method: str | None = None, h=None, accuracy=None,
                step: str = "relative", scale=None, atol=None, rtol=None, maxiter=None,
                step_factor=None, full_output: bool = False):
     """Derivative of order n of a scalar function, elementwise over an array of points.
@@ -98,8 +98,13 @@ def derivative(f: Callable, x, *, n: int = 1, method: str = "central", h=None, a
         Where to differentiate.  Never modified.
     n : int
         The order of the derivative, >= 0 (0 returns f(x)).
-    method : str
-        One of :data:`DERIVATIVE_METHODS` (see the table).
+    method : str, optional
+        One of :data:`DERIVATIVE_METHODS` (see the table).  None (the default): ``central``
+        for n = 1, and for n >= 2 with an explicit ``h`` or ``accuracy``; ``adaptive`` for
+        n >= 2 otherwise (accuracy 6 and step factor 1.5 from n = 3), whose extrapolation
+        across steps gives 1e-11 at n = 2, about 1e-10 at n = 3 and 4 and 1e-8 at n = 5 and
+        6 on smooth functions at points of size 1 (the central stencil of accuracy 2 at
+        its balanced step: 1.5e-7 at n = 3).
     h : float or array_like, optional
         The step (one per element allowed; for ``adaptive`` the first step).  None
         picks :func:`default_step`'s rule; an explicit h is used exactly as given.
@@ -150,6 +155,10 @@ def derivative(f: Callable, x, *, n: int = 1, method: str = "central", h=None, a
     >>> str(info.status), bool(abs(d - np.e) <= info.error <= 1e-7 * np.e), int(info.nfev)
     ('converged', True, 60)
     """
+    if method is None:
+        method, adaptive_defaults = _default_method(n, h, accuracy)
+        accuracy = adaptive_defaults.get("accuracy", accuracy)
+        step_factor = adaptive_defaults.get("step_factor") if step_factor is None else step_factor
     method = check_method(method, DERIVATIVE_METHODS)
     n = check_order(n)
     tol = _check_adaptive_options(method, x, atol, rtol, maxiter, step_factor)
@@ -164,6 +173,16 @@ def derivative(f: Callable, x, *, n: int = 1, method: str = "central", h=None, a
         return _contour_derivative(f, x, n=n, h=h, step=step, scale=scale, full_output=full_output)
     return _stencil_derivative(f, x, n=n, kind=kind, accuracy=acc, h=h, step=step, scale=scale,
                                full_output=full_output)
+
+
+def _default_method(n, h, accuracy):
+    """The method (and adaptive options) that ``method=None`` means for this order."""
+    if isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 2 \
+            and h is None and accuracy is None:
+        # measured on exp, sin, cos, log, 1/x, atan, sqrt, exp(-x^2) at points of size 1:
+        # higher-order stencils at a finer ladder of steps pay from n = 3 on
+        return "adaptive", ({} if n == 2 else {"accuracy": 6, "step_factor": 1.5})
+    return "central", {}
 
 
 _NAMED_ACCURACY = {"forward": 1, "backward": 1, "central": 2, "five-point": 4, "complex": 2,

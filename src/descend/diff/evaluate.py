@@ -220,7 +220,7 @@ class DiffInfo:
         extra = ""
         if self.status is not None:
             st = np.asarray(self.status)
-            shown = repr(st[()]) if st.ndim == 0 else \
+            shown = repr(str(st[()])) if st.ndim == 0 else \
                 "{" + ", ".join(f"{k}: {int(np.sum(st == k))}" for k in np.unique(st)) + "}"
             extra = f", nit={short(self.nit)}, status={shown}"
         if self.checked is not None:

@@ -204,8 +204,8 @@ def _richardson_hessian(evaluate, base_row, steps, xf, auto, eps):
     estimate, so that a sum of many terms (Rosenbrock at n = 100: f's rounding eps |f| is
     shared by every entry) gets large steps and a fast-varying f small ones.
 
-    The error estimate of a window: the change made by its last extrapolation, plus the
-    round-off of its smallest step's differences (``eps sum |w f| / (h_i h_j)``) magnified
+    The error estimate of a window: the change made by its last extrapolation or, if larger,
+    the distance to the nearer of its neighbouring windows' values, plus the round-off of its smallest step's differences (``eps sum |w f| / (h_i h_j)``) magnified
     by the extrapolation weights (:func:`_romberg_gain`) and by 10 for f's own rounding.
     """
     level = []
@@ -215,11 +215,16 @@ def _richardson_hessian(evaluate, base_row, steps, xf, auto, eps):
             hk = representable(xf, hk)
         level.append(_ladder_hessian(evaluate, base_row, hk))
     gain = 10 * _romberg_gain(_HESSIAN_WINDOW) * eps
-    best = err = None
     with np.errstate(invalid="ignore", over="ignore"):
-        for s in range(_HESSIAN_STEPS - _HESSIAN_WINDOW + 1):
-            value, before = _romberg([H for H, _ in level[s:s + _HESSIAN_WINDOW]])
-            e = np.abs(value - before) + gain * level[s + _HESSIAN_WINDOW - 1][1]
+        windows = [_romberg([H for H, _ in level[s:s + _HESSIAN_WINDOW]])
+                   for s in range(_HESSIAN_STEPS - _HESSIAN_WINDOW + 1)]
+        values = [v for v, _ in windows]
+        best = err = None
+        for s, (value, before) in enumerate(windows):
+            # the last extrapolation's change, or (before the asymptotic regime, where that
+            # change under-reports) the distance to the nearer neighbouring window's value
+            near = np.min([np.abs(value - values[t]) for t in (s - 1, s + 1) if 0 <= t < len(values)], axis=0)
+            e = np.maximum(np.abs(value - before), near) + gain * level[s + _HESSIAN_WINDOW - 1][1]
             e = np.where(np.isfinite(e), e, np.inf)
             if best is None:
                 best, err = value, e
