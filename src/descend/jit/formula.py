@@ -8,7 +8,7 @@ Here that program is data, not code: each operation becomes four float64 numbers
 (``FUN(pid, x, P, tmp)`` and ``GRAD(pid, x, P, tmp, out)`` of :mod:`descend.jit.driver`),
 and :func:`formula_f` / :func:`formula_grad` walk it, one operation at a time::
 
-    P = [version, ops of f, ops of the gradient, n, addresses of NumPy's loops...,
+    P = [version, ops of f, ops of the gradient, n, one run?, addresses of NumPy's loops...,
          f's program (opcode, a, b, c)..., the gradient's program..., f's root, the gradient's roots]
 
 The evaluator is compiled once and cached on disk by numba, and so is each optimizer's
@@ -28,6 +28,12 @@ is refused (:func:`why_not`), and the formula keeps the NumPy path, the reason i
 on a variable: the NumPy path evaluates the runs still moving as one array (``np.power``
 then takes no shortcut) or, when one is left, as one point (shortcuts taken), which a
 loop that runs row by row cannot know.
+
+NaNs: where two NaNs meet in ``+`` or ``*``, which one comes out (its sign) is the
+compiler's choice of operand order.  For one run the evaluator gives what NumPy's float64
+scalars give (the second); for several runs, what its arrays give for a short array (the
+first), though NumPy's own SIMD body may give the other: such a NaN can only show in the
+result as f or the gradient norm at a start that is already diverged.
 
 numba is optional: nothing here imports it before :func:`kernels` is called.
 """
@@ -67,7 +73,8 @@ SAMPLE_SIZE = 2048
 # -- the program as data ------------------------------------------------------------------------
 
 def program_of(problem):
-    """(f's program, the gradient's program, variables) of a typed formula's problem, else None."""
+    """(f's program, the gradient's program) of a typed formula's problem, each ``(ops, outs,
+    variables)`` (:func:`descend.problems.expression.program`); None for any other problem."""
     f = expression.program(problem.f)
     g = expression.program(problem.grad)
     if f is None or g is None:
