@@ -45,6 +45,13 @@ POINTS = np.array([[a, b] for a in SPECIAL for b in SPECIAL] + SPECIAL_POINTS
 TEXTS = NODES + [t for t, _ in FORMULAS] + ONE_POINT_FORMULAS
 
 
+@pytest.fixture(autouse=True)
+def _decide_now(monkeypatch):
+    """compiled=None decides in the caller's thread (descend.jit.ready's switch), so that each
+    test sees the path its call takes, not a loop still being prepared in the background."""
+    monkeypatch.setenv("DESCEND_JIT_WAIT", "1")
+
+
 def _bits(a):
     a = np.asarray(a, dtype=np.float64)
     return np.where(np.isnan(a), np.int64(0x7FF8000000000000), a.view(np.int64))
