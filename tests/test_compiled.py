@@ -341,20 +341,36 @@ def _count_compiled(monkeypatch):
 def test_compiled_none_takes_it_where_it_applies(monkeypatch):
     calls = _count_compiled(monkeypatch)
     p = problems.get("rosenbrock")
+    first = descend.minimize(p, optimizer="adam", lr=0.01, steps=50)  # NumPy path while the loop gets ready
+    assert descend.jit.wait_ready(300)
+    calls.clear()
     a = descend.minimize(p, optimizer="adam", lr=0.01, steps=50)
     assert calls == [True]
+    assert_same(a, first)
     assert_same(a, descend.minimize(p, optimizer="adam", lr=0.01, steps=50, compiled=False))
     descend.minimize(p, optimizer="gd", lr=0.01, steps=5, line_search="backtracking")
     descend.minimize(p, optimizer="adam", steps=5, callback=lambda s: False)
+    descend.minimize(problems.get("quadratic"), optimizer="adam", steps=5)
+    assert descend.jit.wait_ready(300)
     descend.minimize(problems.get("quadratic"), optimizer="adam", steps=5)
     assert calls == [True]  # none of these took it
 
 
 def test_compare_sweep_and_lr_find_take_the_compiled_path(monkeypatch):
+    from descend.sweeps import lr_find
+
     calls = _count_compiled(monkeypatch)
+
+    def each():
+        descend.compare("rosenbrock", ["sgd", "adam"], steps=30)
+        lr_find(problems.get("rosenbrock"), steps=30)
+        return descend.sweep(problems.get("rosenbrock"), {"optimizer": ["adam", "rmsprop"], "lr": [1e-3, 1e-2]},
+                             steps=30, backend="local", progress=False, as_records=True)
+    each()  # compiled=None: the NumPy path for whatever is not ready yet, its loop queued
+    assert descend.jit.wait_ready(300)
+    calls.clear()
     descend.compare("rosenbrock", ["sgd", "adam"], steps=30)
     assert calls.count(True) == 2
-    from descend.sweeps import lr_find
     lr_find(problems.get("rosenbrock"), steps=30)
     assert calls.count(True) >= 3
     rows = descend.sweep(problems.get("rosenbrock"), {"optimizer": ["adam", "rmsprop"], "lr": [1e-3, 1e-2]},

@@ -40,7 +40,7 @@ import numpy as np
 
 from ..errors import DescendError
 
-__all__ = ["compiled", "CompiledObjective", "available", "why_not", "prefer_numpy"]
+__all__ = ["compiled", "CompiledObjective", "available", "why_not", "prefer_numpy", "wait_ready"]
 
 _prefer = threading.local()
 
@@ -199,6 +199,38 @@ def why_not(problem, fun, grad, optimizer, opt, x0, line_search, callback, vecto
 
 
 
+def _ready_now(problem, args) -> bool:
+    """For ``compiled=None``: whether to go on to the compiled path in this call (its loop is
+    ready, or the job is long enough to wait for it); False queues the loop's preparation on
+    :mod:`descend.jit.ready`'s thread where the path may apply, and the call runs on NumPy."""
+    from . import ready
+
+    if not ready.installed():
+        return True  # why_not says so, without importing anything
+    if args["line_search"] is not None or args["callback"] is not None or not isinstance(args["optimizer"], str):
+        return False  # the NumPy path (why_not would say why; compiled=None does not ask)
+    X = args["X"]
+    k = ready.key(problem, args["fun"], args["grad"], args["opt"], X, args["history"])
+    kwargs = {a: args[a] for a in _DISPATCH_ARGS}
+    return ready.take(ready.prepare_job(dispatch, kwargs), k, X.shape[0] * args["steps"])
+
+
+_DISPATCH_ARGS = ("f", "fun", "grad", "optimizer", "opt", "X", "lr", "steps", "gtol", "max_growth", "history",
+                  "line_search", "callback", "vectorized", "scalar", "batched", "name")
+
+
+def wait_ready(timeout: float | None = None) -> bool:
+    """Wait until the compiled loops that ``compiled=None`` calls queued are ready; False on timeout.
+
+    ``minimize(..., compiled=None)`` answers on the NumPy path while a configuration's loop
+    is loaded or compiled in the background (:mod:`descend.jit.ready`); after this, the same
+    configurations run compiled.
+    """
+    from . import ready
+
+    return ready.wait_ready(timeout)
+
+
 def dispatch(compiled, f, fun, grad, optimizer, opt, X, lr, steps, gtol, max_growth, history, line_search,
              callback, vectorized, *, scalar, batched, name, notes=None):
     """minimize's choice: the compiled Result, or None for the NumPy path.
@@ -215,6 +247,8 @@ def dispatch(compiled, f, fun, grad, optimizer, opt, X, lr, steps, gtol, max_gro
     from ..problems import Problem
 
     problem = f if isinstance(f, Problem) else None
+    if compiled is None and not _ready_now(problem, locals()):
+        return None  # the NumPy path now; the loop gets ready in the background (descend.jit.ready)
     why = why_not(problem, fun, grad, optimizer, opt, X, line_search, callback, vectorized)
     if why:
         if compiled:

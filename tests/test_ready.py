@@ -1,0 +1,90 @@
+"""descend.jit.ready: compiled=None answers on the NumPy path while a loop gets ready in the background."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import descend
+from descend import problems
+from descend.jit import ready
+from descend.jit import run as jrun
+
+pytest.importorskip("numba")
+
+
+def assert_same(a, b):
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.fun, b.fun)
+    for name in ("nit", "nfev", "status", "message"):
+        np.testing.assert_array_equal(np.asarray(getattr(a, name)), np.asarray(getattr(b, name)))
+    np.testing.assert_array_equal(a.history.f, b.history.f)
+
+
+def _count_by_thread(monkeypatch):
+    calls = []
+    real = jrun.run
+
+    def counting(*a, **k):
+        res = real(*a, **k)
+        calls.append((threading.current_thread() is threading.main_thread(), res is not None))
+        return res
+    monkeypatch.setattr(jrun, "run", counting)
+    return calls
+
+
+def test_the_constants_mirror_the_loops():
+    from descend.jit import lockstep
+    assert ready.LOCKSTEP_RUNS == lockstep.MIN_RUNS
+    assert ready.INLINE_WORK == jrun.INLINE_WORK
+
+
+def test_a_new_configuration_answers_on_numpy_then_runs_compiled(monkeypatch):
+    monkeypatch.delenv("DESCEND_JIT_WAIT", raising=False)
+    calls = _count_by_thread(monkeypatch)
+    p = problems.get("beale")  # a configuration no other test of this file asks for
+    kw = dict(optimizer="nadam", lr=0.003, weight_decay=0.01, steps=40, history="f")
+    X0 = np.array([[1.0, 1.0], [0.5, -0.5], [2.0, 0.3]])
+    first = descend.minimize(p, X0, **kw)
+    assert not [c for c in calls if c[0]]  # the caller did not run the compiled loop
+    assert descend.jit.wait_ready(300)
+    assert [c for c in calls if not c[0]] == [(False, True)]  # the thread made it ready, once
+    k = next(k for k in ready._state if k[0] == "nadam" and k[2] == ("problem", "beale"))
+    assert ready.status(k) == "ready"
+    second = descend.minimize(p, X0, **kw)
+    assert calls[-1] == (True, True)
+    assert_same(first, second)
+    assert_same(second, descend.minimize(p, X0, compiled=False, **kw))
+
+
+def test_keys_tell_the_loops_apart():
+    p = problems.get("rosenbrock")
+    X = np.zeros((1, 2))
+    adam = descend.optim.get("adam", lr=0.1)
+    base = ready.key(p, p, p.grad, adam, X, True)
+    assert ready.key(p, p, p.grad, adam, X, "f") != base
+    assert ready.key(p, p, p.grad, adam, np.zeros((16, 2)), True) != base
+    assert ready.key(p, p, p.grad, adam, np.zeros((4, 2)), True) == base[:3] + (False, 2, True)
+    assert ready.key(problems.get("sphere"), p, p.grad, adam, X, True) != base
+
+
+def test_long_jobs_and_foreground_go_on_now():
+    queued = []
+    k = ("test", "long")
+    assert ready.take(lambda: queued.append(1), k, ready.INLINE_WORK)
+    with ready.foreground():
+        assert ready.take(lambda: queued.append(1), ("test", "fg"), 1)
+    assert queued == [] and ready.status(k) == ""
+
+
+def test_a_failed_preparation_keeps_the_numpy_path(monkeypatch):
+    monkeypatch.delenv("DESCEND_JIT_WAIT", raising=False)
+    k = ("test", "fails")
+
+    def boom():
+        raise ValueError("a cache file numba could not read")
+    assert not ready.take(boom, k, 1)
+    assert ready.wait_ready(60)
+    assert ready.status(k).startswith("failed: ValueError")
+    assert not ready.take(boom, k, 1)  # not queued again, not taken
+    assert ready.wait_ready(60)
