@@ -2,13 +2,14 @@
 derivatives of any order against scipy.differentiate and numdifftools; Hessians.
 
 Run as ``python bench/gradient.py`` (``--quick`` for a short run, ``--only gradients``,
-``--only derivatives`` or ``--only hessian`` for one part).  Not a test: it prints a
+``--only derivatives``, ``--only hessian`` or ``--only newton`` for one part).  Not a test: it prints a
 table of median times, the accuracy against the analytic gradient and the time relative
 to SciPy's 3-point differences (``approx_derivative(method="3-point")``) at the same n,
 then checks the targets recorded in bench/README.md; then the error and the evaluations
 of each derivative case (numdifftools' test functions, orders 1 to 5) for descend's
 adaptive and complex methods, scipy.differentiate.derivative and numdifftools.Derivative;
-then the Hessian of Rosenbrock (n = 2 at (-1.2, 1), n = 100) against numdifftools.Hessian.
+then the Hessian of Rosenbrock (n = 2 at (-1.2, 1), n = 100) against numdifftools.Hessian; then
+what the default Hessian costs damped_newton runs that use it (against method="central").
 
 Error measure (the one of ``descend.check_grad``): ``max_i |g_i - a_i| / max_i |a_i|``
 with g the numerical and a the analytic gradient.
@@ -312,10 +313,10 @@ def hessian_bench(repeats: int):
     points = [("n=2 at (-1.2, 1)", np.array([-1.2, 1.0])),
               ("n=100 seeded", np.random.default_rng(20240601 + 100).uniform(-1.5, 1.5, 100))]
     contenders = [
-        ("descend central (vectorized)", lambda x: dd.hessian(rosen, x, vectorized=True)),
+        ("descend central (vectorized)", lambda x: dd.hessian(rosen, x, method="central", vectorized=True)),
         ("descend complex (vectorized)", lambda x: dd.hessian(rosen, x, method="complex", vectorized=True)),
-        ("descend richardson (vectorized)", lambda x: dd.hessian(rosen, x, method="richardson", vectorized=True)),
-        ("descend richardson (loop)", lambda x: dd.hessian(rosen, x, method="richardson")),
+        ("descend default=richardson (vect.)", lambda x: dd.hessian(rosen, x, vectorized=True)),
+        ("descend default=richardson (loop)", lambda x: dd.hessian(rosen, x)),
     ]
     if nd is not None:
         contenders.append(("numdifftools Hessian", lambda x: nd.Hessian(rosen)(x)))
@@ -352,10 +353,53 @@ def print_hessian_table(rows) -> None:
               f"{'MET' if r[4] <= 0.2 else 'NOT MET'} (target <= 1e-10 at <= 0.2x)")
 
 
+# ---------------------------------------------------------------------------- Newton with FD Hessians
+
+def newton_bench(repeats: int):
+    """damped_newton on Rosenbrock with an analytic gradient and a finite-difference Hessian: the
+    default (richardson) against the old default (central), evaluations of f counted, interleaved."""
+    from descend import minimize, problems
+    rows = []
+    for n, x0 in ((2, np.array([-1.2, 1.0])), (10, np.full(10, -1.0)), (30, np.full(30, -1.0))):
+        p = problems.get("rosenbrock", n=n)
+        calls = [0]
+
+        def f(x, p=p):
+            calls[0] += 1
+            return p.f(x)
+        contenders = [("hessian method='central' (old default)",
+                       lambda f=f, p=p, x0=x0: minimize(f, x0, method="damped_newton", grad=p.grad,
+                                                        hess=lambda x: dd.hessian(f, x, method="central"))),
+                      ("hessian default (richardson)",
+                       lambda f=f, p=p, x0=x0: minimize(f, x0, method="damped_newton", grad=p.grad))]
+        live = []
+        for name, run_ in contenders:
+            calls[0] = 0
+            r = run_()
+            live.append((name, run_, r, calls[0], []))
+        for _ in range(repeats):
+            for name, run_, r, nf, times in live:
+                t0 = time.perf_counter()
+                run_()
+                times.append(time.perf_counter() - t0)
+        base = statistics.median(live[0][4])
+        for name, run_, r, nf, times in live:
+            t = statistics.median(times)
+            rows.append((f"n={n}", name, int(r.nit), nf, float(r.fun), t, t / base))
+    return rows
+
+
+def print_newton_table(rows) -> None:
+    print(f"{'problem':<8}{'finite-difference Hessian':<40}{'steps':>6}{'f evals':>9}{'final f':>10}"
+          f"{'median time':>13}{'x central':>10}")
+    for label, name, nit, nf, fun, t, ratio in rows:
+        print(f"{label:<8}{name:<40}{nit:>6}{nf:>9}{fun:>10.1e}{fmt_time(t):>13}{ratio:>10.2f}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="n = 10, 100 only and fewer repeats")
-    parser.add_argument("--only", choices=("gradients", "derivatives", "hessian"), default=None,
+    parser.add_argument("--only", choices=("gradients", "derivatives", "hessian", "newton"), default=None,
                         help="run one part only")
     args = parser.parse_args(argv)
     ns = (10, 100) if args.quick else (10, 100, 1000)
@@ -377,6 +421,11 @@ def main(argv=None) -> None:
         print()
     if args.only in (None, "hessian"):
         print_hessian_table(hessian_bench(repeats))
+        print()
+    if args.only in (None, "newton"):
+        print("damped_newton on Rosenbrock, analytic gradient, finite-difference Hessian; median of "
+              f"{repeats} interleaved repeats, evaluations of f counted\n")
+        print_newton_table(newton_bench(repeats))
 
 
 if __name__ == "__main__":
