@@ -314,3 +314,15 @@ def test_f_must_be_callable_and_x0_required():
 def test_line_search_settings_are_checked(kwargs, message):
     with pytest.raises(DescendError, match=message):
         LineSearch(**kwargs)
+
+
+def test_a_one_variable_problem_takes_a_number_as_x0_on_every_path():
+    """A Problem's f takes (k, n) rows: a number x0 of a 1-D problem is one row of one variable
+    (the NumPy path passed the column instead and refused it), and the result keeps the number's shape."""
+    p = descend.problems.get("parabola")
+    numpy_path = descend.minimize(p, 3.0, lr=0.1, steps=10, compiled=False)
+    as_point = descend.minimize(p, [3.0], lr=0.1, steps=10, compiled=False)
+    assert np.ndim(numpy_path.x) == 0 and numpy_path.x == as_point.x[0]
+    np.testing.assert_array_equal(numpy_path.history.f, as_point.history.f)
+    assert descend.minimize(p, 3.0, method="newton").status == "converged"
+    assert descend.minimize(p, 3.0, method="bfgs").x == pytest.approx(descend.minimize(p, [3.0], method="bfgs").x[0])

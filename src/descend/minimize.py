@@ -173,6 +173,7 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
                                        **hyperparameters)
     f, grad = _jit.unwrap(f, grad)  # descend.compiled(f, grad) brings both
     fun, x0, grad, vectorized, fname = resolve_problem(f, x0, grad, vectorized)
+    takes_rows = fun is not f  # a Problem's f and grad take (k, n) rows, even for a number x0 of a 1-D problem
     x0 = check_x0(x0)
     scalar = x0.ndim == 0
     batched = x0.ndim == 2
@@ -193,7 +194,7 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
                         callback, vectorized, scalar=scalar, batched=batched, name=name, notes=notes)
     if res is not None:  # the whole loop ran compiled (descend.jit), bit for bit this path's numbers
         return res
-    obj = Objective(fun, grad, vectorized=vectorized, scalar=scalar, method=method, h=h)
+    obj = Objective(fun, grad, vectorized=vectorized, scalar=scalar and not takes_rows, method=method, h=h)
     res = first_order.run(obj, X, opt, ls, lr, steps, gtol, callback, max_growth, history,
                           scalar=scalar, batched=batched, name=name)
     res.extra.update(notes)

@@ -90,6 +90,7 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
     problem_hess = f.hessian if isinstance(f, Problem) else None
     hess_vectorized = bool(vectorized)  # a Problem's f is vectorized; the user's hess= is per point unless said
     fun, x0, grad, vectorized, _ = resolve_problem(f, x0, grad, vectorized)
+    takes_rows = isinstance(f, Problem)  # a Problem's f and grad take (k, n) rows, even for a 1-D problem's number x0
     x0 = check_x0(x0)
     scalar, batched = x0.ndim == 0, x0.ndim == 2
     X = x0.reshape(1, 1) if scalar else (x0.copy() if batched else x0.reshape(1, -1).copy())
@@ -117,7 +118,7 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
     fd_method, grad = check_options(grad, max_growth, history, h, callback,
                                      unknown_grad=lambda g: unknown_name("gradient method", g, FD_METHODS))
     ls = _line_search(rule, line_search)
-    obj = Objective(fun, grad, vectorized=vectorized, scalar=scalar, method=fd_method, h=h)
+    obj = Objective(fun, grad, vectorized=vectorized, scalar=scalar and not takes_rows, method=fd_method, h=h)
     source = None
     if rule.needs_hessian:
         if hess is not None:
