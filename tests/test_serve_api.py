@@ -487,7 +487,7 @@ def test_a_formula_s_work_is_bounded(client):
 def test_computations_at_once_are_bounded(client, monkeypatch):
     monkeypatch.setitem(serve_checks.LIMITS, "in_flight", 0)
     r = client.post("/api/run", json=run_body())
-    assert r.status_code == 400 and r.json()["error"].startswith("requests: at most 0 computations at once")
+    assert r.status_code == 400 and r.json()["error"].startswith("requests: at most 0 light computations at once")
     monkeypatch.undo()
     assert client.post("/api/run", json=run_body()).status_code == 200
 
@@ -783,16 +783,28 @@ def test_exported_optax_snippet_matches(client, tmp_path):
         assert float(f) == pytest.approx(run["f"][-1], rel=1e-12), name
 
 
-def test_exported_training_snippet_gives_the_playgrounds_numbers(client, tmp_path):
-    cfg = {"dataset": "moons", "n": 200, "noise": 0.2, "hidden": [8, 8], "activation": "tanh", "optimizer": "adam",
-           "lr": 0.01, "batch_size": 10, "seed": 5, "grid": 10, "betas": [0.9, 0.99]}
-    sid = post(client, "/api/train/start", cfg)["session"]
-    frame = post(client, "/api/train/step", {"session": sid, "updates": 30})["frame"]  # 3 epochs of 10 batches
-    assert frame["epoch"] == 3.0
-    code = post(client, "/api/export", {"kind": "train", "epochs": 3, **cfg})["descend"]
+@pytest.mark.parametrize("cfg,epochs", [
+    ({"dataset": "moons", "n": 200, "noise": 0.2, "hidden": [8, 8], "activation": "tanh", "optimizer": "adam",
+      "lr": 0.01, "batch_size": 10, "seed": 5, "grid": 10, "betas": [0.9, 0.99]}, 3),
+    ({"dataset": "spirals", "n": 60, "noise": 0.1, "hidden": [6], "activation": "relu", "optimizer": "momentum",
+      "lr": 0.05, "batch_size": 15, "seed": 11, "grid": 10, "test_fraction": 0.5, "momentum": 0.8}, 7),
+    ({"dataset": "linear", "n": 40, "noise": 0.3, "hidden": [], "activation": "tanh", "optimizer": "sgd",
+      "lr": 0.02, "batch_size": None, "seed": 2, "grid": 10}, 12),
+])
+def test_exported_training_snippet_gives_the_playgrounds_numbers(client, tmp_path, cfg, epochs):
+    # the page sends what it shows (data set, seed, architecture, optimizer, epochs run): the snippet
+    # prints the losses and the accuracies of the page's last frame, exactly
+    start = post(client, "/api/train/start", cfg)
+    per_epoch = -(-round(cfg["n"] * (1 - cfg.get("test_fraction", 0.5))) // (cfg["batch_size"] or cfg["n"]))
+    per_epoch = max(1, per_epoch)
+    frame = post(client, "/api/train/step", {"session": start["session"], "updates": per_epoch * epochs})["frame"]
+    assert frame["epoch"] == epochs
+    code = post(client, "/api/export", {"kind": "train", "epochs": epochs, **cfg})["descend"]
     (line,) = _run_snippet(code, tmp_path)
-    assert line["step"] == 30 and line["status"] == "completed"
-    assert line["test_loss"] == frame["test_loss"] and line["train_loss"] == frame["train_loss"]
+    assert line["step"] == frame["step"] and line["status"] == "completed" and line["epoch"] == epochs
+    for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
+        assert line[key] == frame[key], key
+    assert (frame["test_accuracy"] is None) == (cfg["dataset"] == "linear")
 
 
 def test_export_refuses_bad_input(client):

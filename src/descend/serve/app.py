@@ -17,6 +17,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import time
 from importlib import resources
@@ -24,7 +25,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -32,6 +33,7 @@ from starlette.staticfiles import StaticFiles
 from ..errors import DescendError
 from .api import derivatives, export, landscape, learning_rate, listings, page_text, playground
 from .checks import LIMITS, BadRequest
+from .workers import Refused, WorkerError, WorkerPool
 from .json_out import dumps
 
 __all__ = ["create_app", "Guard", "STATIC", "plotly_js", "dumps"]
@@ -75,12 +77,22 @@ def plotly_js() -> Path | None:
 
 # --------------------------------------------------------------------------- the guard
 
-def _hostname(host_header: str) -> str:
-    """The host part of a Host header (``[::1]:8765`` -> ``::1``), lower case."""
-    h = host_header.strip().lower()
-    if h.startswith("["):
-        return h[1:h.find("]")] if "]" in h else h
-    return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
+#: A Host header as RFC 9110 writes it: a name or IPv4 address, or an IPv6 address in brackets, then an optional port.
+_HOST_RE = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9.-]+))(?::(?P<port>[0-9]{1,5}))?")
+
+
+def _hostname(host_header: str) -> str | None:
+    """The host part of a well-formed Host header (``[::1]:8765`` -> ``::1``), lower case; None for
+    anything else (``127.0.0.1:80@evil.com``, ``[127.0.0.1]``, a port past 65535, an empty name)."""
+    m = _HOST_RE.fullmatch(host_header.strip().lower())
+    if m is None or (m["port"] is not None and int(m["port"]) > 65535):
+        return None
+    if m["v6"] is not None:
+        try:
+            return str(ipaddress.IPv6Address(m["v6"]))
+        except ValueError:
+            return None
+    return m["name"] if m["name"].strip(".") else None
 
 
 def _is_ip(name: str) -> bool:
@@ -112,6 +124,8 @@ class Guard:
         if not header:
             return False
         name = _hostname(header)
+        if name is None:
+            return False
         if name in _LOCAL_NAMES or name == self.host:
             return True
         return self.host in _ANY and _is_ip(name)
@@ -169,7 +183,8 @@ async def _send_json(send, status: int, payload: dict):
 # --------------------------------------------------------------------------- JSON in and out
 
 def json_response(payload, status: int = 200) -> Response:
-    return Response(dumps(payload), status_code=status, media_type="application/json", headers=SECURITY_HEADERS)
+    """``payload`` as JSON (bytes are JSON already: a worker process wrote them)."""
+    return Response(payload if isinstance(payload, bytes) else dumps(payload), status_code=status, media_type="application/json", headers=SECURITY_HEADERS)
 
 
 def _error(status: int, message: str) -> Response:
@@ -202,30 +217,57 @@ async def _read_json(request: Request):
 # --------------------------------------------------------------------------- the app
 
 class _Compute:
-    """A small thread pool for the panels' computations, each under the wall-time limit."""
+    """Where the panels' computations run, each under the wall-time limit.
 
-    def __init__(self, workers: int = 2):
-        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="descend-serve")
-        self.in_flight = 0
+    Light ones (a small ``/api/run``, a surface, the derivatives, an export, the playground's
+    steps: bounded to milliseconds or a fraction of a second) in a thread pool of this process,
+    next to the compiled loops it keeps warm; heavy ones (``/api/lr``, a large ``/api/run``) in
+    worker processes (:class:`~descend.serve.workers.WorkerPool`) that are ended at the deadline,
+    so a computation past its wall time frees its slot at once and keeps no core busy.
+    """
 
-    async def __call__(self, fn, *args):
-        most = LIMITS["in_flight"]
-        if self.in_flight >= most:  # a flood of requests is refused, not queued without end
-            raise BadRequest(f"requests: at most {most} computations at once; wait for the running ones")
+    def __init__(self, threads: int = 4, processes: int | None = None):
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="descend-serve")
+        self.workers = WorkerPool(LIMITS["workers"] if processes is None else processes)
+        self.lanes = {"light": 0, "heavy": 0}  # computations in flight in each lane
+
+    @property
+    def in_flight(self) -> int:
+        return sum(self.lanes.values())
+
+    async def __call__(self, fn, body, *, heavy: bool = False):
+        most, lane = LIMITS["in_flight"], "heavy" if heavy else "light"
+        if self.lanes[lane] >= most:  # a flood of requests is refused, not queued without end
+            raise BadRequest(f"requests: at most {most} {lane} computations at once; wait for the running ones")
         loop = asyncio.get_running_loop()
-        self.in_flight += 1
-        future = loop.run_in_executor(self.pool, functools.partial(fn, *args))
-        future.add_done_callback(self._done)
         limit = LIMITS["wall_time_s"]
+        self.lanes[lane] += 1  # each lane its own bound: heavy requests in flight never hold up a light one
         try:
+            if heavy:
+                return await self.workers.call(fn, body, loop.time() + limit)  # the answer's JSON bytes
+            future = loop.run_in_executor(self.pool, functools.partial(fn, body))
             return await asyncio.wait_for(asyncio.shield(future), timeout=limit)
+        except Refused as exc:
+            raise BadRequest(str(exc)) from None
         except asyncio.TimeoutError:
-            # The thread finishes on its own (every request is bounded); the client hears now.
+            # a worker was ended; a light thread finishes on its own (milliseconds); the client hears now
             raise BadRequest(f"wall time: the request took longer than {limit:g} s (the limit); "
                              f"ask for fewer steps, runs or points") from None
+        finally:
+            self.lanes[lane] -= 1
 
-    def _done(self, future):
-        self.in_flight -= 1
+
+def _always(body) -> bool:
+    return True
+
+
+def _large_run(body) -> bool:
+    """Whether a ``/api/run`` body asks for more than ``LIMITS["light_run_steps"]`` steps in all (what the
+    page asks, 6 optimizers x 1000 steps, stays in this process); a malformed body is refused in a thread."""
+    steps, runs = body.get("steps", 100), body.get("runs")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not isinstance(runs, list):
+        return False
+    return steps * len(runs) > LIMITS["light_run_steps"]
 
 
 def _with_catalogue(html: str) -> str:
@@ -239,7 +281,7 @@ def _with_catalogue(html: str) -> str:
     return html.replace("</head>", block + "</head>", 1)
 
 
-def _endpoint(compute: _Compute, fn, *, method: str = "POST"):
+def _endpoint(compute: _Compute, fn, *, method: str = "POST", heavy=None):
     """The handler of one API route around a panel's function ``fn``.
 
     POST: the body read (:func:`_read_json`) and ``fn(body)`` run in ``compute`` under the wall-time
@@ -252,17 +294,24 @@ def _endpoint(compute: _Compute, fn, *, method: str = "POST"):
         try:
             if method == "POST":
                 body = await _read_json(request)
-                payload = await compute(fn, body)
+                payload = await compute(fn, body, heavy=heavy is not None and heavy(body))
             else:
                 payload = fn()  # the listings: cached, no computation to bound
         except BadRequest as exc:
             return _error(400, str(exc))
         except DescendError as exc:
             return _error(400, str(exc))
+        except ClientDisconnect:  # the client went away mid-body: nothing to compute, nobody to answer
+            client = request.client.host if request.client else "?"
+            log.info("client %s disconnected before sending its whole request to %s", client, request.url.path)
+            return _error(400, "body: the client disconnected before sending it all")
+        except WorkerError as exc:  # a bug in a worker process: logged with the worker's traceback
+            log.error("internal error in %s (worker process): %s", request.url.path, exc.trace or exc)
+            return _error(500, f"internal error: {exc.kind}: {exc.message[:160]} (details in the server's log)")
         except Exception as exc:  # a bug: the client hears of it, the server keeps running
             return _internal_error(request, exc)
         t1 = time.perf_counter()
-        response = json_response(payload)
+        response = json_response(payload)  # a worker's answer comes as its JSON bytes
         t2 = time.perf_counter()
         # how long the library's work and the JSON took (browsers' devtools show it; so does bench/serve.py)
         response.headers["server-timing"] = f"compute;dur={(t1 - t0) * 1e3:.2f}, json;dur={(t2 - t1) * 1e3:.2f}"
@@ -339,16 +388,16 @@ def _api_routes(compute: _Compute, sessions: playground.Sessions) -> list:
     def get(path, fn):
         return Route(path, _endpoint(compute, fn, method="GET"), methods=["GET"])
 
-    def post(path, fn):
-        return Route(path, _endpoint(compute, fn), methods=["POST"])
+    def post(path, fn, heavy=None):
+        return Route(path, _endpoint(compute, fn, heavy=heavy), methods=["POST"])
 
     return [
         get("/api/problems", listings.problems_listing),
         get("/api/optimizers", listings.optimizers_listing),
         get("/api/datasets", playground.datasets_listing),
         post("/api/surface", landscape.surface),
-        post("/api/run", landscape.run),
-        post("/api/lr", learning_rate.lr_curves),
+        post("/api/run", landscape.run, heavy=_large_run),
+        post("/api/lr", learning_rate.lr_curves, heavy=_always),
         post("/api/derivatives", derivatives.derivatives),
         post("/api/train/start", functools.partial(playground.start, sessions)),
         post("/api/train/step", functools.partial(playground.step, sessions)),
@@ -377,10 +426,12 @@ def create_app(token: str | None = None, host: str = "127.0.0.1", port: int = 87
     """
     token = token or secrets.token_urlsafe(24)
     sessions = playground.Sessions()
-    routes = _page_routes() + _api_routes(_Compute(), sessions)
+    compute = _Compute()
+    routes = _page_routes() + _api_routes(compute, sessions)
     routes.append(Mount("/static", app=StaticFiles(directory=STATIC, check_dir=False), name="static"))
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
     app.state.token, app.state.host, app.state.port, app.state.sessions = token, host, port, sessions
+    app.state.compute = compute
     guard = Guard(app, token=token, host=host)
     guard.port = port
     return guard

@@ -11,7 +11,7 @@ import math
 import numbers
 
 __all__ = ["BadRequest", "LIMITS", "field", "integer", "number", "boolean", "choice", "mapping", "sequence",
-           "point", "MISSING"]
+           "point", "finite", "MISSING"]
 
 #: Every bound a request is held to.
 LIMITS = {
@@ -34,6 +34,8 @@ LIMITS = {
     "in_flight": 8,
     "formula_work": 5_000_000,
     "coordinate": 1e6,
+    "light_run_steps": 6000,
+    "workers": 2,
 }
 
 
@@ -71,8 +73,8 @@ def integer(value, label: str, lo: int, hi: int) -> int:
 
 def number(value, label: str, lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
            hi_open: bool = False) -> float:
-    """A finite number within the bounds given."""
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
+    """A finite number within the bounds given (an integer too large for a float is not finite)."""
+    ok = _is_finite(value)
     if ok and lo is not None:
         ok = value > lo if lo_open else value >= lo
     if ok and hi is not None:
@@ -119,13 +121,37 @@ def point(value, label: str, dim: int) -> list[float]:
     """A list of ``dim`` finite numbers, each within +-LIMITS['coordinate']."""
     bound = LIMITS["coordinate"]
     if (not isinstance(value, list) or len(value) != dim
-            or not all(not isinstance(v, bool) and isinstance(v, numbers.Real) and math.isfinite(v)
-                       and abs(v) <= bound for v in value)):
+            or not all(_is_finite(v) and abs(v) <= bound for v in value)):
         raise BadRequest(f"{label}: must be a list of {dim} finite numbers within +-{bound:g}, got {_show(value)}")
     return [float(v) for v in value]
 
 
+def finite(value, label: str):
+    """A hyperparameter's value before the optimizer's own checks: true/false, a string, or a number that
+    is finite as a float (a JSON integer of 400 digits is refused here, not by an OverflowError later);
+    a pair is checked item by item."""
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(finite(v, f"{label}[{i}]") for i, v in enumerate(value))
+    if isinstance(value, numbers.Real) and not _is_finite(value):
+        raise BadRequest(f"{label}: must be a finite number, got {_show(value)}")
+    return value
+
+
+def _is_finite(value) -> bool:
+    """A real number (not a bool) that is finite as a float64: integers beyond 1.8e308 are not."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _show(value) -> str:
     """A short rendering of a client's value for a message (never its whole body)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10 ** 30:
+        return f"an integer of {len(str(abs(value)))} digits"
     text = " ".join(repr(value).split())
     return text if len(text) <= 60 else text[:57] + "..."

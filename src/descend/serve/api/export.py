@@ -187,8 +187,9 @@ history = descend.train(model, X, y, loss={task_loss!r}, optimizer=opt, batch_si
                         epochs={epochs!r}, seed={cfg['seed']!r}, progress=False)
 train = descend.training.evaluate(model, X, y, loss={task_loss!r}, metrics={metrics})
 test = descend.training.evaluate(model, X_test, y_test, loss={task_loss!r}, metrics={metrics})
-print(json.dumps({{"status": history.status, "step": history.step, "train_loss": train["loss"],
-                  "test_loss": test["loss"]}}))
+print(json.dumps({{"status": history.status, "step": history.step, "epoch": {epochs!r},
+                  "train_loss": train["loss"], "test_loss": test["loss"],
+                  "train_accuracy": train.get("accuracy"), "test_accuracy": test.get("accuracy")}}))
 """
     notes = []
     if cfg["dataset"] == "spirals":

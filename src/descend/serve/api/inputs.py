@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from ...errors import DescendError
 from ...problems import Problem
-from ..checks import LIMITS, BadRequest, boolean, choice, field, integer, mapping, number, point, sequence
+from ..checks import LIMITS, BadRequest, boolean, choice, field, finite, integer, mapping, number, point, sequence
 from .listings import two_d_problems
 
 __all__ = ["typed_problem", "read_window", "resolve_problem", "start_point", "check_work", "run_kwargs",
@@ -115,7 +115,7 @@ def run_kwargs(spec, label: str, *, allow_line_search: bool = True) -> tuple[str
             value = tuple(value)
         elif isinstance(value, dict) or (isinstance(value, str) and key != "nonfinite"):
             raise BadRequest(f"{label}.{key}: must be a number, true/false or a pair, got {value!r:.60}")
-        kwargs[key] = value
+        kwargs[key] = finite(value, f"{label}.{key}")
     hp = {k: v for k, v in kwargs.items() if k not in ("optimizer", "gtol", "line_search")}
     try:
         optim.get(name, **hp)  # the optimizer's own checks (ranges, pairs), as descend.minimize would make them

@@ -23,7 +23,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ...errors import DescendError
-from ..checks import LIMITS, BadRequest, choice, field, integer, mapping, number, sequence
+from ..checks import LIMITS, BadRequest, choice, field, finite, integer, mapping, number, sequence
 from ..json_out import finite_or_none
 
 __all__ = ["Session", "Sessions", "DATASETS", "ACTIVATIONS", "parse_config", "datasets_listing", "start", "step",
@@ -83,8 +83,12 @@ def parse_config(body: dict) -> dict:
             value = tuple(value)
         elif isinstance(value, (list, dict)) or (isinstance(value, str) and key != "nonfinite"):
             raise BadRequest(f"{key}: must be a number, true/false or a pair, got {value!r:.60}")
-        hp[key] = value
+        hp[key] = finite(value, key)
     cfg["hyperparameters"] = hp
+    try:
+        optim.get(cfg["optimizer"], lr=cfg["lr"], **hp)  # the optimizer's own checks, for the export too
+    except DescendError as exc:
+        raise BadRequest(f"{cfg['optimizer']}: {exc}") from None
     return cfg
 
 
