@@ -1,5 +1,7 @@
 """descend.jit.ready: compiled=None answers on the NumPy path while a loop gets ready in the background."""
 
+import os
+import pickle
 import threading
 
 import numpy as np
@@ -88,3 +90,48 @@ def test_a_failed_preparation_keeps_the_numpy_path(monkeypatch):
     assert ready.status(k).startswith("failed: ValueError")
     assert not ready.take(boom, k, 1)  # not queued again, not taken
     assert ready.wait_ready(60)
+
+
+class _Planted:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        import os
+        return (os.remove, (self.path,))
+
+
+@pytest.fixture
+def cache_folder(tmp_path, monkeypatch):
+    """A cache folder holding one real index of descend's loops and its machine code, copied."""
+    import shutil
+
+    from descend.jit import diskcache
+    source = diskcache.folders()[0]
+    good = next(n for n in sorted(os.listdir(source)) if n.endswith(".nbi")
+                and diskcache.index_ok(os.path.join(source, n)))
+    for n in os.listdir(source):
+        if n == good or (n.startswith(good[:-4] + ".") and n.endswith(".nbc")):
+            shutil.copy(os.path.join(source, n), tmp_path / n)
+    monkeypatch.setattr(diskcache, "folders", lambda: [str(tmp_path)])
+    return tmp_path, good
+
+
+def test_a_corrupt_or_foreign_index_is_removed_never_loaded(cache_folder):
+    from descend.jit import diskcache
+    folder, good = cache_folder
+    marker = folder / "still-here"
+    marker.write_text("x")
+    (folder / "foreign.f-1.py311.nbi").write_bytes(pickle.dumps("0.68.1") + pickle.dumps(_Planted(str(marker))))
+    (folder / "foreign.f-1.py311.1.nbc").write_bytes(b"whatever")
+    (folder / "corrupt.g-2.py311.nbi").write_bytes(b"garbage\n")
+    truncated = folder / good
+    assert diskcache.index_ok(truncated)
+    removed = {os.path.basename(p) for p in diskcache.sweep()}
+    assert marker.exists()  # the planted call was never made
+    assert removed == {"foreign.f-1.py311.nbi", "foreign.f-1.py311.1.nbc", "corrupt.g-2.py311.nbi"}
+    assert truncated.exists()
+    data = next(p for p in folder.iterdir() if p.suffix == ".nbc")
+    data.write_bytes(data.read_bytes()[:-10])  # machine code cut short: its index goes too
+    assert not diskcache.index_ok(truncated)
+    assert {os.path.basename(p) for p in diskcache.sweep()} == {good, data.name}

@@ -157,6 +157,8 @@ def why_not(problem, fun, grad, optimizer, opt, x0, line_search, callback, vecto
     if not available():
         return ("numba is not installed (pip install 'descend[fast]')" if not os.environ.get("DESCEND_NO_NUMBA")
                 else "DESCEND_NO_NUMBA is set")
+    from . import diskcache
+    diskcache.sweep_once()  # a corrupt or foreign cache index is removed before numba reads any
     if line_search is not None:
         return "a line search runs on the NumPy path"
     if callback is not None:
