@@ -50,8 +50,14 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def warm() -> None:
-    """Load (or compile, the first time on a machine) the compiled loops the page asks for first.
+#: The page's default runs (static/state.js): their loops are loaded first.
+PAGE_FIRST = ("gd", "momentum", "adam")
+
+
+def warm(then=None) -> None:
+    """Load (or compile, the first time on a machine) the compiled loops the page asks for first,
+    the page's default optimizers before the others, then call ``then()`` (the worker processes'
+    start: they would compete with this for the cores).
 
     Run in a background thread at start-up; until a configuration is loaded, requests
     for it run on the NumPy path (the same numbers), so nothing waits for this.
@@ -59,8 +65,11 @@ def warm() -> None:
     from .. import optim
     from .api import runner
 
-    for name in optim.names():
+    names = optim.names()
+    for name in [n for n in PAGE_FIRST if n in names] + [n for n in names if n not in PAGE_FIRST]:
         runner.warm_now({"optimizer": name, "lr": 1e-3})
+    if then is not None:
+        then()
 
 
 def main(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = True, token: str | None = None,
@@ -97,7 +106,9 @@ def main(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = True
               f"token can run computations on this one", file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
-    threading.Thread(target=warm, name="descend-serve-warm", daemon=True).start()
+    # the heavy requests' processes start once the page's loops are loaded
+    threading.Thread(target=warm, args=(app.app.state.compute.workers.prestart,), name="descend-serve-warm",
+                     daemon=True).start()
     print(f"descend explorer at {address} (Ctrl-C stops it)", file=out, flush=True)
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(address,)).start()
@@ -107,4 +118,5 @@ def main(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = True
         pass
     finally:
         sock.close()
+        app.app.state.compute.workers.close()
     print("descend explorer stopped", file=out, flush=True)

@@ -143,15 +143,18 @@ class WorkerPool:
         self.size = size
         self._idle: asyncio.Queue | None = None
         self._loop = None
+        self._ready: list = []  # started before any event loop (prestart)
+        self._lock = threading.Lock()  # prestart runs in another thread than the event loop
         self._threads = concurrent.futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix="descend-serve-io")
         self.killed = 0  # how many processes were ended at a deadline (for tests and the log)
 
     def _start(self) -> asyncio.Queue:
         loop = asyncio.get_running_loop()
         if self._idle is None:
-            self._idle = asyncio.Queue()
-            for _ in range(self.size):
-                self._idle.put_nowait(_Worker())
+            with self._lock:
+                self._idle = asyncio.Queue()
+                for _ in range(self.size):
+                    self._idle.put_nowait(self._ready.pop() if self._ready else _Worker())
         elif loop is not self._loop:  # a new event loop (a test client's): the idle workers move to its queue
             waiting = list(self._idle._queue)  # noqa: SLF001
             self._idle = asyncio.Queue()
@@ -159,6 +162,13 @@ class WorkerPool:
                 self._idle.put_nowait(worker)
         self._loop = loop
         return self._idle
+
+    def prestart(self) -> None:
+        """Start the processes now (``descend serve`` does, so they have imported descend by the first
+        heavy request); otherwise the first heavy request starts them."""
+        with self._lock:
+            while self._idle is None and len(self._ready) < self.size:
+                self._ready.append(_Worker())
 
     def pids(self) -> list[int]:
         """The processes waiting for work now."""
@@ -210,3 +220,5 @@ class WorkerPool:
             while not self._idle.empty():
                 self._idle.get_nowait().kill()
             self._idle = None
+        while self._ready:
+            self._ready.pop().kill()
