@@ -75,7 +75,7 @@ function draw(data) {
   const lrs = data.lrs.length ? data.lrs : [s.lrmin, s.lrmax];
   const layout = withToolbar({
     margin: { l: 60, r: 10, t: 40, b: 50 },
-    xaxis: { type: "log", title: { text: t("lr") }, range: [Math.log10(lrs[0]), Math.log10(lrs[lrs.length - 1])],
+    xaxis: { type: "log", title: { text: t("lr") }, range: [Math.log10(lrs[0]) - PAD, Math.log10(lrs[lrs.length - 1]) + PAD],
              exponentformat: "power", dtick: 1 },
     yaxis: { type: positive ? "log" : "linear", title: { text: t("final_loss") }, exponentformat: "power" },
     legend: { orientation: "h", x: 0, y: 1.01, yanchor: "bottom" },
@@ -102,6 +102,8 @@ function draw(data) {
   els.plot.dataset.curves = String(data.curves.length);
   els.plot.dataset.stableLr = bound === null ? "none" : String(bound);
 }
+
+const PAD = 0.05; // decades of room either side of the grid (a marker at its end is drawn whole)
 
 /** Curvatures at or below this are "tiny": 2/L would be a bound no run comes near. */
 const TINY_CURVATURE = 1e-6;
