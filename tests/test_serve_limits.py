@@ -31,6 +31,7 @@ with warnings.catch_warnings():
 
 from descend.serve import checks as serve_checks  # noqa: E402
 from descend.serve import create_app  # noqa: E402
+from descend.serve.api import runner  # noqa: E402
 from helpers import free_port  # noqa: E402
 
 TOKEN = "test-token-limits"
@@ -205,6 +206,7 @@ def test_light_requests_are_answered_while_the_largest_run_and_the_deadline_ends
     with httpx.Client(base_url=base, headers=AUTH, timeout=20) as http:
         r = http.post("/api/lr", json={**LARGEST_LR, "steps": 5})  # the workers started
         assert r.status_code == 200, r.text
+        runner.warm_now({"optimizer": "adam", "lr": 0.01})  # the small run's loop loaded, as descend serve does
         monkeypatch.setitem(serve_checks.LIMITS, "wall_time_s", 2.0)
         killed = workers.killed
         before = set(workers.pids())

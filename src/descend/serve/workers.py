@@ -4,7 +4,8 @@ A thread cannot be stopped from outside, and descend's compiled loops take no ca
 computation past its wall time would keep running and keep its slot.  A :class:`WorkerPool` runs
 each heavy request in one of a few spawned processes kept warm; at the deadline the process is
 killed, its slot is free at once, and a fresh process takes its place (it imports descend while
-the next request waits for it).  Requests and answers cross the pipe as JSON bytes (the answer
+the next request waits for it).  The workers run at a lower priority (nice 10), so the server's
+light requests (the page's clicks) keep the cores while heavy ones run.  Requests and answers cross the pipe as JSON bytes (the answer
 exactly the bytes the client gets), never as pickles.
 
 The child runs ``module.function(body)`` for a function of :mod:`descend.serve.api` named by the
@@ -86,6 +87,10 @@ def _answer(module: str, name: str, body) -> bytes:  # pragma: no cover - runs i
 
 def child_main() -> None:  # pragma: no cover - runs in the child process
     """The child's loop over its stdin and stdout: one request at a time until stdin closes."""
+    try:
+        os.nice(10)  # heavy work yields the cores to the server's light requests (the page's clicks)
+    except (AttributeError, OSError):
+        pass
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to stderr, never into the answers
     requests = sys.stdin.buffer
