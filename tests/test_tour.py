@@ -332,3 +332,96 @@ def test_beyond_the_gradients_japanese_pictures_have_no_english_labels_of_descen
                 assert english not in texts, english
         finally:
             plt.close(fig)
+
+
+# ------------------------------------------------------------------ the curvature of a network
+
+def _curvature(lang="en"):
+    (section,) = tour.sections(["curvature"], lang=lang)
+    return section
+
+
+def test_curvature_section_reproduces_progressive_sharpening_and_the_edge_of_stability():
+    from descend.tour.curvature import edge_runs
+
+    runs = edge_runs().runs
+    assert len(runs) >= 2
+    for run in runs:
+        s = run.summary()
+        # progressive sharpening: the sharpness starts well below 2/lr and rises to it
+        assert s["sharpness_first"] < 0.8 * run.threshold, s
+        assert s["sharpening"] > 1.3 and s["reached"] is not None and s["reached"] > 0, s
+        # the edge of stability: it then settles at 2/lr, within 10 %
+        assert abs(s["settled"] - 1) < 0.10, s
+        late = run.sharpness[run.steps >= s["reached"]]
+        assert np.all(np.abs(late / run.threshold - 1) < 0.25), late / run.threshold
+        # the loss keeps falling over the run, but not monotonically
+        assert s["loss_last"] < 0.5 * s["loss_first"] and s["loss_increases"] > 10, s
+    # the smaller lr reaches its (higher) 2/lr later
+    by_lr = sorted(runs, key=lambda r: r.lr)
+    assert by_lr[0].reached > by_lr[-1].reached
+
+
+def test_curvature_section_says_what_its_numbers_show():
+    from descend.tour.curvature import edge_runs
+
+    runs = edge_runs().runs
+    section = _curvature()
+    text = section.text
+    assert [int(v) for v in _numbers_after(text, "at step")] == [r.reached for r in runs]
+    medians = [float(m) for m in re.findall(r"([0-9.]+) times 2/lr", text) + re.findall(r"is ([0-9.]+) and", text)]
+    for r in runs:
+        assert any(abs(m - r.settled) < 1e-3 for m in medians), (r.settled, medians)
+    assert f"went up on {runs[0].loss_increases} and {runs[-1].loss_increases} steps" in text
+    edge = section.tables[0]
+    assert [row[0] for row in edge.rows] == [r.lr for r in runs]
+    assert [row[5] for row in edge.rows] == [r.settled for r in runs]
+    ja = _curvature("ja")
+    assert ja.tables[0].rows == edge.rows and "シャープネス" in ja.text and "安定性の限界" in ja.text
+
+
+def test_curvature_section_landscape_line_and_planes():
+    from descend.tour.curvature import landscape
+
+    land = landscape()
+    line = land.line
+    # the line's ends are the run's first and last weights: their losses are the run's
+    assert line.loss[np.argmin(np.abs(line.alphas))] == pytest.approx(land.loss[0], rel=1e-12)
+    assert line.loss[np.argmin(np.abs(line.alphas - 1))] < 0.5 * land.loss[0]
+    for surf in (land.random, land.pca):
+        mid = len(surf.a) // 2
+        assert surf.a[mid] == 0 and surf.b[mid] == 0 and surf.loss.shape == (len(surf.b), len(surf.a))
+        assert np.allclose(surf.path[-1], 0)  # the plane is centred on the trained weights
+        assert surf.loss[mid, mid] == pytest.approx(line.loss[np.argmin(np.abs(line.alphas - 1))], rel=1e-12)
+    # the principal plane holds the run (it moves far across it), a random plane hardly sees it
+    assert np.sum(land.explained) > 0.9
+    pca_span = np.max(np.abs(land.pca.path))
+    assert pca_span > 10 * np.max(np.abs(land.random.path))
+    assert np.max(np.abs(land.pca.a)) >= pca_span  # the whole run lies on the drawn part
+
+
+def test_curvature_section_pictures_in_english_and_japanese():
+    pytest.importorskip("matplotlib")
+    import warnings
+
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    for lang in ("en", "ja"):
+        section = _curvature(lang)
+        assert len(section.pictures) == 2
+        for pic in section.pictures:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # a missing glyph would warn
+                fig = pic.draw()
+                fig.canvas.draw()
+            try:
+                texts = {t.get_text() for t in fig.findobj(Text) if t.get_text()}
+                if lang == "ja":
+                    assert any(_JA.search(t) for t in texts)
+                    for english in ("step", "loss", "direction 1", "the run, projected"):
+                        assert english not in texts, english
+                else:
+                    assert "step" in texts or "direction 1" in texts
+            finally:
+                plt.close(fig)

@@ -409,4 +409,73 @@ TOUR = {
         "multiplier the KKT conditions give at the projected path's end.",
         "左: x'x <= 1 のもとでの |Ax - b|^2 / 2 の射影勾配法。星は球の外にある制約なしの最小点です。"
         "右: 本にあるラグランジュ乗数の更新は λ = {lam} まで増えます。射影勾配法の終点で KKT条件から求めた乗数と同じ値です。"),
+    # ------------------------------------------------------------------ curvature: edge of stability, landscapes
+    "tour.curvature.title": _m("The curvature of a network: the edge of stability and the loss landscape",
+                               "ネットワークの曲率: 安定性の限界 (Edge of Stability) と損失地形"),
+    "tour.curvature.text": _m(
+        "On a quadratic, gradient descent with learning rate lr diverges along any direction that curves more "
+        "than 2/lr. On a network (a tanh MLP trained on {n} digits with the MSE loss by full-batch gradient "
+        "descent for {steps} steps) the sharpness, the Hessian's largest eigenvalue, starts at {s0} and rises "
+        "(progressive sharpening) until it reaches 2/lr: at step {r1} for lr = {lr1} (2/lr = {t1}) and at step "
+        "{r2} for lr = {lr2} (2/lr = {t2}). There it stops rising and hovers: over the last quarter of each run "
+        "its median is {st1} and {st2} times 2/lr (the edge of stability). The loss keeps falling, but not "
+        "monotonically: it went up on {up1} and {up2} steps. Along the straight line from the initial to the "
+        "trained weights the loss rises {rises} times between the two ends; the run's two principal directions "
+        "hold {explained}% of its movement.",
+        "2 次関数では、学習率 lr の勾配降下法は曲率が 2/lr を超える方向で発散します。ネットワーク (手書き数字 {n} 枚に "
+        "tanh の MLP を、MSE の損失関数で {steps} ステップのバッチ勾配降下法で学習) では、シャープネス "
+        "(ヘッセ行列の最大固有値) は {s0} から始まって 2/lr に達するまで増えていきます (漸進的シャープ化, "
+        "progressive sharpening): lr = {lr1} (2/lr = {t1}) ではステップ {r1}、lr = {lr2} (2/lr = {t2}) ではステップ "
+        "{r2} で達します。そこで増加は止まり、その付近にとどまります: 各学習の最後の 4 分の 1 での中央値は 2/lr の "
+        "{st1} 倍と {st2} 倍です (安定性の限界, Edge of Stability)。損失は下がり続けますが単調ではなく、{up1} "
+        "ステップと {up2} ステップで上がりました。初期の重みから学習後の重みへの直線上では、損失は両端の間で {rises} "
+        "回上がります。学習の軌跡の 2 つの主成分方向は、その動きの {explained}% を占めます。"),
+    "tour.curvature.table.edge": _m("full-batch gradient descent on the digits: the sharpness against 2/lr",
+                                    "手書き数字でのバッチ勾配降下法: シャープネスと 2/lr"),
+    "tour.curvature.col.sharpness_first": _m("first sharpness", "最初のシャープネス"),
+    "tour.curvature.col.sharpening": _m("largest / first sharpness", "最大 / 最初のシャープネス"),
+    "tour.curvature.col.reached": _m("step reaching 0.95 x 2/lr", "0.95 x 2/lr に達したステップ"),
+    "tour.curvature.col.settled": _m("median of the last quarter / (2/lr)", "最後の 4 分の 1 の中央値 / (2/lr)"),
+    "tour.curvature.col.loss_increases": _m("steps the loss went up", "損失が上がったステップ数"),
+    "tour.curvature.col.loss_first": _m("first loss", "最初の損失"),
+    "tour.curvature.col.loss_last": _m("last loss", "最後の損失"),
+    "tour.curvature.table.landscape": _m("the loss landscape of the run", "学習の損失地形"),
+    "tour.curvature.row.line": _m("loss at a = {a} on the line from the initial to the trained weights",
+                                  "初期の重みから学習後の重みへの直線上の a = {a} での損失"),
+    "tour.curvature.row.random_center": _m("loss at the centre of the random plane (the trained weights)",
+                                           "ランダムな平面の中心 (学習後の重み) での損失"),
+    "tour.curvature.row.explained": _m("share of the run's movement in its two principal directions",
+                                       "学習の軌跡の動きのうち 2 つの主成分方向が占める割合"),
+    "tour.curvature.plot.sharpness": _m("sharpness, lr = {lr}", "シャープネス, lr = {lr}"),
+    "tour.curvature.plot.threshold": _m("2/lr = {value}", "2/lr = {value}"),
+    "tour.curvature.plot.sharpness_axis": _m("largest Hessian eigenvalue", "ヘッセ行列の最大固有値"),
+    "tour.curvature.plot.edge_title": _m("the sharpness rises to 2/lr and stays there",
+                                         "シャープネスは 2/lr まで増えてそこにとどまる"),
+    "tour.curvature.plot.loss_title": _m("the loss falls, not monotonically", "損失は単調ではなく下がる"),
+    "tour.curvature.plot.alpha": _m("a: (1 - a) initial + a trained", "a: (1 - a) 初期 + a 学習後"),
+    "tour.curvature.plot.line_title": _m("the line from the initial to the trained weights",
+                                         "初期の重みから学習後の重みへの直線"),
+    "tour.curvature.plot.path": _m("the run, projected", "射影した学習の軌跡"),
+    "tour.curvature.plot.d1": _m("direction 1", "方向 1"),
+    "tour.curvature.plot.d2": _m("direction 2", "方向 2"),
+    "tour.curvature.plot.random_title": _m("random filter-normalised directions",
+                                           "フィルタ正規化したランダムな方向"),
+    "tour.curvature.plot.pca_title": _m("the run's two principal directions ({pct}%)",
+                                        "学習の軌跡の 2 つの主成分方向 ({pct}%)"),
+    "tour.curvature.caption.edge": _m(
+        "Left: the sharpness (largest Hessian eigenvalue, by Lanczos over Hessian-vector products) during "
+        "full-batch gradient descent at lr = {lrs}, each against its 2/lr (dashed). Right: the loss at every "
+        "step (log scale): it keeps falling while going up and down.",
+        "左: lr = {lrs} のバッチ勾配降下法でのシャープネス (ヘッセ行列ベクトル積による Lanczos 法で求めたヘッセ行列の"
+        "最大固有値) と、それぞれの 2/lr (破線)。右: 各ステップの損失 (対数目盛り): 上下しながら下がり続けます。"),
+    "tour.curvature.caption.landscape": _m(
+        "The same network trained for {steps} steps at lr = {lr}. Left: the loss on the line from the initial "
+        "(a = 0) to the trained (a = 1) weights (Goodfellow, Vinyals and Saxe 2015). Middle: the loss on a plane "
+        "through the trained weights (the star) along two random filter-normalised directions (Li et al. 2018); "
+        "the run projected onto it barely moves, since random directions are almost orthogonal to it. Right: "
+        "the plane of the run's two principal directions, with the run drawn on it.",
+        "同じネットワークを lr = {lr} で {steps} ステップ学習。左: 初期の重み (a = 0) から学習後の重み (a = 1) への"
+        "直線上の損失 (Goodfellow, Vinyals and Saxe 2015)。中: 学習後の重み (星) を通り、フィルタ正規化した 2 つの"
+        "ランダムな方向に張られた平面上の損失 (Li et al. 2018)。ランダムな方向は軌跡とほぼ直交するので、射影した軌跡は"
+        "ほとんど動きません。右: 学習の軌跡の 2 つの主成分方向の平面と、その上に描いた軌跡。"),
 }

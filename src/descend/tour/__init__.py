@@ -15,6 +15,7 @@ from __future__ import annotations
 from .. import i18n
 from .gradients import differentiation_section, gradient_descent_section, gradient_field_section, \
     least_squares_section, step_factors
+from .curvature import curvature_section
 from .numerics import conditioning_section, softmax_section
 from .optimizers import RACE, ROSENBROCK_LR, multistart_section, optimizer_race_section, training_section  # noqa: F401 (public names of the tour)
 from .second_order import _LS_A, _LS_B, second_order_section, six_hump_critical_points  # noqa: F401 (tests read them)
@@ -33,6 +34,7 @@ SECTIONS = (
     ("line_search", least_squares_section),
     ("optimizer_race", optimizer_race_section),
     ("training", training_section),
+    ("curvature", curvature_section),
     ("multistart", multistart_section),
     ("second_order", second_order_section),
 )

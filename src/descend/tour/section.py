@@ -61,6 +61,8 @@ RULES = {
     "optimizer_race": r"m \leftarrow \beta_1 m + (1-\beta_1) g, \quad v \leftarrow \beta_2 v + (1-\beta_2) g^2, "
                       r"\quad x \leftarrow x - \eta \frac{\hat m}{\sqrt{\hat v} + \epsilon}",
     "training": r"W \leftarrow W - \eta \frac{1}{|B|} \sum_{i \in B} \nabla_W L_i(W)",
+    "curvature": r"\theta \leftarrow \theta - \eta \nabla L(\theta), \qquad "
+                 r"\lambda_{\max}\left(\nabla^2 L(\theta)\right) \approx \frac{2}{\eta}",
     "multistart": r"x^\ast = \mathrm{arg\,min}_{r = 1, \dots, R} f\left(\mathrm{GD}(x_0^{(r)})\right)",
     "second_order": r"x \leftarrow x - H^{-1} \nabla f(x), \quad \nabla f + 2 \lambda x = 0, \ "
                     r"\lambda (x^\top x - 1) = 0",
