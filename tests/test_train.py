@@ -322,6 +322,70 @@ def test_progress_bar_on_a_terminal(monkeypatch):
     assert stream2.getvalue() == ""
 
 
+class SlowClock:
+    """time.perf_counter for training.progress that moves ``step`` seconds at every reading: a long run."""
+
+    def __init__(self, step):
+        self.now, self.step = 0.0, step
+
+    def perf_counter(self):
+        self.now += self.step
+        return self.now
+
+
+@pytest.mark.parametrize("lang, words", [("en", ("epoch 1/3: loss ", "accuracy ", "validation accuracy ")),
+                                         ("ja", ("エポック 1/3: 損失 ", "正解率 ", "検証正解率 "))])
+def test_epoch_lines_appear_once_the_run_is_long(monkeypatch, lang, words):
+    s = datasets.digits(seed=0)
+    stream = io.StringIO()
+    monkeypatch.setattr(training.progress, "time", SlowClock(5.0))  # every reading 5 s later: past 2 s by epoch 1
+    train(nn.mlp([64, 8, 10], rng=0), s.X_train[:200], s.y_train[:200], loss="cross_entropy", optimizer="adam",
+          epochs=3, seed=0, validation=(s.X_test[:50], s.y_test[:50]), metrics=["accuracy"], progress=False,
+          callbacks=[training.progress.EpochLines(3, lang, stream)])
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3 and all(w in lines[0] for w in words) and lines[2].startswith(words[0].replace("1/3", "3/3"))
+    assert lines[0].endswith(" %")
+
+
+def test_epoch_lines_stay_quiet_in_a_short_run():
+    data = datasets.linear(30, seed=0)
+    stream = io.StringIO()
+    train(seed003_network(), data.X, data.y, loss="mse", optimizer=optim.SGD(lr=0.01), batch_size=5, epochs=2,
+          seed=0, progress=False, callbacks=[training.progress.EpochLines(2, "en", stream)])
+    assert stream.getvalue() == ""
+    with pytest.raises(DescendError, match=r"after must be a number of seconds >= 0, got -1"):
+        training.progress.EpochLines(2, "en", after=-1)
+    with pytest.raises(DescendError, match=r"epochs must be an integer >= 1, got 0"):
+        training.progress.EpochLines(0)
+
+
+def test_cli_train_shows_progress_on_stderr_for_a_long_run_and_keeps_json_clean(monkeypatch, capsys):
+    import json
+
+    from helpers import run_cli
+
+    monkeypatch.setattr(training.progress, "time", SlowClock(5.0))
+    code, out, err = run_cli(capsys, "train", "xor", "--hidden", "4", "--epochs", "2", "--json")
+    assert code == 0 and json.loads(out)[0]["epochs"]["epoch"] == [1, 2]
+    assert [line.split(":")[0] for line in err.splitlines()] == ["epoch 1/2", "epoch 2/2"]
+    monkeypatch.setattr(training.progress, "time", SlowClock(1e-4))  # a short run: nothing on stderr
+    code, out, err = run_cli(capsys, "train", "xor", "--hidden", "4", "--epochs", "2")
+    assert code == 0 and err == "" and "test" in out
+
+
+def test_cli_train_digits_defaults_learn(capsys):
+    """``descend train digits`` with its defaults (hidden 100, Adam lr 1e-3, 10 epochs, batch 32) is a first
+    training that looks like learning: >= 90 % test accuracy (95.3 % measured)."""
+    import json
+
+    from helpers import run_cli
+
+    code, out, _ = run_cli(capsys, "train", "digits", "--json")
+    run = json.loads(out)[0]
+    assert code == 0 and run["status"] == "completed" and len(run["epochs"]["epoch"]) == 10
+    assert run["test"]["accuracy"] >= 0.90
+
+
 # ---------------------------------------------------------------------------------------------
 # Online learning
 # ---------------------------------------------------------------------------------------------

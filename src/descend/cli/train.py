@@ -36,7 +36,7 @@ def _hidden(text):
 
 @click.command("train")
 @click.argument("dataset")
-@click.option("--hidden", default="10", show_default=True, help="Hidden layer widths, e.g. 100,100.")
+@click.option("--hidden", default="100", show_default=True, help="Hidden layer widths, e.g. 100,100.")
 @click.option("--activation", default="relu", show_default=True, help="relu, leaky_relu, sigmoid or tanh.")
 @click.option("--optimizer", default="adam", show_default=True, help="Optimizer name (see `descend optimizers`).")
 @click.option("--lr", type=float, default=None, help="Learning rate (default: the optimizer's).")
@@ -51,7 +51,9 @@ def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, se
     """Train a small network on a data set and print the epochs and the test metrics."""
     from .. import nn, optim
     from ..errors import check_nonnegative_int
+    from .. import i18n
     from ..training import evaluate, train
+    from ..training.progress import EpochLines
 
     sizes = batch_sizes(batch_size)
     widths = _hidden(hidden)
@@ -68,7 +70,8 @@ def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, se
         opt = optim.get(optimizer) if lr is None else optim.get(optimizer, lr=lr)
         hist = train(model, X, y, loss=loss, optimizer=opt, batch_size=bs, epochs=epochs, seed=seed,
                      validation=(Xt, yt), metrics=metrics, checkpoint=checkpoint, resume=resume,
-                     progress=not as_json)
+                     # a line per epoch on stderr once the run takes over 2 s (stdout stays the table or JSON)
+                     callbacks=[EpochLines(epochs, i18n.get_lang())] if epochs >= 1 else None, progress=False)
         test = evaluate(model, Xt, yt, loss=loss, metrics=metrics)
         runs.append((bs, hist, test))
     if as_json:

@@ -96,6 +96,10 @@ _CLI = {
         "reached tol: runs whose loss came within tol = {tol} of the known minimum",
         "許容誤差に到達: 損失が既知の最小値から tol = {tol} 以内に入った実行の数"),
     "cli.demo.page": _m("The tour as a page: {path}", "ツアーのページ: {path}"),
+    "cli.progress.epoch": _m("epoch {epoch}/{epochs}: loss {loss}", "エポック {epoch}/{epochs}: 損失 {loss}"),
+    "cli.progress.accuracy": _m("accuracy {value}", "正解率 {value}"),
+    "cli.progress.val_accuracy": _m("validation accuracy {value}", "検証正解率 {value}"),
+    "cli.progress.sweep": _m("{done}/{total} runs, {seconds}", "{done}/{total} 回の実行、{seconds}"),
 }
 
 #: the demo page's frame (the sections' own text is under tour.*)

@@ -58,13 +58,13 @@ TOUR = {
         "素朴な式は exp(c + 5) がオーバーフローするか、すべての exp(c + k) がアンダーフローすると nan になり、"
         "その直前の非正規化数の範囲では 1 へずれていきます。"),
     # ------------------------------------------------------------------ 2 conditioning
-    "tour.conditioning.title": _m("Conditioning", "条件数と条件付け"),
+    "tour.conditioning.title": _m("Conditioning", "条件数と悪条件"),
     "tour.conditioning.text": _m(
         "The condition number is the ratio of the largest to the smallest singular value. "
         "For a quadratic it is how much more the steepest direction curves than the flattest: the lr must "
         "suit the steepest one, so the flat one crawls, and plain gradient descent needs about kappa times "
         "more steps.",
-        "条件数は最大特異値と最小特異値の比です。2 次関数では、最も急な方向が最も平らな方向の何倍曲がっているかを表します。"
+        "条件数は最大特異値と最小特異値の比で、これが大きい問題を悪条件 (条件が悪い) といいます。2 次関数では、最も急な方向が最も平らな方向の何倍曲がっているかを表します。"
         "学習率は最も急な方向に合わせなければならないので、平らな方向はほとんど進まず、"
         "素朴な勾配降下法では約 kappa 倍のステップ数が必要になります。"),
     "tour.conditioning.table.numbers": _m("condition numbers (seed 001)", "条件数 (学習ノート 001)"),
@@ -127,7 +127,7 @@ TOUR = {
         "左: 学習ノート 001 の f(x) = 0.01x^2 + 0.1x と x = 5 での接線 (傾き 0.2)。右: 各差分法の誤差と刻み幅 h "
         "(両対数)。点線は理論上の傾き (右側は次数 p、左側は -1)、丸は最良の h です。"),
     # ------------------------------------------------------------------ 4 gradient field
-    "tour.gradient_field.title": _m("The gradient field", "勾配の場"),
+    "tour.gradient_field.title": _m("The gradient field", "勾配ベクトル場"),
     "tour.gradient_field.text": _m(
         "The gradient collects the partial derivatives into one vector; minus the gradient points where f "
         "falls fastest. On a bowl every arrow points at the minimum; on a surface with several valleys the "

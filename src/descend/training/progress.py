@@ -1,10 +1,17 @@
-"""The progress bar (rich, on a terminal only) and Ctrl-C turned into a flag checked between updates."""
+"""Progress: the rich bar (on a terminal only), the plain progress line of a long run (epoch, loss,
+accuracy; any stream, in the CLI's language) and Ctrl-C turned into a flag checked between updates."""
 
 from __future__ import annotations
 
 import signal
 import sys
 import threading
+import time
+
+from .callbacks import Callback
+
+#: a run shows its progress line once it has taken this long (seconds): a quick run prints only its result
+PROGRESS_AFTER = 2.0
 
 
 def _progress_stream():
@@ -58,6 +65,58 @@ def progress_bar(progress: bool, epochs: int):
     if not (callable(isatty) and isatty()):
         return NoBar()  # silent when not writing to a terminal
     return _RichBar(epochs, stream)
+
+
+class EpochLines(Callback):
+    """A line per epoch on ``stream`` (default stderr) once the run has taken ``after`` seconds:
+    ``epoch 3/10: loss 0.214, accuracy 93.1 %, test accuracy 92.4 %``, in ``lang``.
+
+    Parameters
+    ----------
+    epochs : int >= 1
+        The number of epochs the run will take (the ``/10`` of the line).
+    lang : str, optional
+        The language of the line (default :func:`descend.i18n.get_lang`).
+    stream : file, optional
+        Where the lines go (default ``sys.stderr``, read when a line is written).
+    after : float >= 0, optional
+        Seconds from the start of training before the first line (default :data:`PROGRESS_AFTER`):
+        a short run stays quiet.
+    """
+
+    def __init__(self, epochs: int, lang: str | None = None, stream=None, after: float | None = None):
+        from .. import i18n
+        from ..errors import DescendError
+
+        after = PROGRESS_AFTER if after is None else after
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise DescendError(f"epochs must be an integer >= 1, got {epochs!r}")
+        if isinstance(after, bool) or not isinstance(after, (int, float)) or not after >= 0:
+            raise DescendError(f"after must be a number of seconds >= 0, got {after!r}")
+        self.epochs, self.lang, self.stream, self.after = epochs, i18n.check_lang(lang), stream, float(after)
+        self.t0 = time.perf_counter()
+
+    def on_train_begin(self, log_keys, model):
+        self.t0 = time.perf_counter()
+
+    def line(self, epoch: int, logs: dict) -> str:
+        """The progress line of one epoch."""
+        from .. import fmt, i18n
+
+        parts = [i18n.t("cli.progress.epoch", self.lang, epoch=epoch, epochs=self.epochs,
+                        loss=f"{float(logs.get('loss', float('nan'))):.4g}")]
+        for key in ("accuracy", "val_accuracy"):
+            if key in logs:
+                parts.append(i18n.t(f"cli.progress.{key}", self.lang, value=fmt.percent(logs[key], self.lang)))
+        return ", ".join(parts)
+
+    def on_epoch_end(self, epoch, logs, model):
+        if time.perf_counter() - self.t0 >= self.after:
+            stream = sys.stderr if self.stream is None else self.stream
+            print(self.line(epoch, logs), file=stream, flush=True)
+
+    def __repr__(self):
+        return f"EpochLines(epochs={self.epochs}, lang={self.lang!r}, after={self.after})"
 
 
 class Interrupt:
