@@ -259,3 +259,24 @@ def test_the_training_export_trains_what_the_panel_shows(server, shots):
         assert f"epochs={max(1, round(shown))}," in code, code
         assert "hidden" not in code or "[2, 6, 1]" in code
         assert "seed=3" in code and "'moons'" in code
+
+
+def test_japanese_throughout_the_derivatives_panel(server, shots):
+    with chromium("1280,1000", console_log=True) as driver:
+        driver.get(f"{server}/?token={TOKEN}#lang=ja&tab=derivatives&dexpr=exp(x)&dx=1")
+        wait_for(driver, "Number(document.getElementById('der-plot').dataset.methods || 0) >= 3", what="the error curves")
+        table = driver.find_element("id", "der-best").text
+        for method in ("forward", "backward", "central"):
+            assert t(f"explorer.method.{method}", "ja") in table, table  # 前方差分, 後方差分, 中心差分 as on the demo page
+        names = driver.execute_script("return document.getElementById('der-plot').data.map(d => d.name).join(' ')")
+        assert "中心差分" in names and "central" not in names, names
+        syntax = driver.find_element("css selector", "#der-controls .control.expression .range").text
+        assert t("explorer.syntax_numbers", "ja") in syntax and "characters" not in syntax, syntax
+        box = driver.find_element("id", "der-expr")
+        box.clear()
+        box.send_keys("exp(z)")
+        message = wait_for(driver, "(() => { const e = document.getElementById('der-error');"
+                                   " return !e.hidden && e.textContent })()", what="the refusal")
+        assert message == t("explorer.formula_name", "ja", name="z"), message
+        assert int(driver.execute_script("return document.getElementById('der-plot').data.length")) >= 3  # kept
+        check(driver, shots, "derivatives-ja", "ja", landscape=False)
