@@ -382,6 +382,11 @@ def test_export_shows_the_python_snippet(browser, server):
 def test_japanese_labels(browser, server):
     open_page(browser, server, "lang=ja")
     landscape_ready(browser)
+    # the switch lists every language of the catalogue, each by its own name
+    options = browser.execute_script("return Array.from(document.querySelectorAll('#lang option'))"
+                                     ".map(o => [o.value, o.textContent])")
+    assert options == [["en", "English"], ["ja", "日本語"]]
+    assert browser.execute_script("return document.getElementById('lang').value") == "ja"
     tab = browser.find_element("css selector", '[data-tab="lr"]').text
     assert tab == "学習率"
     labels = browser.execute_script("return Array.from(document.querySelectorAll('#land-controls label'))"

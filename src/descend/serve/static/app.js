@@ -4,7 +4,7 @@
 
 import * as catalog from "./catalog.js";
 import * as derivatives from "./derivatives.js";
-import { apply, setLanguage } from "./i18n.js";
+import { apply, languageName, languages, setLanguage } from "./i18n.js";
 import * as landscape from "./landscape.js";
 import * as lrpanel from "./lrpanel.js";
 import * as playground from "./playground.js";
@@ -49,6 +49,8 @@ async function show(tab) {
 function main() {
   const s = state.get();
   const lang = document.getElementById("lang");
+  // one option per language of the catalogue (descend.i18n.LANGS), each named in its own language
+  lang.replaceChildren(...languages().map((code) => new Option(languageName(code), code)));
   lang.value = s.lang;
   setLanguage(s.lang);
   // every panel started so far is drawn again in the new language (its figures, its controls and

@@ -21,6 +21,11 @@ export function languages() {
   return Object.keys(MESSAGES);
 }
 
+/** A language's own name ("English", "日本語"), for the switch that lists every language the server has. */
+export function languageName(lang) {
+  return (MESSAGES[lang] || {}).language_name ?? lang;
+}
+
 export function setLanguage(lang) {
   language = MESSAGES[lang] ? lang : "en";
   document.documentElement.lang = language;
