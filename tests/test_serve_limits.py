@@ -278,3 +278,36 @@ def test_a_client_that_disconnects_mid_body_is_one_log_line(server):
     for r in records:
         assert r.exc_info is None and r.levelno == logging.INFO
         assert "disconnected" in r.getMessage() and "\n" not in r.getMessage()
+
+
+# --------------------------------------------------------------------------- a refused formula, in one friendly line
+
+FORMULAS = {  # formula -> (English line, Japanese line)
+    "x+": ("this is not a formula yet (invalid syntax)", "式として読めません (文法の誤り)"),
+    "z*2": ("the name z is not allowed here", "名前 z はここでは使えません"),
+    "foo(x)": ("the function foo is not allowed here", "関数 foo はここでは使えません"),
+    "x**1000": ("the exponent 1000 is too large (at most 100 in size)", "指数 1000 が大きすぎます (大きさは 100 まで)"),
+    "(((x": ("this is not a formula yet ('(' is never closed)", "式として読めません ('(' が閉じていません)"),
+    "1e999": ("a number is too large or not finite", "数値が大きすぎるか、有限ではありません"),
+    "sin(x, y)": ("sin takes exactly one argument, e.g. sin(x)", "sin の引数はちょうど 1 つです (例: sin(x))"),
+    "x % y": ("the operator % is not allowed here", "演算子 % はここでは使えません"),
+    "": ("the formula is empty", "式が空です"),
+}
+
+
+@pytest.mark.parametrize("text", list(FORMULAS))
+def test_a_refused_formula_is_one_friendly_line_in_each_language(client, text):
+    en, ja = FORMULAS[text]
+    bodies = [("/api/surface", {"problem": {"expression": text}}),
+              ("/api/run", {"problem": {"expression": text}, "runs": [{"optimizer": "gd"}]}),
+              ("/api/lr", {"problem": {"expression": text}}),  # a heavy request: the worker's refusal
+              ("/api/export", {"problem": {"expression": text}, "runs": [{"optimizer": "gd"}]})]
+    for path, body in bodies:
+        r = client.post(path, json=body)
+        assert r.status_code == 400, r.text
+        answer = r.json()
+        assert answer["error"].startswith("problem.expression: ")  # the field, for scripts
+        assert answer["formula_error"] == {"en": en, "ja": ja}, path
+    if "y" not in text:
+        r = client.post("/api/derivatives", json={"expression": text})
+        assert r.status_code == 400 and r.json()["formula_error"] == {"en": en, "ja": ja}

@@ -144,4 +144,15 @@ EXPLORER = {
     "explorer.axis.max_exp_avg_sq": _m("largest v so far", "これまでの v の最大値"),
     "explorer.axis.exp_inf": _m("infinity norm u", "無限大ノルム u"),
     "explorer.axis.effective_lr": _m("effective step", "実効ステップ"),
+    # a refused formula's reasons, in the server's friendly line (serve/api/page_text.formula_text)
+    "explorer.formula_exponent": _m("the exponent {value} is too large (at most {most} in size)", "指数 {value} が大きすぎます (大きさは {most} まで)"),
+    "explorer.formula_nesting": _m("the formula nests deeper than {most} levels", "式の入れ子が {most} 段を超えています"),
+    "explorer.formula_number": _m("a number is too large or not finite", "数値が大きすぎるか、有限ではありません"),
+    "explorer.formula_operator": _m("the operator {name} is not allowed here", "演算子 {name} はここでは使えません"),
+    "explorer.formula_one_argument": _m("{name} takes exactly one argument, e.g. {name}(x)", "{name} の引数はちょうど 1 つです (例: {name}(x))"),
+    "explorer.formula_too_long": _m("the formula is {length} characters long; at most {most}", "式が {length} 文字あります。最大 {most} 文字です"),
+    "explorer.formula_empty": _m("the formula is empty", "式が空です"),
+    "explorer.formula_why_invalid": _m("invalid syntax", "文法の誤り"),
+    "explorer.formula_why_unclosed": _m("{bracket} is never closed", "{bracket} が閉じていません"),
+    "explorer.formula_why_unmatched": _m("{bracket} has no opening bracket", "{bracket} に対応する開き括弧がありません"),
 }

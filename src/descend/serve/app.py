@@ -187,8 +187,8 @@ def json_response(payload, status: int = 200) -> Response:
     return Response(payload if isinstance(payload, bytes) else dumps(payload), status_code=status, media_type="application/json", headers=SECURITY_HEADERS)
 
 
-def _error(status: int, message: str) -> Response:
-    return json_response({"error": " ".join(str(message).split())}, status)
+def _error(status: int, message: str, extra: dict | None = None) -> Response:
+    return json_response({"error": " ".join(str(message).split()), **(extra or {})}, status)
 
 
 async def _read_json(request: Request):
@@ -248,7 +248,7 @@ class _Compute:
             future = loop.run_in_executor(self.pool, functools.partial(fn, body))
             return await asyncio.wait_for(asyncio.shield(future), timeout=limit)
         except Refused as exc:
-            raise BadRequest(str(exc)) from None
+            raise BadRequest(str(exc), exc.extra) from None
         except asyncio.TimeoutError:
             # a worker was ended; a light thread finishes on its own (milliseconds); the client hears now
             raise BadRequest(f"wall time: the request took longer than {limit:g} s (the limit); "
@@ -298,7 +298,7 @@ def _endpoint(compute: _Compute, fn, *, method: str = "POST", heavy=None):
             else:
                 payload = fn()  # the listings: cached, no computation to bound
         except BadRequest as exc:
-            return _error(400, str(exc))
+            return _error(400, str(exc), exc.extra)
         except DescendError as exc:
             return _error(400, str(exc))
         except ClientDisconnect:  # the client went away mid-body: nothing to compute, nobody to answer

@@ -40,7 +40,12 @@ LIMITS = {
 
 
 class BadRequest(Exception):
-    """A request the explorer refuses: ``str(exc)`` is the one-line message for ``{"error": ...}``."""
+    """A request the explorer refuses: ``str(exc)`` is the one-line message for ``{"error": ...}``;
+    ``extra`` holds more fields of the same answer (``formula_error`` for a refused formula)."""
+
+    def __init__(self, message: str, extra: dict | None = None):
+        super().__init__(message)
+        self.extra = dict(extra or {})
 
 
 class _Missing:

@@ -9,8 +9,8 @@ light requests (the page's clicks) keep the cores while heavy ones run.  Request
 exactly the bytes the client gets), never as pickles.
 
 The child runs ``module.function(body)`` for a function of :mod:`descend.serve.api` named by the
-parent, and answers ``ok`` + the JSON, ``bad`` + a one-line refusal (a ``BadRequest`` or
-``DescendError``), or ``err`` + a JSON object with the exception's type, message and traceback.
+parent, and answers ``ok`` + the JSON, ``bad`` + a JSON refusal (a ``BadRequest``'s or
+``DescendError``'s one-line message and a ``BadRequest``'s extra fields), or ``err`` + a JSON object with the exception's type, message and traceback.
 """
 
 from __future__ import annotations
@@ -34,7 +34,12 @@ _ALLOWED = "descend.serve.api."
 
 
 class Refused(Exception):
-    """The worker refused the request: ``str(exc)`` is its one-line message (a 400)."""
+    """The worker refused the request: ``str(exc)`` is its one-line message (a 400), ``extra`` the
+    answer's other fields."""
+
+    def __init__(self, message: str, extra: dict | None = None):
+        super().__init__(message)
+        self.extra = dict(extra or {})
 
 
 class WorkerError(Exception):
@@ -79,7 +84,7 @@ def _answer(module: str, name: str, body) -> bytes:  # pragma: no cover - runs i
         with np.errstate(all="ignore"):
             return b"ok" + dumps(fn(body))
     except (BadRequest, DescendError) as exc:
-        return b"bad" + str(exc).encode()
+        return b"bad" + json.dumps({"message": str(exc), "extra": getattr(exc, "extra", {})}).encode()
     except Exception as exc:  # noqa: BLE001 - the parent logs it and answers 500
         return b"err" + json.dumps({"kind": type(exc).__name__, "message": str(exc)[:500],
                                     "trace": traceback.format_exc()}).encode()
@@ -215,7 +220,8 @@ class WorkerPool:
         if answer.startswith(b"ok"):
             return answer[2:]
         if answer.startswith(b"bad"):
-            raise Refused(answer[3:].decode())
+            info = json.loads(answer[3:])
+            raise Refused(info["message"], info["extra"])
         info = json.loads(answer[3:])
         raise WorkerError(info["kind"], info["message"], info["trace"])
 

@@ -11,6 +11,7 @@ from ...safejson import plain
 from ..checks import LIMITS, BadRequest, boolean, choice, field, integer, mapping, number, sequence
 from ..json_out import finite_or_none
 from .inputs import typed_problem
+from .page_text import formula_refusal
 
 __all__ = ["derivatives"]
 
@@ -26,7 +27,7 @@ def derivatives(body: dict) -> dict:
     try:
         problem = typed_problem(text, ("x",), None)
     except DescendError as exc:
-        raise BadRequest(f"expression: {exc}") from None
+        raise formula_refusal("expression", exc) from None
     x = number(field(body, "x", 1.0), "x", -LIMITS["coordinate"], LIMITS["coordinate"])
     methods = body.get("methods", ["forward", "backward", "central", "five-point", "complex"])
     methods = sequence(methods, "methods", 1, len(diff.METHODS))

@@ -12,6 +12,7 @@ from ...errors import DescendError
 from ...problems import Problem
 from ..checks import LIMITS, BadRequest, boolean, choice, field, finite, integer, mapping, number, point, sequence
 from .listings import two_d_problems
+from .page_text import formula_refusal
 
 __all__ = ["typed_problem", "read_window", "resolve_problem", "start_point", "check_work", "run_kwargs",
            "parse_run_request", "RunRequest", "RUN_KEYS"]
@@ -56,7 +57,7 @@ def resolve_problem(value, label: str = "problem"):
         try:
             return typed_problem(text, ("x", "y"), window)
         except DescendError as exc:
-            raise BadRequest(f"{label}.expression: {exc}") from None
+            raise formula_refusal(f"{label}.expression", exc) from None
     raise BadRequest(f"{label}: must be a problem name or {{\"expression\": \"...\"}}, got {value!r:.60}")
 
 
