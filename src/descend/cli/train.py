@@ -34,6 +34,32 @@ def _hidden(text):
     return sizes
 
 
+def _sharpness_meter(X, y, loss, every, optimizer, seed):
+    """A :class:`descend.training.callbacks.Sharpness` on (up to 2,000 of) the training samples, or None."""
+    if every is None:
+        return None
+    from ..training.callbacks import Sharpness
+
+    return Sharpness(X, y, loss, every=every, optimizer=optimizer, batch=None if len(X) <= 2000 else 2000, seed=seed)
+
+
+def _print_sharpness(console, meter, batch_label):
+    """The measured epochs: the sharpness against 2/lr (Adam: the preconditioned one against its threshold)."""
+    from .. import i18n
+
+    lang = i18n.get_lang()
+    rec = meter.records
+    keys = ["epoch", "loss", "sharpness"] + (["preconditioned_sharpness"] if meter.adam else []) + ["threshold"]
+    heads = [i18n.t(f"cli.train.sharpness.{k}", lang) for k in keys]
+    rows = [tuple(rec[k][i] for k in keys) for i in range(len(rec["epoch"]))]
+    console.print(table(i18n.t("cli.train.sharpness.title", lang, batch=batch_label), heads, rows))
+    if rows:
+        last = rows[-1]
+        ratio = (last[3] if meter.adam else last[2]) / last[-1]
+        console.print(i18n.t("cli.train.sharpness.adam_ratio" if meter.adam else "cli.train.sharpness.ratio", lang,
+                             epoch=last[0], ratio=f"{ratio:.3g}"))
+
+
 @click.command("train")
 @click.argument("dataset")
 @click.option("--hidden", default="100", show_default=True, help="Hidden layer widths, e.g. 100,100.")
@@ -46,8 +72,11 @@ def _hidden(text):
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the weights and the batch order.")
 @click.option("--checkpoint", type=click.Path(dir_okay=False), default=None, help="Save a checkpoint every epoch.")
 @click.option("--resume", is_flag=True, help="Continue from --checkpoint.")
+@click.option("--sharpness", "sharpness_every", type=int, default=None,
+              help="Measure the sharpness (the Hessian's largest eigenvalue) every K epochs, against 2/lr.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, seed, checkpoint, resume, as_json):
+def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, seed, checkpoint, resume, sharpness_every,
+              as_json):
     """Train a small network on a data set and print the epochs and the test metrics."""
     from .. import nn, optim
     from ..errors import check_nonnegative_int
@@ -62,21 +91,28 @@ def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, se
         raise DescendError("--resume needs --checkpoint PATH")
     if checkpoint is not None and len(sizes) > 1:
         raise DescendError("--checkpoint works with one --batch-size at a time")
+    if sharpness_every is not None and sharpness_every < 1:
+        raise DescendError(f"--sharpness must be an integer >= 1 (measure every K epochs), got {sharpness_every}")
     X, y, Xt, yt, outputs, loss = _train_data(dataset, seed)
     metrics = () if loss == "mse" else ("accuracy",)
     runs = []
     for bs in sizes:
         model = nn.mlp([X.shape[1], *widths, outputs], activation=activation, rng=seed)
         opt = optim.get(optimizer) if lr is None else optim.get(optimizer, lr=lr)
+        meter = _sharpness_meter(X, y, loss, sharpness_every, opt, seed)
         hist = train(model, X, y, loss=loss, optimizer=opt, batch_size=bs, epochs=epochs, seed=seed,
                      validation=(Xt, yt), metrics=metrics, checkpoint=checkpoint, resume=resume,
                      # a line per epoch on stderr once the run takes over 2 s (stdout stays the table or JSON)
-                     callbacks=[EpochLines(epochs, i18n.get_lang())] if epochs >= 1 else None, progress=False)
+                     callbacks=[EpochLines(epochs, i18n.get_lang())] + ([] if meter is None else [meter])
+                     if epochs >= 1 else None, progress=False)
         test = evaluate(model, Xt, yt, loss=loss, metrics=metrics)
-        runs.append((bs, hist, test))
+        runs.append((bs, hist, test, meter))
+    meters = [m for *_, m in runs]
+    runs = [r[:3] for r in runs]
     if as_json:
         click.echo(json_text([dict(batch_size=bs, status=h.status, message=h.message, updates=h.step,
-                                   epochs=h.epochs, test=t) for bs, h, t in runs]))
+                                   epochs=h.epochs, test=t, **({} if m is None else {"sharpness": m.records}))
+                              for (bs, h, t), m in zip(runs, meters)]))
     else:
         console = new_console()
         label = lambda bs: "full" if bs is None else str(bs)  # noqa: E731
@@ -100,6 +136,9 @@ def train_cmd(dataset, hidden, activation, optimizer, lr, batch_size, epochs, se
 
             console.print(f"batch size {label(bs)}: {h.message}; test "
                           + ", ".join(f"{fmt.header(k)} {fmt.cell(v, fmt.kind_of(k) or 'value')}" for k, v in t.items()))
+        for (bs, _, _), m in zip(runs, meters):
+            if m is not None:
+                _print_sharpness(console, m, label(bs))
     if any(h.status == "interrupted" for _, h, _ in runs):
         raise SystemExit(130)
     if any(h.status == "diverged" for _, h, _ in runs):

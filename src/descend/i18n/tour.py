@@ -478,4 +478,20 @@ TOUR = {
         "直線上の損失 (Goodfellow, Vinyals and Saxe 2015)。中: 学習後の重み (星) を通り、フィルタ正規化した 2 つの"
         "ランダムな方向に張られた平面上の損失 (Li et al. 2018)。ランダムな方向は軌跡とほぼ直交するので、射影した軌跡は"
         "ほとんど動きません。右: 学習の軌跡の 2 つの主成分方向の平面と、その上に描いた軌跡。"),
+    # ------------------------------------------------------------------ descend train --sharpness (the CLI's
+    # words for the tour's curvature: they belong beside cli.progress.* in catalogue.py's _CLI)
+    "cli.train.sharpness.title": _m("sharpness during training, batch size {batch}",
+                                    "学習中のシャープネス、バッチサイズ {batch}"),
+    "cli.train.sharpness.epoch": _m("epoch", "エポック"),
+    "cli.train.sharpness.loss": _m("loss", "損失"),
+    "cli.train.sharpness.sharpness": _m("sharpness", "シャープネス"),
+    "cli.train.sharpness.preconditioned_sharpness": _m("preconditioned sharpness", "前処理付きシャープネス"),
+    "cli.train.sharpness.threshold": _m("stability threshold", "安定性のしきい値"),
+    "cli.train.sharpness.ratio": _m("epoch {epoch}: the sharpness is {ratio} x 2/lr (about 1: the edge of stability)",
+                                    "エポック {epoch}: シャープネスは 2/lr の {ratio} 倍 (約 1 なら安定性の限界)"),
+    "cli.train.sharpness.adam_ratio": _m(
+        "epoch {epoch}: the preconditioned sharpness is {ratio} x Adam's threshold (2 + 2 beta1) / ((1 - beta1) lr) "
+        "(about 1: the edge of stability)",
+        "エポック {epoch}: 前処理付きシャープネスは Adam のしきい値 (2 + 2 beta1) / ((1 - beta1) lr) の {ratio} 倍 "
+        "(約 1 なら安定性の限界)"),
 }
