@@ -1,0 +1,126 @@
+"""What every notebook widget shares: the page's requests answered in the kernel, traits checked
+as the explorer checks its requests, and one friendly line for what the page got wrong.
+
+A widget is an :class:`anywidget.AnyWidget` whose front end asks for numbers with the explorer's
+own request bodies (``{"path": "run", "body": {...}}`` over the widget's comm instead of HTTP,
+no server and no token); :func:`answer` hands each body to the explorer's endpoint function
+(:mod:`descend.serve.api`), so the numbers are the explorer's.  A refusal comes back as the
+endpoint's one line; nothing a page sends can raise in the kernel.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from pathlib import Path
+
+import anywidget
+import traitlets
+
+from ..errors import DescendError
+from ..serve.api import derivatives, export, landscape, learning_rate, listings, playground
+from ..serve.checks import BadRequest
+from ..serve.json_out import dumps
+
+__all__ = ["Panel", "WidgetError", "answer", "checked", "ROUTES", "STATIC"]
+
+log = logging.getLogger("descend.widgets")
+
+#: The widget's front end (widget.js) and its styles.
+STATIC = Path(__file__).with_name("static")
+
+#: The training sessions of every widget in this kernel (the explorer's bounded store).
+SESSIONS = playground.Sessions()
+
+#: The explorer's endpoints by path, as serve.app routes them (``POST /api/<path>``).
+ROUTES = {
+    "problems": lambda body: listings.problems_listing(),
+    "optimizers": lambda body: listings.optimizers_listing(),
+    "datasets": lambda body: playground.datasets_listing(),
+    "surface": landscape.surface,
+    "run": landscape.run,
+    "lr": learning_rate.lr_curves,
+    "derivatives": derivatives.derivatives,
+    "train/start": functools.partial(playground.start, SESSIONS),
+    "train/step": functools.partial(playground.step, SESSIONS),
+    "train/stop": functools.partial(playground.stop, SESSIONS),
+    "export": export.export,
+}
+
+
+class WidgetError(DescendError, traitlets.TraitError):
+    """A trait set to something the explorer would refuse: the explorer's one-line message.
+
+    A :class:`~descend.errors.DescendError` for the caller, and a ``TraitError`` so that traitlets
+    rolls back every trait of a refused update from the page."""
+
+
+def checked(fn, body):
+    """``fn(body)`` with the explorer's refusal raised as :class:`WidgetError` (the same line)."""
+    try:
+        return fn(body)
+    except BadRequest as exc:
+        raise WidgetError(str(exc)) from None
+
+
+def answer(message) -> dict:
+    """The reply to one page request ``{"id", "path", "body"}``: ``{"id", "data"}`` with the endpoint's
+    answer as plain JSON (nan/inf as null, as the explorer sends them), or ``{"id", "error"}`` with
+    one line.  Never raises: a page event must not give the kernel a traceback."""
+    rid = message.get("id") if isinstance(message, dict) else None
+    try:
+        path = message.get("path") if isinstance(message, dict) else None
+        if path not in ROUTES:
+            raise BadRequest(f"path: must be one of {', '.join(ROUTES)}, got {path!r:.40}")
+        body = message.get("body", {})
+        return {"id": rid, "data": json.loads(dumps(ROUTES[path](body)))}
+    except (BadRequest, DescendError) as exc:
+        return {"id": rid, "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+    except Exception as exc:  # noqa: BLE001 - the page gets one line, the log keeps the rest
+        log.warning("widget request failed: %s", exc, exc_info=True)
+        return {"id": rid, "error": f"descend could not answer this request ({type(exc).__name__}); "
+                                    f"see the kernel's log"}
+
+
+class Panel(anywidget.AnyWidget):
+    """One explorer panel in a notebook cell: ``panel`` says which, ``lang`` its language (en, ja),
+    ``error`` the last refusal of something the page set (empty when none)."""
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    panel = traitlets.Unicode("landscape").tag(sync=True)
+    lang = traitlets.Unicode("en").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    catalogue = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if not self.catalogue:
+            from ..i18n import LANGS
+            from ..serve.api.page_text import page_messages
+
+            self.catalogue = {lang: page_messages(lang) for lang in LANGS}  # the explorer's words, en and ja
+        self.on_msg(self._on_page_message)
+
+    @traitlets.validate("lang")
+    def _check_lang(self, proposal):
+        if proposal["value"] not in ("en", "ja"):
+            raise WidgetError(f"lang: must be one of en, ja, got {proposal['value']!r:.40}")
+        return proposal["value"]
+
+    def _on_page_message(self, widget, content, buffers):
+        if isinstance(content, dict) and "path" in content:
+            self.send(answer(content))
+
+    def set_state(self, sync_data):
+        """The page's changes: a refused one is undone (every trait of it) and named in ``error``."""
+        try:
+            super().set_state(sync_data)
+        except traitlets.TraitError as exc:
+            self.error = str(exc).splitlines()[0]
+            self.send_state(list(sync_data))  # the page draws the kernel's values again
+        else:
+            if self.error:
+                self.error = ""
