@@ -23,7 +23,7 @@ from ..serve.api import derivatives, export, landscape, learning_rate, listings,
 from ..serve.checks import BadRequest
 from ..serve.json_out import dumps
 
-__all__ = ["Panel", "WidgetError", "answer", "checked", "ROUTES", "STATIC"]
+__all__ = ["Panel", "WidgetError", "answer", "checked", "front_end", "ROUTES", "STATIC"]
 
 log = logging.getLogger("descend.widgets")
 
@@ -47,6 +47,17 @@ ROUTES = {
     "train/stop": functools.partial(playground.stop, SESSIONS),
     "export": export.export,
 }
+
+
+@functools.lru_cache(maxsize=1)
+def front_end() -> dict:
+    """The explorer's modules the widget imports (api.js, plotting.js) and its vendored plotly.js,
+    sent once per page: the wheel's own files, nothing from a CDN."""
+    from ..serve.app import STATIC as PAGE
+
+    return {"api.js": (PAGE / "api.js").read_text(encoding="utf-8"),
+            "plotting.js": (PAGE / "plotting.js").read_text(encoding="utf-8"),
+            "plotly": (PAGE / "vendor" / "plotly-cartesian.min.js").read_text(encoding="utf-8")}
 
 
 class WidgetError(DescendError, traitlets.TraitError):
@@ -111,7 +122,11 @@ class Panel(anywidget.AnyWidget):
         return proposal["value"]
 
     def _on_page_message(self, widget, content, buffers):
-        if isinstance(content, dict) and "path" in content:
+        if not isinstance(content, dict):
+            return
+        if content.get("asset") == "front-end":
+            self.send({"id": content.get("id"), "data": front_end()})
+        elif "path" in content:
             self.send(answer(content))
 
     def set_state(self, sync_data):
