@@ -219,9 +219,9 @@ async def _read_json(request: Request):
 class _Compute:
     """Where the panels' computations run, each under the wall-time limit.
 
-    Light ones (a small ``/api/run``, a surface, the derivatives, an export, the playground's
-    steps: bounded to milliseconds or a fraction of a second) in a thread pool of this process,
-    next to the compiled loops it keeps warm; heavy ones (``/api/lr``, a large ``/api/run``) in
+    Light ones (a small ``/api/run`` or ``/api/lr``, a surface, the derivatives, an export, the
+    playground's steps: bounded to milliseconds or a fraction of a second) in a thread pool of this
+    process, next to the compiled loops it keeps warm; heavy ones (a large ``/api/run`` or ``/api/lr``) in
     worker processes (:class:`~descend.serve.workers.WorkerPool`) that are ended at the deadline,
     so a computation past its wall time frees its slot at once and keeps no core busy.
     """
@@ -257,17 +257,16 @@ class _Compute:
             self.lanes[lane] -= 1
 
 
-def _always(body) -> bool:
-    return True
-
-
-def _large_run(body) -> bool:
-    """Whether a ``/api/run`` body asks for more than ``LIMITS["light_run_steps"]`` steps in all (what the
-    page asks, 6 optimizers x 1000 steps, stays in this process); a malformed body is refused in a thread."""
-    steps, runs = body.get("steps", 100), body.get("runs")
-    if isinstance(steps, bool) or not isinstance(steps, int) or not isinstance(runs, list):
-        return False
-    return steps * len(runs) > LIMITS["light_run_steps"]
+def _large(runs_key: str, default_steps: int):
+    """Whether a body asks for more than ``LIMITS["light_run_steps"]`` steps x runs (``/api/run``) or
+    steps x optimizers (``/api/lr``, whose lrs run batched): what the page asks, 6 optimizers x 1000
+    steps, stays in this process; a malformed body is refused in a thread."""
+    def large(body) -> bool:
+        steps, runs = body.get("steps", default_steps), body.get(runs_key, [None])
+        if isinstance(steps, bool) or not isinstance(steps, int) or not isinstance(runs, list):
+            return False
+        return steps * len(runs) > LIMITS["light_run_steps"]
+    return large
 
 
 def _with_catalogue(html: str) -> str:
@@ -396,8 +395,8 @@ def _api_routes(compute: _Compute, sessions: playground.Sessions) -> list:
         get("/api/optimizers", listings.optimizers_listing),
         get("/api/datasets", playground.datasets_listing),
         post("/api/surface", landscape.surface),
-        post("/api/run", landscape.run, heavy=_large_run),
-        post("/api/lr", learning_rate.lr_curves, heavy=_always),
+        post("/api/run", landscape.run, heavy=_large("runs", 100)),
+        post("/api/lr", learning_rate.lr_curves, heavy=_large("optimizers", 200)),
         post("/api/derivatives", derivatives.derivatives),
         post("/api/train/start", functools.partial(playground.start, sessions)),
         post("/api/train/step", functools.partial(playground.step, sessions)),
