@@ -14,6 +14,11 @@ step of each contender per round, so drift hits all alike), the median step of
 It also reports the peak memory allocated during one step after warm-up (tracemalloc,
 which sees NumPy's allocations; torch's are invisible to it, so none is shown), and
 checks that descend's two paths give the same bits.  torch is imported only here.
+
+``--cases adam --bound`` adds two numba loops that are not descend (Adam in float32
+arithmetic; one that only moves Adam's bytes) to show what bounds the float64 kernel;
+``--cases muon`` adds torch's Muon with its Newton-Schulz iteration in float32 instead of
+bfloat16, to show what bfloat16 buys torch.
 """
 
 from __future__ import annotations
@@ -47,12 +52,70 @@ def numpy_formula(name, p, g, st, k):
         p -= 1e-2 * g / (np.sqrt(st["h"]) + 1e-8)
 
 
+def adam_bounds(n):
+    """What bounds descend's Adam kernel: the same numba loop with float32 arithmetic (not
+    descend's numbers: descend computes in float64, rounded once), and one that moves the
+    same bytes (read p, g, m, v; write p, m, v) with one addition per array."""
+    import numba
+    from numba import float32, prange
+
+    @numba.njit(parallel=True, fastmath=False)
+    def adam32(p, g, m, v, b1, b2, a, e):
+        b1, b2, a, e = float32(b1), float32(b2), float32(a), float32(e)
+        c1, c2 = float32(1) - b1, float32(1) - b2
+        for i in prange(p.size):
+            gi = g[i]
+            mi = b1 * m[i] + c1 * gi
+            vi = b2 * v[i] + c2 * gi * gi
+            p[i] = p[i] - a * mi / (np.sqrt(vi) + e)
+            m[i] = mi
+            v[i] = vi
+
+    @numba.njit(parallel=True, fastmath=False)
+    def traffic(p, g, m, v):
+        for i in prange(p.size):
+            gi = g[i]
+            p[i] += gi
+            m[i] += gi
+            v[i] += gi
+
+    rng = np.random.default_rng(1)
+    a32 = [rng.standard_normal(n).astype(np.float32) for _ in range(2)] + [np.zeros(n, np.float32) for _ in range(2)]
+    at = [np.zeros(n, np.float32) for _ in range(4)]
+    return {"numba float32 arithmetic (bound)": (lambda: adam32(*a32, 0.9, 0.999, 1e-3, 1e-8), False),
+            "numba traffic only (bound)": (lambda: traffic(*at), False)}
+
+
+def float32_newton_schulz(torch, step):
+    """``step`` with torch's Newton-Schulz iteration run in float32 instead of bfloat16 (torch's
+    own function, with ``grad.bfloat16()`` made a float32 copy), to show what bfloat16 buys it."""
+    import inspect
+    import torch.optim._muon as tm
+
+    src = inspect.getsource(tm._zeropower_via_newtonschulz).replace("grad.bfloat16()", "grad.float().clone()")
+    assert "grad.float().clone()" in src, "torch's Newton-Schulz no longer starts with grad.bfloat16()"
+    ns = dict(vars(tm))
+    exec(compile(src, "<torch Newton-Schulz in float32>", "exec"), ns)
+    original, f32 = tm._zeropower_via_newtonschulz, ns["_zeropower_via_newtonschulz"]
+
+    def run():
+        tm._zeropower_via_newtonschulz = f32
+        try:
+            step()
+        finally:
+            tm._zeropower_via_newtonschulz = original
+    run()
+    return run
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000_000)
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--bound", action="store_true",
+                    help="adam: also time the same numba loop in float32 and one that only moves the bytes")
     ap.add_argument("--cases", default="adam,sgd_momentum,rmsprop",
                     help="comma-separated; also rprop, asgd, adafactor (a 2500 x 4000 matrix), "
                          "muon (a 4096 x 2048 matrix)")
@@ -113,6 +176,8 @@ def main(argv=None) -> int:
                 rows.append((case, f"torch {mode}", None, None, f"not available: {str(exc).splitlines()[0][:60]}"))
                 continue
             contenders[f"torch {mode}"] = (topt.step, False)
+            if case == "muon":  # what torch's bfloat16 matrix products buy it: the same step in float32
+                contenders["torch for-loop, NS in float32"] = (float32_newton_schulz(torch, topt.step), False)
         xp, st, k = p0.copy(), {"m": np.zeros(n, np.float32), "v": np.zeros(n, np.float32),
                                 "b": np.zeros(n, np.float32), "h": np.zeros(n, np.float32)}, [0]
 
@@ -121,6 +186,8 @@ def main(argv=None) -> int:
             numpy_formula(case, xp, g0, st, k[0])
         if case in ("adam", "sgd_momentum", "rmsprop"):  # the textbook formula is written for these
             contenders["numpy formula"] = (formula, True)
+        if case == "adam" and args.bound:
+            contenders.update(adam_bounds(n))
         xs = {}
         for label, fused in (("descend fused", None), ("descend numpy path", False)):
             x = p0.copy()
@@ -157,6 +224,9 @@ def main(argv=None) -> int:
             rows.append((case, c, med, peaks.get(c), note))
         rows.append((case, "ratio descend fused / torch fused" if ref else "ratio descend fused / best torch",
                      statistics.median(times["descend fused"]) / (ref or best_torch), None, ""))
+        if "torch for-loop, NS in float32" in times:
+            rows.append((case, "ratio descend fused / torch NS float32", statistics.median(times["descend fused"])
+                         / statistics.median(times["torch for-loop, NS in float32"]), None, ""))
         del contenders, xs
         gc.collect()
 
