@@ -285,7 +285,7 @@ def test_a_client_that_disconnects_mid_body_is_one_log_line(server):
         logger.setLevel(old_level)
     assert len(records) == 3, [r.getMessage() for r in records]
     for r in records:
-        assert r.exc_info is None and r.levelno == logging.INFO
+        assert r.exc_info is None and r.levelno == logging.WARNING
         assert "disconnected" in r.getMessage() and "\n" not in r.getMessage()
 
 

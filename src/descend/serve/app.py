@@ -302,7 +302,7 @@ def _endpoint(compute: _Compute, fn, *, method: str = "POST", heavy=None):
             return _error(400, str(exc))
         except ClientDisconnect:  # the client went away mid-body: nothing to compute, nobody to answer
             client = request.client.host if request.client else "?"
-            log.info("client %s disconnected before sending its whole request to %s", client, request.url.path)
+            log.warning("client %s disconnected before sending its whole request to %s", client, request.url.path)
             return _error(400, "body: the client disconnected before sending it all")
         except WorkerError as exc:  # a bug in a worker process: logged with the worker's traceback
             log.error("internal error in %s (worker process): %s", request.url.path, exc.trace or exc)
