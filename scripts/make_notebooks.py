@@ -2,12 +2,14 @@
 
     python scripts/make_notebooks.py            # (re)write examples/*.ipynb and execute them (outputs saved)
     python scripts/make_notebooks.py --check    # exit 1 if a notebook's cells differ from what this script writes
+    python scripts/make_notebooks.py dlfs_curvature.ipynb dlfs_curvature_ja.ipynb   # only these
 
 Chapters: *Deep Learning from Scratch* (ゼロから作るDeep Learning) ch. 4 (numerical
 differentiation and gradients), ch. 5 (backpropagation, checked by numerical gradients),
 ch. 6 (the optimizers: the book's figure, then a fair comparison), and Goodfellow et al.,
 *Deep Learning*, 4.1 to 4.5 (overflow and underflow, conditioning, gradient descent and
-line search, least squares).  Each notebook opens with the seed and chapter it
+line search, least squares), and beyond them the curvature of a network (the edge of stability and
+loss landscapes, :mod:`descend.curvature`).  Each notebook opens with the seed and chapter it
 accompanies; prose sits between the cells; each has small exercises: a cell tagged
 ``exercise`` (its ``metadata.solution`` holds an answer) followed by a hidden cell tagged
 ``check`` that says whether the answer is right.  The Japanese notebook (``*_ja.ipynb``)
@@ -368,11 +370,137 @@ else:
     say("not quite: for a diagonal matrix the singular values are the |entries|", "惜しい: 対角行列の特異値は対角成分の絶対値です")"""),
 ]
 
+DLFS_CURVATURE = [
+    ("md", """# The curvature of a network: the edge of stability and loss landscapes
+
+This notebook goes past chapter 6 of *Deep Learning from Scratch* (choosing the learning rate) with
+Goodfellow et al., *Deep Learning*, 4.3: on a quadratic, gradient descent is stable only while the
+learning rate is below 2/L, L the largest eigenvalue of the Hessian. On a network that eigenvalue, the
+**sharpness**, changes as it trains. Full-batch gradient descent drives it up (progressive sharpening)
+until it reaches 2/lr, then it hovers there while the loss keeps falling, not monotonically: the **edge
+of stability** (Cohen et al., ICLR 2021). Then the **loss landscape** along the line from the initial to
+the trained weights (Goodfellow, Vinyals and Saxe, ICLR 2015) and on the plane of the run (Li et al.,
+NeurIPS 2018). Every number below is computed by `descend.curvature` when the notebook runs.""",
+     """# ネットワークの曲率: 安定性の限界 (Edge of Stability) と損失地形
+
+このノートブックは『ゼロから作るDeep Learning』第 6 章 (学習率の選び方) の先へ、『深層学習』(Goodfellow ほか)
+4.3 とともに進みます。2 次関数では、勾配降下法が安定なのは学習率が 2/L (L はヘッセ行列の最大固有値) より小さい
+ときだけです。ネットワークではこの固有値、**シャープネス**が学習とともに変わります。バッチ勾配降下法はシャープネスを
+2/lr に達するまで押し上げ (漸進的シャープ化, progressive sharpening)、その後はそこにとどまり、損失は単調ではなく
+下がり続けます: **安定性の限界** (Edge of Stability, Cohen ほか, ICLR 2021)。続いて、初期の重みから学習後の重みへの
+直線上 (Goodfellow, Vinyals, Saxe, ICLR 2015) と学習の軌跡の平面上 (Li ほか, NeurIPS 2018) の**損失地形**を見ます。
+以下の数値はすべて、ノートブックを実行したときに `descend.curvature` が計算したものです。"""),
+    ("code", SETUP),
+    ("md", """## The sharpness of a small network
+
+`curvature.eigenvalues` finds the top eigenvalues of the loss's Hessian by Lanczos iterations over
+Hessian-vector products (the R-operator of each layer: the Hessian itself is never formed). A tanh
+network on 1,000 digits with the MSE loss against one-hot targets, at its initial weights:""",
+     """## 小さなネットワークのシャープネス
+
+`curvature.eigenvalues` は、ヘッセ行列ベクトル積 (各層の R 演算子。ヘッセ行列そのものは作りません) による
+Lanczos 法で損失のヘッセ行列の大きい固有値を求めます。手書き数字 1,000 枚、one-hot の目標値への MSE の
+損失関数で、tanh のネットワークの初期の重みでは:"""),
+    ("code", """from descend import curvature, datasets, nn
+
+data = datasets.digits(seed=0)
+X = np.concatenate([data.X_train, data.X_test])[:1000]
+Y = np.eye(10)[np.concatenate([data.y_train, data.y_test])[:1000]]   # one-hot targets for the MSE
+loss = nn.MSELoss()
+model = nn.mlp([64, 32, 10], activation="tanh", init=0.1, rng=0, dtype="float64")
+top = curvature.eigenvalues(model, loss, X, Y, k=3, seed=0)
+[f"{v:.3f}" for v in top.eigenvalues]"""),
+    ("md", """## The edge of stability
+
+`curvature.edge_of_stability` trains this network from these weights by full-batch gradient descent at
+two learning rates, measuring the sharpness every 20 steps:""",
+     """## 安定性の限界
+
+`curvature.edge_of_stability` は、このネットワークをこの重みから 2 つの学習率のバッチ勾配降下法で学習し、
+20 ステップごとにシャープネスを測ります:"""),
+    ("code", """edge = curvature.edge_of_stability(lrs=(0.7, 0.9), steps=1000)
+for run in edge.runs:
+    s = run.summary()
+    say(f"lr {s['lr']:g}: sharpness {s['sharpness_first']:.2f} -> reaches 2/lr = {s['threshold']:.3f} at step "
+        f"{s['reached']}, then {s['settled']:.2f} x 2/lr; loss {s['loss_first']:.3f} -> {s['loss_last']:.3f} "
+        f"with {s['loss_increases']} upward steps",
+        f"lr {s['lr']:g}: シャープネス {s['sharpness_first']:.2f} -> ステップ {s['reached']} で 2/lr = "
+        f"{s['threshold']:.3f} に達し、その後は 2/lr の {s['settled']:.2f} 倍; 損失 {s['loss_first']:.3f} -> "
+        f"{s['loss_last']:.3f}、上がったステップ {s['loss_increases']} 回")"""),
+    ("code", PLOTS),
+    ("code", """import matplotlib.pyplot as plt
+
+words = {"en": ("step", "sharpness", "loss", "the sharpness rises to 2/lr and stays", "the loss falls, not monotonically"),
+         "ja": ("ステップ", "シャープネス", "損失", "シャープネスは 2/lr まで増えてとどまる", "損失は単調ではなく下がる")}[LANG]
+fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+for k, run in enumerate(edge.runs):
+    a.plot(run.steps, run.sharpness, color=f"C{k}", label=f"lr = {run.lr:g}")
+    a.axhline(run.threshold, color=f"C{k}", linestyle="--", linewidth=1, label=f"2/lr = {run.threshold:.3g}")
+    b.plot(run.loss, color=f"C{k}", linewidth=0.8, label=f"lr = {run.lr:g}")
+a.set(xlabel=words[0], ylabel=words[1], title=words[3])
+b.set(xlabel=words[0], ylabel=words[2], yscale="log", title=words[4])
+a.legend(); b.legend();"""),
+    ("md", """On a quadratic, a learning rate above 2/L diverges. Here the sharpness stops at 2/lr instead: each
+time it goes past, the loss jumps up for a few steps and the sharpness falls back.""",
+     """2 次関数なら、学習率が 2/L を超えると発散します。ここではシャープネスが 2/lr で止まります: 超えるたびに損失が
+数ステップ跳ね上がり、シャープネスは元に戻ります。"""),
+    ("md", """## Loss landscapes
+
+Train the same network for 600 steps at lr 0.6, keeping the weights every 20 steps. The loss on the
+line from the initial to the trained weights, and on the plane of the run's two principal directions
+(`curvature.pca_directions`) with the run projected onto it:""",
+     """## 損失地形
+
+同じネットワークを lr 0.6 で 600 ステップ学習し、20 ステップごとに重みを保存します。初期の重みから学習後の重みへの
+直線上の損失と、学習の軌跡の 2 つの主成分方向 (`curvature.pca_directions`) の平面上の損失と、その平面に射影した
+軌跡を描きます:"""),
+    ("code", """model = nn.mlp([64, 32, 10], activation="tanh", init=0.1, rng=0, dtype="float64")
+trajectory = [{k: p.copy() for k, p in model.params.items()}]
+
+
+def keep(epoch, logs):
+    if epoch % 20 == 0:
+        trajectory.append({k: p.copy() for k, p in model.params.items()})
+
+
+hist = descend.train(model, X, Y, loss=loss, optimizer="sgd", lr=0.6, batch_size=None, epochs=600, seed=0,
+                     callbacks=[keep], progress=False)
+line = curvature.interpolate(model, loss, X, Y, trajectory[0], trajectory[-1])
+d1, d2, explained = curvature.pca_directions(trajectory)
+plane = curvature.surface(model, loss, X, Y, d1, d2, span=3.5, points=21, trajectory=trajectory)
+say(f"{len(trajectory)} weight vectors; the two directions hold {explained.sum():.1%} of the run's movement",
+    f"{len(trajectory)} 個の重み; 2 つの方向が軌跡の動きの {explained.sum():.1%} を占める")"""),
+    ("code", """words = {"en": ("a: (1 - a) initial + a trained", "loss", "direction 1", "direction 2", "the run"),
+         "ja": ("a: (1 - a) 初期 + a 学習後", "損失", "方向 1", "方向 2", "学習の軌跡")}[LANG]
+fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+a.plot(line.alphas, line.loss, marker=".")
+a.set(xlabel=words[0], ylabel=words[1], yscale="log")
+cs = b.contourf(plane.a, plane.b, plane.loss, levels=20, cmap="viridis")
+fig.colorbar(cs, ax=b, label=words[1])
+b.plot(plane.path[:, 0], plane.path[:, 1], color="white", marker=".", label=words[4])
+b.set(xlabel=words[2], ylabel=words[3])
+b.legend();"""),
+    ("md", """**Exercise.** At the initial weights the sharpness is `edge.runs[0].sharpness[0]`. What is the largest
+learning rate for which gradient descent is still stable there (the quadratic model's answer)? Put it in
+`answer`.""",
+     """**練習.** 初期の重みでのシャープネスは `edge.runs[0].sharpness[0]` です。そこで勾配降下法が安定な最大の
+学習率は (2 次関数のモデルでは) いくつでしょう? `answer` に入れてください。"""),
+    ("exercise", """answer = None   # your answer""", """answer = 2 / edge.runs[0].sharpness[0]"""),
+    ("check", """_lr = 2 / float(edge.runs[0].sharpness[0])
+if answer is None:
+    say("not answered yet: stable while lr < 2 / sharpness", "まだ答えがありません: lr < 2 / シャープネス なら安定です")
+elif abs(answer - _lr) <= 1e-3 * _lr:
+    say(f"correct: 2 / {2 / _lr:.3f} = {_lr:.3f}", f"正解: 2 / {2 / _lr:.3f} = {_lr:.3f}")
+else:
+    say("not quite: the edge is where lr times the sharpness is 2", "惜しい: lr とシャープネスの積が 2 になるところが限界です")"""),
+]
+
 CHAPTERS = {
     "dlfs4_numerical_differentiation": DLFS4,
     "dlfs5_backprop": DLFS5,
     "dlfs6_optimizers": DLFS6,
     "goodfellow4_numerical_computation": GOODFELLOW4,
+    "dlfs_curvature": DLFS_CURVATURE,
 }
 
 #: the notebooks this script writes: file name -> (chapter, language)
@@ -432,10 +560,14 @@ def main(argv=None) -> int:
     ap.add_argument("--check", action="store_true", help="only compare the cells; exit 1 on a difference")
     ap.add_argument("--no-execute", action="store_true", help="write the notebooks without running them")
     ap.add_argument("--out", type=pathlib.Path, default=EXAMPLES, help="folder (default: examples/)")
+    ap.add_argument("names", nargs="*", help="only these notebooks (file names; default: every one)")
     args = ap.parse_args(argv)
+    unknown = [n for n in args.names if n not in NOTEBOOKS]
+    if unknown:
+        ap.error(f"unknown notebook {unknown[0]!r}; valid: {', '.join(NOTEBOOKS)}")
     args.out.mkdir(parents=True, exist_ok=True)
     stale = []
-    for name in NOTEBOOKS:
+    for name in args.names or NOTEBOOKS:
         nb = build(name)
         path = args.out / name
         if args.check:
