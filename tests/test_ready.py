@@ -135,3 +135,22 @@ def test_a_corrupt_or_foreign_index_is_removed_never_loaded(cache_folder):
     data.write_bytes(data.read_bytes()[:-10])  # machine code cut short: its index goes too
     assert not diskcache.index_ok(truncated)
     assert {os.path.basename(p) for p in diskcache.sweep()} == {good, data.name}
+
+
+def test_a_forked_child_asks_again_for_what_was_pending(monkeypatch):
+    import multiprocessing
+    monkeypatch.delenv("DESCEND_JIT_WAIT", raising=False)
+    gate = threading.Event()
+    k = ("test", "pending at fork")
+    assert not ready.take(gate.wait, k, 1)  # the thread holds this job until the gate opens
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(1) as pool:
+            assert pool.apply(_child_view, (k,)) == ("", True)
+    finally:
+        gate.set()
+    assert ready.wait_ready(60) and ready.status(k) == "ready"
+
+
+def _child_view(k):
+    return ready.status(k), ready.wait_ready(5)

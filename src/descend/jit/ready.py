@@ -47,8 +47,24 @@ _lock = threading.Lock()
 _state: dict = {}  # key -> "pending" | "ready" | "failed: ..."
 _jobs: list = []
 _idle = threading.Condition(_lock)
-_worker: list = []  # the thread, once started (and the pid that started it)
+_worker: list = []  # the thread, once started
 _front = threading.local()
+
+
+def _after_fork():
+    """In a forked child: a fresh lock (the parent's thread may have held it) and no thread;
+    what was pending in the parent is asked for again here."""
+    global _lock, _idle
+    _lock = threading.Lock()
+    _idle = threading.Condition(_lock)
+    for k in [k for k, s in _state.items() if s == "pending"]:
+        del _state[k]
+    _jobs.clear()
+    _worker.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 @contextlib.contextmanager
@@ -127,12 +143,12 @@ def take(job, k, work) -> bool:
 
 
 def _start():
-    """Start the worker thread (called with the lock held; again after a fork)."""
-    if _worker and _worker[1] == os.getpid() and _worker[0].is_alive():
+    """Start the worker thread, or wake it (called with the lock held)."""
+    if _worker and _worker[0].is_alive():
         _idle.notify_all()
         return
     t = threading.Thread(target=_work, name="descend-jit-ready", daemon=True)
-    _worker[:] = [t, os.getpid()]
+    _worker[:] = [t]
     t.start()
 
 
