@@ -1,0 +1,149 @@
+"""descend.widgets in a real JupyterLab: a throwaway folder, JupyterLab on 127.0.0.1 with a token,
+a notebook opened in headless Chromium and run; a click on the landscape moves ``start`` in the
+kernel, ``.results`` follow, and the contours stay drawn.  Screenshots in en and ja go to
+/tmp/widget-shots for review.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from _browser import chromium, screenshots, skip_without_browser, wait_for
+
+pytestmark = [skip_without_browser("anywidget", extra="notebook"),
+              skip_without_browser("jupyterlab", "jupyter_client", extra="test")]
+
+TOKEN = "widget-test-token"
+REVIEW = "/tmp/widget-shots"  # a copy of every screenshot, for a person to look at
+LANGS = ("en", "ja")
+
+
+def _notebook(lang: str) -> dict:
+    code = [f"from descend.widgets import Landscape\nw = Landscape('rosenbrock', steps=1000, lang={lang!r})\nw"]
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3",
+                                                                           "display_name": "Python 3"}},
+            "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "outputs": [], "execution_count": None,
+                       "source": src} for i, src in enumerate(code)]}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1 over a throwaway folder (its own config, data and runtime folders)."""
+    root = tmp_path_factory.mktemp("widget-lab")
+    for lang in LANGS:
+        (root / f"widget-{lang}.ipynb").write_text(json.dumps(_notebook(lang)), encoding="utf-8")
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / ".config"), "JUPYTER_RUNTIME_DIR": str(root / ".runtime"),
+           "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"), "JUPYTERLAB_WORKSPACES_DIR": str(root / ".ws")}
+    port = _free_port()
+    log = open(root / "lab.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                             f"--ServerApp.port={port}", f"--IdentityProvider.token={TOKEN}",
+                             f"--ServerApp.root_dir={root}", "--expose-app-in-browser",
+                             "--ServerApp.port_retries=0", "--allow-root"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        end = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2):
+                    break
+            except OSError:
+                if time.time() > end or proc.poll() is not None:
+                    pytest.fail(f"JupyterLab did not start: {(root / 'lab.log').read_text(errors='replace')[-2000:]}")
+                time.sleep(0.3)
+        yield {"base": base, "root": root, "runtime": root / ".runtime"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _kernel(lab, path: str):
+    """A client of the kernel that runs ``path`` (by its connection file in the throwaway runtime folder)."""
+    from jupyter_client import BlockingKernelClient
+
+    with urllib.request.urlopen(f"{lab['base']}/api/sessions?token={TOKEN}", timeout=5) as r:
+        sessions = json.load(r)
+    kid = next(s["kernel"]["id"] for s in sessions if s["path"].endswith(path))
+    client = BlockingKernelClient(connection_file=str(lab["runtime"] / f"kernel-{kid}.json"))
+    client.load_connection_file()
+    client.start_channels()
+    return client
+
+
+def _ask(client, expr: str):
+    """The JSON value of ``expr`` evaluated in the notebook's kernel."""
+    out = []
+    client.execute(f"import json as _j; print(_j.dumps({expr}))",
+                   store_history=False)
+    end = time.time() + 20
+    while time.time() < end:
+        msg = client.get_iopub_msg(timeout=20)
+        if msg["msg_type"] == "stream":
+            out.append(msg["content"]["text"])
+        if msg["msg_type"] == "error":
+            raise AssertionError("\n".join(msg["content"]["traceback"]))
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle" and out:
+            return json.loads("".join(out))
+    raise AssertionError(f"no answer from the kernel for {expr}")
+
+
+CONTOURS = "document.querySelectorAll('.descend-widget .contourlayer path').length"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_click_moves_start_in_the_kernel(lab, lang, tmp_path):
+    save = screenshots(tmp_path, REVIEW)
+    path = f"widget-{lang}.ipynb"
+    with chromium("1280,900", console_log=True) as driver:
+        # a workspace of its own per notebook: the other test's open tabs are not restored here
+        driver.get(f"{lab['base']}/lab/workspaces/{lang}/tree/{path}?reset&token={TOKEN}")
+        wait_for(driver, "window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')", 60, "the notebook")
+        wait_for(driver, "document.querySelector('.jp-Notebook-ExecutionIndicator, .jp-Toolbar-kernelStatus') "
+                         "&& !document.querySelector('[data-status=\"busy\"]')", 30, "the kernel")
+        time.sleep(1.0)
+        driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        wait_for(driver, "document.querySelector('.descend-widget[data-drawn]')", 60, "the widget drawn")
+        wait_for(driver, CONTOURS, 10, "the contours")
+        client = _kernel(lab, path)
+        try:
+            before = _ask(client, "{'start': w.start, 'f': [float(r.fun) for r in w.results]}")
+            save(driver, f"widget-landscape-{lang}")
+            drawn = int(driver.execute_script("return document.querySelector('.descend-widget').dataset.drawn"))
+            box = driver.find_element("css selector", ".descend-widget .nsewdrag")
+            from selenium.webdriver import ActionChains
+
+            ActionChains(driver).move_to_element_with_offset(box, box.size["width"] // 4,
+                                                             box.size["height"] // 4).click().perform()
+            end = time.time() + 15
+            after = before
+            while after["start"] == before["start"] and time.time() < end:
+                time.sleep(0.2)
+                after = _ask(client, "{'start': w.start, 'f': [float(r.fun) for r in w.results]}")
+            assert after["start"] != before["start"], "the click did not move start in the kernel"
+            assert after["f"] != before["f"], ".results did not follow the new start"
+            wait_for(driver, f"Number(document.querySelector('.descend-widget').dataset.drawn) > {drawn}", 15,
+                     "the paths redrawn from the new start")
+            assert driver.execute_script(f"return {CONTOURS}") > 0, "the contours are gone after the click"
+            assert _ask(client, "w.error") == ""
+            save(driver, f"widget-landscape-{lang}-clicked")
+        finally:
+            client.stop_channels()
+        severe = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE" and "descend" in e["message"]]
+        assert not severe, severe
