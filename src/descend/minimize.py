@@ -108,6 +108,10 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
         any lr or schedule, float64 x0 with at most 128 variables), True demands it (a
         DescendError names what prevents it), False keeps the NumPy path.  Line searches,
         callbacks, numerical gradients and second-order methods always run on the NumPy path.
+        None never waits for numba: a configuration whose loop is not yet loaded in this
+        process runs on the NumPy path while a background thread loads or compiles it
+        (:mod:`descend.jit.ready`; jobs of 5e6 run-steps or more wait for it);
+        :func:`descend.jit.wait_ready` waits for that thread.
     method : None or str
         The whole algorithm when it is not a first-order update rule (see
         :mod:`descend.methods`): "newton", "damped_newton", "cg" (``beta="pr+"`` or

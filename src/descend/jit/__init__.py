@@ -27,7 +27,10 @@ optimizer instances and the second-order methods keep the NumPy path.
 
 The first call of an optimizer configuration compiles its loop (seconds; the very first
 also compiles the problem kernels) and numba caches it on disk; later processes load
-it (see bench/README.md, "Compiled trajectories", for both figures).
+it (see bench/README.md, "Compiled trajectories", for both figures).  ``compiled=None``
+never waits for that: until the loop is loaded in this process the call runs on the NumPy
+path and one background thread loads or compiles it (:mod:`descend.jit.ready`,
+:func:`wait_ready`); numba's cache indexes are checked first (:mod:`descend.jit.diskcache`).
 """
 
 from __future__ import annotations
