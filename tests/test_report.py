@@ -21,13 +21,15 @@ class _Page(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
         self.images, self.links, self.sections, self.tables, self.scripts, self.styles_links = [], [], [], 0, 0, 0
-        self.h2 = []
+        self.h2, self.sources = [], []
         self._in_h2 = False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "img":
             self.images.append(a)
+        elif tag == "source":
+            self.sources.append(a)
         elif tag == "a":
             self.links.append(a.get("href", ""))
         elif tag == "section":
@@ -69,7 +71,7 @@ def test_the_page_has_every_section_with_its_pictures_and_tables():
     page = parse(index)
     keys = [k for k, _ in tour.SECTIONS]
     assert page.sections == [f"s{i}-{k}" for i, k in enumerate(keys, 1)]
-    assert len(page.h2) == 10
+    assert len(page.h2) == len(keys)
     for title in ("softmax", "Conditioning", "Numerical differentiation", "gradient field", "learning rate",
                   "Line search", "optimizer race", "mini-batch", "random starts", "Beyond the gradient"):
         assert any(title.lower() in h.lower() for h in page.h2), title
@@ -97,6 +99,9 @@ def test_the_page_works_offline():
     for link in page.links:
         assert link.startswith("#")  # the table of contents
     assert len(page.images) >= 9
+    assert len(page.sources) >= 8  # the narrow pictures (panels stacked), beside the wide ones
+    for source in page.sources:
+        assert source["media"] == f"(max-width: {report.NARROW_SCREEN}px)" and (index.parent / source["srcset"]).is_file()
     for img in page.images:
         src = img["src"]
         assert not src.startswith(("http:", "https:", "//", "/")), src
@@ -212,5 +217,5 @@ except ImportError as exc:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     n_sections, n_tables, n_pictures = map(int, lines[0].split())
-    assert n_sections == 10 and n_tables >= 10 and n_pictures >= 10
+    assert n_sections == len(tour.SECTIONS) and n_tables >= 10 and n_pictures >= 10
     assert lines[1].startswith("ImportError:") and "pip install 'descend[demo]'" in lines[1]

@@ -8,11 +8,14 @@ the page: inline CSS only, no scripts, fonts or links to anything outside the fo
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import os
 import pathlib
 import io
+import math
 import platform
+import re
 import tempfile
 import time
 
@@ -43,9 +46,16 @@ th { background: #f0f0f0; }
 td.text { text-align: left; max-width: 38em; }
 td code { white-space: pre; }
 .scroll { overflow-x: auto; max-width: 100%; }
-.rule { overflow-x: auto; overflow-y: hidden; font-size: 1.15em; margin: 0.6em 0; }
+.rule { overflow-x: auto; overflow-y: hidden; font-size: 1.3em; margin: 0.6em 0; }
+svg.formula { display: block; max-width: none; margin: 0.2em 0; }
 th { white-space: nowrap; }
 @media (max-width: 640px) { main { padding: 1em 0.8em 3em; } nav ol { columns: 1; } }
+.scroll-note { display: none; font-size: 0.85em; color: #666; margin: 0.2em 0; }
+@media (max-width: 700px) {
+  .scroll-note { display: block; }
+  figure { overflow-x: auto; }
+  figure img { min-width: var(--narrow-min-width, 0); }  /* text stays >= 11 px: the figure scrolls instead */
+}
 .lead { color: #444; }
 footer { margin-top: 3em; font-size: 0.85em; color: #666; }
 """
@@ -62,17 +72,32 @@ def _cell(v, kind=None, lang=None) -> tuple[str, bool]:
     return text, is_text
 
 
+def _text_width_px(text: str) -> float:
+    """A generous guess of the width of ``text`` in the tables' 14 px font: 8.5 px a Latin character,
+    15 px a wide (CJK) one."""
+    import unicodedata
+
+    return sum(15.0 if unicodedata.east_asian_width(c) in "WF" else 8.5 for c in text)
+
+
 def _table_html(table, lang=None) -> str:
+    from . import i18n
+
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    widths = [_text_width_px(str(c)) for c in table.columns]  # th does not wrap
     body = []
     for row in table.rows:
         cells = []
         for j, v in enumerate(row):
             text, is_text = _cell(v, table.kind(j) if hasattr(table, "kind") else None, lang)
             cells.append(f'<td class="text">{text}</td>' if is_text else f"<td>{text}</td>")
+            if j < len(widths):
+                widths[j] = max(widths[j], min(_text_width_px(html.unescape(re.sub("<[^>]+>", "", text))), 300.0))
         body.append("<tr>" + "".join(cells) + "</tr>")
-    # a wide table scrolls inside its box instead of widening a narrow screen's page
-    return (f'<h3>{html.escape(table.title)}</h3>\n<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+    # a wide table scrolls inside its box instead of widening a narrow screen's page, and says so there
+    wide = sum(w + 22 for w in widths) > _NARROW_ROOM
+    note = f'<p class="scroll-note">{html.escape(i18n.t("page.scroll_table", lang))}</p>' if wide else ""
+    return (f'<h3>{html.escape(table.title)}</h3>\n{note}<div class="scroll"><table><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
@@ -89,8 +114,71 @@ def _font_css(lang: str, text: str) -> str:
         if face else ""
 
 
-def _math(latex: str) -> str:
-    """A formula as MathML (latex2mathml, the demo extra; the browser renders it offline), else as code."""
+#: LaTeX that matplotlib's mathtext spells otherwise: (pattern, replacement); \\dfrac keeps a display formula's
+#: fraction at full size
+_MATHTEXT = ((re.compile(r"\\le(?![a-zA-Z])"), r"\\leq"), (re.compile(r"\\ge(?![a-zA-Z])"), r"\\geq"),
+             (re.compile(r"\\frac(?![a-zA-Z])"), r"\\dfrac"),
+             # f' as mathtext writes it is STIX's prime shrunk as a superscript, a speck: the full-size
+             # prime glyph, which is drawn raised already
+             (re.compile(r"(?<=[A-Za-z])'"), r"{\\prime}"))
+#: the class each glyph of a formula's SVG gets, by character: the browser test finds hats, primes and radicals
+_GLYPH_CLASS = {0x302: "accent", 0x5E: "accent", 0x2C6: "accent", 0x2032: "prime", 0x221A: "radical"}
+_MATH_PT = 20.0  # the size formulas are laid out at; the SVG is then sized in em, so it follows the page's font
+
+
+def _math(latex: str, number: int = 0) -> str:
+    """A formula as inline SVG, laid out by matplotlib's mathtext (TeX's rules for hats, primes, fractions
+    and roots) in the STIX fonts matplotlib ships: the same picture in every browser, offline, with the
+    glyphs as paths; ``aria-label`` and ``<title>`` keep the LaTeX. MathML (latex2mathml) where mathtext
+    cannot parse the formula. ``number`` keeps the ids of the page's formulas apart."""
+    import matplotlib.mathtext
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
+    text = latex
+    for pattern, replacement in _MATHTEXT:
+        text = pattern.sub(replacement, text)
+    text = f"${text}$"
+    try:
+        glyphs = matplotlib.mathtext.MathTextParser("path").parse(
+            text, 72, FontProperties(size=_MATH_PT, math_fontfamily="stix")).glyphs
+        fig = Figure()
+        fig.text(0, 0, text, fontsize=_MATH_PT, math_fontfamily="stix")
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.04, transparent=True)
+    except ValueError:
+        return _mathml(latex)
+    return _inline_svg(buf.getvalue(), glyphs, latex, f"f{number}-")
+
+
+def _inline_svg(svg: str, glyphs, latex: str, prefix: str) -> str:
+    """matplotlib's SVG of one formula made fit to sit in the page: no XML header or metadata, its ids
+    prefixed, sized in em, each glyph's ``<use>`` classed by :data:`_GLYPH_CLASS` (the glyphs come in
+    the parser's order)."""
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r'(xlink:href="#|url\(#)', lambda m: m.group(1) + prefix, svg)
+    # inside HTML an svg needs no namespaces, and the page names no outside address (SVG 2's plain href)
+    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg).replace("xlink:href=", "href=")
+    uses = iter(glyphs)
+
+    def classed(m):
+        glyph = next(uses, None)
+        kind = None if glyph is None else _GLYPH_CLASS.get(glyph[2])
+        return m.group(0) if kind is None else f'<use class="{kind}" ' + m.group(0)[len("<use "):]
+    svg = re.sub(r"<use [^>]*>", classed, svg)
+
+    def em(m):
+        return f'{m.group(1)}="{float(m.group(2)) / _MATH_PT:.3f}em"'
+    svg = re.sub(r'(width|height)="([0-9.]+)pt"', em, svg, count=2)
+    label = html.escape(latex, quote=True)
+    return svg.replace("<svg ", f'<svg class="formula" role="img" aria-label="{label}" ', 1).replace(
+        ">", f"><title>{html.escape(latex)}</title>", 1)
+
+
+def _mathml(latex: str) -> str:
+    """A formula as MathML (latex2mathml, the demo extra), else as code: where mathtext cannot parse it."""
     try:
         from latex2mathml.converter import convert
     except ImportError:  # pragma: no cover - without the demo extra
@@ -113,25 +201,78 @@ def _gif_bytes(pic) -> bytes:
         return path.read_bytes()
 
 
-def _picture_src(pic, out: pathlib.Path, name: str, embed: bool, dpi: int, plt) -> str:
-    """Draw one picture; write it as ``out/name`` (or embed it) and return the img src."""
-    mime = "image/gif" if pic.kind == "gif" else "image/png"
+#: below this window width (CSS px) the page shows the narrow pictures (one panel a row, larger text)
+NARROW_SCREEN = 700
+#: the smallest text a figure may show on a narrow screen, in CSS px (issue 25: readable on a phone)
+MIN_TEXT_PX = 11.0
+#: the widest a picture can be shown unscaled on a 600 px screen (the page's padding and the figure's frame)
+_NARROW_ROOM = 540
+
+
+def _smallest_text_px(fig, dpi: int) -> float:
+    """The size of the smallest text the figure draws, in pixels of its PNG at ``dpi``."""
+    from matplotlib.text import Text
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return math.floor(min(sizes, default=72.0) * dpi / 72 * 100) / 100  # as written in the page, rounded down
+
+
+def _png(pic, dpi: int, plt, narrow: bool = False) -> tuple[bytes, float, float]:
+    """Draw one picture as PNG bytes: (bytes, its width in px, its smallest text in px)."""
+    from .tour.section import narrow_layout
+
+    with narrow_layout() if narrow else contextlib.nullcontext():
+        fig = pic.draw()
+    try:
+        return _png_bytes(fig, dpi), fig.get_figwidth() * dpi, _smallest_text_px(fig, dpi)
+    finally:
+        plt.close(fig)
+
+
+def _source(out: pathlib.Path, name: str, data: bytes, embed: bool, mime: str = "image/png") -> str:
+    """Write one picture's bytes as ``out/name`` (or embed them) and return its src."""
+    if embed:
+        return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    files.write_bytes(out / name, data)
+    return html.escape(name)
+
+
+def _figure_html(pic, out: pathlib.Path, name: str, embed: bool, dpi: int, plt, lang) -> str:
+    """One picture as a ``<figure>``. A PNG wider than a 600 px screen's room is drawn a second time for
+    narrow screens (:func:`descend.tour.section.narrow_layout`: panels stacked, larger text) and offered
+    by ``<picture>``; where even that one would be shown with text under :data:`MIN_TEXT_PX`, it keeps a
+    minimum width on narrow screens and scrolls sideways, saying so. ``data-text-px`` (and
+    ``data-narrow-text-px``) give the smallest text of each PNG at its own size, for the browser test."""
+    from . import i18n
+
+    alt = html.escape(pic.caption, quote=True)
+    caption = f"<figcaption>{html.escape(pic.caption)}</figcaption></figure>"
     if pic.kind == "gif":
         if embed:
-            data = _gif_bytes(pic)
+            src = _source(out, name, _gif_bytes(pic), True, "image/gif")
         else:
+            src = html.escape(name)
             pic.draw(out / name)  # plot.animate writes through descend.files
-            return html.escape(name)
-    else:
-        fig = pic.draw()
-        try:
-            data = _png_bytes(fig, dpi)
-        finally:
-            plt.close(fig)
-        if not embed:
-            files.write_bytes(out / name, data)
-            return html.escape(name)
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+        return f'<figure><img src="{src}" alt="{alt}">{caption}'
+    data, width, text_px = _png(pic, dpi, plt)
+    attrs = f'data-text-px="{text_px:.2f}"'
+    sources, shown_px, shown_width = "", text_px, width
+    if width > _NARROW_ROOM:
+        n_data, n_width, n_text_px = _png(pic, dpi, plt, narrow=True)
+        if n_width < width:  # the picture has panels that stack
+            n_src = _source(out, name.replace(".png", "-narrow.png"), n_data, embed)
+            sources = f'<source media="(max-width: {NARROW_SCREEN}px)" srcset="{n_src}">'
+            attrs += f' data-narrow-text-px="{n_text_px:.2f}"'
+            shown_px, shown_width = n_text_px, n_width
+    src = _source(out, name, data, embed)
+    note = ""
+    least = shown_width * MIN_TEXT_PX / shown_px  # the width at which its smallest text is MIN_TEXT_PX
+    if least > _NARROW_ROOM:
+        attrs += f' style="--narrow-min-width: {math.ceil(least)}px"'
+        note = f'<p class="scroll-note">{html.escape(i18n.t("page.scroll_figure", lang))}</p>'
+    img = f'<img src="{src}" alt="{alt}" {attrs}>'
+    return f"<figure>{note}<picture>{sources}{img}</picture>" + caption if sources else \
+        f"<figure>{note}{img}{caption}"
 
 
 def _picture_names(sections, gif: bool) -> list[list[str | None]]:
@@ -237,6 +378,8 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
     if not embed:  # refuse a link or a user's file of a picture's name before drawing anything
         for name in (n for row in names for n in row if n is not None):
             files.check_writable(out / name)
+            if name.endswith(".png"):
+                files.check_writable(out / name.replace(".png", "-narrow.png"))
     from . import fmt, i18n
 
     lang = getattr(sections[0], "lang", "en") if sections else i18n.get_lang()
@@ -249,14 +392,9 @@ def build(out_dir=None, *, embed: bool = False, sections=None, gif: bool = True,
                 f'<p class="lead">{html.escape(section.text)}</p>']
         if getattr(section, "rule", ""):
             body.append(f'<div class="rule" title="{html.escape(i18n.t("page.update_rule", lang), quote=True)}">'
-                        f"{_math(section.rule)}</div>")
-        for pic, name in zip(section.pictures, row):
-            if name is None:
-                continue
-            src = _picture_src(pic, out, name, embed, dpi, plt)
-            alt = html.escape(pic.caption, quote=True)
-            body.append(f'<figure><img src="{src}" alt="{alt}"><figcaption>{html.escape(pic.caption)}'
-                        f"</figcaption></figure>")
+                        f"{_math(section.rule, number)}</div>")
+        body.extend(_figure_html(pic, out, name, embed, dpi, plt, lang)
+                    for pic, name in zip(section.pictures, row) if name is not None)
         body.extend(_table_html(t, lang) for t in section.tables)
         took = fmt.seconds(time.perf_counter() - t0, lang)
         body.append(f"<p><small>{html.escape(i18n.t('page.computed_in', lang, seconds=took))}</small></p>")

@@ -131,6 +131,10 @@ _PAGE = {
         "作成時間 {seconds}。Python {python}、NumPy {numpy}、matplotlib {matplotlib} を使用。"
         "<code>descend demo --out DIR</code> で作り直せます。"),
     "page.update_rule": _m("Update rule", "更新式"),
+    "page.scroll_table": _m("The table is wider than the screen: scroll it sideways →",
+                            "表は画面より横に長いので、横にスクロールしてください →"),
+    "page.scroll_figure": _m("The figure is wider than the screen, to keep its text readable: scroll it sideways →",
+                             "図の文字を読める大きさに保つため、図は画面より横に長くなっています。横にスクロールしてください →"),
     "page.other_lang": _m("日本語", "English"),
 }
 

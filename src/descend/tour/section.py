@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import i18n
 
-__all__ = ["Table", "Picture", "Section", "RULES", "translator", "pyplot", "figure"]
+__all__ = ["Table", "Picture", "Section", "RULES", "translator", "pyplot", "figure", "narrow_layout", "NARROW_FONT_SIZE"]
 
 
 @dataclass
@@ -82,7 +84,29 @@ def pyplot():
     return _base.pyplot()
 
 
+#: the base font size (points) of a figure drawn for a narrow screen: matplotlib's "small" (legends) is then
+#: 10 pt, 12.5 CSS px at the page's 90 dpi, shown unscaled on a 600 px screen
+NARROW_FONT_SIZE = 12.0
+_NARROW = contextvars.ContextVar("descend_tour_narrow", default=False)
+
+
+@contextlib.contextmanager
+def narrow_layout(font_size: float = NARROW_FONT_SIZE):
+    """Draw the tour's figures for a narrow screen: the panels of :func:`figure` stacked in one column,
+    and matplotlib's base font size ``font_size`` (the demo page shows this picture below 700 px)."""
+    token = _NARROW.set(True)
+    try:
+        with pyplot().rc_context({"font.size": font_size}):
+            yield
+    finally:
+        _NARROW.reset(token)
+
+
 def figure(ncols: int = 2, nrows: int = 1, *, width: float = 5.2, height: float = 4.2, **kwargs):
-    """``plt.subplots`` for a row of panels of ``width`` x ``height`` inches each (axes always 2-D)."""
+    """``plt.subplots`` for a row of panels of ``width`` x ``height`` inches each (axes always 2-D, indexed
+    ``ax[0, k]``); under :func:`narrow_layout` the row is drawn as a column, with the same indexing."""
     plt = pyplot()
+    if _NARROW.get() and nrows == 1 and ncols > 1:
+        fig, axes = plt.subplots(ncols, 1, figsize=(width, height * ncols), squeeze=False, **kwargs)
+        return fig, axes.reshape(1, ncols)
     return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kwargs)
