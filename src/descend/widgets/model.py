@@ -126,8 +126,22 @@ class Panel(anywidget.AnyWidget):
             return
         if content.get("asset") == "front-end":
             self.send({"id": content.get("id"), "data": front_end()})
+        elif content.get("asset") == "font-ja":
+            self._send_font(content.get("id"))
         elif "path" in content:
             self.send(answer(content))
+
+    def _send_font(self, rid):
+        """The explorer's Japanese font (IPAexGothic from matplotlib-fontja) as one binary buffer, so a
+        machine without a Japanese font shows no boxes; offline.  Without it, one line says so."""
+        from ..i18n.plots import font_file
+
+        path = font_file()
+        if path is None:
+            self.send({"id": rid, "error": "no Japanese font is installed: pip install 'descend[demo]' "
+                                           "(matplotlib-fontja)"})
+        else:
+            self.send({"id": rid, "data": {"name": "descend-ja"}}, buffers=[Path(path).read_bytes()])
 
     def set_state(self, sync_data):
         """The page's changes: a refused one is undone (every trait of it) and named in ``error``."""

@@ -9,10 +9,11 @@ function ask(model, message) {
   // one request over the comm: the kernel answers {id, data} or {id, error}
   const id = `${Date.now()}-${Math.random()}`;
   return new Promise((resolve, reject) => {
-    const onMsg = (msg) => {
+    const onMsg = (msg, buffers) => {
       if (!msg || msg.id !== id) return;
       model.off("msg:custom", onMsg);
-      if (msg.error !== undefined) reject(new Error(msg.error)); else resolve(msg.data);
+      if (msg.error !== undefined) reject(new Error(msg.error));
+      else resolve(buffers && buffers.length ? { ...msg.data, buffers } : msg.data);
     };
     model.on("msg:custom", onMsg);
     model.send({ ...message, id });
@@ -37,6 +38,22 @@ async function load(model) {
   shared = { api, plotting, Plotly: window.Plotly };
   return shared;
 }
+
+let japanese = null; // a promise, once the Japanese font is asked for
+
+/** The explorer's Japanese font, from the kernel, once per page (a machine may have none). */
+function japaneseFont(model) {
+  if (!japanese) {
+    japanese = ask(model, { asset: "font-ja" }).then(async (data) => {
+      const face = new FontFace(data.name, data.buffers[0].buffer ?? data.buffers[0]);
+      document.fonts.add(await face.load());
+    }).catch(() => { japanese = null; });
+  }
+  return japanese;
+}
+
+/** The figures' font: plotly's own, then the Japanese one for what it lacks. */
+const FONT = { family: '"Open Sans", verdana, arial, sans-serif, "descend-ja"' };
 
 const COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 
@@ -84,7 +101,8 @@ function renderLandscape(model, el, lib) {
     const s = model.get("start");
     traces.push({ type: "scatter", mode: "markers", x: [s[0]], y: [s[1]], name: t.start || "start",
                   marker: { size: 12, symbol: "x", color: "black" } });
-    const layout = plotting.withToolbar({ height: 420, margin: { l: 40, t: 10, b: 40 }, dragmode: false,
+    const layout = plotting.withToolbar({ height: 440, margin: { l: 40, t: 30, b: 40 }, dragmode: false, font: FONT,
+                                          legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
                                           xaxis: { range: grid.window[0] }, yaxis: { range: grid.window[1] } });
     Plotly.react(plot, traces, layout, plotting.CONFIG);
     table.replaceChildren(...runs.map((r, i) => {
@@ -149,7 +167,7 @@ function renderOther(model, el, lib) {
                                          lrs: model.get("lrs") });
         const traces = d.curves.map((c, i) => ({ type: "scatter", x: d.lrs, y: c.final_f, name: c.optimizer,
                                                  line: { color: COLORS[i % COLORS.length] } }));
-        Plotly.react(plot, traces, plotting.withToolbar({ height: 360, xaxis: { type: "log", title: "lr" },
+        Plotly.react(plot, traces, plotting.withToolbar({ height: 360, font: FONT, xaxis: { type: "log", title: "lr" },
                                                           yaxis: { type: "log" } }), plotting.CONFIG);
       } else if (panel === "derivatives") {
         const d = await api.call("derivatives", { expression: model.get("expression"), x: model.get("x"),
@@ -157,7 +175,7 @@ function renderOther(model, el, lib) {
                                                   relative: model.get("relative") });
         const traces = Object.entries(d.errors).map(([m, e], i) => ({ type: "scatter", x: d.hs, y: e, name: m,
                                                                        line: { color: COLORS[i % COLORS.length] } }));
-        Plotly.react(plot, traces, plotting.withToolbar({ height: 360, xaxis: { type: "log", title: "h" },
+        Plotly.react(plot, traces, plotting.withToolbar({ height: 360, font: FONT, xaxis: { type: "log", title: "h" },
                                                           yaxis: { type: "log" } }), plotting.CONFIG);
       } else {
         const d = await api.call("train/start", model.get("config"));
@@ -165,7 +183,7 @@ function renderOther(model, el, lib) {
         await api.call("train/stop", { session: d.session });
         const g = f.frame.grid;
         Plotly.react(plot, [{ type: "heatmap", x: g.x, y: g.y, z: g.z, colorscale: "RdBu", showscale: false }],
-                     plotting.withToolbar({ height: 360 }), plotting.CONFIG);
+                     plotting.withToolbar({ height: 360, font: FONT }), plotting.CONFIG);
       }
       line.textContent = model.get("error") || "";
       el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1);
@@ -189,6 +207,9 @@ async function render({ model, el }) {
   // every request of this widget goes over its own comm (api.js's module is shared by every widget
   // of the page, so each widget keeps its own call rather than setting one transport for all)
   lib = { ...lib, api: { ...lib.api, call: (path, body) => ask(model, { path, body: body ?? {} }) } };
+  const font = () => (model.get("lang") === "ja" ? japaneseFont(model) : null);
+  await font();
+  model.on("change:lang", font);
   if (model.get("panel") === "landscape") renderLandscape(model, el, lib); else renderOther(model, el, lib);
 }
 
