@@ -154,3 +154,15 @@ def test_a_forked_child_asks_again_for_what_was_pending(monkeypatch):
 
 def _child_view(k):
     return ready.status(k), ready.wait_ready(5)
+
+
+def test_a_compiled_run_in_the_foreground_makes_its_configuration_ready(monkeypatch):
+    monkeypatch.delenv("DESCEND_JIT_WAIT", raising=False)
+    calls = _count_by_thread(monkeypatch)
+    p = problems.get("booth")  # a configuration no other test of this file asks for
+    kw = dict(optimizer="rmsprop", lr=0.01, steps=20, history=False)
+    with ready.foreground():
+        descend.minimize(p, **kw)
+    assert calls == [(True, True)]
+    descend.minimize(p, **kw)  # ready: compiled now, in the caller
+    assert calls == [(True, True), (True, True)]

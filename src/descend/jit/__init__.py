@@ -266,5 +266,9 @@ def dispatch(compiled, f, fun, grad, optimizer, opt, X, lr, steps, gtol, max_gro
     from .run import run
 
     # None: a check of the NumPy path refuses the input; it runs next and says how
-    return run(problem, fun, grad, opt, X, lr, steps, gtol, max_growth, history, scalar=scalar, batched=batched,
-               name=name)
+    res = run(problem, fun, grad, opt, X, lr, steps, gtol, max_growth, history, scalar=scalar, batched=batched,
+              name=name)
+    if res is not None:  # its loop is loaded: compiled=None takes it from now on
+        from . import ready
+        ready.mark(ready.key(problem, fun, grad, opt, X, history))
+    return res

@@ -36,7 +36,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["key", "take", "wait_ready", "foreground", "status", "INLINE_WORK", "LOCKSTEP_RUNS"]
+__all__ = ["key", "take", "mark", "wait_ready", "foreground", "status", "INLINE_WORK", "LOCKSTEP_RUNS"]
 
 #: run-steps from which minimize waits for the compiled loop (descend.jit.run.INLINE_WORK)
 INLINE_WORK = 5_000_000
@@ -113,6 +113,13 @@ def status(k) -> str:
     """"ready", "pending", "failed: why", or "" for a configuration not yet asked for."""
     with _lock:
         return _state.get(k, "")
+
+
+def mark(k) -> None:
+    """Record that configuration ``k``'s loop is loaded in this process (a compiled run finished)."""
+    with _lock:
+        _state[k] = "ready"
+        _idle.notify_all()
 
 
 def installed() -> bool:

@@ -65,9 +65,14 @@ def warm(then=None) -> None:
     from .. import optim
     from .api import runner
 
+    import numpy as np
+
     names = optim.names()
     for name in [n for n in PAGE_FIRST if n in names] + [n for n in names if n not in PAGE_FIRST]:
         runner.warm_now({"optimizer": name, "lr": 1e-3})
+    for name in [n for n in PAGE_FIRST if n in names]:  # the lr panel: 41 runs, one lr each, no history
+        runner.warm_now({"optimizer": name, "lr": np.geomspace(1e-4, 10.0, 41), "history": False},
+                        x0=np.ones((41, 2)))
     if then is not None:
         then()
 
