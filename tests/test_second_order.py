@@ -192,7 +192,7 @@ def _quadratic(n=50, seed=0):
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("method,options", [("cg", {}), ("cg", {"beta": "fr"}), ("lbfgs", {"quadratic_start": True}),
+@pytest.mark.parametrize("method,options", [("cg", {}), ("cg", {"beta": "fr"}), ("lbfgs", {}),
                                             ("bfgs", {})])
 def test_convex_quadratic_n50_reaches_gtol_1e8_within_2n_steps(method, options, seed):
     p = _quadratic(seed=seed)
@@ -202,12 +202,12 @@ def test_convex_quadratic_n50_reaches_gtol_1e8_within_2n_steps(method, options, 
 
 
 def test_lbfgs_unit_steps_on_the_quadratic_converge_but_take_longer():
-    # The default first trial is the unit step, which the Wolfe test accepts at once: one
-    # evaluation per step, but inexact steps, so no conjugacy: about 2n steps here, like
-    # scipy's L-BFGS-B; quadratic_start=True trades one more f per step for ~1.6n.
+    # With quadratic_start=False the first trial is the unit step, which the Wolfe test accepts at
+    # once: one evaluation per step, but inexact steps, so no conjugacy: about 2n steps here, like
+    # scipy's L-BFGS-B; the default quadratic_start=True trades one more f per step for ~1.6n.
     p = _quadratic(seed=0)
-    r = descend.minimize(p, method="lbfgs", steps=1000, gtol=1e-8)
-    q = descend.minimize(p, method="lbfgs", steps=1000, gtol=1e-8, quadratic_start=True)
+    r = descend.minimize(p, method="lbfgs", steps=1000, gtol=1e-8, quadratic_start=False)
+    q = descend.minimize(p, method="lbfgs", steps=1000, gtol=1e-8)
     assert r.status == q.status == "converged"
     assert q.nit < r.nit <= 3 * 50
 

@@ -16,11 +16,11 @@ _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0  # 0.618...: the interval shrinks by this f
 
 
 def backtracking(phi, phi0, dphi0, alpha0=1.0, rho=0.5, c1=1e-4, max_iter=60):
-    """Armijo backtracking on each row: the largest ``alpha0 * rho**j`` with
+    """Armijo backtracking on each row: the largest ``alpha0 * rho**j`` (``alpha0`` a number or one per row) with
     ``phi(a) <= phi0 + c1 * a * dphi0``.  ``dphi0`` (< 0 for a descent direction) is
     the directional derivative at 0."""
     k = phi0.shape[0]
-    alpha = np.full(k, float(alpha0))
+    alpha = np.broadcast_to(np.asarray(alpha0, dtype=float), (k,)).copy()  # one start, or one per row
     value = np.full(k, np.nan)
     todo = np.ones(k, dtype=bool)
     nfev = np.zeros(k, dtype=np.int64)

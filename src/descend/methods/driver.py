@@ -22,17 +22,6 @@ from ._linalg import dot_rows
 
 __all__ = ["run"]
 
-_WOLFE_WHY = {
-    "not_descent": "the direction does not descend",
-    "rounding": "rounding, the trial step became 0",
-    "amax": "no acceptable step below amax",
-    "bracket_iter": "the step doubled without bracketing an acceptable one: f may be unbounded below along d",
-    "zoom_iter": "the zoom phase ran out of trials (near a minimum: f and its slope no longer change measurably "
-                 "along d)",
-    "nonfinite": "the gradient became non-finite along the line",
-}
-
-
 class _Runs(Runs):
     """:class:`~descend.objective.Runs` with the gradient norm as ``dot_rows`` gives it, the
     previous f (for the first Wolfe trial) and the Armijo fallbacks taken."""
@@ -168,12 +157,11 @@ def _advance(runs, obj, rule, ls, state, rows, D, k, hess=None):
             runs.nfev[rows] += step.nfev + extra_fev
             runs.ngev[rows] += step.ngev
             alpha, F_new = step.alpha.copy(), step.phi.copy()
-            _armijo_fallback(runs, obj, rows, X, D, F, G, step, alpha, F_new, G_new)
+            _armijo_fallback(runs, obj, rows, X, D, F, G, step, alpha, F_new, G_new, alpha1)
             moved = alpha > 0
-            for j in np.flatnonzero(~moved):
-                status = _ls.WOLFE_STATUS[step.status[j]]
-                key = "stopped_not_descent" if status == "not_descent" else "stopped_wolfe"
-                runs.stop(rows[j], "stopped", key, step=k + 1, why=_WOLFE_WHY[status], c1=ls.c1, c2=ls.c2)
+            for j in np.flatnonzero(~moved):  # what really happened on the line, in words (result.MESSAGES)
+                key, numbers = _ls.wolfe_stop(step, j)
+                runs.stop(rows[j], "stopped", key, step=k + 1, c1=ls.c1, c2=ls.c2, **numbers)
             X_new = X + alpha[:, None] * D
             return moved, X_new[moved], F_new[moved], G_new[moved], np.where(moved, alpha, np.nan)
         a, F_new, fev = _ls.search(ls, lambda P, sub: obj.values(_place(rule, P)), X, D, F, G)
@@ -206,18 +194,18 @@ def _quadratic_step(runs, obj, hess, rows, X, D, G, k):
     return moved, X_new, F_new, G_new, np.where(moved, alpha, np.nan)
 
 
-def _armijo_fallback(runs, obj, rows, X, D, F, G, step, alpha, F_new, G_new):
+def _armijo_fallback(runs, obj, rows, X, D, F, G, step, alpha, F_new, G_new, alpha1):
     """Where the Wolfe zoom ran out of trials (or rounding ended it), take an Armijo
-    backtracking step from 1 instead, as scipy's BFGS falls back from one line search to
-    another; the quasi-Newton updates skip a pair with y's <= 0.  A row whose doubling never
-    bracketed a step (f may be unbounded below) keeps its failure.  Fills alpha, F_new and
-    G_new in place."""
+    backtracking step instead, from the failed search's first trial ``alpha1`` (its scale along d),
+    as scipy's BFGS falls back from one line search to another; the quasi-Newton updates skip a
+    pair with y's <= 0.  A row whose bracketing never found a step keeps its failure.  Fills
+    alpha, F_new and G_new in place."""
     retry = np.isin(step.status, [_ls.WOLFE_STATUS.index("zoom_iter"), _ls.WOLFE_STATUS.index("rounding")])
     if not retry.any():
         return
     j = np.flatnonzero(retry)
     a, f, fev = _ls.backtracking(lambda al, sub: obj.values(X[j][sub] + al[:, None] * D[j][sub]), F[j],
-                                 dot_rows(G[j], D[j]))
+                                 dot_rows(G[j], D[j]), alpha0=np.asarray(alpha1, dtype=float)[j])
     runs.nfev[rows[j]] += fev
     ok = a > 0
     if ok.any():
