@@ -165,8 +165,8 @@ def test_build_makes_the_folder_and_rebuilds_over_its_own_files(tmp_path):
     first = report.build(out, sections=["softmax"], gif=False)
     assert first == out / "index.html"
     again = report.build(out, sections=["softmax"], gif=False)
-    assert again == first and sorted(p.name for p in out.iterdir()) == [".descend-manifest.json", "01-softmax-1.png",
-                                                                         "index.html"]
+    assert again == first and sorted(p.name for p in out.iterdir()) == [".descend-manifest.json", "01-softmax-1-narrow.png",
+                                                                         "01-softmax-1.png", "index.html"]
 
 
 @needs_plot

@@ -373,6 +373,20 @@ def test_cli_train_shows_progress_on_stderr_for_a_long_run_and_keeps_json_clean(
     assert code == 0 and err == "" and "test" in out
 
 
+def test_a_long_sweep_prints_progress_lines_and_a_short_one_does_not(monkeypatch, capsys):
+    from descend import problems, sweeps
+    from descend.sweeps import run as sweep_run
+
+    grid = {"optimizer": ["sgd"], "lr": [1e-3, 1e-2, 1e-1]}
+    monkeypatch.setattr(sweep_run, "time", SlowClock(5.0))  # every batch 5 s after the last: a long sweep
+    sweeps.sweep(problems.get("sphere"), grid, steps=5, chunk_size=1, curves=False, backend="local")
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(",")[0] for line in err] == ["1/3 runs", "2/3 runs", "3/3 runs"] and err[0].endswith(" s")
+    monkeypatch.setattr(sweep_run, "time", SlowClock(1e-4))
+    sweeps.sweep(problems.get("sphere"), grid, steps=5, chunk_size=1, curves=False, backend="local")
+    assert capsys.readouterr().err == ""
+
+
 def test_cli_train_digits_defaults_learn(capsys):
     """``descend train digits`` with its defaults (hidden 100, Adam lr 1e-3, 10 epochs, batch 32) is a first
     training that looks like learning: >= 90 % test accuracy (95.3 % measured)."""

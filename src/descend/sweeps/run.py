@@ -33,6 +33,7 @@ from __future__ import annotations
 import numbers
 import os
 import sys
+import time
 
 from ..errors import DescendError
 from .grid import RESERVED, Grid, digest
@@ -55,11 +56,19 @@ _CHUNK_BYTES = 64 * 2**20
 
 # ---------------------------------------------------------------------------------- progress
 
+#: seconds between two progress lines of a sweep whose stderr is not a terminal (the first after as long)
+PROGRESS_EVERY = 2.0
+
 class _Progress:
-    """A rich progress bar on stderr over the runs; silent when stderr is not a terminal."""
+    """A rich progress bar on stderr over the runs; when stderr is not a terminal, a plain line
+    (``120/400 runs, 4.20 s``, in the locale's language) every :data:`PROGRESS_EVERY` seconds once the
+    sweep has taken that long: a short sweep stays quiet."""
 
     def __init__(self, total: int, enabled: bool, label: str):
         self._bar = None
+        self._lines = enabled and total > 0 and not sys.stderr.isatty()
+        self._total, self._done = total, 0
+        self._t0 = self._last = time.perf_counter()
         if not (enabled and total > 0 and sys.stderr.isatty()):
             return
         try:
@@ -73,8 +82,15 @@ class _Progress:
         self._task = self._bar.add_task(label, total=total)
 
     def advance(self, n: int) -> None:
+        self._done += n
         if self._bar is not None:
             self._bar.advance(self._task, n)
+        elif self._lines and time.perf_counter() - self._last >= PROGRESS_EVERY:
+            from .. import fmt, i18n
+
+            self._last = time.perf_counter()
+            print(i18n.t("cli.progress.sweep", None, done=self._done, total=self._total,
+                         seconds=fmt.seconds(self._last - self._t0)), file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self._bar is not None:
