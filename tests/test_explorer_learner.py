@@ -191,6 +191,13 @@ def learner(driver, server, shots, width: int, lang: str):
                                " return !e.hidden && e.textContent })()", what="the refusal")
     assert "problem." not in message and "\n" not in message and "allowed:" not in message, message
     assert "foo" in message
+    # the line is the server's own wording in the page's language (formula_error of the 400)
+    from descend.problems import from_expression
+    from descend.serve.api.page_text import formula_text
+    try:
+        from_expression("x**2 + foo(y)")
+    except Exception as exc:  # the parser's refusal, as the server words it
+        assert message == formula_text(f"problem.expression: {exc}", other), message
     assert len(driver.find_elements("css selector", "#land-controls .message.error:not([hidden])")) == 1
     assert driver.execute_script(f"return {PLOT}.dataset.problem") == "himmelblau"  # the last good landscape
     check(driver, shots, f"{tag}-9-bad-formula", other)

@@ -5,9 +5,10 @@ const token = new URLSearchParams(window.location.search).get("token") || "";
 
 /** An error the server answered with (400 and its one-line message), or a network failure. */
 export class ApiError extends Error {
-  constructor(message, status) {
+  constructor(message, status, body = null) {
     super(message);
     this.status = status;
+    this.body = body; // the server's JSON answer (a refused formula's one line in each language: formula_error)
   }
 }
 
@@ -37,7 +38,7 @@ export async function call(path, body, options = {}) {
   }
   if (!response.ok) {
     const message = (data && (data.error || data.detail)) || `${response.status} ${response.statusText}`;
-    throw new ApiError(message, response.status);
+    throw new ApiError(message, response.status, data);
   }
   return data;
 }

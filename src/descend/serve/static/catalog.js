@@ -2,7 +2,7 @@
 // fetched once and shared by the panels, in one normalized shape.
 
 import { call } from "./api.js";
-import { t } from "./i18n.js";
+import { currentLanguage, t } from "./i18n.js";
 
 let problems = null; // the promises of the two listings
 let optimizers = null;
@@ -115,7 +115,11 @@ export function syntaxLine(variables) {
  * ("problem.expression: expression 'x+': the name 'z' is not allowed; allowed: ...") without
  * the field path, the formula echoed back or the list of what is allowed (that list is under the box).
  */
-export function formulaMessage(message) {
+export function formulaMessage(message, body = null) {
+  // the server words a refused formula in every language (formula_error); the page's own reading
+  // of the English reason is the fallback for an older answer
+  const worded = body && body.formula_error && body.formula_error[currentLanguage()];
+  if (worded) return worded;
   const text = String(message || "");
   const reason = text.replace(/^[\w.[\]]+: /, "").replace(/^expression '.*?'(?::\s*|\s+)/s, "")
     .replace(/; allowed: .*$/s, "").trim();

@@ -16,6 +16,7 @@ let els = {};
 
 let lastData = null; // the last answer drawn (redrawn in another language without asking again)
 let lastError = "";
+let lastBody = null; // the server's answer to the refused formula (its words in each language)
 
 /** A method's name in the page's language (the demo page's words: 前方差分, 中心差分, ...). */
 function methodName(method) {
@@ -27,7 +28,7 @@ const request = latestOnly(
   (b) => call("derivatives", b),
   (data) => { els.error.clear(); lastError = ""; lastData = data; draw(data); },
   // one friendly line; the last good figure stays
-  (err) => { lastError = err.message; els.error.show(catalog.formulaMessage(err.message)); },
+  (err) => { lastError = err.message; lastBody = err.body; els.error.show(catalog.formulaMessage(err.message, err.body)); },
 );
 
 function refresh() {
@@ -117,6 +118,6 @@ export function reload() {
 
 export function relabel() {
   if (els.syntax) els.syntax.textContent = catalog.syntaxLine(["x"]);
-  if (lastError) els.error.show(catalog.formulaMessage(lastError));
+  if (lastError) els.error.show(catalog.formulaMessage(lastError, lastBody));
   if (lastData) draw(lastData);
 }

@@ -21,6 +21,7 @@ const MARKERS_UP_TO = 150;
 
 let els = {};
 let playing = null;
+let gridErrorBody = null; // the server's answer to the refused formula (its words in each language)
 
 // ---- the drawing -------------------------------------------------------------------------
 // Two figures lie one over the other in #land-plot: below, the contours (#land-surface, drawn
@@ -739,9 +740,10 @@ export async function init() {
     if (pressed && pressed.drag) els.plot.dataset.dragUpdates = String(Number(els.plot.dataset.dragUpdates || 0) + 1);
     draw(); // the server's answer is drawn at once (not at the next frame): a click's paths ~8 ms sooner
   };
-  race.hooks.gridError = (message) => {
+  race.hooks.gridError = (message, body = null) => {
     els.exprError.el.dataset.raw = message || "";
-    if (message) els.exprError.show(catalog.formulaMessage(message)); else els.exprError.clear();
+    gridErrorBody = body;
+    if (message) els.exprError.show(catalog.formulaMessage(message, body)); else els.exprError.clear();
   };
   race.hooks.runsError = (message) => (message ? els.runError.show(message) : els.runError.clear());
   refreshAll(); // the requests go out now; the drawing waits for plotly.js
@@ -774,7 +776,7 @@ export function relabel() {
   if (els.syntax) els.syntax.textContent = catalog.syntaxLine(["x", "y"]);
   if (els.runs) buildRuns(); // the hyperparameters' summaries
   const message = els.exprError && !els.exprError.el.hidden && els.exprError.el.dataset.raw;
-  if (message) els.exprError.show(catalog.formulaMessage(message));
+  if (message) els.exprError.show(catalog.formulaMessage(message, gridErrorBody));
   internals.relabel();
   draw();
 }

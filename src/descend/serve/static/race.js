@@ -19,7 +19,7 @@ export const MAX_RUNS = 12; // runs per request (API.md's limits)
 export const view = { grid: null, results: [], resultsFor: "" };
 /**
  * What the landscape panel does when answers come: `drawn()` after any change, and
- * `gridError(message)` / `runsError(message)` (null: clear the message).
+ * `gridError(message, body)` / `runsError(message)` (null: clear the message; body: the server's answer).
  */
 export const hooks = { drawn: () => {}, gridError: () => {}, runsError: () => {} };
 
@@ -71,7 +71,7 @@ const requestGrid = latestOnly(
   (err, spec) => {
     if (JSON.stringify(spec) !== JSON.stringify(problemSpec())) return;
     // the last good landscape stays on screen, with one line saying why the new one is not there
-    hooks.gridError(err.message);
+    hooks.gridError(err.message, err.body);
     hooks.drawn();
   },
 );
