@@ -54,10 +54,10 @@ def _bind(host: str, port: int) -> socket.socket:
 PAGE_FIRST = ("gd", "momentum", "adam")
 
 
-def warm(then=None) -> None:
+def warm(then=None, page_ready: threading.Event | None = None) -> None:
     """Load (or compile, the first time on a machine) the compiled loops the page asks for first,
-    the page's default optimizers before the others, then call ``then()`` (the worker processes'
-    start: they would compete with this for the cores).
+    the page's default optimizers before the others (``page_ready`` is set once those are loaded),
+    then call ``then()`` (the worker processes' start: they would compete with this for the cores).
 
     Run in a background thread at start-up; until a configuration is loaded, requests
     for it run on the NumPy path (the same numbers), so nothing waits for this.
@@ -68,13 +68,28 @@ def warm(then=None) -> None:
     import numpy as np
 
     names = optim.names()
-    for name in [n for n in PAGE_FIRST if n in names] + [n for n in names if n not in PAGE_FIRST]:
+    first = [n for n in PAGE_FIRST if n in names]
+    for name in first:
+        runner.warm_now({"optimizer": name, "lr": 1e-3})
+    if page_ready is not None:
+        page_ready.set()
+    for name in [n for n in names if n not in PAGE_FIRST]:
         runner.warm_now({"optimizer": name, "lr": 1e-3})
     for name in [n for n in PAGE_FIRST if n in names]:  # the lr panel: 41 runs, one lr each, no history
         runner.warm_now({"optimizer": name, "lr": np.geomspace(1e-4, 10.0, 41), "history": False},
                         x0=np.ones((41, 2)))
     if then is not None:
         then()
+
+
+#: the longest the browser waits for the page's loops (a fresh install compiles them: the page then
+#: opens anyway, and runs on the NumPy path with the same numbers until they are ready)
+OPEN_WAIT_S = 20.0
+
+
+def _open_when_ready(address: str, page_ready: threading.Event) -> None:
+    page_ready.wait(OPEN_WAIT_S)
+    webbrowser.open(address)
 
 
 def main(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = True, token: str | None = None,
@@ -112,11 +127,13 @@ def main(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = True
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
     # the heavy requests' processes start once the page's loops are loaded
-    threading.Thread(target=warm, args=(app.app.state.compute.workers.prestart,), name="descend-serve-warm",
-                     daemon=True).start()
+    page_ready = threading.Event()
+    threading.Thread(target=warm, args=(app.app.state.compute.workers.prestart, page_ready),
+                     name="descend-serve-warm", daemon=True).start()
     print(f"descend explorer at {address} (Ctrl-C stops it)", file=out, flush=True)
-    if open_browser:
-        threading.Timer(0.5, webbrowser.open, args=(address,)).start()
+    if open_browser:  # the page opens once its first runs' loops are loaded, so its first click is not slow
+        threading.Thread(target=_open_when_ready, args=(address, page_ready), name="descend-serve-open",
+                         daemon=True).start()
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
