@@ -11,6 +11,7 @@ import click
 import numpy as np
 
 from ..errors import DescendError
+from ..i18n import LANGS
 from .common import floats, json_text, new_console, parse_hp, refuse_overwrite, table
 from .sweeps import benchmark_cmd, lr_find_cmd, report_cmd, sweep_cmd
 from .train import train_cmd
@@ -268,7 +269,7 @@ def optimizers_cmd(as_json):
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Folder for the report page (default: ./descend-demo).")
 @click.option("--no-page", is_flag=True, help="Only print the tables; draw no pictures.")
-@click.option("--lang", type=click.Choice(["en", "ja"]), default=None,
+@click.option("--lang", type=click.Choice(list(LANGS)), default=None,
               help="Language of the tour: en or ja (default: ja when the locale is Japanese, else en).")
 def demo_cmd(out, no_page, lang):
     """The seeds' tour as tables, and as one offline page with every picture (DIR/index.html)."""

@@ -339,9 +339,11 @@ async def _index(request: Request):
 
 
 async def _catalogue(request: Request):
+    from ..i18n import LANGS
+
     lang = request.query_params.get("lang", "en")
-    if lang not in ("en", "ja"):
-        return _error(400, f"lang: must be one of en, ja, got {lang!r:.40}")
+    if lang not in LANGS:
+        return _error(400, f"lang: must be one of {', '.join(LANGS)}, got {lang!r:.40}")
     return json_response({"lang": lang, "messages": page_text.page_messages(lang)})
 
 

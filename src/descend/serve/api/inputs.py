@@ -9,6 +9,7 @@ import functools
 from typing import NamedTuple
 
 from ...errors import DescendError
+from ...i18n import LANGS
 from ...problems import Problem
 from ..checks import LIMITS, BadRequest, boolean, choice, field, finite, integer, mapping, number, point, sequence
 from .listings import two_d_problems
@@ -147,7 +148,7 @@ def parse_run_request(body) -> RunRequest:
     gtol = body.get("gtol")
     gtol = None if gtol is None else number(gtol, "gtol", 0.0, 1e10)
     internals = boolean(body.get("internals", False), "internals")
-    lang = choice(body.get("lang", "en"), "lang", ("en", "ja"))
+    lang = choice(body.get("lang", "en"), "lang", LANGS)
     specs = []
     for i, spec in enumerate(runs):
         name, kwargs = run_kwargs(spec, f"runs[{i}]")
