@@ -7,7 +7,7 @@ writes tests/fixtures/diff/peers.json (through descend.files): for each case (ex
 log, 1/x, x^7 at an ordinary point, orders 1 to 5, and 1/x, log 1e-3 from their pole)
 the value, the points at which f was evaluated and the status of
 ``scipy.differentiate.derivative`` (first derivatives only, defaults) and of
-``numdifftools.Derivative`` (defaults), with the exact derivative.  tests/test_diff_adaptive.py
+``numdifftools.Derivative`` (defaults), with the exact derivative.  tests/test_diff_derivative.py
 holds descend's adaptive and complex methods to them: the same or better error for no
 more evaluations than scipy, and no worse error than numdifftools.
 """

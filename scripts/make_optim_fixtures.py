@@ -7,7 +7,7 @@ writes tests/fixtures/optim_references.npz (plain arrays and JSON strings, no pi
 for each case, the iterates of the reference implementation (torch.optim, or the pip
 package that is the optimizer's reference) from the same start on the same problem,
 the gradient at the reference's current point computed here in NumPy.  The problems'
-arrays are stored in the file too, so tests/test_optim_new.py needs nothing else; it
+arrays are stored in the file too, so tests/test_optim_references.py needs nothing else; it
 reruns the references live when they are importable.
 
 Muon: torch runs Newton-Schulz in bfloat16.  The "muon*" cases are torch's own code

@@ -30,7 +30,7 @@ class Lion(Optimizer):
     The weight decay :math:`\lambda` is decoupled by default (the paper's form,
     applied as ``p * (1 - lr*weight_decay)`` before the sign step, as AdamW).  Use a
     learning rate 3-10x smaller than AdamW's.  State: ``exp_avg`` (m).  The numbers are
-    optax's ``optax.lion`` (its reference implementation; tests/test_optim_new.py).
+    optax's ``optax.lion`` (its reference implementation; tests/test_optim_references.py).
 
     Parameters
     ----------
