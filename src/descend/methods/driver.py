@@ -22,6 +22,8 @@ from ._linalg import dot_rows
 
 __all__ = ["run"]
 
+_ZOOM_ITER, _ROUNDING = _ls.WOLFE_STATUS.index("zoom_iter"), _ls.WOLFE_STATUS.index("rounding")
+
 class _Runs(Runs):
     """:class:`~descend.objective.Runs` with the gradient norm as ``dot_rows`` gives it, the
     previous f (for the first Wolfe trial) and the Armijo fallbacks taken."""
@@ -88,7 +90,7 @@ def _commit(runs, rule, state, rows, rows_m, X_new, F_new, G_new):
     ``s = x_new - x`` and ``y = g_new - g``."""
     if not rows_m.size:
         return
-    keep_rows = np.isin(rows, rows_m)
+    keep_rows = rows if rows_m.size == rows.size else rows[np.isin(rows, rows_m)]  # rows_m is part of rows
     S = X_new - runs.X[rows_m]
     Y = G_new - runs.G[rows_m]
     rule.update(state, rows_m, S, Y, G_new)
@@ -96,7 +98,7 @@ def _commit(runs, rule, state, rows, rows_m, X_new, F_new, G_new):
     runs.F_old[rows_m] = runs.F[rows_m]
     runs.X[rows_m], runs.F[rows_m], runs.G[rows_m] = X_new, F_new, G_new
     runs.gnorm[rows_m] = np.sqrt(dot_rows(G_new, G_new))
-    runs.nit[rows[keep_rows]] += 1
+    runs.nit[keep_rows] += 1
 
 
 def _measure(rule, runs, rows=None):
@@ -200,7 +202,7 @@ def _armijo_fallback(runs, obj, rows, X, D, F, G, step, alpha, F_new, G_new, alp
     as scipy's BFGS falls back from one line search to another; the quasi-Newton updates skip a
     pair with y's <= 0.  A row whose bracketing never found a step keeps its failure.  Fills
     alpha, F_new and G_new in place."""
-    retry = np.isin(step.status, [_ls.WOLFE_STATUS.index("zoom_iter"), _ls.WOLFE_STATUS.index("rounding")])
+    retry = (step.status == _ZOOM_ITER) | (step.status == _ROUNDING)
     if not retry.any():
         return
     j = np.flatnonzero(retry)

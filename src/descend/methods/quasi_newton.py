@@ -138,6 +138,8 @@ class LBFGS:
 
     def direction(self, state, rows, X, G, hess):
         """The two-loop recursion; empty slots have rho = 0 and contribute exactly nothing."""
+        if rows.size == 1:
+            return self._direction_one(state, int(rows[0]), G[0])
         m = self.m
         used = int(state.count[rows].max()) if rows.size else 0
         q = G.copy()
@@ -167,6 +169,34 @@ class LBFGS:
             state.rho[:, rows[uphill]] = 0.0
             D[uphill] = -G[uphill]
         return D, np.full(len(rows), None)
+
+    def _direction_one(self, state, i, g):
+        """:meth:`direction` for the one active run i, on its vectors: the same operations in the
+        same order as row i of the batch (a dot product is the same pairwise sum on a vector as
+        on a row), without indexing stacks of one row."""
+        m, used, head = self.m, int(state.count[i]), int(state.head[i])
+        q = g.copy()
+        alphas = []
+        for j in range(used):  # newest to oldest
+            slot = (head - j) % m
+            a = state.rho[slot, i] * np.add.reduce(state.S[slot, i] * q)
+            q = q - a * state.Y[slot, i]
+            alphas.append((slot, a))
+        gamma = 1.0
+        if used:
+            s, y = state.S[head, i], state.Y[head, i]
+            yy = np.add.reduce(y * y)
+            gamma = np.add.reduce(s * y) / (yy if yy > 0 else 1.0)
+        r = gamma * q
+        for slot, a in reversed(alphas):  # oldest to newest
+            b = state.rho[slot, i] * np.add.reduce(state.Y[slot, i] * r)
+            r = r + state.S[slot, i] * (a - b)
+        d = -r
+        if not np.add.reduce(g * d) < 0:  # not a descent direction (rounding): start again from -g
+            state.count[i] = 0
+            state.rho[:, i] = 0.0
+            d = -g
+        return d[None, :], (None,)
 
     def update(self, state, rows, S, Y, G_new):
         rows, S, Y, ys = _curved_pairs(state, rows, S, Y)
