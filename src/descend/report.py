@@ -50,9 +50,10 @@ td code { white-space: pre; }
 svg.formula { display: block; max-width: none; margin: 0.2em 0; }
 th { white-space: nowrap; }
 @media (max-width: 640px) { main { padding: 1em 0.8em 3em; } nav ol { columns: 1; } }
-.scroll-note { display: none; font-size: 0.85em; color: #666; margin: 0.2em 0; }
+.scroll-note, .stacked-note { display: none; font-size: 0.85em; color: #666; margin: 0.2em 0; }
 @media (max-width: 700px) {
   .scroll-note { display: block; }
+  .stacked-note { display: inline; }
   figure { overflow-x: auto; }
   figure img { min-width: var(--narrow-min-width, 0); }  /* text stays >= 11 px: the figure scrolls instead */
 }
@@ -217,12 +218,35 @@ def _smallest_text_px(fig, dpi: int) -> float:
     return math.floor(min(sizes, default=72.0) * dpi / 72 * 100) / 100  # as written in the page, rounded down
 
 
+def _fit_titles(fig) -> None:
+    """Fit a narrow figure's larger text: at most 6 ticks on a linear x axis (their labels ran into each
+    other), and a title wider than the figure wrapped onto two lines, the figure laid out again for it."""
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in fig.axes:
+        locator = ax.xaxis.get_major_locator()
+        if type(locator).__name__ == "AutoLocator":
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+    fig.canvas.draw()
+    width = fig.bbox.width
+    wrapped = False
+    for ax in fig.axes:
+        title = ax.title
+        if title.get_text() and title.get_window_extent().width > 0.96 * width:
+            title.set_wrap(True)
+            wrapped = True
+    if wrapped and not fig.legends:  # a figure legend's room would be lost: leave its layout alone
+        fig.tight_layout()
+
+
 def _png(pic, dpi: int, plt, narrow: bool = False) -> tuple[bytes, float, float]:
     """Draw one picture as PNG bytes: (bytes, its width in px, its smallest text in px)."""
     from .tour.section import narrow_layout
 
     with narrow_layout() if narrow else contextlib.nullcontext():
         fig = pic.draw()
+        if narrow:
+            _fit_titles(fig)
     try:
         return _png_bytes(fig, dpi), fig.get_figwidth() * dpi, _smallest_text_px(fig, dpi)
     finally:
@@ -264,6 +288,8 @@ def _figure_html(pic, out: pathlib.Path, name: str, embed: bool, dpi: int, plt, 
             sources = f'<source media="(max-width: {NARROW_SCREEN}px)" srcset="{n_src}">'
             attrs += f' data-narrow-text-px="{n_text_px:.2f}"'
             shown_px, shown_width = n_text_px, n_width
+            caption = caption.replace("<figcaption>", '<figcaption><span class="stacked-note">'
+                                      f'{html.escape(i18n.t("page.stacked", lang))} </span>', 1)
     src = _source(out, name, data, embed)
     note = ""
     least = shown_width * MIN_TEXT_PX / shown_px  # the width at which its smallest text is MIN_TEXT_PX

@@ -131,6 +131,8 @@ _PAGE = {
         "作成時間 {seconds}。Python {python}、NumPy {numpy}、matplotlib {matplotlib} を使用。"
         "<code>descend demo --out DIR</code> で作り直せます。"),
     "page.update_rule": _m("Update rule", "更新式"),
+    "page.stacked": _m("(On this narrow screen the panels are stacked: left is on top, right at the bottom.)",
+                       "(この狭い画面では図を縦に並べています: 左の図が上、右の図が下です。)"),
     "page.scroll_table": _m("The table is wider than the screen: scroll it sideways →",
                             "表は画面より横に長いので、横にスクロールしてください →"),
     "page.scroll_figure": _m("The figure is wider than the screen, to keep its text readable: scroll it sideways →",

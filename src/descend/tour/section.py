@@ -51,7 +51,7 @@ class Section:
     lang: str = "en"
 
 
-#: each section's formula in LaTeX (the same in every language): the page renders it as MathML
+#: each section's formula in LaTeX (the same in every language): the page draws it as SVG (report: mathtext)
 RULES = {
     "softmax": r"\mathrm{softmax}(x)_i = \frac{e^{x_i - \max_j x_j}}{\sum_k e^{x_k - \max_j x_j}}",
     "conditioning": r"\kappa(A) = \frac{\sigma_{\max}(A)}{\sigma_{\min}(A)}, \qquad \eta < \frac{2}{L}",
