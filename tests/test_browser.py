@@ -56,9 +56,9 @@ def test_no_console_errors(page):
 def test_the_page_renders_and_a_screenshot_is_taken(page, tmp_path):
     assert page.title == "descend: the tour"
     height = page.execute_script("return document.body.scrollHeight")
-    assert height > 3000  # ten sections of pictures and tables
+    assert height > 3000  # eleven sections of pictures and tables
     sections = page.execute_script("return document.querySelectorAll('section h2').length")
-    assert sections == len(tour.SECTIONS) == 10
+    assert sections == len(tour.SECTIONS) == 11
     from PIL import Image
 
     png = page.get_screenshot_as_png()

@@ -30,7 +30,8 @@ make_notebooks = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_notebooks)
 
 _JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-_CHAPTERS = {"dlfs4": "ch. 4", "dlfs5": "ch. 5", "dlfs6": "ch. 6", "goodfellow4": "4.1 to 4.5"}
+_CHAPTERS = {"dlfs4": "ch. 4", "dlfs5": "ch. 5", "dlfs6": "ch. 6", "goodfellow4": "4.1 to 4.5",
+             "dlfs": "edge of stability"}
 
 
 def test_one_notebook_per_chapter_and_language():

@@ -97,7 +97,7 @@ class EdgeOfStability:
     setting: dict = field(default_factory=dict)
 
 
-def _one_thread():
+def one_blas_thread():
     """One BLAS thread for the small products of these runs: on a shared machine the threads of
     a 1000 x 64 product wait more than they work (1.4 ms a step against 40 ms at load 12)."""
     try:
@@ -168,7 +168,7 @@ def edge_of_stability(lrs=(0.6, 0.8), *, n_samples: int = 1000, hidden=(32,), st
     X = np.concatenate([data.X_train, data.X_test])[:n_samples]
     Y = np.eye(10)[np.concatenate([data.y_train, data.y_test])[:n_samples]]  # one-hot targets for the MSE
     runs = []
-    with _one_thread():
+    with one_blas_thread():
         for lr in lrs:
             model = nn.mlp([64, *hidden, 10], activation="tanh", init=init, rng=seed, dtype="float64")
             runs.append(gradient_descent(model, nn.MSELoss(), X, Y, lr=lr, steps=steps, every=every, tol=tol,

@@ -14,7 +14,6 @@ they are computed once per process (:func:`edge_runs`, :func:`landscape`).
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
@@ -89,13 +88,14 @@ def landscape() -> Landscape:
     """The run of the landscape pictures (the edge runs' network, lr :data:`LANDSCAPE_LR`,
     :data:`LANDSCAPE_STEPS` steps) and its line and planes, computed once per process."""
     from .. import curvature, nn
+    from ..curvature.edge import one_blas_thread
 
     s = edge_runs().setting
     X, Y = _digits_mse(s)
     model = nn.mlp([64, *s["hidden"], 10], activation=s["activation"], init=s["init"], rng=s["seed"],
                    dtype="float64")
     loss = nn.MSELoss()
-    with _one_blas_thread():
+    with one_blas_thread():
         trajectory, losses = _snapshots(model, X, Y, loss)
         line = curvature.interpolate(model, loss, X, Y, trajectory[0], trajectory[-1])
         d1, d2 = curvature.random_directions(model, seed=0)
@@ -105,16 +105,6 @@ def landscape() -> Landscape:
         span = 1.25 * float(np.max(np.abs(probe.path)))  # the plane wide enough for the whole run
         pca = curvature.surface(model, loss, X, Y, p1, p2, span=span, points=21, trajectory=trajectory)
     return Landscape(line, random, pca, explained, losses)
-
-
-def _one_blas_thread():
-    """One BLAS thread for these 1000 x 64 products: on a shared machine the threads of so small a
-    product wait more than they work (as in :func:`descend.curvature.edge_of_stability`)."""
-    try:
-        from threadpoolctl import threadpool_limits  # lazy: optional, comes with scikit-learn (the digits)
-    except ImportError:  # pragma: no cover - scikit-learn brings it
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
 
 
 def _text(runs, land, tr) -> str:
