@@ -1,7 +1,10 @@
 """L-BFGS against scipy.optimize (L-BFGS-B) and torch.optim.LBFGS: evaluations, many starts, large n.
 
-    python bench/second_order.py            # the three measurements
+    python bench/second_order.py            # the four measurements
     python bench/second_order.py --quick    # fewer repeats, 200 starts
+    python bench/second_order.py --single   # only the single solves (issue 20 point 4)
+
+BLAS threads are fixed (threadpoolctl, ``--threads``, default 1) and printed with the load.
 
 1. Evaluations: nfev + njev until the first evaluated point with |grad|_2 <= 1e-6, counted
    by wrapping f and grad (scipy's L-BFGS-B evaluates both at every point; torch's closure
@@ -10,11 +13,15 @@
    descend.minimize(x0 of shape (1000, 2), method="lbfgs") against scipy one start at a
    time; contenders alternate, median over the rounds of the per-round ratio.
 3. Rosenbrock n = 1000: wall time per iteration over 200 iterations, alternating, median.
+4. Single solves: one bfgs / lbfgs / cg solve of Rosenbrock n = 2, 10, 100 from its own start
+   (gtol 1e-6) against scipy's BFGS / L-BFGS-B / CG, alternating, median of the per-round ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import statistics
 import time
 import warnings
@@ -164,10 +171,53 @@ def large_n(n, iters, rounds):
     return ratio
 
 
+SCIPY_METHOD = {"bfgs": "BFGS", "lbfgs": "L-BFGS-B", "cg": "CG"}
+
+
+def single_solves(rounds):
+    """One solve per contender per round, alternating; medians and the per-round ratio."""
+    print("| case | descend | scipy | descend / scipy | nit (descend, scipy) |")
+    print("|---|---:|---:|---:|---:|")
+    for n in (2, 10, 100):
+        p = problems.get("rosenbrock", n=n)
+        for method, theirs_name in SCIPY_METHOD.items():
+            def ours():
+                return descend.minimize(p, method=method, steps=5000, gtol=GTOL, history=False)
+
+            def theirs():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    return scipy_minimize(p.f, p.x0, jac=p.grad, method=theirs_name, options={"gtol": GTOL})
+
+            r, s = ours(), theirs()
+            k = max(1, rounds // 4) if n == 100 else rounds
+            a, b = [], []
+            for _ in range(k):
+                t0 = time.perf_counter()
+                ours()
+                t1 = time.perf_counter()
+                theirs()
+                a.append(t1 - t0)
+                b.append(time.perf_counter() - t1)
+            ratio = statistics.median([x / y for x, y in zip(a, b)])
+            print(f"| {method} n = {n} | {statistics.median(a) * 1e3:.2f} ms | {statistics.median(b) * 1e3:.2f} ms | "
+                  f"{ratio:.1f}x | {r.nit}, {s.nit} |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--single", action="store_true", help="only the single solves")
+    ap.add_argument("--threads", type=int, default=1, help="BLAS threads (threadpoolctl)")
     args = ap.parse_args()
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(args.threads)
+    print(f"# {platform.machine()}, {os.cpu_count()} cores, BLAS threads {args.threads} (threadpoolctl), "
+          f"numpy {np.__version__}, load average (1 min) {os.getloadavg()[0]:.1f} at the start")
+    if args.single:
+        single_solves(3 if args.quick else 9)
+        print(f"# load average (1 min) {os.getloadavg()[0]:.1f} at the end")
+        return
     print("### Evaluations to |grad| <= 1e-6 (nfev + njev)\n")
     evaluations()
     print("\n### Time\n")
@@ -175,6 +225,9 @@ def main():
     print("|---|---:|---:|---:|")
     many_starts(200 if args.quick else 1000, 1 if args.quick else 3)
     large_n(1000, 200, 2 if args.quick else 5)
+    print("\n### Single solves\n")
+    single_solves(3 if args.quick else 9)
+    print(f"# load average (1 min) {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

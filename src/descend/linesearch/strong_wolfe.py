@@ -5,6 +5,10 @@ along ``phi(a) = f(x + a d)`` (bracketing, then zoom: Nocedal & Wright alg. 3.5 
 as scipy's ``scalar_search_wolfe2``); :func:`wolfe_scalar` is the same for one plain
 function of a number, :func:`search_wolfe` the wrapper over points and directions.
 :func:`initial_step` and :func:`quadratic_trial` choose the first trial step.
+
+Long because: the search is kept twice, over k rows with masks (:class:`_WolfeRows`) and for
+one row on plain floats (:class:`_WolfeOne`, the same trials at a fraction of the cost per
+trial), side by side so that a change to one is seen next to the other.
 """
 
 from __future__ import annotations
@@ -213,6 +217,9 @@ def wolfe(phi, dphi, phi0, dphi0, alpha1=1.0, c1=1e-4, c2=0.9, amax=None, bracke
         iterations, every step returned with status 0 satisfies both conditions.
     """
     check_c1_c2(c1, c2)
+    if np.shape(phi0) == (1,):  # one row: the same trials on plain floats, without masks
+        return _WolfeOne(phi, dphi, phi0, dphi0, alpha1, float(c1), float(c2), amax, bracket_iter,
+                         zoom_iter).run(approximate)
     search = _WolfeRows(dphi, phi0, dphi0, alpha1, float(c1), float(c2), amax, bracket_iter, zoom_iter)
     with np.errstate(all="ignore"):  # interpolation may divide by zero: nan means "no minimizer"
         while True:
@@ -427,6 +434,168 @@ class _WolfeRows:
     def result(self) -> WolfeStep:
         return WolfeStep(self.alpha, self.phi, self.dphi_at, self.nfev, self.ngev, self.status, self.approx,
                          self.reach, self.phi_reach)
+
+
+class _WolfeOne:
+    """:class:`_WolfeRows` for a single row, phase by phase on Python floats (the same IEEE
+    operations in the same order, so the same trials and numbers); a search of one run spends
+    its time in phi, not in masks over arrays of one element."""
+
+    _ROW = np.zeros(1, dtype=np.int64)
+
+    def __init__(self, phi, dphi, phi0, dphi0, alpha1, c1, c2, amax, bracket_iter, zoom_iter):
+        self.phi_fn, self.dphi_fn = phi, dphi
+        self.phi0 = float(np.asarray(phi0, dtype=float).reshape(-1)[0])
+        self.dphi0 = float(np.asarray(dphi0, dtype=float).reshape(-1)[0])
+        self.c1, self.amax, self.bracket_iter, self.zoom_iter = c1, amax, bracket_iter, zoom_iter
+        self.bound, self.noise = -c2 * self.dphi0, _NOISE * abs(self.phi0)
+        self.alpha, self.phi, self.dphi_at, self.approx = 0.0, self.phi0, float("nan"), False
+        self.nfev = self.ngev = self.it = self.zi = self.fi = 0
+        self.status, self.phase = _OK, _BRACKET
+        if not self.dphi0 < 0 or not np.isfinite(self.phi0):
+            self.finish(_NOT_DESCENT)
+        self.a0, self.f_a0, self.d_a0 = 0.0, self.phi0, self.dphi0
+        self.a1 = float(np.asarray(alpha1, dtype=float).reshape(-1)[0])
+        if amax is not None:
+            self.a1 = float(np.minimum(self.a1, amax))
+        self.lo = self.hi = self.f_lo = self.f_hi = self.d_lo = self.rec = 0.0
+        self.f_rec = self.phi_reach = self.phi0
+        self.s_neg, self.s_pos, self.trial, self.reach = 0.0, float("inf"), self.a1, 0.0
+
+    def finish(self, code):
+        self.phase, self.status = _DONE, code
+
+    def accept(self, a, f, d, approx=False):
+        self.alpha, self.phi, self.dphi_at, self.phase, self.approx = a, f, d, _DONE, approx
+
+    def start_zoom(self, lo, hi, f_lo, f_hi, d_lo):
+        self.lo, self.hi, self.f_lo, self.f_hi, self.d_lo = lo, hi, f_lo, f_hi, d_lo
+        self.rec, self.f_rec, self.zi, self.phase = 0.0, self.phi0, 0, _ZOOM
+
+    def slope(self, a):
+        d = float(np.asarray(self.dphi_fn(np.array([a]), self._ROW), dtype=float)[0])
+        self.ngev += 1
+        if d < 0:
+            self.s_neg = max(self.s_neg, a)
+        elif d > 0:
+            self.s_pos = min(self.s_pos, a)
+        return d
+
+    def flat_trial(self):
+        self.phase = _FLAT
+        self.trial = 0.5 * (self.s_neg + self.s_pos) if np.isfinite(self.s_pos) else 2.0 * max(self.s_neg, self.trial)
+        self.fi += 1
+        if self.fi > min(self.bracket_iter, DOUBLINGS) + self.zoom_iter:
+            self.finish(_ZOOM_ITER)
+
+    def armijo_fails(self, f):
+        return f > self.phi0 + self.c1 * self.trial * self.dphi0
+
+    def judged_by_slope(self, ft, approximate):
+        """The flat phase, and the approximate Wolfe test; True where the round ends here."""
+        at = self.trial
+        if self.phase == _FLAT:
+            d = self.slope(at)
+            if np.isfinite(d) and abs(d) <= self.bound and ft <= self.phi0 + self.noise:
+                self.accept(at, ft, d, approx=True)
+            elif not np.isfinite(d):
+                self.finish(_NONFINITE)
+            else:
+                self.flat_trial()
+            return True
+        if not approximate or not (abs(at * self.dphi0) <= self.noise and ft <= self.phi0 + self.noise and at > 0):
+            return False
+        zooming = self.phase == _ZOOM
+        if not (self.armijo_fails(ft) or (ft >= self.f_lo if zooming else (ft >= self.f_a0 and self.it > 0))):
+            return False
+        d = self.slope(at)
+        if np.isfinite(d) and abs(d) <= self.bound:
+            self.accept(at, ft, d, approx=True)
+            return True
+        if np.isfinite(d):
+            self.flat_trial()
+            return True
+        return False
+
+    def bracket(self, fb):
+        """Bracketing: scipy's loop body (:meth:`_WolfeRows.bracket_by_value` and ``by_slope``)."""
+        ab = self.a1 = self.trial
+        if ab == 0:
+            self.finish(_ROUNDING)
+        elif self.amax is not None and self.a0 > self.amax:
+            self.finish(_AMAX)
+        self.reach, self.phi_reach = max(self.reach, ab), min(self.phi_reach, fb)
+        if self.phase == _DONE:
+            return
+        if fb == -np.inf:
+            return self.finish(_BRACKET_ITER)
+        if self.armijo_fails(fb) or (fb >= self.f_a0 and self.it > 0):
+            return self.start_zoom(self.a0, ab, self.f_a0, fb, self.d_a0)
+        d = self.slope(ab)
+        if not np.isfinite(d):
+            self.finish(_NONFINITE)
+        elif abs(d) <= self.bound:
+            self.accept(ab, fb, d)
+        elif d >= 0:
+            self.start_zoom(self.a1, self.a0, fb, self.f_a0, d)
+        else:
+            a2 = (2.0 if self.it < DOUBLINGS else _FAR_GROWTH) * self.a1
+            if self.amax is not None:
+                a2 = float(np.minimum(a2, self.amax))
+            self.a0, self.f_a0, self.d_a0, self.a1, self.trial = self.a1, fb, d, a2, a2
+            self.it += 1
+            if self.it >= self.bracket_iter:
+                self.finish(_BRACKET_ITER)
+
+    def zoom(self, fz):
+        """Zooming: :meth:`_WolfeRows.zoom_by_value`, ``by_slope`` and the trial count."""
+        if self.armijo_fails(fz) or fz >= self.f_lo:
+            self.rec, self.f_rec, self.hi, self.f_hi = self.hi, self.f_hi, self.trial, fz
+        else:
+            d = self.slope(self.trial)
+            if not np.isfinite(d):
+                self.finish(_NONFINITE)
+            elif abs(d) <= self.bound:
+                self.accept(self.trial, fz, d)
+            else:
+                if d * (self.hi - self.lo) >= 0:
+                    self.rec, self.f_rec, self.hi, self.f_hi = self.hi, self.f_hi, self.lo, self.f_lo
+                else:
+                    self.rec, self.f_rec = self.lo, self.f_lo
+                self.lo, self.f_lo, self.d_lo = self.trial, fz, d
+        if self.phase == _ZOOM:
+            self.zi += 1
+            if self.zi > self.zoom_iter:
+                self.finish(_ZOOM_ITER)
+
+    def run(self, approximate):
+        with np.errstate(all="ignore"):
+            while self.phase != _DONE:
+                ft = float(np.asarray(self.phi_fn(np.array([self.trial]), self._ROW), dtype=float)[0])
+                self.nfev += 1
+                ft = np.inf if ft != ft else ft  # nan: treated as too far, like an overflow
+                if self.judged_by_slope(ft, approximate):
+                    continue
+                if self.phase == _ZOOM:
+                    self.zoom(ft)
+                else:
+                    self.bracket(ft)
+                if self.phase == _ZOOM:
+                    self.next_zoom_trial()
+        return self.result()
+
+    def next_zoom_trial(self):
+        lo, hi = self.lo, self.hi
+        if abs(hi - lo) <= 4 * _EPS * max(abs(lo), abs(hi)):
+            return self.finish(_ROUNDING)
+        self.trial = float(_zoom_trial(*(np.array([v]) for v in (lo, hi, self.f_lo, self.f_hi, self.d_lo, self.rec,
+                                                                   self.f_rec)), np.array([self.zi == 0]))[0])
+
+    def result(self) -> WolfeStep:
+        counts = np.array([self.nfev, self.ngev, self.status], dtype=np.int64)
+        return WolfeStep(np.array([self.alpha]), np.array([self.phi]), np.array([self.dphi_at]), counts[0:1],
+                         counts[1:2], counts[2:3], np.array([self.approx]), np.array([self.reach]),
+                         np.array([self.phi_reach]))
 
 
 def wolfe_scalar(phi, dphi, phi0=None, dphi0=None, old_phi0=None, c1=1e-4, c2=0.9, amax=None,
