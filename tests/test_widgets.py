@@ -170,12 +170,13 @@ def test_the_widget_ships_its_front_end_and_both_languages(landscape):
 
 def test_page_messages_are_answered_over_the_comm(landscape, monkeypatch):
     sent = []
-    monkeypatch.setattr(landscape, "send", sent.append)
+    monkeypatch.setattr(landscape, "send", lambda content, buffers=None: sent.append({**content, "_buffers": buffers}))
     landscape._on_page_message(landscape, {"id": "a", "asset": "front-end"}, [])
     landscape._on_page_message(landscape, {"id": "b", "path": "run", "body": {**landscape.body(), "steps": 5}}, [])
     landscape._on_page_message(landscape, {"id": "c", "path": "run", "body": {"problem": 3}}, [])
     landscape._on_page_message(landscape, "not a dict", [])
     assets, run, refused = sent
+    run = {"id": run["id"], "data": json.loads(bytes(run["_buffers"][0]))} if run.get("json") else run
     assert "export function latestOnly" in assets["data"]["api.js"]  # the explorer's own module, not a copy
     assert "export function withToolbar" in assets["data"]["plotting.js"] and "Plotly" in assets["data"]["plotly"]
     assert run["id"] == "b" and len(run["data"]["runs"][0]["x"]) == 6

@@ -107,6 +107,10 @@ def _ask(client, expr: str):
     raise AssertionError(f"no answer from the kernel for {expr}")
 
 
+#: The notebook's kernel connected and idle (the status bar says idle before the kernel is connected).
+KERNEL_READY = ("(() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+                " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
+                " return !!(k && k.connectionStatus === 'connected' && k.status === 'idle'); })()")
 CONTOURS = "document.querySelectorAll('.descend-widget .contourlayer path').length"
 
 
@@ -118,9 +122,7 @@ def test_click_moves_start_in_the_kernel(lab, lang, tmp_path):
         # a workspace of its own per notebook: the other test's open tabs are not restored here
         driver.get(f"{lab['base']}/lab/workspaces/{lang}/tree/{path}?reset&token={TOKEN}")
         wait_for(driver, "window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')", 60, "the notebook")
-        wait_for(driver, "document.querySelector('.jp-Notebook-ExecutionIndicator, .jp-Toolbar-kernelStatus') "
-                         "&& !document.querySelector('[data-status=\"busy\"]')", 30, "the kernel")
-        time.sleep(1.0)
+        wait_for(driver, KERNEL_READY, 60, "the kernel connected and idle")
         driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         wait_for(driver, "document.querySelector('.descend-widget[data-drawn]')", 60, "the widget drawn")
         wait_for(driver, CONTOURS, 10, "the contours")

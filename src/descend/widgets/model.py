@@ -23,7 +23,7 @@ from ..serve.api import derivatives, export, landscape, learning_rate, listings,
 from ..serve.checks import BadRequest
 from ..serve.json_out import dumps
 
-__all__ = ["Panel", "WidgetError", "answer", "checked", "front_end", "ROUTES", "STATIC"]
+__all__ = ["Panel", "WidgetError", "answer", "reply", "checked", "front_end", "ROUTES", "STATIC"]
 
 log = logging.getLogger("descend.widgets")
 
@@ -75,23 +75,31 @@ def checked(fn, body):
         raise WidgetError(str(exc)) from None
 
 
-def answer(message) -> dict:
-    """The reply to one page request ``{"id", "path", "body"}``: ``{"id", "data"}`` with the endpoint's
-    answer as plain JSON (nan/inf as null, as the explorer sends them), or ``{"id", "error"}`` with
-    one line.  Never raises: a page event must not give the kernel a traceback."""
+def reply(message) -> tuple[dict, list]:
+    """The reply to one page request ``{"id", "path", "body"}``: ``({"id", "json": true}, [answer])``
+    with the endpoint's answer as JSON bytes in one binary buffer (nan/inf as null, as the explorer
+    sends them; no second JSON pass in the kernel's messaging), or ``({"id", "error"}, [])`` with one
+    line.  Never raises: a page event must not give the kernel a traceback."""
     rid = message.get("id") if isinstance(message, dict) else None
     try:
         path = message.get("path") if isinstance(message, dict) else None
         if path not in ROUTES:
             raise BadRequest(f"path: must be one of {', '.join(ROUTES)}, got {path!r:.40}")
-        body = message.get("body", {})
-        return {"id": rid, "data": json.loads(dumps(ROUTES[path](body)))}
+        return {"id": rid, "json": True}, [dumps(ROUTES[path](message.get("body", {})))]
     except (BadRequest, DescendError) as exc:
-        return {"id": rid, "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+        return {"id": rid, "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}, []
     except Exception as exc:  # noqa: BLE001 - the page gets one line, the log keeps the rest
         log.warning("widget request failed: %s", exc, exc_info=True)
         return {"id": rid, "error": f"descend could not answer this request ({type(exc).__name__}); "
-                                    f"see the kernel's log"}
+                                    f"see the kernel's log"}, []
+
+
+def answer(message) -> dict:
+    """:func:`reply` decoded: ``{"id", "data"}`` (the answer as plain JSON values) or ``{"id", "error"}``."""
+    content, buffers = reply(message)
+    if buffers:
+        return {"id": content["id"], "data": json.loads(buffers[0])}
+    return content
 
 
 class Panel(anywidget.AnyWidget):
@@ -129,7 +137,8 @@ class Panel(anywidget.AnyWidget):
         elif content.get("asset") == "font-ja":
             self._send_font(content.get("id"))
         elif "path" in content:
-            self.send(answer(content))
+            reply_content, buffers = reply(content)
+            self.send(reply_content, buffers=buffers)
 
     def _send_font(self, rid):
         """The explorer's Japanese font (IPAexGothic from matplotlib-fontja) as one binary buffer, so a

@@ -13,6 +13,7 @@ function ask(model, message) {
       if (!msg || msg.id !== id) return;
       model.off("msg:custom", onMsg);
       if (msg.error !== undefined) reject(new Error(msg.error));
+      else if (msg.json) resolve(JSON.parse(new TextDecoder().decode(buffers[0]))); // the answer's JSON bytes
       else resolve(buffers && buffers.length ? { ...msg.data, buffers } : msg.data);
     };
     model.on("msg:custom", onMsg);
@@ -75,24 +76,45 @@ function shownZ(z) {
 
 function renderLandscape(model, el, lib) {
   const { api, plotting, Plotly } = lib;
+  // two figures, as the explorer draws its landscape: the contours below, drawn when the problem
+  // changes, and the paths above (transparent), redrawn alone after a click
+  const stack = document.createElement("div");
+  stack.className = "descend-stack";
+  const below = document.createElement("div");
   const plot = document.createElement("div");
-  plot.className = "descend-plot";
+  plot.className = "descend-plot descend-paths";
+  stack.append(below, plot);
   const line = document.createElement("div");
   line.className = "descend-error";
   const table = document.createElement("table");
   table.className = "descend-results";
-  el.append(plot, line, table);
+  el.append(stack, line, table);
   let grid = null;
   let gridKey = "";
+  let contoursFor = "";
 
   const body = () => ({ problem: model.get("problem"), start: model.get("start"), steps: model.get("steps"),
                         runs: model.get("optimizers"), lang: model.get("lang") });
   const showError = (message) => { line.textContent = message || model.get("error") || ""; };
+  const axes = (extra = {}) => ({ range: null, automargin: false, fixedrange: true, ...extra });
+  const frame = (over) => plotting.withToolbar({
+    height: 440, margin: { l: 48, t: 30, b: 40, r: 44 }, dragmode: false, font: FONT,
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" }, ...over });
+
+  function drawContours() {
+    if (contoursFor === gridKey) return;
+    contoursFor = gridKey;
+    const trace = { type: "contour", x: grid.x, y: grid.y, z: grid.shown.z, showscale: false, ncontours: 30,
+                    contours: { coloring: "lines" }, colorscale: "Greys", hoverinfo: "skip" };
+    Plotly.react(below, [trace], frame({ showlegend: false, xaxis: axes({ range: grid.window[0] }),
+                                         yaxis: axes({ range: grid.window[1] }) }),
+                 { ...plotting.CONFIG, displayModeBar: false, staticPlot: true });
+  }
 
   function draw(runs) {
     const t = words(model);
-    const traces = [{ type: "contour", x: grid.x, y: grid.y, z: grid.shown.z, showscale: false,
-                      contours: { coloring: "lines" }, colorscale: "Greys", hoverinfo: "skip", name: "f" }];
+    drawContours();
+    const traces = [];
     runs.forEach((r, i) => {
       const xs = r.x || [];
       traces.push({ type: "scatter", mode: "lines+markers", marker: { size: 3 }, name: model.get("optimizers")[i].optimizer,
@@ -101,9 +123,9 @@ function renderLandscape(model, el, lib) {
     const s = model.get("start");
     traces.push({ type: "scatter", mode: "markers", x: [s[0]], y: [s[1]], name: t.start || "start",
                   marker: { size: 12, symbol: "x", color: "black" } });
-    const layout = plotting.withToolbar({ height: 440, margin: { l: 40, t: 30, b: 40 }, dragmode: false, font: FONT,
-                                          legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
-                                          xaxis: { range: grid.window[0] }, yaxis: { range: grid.window[1] } });
+    const hidden = { showgrid: false, zeroline: false, showticklabels: false, showline: false };
+    const layout = frame({ paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+                           xaxis: axes({ range: grid.window[0], ...hidden }), yaxis: axes({ range: grid.window[1], ...hidden }) });
     Plotly.react(plot, traces, layout, plotting.CONFIG);
     table.replaceChildren(...runs.map((r, i) => {
       const row = document.createElement("tr");
