@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import problems
 from ..minimize import minimize
-from .section import RULES, Picture, Section, Table, figure, translator
+from .section import RULES, Picture, Section, Table, figure, pyplot, translator
 
 
 # ------------------------------------------------------------------------------------------ 7
@@ -49,8 +49,10 @@ def optimizer_race_section(lang: str = "en") -> Section:
     def gif(path):
         from .. import plot
 
-        return plot.animate(bowl_p, list(bowl.results.values()), path, frames=31, fps=6, dpi=80, figsize=(7.0, 5.0), legend="lower right",
-                            title=tr(".optimizer_race.plot.gif_title"), lang=lang)
+        # one GIF for every screen, 560 px wide: 12 pt text keeps its legend ("small", 10 pt) at 11 px on a phone
+        with pyplot().rc_context({"font.size": 12.0}):
+            return plot.animate(bowl_p, list(bowl.results.values()), path, frames=31, fps=6, dpi=80, figsize=(7.0, 5.0), legend="lower right",
+                                title=tr(".optimizer_race.plot.gif_title"), lang=lang)
 
     from .. import fmt
 
