@@ -56,6 +56,8 @@ function japaneseFont(model) {
 /** The figures' font: plotly's own, then the Japanese one for what it lacks. */
 const FONT = { family: '"Open Sans", verdana, arial, sans-serif, "descend-ja"' };
 
+const MARKERS_UP_TO = 150; // as the explorer's landscape.js
+
 const COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 
 function words(model) {
@@ -117,7 +119,9 @@ function renderLandscape(model, el, lib) {
     const traces = [];
     runs.forEach((r, i) => {
       const xs = r.x || [];
-      traces.push({ type: "scatter", mode: "lines+markers", marker: { size: 3 }, name: model.get("optimizers")[i].optimizer,
+      // a marker per iterate while they can be told apart (the explorer's rule: thousands of SVG
+      // markers cost a redraw most of a second), past that the line alone
+      traces.push({ type: "scatter", mode: xs.length <= MARKERS_UP_TO ? "lines+markers" : "lines", marker: { size: 3 }, name: model.get("optimizers")[i].optimizer,
                     x: xs.map((p) => p && p[0]), y: xs.map((p) => p && p[1]), line: { color: COLORS[i % COLORS.length] } });
     });
     const s = model.get("start");
