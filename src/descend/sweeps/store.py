@@ -70,8 +70,14 @@ def _blob(a) -> bytes | None:
     return None if a is None else np.ascontiguousarray(a, dtype="<f8").tobytes()
 
 
-def _unblob(b) -> np.ndarray | None:
-    return None if b is None else np.frombuffer(b, dtype="<f8").copy()
+def _unblob(b, what: str) -> np.ndarray | None:
+    """A stored curve: NULL or a float64 little-endian blob (a whole number of 8-byte values)."""
+    if b is None:
+        return None
+    if not isinstance(b, bytes) or len(b) % 8:
+        got = f"{len(b)} bytes" if isinstance(b, bytes) else type(b).__name__
+        raise DescendError(f"{what} must be NULL or float64 values (a multiple of 8 bytes), got {got}")
+    return np.frombuffer(b, dtype="<f8").copy()
 
 
 def _dumps(values: dict) -> str:
@@ -82,8 +88,70 @@ def _dumps(values: dict) -> str:
 
 
 def _read(text: str, what: str) -> dict:
-    """The inverse of :func:`_dumps` (the text's size and nesting checked first)."""
-    return safejson.restore(safejson.loads(text, what=what))
+    """The inverse of :func:`_dumps` (the text's size and nesting checked first); a JSON object."""
+    value = safejson.restore(safejson.loads(text, what=what))
+    if not isinstance(value, dict):
+        raise DescendError(f"{what} must be a JSON object, got {_kind(value)}")
+    return value
+
+
+#: result fields and what each may hold: "number" (or null), "count" (an integer >= 0 or null),
+#: "text", "point" (a list of numbers or null); any other result field is refused by name
+_RESULT_FIELDS = {"final_loss": "number", "best_loss": "number", "distance": "number", "wall_time": "number",
+                  "final_val_loss": "number", "best_val_loss": "number", "nit": "count", "ngev": "count",
+                  "steps_to_tol": "count", "status": "text", "message": "text", "x": "point"}
+
+
+def _kind(v) -> str:
+    return "null" if v is None else f"{type(v).__name__} {v!r}"[:80]
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_scalar(v) -> bool:
+    return v is None or isinstance(v, (bool, int, float, str))
+
+
+def _is_point(v) -> bool:
+    """A flat list of numbers, or a list of equally long such lists (start points)."""
+    if not isinstance(v, list):
+        return False
+    if all(_is_number(x) for x in v):
+        return True
+    return (all(isinstance(x, list) and all(_is_number(y) for y in x) for x in v)
+            and len({len(x) for x in v}) == 1)
+
+
+_FIELD_CHECKS = {
+    "number": (lambda v: v is None or _is_number(v), "a number or null"),
+    "count": (lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0),
+              "an integer >= 0 or null"),
+    "text": (lambda v: v is None or isinstance(v, str), "a string or null"),
+    "point": (lambda v: v is None or _is_point(v), "a list of numbers or null"),
+}
+
+
+def _check_row(settings: dict, result: dict, what: str) -> None:
+    """Every field of a stored run, checked on read: a store edited by hand or by another program
+    is refused with the run and the field named, never half-read into a traceback later."""
+    if not isinstance(settings.get("optimizer"), str):
+        raise DescendError(f"{what}: setting 'optimizer' must be a string, got {_kind(settings.get('optimizer'))}")
+    lr = settings.get("lr")
+    if not (_is_number(lr) and lr > 0):
+        raise DescendError(f"{what}: setting 'lr' must be a number > 0, got {_kind(lr)}")
+    for name, v in settings.items():
+        if not (_is_scalar(v) or _is_point(v) or (isinstance(v, list) and all(_is_scalar(x) for x in v))):
+            raise DescendError(f"{what}: setting {name!r} must be a number, string, boolean, null or a list of "
+                               f"them, got {_kind(v)}")
+    for name, v in result.items():
+        kind = _RESULT_FIELDS.get(name)
+        if kind is None:
+            raise DescendError(f"{what}: unknown result field {name!r} (known: {', '.join(sorted(_RESULT_FIELDS))})")
+        ok, allowed = _FIELD_CHECKS[kind]
+        if not ok(v):
+            raise DescendError(f"{what}: result field {name!r} must be {allowed}, got {_kind(v)}")
 
 
 class _FileLock:
@@ -176,7 +244,7 @@ class SweepStore:
             if not os.path.lexists(self.path):
                 raise DescendError(f"no sweep store at {self.path!r}")
             self._check_file(write=False)
-            self._con = self._connect(f"file:{self.path}?mode=ro", uri=True)
+            self._con = self._open_reader()
             self._check_format(create=False)
             return
         parent = os.path.dirname(os.path.abspath(self.path))
@@ -219,6 +287,32 @@ class SweepStore:
         if head and head != _SQLITE_MAGIC:  # an empty file is a store whose creation was cut short
             raise DescendError(f"{self.path!r} is not a sweep store (not an SQLite database); choose another "
                                f"--store file")
+
+    def _open_reader(self):
+        """A read-only connection.  A WAL store needs its ``-shm`` file beside it even to be read; on a
+        read-only file system (or directory) SQLite cannot create it and fails with "unable to open
+        database file".  Then, when no ``-wal`` file holds uncheckpointed runs, the store is opened
+        ``immutable=1`` (nothing can change it there); otherwise the message says what is missing."""
+        from urllib.parse import quote
+
+        uri = "file:" + quote(os.path.abspath(self.path))
+        con = None
+        try:
+            con = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30.0, isolation_level=None)
+            con.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+            con.execute("PRAGMA busy_timeout=30000")
+            return con
+        except sqlite3.Error as exc:
+            if con is not None:
+                con.close()
+            if not isinstance(exc, sqlite3.OperationalError):
+                raise DescendError(f"{self.path!r} is not a sweep store (not an SQLite database: {exc})") from None
+            wal = self.path + "-wal"
+            if os.path.exists(wal) and os.path.getsize(wal) > 0:
+                raise DescendError(f"cannot read the sweep store {self.path!r} ({exc}): its {wal!r} holds runs "
+                                   f"not yet in the store, and the directory cannot be written; copy the store, "
+                                   f"its -wal and -shm files to a writable directory") from None
+        return self._connect(uri + "?mode=ro&immutable=1", uri=True)
 
     def _tables(self) -> set[str]:
         try:
@@ -356,15 +450,28 @@ class SweepStore:
         cols = "key, sweep, settings, result, finished" + (", curve, val_curve" if curves else "")
         out = []
         wanted = None if keys is None else set(keys)
-        for row in self._con.execute(f"SELECT {cols} FROM runs ORDER BY id"):
+        for n, row in enumerate(self._con.execute(f"SELECT {cols} FROM runs ORDER BY id"), 1):
             if wanted is not None and row[0] not in wanted:
                 continue
-            rec = {"key": row[0], "sweep": row[1], "settings": _read(row[2], "a stored run's settings"),
-                   "result": _read(row[3], "a stored run's result"), "finished": row[4]}
-            if curves:
-                rec["curve"], rec["val_curve"] = _unblob(row[5]), _unblob(row[6])
-            out.append(rec)
+            out.append(self._record(n, row, curves))
         return out
+
+    def _record(self, n: int, row: tuple, curves: bool) -> dict:
+        """Stored run number ``n`` (a row of :meth:`records`' query), every field checked."""
+        what = f"the sweep store {self.path}: run {n}"
+        for name, v in (("key", row[0]), ("sweep", row[1])):
+            if not isinstance(v, str):
+                raise DescendError(f"{what}: {name} must be text, got {_kind(v)}")
+        if not _is_number(row[4]):
+            raise DescendError(f"{what}: finished must be a time in seconds, got {_kind(row[4])}")
+        settings = _read(row[2], f"{what}: settings")
+        result = _read(row[3], f"{what}: result")
+        _check_row(settings, result, what)
+        rec = {"key": row[0], "sweep": row[1], "settings": settings, "result": result, "finished": row[4]}
+        if curves:
+            rec["curve"] = _unblob(row[5], f"{what}: curve")
+            rec["val_curve"] = _unblob(row[6], f"{what}: val_curve")
+        return rec
 
     def integrity(self) -> str:
         """SQLite's ``PRAGMA integrity_check`` ("ok" for a sound file)."""
