@@ -303,7 +303,7 @@ search (4.3), and linear least squares (4.5).""",
      """# 数値計算 (Goodfellow ほか『深層学習』4.1 から 4.5)
 
 このノートブックは『深層学習』(Goodfellow ほか) 第 4 章と、それを読んだ学習ノート 001 に対応しています。
-オーバーフローとアンダーフロー (4.1)、悪い条件付け (4.2)、勾配に基づく最適化と直線探索 (4.3)、
+オーバーフローとアンダーフロー (4.1)、悪条件 (4.2)、勾配に基づく最適化と直線探索 (4.3)、
 線形最小二乗法 (4.5) を見ていきます。"""),
     ("code", SETUP),
     ("md", """## 4.1 Overflow and underflow
@@ -322,7 +322,7 @@ naive, descend.softmax(x), descend.softmax(-x)"""),
 
 The condition number is the ratio of the largest to the smallest singular value. On a quadratic
 with condition number kappa, gradient descent needs about kappa times more steps:""",
-     """## 4.2 悪い条件付け
+     """## 4.2 悪条件
 
 条件数は最大特異値と最小特異値の比です。条件数 kappa の 2 次関数では、勾配降下法に約 kappa 倍のステップが
 必要になります:"""),

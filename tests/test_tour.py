@@ -117,7 +117,8 @@ def test_the_japanese_page_has_formulas_and_japanese_frame(tmp_path):
     index = report.build(tmp_path, sections=tour.sections(["gradient_descent"], lang="ja"), gif=False, dpi=40)
     text = index.read_text(encoding="utf-8")
     assert '<html lang="ja">' in text and "勾配降下法と学習率" in text and "学習率" in text
-    assert text.count("<math") == 1 and "<mo>&#x02190;</mo>" in text  # x <- x - eta grad f(x), as MathML
+    # x <- x - eta grad f(x), drawn as SVG with its LaTeX for screen readers
+    assert text.count('<svg class="formula"') == 1 and 'aria-label="x \\leftarrow x - \\eta \\nabla f(x)"' in text
     assert "ステップ数の上限" in text  # the status words, not "max_steps"
     assert "max_steps" not in text
 
@@ -305,7 +306,7 @@ def test_beyond_the_gradient_renders_in_english_and_japanese(tmp_path):
     for lang, title in (("en", "Beyond the gradient"), ("ja", "勾配の先へ")):
         index = report.build(tmp_path / lang, sections=tour.sections(["second_order"], lang=lang), gif=False, dpi=40)
         text = index.read_text(encoding="utf-8")
-        assert title in text and text.count("<math") == 1
+        assert title in text and text.count('<svg class="formula"') == 1
         assert text.count("<img ") == 3 and text.count("<table>") == 4
     ja = (tmp_path / "ja" / "index.html").read_text(encoding="utf-8")
     for term in ("ニュートン法", "鞍点", "ヘッセ行列", "二階微分判定", "KKT条件", "ラグランジュ乗数", "最小二乗法", "極小"):
