@@ -1,4 +1,4 @@
-"""Write torch.optim.LBFGS's minimizers for tests/test_second_order.py.
+"""Write torch.optim.LBFGS's minimizers for tests/test_methods.py.
 
     pip install torch==2.13.0
     python scripts/make_second_order_fixtures.py

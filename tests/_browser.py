@@ -1,4 +1,4 @@
-"""Headless Chromium for the browser tests (test_browser.py, test_serve_browser.py, test_tour_browser.py).
+"""Headless Chromium for the browser tests (test_report_browser.py, test_serve_browser.py, test_report_browser_ja.py).
 
 Needs the Debian packages chromium and chromium-driver (``apt-get install -y chromium
 chromium-driver``) and selenium; :func:`skip_without_browser` skips a test module, saying

@@ -1,4 +1,4 @@
-"""The demo page, built once per test session and shared by test_report.py and test_browser.py."""
+"""The demo page, built once per test session and shared by test_report.py and test_report_browser.py."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 - One BLAS thread per process unless the environment already says how many
   (``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``).  The suite's matrices are small (n of a few
   hundred at most), where BLAS threads cost more than they give, and on a loaded 2-core machine
-  OpenBLAS's spinning threads made tests/test_second_order.py's 100-D damped Newton run take
+  OpenBLAS's spinning threads made tests/test_methods.py's 100-D damped Newton run take
   107 s instead of 3.5 s (scipy's L-BFGS-B on the same problem: 12 s instead of 0.44 s).  Set
   before numpy is first imported; the CLI, server and notebook-kernel subprocesses inherit it.
   It changes no result a test asserts: the same process runs both sides of every comparison.

@@ -139,7 +139,7 @@ def test_the_program_is_the_one_numpy_runs():
 # -- whole runs of minimize -------------------------------------------------------------------------
 
 #: the explorer's six, and two more configurations with flags and transforms of their own (each
-#: compiles one loop the first time; the evaluator is the same for all, tests/test_compiled.py
+#: compiles one loop the first time; the evaluator is the same for all, tests/test_jit.py
 #: holds every rule)
 OPTIMIZERS = [("gd", 1e-3, {}), ("momentum", 1e-3, {}), ("nesterov", 1e-3, {}), ("adagrad", 0.1, {}),
               ("rmsprop", 1e-3, {}), ("adam", 1e-2, {}), ("adam", 1e-2, {"amsgrad": True, "clip_value": 1.0}),

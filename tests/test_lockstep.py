@@ -21,7 +21,7 @@ numba = pytest.importorskip("numba")
 from descend.jit import kernels, lockstep  # noqa: E402  (after the skip: numba is needed from here)
 from descend.jit import run as jrun  # noqa: E402
 
-from test_compiled import CONFIGS, _rosen, _rosen_grad, assert_same  # noqa: E402
+from test_jit import CONFIGS, _rosen, _rosen_grad, assert_same  # noqa: E402
 
 R = 40  # more than lockstep.MIN_RUNS, less than a block: one block, one thread
 

@@ -3,7 +3,7 @@ Chromium in English and Japanese: hats clear of the fraction bar and the radical
 full-size glyph, nothing cut off. Each formula's screenshot is saved (tmp folder, and
 $DESCEND_SCREENSHOT_DIR when set, for a person to look at).
 
-Needs chromium, chromium-driver and selenium, as tests/test_browser.py; skipped, saying which is
+Needs chromium, chromium-driver and selenium, as tests/test_report_browser.py; skipped, saying which is
 missing, only where they cannot be installed. Firefox (geckodriver) is not installed here: not checked.
 """
 

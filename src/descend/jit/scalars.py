@@ -14,7 +14,7 @@ A twin is only trusted while the code it copies is unchanged: :data:`TWINS` hold
 hash of the source of the optimizer's ``_scalars``, ``_present`` and ``_state_init``
 (and the helpers they call).  When one of them is edited, :func:`twin` returns None
 with the reason, the compiled path steps aside for that optimizer, and
-tests/test_compiled.py fails until the twin is brought up to date (and its hash).
+tests/test_jit.py fails until the twin is brought up to date (and its hash).
 """
 
 from __future__ import annotations

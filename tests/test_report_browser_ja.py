@@ -3,7 +3,7 @@ CJK font (no tofu), formulas are drawn, nothing overflows the screen, the text o
 least 11 CSS px (the narrow pictures: panels stacked, larger text; a figure that cannot stack keeps a
 minimum width and scrolls), and a table or figure wider than the screen says that it scrolls.
 
-Needs chromium, chromium-driver and selenium, as tests/test_browser.py; skipped, saying which is
+Needs chromium, chromium-driver and selenium, as tests/test_report_browser.py; skipped, saying which is
 missing, only where they cannot be installed.
 """
 
