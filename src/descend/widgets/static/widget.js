@@ -76,6 +76,28 @@ function shownZ(z) {
   return { z: z.map((row) => row.map(f)), f };
 }
 
+/** The explorer's /api/run body for the widget's state. */
+const runBody = (model) => ({ problem: model.get("problem"), start: model.get("start"), steps: model.get("steps"),
+                              runs: model.get("optimizers"), lang: model.get("lang") });
+const surfaceBody = (model) => ({ problem: model.get("problem"), points: 101 });
+
+/** The landscape's first numbers, asked for before plotly.js has loaded: the kernel computes them
+ * while the page compiles plotly.js. Each is used once, by a request with the same body. */
+function prefetch(model) {
+  const early = new Map();
+  for (const [path, body] of [["surface", surfaceBody(model)], ["run", runBody(model)]]) {
+    const answer = ask(model, { path, body });
+    answer.catch(() => {}); // a refusal is shown when the panel asks for it
+    early.set(`${path} ${JSON.stringify(body)}`, answer);
+  }
+  return (call) => (path, body) => {
+    const key = `${path} ${JSON.stringify(body)}`;
+    const answer = early.get(key);
+    early.delete(key);
+    return answer || call(path, body);
+  };
+}
+
 function renderLandscape(model, el, lib) {
   const { api, plotting, Plotly } = lib;
   // two figures, as the explorer draws its landscape: the contours below, drawn when the problem
@@ -95,8 +117,7 @@ function renderLandscape(model, el, lib) {
   let gridKey = "";
   let contoursFor = "";
 
-  const body = () => ({ problem: model.get("problem"), start: model.get("start"), steps: model.get("steps"),
-                        runs: model.get("optimizers"), lang: model.get("lang") });
+  const body = () => runBody(model);
   const showError = (message) => { line.textContent = message || model.get("error") || ""; };
   const axes = (extra = {}) => ({ range: null, automargin: false, fixedrange: true, ...extra });
   const frame = (over) => plotting.withToolbar({
@@ -151,7 +172,7 @@ function renderLandscape(model, el, lib) {
     const key = JSON.stringify(model.get("problem"));
     try {
       if (key !== gridKey) {
-        const g = await api.call("surface", { problem: model.get("problem"), points: 101 });
+        const g = await api.call("surface", surfaceBody(model));
         grid = { ...g, shown: shownZ(g.z) };
         gridKey = key;
       }
@@ -223,20 +244,23 @@ function renderOther(model, el, lib) {
 
 async function render({ model, el }) {
   el.classList.add("descend-widget");
+  const landscape = model.get("panel") === "landscape";
+  const loading = load(model); // its request goes first: plotly.js compiles while the kernel computes
+  const early = landscape ? prefetch(model) : (call) => call;
   let lib;
   try {
-    lib = await load(model);
+    lib = await loading;
   } catch (err) {
     el.textContent = String(err.message || err);
     return;
   }
   // every request of this widget goes over its own comm (api.js's module is shared by every widget
   // of the page, so each widget keeps its own call rather than setting one transport for all)
-  lib = { ...lib, api: { ...lib.api, call: (path, body) => ask(model, { path, body: body ?? {} }) } };
+  lib = { ...lib, api: { ...lib.api, call: early((path, body) => ask(model, { path, body: body ?? {} })) } };
   const font = () => (model.get("lang") === "ja" ? japaneseFont(model) : null);
   await font();
   model.on("change:lang", font);
-  if (model.get("panel") === "landscape") renderLandscape(model, el, lib); else renderOther(model, el, lib);
+  if (landscape) renderLandscape(model, el, lib); else renderOther(model, el, lib);
 }
 
 export default { render };
