@@ -38,6 +38,10 @@ from .saving import MODEL_FIELDS, MODEL_FORMAT, MODEL_VERSION, check_savable, mo
 __all__ = ["save", "load", "check_savable", "atomic_savez", "read_npz", "npz_string", "npz_json", "npz_int",
            "MAX_LOAD_BYTES", "MAX_MEMBERS", "MODEL_FORMAT", "MODEL_VERSION", "model_arrays"]
 
+#: the top-level keys of a saved architecture (:meth:`Sequential.config`); any other is refused by name
+ARCHITECTURE_KEYS = ("type", "dtype", "layers")
+
+
 def _check_declared_shapes(config, data: dict, path, prefix: str) -> None:
     """The parameters the architecture declares must be the arrays stored, before any layer
     is built: a small file declaring ``Linear(60000, 60000)`` is refused, not allocated.
@@ -72,6 +76,10 @@ def _check_declared_shapes(config, data: dict, path, prefix: str) -> None:
 def model_from_arrays(data: dict, path, prefix: str = "param/") -> Sequential:
     """Rebuild and fill a model from :func:`model_arrays`' fields, checking each."""
     config = npz_json(data, "architecture", path)
+    unknown = sorted(str(k) for k in config if k not in ARCHITECTURE_KEYS)
+    if unknown:
+        raise DescendError(f"{path!r}: field 'architecture' has unknown key(s) {unknown}; a model architecture "
+                           f"holds {', '.join(ARCHITECTURE_KEYS)}")
     _check_declared_shapes(config, data, path, prefix)
     try:
         model = Sequential.from_config(config)
@@ -121,8 +129,9 @@ def save(model: Sequential, path, *, overwrite: bool = False) -> None:
 def load(path, *, max_bytes: int | None = None) -> Sequential:
     """Load a model saved by :func:`save`; anything else is a DescendError (never unpickled).
 
-    ``max_bytes`` (default :data:`MAX_LOAD_BYTES`, 2 GiB) bounds the arrays the file may
-    declare; a larger model needs it raised.
+    ``max_bytes`` bounds the arrays the file may declare (default: 100 times the file's
+    size, :data:`descend.nn.npz.MAX_RATIO`, at most :data:`MAX_LOAD_BYTES`, 2 GiB); a
+    larger model needs it raised on purpose.
     """
     data = read_npz(path, "model", MODEL_FORMAT, MODEL_VERSION, max_bytes=max_bytes,
                     allowed=lambda k: k in MODEL_FIELDS or k.startswith("param/"))

@@ -5,7 +5,9 @@ The model files (:mod:`descend.nn.io`) and the training checkpoints
 
 A hostile file costs no more than its checks: before any array is decompressed the
 zip directory is read (member count, names, declared sizes against
-:data:`MAX_LOAD_BYTES` and against what the compression can produce) and each .npy
+:data:`MAX_RATIO` times the file's size capped at :data:`MAX_LOAD_BYTES`, or the
+``max_bytes`` a caller raises on purpose, and against what the compression can
+produce) and each .npy
 header (its shape and dtype must account for the member's size exactly); JSON fields
 are measured before they are parsed (:mod:`descend.safejson`).
 """
@@ -21,11 +23,15 @@ import numpy as np
 from .. import files, safejson
 from ..errors import DescendError
 
-__all__ = ["atomic_savez", "read_npz", "npz_string", "npz_json", "npz_int", "MAX_LOAD_BYTES", "MAX_MEMBERS"]
+__all__ = ["atomic_savez", "read_npz", "npz_string", "npz_json", "npz_int", "MAX_LOAD_BYTES", "MAX_MEMBERS",
+           "MAX_RATIO"]
 
 #: The most bytes of arrays a file may declare (all members, decompressed) unless the
 #: caller passes ``max_bytes``: 2 GiB.
 MAX_LOAD_BYTES = 2 * 2 ** 30
+#: Unless the caller passes ``max_bytes``, a file may declare at most this many times its
+#: own size of arrays (descend writes stored, uncompressed members: ratio about 1).
+MAX_RATIO = 100
 #: The most arrays (zip members) a file may hold.
 MAX_MEMBERS = 10_000
 # deflate produces at most about 1032 bytes per compressed byte
@@ -58,10 +64,11 @@ def _read_npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo):
         return shape, dtype, fh.tell()
 
 
-def _check_directory(path: str, kind: str, fmt: str, allowed, max_bytes: int) -> None:
+def _check_directory(path: str, kind: str, fmt: str, allowed, max_bytes: int | None) -> None:
     """Refuse, before decompressing any array, a zip whose directory or .npy headers do
     not add up: too many members, unexpected or repeated names, more bytes declared than
-    ``max_bytes`` or than the compression can produce, a header whose shape and dtype do
+    ``max_bytes`` (None: :data:`MAX_RATIO` times the file's size, at most
+    :data:`MAX_LOAD_BYTES`) or than the compression can produce, a header whose shape and dtype do
     not account for the member's size exactly, object arrays."""
     with open(path, "rb") as fh:
         if fh.read(6) == b"\x93NUMPY":
@@ -81,7 +88,14 @@ def _check_directory(path: str, kind: str, fmt: str, allowed, max_bytes: int) ->
             raise DescendError(f"{path!r} has unexpected fields {[n.removesuffix('.npy') for n in bad[:5]]}"
                                f"{' and more' if len(bad) > 5 else ''}")
         total = sum(i.file_size for i in infos)
-        if total > max_bytes:
+        if max_bytes is None:
+            size = os.path.getsize(path)
+            limit = min(MAX_LOAD_BYTES, MAX_RATIO * size)
+            if total > limit:
+                raise DescendError(f"{path!r} declares {total} bytes of arrays from a {size}-byte file, more than "
+                                   f"the {limit} allowed ({MAX_RATIO}x its size, at most {MAX_LOAD_BYTES}; pass "
+                                   f"max_bytes= to allow a larger {kind})")
+        elif total > max_bytes:
             raise DescendError(f"{path!r} declares {total} bytes of arrays, more than the {max_bytes} allowed "
                                f"(pass max_bytes= to allow a larger {kind})")
         for info in infos:
@@ -113,18 +127,20 @@ def read_npz(path, kind: str, fmt: str, version: int, *, allowed=None,
 
     The zip directory and each array's header are checked first (see the module
     docstring): ``allowed`` (a predicate on field names, or None for any) and
-    ``max_bytes`` (default :data:`MAX_LOAD_BYTES`) bound what is decompressed.
+    ``max_bytes`` (default: :data:`MAX_RATIO` times the file's size, at most
+    :data:`MAX_LOAD_BYTES`; a larger number raises the limit on purpose) bound what is
+    decompressed.
     Any failure (missing, truncated, not a zip, object arrays, another format, too
     large) is a DescendError naming ``path`` and ``kind`` ("model", "checkpoint").
     """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise DescendError(f"{kind} file {path!r} does not exist")
-    max_bytes = MAX_LOAD_BYTES if max_bytes is None else max_bytes
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 0:
+    if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer))
+                                  or max_bytes < 0):
         raise DescendError(f"max_bytes must be an integer number of bytes >= 0, got {max_bytes!r}")
     try:
-        _check_directory(path, kind, fmt, allowed, int(max_bytes))
+        _check_directory(path, kind, fmt, allowed, None if max_bytes is None else int(max_bytes))
     except DescendError:
         raise
     except Exception as exc:  # BadZipFile, EOFError, ValueError (a bad header), OSError, ...

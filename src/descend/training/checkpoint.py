@@ -55,6 +55,18 @@ _CHECKPOINT_FIELDS = frozenset({"__format__", "__version__", "run", "progress", 
                                 "rng_state", "optim_keys", "history", "history_loss", "history_lr", "callbacks"})
 
 
+#: the fields of a checkpoint's history record (:meth:`History._meta`)
+_HISTORY_KEYS = ("epochs", "status", "message", "epoch", "step", "best_epoch", "wall_time")
+
+
+def _refuse_unknown(p: str, field: str, value: dict, known) -> None:
+    """A JSON field holding a key descend does not write is refused with the key's name."""
+    unknown = sorted(str(k) for k in value if k not in known)
+    if unknown:
+        raise DescendError(f"{p!r}: field {field!r} has unknown key(s) {unknown[:5]}; it holds "
+                           f"{', '.join(known)}")
+
+
 def _checkpoint_field(name: str) -> bool:
     return name in _CHECKPOINT_FIELDS or name.startswith(("param/", "optim/", "callback/"))
 
@@ -66,8 +78,9 @@ def load_checkpoint(path, *, max_bytes: int | None = None) -> dict:
     ``rng`` (a Generator), ``model`` (a :class:`~descend.nn.Sequential`),
     ``optim`` (the optimizer state dict), ``history`` (a :class:`History`) and
     ``callbacks`` (list of (meta, arrays)).  Anything malformed is a DescendError;
-    a file declaring more than ``max_bytes`` of arrays (default
-    :data:`descend.nn.npz.MAX_LOAD_BYTES`) is refused before anything is decompressed.
+    a file declaring more than ``max_bytes`` of arrays (default: 100 times the file's
+    size, at most :data:`descend.nn.npz.MAX_LOAD_BYTES`) is refused before anything is
+    decompressed.
     """
     p = os.fspath(path)
     data = read_npz(p, "checkpoint", CHECKPOINT_FORMAT, CHECKPOINT_VERSION, allowed=_checkpoint_field,
@@ -75,8 +88,10 @@ def load_checkpoint(path, *, max_bytes: int | None = None) -> dict:
     run = npz_json(data, "run", p)
     progress = npz_json(data, "progress", p)
     kinds = {int: "an integer >= 0", bool: "true or false", float: "a number", dict: "a JSON object"}
-    for key, kind in (("epoch", int), ("step", int), ("batch", int), ("in_epoch", bool), ("loss_sum", float),
-                      ("count", int), ("metric_sums", dict), ("epoch_time", float)):
+    fields = (("epoch", int), ("step", int), ("batch", int), ("in_epoch", bool), ("loss_sum", float),
+              ("count", int), ("metric_sums", dict), ("epoch_time", float))
+    _refuse_unknown(p, "progress", progress, [k for k, _ in fields])
+    for key, kind in fields:
         value = progress.get(key)
         ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         if kind is float:
@@ -102,7 +117,11 @@ def load_checkpoint(path, *, max_bytes: int | None = None) -> dict:
         if a.dtype.kind not in "biufU":
             raise DescendError(f"{p!r}: optimizer field {key!r} has dtype {a.dtype}")
         optim_state[key] = a[()] if a.ndim == 0 else a
+    stray = sorted(k for k in data if k.startswith("optim/") and k[len("optim/"):] not in optim_state)
+    if stray:
+        raise DescendError(f"{p!r} has optimizer arrays not named in 'optim_keys': {stray[:5]}")
     meta = npz_json(data, "history", p)
+    _refuse_unknown(p, "history", meta, _HISTORY_KEYS)
     need = {"epochs": dict, "status": str, "message": str, "epoch": int, "step": int, "wall_time": (int, float)}
     for key, kind in need.items():
         if not isinstance(meta.get(key), kind):
