@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import DescendError, check_finite_array, check_positive
+from .problems.problem import check_memory
 
 __all__ = ["CriticalPoint", "critical_point", "optimal_step", "KINDS", "CurvatureWarning"]
 
@@ -116,6 +117,8 @@ def critical_point(f, x, *, grad=None, hess=None, gtol=1e-6, tol=None, refine=Fa
     analytic_hessian = hess is not None or getattr(f, "hessian", None) is not None
     fn, grad_fn, hess_fn = _derivatives(f, grad, hess)
     x = _point(x)
+    check_memory(3.0 * 8 * float(x.size) ** 2, f"n = {x.size} (a dense {x.size} x {x.size} Hessian)",
+                 "the second-derivative test keeps the Hessian, its eigenvectors and a working copy")
     check_positive("gtol", gtol)
     tol = (np.sqrt(np.finfo(float).eps) if analytic_hessian else 1e-5) if tol is None else check_positive("tol", tol)
     if refine:
@@ -157,6 +160,7 @@ def optimal_step(f, x, *, grad=None, hess=None):
     """
     fn, grad_fn, hess_fn = _derivatives(f, grad, hess)
     x = _point(x)
+    check_memory(8.0 * float(x.size) ** 2, f"n = {x.size} (a dense {x.size} x {x.size} Hessian)")
     g = np.asarray(grad_fn(x), dtype=float).reshape(-1)
     H = np.asarray(hess_fn(x), dtype=float).reshape(x.size, x.size)
     gg = float(g @ g)

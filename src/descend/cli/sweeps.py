@@ -216,7 +216,7 @@ def cli_sweep(target: str, *, optimizer: str = "gd", lr: str = "1e-4:1:13", hp=(
 
     Returns the sweep's table.
     """
-    from ..sweeps.grid import parse_lr, parse_values
+    from ..sweeps.grid import check_runs, parse_lr, parse_values
     from ..sweeps.report import summarize
     from ..sweeps.run import sweep
 
@@ -225,6 +225,7 @@ def cli_sweep(target: str, *, optimizer: str = "gd", lr: str = "1e-4:1:13", hp=(
     grid.update(parse_hyperparameters(hp, lists=True))
     seeds = _count("--seeds", seeds)
     if seeds is not None:
+        check_runs(seeds, f"--seeds {seeds}")
         grid["seed"] = list(range(seeds))
     starts = _count("--starts", starts)
     from ..problems import Problem

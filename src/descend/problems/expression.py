@@ -500,8 +500,15 @@ class _Builder:
 
     @staticmethod
     def _check_exponent(right: Expr) -> None:
-        if isinstance(right, Const) and abs(right.value) > MAX_EXPONENT:
-            raise _Refused(f"the exponent {right} is too large (a constant exponent must be at most "
+        """A constant exponent is checked on its value, after folding: ``x**(100+1)`` and ``9**9**9``
+        are refused like ``x**101`` (an exponent with a variable in it is left to the arithmetic)."""
+        if right.variables():
+            return
+        with np.errstate(all="ignore"):
+            value = float(right.evaluate({}))
+        if not abs(value) <= MAX_EXPONENT:
+            shown = right if isinstance(right, Const) else f"{right} = {value:g}"
+            raise _Refused(f"the exponent {shown} is too large (a constant exponent must be at most "
                            f"{MAX_EXPONENT} in size)")
 
 

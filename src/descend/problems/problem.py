@@ -16,7 +16,37 @@ import numpy as np
 
 from ..errors import DescendError, check_finite_array, unknown_name
 
-__all__ = ["Problem", "get", "names", "register", "readonly", "check_window"]
+__all__ = ["Problem", "get", "names", "register", "readonly", "check_window", "check_memory", "memory_limit",
+           "BYTES_PER_DIMENSION"]
+
+#: What a run of dimension n keeps, per coordinate: about a dozen float64 vectors (the point, the
+#: start, the gradient, the optimizer's state, the best point...), so 8 * 12 bytes per dimension.
+BYTES_PER_DIMENSION = 96
+
+
+def memory_limit() -> int:
+    """The most bytes one request may need: half of this machine's physical memory (8 GiB where
+    the platform does not say)."""
+    import os
+
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - no sysconf (Windows)
+        return 8 * 2 ** 30
+
+
+def _gib(nbytes: float) -> str:
+    return f"{nbytes / 2 ** 30:.3g} GiB" if nbytes >= 2 ** 30 else f"{nbytes / 2 ** 20:.3g} MiB"
+
+
+def check_memory(nbytes: float, what: str, hint: str = "") -> None:
+    """Refuse, before anything is allocated, a request whose arrays need more than
+    :func:`memory_limit`: ``what`` names the size given ("n = 100000 (a dense 100000 x 100000
+    Hessian)"), the message says how much it needs and how much is allowed."""
+    limit = memory_limit()
+    if nbytes > limit:
+        raise DescendError(f"{what} needs {_gib(nbytes)} of memory, more than the {_gib(limit)} allowed (half of "
+                           f"this machine's memory){'; ' + hint if hint else ''}")
 
 
 # --------------------------------------------------------------------------- the Problem type
@@ -305,5 +335,9 @@ def get(name: str, **params) -> Problem:
     if unknown:
         raise DescendError(f"problem {name!r} has no parameter {', '.join(map(repr, unknown))}; "
                            f"valid: {', '.join(valid) if valid else '(none)'}")
+    n = params.get("n")
+    if isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0:
+        check_memory(float(n) * BYTES_PER_DIMENSION, f"problem {name!r} with n = {n}",
+                     f"a run keeps about {BYTES_PER_DIMENSION} bytes per dimension")
     return factory(**params)
 

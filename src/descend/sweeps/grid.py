@@ -33,13 +33,15 @@ import itertools
 import json
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 
 import numpy as np
 
 from ..errors import DescendError
+from ..problems.problem import check_memory
 
-__all__ = ["Grid", "parse_lr", "parse_values", "canonical_json", "digest", "recordable", "RESERVED"]
+__all__ = ["Grid", "parse_lr", "parse_values", "canonical_json", "digest", "recordable", "RESERVED",
+           "check_runs", "RUN_BYTES"]
 
 #: the keys that are not optimizer hyperparameters
 RESERVED = ("optimizer", "lr", "batch_size", "seed", "start")
@@ -88,6 +90,18 @@ def digest(obj) -> str:
 
 # ------------------------------------------------------------------------------ the command line
 
+#: What one run of a sweep keeps in memory until the table is made: its settings and result
+#: (dicts of a dozen entries), its row of the table; curves are extra.
+RUN_BYTES = 2048
+
+
+def check_runs(count: int, what: str) -> None:
+    """Refuse, before anything is expanded, a sweep of ``count`` runs whose table could not be held
+    (:data:`RUN_BYTES` per run against :func:`descend.problems.problem.memory_limit`)."""
+    check_memory(float(count) * RUN_BYTES, f"{what}: a sweep of {count} runs",
+                 f"about {RUN_BYTES} bytes per run; split the sweep into smaller grids")
+
+
 def parse_lr(text: str) -> list[float]:
     """Learning rates from the command line.
 
@@ -119,6 +133,7 @@ def parse_lr(text: str) -> list[float]:
             raise DescendError(f"lr range 'a:b:k' needs a < b, got a={a:g}, b={b:g} in {text!r}")
         if k == 1:
             return [a]
+        check_runs(k, f"--lr {text!r} ({k} values)")
         values = np.geomspace(a, b, k)
         values[0], values[-1] = a, b  # the ends exactly as typed
         return [float(v) for v in values]
@@ -237,6 +252,10 @@ class Grid:
             specs = list(spec)
         else:
             raise DescendError(f"grid must be a dict of lists (or a non-empty list of such dicts), got {spec!r}")
+        for i, s in enumerate(specs):  # the grid's size before anything is expanded or checked value by value
+            sizes = [v if k == "start" and isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+                     else len(v) if isinstance(v, Sized) and not isinstance(v, str) else 1 for k, v in s.items()]
+            check_runs(math.prod(sizes), "grid" if len(specs) == 1 else f"grid[{i}]")
         self.parts = [self._check_part(s, i if len(specs) > 1 else None) for i, s in enumerate(specs)]
         names = []
         for part in self.parts:
