@@ -1,8 +1,8 @@
 """descend.widgets in real JupyterLab (headless Chromium): a click on the landscape to the redrawn
 paths through the kernel's comm, beside the explorer's click over HTTP, and the first widget's time.
 
-* **click to redrawn paths**: 6 optimizers x 1000 steps on Rosenbrock; a click event on the widget's
-  plot at a new point each time, to the paths drawn from there (the page's ``start`` sent to the
+* **click to redrawn paths**: 6 optimizers x 1000 steps on Rosenbrock; a click (pointer down and up) on the
+  widget's plot at a new point each time, to the paths drawn from there (the page's ``start`` sent to the
   kernel, checked, the run request over the comm, descend.minimize through the explorer's /api/run
   function, the JSON back, plotly's redraw).  The peer is the explorer's own page (bench/page.py's
   click, over HTTP with its compiled loops), in the same run, rounds interleaved; the ratio is
@@ -92,8 +92,10 @@ const frame = () => new Promise(requestAnimationFrame);
     const x = x0 + (0.15 + 0.1 * k) * (x1 - x0), y = y0 + (0.2 + 0.08 * k) * (y1 - y0);
     const before = Number(el.dataset.drawn);
     const t0 = performance.now();
-    box.dispatchEvent(new MouseEvent('click', { clientX: r.left + xa.c2p(x), clientY: r.top + ya.c2p(y),
-                                               bubbles: true }));
+    const at = { clientX: r.left + xa.c2p(x), clientY: r.top + ya.c2p(y), button: 0, isPrimary: true,
+                 pointerId: 1, pointerType: 'mouse', bubbles: true, cancelable: true };
+    box.dispatchEvent(new PointerEvent('pointerdown', at));
+    window.dispatchEvent(new PointerEvent('pointerup', at));
     while (Number(el.dataset.drawn) === before) {
       if (performance.now() - t0 > 20000) { done(null); return; }
       await frame();

@@ -1,6 +1,6 @@
 """descend.widgets in a real JupyterLab: a throwaway folder, JupyterLab on 127.0.0.1 with a token,
 a notebook opened in headless Chromium and run; a click on the landscape moves ``start`` in the
-kernel, ``.results`` follow, and the contours stay drawn.  Screenshots in en and ja go to
+kernel, ``.results`` follow, and the contours stay drawn; a drag moves ``start`` along.  Screenshots in en and ja go to
 /tmp/widget-shots for review.
 """
 
@@ -115,7 +115,7 @@ CONTOURS = "document.querySelectorAll('.descend-widget .contourlayer path').leng
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_click_moves_start_in_the_kernel(lab, lang, tmp_path):
+def test_click_and_drag_move_start_in_the_kernel(lab, lang, tmp_path):
     save = screenshots(tmp_path, REVIEW)
     path = f"widget-{lang}.ipynb"
     with chromium("1280,900", console_log=True) as driver:
@@ -148,6 +148,23 @@ def test_click_moves_start_in_the_kernel(lab, lang, tmp_path):
             assert driver.execute_script(f"return {CONTOURS}") > 0, "the contours are gone after the click"
             assert _ask(client, "w.error") == ""
             save(driver, f"widget-landscape-{lang}-clicked")
+            # a drag moves the start along: the kernel ends at the point where the pointer was let go
+            chain = ActionChains(driver).move_to_element_with_offset(box, -box.size["width"] // 4, 0).click_and_hold()
+            for _ in range(5):
+                chain.move_by_offset(0, -box.size["height"] // 20).pause(0.05)
+            chain.release().perform()
+            clicked, end = after, time.time() + 15
+            while after["start"] == clicked["start"] and time.time() < end:
+                time.sleep(0.2)
+                after = _ask(client, "{'start': w.start, 'f': [float(r.fun) for r in w.results]}")
+            # pressed at mid-height (y = 1 in Rosenbrock's window [-1, 3]), let go a quarter higher (y = 2)
+            end = time.time() + 15
+            while after["start"][1] < 1.5 and time.time() < end:
+                time.sleep(0.2)
+                after = _ask(client, "{'start': w.start, 'f': [float(r.fun) for r in w.results]}")
+            assert after["start"][0] < clicked["start"][0] and 1.5 < after["start"][1] < 2.5, \
+                f"the drag did not carry start up to where it was let go: {clicked['start']} -> {after['start']}"
+            assert driver.execute_script(f"return {CONTOURS}") > 0, "the contours are gone after the drag"
         finally:
             client.stop_channels()
         severe = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE" and "descend" in e["message"]]

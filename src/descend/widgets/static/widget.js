@@ -181,8 +181,11 @@ function renderLandscape(model, el, lib) {
       showError(err.message); // the last good landscape stays on screen
     }
   }
-  plot.addEventListener("click", (event) => {
-    // a click on the figure sets the start: pixel -> data through the axes' own conversion
+  // a click sets the start, a drag moves it: pixel -> data through the axes' own conversion; during
+  // a drag at most one update per animation frame goes to the kernel (the runs' requests coalesce)
+  let dragging = false;
+  let queued = null;
+  function setStart(event) {
     const full = plot._fullLayout;
     if (!full || !grid) return;
     const box = plot.querySelector(".nsewdrag") || plot;
@@ -190,9 +193,22 @@ function renderLandscape(model, el, lib) {
     const x = full.xaxis.p2c(event.clientX - rect.left);
     const y = full.yaxis.p2c(event.clientY - rect.top);
     if (!Number.isFinite(x) || !Number.isFinite(y)) return;
-    model.set("start", [x, y]);
-    model.save_changes();
+    if (queued === null) {
+      requestAnimationFrame(() => {
+        model.set("start", queued);
+        model.save_changes();
+        queued = null;
+      });
+    }
+    queued = [x, y];
+  }
+  plot.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0) return;
+    dragging = true;
+    setStart(event);
   });
+  plot.addEventListener("pointermove", (event) => { if (dragging) setStart(event); });
+  window.addEventListener("pointerup", () => { dragging = false; });
   for (const name of ["problem", "start", "steps", "optimizers", "lang"]) model.on(`change:${name}`, refresh);
   model.on("change:error", () => showError(model.get("error")));
   refresh();
