@@ -25,8 +25,14 @@ REVIEW = "/tmp/widget-shots"  # a copy of every screenshot, for a person to look
 LANGS = ("en", "ja")
 
 
-def _notebook(lang: str) -> dict:
-    code = [f"from descend.widgets import Landscape\nw = Landscape('rosenbrock', steps=1000, lang={lang!r})\nw"]
+PANELS = ["from descend.widgets import Derivatives, LearningRate, Training\n"
+          "LearningRate('elongated_bowl', steps=50, lrs={'min': 1e-3, 'max': 1.0, 'points': 9})",
+          "Derivatives('sin(x)', x=0.5)",
+          "Training({'dataset': 'moons', 'n': 100, 'hidden': [6]})"]
+
+
+def _notebook(lang: str, code=None) -> dict:
+    code = code or [f"from descend.widgets import Landscape\nw = Landscape('rosenbrock', steps=1000, lang={lang!r})\nw"]
     return {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3",
                                                                            "display_name": "Python 3"}},
             "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "outputs": [], "execution_count": None,
@@ -45,6 +51,7 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("widget-lab")
     for lang in LANGS:
         (root / f"widget-{lang}.ipynb").write_text(json.dumps(_notebook(lang)), encoding="utf-8")
+    (root / "panels.ipynb").write_text(json.dumps(_notebook("en", PANELS)), encoding="utf-8")
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / ".config"), "JUPYTER_RUNTIME_DIR": str(root / ".runtime"),
            "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"), "JUPYTERLAB_WORKSPACES_DIR": str(root / ".ws")}
     news = root / ".settings" / "@jupyterlab" / "apputils-extension"
@@ -169,3 +176,21 @@ def test_click_and_drag_move_start_in_the_kernel(lab, lang, tmp_path):
             client.stop_channels()
         severe = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE" and "descend" in e["message"]]
         assert not severe, severe
+
+
+def test_the_other_panels_draw(lab, tmp_path):
+    save = screenshots(tmp_path, REVIEW)
+    with chromium("1280,1400", console_log=True) as driver:
+        driver.get(f"{lab['base']}/lab/workspaces/panels/tree/panels.ipynb?reset&token={TOKEN}")
+        wait_for(driver, KERNEL_READY, 60, "the kernel connected and idle")
+        driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        wait_for(driver, "document.querySelectorAll('.descend-widget[data-drawn]').length === 3", 60,
+                 "the lr, derivatives and training widgets drawn")
+        traces = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.descend-widget .js-plotly-plot'))"
+            ".map((p) => p.data.length)")
+        assert traces[0] == 1 and traces[1] == 5 and traces[2] == 1, traces  # gd's curve; 5 methods; the heat map
+        errors = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.descend-widget .descend-error')).map((e) => e.textContent)")
+        assert errors == ["", "", ""], errors
+        save(driver, "widget-panels-en")

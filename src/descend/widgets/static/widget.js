@@ -230,7 +230,7 @@ function renderOther(model, el, lib) {
                                          lrs: model.get("lrs") });
         const traces = d.curves.map((c, i) => ({ type: "scatter", x: d.lrs, y: c.final_f, name: c.optimizer,
                                                  line: { color: COLORS[i % COLORS.length] } }));
-        Plotly.react(plot, traces, plotting.withToolbar({ height: 360, font: FONT, xaxis: { type: "log", title: "lr" },
+        Plotly.react(plot, traces, plotting.withToolbar({ height: 360, font: FONT, xaxis: { type: "log", title: { text: "lr" } },
                                                           yaxis: { type: "log" } }), plotting.CONFIG);
       } else if (panel === "derivatives") {
         const d = await api.call("derivatives", { expression: model.get("expression"), x: model.get("x"),
@@ -238,7 +238,7 @@ function renderOther(model, el, lib) {
                                                   relative: model.get("relative") });
         const traces = Object.entries(d.errors).map(([m, e], i) => ({ type: "scatter", x: d.hs, y: e, name: m,
                                                                        line: { color: COLORS[i % COLORS.length] } }));
-        Plotly.react(plot, traces, plotting.withToolbar({ height: 360, font: FONT, xaxis: { type: "log", title: "h" },
+        Plotly.react(plot, traces, plotting.withToolbar({ height: 360, font: FONT, xaxis: { type: "log", title: { text: "h" } },
                                                           yaxis: { type: "log" } }), plotting.CONFIG);
       } else {
         const d = await api.call("train/start", model.get("config"));
