@@ -109,6 +109,22 @@ def test_page_event_refused_is_one_line_and_rolled_back(landscape):
     landscape.start = start
 
 
+@pytest.mark.parametrize("state, message", [
+    ({"optimizers": [5]}, "optimizers: each must be a name or a dict"),
+    ({"optimizers": 5}, "optimizers: must be a list"),
+    ({"steps": "many"}, "steps: must be an integer"),
+    ({"start": "here"}, "start: "),
+    ({"problem": 3}, "problem: must be a problem name"),
+])
+def test_odd_page_updates_are_one_line(landscape, state, message):
+    before = {k: getattr(landscape, k) for k in state}
+    landscape.set_state(state)
+    assert landscape.error.startswith(message) and "\n" not in landscape.error
+    assert {k: getattr(landscape, k) for k in state} == before
+    landscape.set_state({"steps": 60})
+    assert landscape.error == ""
+
+
 def test_page_requests_never_raise():
     assert answer({"id": 1, "path": "run", "body": {"problem": "nope"}})["error"].startswith("problem: must be one of")
     assert "path: must be one of" in answer({"id": 2, "path": "../etc"})["error"]

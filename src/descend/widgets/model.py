@@ -71,7 +71,9 @@ def checked(fn, body):
     """``fn(body)`` with the explorer's refusal raised as :class:`WidgetError` (the same line)."""
     try:
         return fn(body)
-    except BadRequest as exc:
+    except WidgetError:
+        raise
+    except (BadRequest, DescendError) as exc:
         raise WidgetError(str(exc)) from None
 
 
@@ -159,6 +161,10 @@ class Panel(anywidget.AnyWidget):
         except traitlets.TraitError as exc:
             self.error = str(exc).splitlines()[0]
             self.send_state(list(sync_data))  # the page draws the kernel's values again
+        except Exception as exc:  # noqa: BLE001 - never a kernel traceback from a page event
+            log.warning("widget update refused: %s", exc, exc_info=True)
+            self.error = f"descend could not take this change ({type(exc).__name__}); see the kernel's log"
+            self.send_state(list(sync_data))
         else:
             if self.error:
                 self.error = ""

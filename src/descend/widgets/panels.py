@@ -45,6 +45,10 @@ def _optimizer_entries(value):
     if not isinstance(value, (list, tuple)):
         raise WidgetError(f"optimizers: must be a list of names or dicts like {{'optimizer': 'adam', 'lr': 0.05}}, "
                           f"got {value!r:.60}")
+    bad = [v for v in value if not isinstance(v, (str, dict))]
+    if bad:
+        raise WidgetError(f"optimizers: each must be a name or a dict like {{'optimizer': 'adam', 'lr': 0.05}}, "
+                          f"got {bad[0]!r:.60}")
     return [{"optimizer": v} if isinstance(v, str) else dict(v) for v in value]
 
 
