@@ -197,3 +197,28 @@ def test_page_messages_are_answered_over_the_comm(landscape, monkeypatch):
     assert "export function withToolbar" in assets["data"]["plotting.js"] and "Plotly" in assets["data"]["plotly"]
     assert run["id"] == "b" and len(run["data"]["runs"][0]["x"]) == 6
     assert refused["id"] == "c" and refused["error"].startswith("problem: must be a problem name")
+
+
+def test_static_pictures_for_viewers_without_a_kernel(monkeypatch):
+    pytest.importorskip("matplotlib")
+    import base64
+
+    from descend.widgets import static_pictures
+    from descend.widgets.model import PICTURES
+
+    def data(widget):
+        bundle = widget._repr_mimebundle_()
+        return bundle[0] if isinstance(bundle, tuple) else bundle
+
+    w = Landscape("rosenbrock", optimizers=["adam"], steps=20)
+    assert "application/vnd.jupyter.widget-view+json" in data(w) and "image/png" not in data(w)  # off by default: it would delay the live view
+    monkeypatch.setitem(PICTURES, "on", False)
+    static_pictures(True)
+    try:
+        for widget in (w, Derivatives("sin(x)", h={"min": 1e-8, "max": 0.1, "points": 5})):
+            bundle = data(widget)
+            assert "application/vnd.jupyter.widget-view+json" in bundle  # the live view is still first
+            assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+        assert "image/png" not in data(Training({"dataset": "moons"}))
+    finally:
+        static_pictures(False)

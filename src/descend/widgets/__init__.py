@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from .model import WidgetError
+from .model import WidgetError, static_pictures
 from .panels import Derivatives, Landscape, LearningRate, Training
 
-__all__ = ["Landscape", "LearningRate", "Derivatives", "Training", "WidgetError"]
+__all__ = ["Landscape", "LearningRate", "Derivatives", "Training", "WidgetError", "static_pictures"]

@@ -23,7 +23,7 @@ from ..serve.api import derivatives, export, landscape, learning_rate, listings,
 from ..serve.checks import BadRequest
 from ..serve.json_out import dumps
 
-__all__ = ["Panel", "WidgetError", "answer", "reply", "checked", "front_end", "ROUTES", "STATIC"]
+__all__ = ["Panel", "WidgetError", "answer", "reply", "checked", "static_pictures", "front_end", "ROUTES", "STATIC"]
 
 log = logging.getLogger("descend.widgets")
 
@@ -104,6 +104,33 @@ def answer(message) -> dict:
     return content
 
 
+#: Whether a displayed widget also carries a static picture (``image/png``, drawn by descend.plot)
+#: for viewers without a kernel (GitHub, nbviewer); off by default: drawing it delays the widget.
+PICTURES = {"on": False}
+
+
+def static_pictures(on: bool = True) -> None:
+    """Give every widget displayed from now on a static picture beside its live view (a notebook
+    saved with its outputs then shows the figure where no kernel runs)."""
+    PICTURES["on"] = bool(on)
+
+
+def png(draw) -> str | None:
+    """``draw(ax)`` on a fresh matplotlib Figure (no pyplot, no display) as base64 PNG; None without matplotlib."""
+    import base64
+    import io
+
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+    draw(fig.add_subplot())
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=80)
+    return base64.b64encode(out.getvalue()).decode("ascii")
+
+
 class Panel(anywidget.AnyWidget):
     """One explorer panel in a notebook cell: ``panel`` says which, ``lang`` its language (en, ja),
     ``error`` the last refusal of something the page set (empty when none)."""
@@ -153,6 +180,19 @@ class Panel(anywidget.AnyWidget):
                                            "(matplotlib-fontja)"})
         else:
             self.send({"id": rid, "data": {"name": "descend-ja"}}, buffers=[Path(path).read_bytes()])
+
+    def picture(self) -> str | None:
+        """The panel's static picture as base64 PNG (None: this panel has none)."""
+        return None
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)  # (data, metadata) from anywidget, data from ipywidgets
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if PICTURES["on"] and isinstance(data, dict):
+            picture = self.picture()
+            if picture is not None:
+                data["image/png"] = picture  # what a viewer without the widget's kernel shows
+        return bundle
 
     def set_state(self, sync_data):
         """The page's changes: a refused one is undone (every trait of it) and named in ``error``."""

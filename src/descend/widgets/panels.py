@@ -121,6 +121,14 @@ class Landscape(Panel):
             return [minimize(req.problem, np.array(req.start), steps=req.steps, **kwargs)
                     for _, kwargs in req.specs]
 
+    def picture(self) -> str | None:
+        """The contours and the paths as descend.plot.trajectories draws them (base64 PNG)."""
+        from .. import plot
+        from .model import png
+
+        req = self.request()
+        return png(lambda ax: plot.trajectories(req.problem, self.results, ax=ax, markers=False))
+
     def export(self, to: str = "descend") -> str:
         """The explorer's export of this state: code printing one JSON line per run (``to`` may
         also be ``"torch"`` or ``"optax"``, None where that library lacks an optimizer)."""
@@ -245,6 +253,13 @@ class Derivatives(Panel):
             exact = float(problem.grad(self.x))
             return diff.diff_error(lambda t: problem.f(np.asarray(t)), self.x, exact, methods=tuple(self.methods),
                                    hs=hs, relative=self.relative)
+
+    def picture(self) -> str | None:
+        """Each method's error against h as descend.plot.diff_error draws it (base64 PNG)."""
+        from .. import plot
+        from .model import png
+
+        return png(lambda ax: plot.diff_error(self.results, ax=ax))
 
 
 class Training(Panel):
