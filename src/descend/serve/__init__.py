@@ -13,9 +13,16 @@ plotly).  ``import descend`` never imports this package.
 
 from __future__ import annotations
 
-# the endpoint modules' old import paths ('from descend.serve import landscape', as bench/serve.py has it)
-from .api import export, landscape, playground  # noqa: F401
-from .app import create_app
-from .server import main, url
+import importlib
 
 __all__ = ["create_app", "main", "url"]
+
+#: imported on first use: the endpoints (``descend.serve.api``, which the notebook widgets call
+#: directly) need neither Starlette nor uvicorn
+_LAZY = {"create_app": "descend.serve.app", "main": "descend.serve.server", "url": "descend.serve.server"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'descend.serve' has no attribute {name!r}")
