@@ -429,6 +429,7 @@ def _rosen_grad(x):
 
 
 def test_descend_compiled_wraps_python_functions_bit_for_bit(monkeypatch):
+    monkeypatch.setenv("DESCEND_JIT_WAIT", "1")  # compiled=None decides now, not after a background load
     calls = _count_compiled(monkeypatch)
     obj = descend.compiled(_rosen, _rosen_grad)
     assert "compiled(_rosen, _rosen_grad)" == repr(obj)
@@ -535,3 +536,14 @@ def test_the_demo_does_not_compile_its_small_runs(monkeypatch):
     result = CliRunner().invoke(cli.cli, ["demo", "--no-page"])
     assert result.exit_code == 0, result.output
     assert calls == []
+
+
+def test_a_loop_is_keyed_by_where_its_functions_live():
+    """The same source in another module (a renamed test or user module) is another loop: numba's
+    cached loop for the old one would import the old module when it is loaded."""
+    import types
+
+    moved = types.FunctionType(_rosen.__code__, _rosen.__globals__, _rosen.__name__)
+    moved.__module__ = "renamed_module"
+    assert descend.jit.driver.digest(_rosen) != descend.jit.driver.digest(moved)
+    assert descend.jit.driver.digest(_rosen) == descend.jit.driver.digest(_rosen)

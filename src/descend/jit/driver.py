@@ -72,6 +72,9 @@ def digest(*parts) -> str:
     for p in parts:
         if callable(p):
             fn = getattr(p, "py_func", p)
+            # where it lives too: a loop cached for a function whose module was since renamed would
+            # import the old module when numba loads it (the same source under a new name)
+            h.update(f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', '')}".encode())
             try:
                 h.update(inspect.getsource(fn).encode())
             except (OSError, TypeError):
