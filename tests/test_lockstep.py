@@ -60,7 +60,21 @@ LRS = {
 }
 
 
-@pytest.mark.parametrize("name,hp", CONFIGS, ids=[f"{n}-{'-'.join(hp) or 'defaults'}" for n, hp in CONFIGS])
+def _config_id(name, hp):
+    return f"{name}-{'-'.join(hp) or 'defaults'}"
+
+
+#: In the default run, the configurations whose lockstep loops take every kind of per-step state and
+#: transform (no state; momentum with dampening; an accumulator with lr decay; centered second moments
+#: with momentum; AMSGrad with clipping by value; maximize with clipping by norm).  The rest of the
+#: table (each configuration's lockstep loop compiles on its own, ~7 s of CPU on a cold cache) runs with
+#: ``-m slow``; its fast twin is this subset plus tests/test_jit.py's one-run table of every configuration.
+FAST_CONFIGS = {"gd-defaults", "sgd-momentum-dampening", "adagrad-lr_decay-initial_accumulator_value",
+                "rmsprop-centered-momentum", "adam-amsgrad-clip_value", "rmsprop-maximize-clip_norm"}
+
+
+@pytest.mark.parametrize("name,hp", [c if _config_id(*c) in FAST_CONFIGS else pytest.param(*c, marks=pytest.mark.slow)
+                                     for c in CONFIGS], ids=[_config_id(n, hp) for n, hp in CONFIGS])
 def test_every_optimizer_and_problem_in_lockstep_bit_for_bit(name, hp, through_lockstep):
     rng = np.random.default_rng(11)
     for pname in kernels.KERNELS:
