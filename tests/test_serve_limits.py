@@ -234,7 +234,11 @@ def test_light_requests_are_answered_while_the_largest_run_and_the_deadline_ends
                 assert time.monotonic() - t < 1.0
             answers = [f.result() for f in futures]
             took = time.monotonic() - sent
-    assert all(r.status_code == 400 and r.json()["error"].startswith("wall time:") for r in answers), \
+    # each is ended at its deadline, or (on a quiet machine, an lr sweep whose loops were warm) answered
+    # before it; the four largest runs cannot finish in time and are ended
+    ended = [r for r in answers if r.status_code == 400 and r.json()["error"].startswith("wall time:")]
+    finished = [b for r, b in zip(answers, heavy) if r.status_code == 200 and "runs" not in b]
+    assert len(ended) + len(finished) == len(answers) and len(ended) >= 4, \
         [(r.status_code, r.text[:120]) for r in answers]
     assert took < 2.0 + 1.5  # every one answered at its deadline, the queued ones too
     # the computing ones were ended, not left running (a queued one that got a fresh worker just before its deadline too)
