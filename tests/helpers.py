@@ -57,12 +57,21 @@ def run(opt, grad, x, steps):
 # -- the command line and the server ----------------------------------------------------------------
 
 def run_cli(capsys, *argv):
-    """``descend ARGV...`` through descend.cli.main in this process: (exit code, stdout, stderr)."""
+    """``descend ARGV...`` through descend.cli.main in this process: (exit code, stdout, stderr).
+
+    The command's streams are this call's own (sys.stdout and sys.stderr set for the call): once,
+    on a loaded machine with a cold numba cache, three commands' output reached pytest's global
+    capture instead of capsys, as if sys.stdout had been swapped back under the test."""
+    import contextlib
+    import io
+
     from descend.cli import main
 
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+    capsys.readouterr()  # what came before is not this command's
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
 
 
 def free_port() -> int:
