@@ -388,6 +388,8 @@ def test_japanese_labels(browser, server):
                                      ".map(o => [o.value, o.textContent])")
     assert options == [["en", "English"], ["ja", "日本語"]]
     assert browser.execute_script("return document.getElementById('lang').value") == "ja"
+    # controls draw in the page's fonts too (a <select> does not inherit them: 日本語 drew as boxes)
+    assert "descend-ja" in browser.execute_script("return getComputedStyle(document.getElementById('lang')).fontFamily")
     tab = browser.find_element("css selector", '[data-tab="lr"]').text
     assert tab == "学習率"
     labels = browser.execute_script("return Array.from(document.querySelectorAll('#land-controls label'))"
