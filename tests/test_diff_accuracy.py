@@ -3,9 +3,9 @@ method and no step, against closed forms (and numdifftools where it is installed
 
 Targets: the Hessian <= 1e-10 relative (max |H - exact| / max |exact|) on smooth functions and
 on Rosenbrock at n = 100 anywhere; the n-th derivative <= 1e-9 relative for n = 2 to 4 and
-<= 1e-7 for n = 5 and 6.  Where a derivative case misses its target, its bound below is the
-measured error with a margin and says so (``MISSED``), so that the table records the gap
-and catches a regression."""
+<= 1e-7 for n = 5 and 6, asserted for every case of the table; around the table's points
+(0.8 to 1.25 times them) the n = 6 default misses by up to 1.5x in one of 45 (the rounding of
+f amplified by 1/h^6: the target is at the edge of what real differences in double give)."""
 
 import math
 
@@ -43,18 +43,39 @@ CASES = [
     ("exp(-x^2)", lambda x: np.exp(-x * x), _gauss, 0.3),
 ]
 TARGET = {2: 1e-9, 3: 1e-9, 4: 1e-9, 5: 1e-7, 6: 1e-7}
-#: (name, n): the bound where the default misses the target (measured error x ~3). MISSED.
-MISSED = {("sqrt", 4): 6e-9, ("log", 6): 4e-7, ("atan", 6): 2e-5}
 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 5, 6])
 def test_default_derivative_of_order_n(n):
+    """Every case meets the target (before: sqrt at n = 4 2e-9, log and atan at n = 6 1.0e-7
+    and 7e-6; numdifftools' default misses 15 of these 45, atan at n = 6 by 7e-6)."""
     errors = {}
     for name, f, d, x in CASES:
         exact = d(x, n)
         errors[name] = abs(float(derivative(f, x, n=n)) - exact) / abs(exact)
     for name, err in errors.items():
-        assert err <= MISSED.get((name, n), TARGET[n]), (name, n, err)
+        assert err <= TARGET[n], (name, n, err)
+
+
+#: around each point of the table: the defaults are not tuned to the table's points alone
+AROUND = np.array([0.8, 0.9, 1.1, 1.25])
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 6])
+def test_default_derivative_around_the_table_points(n):
+    """At 0.8 to 1.25 times the table's points (36 per order): the target everywhere for
+    n = 2 to 5; at n = 6 at most one case over it, by at most 2x (measured: sin at 0.8, 1.4e-7),
+    and every error bar holds."""
+    over = []
+    for name, f, d, x in CASES:
+        value, info = derivative(f, x * AROUND, n=n, full_output=True)
+        exact = np.array([d(float(t), n) for t in x * AROUND])
+        err = np.abs(value - exact)
+        assert np.all(err <= info.error), (name, n)
+        over += [(name, float(at), float(rel)) for rel, at in zip(err / np.abs(exact), x * AROUND)
+                 if rel > TARGET[n]]
+        assert np.all(err <= 2 * TARGET[n] * np.abs(exact)), (name, n, err / np.abs(exact))
+    assert len(over) <= (1 if n == 6 else 0), over
 
 
 def test_the_default_is_adaptive_without_a_step_and_central_with_one():

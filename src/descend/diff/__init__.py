@@ -64,8 +64,8 @@ believed only once the differences of four consecutive steps shrink at the stenc
 1000 from a step of 200) is passed by, and a stencil off the halving sequence confirms the
 answer before it stops (an oscillating f sampled near multiples of its period looks smooth).
 It stops when the estimate is below ``atol + rtol |value|`` ("converged": the estimate
-bounds the error) or has not improved for two steps ("error_increased", the estimate
-doubled); without a believed estimate the error is inf.  ``full_output=True`` returns the
+bounds the error) or has not improved while the step shrank 4 times ("error_increased", the
+estimate doubled); without a believed estimate the error is inf.  ``full_output=True`` returns the
 estimate, the step, ``nit``, ``nfev`` and a ``status`` from :data:`STATUSES`, as
 ``scipy.differentiate.derivative`` does.
 

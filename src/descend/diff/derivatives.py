@@ -101,10 +101,10 @@ def derivative(f: Callable, x, *, n: int = 1, method: str | None = None, h=None,
     method : str, optional
         One of :data:`DERIVATIVE_METHODS` (see the table).  None (the default): ``central``
         for n = 1, and for n >= 2 with an explicit ``h`` or ``accuracy``; ``adaptive`` for
-        n >= 2 otherwise (accuracy 6 and step factor 1.5 from n = 3), whose extrapolation
-        across steps gives 1e-11 at n = 2, about 1e-10 at n = 3 and 4 and 1e-8 at n = 5 and
-        6 on smooth functions at points of size 1 (the central stencil of accuracy 2 at
-        its balanced step: 1.5e-7 at n = 3).
+        n >= 2 otherwise (accuracy 2, 6, 8, 8, 6 and step factor 2, 1.5, 1.2, 1.25, 1.25 for
+        n = 2 to 6), whose extrapolation across steps gives 1e-11 at n = 2, 4e-10 at n = 3
+        and 4, 4e-9 at n = 5 and 1e-7 at n = 6 at worst on smooth functions at points of size
+        1 (the central stencil of accuracy 2 at its balanced step: 1.5e-7 at n = 3).
     h : float or array_like, optional
         The step (one per element allowed; for ``adaptive`` the first step).  None
         picks :func:`default_step`'s rule; an explicit h is used exactly as given.
@@ -179,10 +179,18 @@ def _default_method(n, h, accuracy):
     """The method (and adaptive options) that ``method=None`` means for this order."""
     if isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 2 \
             and h is None and accuracy is None:
-        # measured on exp, sin, cos, log, 1/x, atan, sqrt, exp(-x^2) at points of size 1:
-        # higher-order stencils at a finer ladder of steps pay from n = 3 on
-        return "adaptive", ({} if n == 2 else {"accuracy": 6, "step_factor": 1.5})
+        return "adaptive", dict(_DEFAULT_ADAPTIVE.get(int(n), _DEFAULT_ADAPTIVE[6]))
     return "central", {}
+
+
+#: ``method=None`` for n >= 2: the adaptive method's stencil accuracy and step factor per order
+#: (n > 6 as n = 6), measured on exp, sin, cos, log, 1/x, x^7, atan, sqrt and exp(-x^2) at
+#: 0.8 to 1.25 times points of size 1 (tests/test_diff_accuracy.py): higher-order stencils at a
+#: finer ladder of steps pay from n = 3 on; at n = 6 accuracy 8 reaches too far (its stencil
+#: spans +-7 steps) for atan, whose poles are 1.2 away.
+_DEFAULT_ADAPTIVE = {2: {}, 3: {"accuracy": 6, "step_factor": 1.5},
+                     4: {"accuracy": 8, "step_factor": 1.2}, 5: {"accuracy": 8, "step_factor": 1.25},
+                     6: {"accuracy": 6, "step_factor": 1.25}}
 
 
 _NAMED_ACCURACY = {"forward": 1, "backward": 1, "central": 2, "five-point": 4, "complex": 2,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .steps import RICHARDSON_STEPS, RICHARDSON_WINDOW
@@ -49,16 +51,27 @@ _ROUNDOFF_SAFETY = 10  # f's own rounding (a few ulps) and the sum's, as in rich
 #: How far the ratio of consecutive differences may stray from factor^accuracy (below) and
 #: factor^(accuracy + 2) (above, where the leading error term happens to vanish).
 _RATE_SLACK = 1.5
-#: Steps tried after the best estimate without improving on it before the search stops.
+#: Steps tried after the best estimate without improving on it before the search stops, at
+#: step factor 2; a smaller factor waits as many steps as shrink the step as much (factor 1.25:
+#: 7 steps), or a chance agreement of two large steps ends the search before the step reaches
+#: f's scale (atan(0.56) stopped at h = 0.12, 3e-3 off, instead of 1e-8).
 _PATIENCE = 2
 
 
+def patience(factor: float) -> int:
+    """Steps without improvement before the search stops: those that shrink the step 4 times."""
+    return max(_PATIENCE, math.ceil(_PATIENCE * math.log(2) / math.log(factor) - 1e-9))
+
+
 def adaptive_start(n: int, accuracy: int, factor: float, depth: int, eps: float) -> float:
-    """The first step at unit scale: ``factor^depth`` times the optimum of the fully
+    """The first step at unit scale: ``max(factor, 2)^depth`` times the optimum of the fully
     extrapolated stencil (order ``accuracy + 2 depth``: truncation ``h^q`` against
-    round-off ``eps / h^n``), so that the tableau is full when the step reaches it."""
+    round-off ``eps / h^n``), so that the tableau is full when the step reaches it.  A factor
+    below 2 starts as high as 2 does (8 times the optimum) and takes more steps down: at
+    ``factor^depth`` (1.95 times for 1.25) the search began at the optimum of a function of
+    scale 1 and missed it for those of a larger one (exp at n = 6: 1.4e-7 instead of 3e-8)."""
     q = accuracy + 2 * depth
-    return float(factor) ** depth * eps ** (1.0 / (n + q))
+    return max(float(factor), 2.0) ** depth * eps ** (1.0 / (n + q))
 
 
 def _tableau_row(D, prev, shape, factor: float, accuracy: int, depth: int):
@@ -114,14 +127,15 @@ def _interpolation_weights(factor: float, accuracy: int, depth: int) -> np.ndarr
     return np.linalg.solve(V.T, np.sqrt(float(factor)) ** powers)
 
 
-def _confirm(level, stopping, best_k, best_hist, best_err, factor: float, accuracy: int):
-    """One more stencil before an element stops, at ``sqrt(factor)`` times the step of its best
-    T (off the halving sequence): its D must be what the best T's own D's predict, to within the
-    estimate.  Steps far larger than the period of an oscillating f (or of a small ripple on a
+def _confirm(level, stopping, probe, best_hist, best_err, factor: float, accuracy: int):
+    """One more stencil before an element stops, at level ``probe`` (off the halving sequence,
+    half a level from its best T: the step ``sqrt(factor)`` times larger where the best T is
+    extrapolated, within the flat D's where it is one of them): its D must be what the best T's
+    own D's predict, to within the estimate.  Steps far larger than the period of an oscillating f (or of a small ripple on a
     large f) that are all near multiples of it see a slow alias of f, and halving keeps the
     alias; an irrational step ratio does not.  Returns the points evaluated and the aliased
     elements."""
-    D, roundoff, _, npoints = level(np.where(stopping, best_k - 0.5, 0.0))
+    D, roundoff, _, npoints = level(np.where(stopping, probe, 0.0))
     weights = _interpolation_weights(factor, accuracy, len(best_hist) - 1)
     with np.errstate(invalid="ignore", over="ignore"):
         predicted = sum(w * d for w, d in zip(weights, best_hist))
@@ -148,8 +162,8 @@ def adaptive(level, shape, *, accuracy: int, factor: float, atol: float, rtol: f
     5) two D's may agree by chance, and no estimate is believed.  An element stops
 
     - ``converged`` when a believed estimate meets the tolerance (T is returned);
-    - ``error_increased`` when the believed estimate has not improved for two steps
-      (round-off has taken over): the best T is returned with twice its estimate;
+    - ``error_increased`` when the believed estimate has not improved while the step shrank
+      4 times (two steps at factor 2: :func:`patience`; round-off has taken over): the best T is returned with twice its estimate;
     - ``nonfinite`` when D_k is nan or inf after finite ones, or was never finite;
     - ``max_iter`` after maxiter steps.
 
@@ -164,7 +178,11 @@ def adaptive(level, shape, *, accuracy: int, factor: float, atol: float, rtol: f
     best = np.full(shape, np.nan)
     best_err = np.full(shape, np.inf)
     best_step = np.full(shape, np.nan)
-    best_k = np.zeros(shape)  # the level of the best T
+    # where the best T is confirmed: half a level above an extrapolated T (inside the range of
+    # its D's), half a level below the largest of four flat D's (inside the flat range: above
+    # it, truncation still shows, and a right answer was called an alias: atan's 5th
+    # derivative at 0.875, 1.5e-8, was discarded for 1.1e-5)
+    probe = np.zeros(shape)
     best_hist = [np.full(shape, np.nan)] * (depth + 1)
     last = np.full(shape, np.nan)
     last_step = np.full(shape, np.nan)
@@ -177,6 +195,7 @@ def adaptive(level, shape, *, accuracy: int, factor: float, atol: float, rtol: f
     history = [np.full(shape, np.nan)] * 3  # D_(k-1), D_(k-2), D_(k-3)
     noise = [np.full(shape, np.inf)] * 3
     prev = None
+    wait = patience(factor)
     for k in range(maxiter):
         D, roundoff, h, npoints = level(k)
         D = np.broadcast_to(np.asarray(D, dtype=float), shape)
@@ -205,15 +224,15 @@ def adaptive(level, shape, *, accuracy: int, factor: float, atol: float, rtol: f
         stale = np.where(better, 0, stale + (active & np.isfinite(best_err)))
         take = active & finite
         last, last_step = np.where(take, T, last), np.where(take, h, last_step)
-        best_k = np.where(better, k - 3 * use_flat, best_k)
+        probe = np.where(better, np.where(use_flat, k - 2.5, k - 0.5), probe)
         # what the best T came from: the last depth + 1 D's (all equal to the flat one)
         best_hist = [np.where(better, np.where(use_flat, T, d), b) for d, b in
                      zip([D] + history, best_hist)]
         done = active & np.isfinite(best_err) & (best_err <= atol + rtol * np.abs(best))
         lost = active & ~done & ~finite & np.isfinite(last)  # finite before, not any more
-        grew = active & ~done & ~lost & (stale >= _PATIENCE)
+        grew = active & ~done & ~lost & (stale >= wait)
         if np.any(done | grew):
-            npoints, alias = _confirm(level, done | grew, best_k, best_hist, best_err, factor,
+            npoints, alias = _confirm(level, done | grew, probe, best_hist, best_err, factor,
                                       accuracy)
             nfev[active] += npoints
             done, grew = done & ~alias, grew & ~alias
