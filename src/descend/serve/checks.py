@@ -28,6 +28,7 @@ LIMITS = {
     "width": 32,
     "updates": 500,
     "grid": (10, 100),
+    "curvature_every": (0, 500),  # the playground's sharpness and slice, every k updates (0: only when asked)
     "sessions": 16,
     "session_idle_s": 600.0,
     "wall_time_s": 10.0,

@@ -6,7 +6,9 @@ as :func:`descend.train` does with the same ``seed`` (one Generator, a fresh
 permutation each epoch), so ``k`` epochs here are ``descend.train(..., epochs=k,
 seed=seed)`` (the export snippet, tested).  Each frame reports the losses on the
 train and test sets and the network's output on a grid over the data (the decision
-boundary as a heat map).
+boundary as a heat map), and every ``curvature_every`` updates (at most once a frame) the
+sharpness against its stability threshold and the loss along the line from the initial
+weights (:mod:`descend.serve.api.train_curvature`, every number from :mod:`descend.curvature`).
 
 :class:`Sessions` keeps at most ``LIMITS["sessions"]`` of them, drops the least
 recently used one beyond that and any idle for ``LIMITS["session_idle_s"]``.
@@ -23,8 +25,9 @@ from collections import OrderedDict
 import numpy as np
 
 from ...errors import DescendError
-from ..checks import LIMITS, BadRequest, choice, field, finite, integer, mapping, number, sequence
+from ..checks import LIMITS, BadRequest, boolean, choice, field, finite, integer, mapping, number, sequence
 from ..json_out import finite_or_none
+from .train_curvature import sharpness_frame, slice_frame
 
 __all__ = ["Session", "Sessions", "DATASETS", "ACTIVATIONS", "parse_config", "datasets_listing", "start", "step",
            "stop"]
@@ -36,7 +39,10 @@ DATASETS = {"moons": "classification", "circles": "classification", "spirals": "
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 
 _KEYS = ("dataset", "n", "noise", "test_fraction", "hidden", "activation", "optimizer", "lr", "batch_size",
-         "seed", "grid")
+         "seed", "grid", "curvature_every")
+
+#: a session measures the curvature every this many updates unless told otherwise (0: never)
+CURVATURE_EVERY = 10
 
 
 def datasets_listing() -> dict:
@@ -47,7 +53,8 @@ def datasets_listing() -> dict:
             "activations": list(ACTIVATIONS),
             "limits": {"n": [lo, hi], "noise": [0, 1], "hidden_layers": [0, LIMITS["hidden_layers"]],
                        "width": [1, LIMITS["width"]], "updates": [0, LIMITS["updates"]], "grid": [glo, ghi],
-                       "test_fraction": [0.1, 0.9], "sessions": LIMITS["sessions"]}}
+                       "test_fraction": [0.1, 0.9], "sessions": LIMITS["sessions"],
+                       "curvature_every": list(LIMITS["curvature_every"])}}
 
 
 def parse_config(body: dict) -> dict:
@@ -65,6 +72,8 @@ def parse_config(body: dict) -> dict:
         "optimizer": choice(body.get("optimizer", "sgd"), "optimizer", optim.names()),
         "seed": integer(body.get("seed", 0), "seed", 0, 2 ** 32 - 1),
         "grid": integer(body.get("grid", 50), "grid", *LIMITS["grid"]),
+        "curvature_every": integer(body.get("curvature_every", CURVATURE_EVERY), "curvature_every",
+                                   *LIMITS["curvature_every"]),
     }
     hidden = sequence(body.get("hidden", [8, 8]), "hidden", 0, LIMITS["hidden_layers"])
     cfg["hidden"] = [integer(w, f"hidden[{i}]", 1, LIMITS["width"]) for i, w in enumerate(hidden)]
@@ -117,6 +126,8 @@ class Session:
         self.model = nn.mlp([2, *cfg["hidden"], 1], activation=cfg["activation"], rng=cfg["seed"],
                             dtype="float64")
         self.model.train()
+        self.initial = {k: p.copy() for k, p in self.model.params.items()}  # the slice's alpha = 0
+        self.measured = None  # the last curvature measurement: {"step", "curvature", "slice"}
         self.loss = nn.BCEWithLogitsLoss() if self.task == "classification" else nn.MSELoss()
         try:
             self.opt = optim.get(cfg["optimizer"], lr=cfg["lr"], **cfg["hyperparameters"])
@@ -179,8 +190,23 @@ class Session:
         loss = out["loss"]
         return (loss if math.isfinite(loss) else None), out.get("accuracy")
 
-    def frame(self) -> dict:
-        """The current state for the page: losses, accuracies and the output on the grid."""
+    def measure(self, now: bool = False) -> dict | None:
+        """The curvature and the slice at the current weights, measured again where ``curvature_every``
+        updates have passed since the last measurement (or ``now``, where the weights moved since);
+        None where the session measures nothing (``curvature_every`` 0)."""
+        every, last = self.cfg.get("curvature_every", CURVATURE_EVERY), self.measured
+        due = now or (every > 0 and (last is None or self.step - last["step"] >= every))
+        if due and (last is None or self.step != last["step"]):  # the same weights: the same numbers
+            with np.errstate(all="ignore"):
+                sharp = sharpness_frame(self.model, self.loss, self.X, self.y, self.opt, seed=self.cfg["seed"])
+                line = slice_frame(self.model, self.loss, self.X, self.y, self.initial)
+            self.measured = {"step": self.step, "curvature": {"step": self.step, "every": every, **sharp},
+                             "slice": {"step": self.step, **line}}
+        return self.measured
+
+    def frame(self, measure: bool = False) -> dict:
+        """The current state for the page: losses, accuracies, the output on the grid, and the last
+        curvature measurement (:meth:`measure`; ``measure=True`` asks for one at these weights)."""
         train_loss, train_acc = self._evaluate(self.X, self.y)
         test_loss, test_acc = self._evaluate(self.X_test, self.y_test)
         was = self.model.training
@@ -194,10 +220,12 @@ class Session:
                     out = sigmoid(out)
         finally:
             self.model.train(was)
+        measured = self.measure(measure)
         return {"step": self.step, "epoch": self.epoch + self.batch / self.n_batches,
                 "train_loss": train_loss, "test_loss": test_loss, "train_accuracy": train_acc,
                 "test_accuracy": test_acc, "status": self.status, "message": self.message,
-                "grid": {"x": self.gx.tolist(), "y": self.gy.tolist(), "z": finite_or_none(out)}}
+                "grid": {"x": self.gx.tolist(), "y": self.gy.tolist(), "z": finite_or_none(out)},
+                "curvature": measured and measured["curvature"], "slice": measured and measured["slice"]}
 
     def data(self) -> dict:
         return {"train": {"X": self.X.tolist(), "y": self.y.tolist()},
@@ -259,9 +287,10 @@ def step(sessions: Sessions, body: dict) -> dict:
     body = mapping(body, "body")
     session = sessions.get(body.get("session"))
     updates = integer(body.get("updates", 1), "updates", 0, LIMITS["updates"])
+    measure = boolean(body.get("measure", False), "measure")
     with session.lock:
         session.advance(updates)
-        return {"frame": session.frame()}
+        return {"frame": session.frame(measure)}
 
 
 def stop(sessions: Sessions, body: dict) -> dict:
