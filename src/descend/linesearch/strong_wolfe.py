@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import DescendError, check_in_range
 
 __all__ = ["wolfe", "wolfe_scalar", "search_wolfe", "initial_step", "quadratic_trial", "WolfeStep",
-           "WOLFE_STATUS", "check_c1_c2", "wolfe_stop", "BRACKET_ITER", "DOUBLINGS"]
+           "WOLFE_STATUS", "check_c1_c2", "wolfe_stop", "BRACKET_ITER", "DOUBLINGS", "zoom_trial"]
 
 
 def check_c1_c2(c1, c2):
@@ -137,7 +137,7 @@ def _cubicmin(a, fa, fpa, b, fb, c, fc):
     return a + (-B + np.sqrt(radical)) / (3 * A)  # sqrt of a negative radical: nan, no minimizer
 
 
-def _zoom_trial(lo, hi, f_lo, f_hi, d_lo, rec, f_rec, first):
+def zoom_trial(lo, hi, f_lo, f_hi, d_lo, rec, f_rec, first):
     """The next trial inside [lo, hi] (scipy's ``_zoom``): the cubic's minimizer, unless it
     lies within 20% of the interval from an end; then the quadratic's, unless within 10%;
     then the midpoint."""
@@ -428,7 +428,7 @@ class _WolfeRows:
         self.finish(zr[collapsed], _ROUNDING)
         zr = zr[~collapsed]
         if zr.size:
-            self.trial[zr] = _zoom_trial(self.lo[zr], self.hi[zr], self.f_lo[zr], self.f_hi[zr], self.d_lo[zr],
+            self.trial[zr] = zoom_trial(self.lo[zr], self.hi[zr], self.f_lo[zr], self.f_hi[zr], self.d_lo[zr],
                                          self.rec[zr], self.f_rec[zr], self.zi[zr] == 0)
 
     def result(self) -> WolfeStep:
@@ -588,7 +588,7 @@ class _WolfeOne:
         lo, hi = self.lo, self.hi
         if abs(hi - lo) <= 4 * _EPS * max(abs(lo), abs(hi)):
             return self.finish(_ROUNDING)
-        self.trial = float(_zoom_trial(*(np.array([v]) for v in (lo, hi, self.f_lo, self.f_hi, self.d_lo, self.rec,
+        self.trial = float(zoom_trial(*(np.array([v]) for v in (lo, hi, self.f_lo, self.f_hi, self.d_lo, self.rec,
                                                                    self.f_rec)), np.array([self.zi == 0]))[0])
 
     def result(self) -> WolfeStep:

@@ -1,0 +1,865 @@
+"""Compiled second-order solves: bfgs, lbfgs and cg of :mod:`descend.methods`, one run at a time in numba.
+
+``minimize(problem, method="bfgs" | "lbfgs" | "cg")`` on a registered problem or a typed formula
+runs here when numba is installed (the ``compiled`` policy of :mod:`descend.jit`: None takes it
+once its solver is loaded, compiling in the background meanwhile; True demands it; False keeps
+the NumPy path).  Each run goes through the phases of :mod:`descend.methods.driver` by the same
+names (start, converged, direction, first trial, strong-Wolfe search, Armijo fallback, classify,
+commit, record, finish) and the search is :class:`descend.linesearch.strong_wolfe._WolfeOne`'s,
+trial for trial; R starts run one after the other (rows of a batch never see each other).
+
+Bit for bit the NumPy path's numbers, because every operation is the one NumPy does:
+
+* a dot product is ``np.add.reduce(a * b)``: the products, then NumPy's pairwise sum
+  (:func:`descend.jit.kernels.pairwise`, eight accumulators below 128 numbers);
+* BFGS's ``H g`` is ``np.matmul`` of a matrix and a vector, which NumPy hands to OpenBLAS's
+  ``cblas_dgemv``: the same function is called here, found by address in NumPy's own OpenBLAS
+  (:func:`blas_gemv`) and checked against ``np.matmul`` once per process;
+* the zoom's cubic takes ``x ** 3`` through NumPy's own float64 power loop (NumPy's power is
+  its own SIMD code, not libm's), found by address (:func:`descend.jit.formula.ufunc_loop`) and
+  checked against the NumPy zoom once per process;
+* ``np.minimum``/``np.maximum`` keep NaN, as written below; the rest is IEEE arithmetic.
+
+Where a check fails the method keeps the NumPy path and :func:`why_not` says why.  At most
+:data:`descend.jit.MAX_DIM` variables (the pairwise sum above is reproduced up to 128).
+
+The state of one Wolfe search lives in two small arrays (``w`` floats, ``wi`` integers, slots
+named below) so that each phase is a function of its own, as in ``_WolfeOne``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import hashlib
+import inspect
+import math
+import os
+import sys
+import types
+
+import numpy as np
+
+from ..linesearch.strong_wolfe import BRACKET_ITER, DOUBLINGS, WOLFE_STATUS
+from . import formula, kernels
+
+__all__ = ["solve", "why_not", "METHODS", "blas_gemv", "key", "zoom_trial_agrees"]
+
+#: the methods compiled here, by their code in the solver
+METHODS = {"bfgs": 0, "lbfgs": 1, "cg": 2}
+
+_OK, _NOT_DESCENT, _ROUNDING, _AMAX, _BRACKET_ITER, _ZOOM_ITER, _NONFINITE = (
+    WOLFE_STATUS.index(s) for s in ("ok", "not_descent", "rounding", "amax", "bracket_iter", "zoom_iter",
+                                    "nonfinite"))
+_BRACKET, _ZOOM, _DONE, _FLAT = 0, 1, 2, 3
+_EPS = float(np.finfo(float).eps)
+_NOISE = 1e3 * _EPS
+_FAR_GROWTH = 4.0
+
+# the Wolfe search's float slots ...
+(W_PHI0, W_DPHI0, W_BOUND, W_NOISE, W_C1, W_AMAX, W_ALPHA, W_PHI, W_DPHI_AT, W_A0, W_F_A0, W_D_A0, W_A1, W_LO,
+ W_HI, W_F_LO, W_F_HI, W_D_LO, W_REC, W_F_REC, W_S_NEG, W_S_POS, W_TRIAL, W_REACH, W_PHI_REACH) = range(25)
+# ... and its integer slots
+(I_NFEV, I_NGEV, I_IT, I_ZI, I_FI, I_STATUS, I_PHASE, I_APPROX, I_USE_AMAX, I_BRACKET_ITER, I_ZOOM_ITER,
+ I_APPROXIMATE) = range(12)
+# a run's integer state: the rule's counters and the driver's
+S_HEAD, S_COUNT, S_SKIPPED, S_UPDATES, S_SINCE, S_RESTARTS, S_FALLBACKS = range(7)
+# the options: floats (FO) and integers (IO)
+F_GTOL, F_MAX_GROWTH, F_C1, F_C2, F_AMAX = range(5)
+(O_METHOD, O_STEPS, O_M, O_QUADRATIC, O_FR, O_PERIOD, O_BRACKET_ITER, O_ZOOM_ITER, O_APPROXIMATE, O_USE_LIMIT,
+ O_USE_AMAX, O_KEEP_X, O_KEEP_F) = range(13)
+# how a run ended (REASON): as methods.driver's messages
+R_NONE, R_DIVERGED_START, R_WOLFE, R_NONFINITE, R_GROWTH = range(5)
+# the status of a run (STATUS)
+ST_MAX_STEPS, ST_CONVERGED, ST_STOPPED, ST_DIVERGED = range(4)
+
+
+def blas_gemv(address, n, H, x, y):  # pragma: no cover - the intrinsic of _intrinsics() where compiled
+    """``y = H x`` (H (n, n) C-contiguous) by the ``cblas_dgemv`` at ``address``, as np.matmul calls it."""
+    raise NotImplementedError("blas_gemv runs compiled only")
+
+
+def npow(f, d, a, b):  # pragma: no cover - the intrinsic of _intrinsics() where compiled
+    """``a ** b`` through NumPy's float64 power loop at address ``f`` (data ``d``), one element."""
+    raise NotImplementedError("npow runs compiled only")
+
+
+# -- the line: f, and phi' with the slope bracket ----------------------------------------------------
+
+def _f_at(a, x, d, pid, P, xp, tmp):
+    """phi(a) = f(x + a d)."""
+    for j in range(x.shape[0]):
+        xp[j] = x[j] + a * d[j]
+    return FUN(pid, xp, P, tmp)  # noqa: F821 - the problem's f, in the compiled namespace
+
+
+def _dot(a, b, tmp):
+    """``np.add.reduce(a * b)``: the products, then NumPy's pairwise sum."""
+    n = a.shape[0]
+    for j in range(n):
+        tmp[j] = a[j] * b[j]
+    return pairwise(tmp, 0, n)  # noqa: F821
+
+
+def _slope(a, x, d, pid, P, xp, tmp, gw, w, wi):
+    """phi'(a), the gradient there left in gw; remembers the slope bracket (``_WolfeOne.slope``)."""
+    for j in range(x.shape[0]):
+        xp[j] = x[j] + a * d[j]
+    GRAD(pid, xp, P, tmp, gw)  # noqa: F821
+    s = _dot(gw, d, tmp)
+    wi[I_NGEV] += 1
+    if s < 0:
+        if a > w[W_S_NEG]:  # Python's max(s_neg, a)
+            w[W_S_NEG] = a
+    elif s > 0:
+        if a < w[W_S_POS]:
+            w[W_S_POS] = a
+    return s
+
+
+# -- the strong-Wolfe search of one row (linesearch.strong_wolfe._WolfeOne) --------------------------
+
+def _wolfe_start(w, wi, phi0, dphi0, alpha1, FO, IO):
+    c2 = FO[F_C2]
+    w[W_PHI0], w[W_DPHI0], w[W_C1], w[W_AMAX] = phi0, dphi0, FO[F_C1], FO[F_AMAX]
+    w[W_BOUND], w[W_NOISE] = -c2 * dphi0, _NOISE * abs(phi0)
+    w[W_ALPHA], w[W_PHI], w[W_DPHI_AT] = 0.0, phi0, np.nan
+    for k in range(12):
+        wi[k] = 0
+    wi[I_USE_AMAX], wi[I_BRACKET_ITER], wi[I_ZOOM_ITER] = IO[O_USE_AMAX], IO[O_BRACKET_ITER], IO[O_ZOOM_ITER]
+    wi[I_APPROXIMATE] = IO[O_APPROXIMATE]
+    wi[I_STATUS], wi[I_PHASE] = _OK, _BRACKET
+    if not dphi0 < 0 or not np.isfinite(phi0):
+        wi[I_PHASE], wi[I_STATUS] = _DONE, _NOT_DESCENT
+    w[W_A0], w[W_F_A0], w[W_D_A0] = 0.0, phi0, dphi0
+    a1 = alpha1
+    if wi[I_USE_AMAX] and a1 > w[W_AMAX]:  # np.minimum(a1, amax): a NaN a1 stays
+        a1 = w[W_AMAX]
+    w[W_A1] = a1
+    w[W_LO] = w[W_HI] = w[W_F_LO] = w[W_F_HI] = w[W_D_LO] = w[W_REC] = 0.0
+    w[W_F_REC] = w[W_PHI_REACH] = phi0
+    w[W_S_NEG], w[W_S_POS], w[W_TRIAL], w[W_REACH] = 0.0, np.inf, a1, 0.0
+
+
+def _finish(wi, code):
+    wi[I_PHASE], wi[I_STATUS] = _DONE, code
+
+
+def _accept(w, wi, a, f, s, approx):
+    w[W_ALPHA], w[W_PHI], w[W_DPHI_AT] = a, f, s
+    wi[I_PHASE], wi[I_APPROX] = _DONE, approx
+
+
+def _start_zoom(w, wi, lo, hi, f_lo, f_hi, d_lo):
+    w[W_LO], w[W_HI], w[W_F_LO], w[W_F_HI], w[W_D_LO] = lo, hi, f_lo, f_hi, d_lo
+    w[W_REC], w[W_F_REC] = 0.0, w[W_PHI0]
+    wi[I_ZI], wi[I_PHASE] = 0, _ZOOM
+
+
+def _flat_trial(w, wi):
+    """Bisect the slope bracket (double while no positive slope is known)."""
+    wi[I_PHASE] = _FLAT
+    if np.isfinite(w[W_S_POS]):
+        w[W_TRIAL] = 0.5 * (w[W_S_NEG] + w[W_S_POS])
+    else:
+        w[W_TRIAL] = 2.0 * (w[W_TRIAL] if w[W_TRIAL] > w[W_S_NEG] else w[W_S_NEG])
+    wi[I_FI] += 1
+    if wi[I_FI] > min(wi[I_BRACKET_ITER], DOUBLINGS) + wi[I_ZOOM_ITER]:
+        _finish(wi, _ZOOM_ITER)
+
+
+def _armijo_fails(w, f):
+    return f > w[W_PHI0] + w[W_C1] * w[W_TRIAL] * w[W_DPHI0]
+
+
+def _judged_by_slope(ft, w, wi, x, d, pid, P, xp, tmp, gw):
+    """The flat phase, and the approximate Wolfe test; True where the round ends here."""
+    at = w[W_TRIAL]
+    if wi[I_PHASE] == _FLAT:
+        s = _slope(at, x, d, pid, P, xp, tmp, gw, w, wi)
+        if np.isfinite(s) and abs(s) <= w[W_BOUND] and ft <= w[W_PHI0] + w[W_NOISE]:
+            _accept(w, wi, at, ft, s, 1)
+        elif not np.isfinite(s):
+            _finish(wi, _NONFINITE)
+        else:
+            _flat_trial(w, wi)
+        return True
+    noise = w[W_NOISE]
+    if not wi[I_APPROXIMATE] or not (abs(at * w[W_DPHI0]) <= noise and ft <= w[W_PHI0] + noise and at > 0):
+        return False
+    if wi[I_PHASE] == _ZOOM:
+        rejected = _armijo_fails(w, ft) or ft >= w[W_F_LO]
+    else:
+        rejected = _armijo_fails(w, ft) or (ft >= w[W_F_A0] and wi[I_IT] > 0)
+    if not rejected:
+        return False
+    s = _slope(at, x, d, pid, P, xp, tmp, gw, w, wi)
+    if np.isfinite(s) and abs(s) <= w[W_BOUND]:
+        _accept(w, wi, at, ft, s, 1)
+        return True
+    if np.isfinite(s):
+        _flat_trial(w, wi)
+        return True
+    return False
+
+
+def _bracket(fb, w, wi, x, d, pid, P, xp, tmp, gw):
+    """Bracketing: scipy's loop body (``_WolfeOne.bracket``)."""
+    ab = w[W_TRIAL]
+    w[W_A1] = ab
+    if ab == 0:
+        _finish(wi, _ROUNDING)
+    elif wi[I_USE_AMAX] and w[W_A0] > w[W_AMAX]:
+        _finish(wi, _AMAX)
+    if ab > w[W_REACH]:
+        w[W_REACH] = ab
+    if fb < w[W_PHI_REACH]:
+        w[W_PHI_REACH] = fb
+    if wi[I_PHASE] == _DONE:
+        return
+    if fb == -np.inf:
+        _finish(wi, _BRACKET_ITER)
+        return
+    if _armijo_fails(w, fb) or (fb >= w[W_F_A0] and wi[I_IT] > 0):
+        _start_zoom(w, wi, w[W_A0], ab, w[W_F_A0], fb, w[W_D_A0])
+        return
+    s = _slope(ab, x, d, pid, P, xp, tmp, gw, w, wi)
+    if not np.isfinite(s):
+        _finish(wi, _NONFINITE)
+    elif abs(s) <= w[W_BOUND]:
+        _accept(w, wi, ab, fb, s, 0)
+    elif s >= 0:
+        _start_zoom(w, wi, w[W_A1], w[W_A0], fb, w[W_F_A0], s)
+    else:
+        a2 = (2.0 if wi[I_IT] < DOUBLINGS else _FAR_GROWTH) * w[W_A1]
+        if wi[I_USE_AMAX] and not a2 <= w[W_AMAX] and a2 == a2:  # np.minimum(a2, amax)
+            a2 = w[W_AMAX]
+        w[W_A0], w[W_F_A0], w[W_D_A0], w[W_A1], w[W_TRIAL] = w[W_A1], fb, s, a2, a2
+        wi[I_IT] += 1
+        if wi[I_IT] >= wi[I_BRACKET_ITER]:
+            _finish(wi, _BRACKET_ITER)
+
+
+def _zoom(fz, w, wi, x, d, pid, P, xp, tmp, gw):
+    """Zooming (``_WolfeOne.zoom``)."""
+    if _armijo_fails(w, fz) or fz >= w[W_F_LO]:
+        w[W_REC], w[W_F_REC], w[W_HI], w[W_F_HI] = w[W_HI], w[W_F_HI], w[W_TRIAL], fz
+    else:
+        s = _slope(w[W_TRIAL], x, d, pid, P, xp, tmp, gw, w, wi)
+        if not np.isfinite(s):
+            _finish(wi, _NONFINITE)
+        elif abs(s) <= w[W_BOUND]:
+            _accept(w, wi, w[W_TRIAL], fz, s, 0)
+        else:
+            if s * (w[W_HI] - w[W_LO]) >= 0:
+                w[W_REC], w[W_F_REC], w[W_HI], w[W_F_HI] = w[W_HI], w[W_F_HI], w[W_LO], w[W_F_LO]
+            else:
+                w[W_REC], w[W_F_REC] = w[W_LO], w[W_F_LO]
+            w[W_LO], w[W_F_LO], w[W_D_LO] = w[W_TRIAL], fz, s
+    if wi[I_PHASE] == _ZOOM:
+        wi[I_ZI] += 1
+        if wi[I_ZI] > wi[I_ZOOM_ITER]:
+            _finish(wi, _ZOOM_ITER)
+
+
+def _nan_min(a, b):
+    """``np.minimum`` of two numbers (a NaN wins)."""
+    if a != a or b != b:
+        return np.nan
+    return a if a <= b else b
+
+
+def _nan_max(a, b):
+    if a != a or b != b:
+        return np.nan
+    return a if a >= b else b
+
+
+def _cubicmin(a, fa, fpa, b, fb, c, fc, loops):
+    """``linesearch.strong_wolfe._cubicmin`` on one number: ``x ** 2`` is NumPy's square (x * x),
+    ``x ** 3`` its power loop."""
+    db = b - a
+    dc = c - a
+    dbdc = db * dc
+    denom = dbdc * dbdc * (db - dc)
+    rb = fb - fa - fpa * db
+    rc = fc - fa - fpa * dc
+    A = (dc * dc * rb + -(db * db) * rc) / denom
+    B = (-npow(loops[0], loops[1], dc, 3.0) * rb + npow(loops[0], loops[1], db, 3.0) * rc) / denom  # noqa: F821
+    radical = B * B - 3 * A * fpa
+    return a + (-B + np.sqrt(radical)) / (3 * A)
+
+
+def _quadmin(a, fa, fpa, b, fb):
+    db = b - a * 1.0
+    B = (fb - fa - fpa * db) / (db * db)
+    return a - fpa / (2.0 * B)
+
+
+def zoom_trial(lo, hi, f_lo, f_hi, d_lo, rec, f_rec, first, loops):
+    """``linesearch.strong_wolfe`` zoom trial on one row: cubic, else quadratic, else the midpoint."""
+    dalpha = hi - lo
+    a, b = _nan_min(lo, hi), _nan_max(lo, hi)
+    cchk = 0.2 * dalpha
+    aj = _cubicmin(lo, f_lo, d_lo, hi, f_hi, rec, f_rec, loops)
+    cubic_ok = not first and np.isfinite(aj) and not (aj > b - cchk) and not (aj < a + cchk)
+    qchk = 0.1 * dalpha
+    aq = _quadmin(lo, f_lo, d_lo, hi, f_hi)
+    if not np.isfinite(aq) or (aq > b - qchk) or (aq < a + qchk):
+        aq = lo + 0.5 * dalpha
+    return aj if cubic_ok else aq
+
+
+def _next_zoom_trial(w, wi, loops):
+    lo, hi = w[W_LO], w[W_HI]
+    alo, ahi = abs(lo), abs(hi)
+    if abs(hi - lo) <= 4 * _EPS * (ahi if ahi > alo else alo):
+        _finish(wi, _ROUNDING)
+        return
+    w[W_TRIAL] = zoom_trial(lo, hi, w[W_F_LO], w[W_F_HI], w[W_D_LO], w[W_REC], w[W_F_REC], wi[I_ZI] == 0, loops)
+
+
+def _wolfe(w, wi, x, d, pid, P, xp, tmp, gw, loops):
+    """The search's rounds (``_WolfeOne.run``); its outcome is left in w and wi."""
+    while wi[I_PHASE] != _DONE:
+        ft = _f_at(w[W_TRIAL], x, d, pid, P, xp, tmp)
+        wi[I_NFEV] += 1
+        if ft != ft:
+            ft = np.inf  # nan: treated as too far, like an overflow
+        if _judged_by_slope(ft, w, wi, x, d, pid, P, xp, tmp, gw):
+            continue
+        if wi[I_PHASE] == _ZOOM:
+            _zoom(ft, w, wi, x, d, pid, P, xp, tmp, gw)
+        else:
+            _bracket(ft, w, wi, x, d, pid, P, xp, tmp, gw)
+        if wi[I_PHASE] == _ZOOM:
+            _next_zoom_trial(w, wi, loops)
+
+
+# -- the rules' directions and updates (methods.quasi_newton, methods.cg) ---------------------------
+
+def _bfgs_direction(g, d, H, st, tmp, loops):
+    n = g.shape[0]
+    blas_gemv(loops[2], n, H, g, d)  # noqa: F821 - np.matmul's cblas_dgemv
+    for j in range(n):
+        d[j] = -d[j]
+    if not _dot(g, d, tmp) < 0:  # rounding in H: start again from the identity
+        for i in range(n):
+            for j in range(n):
+                H[i, j] = 1.0 if i == j else 0.0
+        st[S_UPDATES] = 0
+        for j in range(n):
+            d[j] = -g[j]
+
+
+def _bfgs_update(s, y, H, st, tmp, hy, loops):
+    ys = _dot(y, s, tmp)
+    if not ys > 0:
+        st[S_SKIPPED] += 1
+        return
+    n = s.shape[0]
+    rho = 1.0 / ys
+    blas_gemv(loops[2], n, H, y, hy)  # noqa: F821
+    yhy = _dot(y, hy, tmp)
+    c = rho * rho * yhy + rho
+    for i in range(n):
+        for j in range(n):
+            H[i, j] = (H[i, j] - rho * (s[i] * hy[j] + hy[i] * s[j])) + c * (s[i] * s[j])
+    st[S_UPDATES] += 1
+
+
+def _lbfgs_direction(g, d, S, Y, rho, st, tmp, q, al):
+    """The two-loop recursion (``LBFGS._direction_one``)."""
+    m, n = S.shape[0], g.shape[0]
+    used, head = st[S_COUNT], st[S_HEAD]
+    for j in range(n):
+        q[j] = g[j]
+    for k in range(used):  # newest to oldest
+        slot = (head - k) % m
+        a = rho[slot] * _dot(S[slot], q, tmp)
+        for j in range(n):
+            q[j] = q[j] - a * Y[slot, j]
+        al[k] = a
+    gamma = 1.0
+    if used:
+        yy = _dot(Y[head], Y[head], tmp)
+        gamma = _dot(S[head], Y[head], tmp) / (yy if yy > 0 else 1.0)
+    for j in range(n):
+        d[j] = gamma * q[j]  # r
+    for k in range(used - 1, -1, -1):  # oldest to newest
+        slot = (head - k) % m
+        b = rho[slot] * _dot(Y[slot], d, tmp)
+        for j in range(n):
+            d[j] = d[j] + S[slot, j] * (al[k] - b)
+    for j in range(n):
+        d[j] = -d[j]
+    if not _dot(g, d, tmp) < 0:  # not a descent direction (rounding): start again from -g
+        st[S_COUNT] = 0
+        for k in range(m):
+            rho[k] = 0.0
+        for j in range(n):
+            d[j] = -g[j]
+
+
+def _lbfgs_update(s, y, S, Y, rho, st, tmp):
+    ys = _dot(y, s, tmp)
+    if not ys > 0:
+        st[S_SKIPPED] += 1
+        return
+    m = S.shape[0]
+    slot = (st[S_HEAD] + 1) % m
+    S[slot, :] = s
+    Y[slot, :] = y
+    rho[slot] = 1.0 / ys
+    st[S_HEAD] = slot
+    st[S_COUNT] = min(st[S_COUNT] + 1, m)
+
+
+def _cg_direction(g, d, dprev, gprev, st, tmp, q, IO):
+    n = g.shape[0]
+    period = IO[O_PERIOD] if IO[O_PERIOD] > 0 else n
+    gg_prev = _dot(gprev, gprev, tmp)
+    if IO[O_FR]:
+        beta = _dot(g, g, tmp) / gg_prev
+    else:
+        for j in range(n):
+            q[j] = g[j] - gprev[j]
+        v = _dot(g, q, tmp) / gg_prev
+        beta = 0.0 if 0.0 >= v else v  # np.maximum(0.0, v): a NaN v stays
+    since = st[S_SINCE]
+    fresh = since < 0 or since >= period or not np.isfinite(beta)
+    if fresh:
+        beta = 0.0
+    for j in range(n):
+        d[j] = -g[j] + beta * dprev[j]
+    uphill = not _dot(g, d, tmp) < 0
+    if uphill:
+        for j in range(n):
+            d[j] = -g[j]
+    if (fresh or uphill) and since >= 0:
+        st[S_RESTARTS] += 1
+    if fresh or uphill:
+        st[S_SINCE] = 0
+    dprev[:] = d
+
+
+# -- one run: the phases of methods.driver ----------------------------------------------------------
+
+def _first_trial(method, nit, f, f_old, g, d, tmp):
+    """L-BFGS: 1 / |d| on its first step, then 1; BFGS and CG: scipy's min(1, 2.02 (f - f_prev) / g'd)."""
+    if method == 1:
+        if nit == 0:
+            dn = np.sqrt(_dot(d, d, tmp))
+            return 1.0 / (dn if dn > 0 else 1.0)
+        return 1.0
+    dphi0 = _dot(g, d, tmp)
+    v = 1.01 * 2 * (f - f_old) / dphi0
+    guess = 1.0 if 1.0 <= v else v  # np.minimum(1.0, v)
+    return guess if (np.isfinite(guess) and guess > 0 and dphi0 != 0) else 1.0
+
+
+def _quadratic_trial(alpha, f, dphi0, x, d, pid, P, xp, tmp):
+    """``linesearch.quadratic_trial`` on one row (one evaluation of f)."""
+    fa = _f_at(alpha, x, d, pid, P, xp, tmp)
+    curvature = (fa - f - dphi0 * alpha) / (alpha * alpha)
+    q = -dphi0 / (2.0 * curvature)
+    if np.isfinite(q) and curvature > 0 and q > 0:
+        lo = 0.1 * alpha
+        return q if q >= lo else lo  # np.maximum(q, alpha / 10)
+    return alpha
+
+
+def _armijo_fallback(alpha1, f, dphi0, x, d, pid, P, xp, tmp):
+    """Armijo backtracking from alpha1 (c1 1e-4, halving, 60 trials): (alpha or 0, f there, evaluations)."""
+    alpha = alpha1
+    nfev = 0
+    if dphi0 < 0:
+        for _ in range(60):
+            trial = _f_at(alpha, x, d, pid, P, xp, tmp)
+            nfev += 1
+            if np.isfinite(trial) and trial <= f + 1e-4 * alpha * dphi0 and trial < f:
+                return alpha, trial, nfev
+            alpha *= 0.5
+    return 0.0, f, nfev
+
+
+def _record(i, k, x, f, gnorm, HX, HF, HG, IO):
+    if IO[O_KEEP_X]:
+        HX[i, k, :] = x
+    if IO[O_KEEP_F]:
+        HF[i, k] = f
+        HG[i, k] = gnorm
+
+
+def _direction(method, g, d, H, S, Y, rho, dprev, gprev, st, tmp, q, al, IO, loops):
+    if method == 0:
+        _bfgs_direction(g, d, H, st, tmp, loops)
+    elif method == 1:
+        _lbfgs_direction(g, d, S, Y, rho, st, tmp, q, al)
+    else:
+        _cg_direction(g, d, dprev, gprev, st, tmp, q, IO)
+
+
+def _update(method, s, y, gnew, H, S, Y, rho, dprev, gprev, st, tmp, hy, loops):
+    if method == 0:
+        _bfgs_update(s, y, H, st, tmp, hy, loops)
+    elif method == 1:
+        _lbfgs_update(s, y, S, Y, rho, st, tmp)
+    else:
+        for j in range(s.shape[0]):
+            gprev[j] = gnew[j] - y[j]  # the gradient the step left from
+        st[S_SINCE] += 1
+
+
+def _advance(k, x, f, g, d, f_old, nit, pid, P, FO, IO, w, wi, st, xp, tmp, gw, loops):
+    """First trial, quadratic look, Wolfe search, Armijo fallback: (alpha or 0, f there, evaluations of
+    f and of the gradient); the gradient at the new point is left in gw."""
+    method = IO[O_METHOD]
+    alpha1 = _first_trial(method, nit, f, f_old, g, d, tmp)
+    nfev = 0
+    dphi0 = _dot(g, d, tmp)
+    if IO[O_QUADRATIC]:
+        alpha1 = _quadratic_trial(alpha1, f, dphi0, x, d, pid, P, xp, tmp)
+        nfev += 1
+    _wolfe_start(w, wi, f, dphi0, alpha1, FO, IO)
+    _wolfe(w, wi, x, d, pid, P, xp, tmp, gw, loops)
+    nfev += wi[I_NFEV]
+    ngev = wi[I_NGEV]
+    alpha, fn = w[W_ALPHA], w[W_PHI]
+    if wi[I_STATUS] == _ZOOM_ITER or wi[I_STATUS] == _ROUNDING:
+        a, fa, fev = _armijo_fallback(alpha1, f, dphi0, x, d, pid, P, xp, tmp)
+        nfev += fev
+        if a > 0:
+            for j in range(x.shape[0]):
+                xp[j] = x[j] + a * d[j]
+            GRAD(pid, xp, P, tmp, gw)  # noqa: F821
+            ngev += 1
+            alpha, fn = a, fa
+            st[S_FALLBACKS] += 1
+    return alpha, fn, nfev, ngev
+
+
+def _classify(i, k, xn, fn, gn, FO, IO, limit, STATUS, REASON, STEP, WHAT, FBAD):
+    """Non-finite x, f or gradient, or f grown past the limit: the run diverges (True)."""
+    finite_x = True
+    for j in range(xn.shape[0]):
+        if not np.isfinite(xn[j]):
+            finite_x = False
+    if not (finite_x and np.isfinite(fn) and np.isfinite(gn)):
+        STATUS[i], REASON[i], STEP[i] = ST_DIVERGED, R_NONFINITE, k + 1
+        WHAT[i] = 0 if not finite_x else (1 if not np.isfinite(fn) else 2)
+        return True
+    if IO[O_USE_LIMIT] and fn > limit:
+        STATUS[i], REASON[i], STEP[i], FBAD[i] = ST_DIVERGED, R_GROWTH, k + 1, fn
+        return True
+    return False
+
+
+def _start(i, x, g, pid, P, FO, tmp, NFEV, NGEV, F0):
+    """f and the gradient at the start (the gradient only where f is finite): (f, |g|, the growth limit)."""
+    f = FUN(pid, x, P, tmp)  # noqa: F821
+    NFEV[i] = 1
+    if np.isfinite(f):
+        GRAD(pid, x, P, tmp, g)  # noqa: F821
+        NGEV[i] = 1
+    else:
+        for j in range(x.shape[0]):
+            g[j] = np.nan
+    F0[i] = f
+    af = abs(f)
+    limit = f + FO[F_MAX_GROWTH] * (af if (af > 1.0 or af != af) else 1.0)  # np.maximum(1, |f0|)
+    return f, np.sqrt(_dot(g, g, tmp)), limit
+
+
+def _run(i, X, pid, P, FO, IO, loops, OUT, NIT, NFEV, NGEV, STATUS, REASON, STEP, WHAT, FBAD, WST, REACH, PHIR,
+         FALLBACKS, END, HX, HF, HG, HA):
+    """Run i from X[i] (left there at its end); its numbers into the outputs (OUT: f, |g|, f0)."""
+    n = X.shape[1]
+    method, m = IO[O_METHOD], max(IO[O_M], 1)
+    x, g, d, xn, gw = X[i], np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    xp, tmp, q, hy, al = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(m)
+    sv, yv = np.empty(n), np.empty(n)
+    H = np.eye(n) if method == 0 else np.empty((1, 1))
+    S, Y, rho = np.zeros((m, n)), np.zeros((m, n)), np.zeros(m)
+    dprev, gprev = np.zeros(n), np.zeros(n)
+    st = np.zeros(7, dtype=np.int64)
+    st[S_HEAD], st[S_SINCE] = m - 1, -1
+    w, wi = np.empty(25), np.zeros(12, dtype=np.int64)
+    f, gnorm, limit = _start(i, x, g, pid, P, FO, tmp, NFEV, NGEV, OUT[2])
+    f_old = f + gnorm / 2  # scipy's guess of a previous f, for the first Wolfe trial step
+    _record(i, 0, x, f, gnorm, HX, HF, HG, IO)
+    nit, e = 0, 0
+    status = ST_MAX_STEPS
+    if not (np.isfinite(f) and np.isfinite(gnorm)):
+        status, REASON[i] = ST_DIVERGED, R_DIVERGED_START
+    for k in range(IO[O_STEPS] if status == ST_MAX_STEPS else 0):
+        if gnorm <= FO[F_GTOL]:  # -- converged
+            status = ST_CONVERGED
+            break
+        e = k + 1
+        _direction(method, g, d, H, S, Y, rho, dprev, gprev, st, tmp, q, al, IO, loops)  # -- direction
+        alpha, fn, fev, gev = _advance(k, x, f, g, d, f_old, nit, pid, P, FO, IO, w, wi, st, xp, tmp, gw, loops)
+        NFEV[i] += fev
+        NGEV[i] += gev
+        if not alpha > 0:  # the line search found no step: stopped, with its reason
+            status, REASON[i], STEP[i], WST[i] = ST_STOPPED, R_WOLFE, k + 1, wi[I_STATUS]
+            REACH[i], PHIR[i] = w[W_REACH], w[W_PHI_REACH]
+            _record(i, k + 1, x, f, gnorm, HX, HF, HG, IO)
+            break
+        if IO[O_KEEP_F]:
+            HA[i, k] = alpha
+        for j in range(n):  # -- classify and commit
+            xn[j] = x[j] + alpha * d[j]
+        gnn = np.sqrt(_dot(gw, gw, tmp))
+        if _classify(i, k, xn, fn, gnn, FO, IO, limit, STATUS, REASON, STEP, WHAT, FBAD):
+            status = ST_DIVERGED
+            _record(i, k + 1, x, f, gnorm, HX, HF, HG, IO)
+            break
+        for j in range(n):
+            sv[j] = xn[j] - x[j]
+            yv[j] = gw[j] - g[j]
+        _update(method, sv, yv, gw, H, S, Y, rho, dprev, gprev, st, tmp, hy, loops)
+        f_old, f, gnorm = f, fn, gnn
+        x[:] = xn
+        g[:] = gw
+        nit += 1
+        _record(i, k + 1, x, f, gnorm, HX, HF, HG, IO)  # -- record
+    if status == ST_MAX_STEPS and gnorm <= FO[F_GTOL]:  # -- converged (after the last step)
+        status = ST_CONVERGED
+    OUT[0, i], OUT[1, i] = f, gnorm  # -- finish
+    NIT[i], STATUS[i], END[i], FALLBACKS[i] = nit, status, e, st[S_FALLBACKS]
+
+
+def _runs(X, pid, P, FO, IO, loops, OUT, NIT, NFEV, NGEV, STATUS, REASON, STEP, WHAT, FBAD, WST, REACH, PHIR,
+          FALLBACKS, END, HX, HF, HG, HA):
+    """Every run, one after the other; the last loop iteration any run took."""
+    last = 0
+    for i in range(X.shape[0]):
+        _run(i, X, pid, P, FO, IO, loops, OUT, NIT, NFEV, NGEV, STATUS, REASON, STEP, WHAT, FBAD, WST, REACH,
+             PHIR, FALLBACKS, END, HX, HF, HG, HA)
+        last = max(last, END[i])
+    return last
+
+
+# -- the compiled solver, and what it needs from NumPy ----------------------------------------------
+
+_FUNCTIONS = (_f_at, _dot, _slope, _wolfe_start, _finish, _accept, _start_zoom, _flat_trial, _armijo_fails,
+              _judged_by_slope, _bracket, _zoom, _nan_min, _nan_max, _cubicmin, _quadmin, zoom_trial,
+              _next_zoom_trial, _wolfe, _bfgs_direction, _bfgs_update, _lbfgs_direction, _lbfgs_update,
+              _cg_direction, _first_trial, _quadratic_trial, _armijo_fallback, _record, _direction, _update,
+              _advance, _classify, _start, _run, _runs)
+_state: dict = {}
+
+
+def _intrinsics():
+    """The compiled :func:`blas_gemv` and :func:`npow`: one call of the function at an address."""
+    from llvmlite import ir
+    from numba.core import cgutils
+    from numba.core import types as nt
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def blas_gemv(typingctx, address, n, H, x, y):
+        def codegen(context, builder, signature, args):
+            i32, i64, dbl = ir.IntType(32), ir.IntType(64), ir.DoubleType()
+            dp = dbl.as_pointer()
+            fnty = ir.FunctionType(ir.VoidType(), [i32, i32, i64, i64, dbl, dp, i64, dp, i64, dbl, dp, i64])
+            H_, x_, y_ = (context.make_array(signature.args[k])(context, builder, args[k]) for k in (2, 3, 4))
+            one, zero, step = ir.Constant(dbl, 1.0), ir.Constant(dbl, 0.0), ir.Constant(i64, 1)
+            # CblasRowMajor (101), CblasNoTrans (111): what np.matmul passes for a matrix times a vector
+            builder.call(builder.inttoptr(args[0], fnty.as_pointer()),
+                         [ir.Constant(i32, 101), ir.Constant(i32, 111), args[1], args[1], one, H_.data, args[1],
+                          x_.data, step, zero, y_.data, step])
+            return context.get_dummy_value()
+        return nt.void(address, n, H, x, y), codegen
+
+    @intrinsic
+    def npow(typingctx, f, d, a, b):
+        def codegen(context, builder, signature, args):
+            dbl, i64 = ir.DoubleType(), ir.IntType(64)
+            i8p = ir.IntType(8).as_pointer()
+            fnty = ir.FunctionType(ir.VoidType(), [i8p.as_pointer(), i64.as_pointer(), i64.as_pointer(), i8p])
+            argv = cgutils.alloca_once(builder, i8p, size=3)
+            steps = cgutils.alloca_once(builder, i64, size=3)
+            slots = [cgutils.alloca_once(builder, dbl) for _ in range(3)]
+            builder.store(args[2], slots[0])
+            builder.store(args[3], slots[1])
+            for j in range(3):  # one element; the exponent's stride 0, as for a number
+                builder.store(builder.bitcast(slots[j], i8p), builder.gep(argv, [ir.Constant(i64, j)]))
+                builder.store(ir.Constant(i64, 0 if j == 1 else 8), builder.gep(steps, [ir.Constant(i64, j)]))
+            dims = cgutils.alloca_once(builder, i64)
+            builder.store(ir.Constant(i64, 1), dims)
+            builder.call(builder.inttoptr(args[0], fnty.as_pointer()),
+                         [argv, dims, steps, builder.inttoptr(args[1], i8p)])
+            return builder.load(slots[2])
+        return nt.float64(nt.int64, nt.int64, nt.float64, nt.float64), codegen
+
+    return blas_gemv, npow
+
+
+def _gemv_address() -> int:
+    """The address of ``cblas_dgemv`` in the OpenBLAS NumPy was built with (64-bit integers), checked
+    against ``np.matmul`` of a matrix and a vector; 0 where it is not found or does not agree."""
+    if "gemv" in _state:
+        return _state["gemv"]
+    found = 0
+    folder = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+    for path in sorted(glob.glob(os.path.join(folder, "libscipy_openblas64_*"))):
+        try:
+            fn = ctypes.CDLL(path).scipy_cblas_dgemv64_
+        except (OSError, AttributeError):
+            continue
+        fn.restype = None
+        fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_double, ctypes.c_void_p,
+                       ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_void_p,
+                       ctypes.c_int64]
+        rng = np.random.default_rng(3)
+        ok = True
+        for n in (1, 2, 3, 5, 8, 13, 31, 64, 100, 128):
+            H, x, y = rng.normal(size=(n, n)), rng.normal(size=n) * 10.0 ** rng.uniform(-3, 3, n), np.empty(n)
+            fn(101, 111, n, n, 1.0, H.ctypes.data, n, x.ctypes.data, 1, 0.0, y.ctypes.data, 1)
+            ok &= np.array_equal(y.view(np.int64), np.matmul(H[None], x[None, :, None])[0, :, 0].view(np.int64))
+        if ok:
+            found = ctypes.cast(fn, ctypes.c_void_p).value or 0
+            break
+    _state["gemv"] = found
+    return found
+
+
+def _loops() -> np.ndarray:
+    """(power loop, its data, cblas_dgemv) addresses, as the solver takes them."""
+    if "loops" not in _state:
+        pw = formula.ufunc_loop(np.power) or (0, 0)
+        _state["loops"] = np.array([pw[0], pw[1], _gemv_address()], dtype=np.int64)
+    return _state["loops"]
+
+
+def _digest(variant) -> str:
+    h = hashlib.sha1(inspect.getsource(sys.modules[__name__]).encode())
+    h.update(variant.encode())
+    h.update((kernels.fingerprint() if variant == "problems" else formula.fingerprint()).encode())
+    return h.hexdigest()[:12]
+
+
+def _solver(variant, problem=None):
+    """The compiled :func:`_runs` over the registered problems' switch ("problems") or the typed
+    formulas' evaluator ("formula"), built once per process and cached on disk by numba."""
+    if variant in _state:
+        return _state[variant]
+    from ..optim import fused
+    fused.available()
+    nb = fused._numba
+    if variant == "problems":
+        fun, grad = kernels.switch(nb)
+    else:
+        fun, grad, _ = formula.kernels(problem, 1)
+    ns = {k: v for k, v in globals().items() if not isinstance(v, types.FunctionType)}
+    ns.update(__name__=__name__, np=np, math=math, FUN=fun, GRAD=grad, pairwise=kernels.jitted(kernels.pairwise, nb))
+    ns["blas_gemv"], ns["npow"] = _intrinsics()
+    tag = _digest(variant)
+    jit = nb.njit(cache=True, nogil=True, error_model="numpy")
+    for fn in _FUNCTIONS:
+        copy = types.FunctionType(fn.__code__, ns, fn.__name__)
+        copy.__qualname__ = f"{fn.__name__.lstrip('_')}_{variant}_{tag}"  # one cache entry per variant
+        ns[fn.__name__] = jit(copy)
+    _state[variant] = ns
+    return ns
+
+
+def zoom_trial_agrees() -> bool:
+    """Whether the compiled zoom trial gives ``linesearch``'s NumPy zoom trial bit for bit (once per
+    process): its cubic calls NumPy's power loop by address."""
+    if "zoom" not in _state:
+        from ..linesearch.strong_wolfe import zoom_trial as numpy_trial
+        loops = _loops()
+        ok = bool(loops[0])
+        if ok:
+            fn = _solver("problems")["zoom_trial"]
+            rng = np.random.default_rng(7)
+            for _ in range(400):
+                lo, hi, rec = sorted(rng.uniform(0, 3, 3) * 10.0 ** rng.uniform(-6, 3))
+                lo, hi = (hi, lo) if rng.random() < 0.5 else (lo, hi)
+                v = (float(rng.normal()), float(rng.normal()), float(rng.normal()) - 1.0, float(rng.normal()))
+                first = bool(rng.random() < 0.2)
+                want = numpy_trial(*(np.array([u]) for u in (lo, hi, v[0], v[1], v[2], rec, v[3])),
+                                   np.array([first]))[0]
+                got = fn(lo, hi, v[0], v[1], v[2], rec, v[3], first, loops)
+                ok &= np.float64(got).view(np.int64) == np.float64(want).view(np.int64)
+        _state["zoom"] = bool(ok)
+    return _state["zoom"]
+
+
+def key(problem, method, X) -> tuple:
+    """What selects a compiled solver (for :mod:`descend.jit.ready`): the evaluator it calls."""
+    what = "formula" if formula.program_of(problem) is not None else "problems"
+    return ("second_order", what, method == "bfgs")
+
+
+def why_not(problem, X, method) -> str:
+    """"" when ``method`` on ``problem`` from the starts X (R, n) runs compiled here, else why not."""
+    from . import MAX_DIM, available
+    if not available():
+        return ("numba is not installed (pip install 'descend[fast]')" if not os.environ.get("DESCEND_NO_NUMBA")
+                else "DESCEND_NO_NUMBA is set")
+    from . import diskcache
+    diskcache.sweep_once()  # a corrupt or foreign cache index is removed before numba reads any
+    if X.dtype != np.float64:
+        return f"x0 is {X.dtype}; the compiled solver computes in float64"
+    if X.shape[1] > MAX_DIM:
+        return f"x0 has {X.shape[1]} variables; the compiled solver reproduces NumPy's sums up to {MAX_DIM}"
+    if formula.program_of(problem) is not None:
+        why = formula.why_not(problem, X)
+    else:
+        from ..optim import fused
+        spec, why = kernels.params_of(problem)
+        if not why and not kernels.agrees(problem, spec[0], fused._numba):
+            why = f"problem {spec[0]!r}: its compiled kernels do not give this NumPy's bits on this machine"
+    if why:
+        return why
+    if method == "bfgs" and not _loops()[2]:
+        return "OpenBLAS's cblas_dgemv (np.matmul's) was not found in NumPy's libraries, or does not give its bits"
+    if not zoom_trial_agrees():
+        return "NumPy's float64 power loop could not be called from compiled code with NumPy's bits"
+    return ""
+
+
+def solve(problem, X, method, *, m, quadratic_start, fr, restart, ls, steps, gtol, max_growth, keep):
+    """Run ``method`` compiled from every row of X (R, n), in place; the runs' numbers as arrays
+    (see :func:`_run`), or None where the solver is not available."""
+    R, n = X.shape
+    if formula.program_of(problem) is not None:
+        ns = _solver("formula", problem)
+        _, _, P = formula.kernels(problem, R)
+        pid = 0
+    else:
+        ns = _solver("problems")
+        spec, _ = kernels.params_of(problem)
+        pid, P = kernels.problem_id(spec[0]), spec[3]
+    FO = np.array([gtol, np.nan if max_growth is None else float(max_growth), ls.c1, ls.c2,
+                   np.nan if ls.amax is None else float(ls.amax)], dtype=np.float64)
+    IO = np.array([METHODS[method], steps, m, quadratic_start, fr, restart or 0, ls.bracket_iter, ls.zoom_iter,
+                   ls.approximate, max_growth is not None, ls.amax is not None, keep is True, bool(keep)],
+                  dtype=np.int64)
+    keep_x, keep_f = keep is True, bool(keep)
+    out = dict(OUT=np.empty((3, R)), NIT=np.zeros(R, np.int64), NFEV=np.zeros(R, np.int64),
+               NGEV=np.zeros(R, np.int64), STATUS=np.zeros(R, np.int64), REASON=np.zeros(R, np.int64),
+               STEP=np.zeros(R, np.int64), WHAT=np.zeros(R, np.int64), FBAD=np.full(R, np.nan),
+               WST=np.zeros(R, np.int64), REACH=np.zeros(R), PHIR=np.zeros(R), FALLBACKS=np.zeros(R, np.int64),
+               END=np.zeros(R, np.int64))
+    HX = np.empty((R, steps + 1, n)) if keep_x else np.empty((1, 1, 1))
+    HF = np.empty((R, steps + 1)) if keep_f else np.empty((1, 1))
+    HG = np.empty((R, steps + 1)) if keep_f else np.empty((1, 1))
+    HA = np.full((R, steps + 1), np.nan) if keep_f else np.full((1, 1), np.nan)
+    last = int(ns["_runs"](X, pid, P, FO, IO, _loops(), *out.values(), HX, HF, HG, HA))
+    out["last"] = last
+    if keep:
+        for i in range(R):  # a run that ended early repeats its last values
+            e = out["END"][i]
+            if keep_x:
+                HX[i, e + 1:last + 1] = X[i]
+            HF[i, e + 1:last + 1] = out["OUT"][0, i]
+            HG[i, e + 1:last + 1] = out["OUT"][1, i]
+        HA[:, last] = np.nan
+        out["history"] = (HX[:, :last + 1].transpose(1, 0, 2) if keep_x else None, HF[:, :last + 1].T,
+                          HG[:, :last + 1].T, HA[:, :last + 1].T)
+    return out
