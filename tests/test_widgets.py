@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -193,8 +194,19 @@ def test_page_messages_are_answered_over_the_comm(landscape, monkeypatch):
     landscape._on_page_message(landscape, "not a dict", [])
     assets, run, refused = sent
     run = {"id": run["id"], "data": json.loads(bytes(run["_buffers"][0]))} if run.get("json") else run
-    assert "export function latestOnly" in assets["data"]["api.js"]  # the explorer's own module, not a copy
-    assert "export function withToolbar" in assets["data"]["plotting.js"] and "Plotly" in assets["data"]["plotly"]
+    modules = assets["data"]["modules"]
+    from descend.serve.app import STATIC as page
+    for name in ("api.js", "plotting.js", "state.js", "i18n.js", "controls.js", "catalog.js", "race.js", "landscape.js",
+                 "lrpanel.js", "derivatives.js"):  # the explorer's own modules, byte for byte, not copies
+        assert modules[name] == (page / name).read_text(encoding="utf-8"), name
+    assert "export function setTransport" in modules["api.js"] and "export function useStore" in modules["state.js"]
+    # every module a sent one imports is sent too (the widget rewrites those imports to its own copies)
+    for name, text in modules.items():
+        for dep in re.findall(r'from\s*"\./([\w-]+\.js)"', text):
+            assert dep in modules, f"{name} imports {dep}, which the widget does not get"
+    assert set(assets["data"]["sections"]) >= {"landscape", "lr", "derivatives"}
+    assert 'id="land-controls"' in assets["data"]["sections"]["landscape"]
+    assert ".run-card" in assets["data"]["css"] and "Plotly" in assets["data"]["plotly"]
     assert run["id"] == "b" and len(run["data"]["runs"][0]["x"]) == 6
     assert refused["id"] == "c" and refused["error"].startswith("problem: must be a problem name")
 
@@ -222,3 +234,22 @@ def test_static_pictures_for_viewers_without_a_kernel(monkeypatch):
         assert "image/png" not in data(Training({"dataset": "moons"}))
     finally:
         static_pictures(False)
+
+
+def test_a_refused_formula_over_the_comm_carries_its_line_in_each_language():
+    from descend.widgets.model import reply
+
+    content, buffers = reply({"id": 1, "path": "surface", "body": {"problem": {"expression": "x+"}}})
+    assert not buffers and content["error"].startswith("problem")
+    assert set(content["body"]["formula_error"]) >= {"en", "ja"}  # what the explorer's page words it with
+
+
+def test_lang_is_any_language_of_the_catalogue(landscape, monkeypatch):
+    import descend.i18n
+
+    with pytest.raises(WidgetError, match=r"lang: must be one of en, ja.*got 'xx'"):
+        landscape.lang = "xx"
+    monkeypatch.setattr(descend.i18n, "LANGS", descend.i18n.LANGS + ("xx",))  # a language added by the recipe
+    landscape.lang = "xx"
+    assert landscape.lang == "xx"
+    landscape.lang = "en"

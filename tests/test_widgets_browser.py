@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -106,6 +107,8 @@ def _ask(client, expr: str):
     while time.time() < end:
         msg = client.get_iopub_msg(timeout=20)
         if msg["msg_type"] == "stream":
+            if msg["content"]["name"] == "stderr":  # a page event's warning in the kernel's log
+                raise AssertionError(f"the kernel wrote to stderr: {msg['content']['text'][:2000]}")
             out.append(msg["content"]["text"])
         if msg["msg_type"] == "error":
             raise AssertionError("\n".join(msg["content"]["traceback"]))
@@ -121,8 +124,41 @@ KERNEL_READY = ("(() => { const w = window.jupyterapp && window.jupyterapp.shell
 CONTOURS = "document.querySelectorAll('.descend-widget .contourlayer path').length"
 
 
+#: The start marker's place on the screen (client pixels), from the upper figure's own axes.
+MARKER = ("const gd = document.querySelector('.descend-widget #land-paths'); const L = gd._fullLayout;"
+          " const r = gd.getBoundingClientRect(); const [x, y] = gd.parentElement.dataset.start.split(',').map(Number);"
+          " return [r.left + L.xaxis._offset + L.xaxis.c2p(x), r.top + L.yaxis._offset + L.yaxis.c2p(y),"
+          " L.yaxis._length];")
+RESULTS = "{'start': w.start, 'f': [float(r.fun) for r in w.results]}"
+
+
+def _until(client, expr, ok, seconds=15):
+    """``expr`` read in the kernel until ``ok(value)`` (or the time is up): the last value."""
+    end = time.time() + seconds
+    value = _ask(client, expr)
+    while not ok(value) and time.time() < end:
+        time.sleep(0.2)
+        value = _ask(client, expr)
+    return value
+
+
+def _drag(driver, x, y, dy, steps=5):
+    """Press at (x, y) in client pixels, move up by ``dy`` in ``steps`` moves, let go."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    actions = ActionBuilder(driver)
+    actions.pointer_action.move_to_location(int(x), int(y)).pointer_down()
+    for k in range(1, steps + 1):
+        actions.pointer_action.pause(0.05).move_to_location(int(x), int(y - dy * k / steps))
+    actions.pointer_action.pointer_up()
+    actions.perform()
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_click_and_drag_move_start_in_the_kernel(lab, lang, tmp_path):
+    """The explorer's own landscape panel in the cell: a click moves ``start`` in the kernel, a drag of
+    the start marker carries it, an lr typed in an optimizer card reaches ``optimizers``, and a trait
+    set from Python redraws the page's controls (the last three in English only: the same code)."""
     save = screenshots(tmp_path, REVIEW)
     path = f"widget-{lang}.ipynb"
     with chromium("1280,900", console_log=True) as driver:
@@ -133,21 +169,23 @@ def test_click_and_drag_move_start_in_the_kernel(lab, lang, tmp_path):
         driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         wait_for(driver, "document.querySelector('.descend-widget[data-drawn]')", 60, "the widget drawn")
         wait_for(driver, CONTOURS, 10, "the contours")
+        # the explorer's controls, in the widget's language: optimizer cards with an lr slider, replay
+        assert driver.execute_script("return document.querySelectorAll('.descend-widget .run-card [data-name=lr]').length") == 3
+        assert driver.execute_script("return !!document.querySelector('.descend-widget [data-name=replay]')")
+        heading = driver.execute_script("return document.querySelector('.descend-widget h3[data-i18n=optimizers]').textContent")
+        assert bool(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", heading)) == (lang == "ja"), heading
         client = _kernel(lab, path)
         try:
-            before = _ask(client, "{'start': w.start, 'f': [float(r.fun) for r in w.results]}")
+            before = _ask(client, RESULTS)
             save(driver, f"widget-landscape-{lang}")
             drawn = int(driver.execute_script("return document.querySelector('.descend-widget').dataset.drawn"))
-            box = driver.find_element("css selector", ".descend-widget .nsewdrag")
+            box = driver.find_element("css selector", ".descend-widget #land-paths .nsewdrag")
             from selenium.webdriver import ActionChains
 
+            # a quarter of the plot right and down of its centre: (1, 0) in Rosenbrock's window
             ActionChains(driver).move_to_element_with_offset(box, box.size["width"] // 4,
                                                              box.size["height"] // 4).click().perform()
-            end = time.time() + 15
-            after = before
-            while after["start"] == before["start"] and time.time() < end:
-                time.sleep(0.2)
-                after = _ask(client, "{'start': w.start, 'f': [float(r.fun) for r in w.results]}")
+            after = _until(client, RESULTS, lambda v: v["start"] != before["start"])
             assert after["start"] != before["start"], "the click did not move start in the kernel"
             assert after["f"] != before["f"], ".results did not follow the new start"
             wait_for(driver, f"Number(document.querySelector('.descend-widget').dataset.drawn) > {drawn}", 15,
@@ -155,23 +193,30 @@ def test_click_and_drag_move_start_in_the_kernel(lab, lang, tmp_path):
             assert driver.execute_script(f"return {CONTOURS}") > 0, "the contours are gone after the click"
             assert _ask(client, "w.error") == ""
             save(driver, f"widget-landscape-{lang}-clicked")
-            # a drag moves the start along: the kernel ends at the point where the pointer was let go
-            chain = ActionChains(driver).move_to_element_with_offset(box, -box.size["width"] // 4, 0).click_and_hold()
-            for _ in range(5):
-                chain.move_by_offset(0, -box.size["height"] // 20).pause(0.05)
-            chain.release().perform()
-            clicked, end = after, time.time() + 15
-            while after["start"] == clicked["start"] and time.time() < end:
-                time.sleep(0.2)
-                after = _ask(client, "{'start': w.start, 'f': [float(r.fun) for r in w.results]}")
-            # pressed at mid-height (y = 1 in Rosenbrock's window [-1, 3]), let go a quarter higher (y = 2)
-            end = time.time() + 15
-            while after["start"][1] < 1.5 and time.time() < end:
-                time.sleep(0.2)
-                after = _ask(client, "{'start': w.start, 'f': [float(r.fun) for r in w.results]}")
-            assert after["start"][0] < clicked["start"][0] and 1.5 < after["start"][1] < 2.5, \
+            if lang != "en":
+                return
+            # a drag of the start marker carries the start a quarter of the plot up (y + 1 in [-1, 3])
+            x, y, height = driver.execute_script(MARKER)
+            clicked = after
+            _drag(driver, x, y, height / 4)
+            after = _until(client, RESULTS, lambda v: v["start"][1] > clicked["start"][1] + 0.8)
+            assert abs(after["start"][0] - clicked["start"][0]) < 0.05 and \
+                0.8 < after["start"][1] - clicked["start"][1] < 1.2, \
                 f"the drag did not carry start up to where it was let go: {clicked['start']} -> {after['start']}"
             assert driver.execute_script(f"return {CONTOURS}") > 0, "the contours are gone after the drag"
+            # the first card's lr typed in its box: the kernel's optimizers follow
+            driver.execute_script("const b = document.querySelector('.descend-widget .run-card[data-run=\"0\"] "
+                                  "[data-name=lr] input.value'); b.value = '0.0005'; b.dispatchEvent(new Event('change'));")
+            lr = _until(client, "w.optimizers[0].get('lr')", lambda v: v == 0.0005)
+            assert lr == 0.0005, lr
+            # and back: steps set from Python redraws the page's steps slider
+            _ask(client, "setattr(w, 'steps', 40) or w.steps")
+            wait_for(driver, "document.querySelector('.descend-widget [data-name=steps] input.value').value === '40'",
+                     15, "the steps box following w.steps")
+            wait_for(driver, "document.querySelector('.descend-widget #land-plot').dataset.runs === '3' && "
+                             "document.querySelector('.descend-widget [data-name=replay] .range').textContent.endsWith('40')",
+                     15, "the runs of 40 steps drawn")
+            save(driver, f"widget-landscape-{lang}-dragged")
         finally:
             client.stop_channels()
         severe = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE" and "descend" in e["message"]]
@@ -186,10 +231,12 @@ def test_the_other_panels_draw(lab, tmp_path):
         driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         wait_for(driver, "document.querySelectorAll('.descend-widget[data-drawn]').length === 3", 60,
                  "the lr, derivatives and training widgets drawn")
-        traces = driver.execute_script(
-            "return Array.from(document.querySelectorAll('.descend-widget .js-plotly-plot'))"
-            ".map((p) => p.data.length)")
-        assert traces[0] == 1 and traces[1] == 5 and traces[2] == 1, traces  # gd's curve; 5 methods; the heat map
+        # the explorer's lr and derivatives panels (their controls too), the training heat map
+        shown = driver.execute_script(
+            "const q = (s) => document.querySelector('.descend-widget ' + s);"
+            "return [q('#lr-plot').dataset.curves, q('#der-plot').dataset.methods, !!q('[data-name=lrmin]'),"
+            " !!q('#der-expr'), document.querySelectorAll('.descend-widget .js-plotly-plot')[2].data.length]")
+        assert shown == ["1", "5", True, True, 1], shown  # gd's curve; 5 methods; their controls; the heat map
         errors = driver.execute_script(
             "return Array.from(document.querySelectorAll('.descend-widget .descend-error')).map((e) => e.textContent)")
         assert errors == ["", "", ""], errors

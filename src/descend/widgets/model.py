@@ -49,14 +49,27 @@ ROUTES = {
 }
 
 
+#: The explorer's modules a widget runs (serve/static): its panels and what they import.
+MODULES = ("api.js", "plotting.js", "i18n.js", "state.js", "controls.js", "catalog.js", "race.js", "internals.js",
+           "landscape.js", "lrpanel.js", "derivatives.js")
+
+
 @functools.lru_cache(maxsize=1)
 def front_end() -> dict:
-    """The explorer's modules the widget imports (api.js, plotting.js) and its vendored plotly.js,
-    sent once per page: the wheel's own files, nothing from a CDN."""
+    """The explorer's own front end, sent once per page: its ES modules (``modules``), each panel's
+    section of its index.html (``sections``), its style.css and its vendored plotly.js; the wheel's
+    own files, nothing from a CDN."""
+    import re
+
     from ..serve.app import STATIC as PAGE
 
-    return {"api.js": (PAGE / "api.js").read_text(encoding="utf-8"),
-            "plotting.js": (PAGE / "plotting.js").read_text(encoding="utf-8"),
+    page = (PAGE / "index.html").read_text(encoding="utf-8")
+    sections = {}
+    for m in re.finditer(r'<section [^>]*data-panel="(\w+)"[^>]*>.*?</section>', page, re.S):
+        sections[m.group(1)] = m.group(0)
+    return {"modules": {name: (PAGE / name).read_text(encoding="utf-8") for name in MODULES},
+            "sections": sections,
+            "css": (PAGE / "style.css").read_text(encoding="utf-8"),
             "plotly": (PAGE / "vendor" / "plotly-cartesian.min.js").read_text(encoding="utf-8")}
 
 
@@ -89,7 +102,9 @@ def reply(message) -> tuple[dict, list]:
             raise BadRequest(f"path: must be one of {', '.join(ROUTES)}, got {path!r:.40}")
         return {"id": rid, "json": True}, [dumps(ROUTES[path](message.get("body", {})))]
     except (BadRequest, DescendError) as exc:
-        return {"id": rid, "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}, []
+        line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        extra = getattr(exc, "extra", None)  # the endpoint's other fields (formula_error: the line in each language)
+        return {"id": rid, "error": line, **({"body": {"error": line, **extra}} if extra else {})}, []
     except Exception as exc:  # noqa: BLE001 - the page gets one line, the log keeps the rest
         log.warning("widget request failed: %s", exc, exc_info=True)
         return {"id": rid, "error": f"descend could not answer this request ({type(exc).__name__}); "
@@ -132,8 +147,8 @@ def png(draw) -> str | None:
 
 
 class Panel(anywidget.AnyWidget):
-    """One explorer panel in a notebook cell: ``panel`` says which, ``lang`` its language (en, ja),
-    ``error`` the last refusal of something the page set (empty when none)."""
+    """One explorer panel in a notebook cell: ``panel`` says which, ``lang`` its language (one of
+    :data:`descend.i18n.LANGS`), ``error`` the last refusal of something the page set (empty when none)."""
 
     _esm = STATIC / "widget.js"
     _css = STATIC / "widget.css"
@@ -146,16 +161,18 @@ class Panel(anywidget.AnyWidget):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         if not self.catalogue:
-            from ..i18n import LANGS
+            from .. import i18n
             from ..serve.api.page_text import page_messages
 
-            self.catalogue = {lang: page_messages(lang) for lang in LANGS}  # the explorer's words, en and ja
+            self.catalogue = {lang: page_messages(lang) for lang in i18n.LANGS}  # the explorer's words, every language
         self.on_msg(self._on_page_message)
 
     @traitlets.validate("lang")
     def _check_lang(self, proposal):
-        if proposal["value"] not in ("en", "ja"):
-            raise WidgetError(f"lang: must be one of en, ja, got {proposal['value']!r:.40}")
+        from .. import i18n
+
+        if proposal["value"] not in i18n.LANGS:  # the catalogue's languages: one added by the recipe too
+            raise WidgetError(f"lang: must be one of {', '.join(i18n.LANGS)}, got {proposal['value']!r:.40}")
         return proposal["value"]
 
     def _on_page_message(self, widget, content, buffers):

@@ -77,13 +77,19 @@ class Landscape(Panel):
         ``{"optimizer": name, "lr": ..., <hyperparameter>: ...}`` per run (a name takes the defaults).
     steps : int
         Steps per run (0 to 20000, as in the explorer).
-    lang : {"en", "ja"}
+    gtol : float
+        Stop a run once |grad f| <= gtol (0: run every step), the explorer's tolerance.
+    lang : str
+        One of :data:`descend.i18n.LANGS` ("en", "ja").
+
+    ``start`` is None after the page picks another problem: the problem's own x0, as in the explorer.
     """
 
     problem = traitlets.Any("rosenbrock").tag(sync=True)
     start = traitlets.Any(None).tag(sync=True)
     optimizers = traitlets.Any(DEFAULT_OPTIMIZERS).tag(sync=True)
     steps = traitlets.Any(300).tag(sync=True)
+    gtol = traitlets.Any(0).tag(sync=True)
 
     def __init__(self, problem="rosenbrock", start=None, optimizers=None, steps=300, lang="en", **kwargs):
         optimizers = _optimizer_entries(DEFAULT_OPTIMIZERS if optimizers is None else optimizers)
@@ -92,7 +98,7 @@ class Landscape(Panel):
         if self.start is None:
             self.start = self.request().start
 
-    @traitlets.validate("problem", "start", "optimizers", "steps")
+    @traitlets.validate("problem", "start", "optimizers", "steps", "gtol")
     def _check(self, proposal):
         name, value = _normalized(proposal)
         self.request(**{name: value})  # refused exactly as the explorer's /api/run refuses it
@@ -101,9 +107,12 @@ class Landscape(Panel):
     def body(self, **changes) -> dict:
         """The explorer's ``/api/run`` body for this state (``changes`` replacing traits)."""
         state = {"problem": self.problem, "start": self.start, "optimizers": self.optimizers,
-                 "steps": self.steps, **changes}
-        return {"problem": state["problem"], "start": state["start"], "steps": state["steps"],
+                 "steps": self.steps, "gtol": self.gtol, **changes}
+        body = {"problem": state["problem"], "start": state["start"], "steps": state["steps"],
                 "runs": state["optimizers"], "lang": self.lang}
+        if state["gtol"]:
+            body["gtol"] = state["gtol"]  # as the explorer's runBody: only a tolerance that is on
+        return body
 
     def request(self, **changes):
         """The checked request (:class:`descend.serve.api.inputs.RunRequest`)."""
@@ -147,6 +156,9 @@ class LearningRate(Panel):
     steps : int
     lrs : dict
         ``{"min": 1e-4, "max": 10, "points": 41}``.
+
+    A click on a curve sets ``picked`` to ``{"optimizer": name, "lr": value}`` (the explorer loads it
+    into its landscape; here Python reads it).
     """
 
     problem = traitlets.Any("elongated_bowl").tag(sync=True)
@@ -154,6 +166,7 @@ class LearningRate(Panel):
     optimizers = traitlets.Any([{"optimizer": "gd"}]).tag(sync=True)
     steps = traitlets.Any(200).tag(sync=True)
     lrs = traitlets.Any({"min": 1e-4, "max": 10.0, "points": 41}).tag(sync=True)
+    picked = traitlets.Any(None).tag(sync=True)
 
     def __init__(self, problem="elongated_bowl", start=None, optimizers=None, steps=200, lrs=None, lang="en", **kwargs):
         super().__init__(panel="lr", problem=_problem_value(problem),
@@ -168,6 +181,15 @@ class LearningRate(Panel):
         body = self.body(**{name: value})
         checked(lambda b: start_point(b, resolve_problem(b["problem"])), body)
         self._check_grid(body)
+        return value
+
+    @traitlets.validate("picked")
+    def _check_picked(self, proposal):
+        value = proposal["value"]
+        ok = value is None or (isinstance(value, dict) and isinstance(value.get("optimizer"), str)
+                               and isinstance(value.get("lr"), (int, float)) and not isinstance(value.get("lr"), bool))
+        if not ok:
+            raise WidgetError(f"picked: must be None or {{'optimizer': name, 'lr': number}}, got {value!r:.60}")
         return value
 
     @staticmethod
@@ -198,6 +220,25 @@ class LearningRate(Panel):
         from ..serve.api.learning_rate import lr_curves
 
         return checked(lr_curves, self.body())
+
+    def picture(self) -> str | None:
+        """Each optimizer's final f against lr (diverged runs left out) and the bound 2/L (base64 PNG)."""
+        import numpy as np
+
+        from .model import png
+
+        d = self.results
+
+        def draw(ax):
+            for c in d["curves"]:
+                f = [np.nan if (v is None or bad) else v for v, bad in zip(c["final_f"], c["diverged"])]
+                ax.plot(d["lrs"], f, marker="o", ms=3, label=c["optimizer"])
+            if d.get("stable_lr"):
+                ax.axvline(d["stable_lr"], ls="--", color="0.3", lw=1, label="2/L")
+            ax.set(xscale="log", yscale="log", xlabel="lr", ylabel="f")
+            ax.legend()
+
+        return png(draw)
 
 
 class Derivatives(Panel):
@@ -297,6 +338,25 @@ class Training(Panel):
         session = Session(checked(parse_config, self.config))
         session.advance(self.epochs * session.n_batches)
         return session.frame()
+
+    def picture(self) -> str | None:
+        """The network's output over the plane after ``epochs`` epochs, the training data on it (base64 PNG)."""
+        import numpy as np
+
+        from .model import png
+
+        session = Session(checked(parse_config, self.config))
+        session.advance(self.epochs * session.n_batches)
+        grid, data = session.frame()["grid"], session.data()["train"]
+
+        def draw(ax):
+            z = np.array([[np.nan if v is None else v for v in row] for row in grid["z"]], dtype=float)
+            ax.pcolormesh(grid["x"], grid["y"], z, cmap="RdBu", shading="auto")
+            X, y = np.asarray(data["X"]), np.asarray(data["y"]).ravel()
+            ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu", edgecolors="k", linewidths=0.5, s=14)
+            ax.set(xlabel="x1", ylabel="x2")
+
+        return png(draw)
 
     def export(self, to: str = "descend") -> str:
         """The explorer's Training export: descend code that trains the same network and prints the losses."""

@@ -1,5 +1,6 @@
 // The page's one door to the server: JSON over HTTP under /api/, with the access token.
-// Nothing here computes: every number the page shows comes back from these calls.
+// Nothing here computes: every number the page shows comes back from these calls. A notebook
+// widget sends the same requests another way (over its comm to the kernel): setTransport.
 
 const token = new URLSearchParams(window.location.search).get("token") || "";
 
@@ -12,8 +13,19 @@ export class ApiError extends Error {
   }
 }
 
+let transport = null; // null: HTTP to the explorer's server
+
+/**
+ * Send every request of this module another way: `send(path, body)` returns a promise of the
+ * decoded answer and rejects with an ApiError (a notebook widget: the kernel over the comm).
+ */
+export function setTransport(send) {
+  transport = send;
+}
+
 /** GET or POST `path` (relative to /api/) and return the decoded JSON; throws ApiError. */
 export async function call(path, body, options = {}) {
+  if (transport) return transport(path, body, options);
   const init = {
     method: body === undefined ? "GET" : "POST",
     headers: { Authorization: `token ${token}` },

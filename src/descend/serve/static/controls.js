@@ -1,10 +1,16 @@
 // Small form controls: every one has a label, a unit and its allowed range on screen.
 
 let counter = 0;
+let page = ""; // set where several copies of these modules share a document (notebook widgets)
+
+/** Prefix every id made from now on with `text` (ids stay unique across the widgets of one notebook). */
+export function idPrefix(text) {
+  page = text;
+}
 
 function uid(prefix) {
   counter += 1;
-  return `${prefix}-${counter}`;
+  return `${page}${prefix}-${counter}`;
 }
 
 /** Short text for a number: 0.001 -> "0.001", 1e-10 -> "1e-10", 123456 -> "1.23e+5". */

@@ -34,7 +34,10 @@ const request = latestOnly(
 function refresh() {
   const s = state.get();
   if (!s.dexpr.trim()) return;
-  request({ expression: s.dexpr, x: s.dx, h: { min: 1e-16, max: 1, points: 65 } });
+  // a notebook widget's state may also choose the methods, the steps and the relative error
+  const more = { methods: s.dmethods, relative: s.drelative };
+  for (const k of Object.keys(more)) if (more[k] === undefined) delete more[k];
+  request({ expression: s.dexpr, x: s.dx, h: s.dh || { min: 1e-16, max: 1, points: 65 }, ...more });
 }
 const refreshSoon = debounce(refresh, 150);
 
@@ -103,10 +106,11 @@ function buildControls() {
   apply(c);
 }
 
-export async function init() {
+/** Start the panel in `root` (the page, or a notebook widget's element holding its section). */
+export async function init({ root = document } = {}) {
   await Promise.all([ready, catalog.loadProblems()]);
-  els = { controls: document.getElementById("der-controls"), plot: document.getElementById("der-plot"),
-          best: document.getElementById("der-best") };
+  const find = (id) => root.querySelector(`#${id}`);
+  els = { controls: find("der-controls"), plot: find("der-plot"), best: find("der-best") };
   buildControls();
   refresh();
 }

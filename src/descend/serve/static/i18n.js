@@ -2,7 +2,8 @@
 // descend's one message catalogue (descend.i18n, keys explorer.*, status.* and plot.state.*),
 // which the server embeds in index.html as <script type="application/json" id="descend-catalogue">
 // (also served as GET /api/catalogue?lang=...). Elements carry data-i18n="key"; apply() rewrites
-// them when the language changes.
+// them when the language changes. A notebook widget hands its own copy of the catalogue and its
+// own element instead (mount).
 
 function load() {
   const block = document.getElementById("descend-catalogue");
@@ -13,9 +14,16 @@ function load() {
   }
 }
 
-const MESSAGES = load();
+let MESSAGES = load();
+let scope = null; // null: the whole page; else the one element whose labels this module rewrites
 
 let language = "en";
+
+/** Take the catalogue from `messages` ({lang: {key: text}}) and label only what is under `root`. */
+export function mount({ messages, root }) {
+  MESSAGES = messages;
+  scope = root;
+}
 
 export function languages() {
   return Object.keys(MESSAGES);
@@ -28,7 +36,7 @@ export function languageName(lang) {
 
 export function setLanguage(lang) {
   language = MESSAGES[lang] ? lang : "en";
-  document.documentElement.lang = language;
+  (scope || document.documentElement).lang = language;
   apply();
 }
 
@@ -47,7 +55,7 @@ export function unit(text) {
 }
 
 /** Rewrite every element marked data-i18n (its text), data-i18n-unit or data-i18n-title (its tooltip). */
-export function apply(root = document) {
+export function apply(root = scope || document) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-unit]")) el.textContent = ` (${unit(el.dataset.i18nUnit)})`;
   for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);

@@ -20,6 +20,7 @@ const MAX_STEPS = 5000;
 const MARKERS_UP_TO = 150;
 
 let els = {};
+let options = { threeD: true }; // what init was given (a notebook widget: no 3-D view, whose bundle is the server's)
 let playing = null;
 let gridErrorBody = null; // the server's answer to the refused formula (its words in each language)
 
@@ -595,7 +596,8 @@ function buildToolbar() {
   const bar = els.toolbar;
   bar.replaceChildren();
   const view = select({
-    key: "view", options: [["2d", "contours", "view_2d"], ["3d", "3-D", "view_3d"]], value: state.get().view, name: "view",
+    key: "view", options: [["2d", "contours", "view_2d"], ...(options.threeD ? [["3d", "3-D", "view_3d"]] : [])],
+    value: state.get().view, name: "view",
     onChange: (v) => { state.update({ view: v }, { silent: true }); drawSoon(); },
   });
   els.playButton = button("play", play, "play");
@@ -722,14 +724,20 @@ export function loadLearningRate(i, lr) {
   buildRuns();
 }
 
-export async function init() {
+/**
+ * Start the panel in `root` (the page; a notebook widget gives its own element holding the same
+ * section of index.html). `threeD: false` leaves out the 3-D view.
+ */
+export async function init({ root = document, threeD = true } = {}) {
+  options = { threeD };
+  const find = (id) => root.querySelector(`#${id}`);
   els = {
-    controls: document.getElementById("land-controls"),
-    toolbar: document.getElementById("land-toolbar"),
-    plot: document.getElementById("land-plot"),
-    status: document.getElementById("land-status"),
-    internals: document.getElementById("land-internals"),
-    internalsPick: document.getElementById("land-internals-pick"),
+    controls: find("land-controls"),
+    toolbar: find("land-toolbar"),
+    plot: find("land-plot"),
+    status: find("land-status"),
+    internals: find("land-internals"),
+    internalsPick: find("land-internals-pick"),
   };
   const [problems] = await Promise.all([catalog.loadProblems(), catalog.loadOptimizers()]);
   checkState(problems);

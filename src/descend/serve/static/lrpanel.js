@@ -115,12 +115,18 @@ function stableBound(data) {
   return Number.isFinite(data.stable_lr) && data.stable_lr > 0 ? data.stable_lr : 2 / L;
 }
 
+/** What a click on a curve does with (run, lr): the page loads it into the landscape and shows it. */
+function loadIntoLandscape(i, lr) {
+  landscape.loadLearningRate(i, lr);
+  document.querySelector('[data-tab="landscape"]').click();
+}
+
+let pick = loadIntoLandscape;
+
 function onClick(event) {
   const p = event.points && event.points[0];
   if (!p || p.customdata === undefined) return;
-  const i = order[p.customdata];
-  landscape.loadLearningRate(i, Number(Number(p.x).toPrecision(4)));
-  document.querySelector('[data-tab="landscape"]').click();
+  pick(order[p.customdata], Number(Number(p.x).toPrecision(4)));
 }
 
 function buildControls() {
@@ -140,9 +146,14 @@ function buildControls() {
   apply(c);
 }
 
-export async function init() {
+/**
+ * Start the panel in `root` (the page, or a notebook widget's element holding its section);
+ * `onPick(run, lr)` is what a click on a curve does (the page: load that lr into the landscape).
+ */
+export async function init({ root = document, onPick = loadIntoLandscape } = {}) {
+  pick = onPick;
   await ready;
-  els = { controls: document.getElementById("lr-controls"), plot: document.getElementById("lr-plot") };
+  els = { controls: root.querySelector("#lr-controls"), plot: root.querySelector("#lr-plot") };
   await catalog.loadProblems();
   buildControls();
   window.Plotly.newPlot(els.plot, [], withToolbar({ margin: { t: 10 } }), CONFIG);

@@ -23,9 +23,10 @@ export const view = { grid: null, results: [], resultsFor: "" };
  */
 export const hooks = { drawn: () => {}, gridError: () => {}, runsError: () => {} };
 
-/** The problem part of a request: a name, or the typed expression. */
+/** The problem part of a request: a name, or the typed expression (with its window where the state has one). */
 export function problemSpec(s = state.get()) {
-  return s.problem === "expression" ? { expression: s.expr } : s.problem;
+  if (s.problem !== "expression") return s.problem;
+  return s.window ? { expression: s.expr, window: s.window } : { expression: s.expr };
 }
 
 /** The start on screen: the clicked one, else the problem's own x0 (as the server uses it). */

@@ -1,5 +1,6 @@
 // The whole view lives in the address: the fragment after "#" holds every setting, so a
 // link reproduces the view. The token stays in the query (it is the server's, not the view's).
+// A notebook widget keeps it elsewhere (its model's traits): useStore.
 
 const listeners = [];
 
@@ -128,12 +129,6 @@ export function serialize(state) {
   return pairs.join("&");
 }
 
-let current = parse(window.location.hash);
-
-export function get() {
-  return current;
-}
-
 const WRITE_EVERY_MS = 150; // Chromium throttles a page that rewrites its address at every frame
 let written = 0;
 let writeLater = null;
@@ -145,17 +140,39 @@ function write() {
   window.history.replaceState(null, "", `${window.location.pathname}${window.location.search}${hash ? "#" + hash : ""}`);
 }
 
+/** The page's store: the address (during a drag written at most every 150 ms, and once when it stops). */
+const address = {
+  load: () => parse(window.location.hash),
+  save() {
+    if (writeLater !== null) return;
+    const wait = written + WRITE_EVERY_MS - performance.now();
+    if (wait <= 0) write(); else writeLater = setTimeout(write, wait);
+  },
+};
+
+let store = address;
+let current = store.load();
+
 /**
- * Change some keys, write the address (without a new history entry), tell the listeners. The state
- * changes at once; the address too, except during a drag, when it is written at most every 150 ms
- * (and once more when the drag stops).
+ * Keep the state in `next` instead of the address: `load()` gives the whole state (on top of the
+ * defaults), `save(state, changes)` is told each change (a notebook widget: its model's traits).
+ */
+export function useStore(next) {
+  store = next;
+  current = { ...defaults(), ...next.load() };
+}
+
+export function get() {
+  return current;
+}
+
+/**
+ * Change some keys, save them (the address: without a new history entry), tell the listeners. The
+ * state changes at once; the address too, except during a drag (see `address`).
  */
 export function update(changes, { silent = false } = {}) {
   current = { ...current, ...changes };
-  if (writeLater === null) {
-    const wait = written + WRITE_EVERY_MS - performance.now();
-    if (wait <= 0) write(); else writeLater = setTimeout(write, wait);
-  }
+  store.save(current, changes);
   if (!silent) for (const fn of listeners) fn(current, changes);
 }
 

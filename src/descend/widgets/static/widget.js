@@ -1,19 +1,24 @@
-// descend's notebook widgets: the explorer's front end in a cell. The explorer's own modules
-// (serve/static/api.js, plotting.js) and its vendored plotly.js come from the kernel once per
-// page (no CDN, no build step); api.js's requests go over the widget's comm (setTransport), and
-// the kernel answers them with the explorer's endpoint functions.
+// descend's notebook widgets: the explorer's own front end in a cell. Its ES modules (serve/static:
+// landscape.js, lrpanel.js, derivatives.js and what they import), each panel's section of its
+// index.html, its style.css and its vendored plotly.js come from the kernel once per page (no CDN,
+// no build step). Each widget runs its own copy of the modules (a module keeps its panel's state),
+// through three seams: api.js's requests go over the widget's comm (setTransport), the state lives
+// in the widget's traits instead of the address (state.useStore), and the labels come from the
+// widget's catalogue, applied under its element (i18n.mount). The kernel answers every request
+// with the explorer's endpoint functions.
 
-let shared = null; // { api, plotting, Plotly } once loaded
+let files = null; // the promise of the front end's files, asked for once per page
+let widgets = 0; // widgets drawn on this page (each one's control ids get their own prefix)
 
 function ask(model, message) {
-  // one request over the comm: the kernel answers {id, data} or {id, error}
+  // one request over the comm: the kernel answers {id, json: true} + the JSON bytes, {id, data} or {id, error}
   const id = `${Date.now()}-${Math.random()}`;
   return new Promise((resolve, reject) => {
     const onMsg = (msg, buffers) => {
       if (!msg || msg.id !== id) return;
       model.off("msg:custom", onMsg);
-      if (msg.error !== undefined) reject(new Error(msg.error));
-      else if (msg.json) resolve(JSON.parse(new TextDecoder().decode(buffers[0]))); // the answer's JSON bytes
+      if (msg.error !== undefined) reject(Object.assign(new Error(msg.error), { body: msg.body ?? null }));
+      else if (msg.json) resolve(JSON.parse(new TextDecoder().decode(buffers[0])));
       else resolve(buffers && buffers.length ? { ...msg.data, buffers } : msg.data);
     };
     model.on("msg:custom", onMsg);
@@ -21,23 +26,59 @@ function ask(model, message) {
   });
 }
 
-async function load(model) {
-  if (shared) return shared;
-  const assets = await ask(model, { asset: "front-end" });
-  const url = (src) => URL.createObjectURL(new Blob([src], { type: "text/javascript" }));
-  const api = await import(/* webpackIgnore: true */ url(assets["api.js"]));
-  const plotting = await import(/* webpackIgnore: true */ url(assets["plotting.js"]));
-  if (!window.Plotly) {
-    await new Promise((resolve, reject) => {
-      const tag = document.createElement("script");
-      tag.src = url(assets.plotly);
-      tag.onload = resolve;
-      tag.onerror = () => reject(new Error("plotly.js could not be loaded"));
-      document.head.appendChild(tag);
+const blob = (text, type = "text/javascript") => URL.createObjectURL(new Blob([text], { type }));
+
+/**
+ * The explorer's files, once per page; plotly.js starts compiling as soon as it is here (as the
+ * explorer's page loads it: a classic script with the id plotting.js waits for).
+ */
+function frontEnd(model) {
+  if (!files) {
+    files = ask(model, { asset: "front-end" }).then((f) => {
+      if (!window.Plotly && !document.getElementById("plotly-script")) {
+        const tag = document.createElement("script");
+        tag.id = "plotly-script";
+        tag.src = blob(f.plotly);
+        document.head.append(tag);
+      }
+      const style = document.createElement("style");
+      style.textContent = scoped(f.css, ".descend-widget");
+      document.head.append(style);
+      return f;
     });
+    files.catch(() => { files = null; });
   }
-  shared = { api, plotting, Plotly: window.Plotly };
-  return shared;
+  return files;
+}
+
+/** The explorer's stylesheet with every rule under `scope` (its page rules, body and :root, on the widget). */
+function scoped(css, scope) {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(css);
+  const select = (text) => text.split(",").map((part) => {
+    const s = part.trim();
+    return /^(:root|html|body)\b/.test(s) ? s.replace(/^(:root|html|body)/, scope) : `${scope} ${s}`;
+  }).join(", ");
+  const rules = (list) => Array.from(list).map((rule) => {
+    if (rule instanceof CSSStyleRule) return `${select(rule.selectorText)} { ${rule.style.cssText} }`;
+    if (rule instanceof CSSMediaRule) return `@media ${rule.conditionText} { ${rules(rule.cssRules)} }`;
+    return ""; // @font-face: the widget sends the Japanese font itself (japaneseFont)
+  }).join("\n");
+  return rules(sheet.cssRules);
+}
+
+/** A fresh copy of the explorer's modules: each imports the others by blob URLs of this copy. */
+function moduleCopy(sources) {
+  const urls = {};
+  const url = (name, path = []) => {
+    if (urls[name]) return urls[name];
+    if (path.includes(name)) throw new Error(`import circle: ${[...path, name].join(" -> ")}`);
+    const text = sources[name].replace(/(\bfrom\s*)"\.\/([\w-]+\.js)"/g,
+                                       (_, head, dep) => `${head}"${url(dep, [...path, name])}"`);
+    urls[name] = blob(text);
+    return urls[name];
+  };
+  return (name) => import(/* webpackIgnore: true */ url(name));
 }
 
 let japanese = null; // a promise, once the Japanese font is asked for
@@ -53,201 +94,142 @@ function japaneseFont(model) {
   return japanese;
 }
 
-/** The figures' font: plotly's own, then the Japanese one for what it lacks. */
-const FONT = { family: '"Open Sans", verdana, arial, sans-serif, "descend-ja"' };
+// ---- each panel: which module, which section of index.html, its traits <-> the explorer's state ----
 
-const MARKERS_UP_TO = 150; // as the explorer's landscape.js
+const runsOf = (optimizers) => (optimizers || []).map(({ optimizer, lr, ...hp }) => ({ optimizer, lr: lr ?? NaN, hp }));
 
-const COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
-
-function words(model) {
-  const cat = model.get("catalogue") || {};
-  return cat[model.get("lang")] || cat.en || {};
+/** A problem trait (a name, or {expression, window}) as the explorer's state keys. */
+function problemState(p) {
+  return typeof p === "string" ? { problem: p, window: null }
+    : { problem: "expression", expr: p.expression, window: p.window ?? null };
 }
 
-function shownZ(z) {
-  // log10(1 + f - min) where f spans decades, as the explorer's landscape draws it
-  const flat = z.flat().filter(Number.isFinite);
-  const lo = Math.min(...flat);
-  const sorted = flat.slice().sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-  const log = (Math.max(...flat) - lo) > 50 * Math.max(median - lo, 1e-12);
-  const f = (v) => (v === null ? null : (log ? Math.log10(1 + v - lo) : v));
-  return { z: z.map((row) => row.map(f)), f };
-}
+const PANELS = {
+  landscape: {
+    module: "landscape.js",
+    toState: (m) => ({ ...problemState(m.get("problem")), start: m.get("start"), steps: m.get("steps"),
+                       gtol: m.get("gtol") || 0, runs: runsOf(m.get("optimizers")), view: "2d" }),
+    fromState: (s, mods) => ({ problem: mods.race.problemSpec(s), start: s.start, steps: s.steps, gtol: s.gtol,
+                               optimizers: s.runs.map(mods.race.runSpec) }),
+    init: (mod, root) => mod.init({ root, threeD: false }), // the 3-D view's bundle is the explorer server's
+    drawn: (root) => Boolean(root.querySelector("#land-plot").dataset.firstDrawn), // paths on screen
+  },
+  lr: {
+    module: "lrpanel.js",
+    toState: (m) => {
+      const lrs = m.get("lrs") || {};
+      return { ...problemState(m.get("problem")), start: m.get("start"), steps: m.get("steps"),
+               runs: runsOf(m.get("optimizers")), lrmin: lrs.min ?? 1e-4, lrmax: lrs.max ?? 10, lrn: lrs.points ?? 41 };
+    },
+    fromState: (s, mods) => ({ problem: mods.race.problemSpec(s), start: s.start, steps: s.steps,
+                               optimizers: s.runs.map((r) => ({ optimizer: r.optimizer, ...r.hp })),
+                               lrs: { min: s.lrmin, max: s.lrmax, points: s.lrn } }),
+    // a click on a curve: Python reads the run's optimizer and that lr in `picked`
+    init: (mod, root, model, mods) => mod.init({ root, onPick: (i, lr) => {
+      model.set("picked", { optimizer: mods.state.get().runs[i].optimizer, lr });
+      model.save_changes();
+    } }),
+    drawn: (root) => Boolean(root.querySelector("#lr-plot").dataset.curves),
+  },
+  derivatives: {
+    module: "derivatives.js",
+    toState: (m) => ({ dexpr: m.get("expression"), dx: m.get("x"), dmethods: m.get("methods"), dh: m.get("h"),
+                       drelative: m.get("relative") }),
+    fromState: (s) => ({ expression: s.dexpr, x: s.dx, methods: s.dmethods, h: s.dh, relative: s.drelative }),
+    init: (mod, root) => mod.init({ root }),
+    drawn: (root) => Boolean(root.querySelector("#der-plot").dataset.methods),
+  },
+};
 
-/** The explorer's /api/run body for the widget's state. */
-const runBody = (model) => ({ problem: model.get("problem"), start: model.get("start"), steps: model.get("steps"),
-                              runs: model.get("optimizers"), lang: model.get("lang") });
-const surfaceBody = (model) => ({ problem: model.get("problem"), points: 101 });
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
-/** The landscape's first numbers, asked for before plotly.js has loaded: the kernel computes them
- * while the page compiles plotly.js. Each is used once, by a request with the same body. */
-function prefetch(model) {
-  const early = new Map();
-  for (const [path, body] of [["surface", surfaceBody(model)], ["run", runBody(model)]]) {
-    const answer = ask(model, { path, body });
-    answer.catch(() => {}); // a refusal is shown when the panel asks for it
-    early.set(`${path} ${JSON.stringify(body)}`, answer);
-  }
-  return (call) => (path, body) => {
-    const key = `${path} ${JSON.stringify(body)}`;
-    const answer = early.get(key);
-    early.delete(key);
-    return answer || call(path, body);
+/**
+ * The state store of one widget: the explorer's state on top of its defaults, read from the traits;
+ * each change the page makes is written to the traits (at most once per animation frame: a drag
+ * moves the start at every pointer event) and saved to the kernel, which checks it.
+ */
+function traitStore(model, spec, mods) {
+  let later = 0;
+  const flush = () => {
+    later = 0;
+    const traits = spec.fromState(mods.state.get(), mods);
+    let changed = false;
+    for (const [name, value] of Object.entries(traits)) {
+      if (!same(model.get(name), value)) { model.set(name, value); changed = true; }
+    }
+    if (changed) model.save_changes();
+  };
+  return {
+    load: () => ({ tab: model.get("panel"), lang: model.get("lang"), ...spec.toState(model) }),
+    save: () => { if (!later) later = requestAnimationFrame(flush); },
   };
 }
 
-function renderLandscape(model, el, lib) {
-  const { api, plotting, Plotly } = lib;
-  // two figures, as the explorer draws its landscape: the contours below, drawn when the problem
-  // changes, and the paths above (transparent), redrawn alone after a click
-  const stack = document.createElement("div");
-  stack.className = "descend-stack";
-  const below = document.createElement("div");
-  const plot = document.createElement("div");
-  plot.className = "descend-plot descend-paths";
-  stack.append(below, plot);
-  const line = document.createElement("div");
-  line.className = "descend-error";
-  const table = document.createElement("table");
-  table.className = "descend-results";
-  el.append(stack, line, table);
-  let grid = null;
-  let gridKey = "";
-  let contoursFor = "";
-
-  const body = () => runBody(model);
-  const showError = (message) => { line.textContent = message || model.get("error") || ""; };
-  const axes = (extra = {}) => ({ range: null, automargin: false, fixedrange: true, ...extra });
-  const frame = (over) => plotting.withToolbar({
-    height: 440, margin: { l: 48, t: 30, b: 40, r: 44 }, dragmode: false, font: FONT,
-    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" }, ...over });
-
-  function drawContours() {
-    if (contoursFor === gridKey) return;
-    contoursFor = gridKey;
-    const trace = { type: "contour", x: grid.x, y: grid.y, z: grid.shown.z, showscale: false, ncontours: 30,
-                    contours: { coloring: "lines" }, colorscale: "Greys", hoverinfo: "skip" };
-    Plotly.react(below, [trace], frame({ showlegend: false, xaxis: axes({ range: grid.window[0] }),
-                                         yaxis: axes({ range: grid.window[1] }) }),
-                 { ...plotting.CONFIG, displayModeBar: false, staticPlot: true });
-  }
-
-  function draw(runs) {
-    const t = words(model);
-    drawContours();
-    const traces = [];
-    runs.forEach((r, i) => {
-      const xs = r.x || [];
-      // a marker per iterate while they can be told apart (the explorer's rule: thousands of SVG
-      // markers cost a redraw most of a second), past that the line alone
-      traces.push({ type: "scatter", mode: xs.length <= MARKERS_UP_TO ? "lines+markers" : "lines", marker: { size: 3 }, name: model.get("optimizers")[i].optimizer,
-                    x: xs.map((p) => p && p[0]), y: xs.map((p) => p && p[1]), line: { color: COLORS[i % COLORS.length] } });
-    });
-    const s = model.get("start");
-    traces.push({ type: "scatter", mode: "markers", x: [s[0]], y: [s[1]], name: t.start || "start",
-                  marker: { size: 12, symbol: "x", color: "black" } });
-    const hidden = { showgrid: false, zeroline: false, showticklabels: false, showline: false };
-    const layout = frame({ paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-                           xaxis: axes({ range: grid.window[0], ...hidden }), yaxis: axes({ range: grid.window[1], ...hidden }) });
-    Plotly.react(plot, traces, layout, plotting.CONFIG);
-    table.replaceChildren(...runs.map((r, i) => {
-      const row = document.createElement("tr");
-      const f = r.f && r.f.length ? r.f[r.f.length - 1] : null;
-      for (const text of [model.get("optimizers")[i].optimizer, r.status_text || r.status, String(r.nit),
-                          f === null ? "—" : Number(f).toPrecision(6)]) {
-        const cell = document.createElement("td");
-        cell.textContent = text;
-        row.append(cell);
-      }
-      return row;
-    }));
-    el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1);
-  }
-
-  const requestRuns = api.latestOnly((b) => api.call("run", b), (data) => { showError(""); draw(data.runs); },
-                                     (err) => showError(err.message));
-  async function refresh() {
-    const key = JSON.stringify(model.get("problem"));
-    try {
-      if (key !== gridKey) {
-        const g = await api.call("surface", surfaceBody(model));
-        grid = { ...g, shown: shownZ(g.z) };
-        gridKey = key;
-      }
-      requestRuns(body());
-    } catch (err) {
-      showError(err.message); // the last good landscape stays on screen
-    }
-  }
-  // a click sets the start, a drag moves it: pixel -> data through the axes' own conversion; during
-  // a drag at most one update per animation frame goes to the kernel (the runs' requests coalesce)
-  let dragging = false;
-  let queued = null;
-  function setStart(event) {
-    const full = plot._fullLayout;
-    if (!full || !grid) return;
-    const box = plot.querySelector(".nsewdrag") || plot;
-    const rect = box.getBoundingClientRect();
-    const x = full.xaxis.p2c(event.clientX - rect.left);
-    const y = full.yaxis.p2c(event.clientY - rect.top);
-    if (!Number.isFinite(x) || !Number.isFinite(y)) return;
-    if (queued === null) {
-      requestAnimationFrame(() => {
-        model.set("start", queued);
-        model.save_changes();
-        queued = null;
-      });
-    }
-    queued = [x, y];
-  }
-  plot.addEventListener("pointerdown", (event) => {
-    if (event.button !== 0) return;
-    dragging = true;
-    setStart(event);
-  });
-  plot.addEventListener("pointermove", (event) => { if (dragging) setStart(event); });
-  window.addEventListener("pointerup", () => { dragging = false; });
-  for (const name of ["problem", "start", "steps", "optimizers", "lang"]) model.on(`change:${name}`, refresh);
-  model.on("change:error", () => showError(model.get("error")));
-  refresh();
+/** A trait set from Python (or put back by the kernel): the panel takes the new state and redraws. */
+function follow(model, spec, mods, panel) {
+  return () => {
+    const now = mods.state.get();
+    const next = { ...now, ...spec.toState(model) };
+    if (same(spec.fromState(next, mods), spec.fromState(now, mods))) return; // the page's own change
+    mods.state.update(spec.toState(model), { silent: true });
+    panel.reload();
+  };
 }
 
-function renderOther(model, el, lib) {
-  // the other panels: their numbers from the same endpoints, drawn as the explorer's figures
-  const { api, plotting, Plotly } = lib;
+async function renderPanel(model, el, spec, f) {
+  const load = moduleCopy(f.modules);
+  const [api, state, i18n, controls, race, panel] = await Promise.all(
+    ["api.js", "state.js", "i18n.js", "controls.js", "race.js", spec.module].map(load));
+  const mods = { api, state, i18n, controls, race };
+  widgets += 1;
+  controls.idPrefix(`descend-${widgets}-`);
+  api.setTransport((path, body) => ask(model, { path, body: body ?? {} }).catch((err) => {
+    throw new api.ApiError(err.message, 400, err.body);
+  }));
+  state.useStore(traitStore(model, spec, mods));
+  const root = document.createElement("div");
+  root.innerHTML = f.sections[model.get("panel")];
+  root.firstElementChild.hidden = false;
+  const line = document.createElement("div");
+  line.className = "descend-error";
+  el.replaceChildren(root, line);
+  i18n.mount({ messages: model.get("catalogue"), root: el });
+  i18n.setLanguage(model.get("lang"));
+  const showError = () => { line.textContent = model.get("error") || ""; };
+  model.on("change:error", showError);
+  model.on("change:lang", async () => {
+    if (model.get("lang") === "ja") await japaneseFont(model);
+    i18n.setLanguage(model.get("lang"));
+    panel.relabel();
+  });
+  const onTraits = follow(model, spec, mods, panel);
+  for (const name of Object.keys(spec.fromState(state.get(), mods))) model.on(`change:${name}`, onTraits);
+  // each drawing with something on it counts (the browser tests and the bench wait for it)
+  new MutationObserver(() => {
+    if (spec.drawn(root)) el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1);
+  }).observe(root, { attributes: true, subtree: true, attributeFilter: ["data-draws", "data-curves", "data-methods"] });
+  await spec.init(panel, root, model, mods);
+}
+
+async function renderTraining(model, el, f) {
+  // the training playground's own module (playground.js) looks its elements up in the page: until it
+  // takes a root element, its decision boundary is drawn here from the same endpoints
+  const load = moduleCopy(f.modules);
+  const plotting = await load("plotting.js");
+  await plotting.ready;
   const plot = document.createElement("div");
   const line = document.createElement("div");
   line.className = "descend-error";
-  el.append(plot, line);
+  el.replaceChildren(plot, line);
+  const call = (path, body) => ask(model, { path, body });
   async function refresh() {
-    const panel = model.get("panel");
     try {
-      if (panel === "lr") {
-        const d = await api.call("lr", { problem: model.get("problem"), start: model.get("start"),
-                                         optimizers: model.get("optimizers"), steps: model.get("steps"),
-                                         lrs: model.get("lrs") });
-        const traces = d.curves.map((c, i) => ({ type: "scatter", x: d.lrs, y: c.final_f, name: c.optimizer,
-                                                 line: { color: COLORS[i % COLORS.length] } }));
-        Plotly.react(plot, traces, plotting.withToolbar({ height: 360, font: FONT, xaxis: { type: "log", title: { text: "lr" } },
-                                                          yaxis: { type: "log" } }), plotting.CONFIG);
-      } else if (panel === "derivatives") {
-        const d = await api.call("derivatives", { expression: model.get("expression"), x: model.get("x"),
-                                                  methods: model.get("methods"), h: model.get("h"),
-                                                  relative: model.get("relative") });
-        const traces = Object.entries(d.errors).map(([m, e], i) => ({ type: "scatter", x: d.hs, y: e, name: m,
-                                                                       line: { color: COLORS[i % COLORS.length] } }));
-        Plotly.react(plot, traces, plotting.withToolbar({ height: 360, font: FONT, xaxis: { type: "log", title: { text: "h" } },
-                                                          yaxis: { type: "log" } }), plotting.CONFIG);
-      } else {
-        const d = await api.call("train/start", model.get("config"));
-        const f = await api.call("train/step", { session: d.session, updates: 200 });
-        await api.call("train/stop", { session: d.session });
-        const g = f.frame.grid;
-        Plotly.react(plot, [{ type: "heatmap", x: g.x, y: g.y, z: g.z, colorscale: "RdBu", showscale: false }],
-                     plotting.withToolbar({ height: 360, font: FONT }), plotting.CONFIG);
-      }
+      const d = await call("train/start", model.get("config"));
+      const step = await call("train/step", { session: d.session, updates: 200 });
+      await call("train/stop", { session: d.session });
+      const g = step.frame.grid;
+      window.Plotly.react(plot, [{ type: "heatmap", x: g.x, y: g.y, z: g.z, colorscale: "RdBu", showscale: false }],
+                          plotting.withToolbar({ height: 360 }), plotting.CONFIG);
       line.textContent = model.get("error") || "";
       el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1);
     } catch (err) {
@@ -260,23 +242,13 @@ function renderOther(model, el, lib) {
 
 async function render({ model, el }) {
   el.classList.add("descend-widget");
-  const landscape = model.get("panel") === "landscape";
-  const loading = load(model); // its request goes first: plotly.js compiles while the kernel computes
-  const early = landscape ? prefetch(model) : (call) => call;
-  let lib;
   try {
-    lib = await loading;
+    const [f] = await Promise.all([frontEnd(model), model.get("lang") === "ja" ? japaneseFont(model) : null]);
+    const spec = PANELS[model.get("panel")];
+    if (spec) await renderPanel(model, el, spec, f); else await renderTraining(model, el, f);
   } catch (err) {
-    el.textContent = String(err.message || err);
-    return;
+    el.textContent = String((err && err.message) || err);
   }
-  // every request of this widget goes over its own comm (api.js's module is shared by every widget
-  // of the page, so each widget keeps its own call rather than setting one transport for all)
-  lib = { ...lib, api: { ...lib.api, call: early((path, body) => ask(model, { path, body: body ?? {} })) } };
-  const font = () => (model.get("lang") === "ja" ? japaneseFont(model) : null);
-  await font();
-  model.on("change:lang", font);
-  if (landscape) renderLandscape(model, el, lib); else renderOther(model, el, lib);
 }
 
 export default { render };
