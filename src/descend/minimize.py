@@ -107,7 +107,8 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
         problem, a typed formula or ``descend.compiled(f, grad)``, gd or an elementwise optimizer by name,
         any lr or schedule, float64 x0 with at most 128 variables), True demands it (a
         DescendError names what prevents it), False keeps the NumPy path.  Line searches,
-        callbacks, numerical gradients and second-order methods always run on the NumPy path.
+        callbacks and numerical gradients always run on the NumPy path; bfgs, lbfgs and cg on a
+        registered problem or typed formula have a compiled solver (:mod:`descend.methods.compiled`).
         None never waits for numba: a configuration whose loop is not yet loaded in this
         process runs on the NumPy path while a background thread loads or compiles it
         (:mod:`descend.jit.ready`; jobs of 5e6 run-steps or more wait for it);
@@ -145,15 +146,13 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
                 from .errors import unknown_name
 
                 raise DescendError(unknown_name("method", method, list(methods.METHODS) + optim.names()))
-            if compiled is True:
-                raise DescendError(f"compiled=True, but method={method!r} runs on the NumPy path")
             if constraint is not None:
                 raise DescendError(f"method={method!r} takes no constraint; constrained runs use projected "
                                    f"gradient descent (method=None)")
             return methods.minimize_method(f, x0, method=method, grad=grad, hess=hess, hessp=hessp, steps=steps,
                                            gtol=gtol, line_search=line_search, vectorized=vectorized,
                                            callback=callback, h=h, max_growth=max_growth, history=history,
-                                           **hyperparameters)
+                                           compiled=compiled, **hyperparameters)
     if line_search is not None and constraint is None and getattr(_ls.get(line_search), "method", "") == "quadratic":
         from . import methods  # on demand, as above
 

@@ -22,8 +22,10 @@ history); ``compiled=True`` demands it (a DescendError says why it cannot be tak
   variables, its ``einsum`` for gradient norms are reproduced, after a check against
   this NumPy build; a problem's kernels are checked against its NumPy formulas too).
 
-Line searches (backtracking, grid, exact, Wolfe), callbacks, numerical gradients,
-optimizer instances and the second-order methods keep the NumPy path.
+Line searches (backtracking, grid, exact, Wolfe), callbacks, numerical gradients and
+optimizer instances keep the NumPy path.  The second-order methods bfgs, lbfgs and cg have a
+compiled solver of their own (:mod:`descend.jit.second_order`, under the same policy), newton
+and damped_newton keep the NumPy path.
 
 The first call of an optimizer configuration compiles its loop (seconds; the very first
 also compiles the problem kernels) and numba caches it on disk; later processes load
@@ -43,7 +45,7 @@ import numpy as np
 
 from ..errors import DescendError
 
-__all__ = ["compiled", "CompiledObjective", "available", "why_not", "prefer_numpy", "wait_ready"]
+__all__ = ["compiled", "CompiledObjective", "available", "why_not", "prefer_numpy", "numpy_preferred", "wait_ready"]
 
 _prefer = threading.local()
 
@@ -63,6 +65,11 @@ def prefer_numpy():
         yield
     finally:
         _prefer.on = before
+
+def numpy_preferred() -> bool:
+    """Whether :func:`prefer_numpy` is on in this thread (``compiled=None`` then keeps the NumPy path)."""
+    return getattr(_prefer, "on", False)
+
 
 #: the most variables the compiled path takes (NumPy's pairwise sum is reproduced up to 128)
 MAX_DIM = 128

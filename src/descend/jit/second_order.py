@@ -6,7 +6,8 @@ once its solver is loaded, compiling in the background meanwhile; True demands i
 the NumPy path).  Each run goes through the phases of :mod:`descend.methods.driver` by the same
 names (start, converged, direction, first trial, strong-Wolfe search, Armijo fallback, classify,
 commit, record, finish) and the search is :class:`descend.linesearch.strong_wolfe._WolfeOne`'s,
-trial for trial; R starts run one after the other (rows of a batch never see each other).
+trial for trial (:mod:`descend.jit.wolfe_row`); R starts run one after the other (rows of a batch
+never see each other).
 
 Bit for bit the NumPy path's numbers, because every operation is the one NumPy does:
 
@@ -22,9 +23,6 @@ Bit for bit the NumPy path's numbers, because every operation is the one NumPy d
 
 Where a check fails the method keeps the NumPy path and :func:`why_not` says why.  At most
 :data:`descend.jit.MAX_DIM` variables (the pairwise sum above is reproduced up to 128).
-
-The state of one Wolfe search lives in two small arrays (``w`` floats, ``wi`` integers, slots
-named below) so that each phase is a function of its own, as in ``_WolfeOne``.
 """
 
 from __future__ import annotations
@@ -40,28 +38,15 @@ import types
 
 import numpy as np
 
-from ..linesearch.strong_wolfe import BRACKET_ITER, DOUBLINGS, WOLFE_STATUS
-from . import formula, kernels
+from . import formula, kernels, wolfe_row
+from .wolfe_row import (I_NFEV, I_NGEV, I_STATUS, ROUNDING, W_ALPHA, W_PHI, W_PHI_REACH, W_REACH, ZOOM_ITER, dot,
+                        f_at, wolfe_search, wolfe_start)
 
 __all__ = ["solve", "why_not", "METHODS", "blas_gemv", "key", "zoom_trial_agrees"]
 
 #: the methods compiled here, by their code in the solver
 METHODS = {"bfgs": 0, "lbfgs": 1, "cg": 2}
 
-_OK, _NOT_DESCENT, _ROUNDING, _AMAX, _BRACKET_ITER, _ZOOM_ITER, _NONFINITE = (
-    WOLFE_STATUS.index(s) for s in ("ok", "not_descent", "rounding", "amax", "bracket_iter", "zoom_iter",
-                                    "nonfinite"))
-_BRACKET, _ZOOM, _DONE, _FLAT = 0, 1, 2, 3
-_EPS = float(np.finfo(float).eps)
-_NOISE = 1e3 * _EPS
-_FAR_GROWTH = 4.0
-
-# the Wolfe search's float slots ...
-(W_PHI0, W_DPHI0, W_BOUND, W_NOISE, W_C1, W_AMAX, W_ALPHA, W_PHI, W_DPHI_AT, W_A0, W_F_A0, W_D_A0, W_A1, W_LO,
- W_HI, W_F_LO, W_F_HI, W_D_LO, W_REC, W_F_REC, W_S_NEG, W_S_POS, W_TRIAL, W_REACH, W_PHI_REACH) = range(25)
-# ... and its integer slots
-(I_NFEV, I_NGEV, I_IT, I_ZI, I_FI, I_STATUS, I_PHASE, I_APPROX, I_USE_AMAX, I_BRACKET_ITER, I_ZOOM_ITER,
- I_APPROXIMATE) = range(12)
 # a run's integer state: the rule's counters and the driver's
 S_HEAD, S_COUNT, S_SKIPPED, S_UPDATES, S_SINCE, S_RESTARTS, S_FALLBACKS = range(7)
 # the options: floats (FO) and integers (IO)
@@ -79,271 +64,14 @@ def blas_gemv(address, n, H, x, y):  # pragma: no cover - the intrinsic of _intr
     raise NotImplementedError("blas_gemv runs compiled only")
 
 
-def npow(f, d, a, b):  # pragma: no cover - the intrinsic of _intrinsics() where compiled
-    """``a ** b`` through NumPy's float64 power loop at address ``f`` (data ``d``), one element."""
-    raise NotImplementedError("npow runs compiled only")
-
-
-# -- the line: f, and phi' with the slope bracket ----------------------------------------------------
-
-def _f_at(a, x, d, pid, P, xp, tmp):
-    """phi(a) = f(x + a d)."""
-    for j in range(x.shape[0]):
-        xp[j] = x[j] + a * d[j]
-    return FUN(pid, xp, P, tmp)  # noqa: F821 - the problem's f, in the compiled namespace
-
-
-def _dot(a, b, tmp):
-    """``np.add.reduce(a * b)``: the products, then NumPy's pairwise sum."""
-    n = a.shape[0]
-    for j in range(n):
-        tmp[j] = a[j] * b[j]
-    return pairwise(tmp, 0, n)  # noqa: F821
-
-
-def _slope(a, x, d, pid, P, xp, tmp, gw, w, wi):
-    """phi'(a), the gradient there left in gw; remembers the slope bracket (``_WolfeOne.slope``)."""
-    for j in range(x.shape[0]):
-        xp[j] = x[j] + a * d[j]
-    GRAD(pid, xp, P, tmp, gw)  # noqa: F821
-    s = _dot(gw, d, tmp)
-    wi[I_NGEV] += 1
-    if s < 0:
-        if a > w[W_S_NEG]:  # Python's max(s_neg, a)
-            w[W_S_NEG] = a
-    elif s > 0:
-        if a < w[W_S_POS]:
-            w[W_S_POS] = a
-    return s
-
-
-# -- the strong-Wolfe search of one row (linesearch.strong_wolfe._WolfeOne) --------------------------
-
-def _wolfe_start(w, wi, phi0, dphi0, alpha1, FO, IO):
-    c2 = FO[F_C2]
-    w[W_PHI0], w[W_DPHI0], w[W_C1], w[W_AMAX] = phi0, dphi0, FO[F_C1], FO[F_AMAX]
-    w[W_BOUND], w[W_NOISE] = -c2 * dphi0, _NOISE * abs(phi0)
-    w[W_ALPHA], w[W_PHI], w[W_DPHI_AT] = 0.0, phi0, np.nan
-    for k in range(12):
-        wi[k] = 0
-    wi[I_USE_AMAX], wi[I_BRACKET_ITER], wi[I_ZOOM_ITER] = IO[O_USE_AMAX], IO[O_BRACKET_ITER], IO[O_ZOOM_ITER]
-    wi[I_APPROXIMATE] = IO[O_APPROXIMATE]
-    wi[I_STATUS], wi[I_PHASE] = _OK, _BRACKET
-    if not dphi0 < 0 or not np.isfinite(phi0):
-        wi[I_PHASE], wi[I_STATUS] = _DONE, _NOT_DESCENT
-    w[W_A0], w[W_F_A0], w[W_D_A0] = 0.0, phi0, dphi0
-    a1 = alpha1
-    if wi[I_USE_AMAX] and a1 > w[W_AMAX]:  # np.minimum(a1, amax): a NaN a1 stays
-        a1 = w[W_AMAX]
-    w[W_A1] = a1
-    w[W_LO] = w[W_HI] = w[W_F_LO] = w[W_F_HI] = w[W_D_LO] = w[W_REC] = 0.0
-    w[W_F_REC] = w[W_PHI_REACH] = phi0
-    w[W_S_NEG], w[W_S_POS], w[W_TRIAL], w[W_REACH] = 0.0, np.inf, a1, 0.0
-
-
-def _finish(wi, code):
-    wi[I_PHASE], wi[I_STATUS] = _DONE, code
-
-
-def _accept(w, wi, a, f, s, approx):
-    w[W_ALPHA], w[W_PHI], w[W_DPHI_AT] = a, f, s
-    wi[I_PHASE], wi[I_APPROX] = _DONE, approx
-
-
-def _start_zoom(w, wi, lo, hi, f_lo, f_hi, d_lo):
-    w[W_LO], w[W_HI], w[W_F_LO], w[W_F_HI], w[W_D_LO] = lo, hi, f_lo, f_hi, d_lo
-    w[W_REC], w[W_F_REC] = 0.0, w[W_PHI0]
-    wi[I_ZI], wi[I_PHASE] = 0, _ZOOM
-
-
-def _flat_trial(w, wi):
-    """Bisect the slope bracket (double while no positive slope is known)."""
-    wi[I_PHASE] = _FLAT
-    if np.isfinite(w[W_S_POS]):
-        w[W_TRIAL] = 0.5 * (w[W_S_NEG] + w[W_S_POS])
-    else:
-        w[W_TRIAL] = 2.0 * (w[W_TRIAL] if w[W_TRIAL] > w[W_S_NEG] else w[W_S_NEG])
-    wi[I_FI] += 1
-    if wi[I_FI] > min(wi[I_BRACKET_ITER], DOUBLINGS) + wi[I_ZOOM_ITER]:
-        _finish(wi, _ZOOM_ITER)
-
-
-def _armijo_fails(w, f):
-    return f > w[W_PHI0] + w[W_C1] * w[W_TRIAL] * w[W_DPHI0]
-
-
-def _judged_by_slope(ft, w, wi, x, d, pid, P, xp, tmp, gw):
-    """The flat phase, and the approximate Wolfe test; True where the round ends here."""
-    at = w[W_TRIAL]
-    if wi[I_PHASE] == _FLAT:
-        s = _slope(at, x, d, pid, P, xp, tmp, gw, w, wi)
-        if np.isfinite(s) and abs(s) <= w[W_BOUND] and ft <= w[W_PHI0] + w[W_NOISE]:
-            _accept(w, wi, at, ft, s, 1)
-        elif not np.isfinite(s):
-            _finish(wi, _NONFINITE)
-        else:
-            _flat_trial(w, wi)
-        return True
-    noise = w[W_NOISE]
-    if not wi[I_APPROXIMATE] or not (abs(at * w[W_DPHI0]) <= noise and ft <= w[W_PHI0] + noise and at > 0):
-        return False
-    if wi[I_PHASE] == _ZOOM:
-        rejected = _armijo_fails(w, ft) or ft >= w[W_F_LO]
-    else:
-        rejected = _armijo_fails(w, ft) or (ft >= w[W_F_A0] and wi[I_IT] > 0)
-    if not rejected:
-        return False
-    s = _slope(at, x, d, pid, P, xp, tmp, gw, w, wi)
-    if np.isfinite(s) and abs(s) <= w[W_BOUND]:
-        _accept(w, wi, at, ft, s, 1)
-        return True
-    if np.isfinite(s):
-        _flat_trial(w, wi)
-        return True
-    return False
-
-
-def _bracket(fb, w, wi, x, d, pid, P, xp, tmp, gw):
-    """Bracketing: scipy's loop body (``_WolfeOne.bracket``)."""
-    ab = w[W_TRIAL]
-    w[W_A1] = ab
-    if ab == 0:
-        _finish(wi, _ROUNDING)
-    elif wi[I_USE_AMAX] and w[W_A0] > w[W_AMAX]:
-        _finish(wi, _AMAX)
-    if ab > w[W_REACH]:
-        w[W_REACH] = ab
-    if fb < w[W_PHI_REACH]:
-        w[W_PHI_REACH] = fb
-    if wi[I_PHASE] == _DONE:
-        return
-    if fb == -np.inf:
-        _finish(wi, _BRACKET_ITER)
-        return
-    if _armijo_fails(w, fb) or (fb >= w[W_F_A0] and wi[I_IT] > 0):
-        _start_zoom(w, wi, w[W_A0], ab, w[W_F_A0], fb, w[W_D_A0])
-        return
-    s = _slope(ab, x, d, pid, P, xp, tmp, gw, w, wi)
-    if not np.isfinite(s):
-        _finish(wi, _NONFINITE)
-    elif abs(s) <= w[W_BOUND]:
-        _accept(w, wi, ab, fb, s, 0)
-    elif s >= 0:
-        _start_zoom(w, wi, w[W_A1], w[W_A0], fb, w[W_F_A0], s)
-    else:
-        a2 = (2.0 if wi[I_IT] < DOUBLINGS else _FAR_GROWTH) * w[W_A1]
-        if wi[I_USE_AMAX] and not a2 <= w[W_AMAX] and a2 == a2:  # np.minimum(a2, amax)
-            a2 = w[W_AMAX]
-        w[W_A0], w[W_F_A0], w[W_D_A0], w[W_A1], w[W_TRIAL] = w[W_A1], fb, s, a2, a2
-        wi[I_IT] += 1
-        if wi[I_IT] >= wi[I_BRACKET_ITER]:
-            _finish(wi, _BRACKET_ITER)
-
-
-def _zoom(fz, w, wi, x, d, pid, P, xp, tmp, gw):
-    """Zooming (``_WolfeOne.zoom``)."""
-    if _armijo_fails(w, fz) or fz >= w[W_F_LO]:
-        w[W_REC], w[W_F_REC], w[W_HI], w[W_F_HI] = w[W_HI], w[W_F_HI], w[W_TRIAL], fz
-    else:
-        s = _slope(w[W_TRIAL], x, d, pid, P, xp, tmp, gw, w, wi)
-        if not np.isfinite(s):
-            _finish(wi, _NONFINITE)
-        elif abs(s) <= w[W_BOUND]:
-            _accept(w, wi, w[W_TRIAL], fz, s, 0)
-        else:
-            if s * (w[W_HI] - w[W_LO]) >= 0:
-                w[W_REC], w[W_F_REC], w[W_HI], w[W_F_HI] = w[W_HI], w[W_F_HI], w[W_LO], w[W_F_LO]
-            else:
-                w[W_REC], w[W_F_REC] = w[W_LO], w[W_F_LO]
-            w[W_LO], w[W_F_LO], w[W_D_LO] = w[W_TRIAL], fz, s
-    if wi[I_PHASE] == _ZOOM:
-        wi[I_ZI] += 1
-        if wi[I_ZI] > wi[I_ZOOM_ITER]:
-            _finish(wi, _ZOOM_ITER)
-
-
-def _nan_min(a, b):
-    """``np.minimum`` of two numbers (a NaN wins)."""
-    if a != a or b != b:
-        return np.nan
-    return a if a <= b else b
-
-
-def _nan_max(a, b):
-    if a != a or b != b:
-        return np.nan
-    return a if a >= b else b
-
-
-def _cubicmin(a, fa, fpa, b, fb, c, fc, loops):
-    """``linesearch.strong_wolfe._cubicmin`` on one number: ``x ** 2`` is NumPy's square (x * x),
-    ``x ** 3`` its power loop."""
-    db = b - a
-    dc = c - a
-    dbdc = db * dc
-    denom = dbdc * dbdc * (db - dc)
-    rb = fb - fa - fpa * db
-    rc = fc - fa - fpa * dc
-    A = (dc * dc * rb + -(db * db) * rc) / denom
-    B = (-npow(loops[0], loops[1], dc, 3.0) * rb + npow(loops[0], loops[1], db, 3.0) * rc) / denom  # noqa: F821
-    radical = B * B - 3 * A * fpa
-    return a + (-B + np.sqrt(radical)) / (3 * A)
-
-
-def _quadmin(a, fa, fpa, b, fb):
-    db = b - a * 1.0
-    B = (fb - fa - fpa * db) / (db * db)
-    return a - fpa / (2.0 * B)
-
-
-def zoom_trial(lo, hi, f_lo, f_hi, d_lo, rec, f_rec, first, loops):
-    """``linesearch.strong_wolfe`` zoom trial on one row: cubic, else quadratic, else the midpoint."""
-    dalpha = hi - lo
-    a, b = _nan_min(lo, hi), _nan_max(lo, hi)
-    cchk = 0.2 * dalpha
-    aj = _cubicmin(lo, f_lo, d_lo, hi, f_hi, rec, f_rec, loops)
-    cubic_ok = not first and np.isfinite(aj) and not (aj > b - cchk) and not (aj < a + cchk)
-    qchk = 0.1 * dalpha
-    aq = _quadmin(lo, f_lo, d_lo, hi, f_hi)
-    if not np.isfinite(aq) or (aq > b - qchk) or (aq < a + qchk):
-        aq = lo + 0.5 * dalpha
-    return aj if cubic_ok else aq
-
-
-def _next_zoom_trial(w, wi, loops):
-    lo, hi = w[W_LO], w[W_HI]
-    alo, ahi = abs(lo), abs(hi)
-    if abs(hi - lo) <= 4 * _EPS * (ahi if ahi > alo else alo):
-        _finish(wi, _ROUNDING)
-        return
-    w[W_TRIAL] = zoom_trial(lo, hi, w[W_F_LO], w[W_F_HI], w[W_D_LO], w[W_REC], w[W_F_REC], wi[I_ZI] == 0, loops)
-
-
-def _wolfe(w, wi, x, d, pid, P, xp, tmp, gw, loops):
-    """The search's rounds (``_WolfeOne.run``); its outcome is left in w and wi."""
-    while wi[I_PHASE] != _DONE:
-        ft = _f_at(w[W_TRIAL], x, d, pid, P, xp, tmp)
-        wi[I_NFEV] += 1
-        if ft != ft:
-            ft = np.inf  # nan: treated as too far, like an overflow
-        if _judged_by_slope(ft, w, wi, x, d, pid, P, xp, tmp, gw):
-            continue
-        if wi[I_PHASE] == _ZOOM:
-            _zoom(ft, w, wi, x, d, pid, P, xp, tmp, gw)
-        else:
-            _bracket(ft, w, wi, x, d, pid, P, xp, tmp, gw)
-        if wi[I_PHASE] == _ZOOM:
-            _next_zoom_trial(w, wi, loops)
-
-
 # -- the rules' directions and updates (methods.quasi_newton, methods.cg) ---------------------------
 
 def _bfgs_direction(g, d, H, st, tmp, loops):
     n = g.shape[0]
-    blas_gemv(loops[2], n, H, g, d)  # noqa: F821 - np.matmul's cblas_dgemv
+    blas_gemv(loops[2], n, H, g, d)  # np.matmul's cblas_dgemv
     for j in range(n):
         d[j] = -d[j]
-    if not _dot(g, d, tmp) < 0:  # rounding in H: start again from the identity
+    if not dot(g, d, tmp) < 0:  # rounding in H: start again from the identity
         for i in range(n):
             for j in range(n):
                 H[i, j] = 1.0 if i == j else 0.0
@@ -353,14 +81,14 @@ def _bfgs_direction(g, d, H, st, tmp, loops):
 
 
 def _bfgs_update(s, y, H, st, tmp, hy, loops):
-    ys = _dot(y, s, tmp)
+    ys = dot(y, s, tmp)
     if not ys > 0:
         st[S_SKIPPED] += 1
         return
     n = s.shape[0]
     rho = 1.0 / ys
-    blas_gemv(loops[2], n, H, y, hy)  # noqa: F821
-    yhy = _dot(y, hy, tmp)
+    blas_gemv(loops[2], n, H, y, hy)
+    yhy = dot(y, hy, tmp)
     c = rho * rho * yhy + rho
     for i in range(n):
         for j in range(n):
@@ -376,24 +104,24 @@ def _lbfgs_direction(g, d, S, Y, rho, st, tmp, q, al):
         q[j] = g[j]
     for k in range(used):  # newest to oldest
         slot = (head - k) % m
-        a = rho[slot] * _dot(S[slot], q, tmp)
+        a = rho[slot] * dot(S[slot], q, tmp)
         for j in range(n):
             q[j] = q[j] - a * Y[slot, j]
         al[k] = a
     gamma = 1.0
     if used:
-        yy = _dot(Y[head], Y[head], tmp)
-        gamma = _dot(S[head], Y[head], tmp) / (yy if yy > 0 else 1.0)
+        yy = dot(Y[head], Y[head], tmp)
+        gamma = dot(S[head], Y[head], tmp) / (yy if yy > 0 else 1.0)
     for j in range(n):
         d[j] = gamma * q[j]  # r
     for k in range(used - 1, -1, -1):  # oldest to newest
         slot = (head - k) % m
-        b = rho[slot] * _dot(Y[slot], d, tmp)
+        b = rho[slot] * dot(Y[slot], d, tmp)
         for j in range(n):
             d[j] = d[j] + S[slot, j] * (al[k] - b)
     for j in range(n):
         d[j] = -d[j]
-    if not _dot(g, d, tmp) < 0:  # not a descent direction (rounding): start again from -g
+    if not dot(g, d, tmp) < 0:  # not a descent direction (rounding): start again from -g
         st[S_COUNT] = 0
         for k in range(m):
             rho[k] = 0.0
@@ -402,7 +130,7 @@ def _lbfgs_direction(g, d, S, Y, rho, st, tmp, q, al):
 
 
 def _lbfgs_update(s, y, S, Y, rho, st, tmp):
-    ys = _dot(y, s, tmp)
+    ys = dot(y, s, tmp)
     if not ys > 0:
         st[S_SKIPPED] += 1
         return
@@ -418,13 +146,13 @@ def _lbfgs_update(s, y, S, Y, rho, st, tmp):
 def _cg_direction(g, d, dprev, gprev, st, tmp, q, IO):
     n = g.shape[0]
     period = IO[O_PERIOD] if IO[O_PERIOD] > 0 else n
-    gg_prev = _dot(gprev, gprev, tmp)
+    gg_prev = dot(gprev, gprev, tmp)
     if IO[O_FR]:
-        beta = _dot(g, g, tmp) / gg_prev
+        beta = dot(g, g, tmp) / gg_prev
     else:
         for j in range(n):
             q[j] = g[j] - gprev[j]
-        v = _dot(g, q, tmp) / gg_prev
+        v = dot(g, q, tmp) / gg_prev
         beta = 0.0 if 0.0 >= v else v  # np.maximum(0.0, v): a NaN v stays
     since = st[S_SINCE]
     fresh = since < 0 or since >= period or not np.isfinite(beta)
@@ -432,7 +160,7 @@ def _cg_direction(g, d, dprev, gprev, st, tmp, q, IO):
         beta = 0.0
     for j in range(n):
         d[j] = -g[j] + beta * dprev[j]
-    uphill = not _dot(g, d, tmp) < 0
+    uphill = not dot(g, d, tmp) < 0
     if uphill:
         for j in range(n):
             d[j] = -g[j]
@@ -449,10 +177,10 @@ def _first_trial(method, nit, f, f_old, g, d, tmp):
     """L-BFGS: 1 / |d| on its first step, then 1; BFGS and CG: scipy's min(1, 2.02 (f - f_prev) / g'd)."""
     if method == 1:
         if nit == 0:
-            dn = np.sqrt(_dot(d, d, tmp))
+            dn = np.sqrt(dot(d, d, tmp))
             return 1.0 / (dn if dn > 0 else 1.0)
         return 1.0
-    dphi0 = _dot(g, d, tmp)
+    dphi0 = dot(g, d, tmp)
     v = 1.01 * 2 * (f - f_old) / dphi0
     guess = 1.0 if 1.0 <= v else v  # np.minimum(1.0, v)
     return guess if (np.isfinite(guess) and guess > 0 and dphi0 != 0) else 1.0
@@ -460,7 +188,7 @@ def _first_trial(method, nit, f, f_old, g, d, tmp):
 
 def _quadratic_trial(alpha, f, dphi0, x, d, pid, P, xp, tmp):
     """``linesearch.quadratic_trial`` on one row (one evaluation of f)."""
-    fa = _f_at(alpha, x, d, pid, P, xp, tmp)
+    fa = f_at(alpha, x, d, pid, P, xp, tmp)
     curvature = (fa - f - dphi0 * alpha) / (alpha * alpha)
     q = -dphi0 / (2.0 * curvature)
     if np.isfinite(q) and curvature > 0 and q > 0:
@@ -475,7 +203,7 @@ def _armijo_fallback(alpha1, f, dphi0, x, d, pid, P, xp, tmp):
     nfev = 0
     if dphi0 < 0:
         for _ in range(60):
-            trial = _f_at(alpha, x, d, pid, P, xp, tmp)
+            trial = f_at(alpha, x, d, pid, P, xp, tmp)
             nfev += 1
             if np.isfinite(trial) and trial <= f + 1e-4 * alpha * dphi0 and trial < f:
                 return alpha, trial, nfev
@@ -517,16 +245,17 @@ def _advance(k, x, f, g, d, f_old, nit, pid, P, FO, IO, w, wi, st, xp, tmp, gw, 
     method = IO[O_METHOD]
     alpha1 = _first_trial(method, nit, f, f_old, g, d, tmp)
     nfev = 0
-    dphi0 = _dot(g, d, tmp)
+    dphi0 = dot(g, d, tmp)
     if IO[O_QUADRATIC]:
         alpha1 = _quadratic_trial(alpha1, f, dphi0, x, d, pid, P, xp, tmp)
         nfev += 1
-    _wolfe_start(w, wi, f, dphi0, alpha1, FO, IO)
-    _wolfe(w, wi, x, d, pid, P, xp, tmp, gw, loops)
+    wolfe_start(w, wi, f, dphi0, alpha1, FO[F_C1], FO[F_C2], FO[F_AMAX], IO[O_USE_AMAX], IO[O_BRACKET_ITER],
+                IO[O_ZOOM_ITER], IO[O_APPROXIMATE])
+    wolfe_search(w, wi, x, d, pid, P, xp, tmp, gw, loops)
     nfev += wi[I_NFEV]
     ngev = wi[I_NGEV]
     alpha, fn = w[W_ALPHA], w[W_PHI]
-    if wi[I_STATUS] == _ZOOM_ITER or wi[I_STATUS] == _ROUNDING:
+    if wi[I_STATUS] == ZOOM_ITER or wi[I_STATUS] == ROUNDING:
         a, fa, fev = _armijo_fallback(alpha1, f, dphi0, x, d, pid, P, xp, tmp)
         nfev += fev
         if a > 0:
@@ -568,7 +297,7 @@ def _start(i, x, g, pid, P, FO, tmp, NFEV, NGEV, F0):
     F0[i] = f
     af = abs(f)
     limit = f + FO[F_MAX_GROWTH] * (af if (af > 1.0 or af != af) else 1.0)  # np.maximum(1, |f0|)
-    return f, np.sqrt(_dot(g, g, tmp)), limit
+    return f, np.sqrt(dot(g, g, tmp)), limit
 
 
 def _run(i, X, pid, P, FO, IO, loops, OUT, NIT, NFEV, NGEV, STATUS, REASON, STEP, WHAT, FBAD, WST, REACH, PHIR,
@@ -610,7 +339,7 @@ def _run(i, X, pid, P, FO, IO, loops, OUT, NIT, NFEV, NGEV, STATUS, REASON, STEP
             HA[i, k] = alpha
         for j in range(n):  # -- classify and commit
             xn[j] = x[j] + alpha * d[j]
-        gnn = np.sqrt(_dot(gw, gw, tmp))
+        gnn = np.sqrt(dot(gw, gw, tmp))
         if _classify(i, k, xn, fn, gnn, FO, IO, limit, STATUS, REASON, STEP, WHAT, FBAD):
             status = ST_DIVERGED
             _record(i, k + 1, x, f, gnorm, HX, HF, HG, IO)
@@ -643,11 +372,9 @@ def _runs(X, pid, P, FO, IO, loops, OUT, NIT, NFEV, NGEV, STATUS, REASON, STEP, 
 
 # -- the compiled solver, and what it needs from NumPy ----------------------------------------------
 
-_FUNCTIONS = (_f_at, _dot, _slope, _wolfe_start, _finish, _accept, _start_zoom, _flat_trial, _armijo_fails,
-              _judged_by_slope, _bracket, _zoom, _nan_min, _nan_max, _cubicmin, _quadmin, zoom_trial,
-              _next_zoom_trial, _wolfe, _bfgs_direction, _bfgs_update, _lbfgs_direction, _lbfgs_update,
-              _cg_direction, _first_trial, _quadratic_trial, _armijo_fallback, _record, _direction, _update,
-              _advance, _classify, _start, _run, _runs)
+_FUNCTIONS = wolfe_row.FUNCTIONS + (_bfgs_direction, _bfgs_update, _lbfgs_direction, _lbfgs_update, _cg_direction,
+                                     _first_trial, _quadratic_trial, _armijo_fallback, _record, _direction, _update,
+                                     _advance, _classify, _start, _run, _runs)
 _state: dict = {}
 
 
@@ -735,7 +462,7 @@ def _loops() -> np.ndarray:
 
 
 def _digest(variant) -> str:
-    h = hashlib.sha1(inspect.getsource(sys.modules[__name__]).encode())
+    h = hashlib.sha1(inspect.getsource(sys.modules[__name__]).encode() + inspect.getsource(wolfe_row).encode())
     h.update(variant.encode())
     h.update((kernels.fingerprint() if variant == "problems" else formula.fingerprint()).encode())
     return h.hexdigest()[:12]
@@ -753,13 +480,14 @@ def _solver(variant, problem=None):
         fun, grad = kernels.switch(nb)
     else:
         fun, grad, _ = formula.kernels(problem, 1)
-    ns = {k: v for k, v in globals().items() if not isinstance(v, types.FunctionType)}
+    ns = {k: v for module in (wolfe_row, sys.modules[__name__]) for k, v in vars(module).items()
+          if not isinstance(v, types.FunctionType)}  # the slots and constants both modules' functions read
     ns.update(__name__=__name__, np=np, math=math, FUN=fun, GRAD=grad, pairwise=kernels.jitted(kernels.pairwise, nb))
     ns["blas_gemv"], ns["npow"] = _intrinsics()
     tag = _digest(variant)
     jit = nb.njit(cache=True, nogil=True, error_model="numpy")
     for fn in _FUNCTIONS:
-        copy = types.FunctionType(fn.__code__, ns, fn.__name__)
+        copy = types.FunctionType(fn.__code__, ns, fn.__name__)  # numba caches it beside fn's own module
         copy.__qualname__ = f"{fn.__name__.lstrip('_')}_{variant}_{tag}"  # one cache entry per variant
         ns[fn.__name__] = jit(copy)
     _state[variant] = ns
@@ -781,8 +509,9 @@ def zoom_trial_agrees() -> bool:
                 lo, hi = (hi, lo) if rng.random() < 0.5 else (lo, hi)
                 v = (float(rng.normal()), float(rng.normal()), float(rng.normal()) - 1.0, float(rng.normal()))
                 first = bool(rng.random() < 0.2)
-                want = numpy_trial(*(np.array([u]) for u in (lo, hi, v[0], v[1], v[2], rec, v[3])),
-                                   np.array([first]))[0]
+                with np.errstate(all="ignore"):  # no minimizer: nan, as in the search
+                    want = numpy_trial(*(np.array([u]) for u in (lo, hi, v[0], v[1], v[2], rec, v[3])),
+                                       np.array([first]))[0]
                 got = fn(lo, hi, v[0], v[1], v[2], rec, v[3], first, loops)
                 ok &= np.float64(got).view(np.int64) == np.float64(want).view(np.int64)
         _state["zoom"] = bool(ok)

@@ -74,10 +74,11 @@ def _line_search(rule, line_search):
 
 def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, steps=100, gtol=None,
                     line_search=None, vectorized=False, callback=None, h=None, max_growth=1e8, history=True,
-                    constraint=None, lr=None, **options):
+                    constraint=None, lr=None, compiled=None, **options):
     """:func:`descend.minimize` with ``method=`` one of :data:`METHODS` (see there for the arguments),
     or projected gradient descent with ``constraint=`` (``method=None``, step ``lr``); x0 is then
-    projected onto the set first."""
+    projected onto the set first.  ``compiled``: bfgs, lbfgs and cg on a registered problem or a
+    typed formula run compiled where they can (:mod:`descend.methods.compiled`)."""
     from ..problems import Problem
     from .driver import run
 
@@ -132,5 +133,14 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
     elif hess is not None or hessp is not None:
         raise DescendError(f"method {rule.name!r} uses no Hessian; hess= and hessp= are for newton and "
                            f"damped_newton")
+    if compiled is not False and constraint is None:
+        from .compiled import dispatch
+
+        res = dispatch(compiled, f, grad, X, rule, ls, steps=steps, gtol=gtol, max_growth=max_growth,
+                       history=history, callback=callback, scalar=scalar, batched=batched)
+        if res is not None:  # bit for bit the numbers of run() below
+            return res
+    elif compiled is True:
+        raise DescendError("compiled=True, but a constraint runs on the NumPy path")
     return run(obj, X, rule, ls, source, steps=steps, gtol=gtol, callback=callback, max_growth=max_growth,
                keep=history, scalar=scalar, batched=batched)

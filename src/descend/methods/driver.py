@@ -6,7 +6,7 @@ measure, <= gtol), then each step :func:`_directions` (the rule's search directi
 status where there is none), :func:`_advance` (the line search or the full step, and f
 and the gradient where finite, :func:`_evaluate_where_finite`), :func:`_classify`
 (diverged runs stop) and :func:`_commit` (the rule's update from ``s = x_new - x`` and
-``y = g_new - g``), the record and the callback, and :func:`_finish`.  Every run keeps
+``y = g_new - g``), the record and the callback, and :func:`finish`.  Every run keeps
 its own numbers: row i of a batch takes exactly the operations of the single run from
 ``x0[i]``.
 """
@@ -20,7 +20,7 @@ from ..objective import Runs, callback_stops
 from ..result import MESSAGES, History, Recorder, Result
 from ._linalg import dot_rows
 
-__all__ = ["run"]
+__all__ = ["run", "finish"]
 
 _ZOOM_ITER, _ROUNDING = _ls.WOLFE_STATUS.index("zoom_iter"), _ls.WOLFE_STATUS.index("rounding")
 
@@ -56,7 +56,7 @@ def run(obj, X, rule, ls, hess, *, steps, gtol, callback, max_growth, keep, scal
             runs.stop(np.flatnonzero(runs.active), "stopped", "stopped_callback")
             break
     _converged(runs, rule, gtol)
-    return _finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched)
+    return finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched)
 
 
 def _start(obj, X, max_growth):
@@ -70,7 +70,7 @@ def _start(obj, X, max_growth):
         fd = 0
         if ok.any():
             G[ok], fd = obj.gradients(X[ok])
-    runs = _Runs(X, F, G, nfev=np.ones(R, dtype=np.int64) + fd * ok, ngev=ok.astype(np.int64))
+        runs = _Runs(X, F, G, nfev=np.ones(R, dtype=np.int64) + fd * ok, ngev=ok.astype(np.int64))  # |g| may overflow
     bad = ~(np.isfinite(runs.F) & np.isfinite(runs.gnorm))
     runs.stop(np.flatnonzero(bad), "diverged", "diverged_start")
     limit = None if max_growth is None else runs.F0 + max_growth * np.maximum(1.0, np.abs(runs.F0))
@@ -93,7 +93,8 @@ def _commit(runs, rule, state, rows, rows_m, X_new, F_new, G_new):
     keep_rows = rows if rows_m.size == rows.size else rows[np.isin(rows, rows_m)]  # rows_m is part of rows
     S = X_new - runs.X[rows_m]
     Y = G_new - runs.G[rows_m]
-    rule.update(state, rows_m, S, Y, G_new)
+    with np.errstate(all="ignore"):  # a run near rounding may overflow its estimate: inf, then reset
+        rule.update(state, rows_m, S, Y, G_new)
     runs.X, runs.F, runs.G, runs.gnorm = runs.X.copy(), runs.F.copy(), runs.G.copy(), runs.gnorm.copy()
     runs.F_old[rows_m] = runs.F[rows_m]
     runs.X[rows_m], runs.F[rows_m], runs.G[rows_m] = X_new, F_new, G_new
@@ -265,7 +266,9 @@ def _classify(runs, rows, moved, X_new, F_new, G_new, limit, k, rule):
     return rows_m[good], X_new[good], F_new[good], G_new[good]
 
 
-def _finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched):
+def finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched):
+    """The Result of the runs: statuses, messages, counts and the history (also of the compiled solver,
+    :mod:`descend.methods.compiled`)."""
     R = runs.X.shape[0]
     with np.errstate(all="ignore"):
         measure = _measure(rule, runs, np.arange(R))
