@@ -1,9 +1,12 @@
 // Panel 4, the training playground: a small network on a 2-D data set, trained by descend on
 // the server (POST /api/train/start, then /api/train/step frames, polled one at a time).
-// The page draws each frame: the network's output on a grid as a heat map, and the losses.
+// The page draws each frame: the network's output on a grid as a heat map, and the losses; and
+// the frames' curvature (the sharpness against 2/η, the loss along the line from the initial
+// weights) through curvature.js.
 
 import { call } from "./api.js";
 import * as catalog from "./catalog.js";
+import * as curvature from "./curvature.js";
 import { button, fmt, messageBox, number, select, slider } from "./controls.js";
 import { apply, t } from "./i18n.js";
 import { CONFIG, ready, withToolbar } from "./plotting.js";
@@ -52,6 +55,7 @@ async function start() {
   session = null;
   history = { step: [], train: [], test: [] };
   lossesShown = 0;
+  curvature.reset();
   try {
     const data = await call("train/start", config());
     if (mine !== generation) { call("train/stop", { session: data.session }).catch(() => {}); return false; }
@@ -69,12 +73,13 @@ async function start() {
 /**
  * Ask for a frame after `updates` more updates: the frame; null after an error (shown);
  * undefined when the configuration changed meanwhile (the frame belongs to an old session).
+ * `measure`: the curvature at the frame's weights, not only every `curvature_every` updates.
  */
-async function ask(updates) {
+async function ask(updates, measure = false) {
   if (!session && !(await start())) return null;
   const mine = generation;
   try {
-    const data = await call("train/step", { session, updates });
+    const data = await call("train/step", measure ? { session, updates, measure } : { session, updates });
     return mine === generation ? data.frame : undefined;
   } catch (err) {
     if (mine !== generation) return undefined;
@@ -91,7 +96,7 @@ function present(frame) {
 }
 
 async function step(updates) {
-  const frame = await ask(updates);
+  const frame = await ask(updates, true); // one update at a time: its sharpness each time
   if (frame) present(frame);
 }
 
@@ -275,6 +280,7 @@ function drawFrame(frame) {
   if (frame.test_accuracy !== null && frame.test_accuracy !== undefined) {
     items.push([t("test_accuracy"), `${(100 * frame.test_accuracy).toFixed(1)} %`]);
   }
+  items.push(...curvature.draw(frame, state.get().topt));
   if (running) items.push([t("frames"), fps.toFixed(1)]);
   for (const [k, v] of items) {
     const span = document.createElement("span");
@@ -378,6 +384,7 @@ export async function init() {
   els = { controls: document.getElementById("train-controls"), toolbar: document.getElementById("train-toolbar"),
           boundary: document.getElementById("train-boundary"), loss: document.getElementById("train-loss"),
           status: document.getElementById("train-status") };
+  curvature.create(els.status);
   const [data, optimizers] = await Promise.all([call("datasets"), catalog.loadOptimizers()]);
   info = data;
   buildControls(optimizers);
@@ -396,6 +403,7 @@ export function reload() {
 
 export function relabel() {
   lossesShown = 0; // redraw the loss plot whole, with the labels in the new language
+  curvature.relabel();
   if (info) catalog.loadOptimizers().then(buildControls);
   if (lastFrame) drawFrame(lastFrame);
 }

@@ -1,0 +1,116 @@
+"""The Training panel's curvature in a browser, as a learner uses it (issue 24).
+
+Start training full batch, let it run: the sharpness plot and the loss slice redraw while it
+trains; pause; then in each language and at 1280 and 600 px: the sharpness is drawn with its
+stability threshold 2/η as a labelled dashed line (the frames' numbers), the slice is drawn
+from the initial weights (α = 0) to the current ones (α = 1), no "loading…" is left, the
+plots fit the window and no plotly toolbar covers a legend, and the console has no error.
+Screenshots are saved under the test's tmp folder (and copied to /tmp/explorer-shots/).
+
+Needs the Debian packages chromium and chromium-driver, selenium and the ``serve`` extra;
+skipped, saying which is missing, only where they cannot be installed.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from _browser import chromium, explorer, screenshots, skip_without_browser, wait_for
+
+from descend.i18n import t
+
+pytestmark = skip_without_browser("starlette", "uvicorn", "plotly", extra="serve")
+
+TOKEN = "curvature-browser-token"
+REVIEW = "/tmp/explorer-shots"
+LR = 0.5  # full-batch gradient descent: 2/η = 4
+STATUS = "document.getElementById('train-status').dataset"
+SHARP = "document.getElementById('train-sharpness')"
+SLICE = "document.getElementById('train-slice')"
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    return screenshots(tmp_path_factory.mktemp("training-curvature"), REVIEW)
+
+
+def overlaps(a, b) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+def check(driver, shots, name: str, lang: str, width: int):
+    """What a learner sees in ``lang`` at ``width``: both plots drawn and labelled, nothing broken."""
+    threshold = t("explorer.threshold", lang, formula="2/η")
+    wait_for(driver, f"(() => {{ const a = Array.from({SHARP}.querySelectorAll('.annotation-text')).map(e => e.textContent);"
+                     f" return a.includes({threshold!r}) && {SHARP}.layout.yaxis.title.text === {t('explorer.sharpness', lang)!r}"
+                     f" }})()", timeout=5, what=f"{name}: the sharpness and its line labelled {threshold!r}")
+    traces = driver.execute_script(f"return {SHARP}.data.map(d => [d.name, Array.from(d.x), Array.from(d.y)])")
+    (_, steps, values), (_, line_x, line_y) = traces
+    assert len(steps) >= 3 and steps == sorted(steps) and all(v > 0 for v in values), traces
+    assert line_y == [2 / LR, 2 / LR] and line_x[0] == 0 and line_x[1] == steps[-1]  # across every measurement
+    drawn = driver.execute_script(f"return {SHARP}.querySelectorAll('.scatterlayer .trace path.js-line').length")
+    assert drawn == 2, f"{name}: {drawn} lines drawn on the sharpness plot"
+    axis = driver.execute_script(f"return {SLICE}.layout.xaxis.title.text")
+    assert axis == t("explorer.slice_axis", lang)
+    marks = driver.execute_script(f"return {SLICE}.data[1].text")
+    assert marks == [t("explorer.slice_initial", lang), t("explorer.slice_now", lang)]
+    assert driver.execute_script(f"return {SLICE}.data[0].x.length") == 21
+    assert driver.execute_script(f"return {SLICE}.querySelectorAll('.scatterlayer .trace path.js-line').length") == 1
+    loading = t("explorer.loading", lang)
+    assert loading not in driver.execute_script("return document.getElementById('panel-training').textContent")
+    errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], f"{name}: {errors}"
+    sizes = driver.execute_script(
+        "const box = (e) => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top,"
+        " bottom: r.bottom, w: r.width}; };"
+        f"return [{SHARP}, {SLICE}].map(g => [box(g), g.querySelector('.modebar') && box(g.querySelector('.modebar')),"
+        " Array.from(g.querySelectorAll('.legend, .annotation')).map(box)]).concat([[document.documentElement.clientWidth]]);")
+    *plots, (page_width,) = sizes
+    for plot, bar, legends in plots:
+        assert 200 < plot["w"] and plot["right"] <= page_width, f"{name}: a plot does not fit ({plot}, {page_width})"
+        for box in legends:
+            assert bar is None or bar["w"] == 0 or not overlaps(bar, box), f"{name}: the toolbar covers a label"
+    driver.execute_script("document.getElementById('train-curvature').scrollIntoView()")
+    time.sleep(0.2)
+    shots(driver, name)
+
+
+def switch(driver, lang: str):
+    from selenium.webdriver.support.ui import Select
+
+    Select(driver.find_element("id", "lang")).select_by_value(lang)
+    wait_for(driver, f"{SLICE}.layout.xaxis.title.text === {t('explorer.slice_axis', lang)!r}", timeout=5,
+             what=f"the slice in {lang}")
+
+
+def test_a_learner_watches_the_sharpness_reach_for_2_over_eta(shots):
+    with explorer(TOKEN) as server, chromium("1280,1000", console_log=True) as driver:
+        driver.get(f"{server}/?token={TOKEN}#tab=training&lang=en&data=moons&n=200&noise=0.1&layers=8,8&act=tanh"
+                   f"&topt=sgd&tlr={LR}&batch=full&seed=1&speed=10")
+        wait_for(driver, f"{STATUS}.step === '0' && {SHARP}.dataset.points === '1'", what="the first frame")
+        assert float(driver.execute_script(f"return {SHARP}.dataset.threshold")) == 2 / LR
+        assert driver.execute_script(f"return {SLICE}.dataset.points") == "0"  # no line before an update
+        driver.find_element("id", "train-play").click()
+        # while it trains, both redraw: more points on the sharpness plot, a later slice
+        wait_for(driver, f"Number({SHARP}.dataset.points) >= 3 && Number({SLICE}.dataset.step) >= 10",
+                 what="the curvature drawn while training")
+        first = int(driver.execute_script(f"return {SLICE}.dataset.step"))
+        wait_for(driver, f"Number({SHARP}.dataset.points) >= 6 && Number({SLICE}.dataset.step) > {first}",
+                 what="the curvature redrawn while training")
+        driver.find_element("id", "train-play").click()  # pause
+        time.sleep(0.3)  # the frame on its way when paused is drawn too
+        check(driver, shots, "training-curvature-1280-en", "en", 1280)
+        switch(driver, "ja")
+        check(driver, shots, "training-curvature-1280-ja", "ja", 1280)
+        driver.set_window_size(600, 1000)
+        time.sleep(0.4)  # plotly refits to the new size
+        check(driver, shots, "training-curvature-600-ja", "ja", 600)
+        switch(driver, "en")
+        check(driver, shots, "training-curvature-600-en", "en", 600)
+        # one update at a time: each one measured (the step button asks for it)
+        before = int(driver.execute_script(f"return {SHARP}.dataset.points"))
+        step = int(driver.execute_script(f"return {STATUS}.step"))
+        driver.find_element("id", "train-step").click()
+        wait_for(driver, f"{SHARP}.dataset.step === '{step + 1}'", what="the single update's sharpness")
+        assert int(driver.execute_script(f"return {SHARP}.dataset.points")) == before + 1
