@@ -4,8 +4,8 @@ method and no step, against closed forms (and numdifftools where it is installed
 Targets: the Hessian <= 1e-10 relative (max |H - exact| / max |exact|) on smooth functions and
 on Rosenbrock at n = 100 anywhere; the n-th derivative <= 1e-9 relative for n = 2 to 4 and
 <= 1e-7 for n = 5 and 6, asserted for every case of the table; around the table's points
-(0.8 to 1.25 times them) the n = 6 default misses by up to 1.5x in one of 45 (the rounding of
-f amplified by 1/h^6: the target is at the edge of what real differences in double give)."""
+(0.7 to 1.42 times them) the n = 6 default misses by 1.03x at one of 108 (the rounding of f
+amplified by 1/h^6: the target is at the edge of what real differences in double give)."""
 
 import math
 
@@ -58,23 +58,25 @@ def test_default_derivative_of_order_n(n):
 
 
 #: around each point of the table: the defaults are not tuned to the table's points alone
-AROUND = np.array([0.8, 0.9, 1.1, 1.25])
+AROUND = np.array([0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.05, 1.1, 1.17, 1.25, 1.33, 1.42])
 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 5, 6])
 def test_default_derivative_around_the_table_points(n):
-    """At 0.8 to 1.25 times the table's points (36 per order): the target everywhere for
-    n = 2 to 5; at n = 6 at most one case over it, by at most 2x (measured: sin at 0.8, 1.4e-7),
-    and every error bar holds."""
+    """At 0.7 to 1.42 times the table's points (108 per order), relative to the larger of
+    |f^(n)| there and at the table's point (near a zero of f^(n), atan's 4th derivative at 1,
+    no relative error is small): the target everywhere for n = 2 to 5 (worst 0.38 of it, at
+    n = 4), and for n = 6 but one point by at most 1.5x (measured: sqrt at 2.55, 1.03e-7);
+    every error bar holds."""
     over = []
     for name, f, d, x in CASES:
         value, info = derivative(f, x * AROUND, n=n, full_output=True)
         exact = np.array([d(float(t), n) for t in x * AROUND])
         err = np.abs(value - exact)
         assert np.all(err <= info.error), (name, n)
-        over += [(name, float(at), float(rel)) for rel, at in zip(err / np.abs(exact), x * AROUND)
-                 if rel > TARGET[n]]
-        assert np.all(err <= 2 * TARGET[n] * np.abs(exact)), (name, n, err / np.abs(exact))
+        rel = err / np.maximum(np.abs(exact), abs(d(x, n)))
+        over += [(name, float(at), float(r)) for r, at in zip(rel, x * AROUND) if r > TARGET[n]]
+        assert np.all(rel <= 1.5 * TARGET[n]), (name, n, rel)
     assert len(over) <= (1 if n == 6 else 0), over
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -102,9 +103,10 @@ def derivative(f: Callable, x, *, n: int = 1, method: str | None = None, h=None,
         One of :data:`DERIVATIVE_METHODS` (see the table).  None (the default): ``central``
         for n = 1, and for n >= 2 with an explicit ``h`` or ``accuracy``; ``adaptive`` for
         n >= 2 otherwise (accuracy 2, 6, 8, 8, 6 and step factor 2, 1.5, 1.2, 1.25, 1.25 for
-        n = 2 to 6), whose extrapolation across steps gives 1e-11 at n = 2, 4e-10 at n = 3
-        and 4, 4e-9 at n = 5 and 1e-7 at n = 6 at worst on smooth functions at points of size
-        1 (the central stencil of accuracy 2 at its balanced step: 1.5e-7 at n = 3).
+        n = 2 to 6, four Richardson columns at n = 6), whose extrapolation across steps gives
+        1e-11 at n = 2, 4e-10 at n = 3 and 4, 4e-9 at n = 5 and 6e-8 at n = 6 at worst on
+        smooth functions at points of size 1 (the central stencil of accuracy 2 at its
+        balanced step: 1.5e-7 at n = 3).
     h : float or array_like, optional
         The step (one per element allowed; for ``adaptive`` the first step).  None
         picks :func:`default_step`'s rule; an explicit h is used exactly as given.
@@ -126,9 +128,10 @@ def derivative(f: Callable, x, *, n: int = 1, method: str | None = None, h=None,
         defaults 0 and ``sqrt(eps)`` (scipy's atol, the smallest normal number, would
         accept 4 digits of exp' at -700, which is about 1e-304).
     maxiter : int, optional
-        ``adaptive`` only: the most steps tried (default 24: from the first step, a
-        fraction of |x|, down to 1/8e6 of it, so that sin'' at 1000 reaches sin's own
-        scale; scipy's 10 stops short where a pole is near).
+        ``adaptive`` only: the most steps tried (default 24 at step factor 2: from the
+        first step, a fraction of |x|, down to 1/8e6 of it, so that sin'' at 1000 reaches
+        sin's own scale; scipy's 10 stops short where a pole is near; a smaller factor
+        takes as many steps as shrink the step as much, 89 at 1.2).
     step_factor : float, optional
         ``adaptive`` only: the factor > 1 by which the step shrinks (default 2).
     full_output : bool
@@ -155,17 +158,19 @@ def derivative(f: Callable, x, *, n: int = 1, method: str | None = None, h=None,
     >>> str(info.status), bool(abs(d - np.e) <= info.error <= 1e-7 * np.e), int(info.nfev)
     ('converged', True, 60)
     """
+    depth = ADAPTIVE_DEPTH
     if method is None:
         method, adaptive_defaults = _default_method(n, h, accuracy)
         accuracy = adaptive_defaults.get("accuracy", accuracy)
         step_factor = adaptive_defaults.get("step_factor") if step_factor is None else step_factor
+        depth = adaptive_defaults.get("depth", depth)
     method = check_method(method, DERIVATIVE_METHODS)
     n = check_order(n)
     tol = _check_adaptive_options(method, x, atol, rtol, maxiter, step_factor)
     if method == "adaptive":
         acc = check_accuracy((2 if n <= 2 else 4) if accuracy is None else accuracy, "central")
         return _adaptive_derivative(f, x, n=n, accuracy=acc, h=h, step=step, scale=scale,
-                                    full_output=full_output, **tol)
+                                    full_output=full_output, depth=depth, **tol)
     kind, acc = _stencil_of(method, n, accuracy)
     if kind is None:  # the named first-derivative formulas of the module docstring
         return first_derivative(f, x, method=method, h=h, full_output=full_output, step=step, scale=scale)
@@ -183,14 +188,15 @@ def _default_method(n, h, accuracy):
     return "central", {}
 
 
-#: ``method=None`` for n >= 2: the adaptive method's stencil accuracy and step factor per order
-#: (n > 6 as n = 6), measured on exp, sin, cos, log, 1/x, x^7, atan, sqrt and exp(-x^2) at
-#: 0.8 to 1.25 times points of size 1 (tests/test_diff_accuracy.py): higher-order stencils at a
-#: finer ladder of steps pay from n = 3 on; at n = 6 accuracy 8 reaches too far (its stencil
-#: spans +-7 steps) for atan, whose poles are 1.2 away.
+#: ``method=None`` for n >= 2: the adaptive method's stencil accuracy, step factor and tableau
+#: depth per order (n > 6 as n = 6), measured on exp, sin, cos, log, 1/x, x^7, atan, sqrt and
+#: exp(-x^2) at 0.7 to 1.42 times points of size 1 (tests/test_diff_accuracy.py): higher-order
+#: stencils at a finer ladder of steps pay from n = 3 on; at n = 6 accuracy 8 reaches too far
+#: (its stencil spans +-7 steps) for atan, whose poles are 1.2 away, and a fourth column of
+#: Richardson does better (worst 1.03e-7 against 1.41e-7 at depth 3).
 _DEFAULT_ADAPTIVE = {2: {}, 3: {"accuracy": 6, "step_factor": 1.5},
                      4: {"accuracy": 8, "step_factor": 1.2}, 5: {"accuracy": 8, "step_factor": 1.25},
-                     6: {"accuracy": 6, "step_factor": 1.25}}
+                     6: {"accuracy": 6, "step_factor": 1.25, "depth": 4}}
 
 
 _NAMED_ACCURACY = {"forward": 1, "backward": 1, "central": 2, "five-point": 4, "complex": 2,
@@ -242,15 +248,18 @@ def _check_adaptive_options(method, x, atol, rtol, maxiter, step_factor) -> dict
         if isinstance(v, bool) or not (np.ndim(v) == 0 and np.isreal(v) and np.isfinite(v) and v >= 0):
             raise DescendError(f"{name} must be a finite number >= 0, got {v!r}")
         out[name] = float(v)
-    maxiter = 24 if maxiter is None else maxiter
-    if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
-        raise DescendError(f"maxiter must be an integer >= 1, got {maxiter!r}")
-    out["maxiter"] = int(maxiter)
     factor = 2.0 if step_factor is None else step_factor
     if isinstance(factor, bool) or not (np.ndim(factor) == 0 and np.isreal(factor)
                                         and np.isfinite(factor) and factor > 1):
         raise DescendError(f"step_factor must be a finite number > 1, got {factor!r}")
     out["factor"] = float(factor)
+    # 24 steps at factor 2 shrink the step 2^23 times; a smaller factor takes as many as shrink
+    # it as much (sin's 4th derivative at 1000 with factor 1.2 stopped at max_iter after 24)
+    maxiter = 1 + math.ceil(23 * math.log(2) / math.log(out["factor"]) - 1e-9) if maxiter is None \
+        else maxiter
+    if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
+        raise DescendError(f"maxiter must be an integer >= 1, got {maxiter!r}")
+    out["maxiter"] = int(maxiter)
     return out
 
 
@@ -318,12 +327,14 @@ def _apply(st, values: dict, h, n: int, mult: int = 1):
     """``sum_j w_j f(x + c_j m h) / (m h)^n`` over the nonzero weights, and ``sum |w_j f_j| / (m h)^n``."""
     acc = mag = 0
     hn = (mult * h) ** n
-    for c, w in zip(st.offsets, st.weights):
-        if w != 0:
-            fv = values[c * mult]
-            acc = acc + w * fv
-            mag = mag + abs(w) * np.abs(fv)
+    # f's inf at a step that overflowed (exp at -700 + 5 h, h = 370) sums to nan: the adaptive
+    # method takes that as a step outside f's domain, without a warning
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        for c, w in zip(st.offsets, st.weights):
+            if w != 0:
+                fv = values[c * mult]
+                acc = acc + w * fv
+                mag = mag + abs(w) * np.abs(fv)
         return acc / hn, mag / hn
 
 
@@ -378,7 +389,7 @@ def _contour_derivative(f, x, *, n, h, step, scale, full_output):
 
 
 def _adaptive_derivative(f, x, *, n, accuracy, h, step, scale, full_output, atol, rtol, maxiter,
-                         factor):
+                         factor, depth=ADAPTIVE_DEPTH):
     if not callable(f):
         raise DescendError(f"f must be callable, got {f!r}")
     x = as_point(x)
@@ -386,7 +397,7 @@ def _adaptive_derivative(f, x, *, n, accuracy, h, step, scale, full_output, atol
     eps = float(np.finfo(x.dtype).eps)
     reach = max(max(st.offsets), 1)  # the first stencil spans +-reach * h0
     h0, auto = coordinate_steps("adaptive", x, h, max(
-        adaptive_start(n, accuracy, factor, ADAPTIVE_DEPTH, eps) / reach,
+        adaptive_start(n, accuracy, factor, depth, eps) / reach,
         # four D's where truncation is still 1000 times the round-off: the rate test needs them
         factor ** 3 * (1e3 * eps) ** (1.0 / (n + accuracy))), step, scale)
     if auto and factor == 2:
@@ -409,7 +420,8 @@ def _adaptive_derivative(f, x, *, n, accuracy, h, step, scale, full_output, atol
         return D, eps * mag, hk, len(moved) + (len(center) if np.ndim(k) == 0 and k == 0 else 0)
 
     value, err, used, nit, nfev, status = adaptive(level, x.shape, accuracy=accuracy, factor=factor,
-                                                   atol=atol, rtol=rtol, maxiter=maxiter, eps=eps)
+                                                   atol=atol, rtol=rtol, maxiter=maxiter, eps=eps,
+                                                   depth=depth)
     value = finish(value, x.dtype)
     if not full_output:
         return value
