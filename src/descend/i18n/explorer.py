@@ -157,6 +157,7 @@ EXPLORER = {
     "explorer.formula_why_unmatched": _m("{bracket} has no opening bracket", "{bracket} に対応する開き括弧がありません"),
     # the Training panel's curvature (issue 24): the sharpness against its stability threshold, the loss slice
     "explorer.sharpness_title": _m("sharpness against 2/η", "シャープネスと 2/η"),
+    "explorer.sharpness_title_other": _m("sharpness against the stability threshold", "シャープネスと安定性の閾値"),
     "explorer.sharpness_hint": _m("the sharpness is the largest eigenvalue of the Hessian of the training loss, measured every {every} updates (Lanczos). On the quadratic model, gradient descent is stable only while it stays below the threshold 2/η (dashed): full-batch gradient descent drives it up to that line and hovers there, the edge of stability. Adam's threshold bounds its preconditioned sharpness.", "シャープネスは訓練データの損失のヘッセ行列の最大固有値です ({every} 更新ごとにランチョス法で計算)。2 次近似では、勾配降下法はこれが閾値 2/η (破線) より小さい間だけ安定です。バッチ学習の勾配降下法はシャープネスをこの線まで押し上げ、その付近にとどまります: 安定性の限界 (Edge of Stability)。Adam の閾値は前処理付きシャープネスに対するものです。"),
     "explorer.sharpness": _m("sharpness λ_max(H)", "シャープネス λ_max(H)"),
     "explorer.preconditioned_sharpness": _m("preconditioned sharpness λ_max(P⁻¹H)", "前処理付きシャープネス λ_max(P⁻¹H)"),

@@ -31,7 +31,7 @@ function figure(id, titleKey, extra) {
   const hint = document.createElement("p");
   hint.className = "hint";
   box.append(title, plot, note, hint, ...extra);
-  return { box, plot, note, hint };
+  return { box, title, plot, note, hint };
 }
 
 /** Build the two figures after `anchor` (the panel's status line). */
@@ -43,8 +43,8 @@ export function create(anchor) {
   const line = figure("train-slice", "slice_title", []);
   row.append(sharp.box, line.box);
   anchor.after(row);
-  els = { sharp: sharp.plot, sharpNote: sharp.note, sharpHint: sharp.hint, slice: line.plot, sliceNote: line.note,
-          sliceHint: line.hint };
+  els = { sharp: sharp.plot, sharpTitle: sharp.title, sharpNote: sharp.note, sharpHint: sharp.hint, slice: line.plot,
+          sliceNote: line.note, sliceHint: line.hint };
   relabelHints();
 }
 
@@ -119,7 +119,7 @@ function drawSharpness(c) {
     if (hasThreshold) traces.push(thresholdTrace(c));
     window.Plotly.react(els.sharp, traces, withToolbar({
       margin: { l: 55, r: 10, t: 20, b: 40 }, xaxis: { title: { text: t("updates_axis") }, zeroline: false },
-      yaxis: { type: "log", title: { text: t(c.compare) }, exponentformat: "power" },
+      yaxis: { type: "log", title: { text: t(c.compare) }, exponentformat: "power", dtick: "D2" },
       annotations: hasThreshold ? [thresholdLabel(c)] : [], showlegend: false,
     }), CONFIG);
     drawnKey = key;
@@ -170,6 +170,12 @@ export function draw(frame, optimizer) {
   const everyChanged = !last || last.every !== c.every;
   last = c;
   if (everyChanged) relabelHints();
+  // "against 2/η" where that is the threshold; against "the stability threshold" (its formula on the line) elsewhere
+  const title = c.rule === "gd" ? "sharpness_title" : "sharpness_title_other";
+  if (els.sharpTitle.dataset.i18n !== title) {
+    els.sharpTitle.dataset.i18n = title;
+    els.sharpTitle.textContent = t(title);
+  }
   drawSharpness(c);
   showNote(els.sharpNote, reasonText(c, optimizer));
   if (frame.slice) {
