@@ -10,6 +10,7 @@ updates are ``descend.train``'s), exactly; the existing fields are unchanged; ba
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -175,3 +176,13 @@ def test_a_measurement_is_bounded_on_the_largest_network():
     frame = session.frame()
     assert frame["curvature"]["step"] == 3 and frame["curvature"]["converged"]
     assert frame["curvature"]["sharpness"] == float(top.eigenvalues[0])
+
+
+@pytest.mark.parametrize("raw", ["1" + "0" * 400, "NaN", "Infinity", "-Infinity", "1e400", "-1e300", "true", '"10"'])
+def test_curvature_every_refuses_what_is_not_a_small_integer(client, raw):
+    # as tests/test_serve_limits.py does for every other numeric field: the raw JSON text, one line naming the field
+    body = json.dumps({**BODY, "curvature_every": "@@"}).replace('"@@"', raw)
+    r = client.post("/api/train/start", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    message = r.json()["error"]
+    assert message.startswith("curvature_every: must be an integer in [0, 500]") and "\n" not in message, message
