@@ -3,6 +3,8 @@
     python bench/second_order.py            # the four measurements
     python bench/second_order.py --quick    # fewer repeats, 200 starts
     python bench/second_order.py --single   # only the single solves (issue 20 point 4)
+    python bench/second_order.py --starts   # only the 1000 batched starts (issue 20 point 4)
+    python bench/second_order.py --single --compiled false   # the NumPy path (default: compiled=None)
 
 BLAS threads are fixed (threadpoolctl, ``--threads``, default 1) and printed with the load.
 
@@ -112,12 +114,22 @@ def evaluations():
     return statistics.median(ratios)
 
 
+COMPILED = None  # minimize's compiled= (--compiled)
+
+
+def _warm(fn):
+    """One call, then wait until the compiled solver it queued is loaded (compiled=None)."""
+    fn()
+    descend.jit.wait_ready(600)
+    return fn()
+
+
 def many_starts(R, rounds):
     p = problems.get("rosenbrock")
     X0 = np.random.default_rng(0).uniform([-2.0, -1.0], [2.0, 3.0], size=(R, 2))
 
     def ours():
-        return descend.minimize(p, X0, method="lbfgs", steps=1000, gtol=GTOL, history=False)
+        return descend.minimize(p, X0, method="lbfgs", steps=1000, gtol=GTOL, history=False, compiled=COMPILED)
 
     def theirs():
         with warnings.catch_warnings():
@@ -125,7 +137,7 @@ def many_starts(R, rounds):
             return [scipy_minimize(p.f, x, jac=p.grad, method="L-BFGS-B", options={"gtol": GTOL})
                     for x in X0]
 
-    ours()  # warm-up
+    _warm(ours)
     ratios, t_ours, t_theirs = [], [], []
     for _ in range(rounds):
         t0 = time.perf_counter()
@@ -182,14 +194,14 @@ def single_solves(rounds):
         p = problems.get("rosenbrock", n=n)
         for method, theirs_name in SCIPY_METHOD.items():
             def ours():
-                return descend.minimize(p, method=method, steps=5000, gtol=GTOL, history=False)
+                return descend.minimize(p, method=method, steps=5000, gtol=GTOL, history=False, compiled=COMPILED)
 
             def theirs():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     return scipy_minimize(p.f, p.x0, jac=p.grad, method=theirs_name, options={"gtol": GTOL})
 
-            r, s = ours(), theirs()
+            r, s = _warm(ours), theirs()
             k = max(1, rounds // 4) if n == 100 else rounds
             a, b = [], []
             for _ in range(k):
@@ -208,14 +220,24 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--single", action="store_true", help="only the single solves")
+    ap.add_argument("--starts", action="store_true", help="only the 1000 batched starts")
     ap.add_argument("--threads", type=int, default=1, help="BLAS threads (threadpoolctl)")
+    ap.add_argument("--compiled", choices=("none", "true", "false"), default="none",
+                    help="minimize's compiled= for descend's solves (default none: compiled once loaded)")
     args = ap.parse_args()
+    global COMPILED
+    COMPILED = {"none": None, "true": True, "false": False}[args.compiled]
     from threadpoolctl import threadpool_limits
     threadpool_limits(args.threads)
     print(f"# {platform.machine()}, {os.cpu_count()} cores, BLAS threads {args.threads} (threadpoolctl), "
-          f"numpy {np.__version__}, load average (1 min) {os.getloadavg()[0]:.1f} at the start")
-    if args.single:
-        single_solves(3 if args.quick else 9)
+          f"numpy {np.__version__}, compiled={COMPILED}, load average (1 min) {os.getloadavg()[0]:.1f} at the start")
+    if args.single or args.starts:
+        if args.single:
+            single_solves(3 if args.quick else 9)
+        if args.starts:
+            print("| case | descend | scipy | ratio |")
+            print("|---|---:|---:|---:|")
+            many_starts(200 if args.quick else 1000, 1 if args.quick else 3)
         print(f"# load average (1 min) {os.getloadavg()[0]:.1f} at the end")
         return
     print("### Evaluations to |grad| <= 1e-6 (nfev + njev)\n")

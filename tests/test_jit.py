@@ -383,7 +383,7 @@ REFUSALS = [
     (dict(optimizer="gd", line_search="backtracking"), "line search"),
     (dict(callback=lambda s: False), "callback"),
     (dict(optimizer=optim.Adam(lr=0.01)), "optimizer instance"),
-    (dict(method="bfgs"), "method='bfgs'"),
+    (dict(method="newton"), "method='newton'"),  # bfgs, lbfgs and cg compile (tests/test_second_order_compiled.py)
 ]
 
 

@@ -145,7 +145,7 @@ def test_zoom_trial_and_blas_checks_pass_here():
 
 def test_compiled_true_says_what_prevents_it():
     p = problems.get("rosenbrock")
-    with pytest.raises(DescendError, match="method 'newton' runs on the NumPy path"):
+    with pytest.raises(DescendError, match="method='newton' runs on the NumPy path"):
         descend.minimize(p, method="newton", compiled=True)
     with pytest.raises(DescendError, match="callback"):
         descend.minimize(p, method="bfgs", compiled=True, callback=lambda s: False)

@@ -55,6 +55,9 @@ def make_rule(method, **options):
     return _RULES[name](**options)
 
 
+_WOLFE: dict = {}  # c2 -> the frozen LineSearch of the default Wolfe search
+
+
 def _line_search(rule, line_search):
     if line_search is None:
         line_search = rule.default_line_search
@@ -64,7 +67,10 @@ def _line_search(rule, line_search):
         raise DescendError("method 'newton' takes the full Newton step; for a line search along the Newton "
                            "direction use method='damped_newton'")
     if isinstance(line_search, str) and line_search == "wolfe":
-        return _ls.LineSearch("wolfe", c2=getattr(rule, "c2", 0.9))
+        c2 = getattr(rule, "c2", 0.9)
+        if c2 not in _WOLFE:  # made once: its checks cost more than a small compiled solve
+            _WOLFE[c2] = _ls.LineSearch("wolfe", c2=c2)
+        return _WOLFE[c2]
     ls = _ls.get(line_search)
     if ls.method == "quadratic" and not rule.needs_hessian:
         raise DescendError(f"the quadratic line search needs the Hessian, which method {rule.name!r} does not "

@@ -33,7 +33,7 @@ def _why_not_here(f, grad, rule, ls, callback) -> str:
     from ..problems import Problem
 
     if rule is None or rule.name not in COMPILED:
-        return f"method {getattr(rule, 'name', None)!r} runs on the NumPy path (compiled: {', '.join(COMPILED)})"
+        return f"method={getattr(rule, 'name', None)!r} runs on the NumPy path (compiled: {', '.join(COMPILED)})"
     if ls is None or ls.method != "wolfe":
         return "only the strong-Wolfe line search is compiled"
     if callback is not None:
@@ -106,10 +106,8 @@ class _Record:
         return self._history
 
 
-def _reason(out, i, ls):
+def _reason(out, i, ls, so):
     """(message key, numbers) of run i, as :meth:`descend.objective.Runs.stop` keeps them."""
-    from ..jit import second_order as so
-
     r, step = int(out["REASON"][i]), int(out["STEP"][i])
     if r == so.R_DIVERGED_START:
         return "diverged_start", {}
@@ -117,13 +115,11 @@ def _reason(out, i, ls):
         return "method_diverged_nonfinite", {"step": step, "what": _WHAT[int(out["WHAT"][i])]}
     if r == so.R_GROWTH:
         return "method_diverged_growth", {"step": step, "f_bad": out["FBAD"][i]}
-    if r == so.R_WOLFE:
-        status = _ls.WOLFE_STATUS[int(out["WST"][i])]
-        numbers = {"step": step, "c1": ls.c1, "c2": ls.c2}
-        if status == "bracket_iter":
-            numbers.update(reach=float(out["REACH"][i]), phi_reach=float(out["PHIR"][i]))
-        return _ls.WOLFE_MESSAGES[status], numbers
-    return None
+    status = _ls.WOLFE_STATUS[int(out["WST"][i])]  # R_WOLFE
+    numbers = {"step": step, "c1": ls.c1, "c2": ls.c2}
+    if status == "bracket_iter":
+        numbers.update(reach=float(out["REACH"][i]), phi_reach=float(out["PHIR"][i]))
+    return _ls.WOLFE_MESSAGES[status], numbers
 
 
 def _result(out, X, rule, ls, gtol, max_growth, scalar, batched):
@@ -133,7 +129,9 @@ def _result(out, X, rule, ls, gtol, max_growth, scalar, batched):
     runs.F0 = out["OUT"][2].copy()
     runs.nit = out["NIT"]
     runs.status = np.array([_STATUS[s] for s in out["STATUS"]], dtype=object)
-    runs.reason = [_reason(out, i, ls) for i in range(R)]
+    from ..jit import second_order as so
+
+    runs.reason = [None if r == so.R_NONE else _reason(out, i, ls, so) for i, r in enumerate(out["REASON"])]
     runs.active[:] = False
     runs.fallbacks = out["FALLBACKS"]
     history = None
