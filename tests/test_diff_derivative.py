@@ -74,17 +74,16 @@ def test_numdifftools_cases_meet_its_tolerances(name, x, n, tol):
 @example(0.03125)
 def test_derivatives_of_cos_x_as_numdifftools_asserts_them(x):
     """numdifftools' test_derivative_of_cos_x: orders 1..6 to rtol 1e-6 with atol 100 times its own
-    error estimate.  Where descend says "converged" it must meet rtol 1e-6 with atol 1e-9 (not its
-    estimate); where it stopped on round-off ("error_increased", n = 5 near small x) its error bar
-    must hold and numdifftools' own criterion must."""
+    error estimate.  descend meets rtol 1e-6 with atol 1e-9 (not its estimate) whatever the
+    status, and its error bar holds.  (With accuracy 4 and step factor 2 at n = 5 it stopped on
+    round-off 6.6e-8 off at x = 0.003 and 4.3e-8 at 0.03125, and this test had been relaxed to
+    numdifftools' criterion there; the order's tuned ladder gets 1e-9.)"""
     for n in range(1, 7):
         d, info = derivative(np.cos, x, n=n, method="adaptive", full_output=True)
         exact = np.cos(x + n * np.pi / 2)
-        if info.status == "converged":
-            assert abs(d - exact) <= 1e-6 * abs(exact) + 1e-9, (n, d, exact, info)
-        else:
-            assert info.status == "error_increased" and abs(d - exact) <= info.error, (n, d, exact, info)
-            assert abs(d - exact) <= 1e-6 * abs(exact) + 100 * info.error + 1e-14, (n, d, exact, info)
+        assert info.status in ("converged", "error_increased"), (n, d, exact, info)
+        assert abs(d - exact) <= info.error, (n, d, exact, info)
+        assert abs(d - exact) <= 1e-6 * abs(exact) + 1e-9, (n, d, exact, info)
 
 
 # ------------------------------------------------------------------ the peers' fixture

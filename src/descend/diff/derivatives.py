@@ -112,9 +112,8 @@ def derivative(f: Callable, x, *, n: int = 1, method: str | None = None, h=None,
         picks :func:`default_step`'s rule; an explicit h is used exactly as given.
     accuracy : int, optional
         The order of the truncation error of the stencil: even for ``central``
-        (default 2) and ``adaptive`` (default 2 for n <= 2, 4 above: the higher
-        orders lose more digits to round-off, so fewer, larger steps pay), >= 1
-        for ``forward``/``backward`` (default 1).
+        (default 2) and ``adaptive`` (default per order, with its step factor: see
+        ``method``), >= 1 for ``forward``/``backward`` (default 1).
     step : {"relative", "absolute"}
         An automatic step is proportional to ``max(scale, |x|)`` ("relative", the
         default: right for functions varying on the scale of 1 or of |x|) or to
@@ -133,7 +132,8 @@ def derivative(f: Callable, x, *, n: int = 1, method: str | None = None, h=None,
         sin's own scale; scipy's 10 stops short where a pole is near; a smaller factor
         takes as many steps as shrink the step as much, 89 at 1.2).
     step_factor : float, optional
-        ``adaptive`` only: the factor > 1 by which the step shrinks (default 2).
+        ``adaptive`` only: the factor > 1 by which the step shrinks (default 2; without
+        an ``accuracy``, the order's own: 1.5, 1.2, 1.25, 1.25 for n = 3 to 6).
     full_output : bool
         Also return a :class:`DiffInfo` (error estimate, step, evaluations; for
         ``adaptive`` also ``nit`` and ``status``).
@@ -158,19 +158,19 @@ def derivative(f: Callable, x, *, n: int = 1, method: str | None = None, h=None,
     >>> str(info.status), bool(abs(d - np.e) <= info.error <= 1e-7 * np.e), int(info.nfev)
     ('converged', True, 60)
     """
-    depth = ADAPTIVE_DEPTH
-    if method is None:
-        method, adaptive_defaults = _default_method(n, h, accuracy)
-        accuracy = adaptive_defaults.get("accuracy", accuracy)
-        step_factor = adaptive_defaults.get("step_factor") if step_factor is None else step_factor
-        depth = adaptive_defaults.get("depth", depth)
-    method = check_method(method, DERIVATIVE_METHODS)
+    method = check_method(_default_method(n, h, accuracy) if method is None else method,
+                          DERIVATIVE_METHODS)
     n = check_order(n)
+    depth = ADAPTIVE_DEPTH
+    if method == "adaptive" and accuracy is None:  # the tuned stencil, ladder and tableau
+        tuned = _DEFAULT_ADAPTIVE[min(max(n, 2), 6)]
+        accuracy, depth = tuned.get("accuracy", 2), tuned.get("depth", depth)
+        step_factor = tuned.get("step_factor") if step_factor is None else step_factor
     tol = _check_adaptive_options(method, x, atol, rtol, maxiter, step_factor)
     if method == "adaptive":
-        acc = check_accuracy((2 if n <= 2 else 4) if accuracy is None else accuracy, "central")
-        return _adaptive_derivative(f, x, n=n, accuracy=acc, h=h, step=step, scale=scale,
-                                    full_output=full_output, depth=depth, **tol)
+        return _adaptive_derivative(f, x, n=n, accuracy=check_accuracy(accuracy, "central"), h=h,
+                                    step=step, scale=scale, full_output=full_output, depth=depth,
+                                    **tol)
     kind, acc = _stencil_of(method, n, accuracy)
     if kind is None:  # the named first-derivative formulas of the module docstring
         return first_derivative(f, x, method=method, h=h, full_output=full_output, step=step, scale=scale)
@@ -180,16 +180,16 @@ def derivative(f: Callable, x, *, n: int = 1, method: str | None = None, h=None,
                                full_output=full_output)
 
 
-def _default_method(n, h, accuracy):
-    """The method (and adaptive options) that ``method=None`` means for this order."""
+def _default_method(n, h, accuracy) -> str:
+    """The method that ``method=None`` means for this order."""
     if isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 2 \
             and h is None and accuracy is None:
-        return "adaptive", dict(_DEFAULT_ADAPTIVE.get(int(n), _DEFAULT_ADAPTIVE[6]))
-    return "central", {}
+        return "adaptive"
+    return "central"
 
 
-#: ``method=None`` for n >= 2: the adaptive method's stencil accuracy, step factor and tableau
-#: depth per order (n > 6 as n = 6), measured on exp, sin, cos, log, 1/x, x^7, atan, sqrt and
+#: ``method="adaptive"`` without an accuracy (and ``method=None`` for n >= 2): the stencil
+#: accuracy, step factor and tableau depth per order (n = 1 as n = 2, n > 6 as n = 6), measured on exp, sin, cos, log, 1/x, x^7, atan, sqrt and
 #: exp(-x^2) at 0.7 to 1.42 times points of size 1 (tests/test_diff_accuracy.py): higher-order
 #: stencils at a finer ladder of steps pay from n = 3 on; at n = 6 accuracy 8 reaches too far
 #: (its stencil spans +-7 steps) for atan, whose poles are 1.2 away, and a fourth column of
