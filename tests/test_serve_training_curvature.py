@@ -186,3 +186,18 @@ def test_curvature_every_refuses_what_is_not_a_small_integer(client, raw):
     assert r.status_code == 400, r.text
     message = r.json()["error"]
     assert message.startswith("curvature_every: must be an integer in [0, 500]") and "\n" not in message, message
+
+
+def test_the_sharpness_is_the_top_eigenvalue_where_a_loose_lanczos_stops_on_the_second():
+    # moons, 8-8 tanh, gd lr 0.5, seed 1, update 450: at tol 1e-3 Lanczos stops after 4 products on the
+    # second eigenvalue (1.179; the top is 2.065), a dip on the plot that is not there; TOL finds the top
+    cfg = playground.parse_config({"dataset": "moons", "n": 200, "noise": 0.1, "hidden": [8, 8], "activation": "tanh",
+                                   "optimizer": "sgd", "lr": 0.5, "batch_size": None, "seed": 1})
+    session = playground.Session(cfg)
+    session.advance(450)
+    op = curvature.HessianOperator(session.model, session.loss, session.X, session.y)
+    dense = np.stack([op.matvec(e) for e in np.eye(op.n)])
+    top = np.linalg.eigvalsh((dense + dense.T) / 2)[-1]
+    loose = curvature.sharpness(session.model, session.loss, session.X, session.y, tol=1e-3, seed=1)
+    assert loose == pytest.approx(1.179, abs=1e-3) and top == pytest.approx(2.065, abs=1e-3)  # the trap is there
+    assert session.frame()["curvature"]["sharpness"] == pytest.approx(top, rel=1e-6)

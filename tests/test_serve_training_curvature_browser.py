@@ -1,7 +1,7 @@
 """The Training panel's curvature in a browser, as a learner uses it (issue 24).
 
 Start training full batch, let it run: the sharpness plot and the loss slice redraw while it
-trains; pause; then in each language and at 1280 and 600 px: the sharpness is drawn with its
+trains, through a switch to Japanese; pause; then in each language and at 1280 and 600 px: the sharpness is drawn with its
 stability threshold 2/η as a labelled dashed line (the frames' numbers), the slice is drawn
 from the initial weights (α = 0) to the current ones (α = 1), no "loading…" is left, the
 plots fit the window and no plotly toolbar covers a legend, and the console has no error.
@@ -95,19 +95,20 @@ def test_a_learner_watches_the_sharpness_reach_for_2_over_eta(shots):
         # while it trains, both redraw: more points on the sharpness plot, a later slice
         wait_for(driver, f"Number({SHARP}.dataset.points) >= 3 && Number({SLICE}.dataset.step) >= 10",
                  what="the curvature drawn while training")
+        switch(driver, "ja")  # while it trains: the plots are drawn again in Japanese and go on
         first = int(driver.execute_script(f"return {SLICE}.dataset.step"))
         wait_for(driver, f"Number({SHARP}.dataset.points) >= 6 && Number({SLICE}.dataset.step) > {first}",
                  what="the curvature redrawn while training")
         driver.find_element("id", "train-play").click()  # pause
         time.sleep(0.3)  # the frame on its way when paused is drawn too
-        check(driver, shots, "training-curvature-1280-en", "en", 1280)
-        switch(driver, "ja")
         check(driver, shots, "training-curvature-1280-ja", "ja", 1280)
+        switch(driver, "en")
+        check(driver, shots, "training-curvature-1280-en", "en", 1280)
         driver.set_window_size(600, 1000)
         time.sleep(0.4)  # plotly refits to the new size
-        check(driver, shots, "training-curvature-600-ja", "ja", 600)
-        switch(driver, "en")
         check(driver, shots, "training-curvature-600-en", "en", 600)
+        switch(driver, "ja")
+        check(driver, shots, "training-curvature-600-ja", "ja", 600)
         # one update at a time: each one measured (the step button asks for it)
         before = int(driver.execute_script(f"return {SHARP}.dataset.points"))
         step = int(driver.execute_script(f"return {STATUS}.step"))
