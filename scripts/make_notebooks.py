@@ -17,6 +17,9 @@ has the same code, its markdown in Japanese and ``LANG = "ja"`` for the pictures
 
 The notebooks are saved executed, with their outputs, so a reader on GitHub sees the
 results; tests/test_notebooks.py runs them again and checks the saved outputs are fresh.
+Where the text invites play, a cell shows one of the explorer's panels as a live widget
+(:mod:`descend.widgets`); it is saved with a static picture of the same numbers (its live view
+needs a kernel and is left out of the saved output).
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ if LANG == "ja":  # a CJK font from PyPI (matplotlib-fontja, the demo extra), af
 def show(ax):
     \"\"\"descend.plot's own labels (start, end, step ...) in LANG.\"\"\"
     translate_figure(getattr(ax, "figure", ax), LANG)"""
+
+#: What a widget cell's prose says about what it needs.
+TRY_EN = 'It needs the notebook extra (`pip install "descend[notebook]"`); a copy saved with its outputs shows a picture.'
+TRY_JA = ('notebook extra が必要です (`pip install "descend[notebook]"`)。出力ごと保存されたノートブックには図が残ります。')
 
 # A cell is ("md", english, japanese), ("code", source), ("exercise", source, solution) or ("check", source).
 
@@ -96,6 +103,15 @@ h を小さくすると**打ち切り誤差** (前方差分では h、中心差�
 {m: float(err.best_h[m]) for m in ("forward", "central")}"""),
     ("code", PLOTS),
     ("code", """show(plot.diff_error(err))"""),
+    ("md", """**Play with it.** With a running kernel, the cell below is the explorer's derivatives panel, computed
+by descend in this kernel: type another function, move the point x, and watch where each method's
+error is lowest. %s""" % TRY_EN,
+     """**動かしてみましょう.** カーネルが動いていれば、次のセルは explorer の微分パネルです (計算はこのカーネルの
+descend)。別の関数を入力し、点 x を動かして、各手法の誤差が最も小さくなる場所を見ましょう。%s""" % TRY_JA),
+    ("code", """from descend.widgets import Derivatives, static_pictures
+
+static_pictures(True)   # the saved notebook keeps a picture of each widget for readers without a kernel
+Derivatives("exp(x)", x=0.0, lang=LANG)"""),
     ("md", """**Exercise 1.** Which step h is best for the *central* difference of `exp` at 0?
 Put a number in `answer` (look at the picture, or at `err`).""",
      """**練習 1.** x = 0 での `exp` の*中心差分*に最もよい刻み幅 h はいくつでしょう?
@@ -207,6 +223,17 @@ With a correct gradient, mini-batch SGD learns the 8x8 digits in a few epochs:""
 [f"{a:.1%}" for a in hist.epochs["val_accuracy"]]"""),
     ("code", PLOTS),
     ("code", """show(plot.loss_curves([hist], labels=["SGD, lr 0.5"], per="both", log=True))"""),
+    ("md", """**Play with it.** A small network on a 2-D data set, trained by `descend.train`'s layers in this
+kernel: change its `config` (hidden widths, activation, optimizer, lr), run the cell again, and read
+the numbers in `net.results`. %s""" % TRY_EN,
+     """**動かしてみましょう.** 2 次元のデータで小さなネットワークを学習させます (このカーネルの descend の層)。
+`config` (隠れ層の幅、活性化関数、最適化手法、学習率) を変えてセルを再実行し、`net.results` で数値を読みましょう。%s""" % TRY_JA),
+    ("code", """from descend.widgets import Training, static_pictures
+
+static_pictures(True)   # the saved notebook keeps a picture of each widget for readers without a kernel
+net = Training({"dataset": "moons", "n": 200, "hidden": [8], "activation": "tanh", "optimizer": "adam", "lr": 0.05},
+               epochs=20, lang=LANG)
+net"""),
     ("md", """**Exercise.** What is the derivative of the sigmoid at x = 0? Put it in `answer`
 (use the backward pass above, or `y * (1 - y)`).""",
      """**練習.** x = 0 でのシグモイド関数の微分はいくつでしょう? `answer` に入れてください
@@ -257,6 +284,19 @@ for ax, name in zip(axes.flat, ["sgd", "momentum", "adagrad", "adam"]):
                       else {"momentum": "Momentum", "adagrad": "AdaGrad", "adam": "Adam"}[name])
 fig.tight_layout()
 show(fig)"""),
+    ("md", """**Play with it.** The same race, live: click the landscape for a new start (or drag the circle),
+move each optimizer's learning rate, replay the steps; `race_view.results` gives the runs on screen
+as descend `Result`s. %s""" % TRY_EN,
+     """**動かしてみましょう.** 同じ競争をライブで: 図をクリックすると新しい出発点になり (円はドラッグできます)、
+各手法の学習率を動かし、ステップを再生できます。`race_view.results` で画面上の実行結果を descend の `Result`
+として読めます。%s""" % TRY_JA),
+    ("code", """from descend.widgets import Landscape, static_pictures
+
+static_pictures(True)   # the saved notebook keeps a picture of each widget for readers without a kernel
+race_view = Landscape("elongated_bowl", steps=30, lang=LANG,
+                      optimizers=[{"optimizer": "sgd", "lr": 0.95}, {"optimizer": "momentum", "lr": 0.1},
+                                  {"optimizer": "adagrad", "lr": 1.5}, {"optimizer": "adam", "lr": 0.3}])
+race_view"""),
     ("md", """## What goes on inside AdaGrad
 
 AdaGrad divides each coordinate's step by the root of its running sum of squared gradients;
@@ -330,6 +370,17 @@ with condition number kappa, gradient descent needs about kappa times more steps
     ("code", """steps = {k: descend.minimize(problems.get("ill_conditioned", kappa=k), lr=1 / k, steps=5000, gtol=1e-6).nit
          for k in (1.0, 10.0, 100.0)}
 steps"""),
+    ("md", """**Play with it.** The lr on the elongated bowl: the final f after 100 steps against lr, and the
+bound 2/L set by the largest curvature L. Past it gradient descent diverges; well below it, it crawls
+along the flat direction. Change the grid of lrs or add an optimizer. %s""" % TRY_EN,
+     """**動かしてみましょう.** 細長いお椀での学習率: 100 ステップ後の f を学習率に対して描き、最大の曲率 L が決める
+上限 2/L を示します。それを超えると勾配降下法は発散し、ずっと下では平らな方向にゆっくりとしか進みません。
+学習率の範囲を変えたり、手法を加えたりしてみましょう。%s""" % TRY_JA),
+    ("code", """from descend.widgets import LearningRate, static_pictures
+
+static_pictures(True)   # the saved notebook keeps a picture of each widget for readers without a kernel
+LearningRate("elongated_bowl", optimizers=["gd", "momentum"], steps=100, lang=LANG,
+             lrs={"min": 1e-3, "max": 3.0, "points": 25})"""),
     ("md", """## 4.3 Gradient descent and line search
 
 With a fixed lr, the seed's least-squares problem stops after 493 steps at the tolerance 0.01;
@@ -548,11 +599,19 @@ def execute(nb, *, cwd: pathlib.Path, timeout: int = 120):
     os.environ["PYTHONPATH"] = env_path
     os.environ.pop("MPLBACKEND", None)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(cwd)}})
+                            store_widget_state=False, resources={"metadata": {"path": str(cwd)}})
     client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        for out in cell.get("outputs", []):
+            # a widget's view needs its kernel: the saved notebook keeps its static picture (static_pictures)
+            # and text, which GitHub, nbviewer and JupyterLab before the cell runs again all show
+            out.get("data", {}).pop(WIDGET_VIEW, None)
     return nb
+
+
+#: The mime type of a live widget's view in a cell's output.
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def main(argv=None) -> int:

@@ -227,11 +227,12 @@ def test_static_pictures_for_viewers_without_a_kernel(monkeypatch):
     monkeypatch.setitem(PICTURES, "on", False)
     static_pictures(True)
     try:
-        for widget in (w, Derivatives("sin(x)", h={"min": 1e-8, "max": 0.1, "points": 5})):
+        for widget in (w, Derivatives("sin(x)", h={"min": 1e-8, "max": 0.1, "points": 5}),
+                       LearningRate("elongated_bowl", steps=20, lrs={"min": 1e-3, "max": 1.0, "points": 5}),
+                       Training({"dataset": "moons", "n": 60, "hidden": [4]}, epochs=2)):
             bundle = data(widget)
             assert "application/vnd.jupyter.widget-view+json" in bundle  # the live view is still first
             assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
-        assert "image/png" not in data(Training({"dataset": "moons"}))
     finally:
         static_pictures(False)
 
@@ -253,3 +254,8 @@ def test_lang_is_any_language_of_the_catalogue(landscape, monkeypatch):
     landscape.lang = "xx"
     assert landscape.lang == "xx"
     landscape.lang = "en"
+
+
+def test_repr_names_the_state_without_an_address():
+    w = Derivatives("sin(x)", x=0.5)
+    assert repr(w) == "Derivatives(expression='sin(x)', x=0.5)"  # a saved notebook's text stays the same

@@ -130,8 +130,9 @@ def static_pictures(on: bool = True) -> None:
     PICTURES["on"] = bool(on)
 
 
-def png(draw) -> str | None:
-    """``draw(ax)`` on a fresh matplotlib Figure (no pyplot, no display) as base64 PNG; None without matplotlib."""
+def png(draw, lang: str = "en") -> str | None:
+    """``draw(ax)`` on a fresh matplotlib Figure (no pyplot, no display) as base64 PNG, descend.plot's
+    labels in ``lang`` with a font that has its glyphs; None without matplotlib."""
     import base64
     import io
 
@@ -139,10 +140,14 @@ def png(draw) -> str | None:
         from matplotlib.figure import Figure
     except ImportError:
         return None
-    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
-    draw(fig.add_subplot())
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=80)
+    from ..i18n.plots import plot_context, translate_figure
+
+    with plot_context(lang):
+        fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+        draw(fig.add_subplot())
+        translate_figure(fig, lang)
+        out = io.BytesIO()
+        fig.savefig(out, format="png", dpi=80)
     return base64.b64encode(out.getvalue()).decode("ascii")
 
 
@@ -197,6 +202,13 @@ class Panel(anywidget.AnyWidget):
                                            "(matplotlib-fontja)"})
         else:
             self.send({"id": rid, "data": {"name": "descend-ja"}}, buffers=[Path(path).read_bytes()])
+
+    #: The traits a repr shows (each panel's state).
+    REPR: tuple = ()
+
+    def __repr__(self):
+        # no memory address: a notebook saved with its outputs stays the same from run to run
+        return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self.REPR)})"
 
     def picture(self) -> str | None:
         """The panel's static picture as base64 PNG (None: this panel has none)."""

@@ -85,6 +85,8 @@ class Landscape(Panel):
     ``start`` is None after the page picks another problem: the problem's own x0, as in the explorer.
     """
 
+    REPR = ("problem", "start", "optimizers", "steps")
+
     problem = traitlets.Any("rosenbrock").tag(sync=True)
     start = traitlets.Any(None).tag(sync=True)
     optimizers = traitlets.Any(DEFAULT_OPTIMIZERS).tag(sync=True)
@@ -136,7 +138,7 @@ class Landscape(Panel):
         from .model import png
 
         req = self.request()
-        return png(lambda ax: plot.trajectories(req.problem, self.results, ax=ax, markers=False))
+        return png(lambda ax: plot.trajectories(req.problem, self.results, ax=ax, markers=False), self.lang)
 
     def export(self, to: str = "descend") -> str:
         """The explorer's export of this state: code printing one JSON line per run (``to`` may
@@ -160,6 +162,8 @@ class LearningRate(Panel):
     A click on a curve sets ``picked`` to ``{"optimizer": name, "lr": value}`` (the explorer loads it
     into its landscape; here Python reads it).
     """
+
+    REPR = ("problem", "optimizers", "steps", "lrs")
 
     problem = traitlets.Any("elongated_bowl").tag(sync=True)
     start = traitlets.Any(None).tag(sync=True)
@@ -238,7 +242,7 @@ class LearningRate(Panel):
             ax.set(xscale="log", yscale="log", xlabel="lr", ylabel="f")
             ax.legend()
 
-        return png(draw)
+        return png(draw, self.lang)
 
 
 class Derivatives(Panel):
@@ -254,6 +258,8 @@ class Derivatives(Panel):
         ``{"min": 1e-16, "max": 1, "points": 65}``.
     relative : bool
     """
+
+    REPR = ("expression", "x")
 
     expression = traitlets.Any("exp(x)").tag(sync=True)
     x = traitlets.Any(1.0).tag(sync=True)
@@ -300,7 +306,7 @@ class Derivatives(Panel):
         from .. import plot
         from .model import png
 
-        return png(lambda ax: plot.diff_error(self.results, ax=ax))
+        return png(lambda ax: plot.diff_error(self.results, ax=ax), self.lang)
 
 
 class Training(Panel):
@@ -314,6 +320,8 @@ class Training(Panel):
     epochs : int
         Epochs that ``.results`` and ``.export()`` train for.
     """
+
+    REPR = ("config", "epochs")
 
     config = traitlets.Any({"dataset": "moons"}).tag(sync=True)
     epochs = traitlets.Any(5).tag(sync=True)
@@ -356,7 +364,7 @@ class Training(Panel):
             ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu", edgecolors="k", linewidths=0.5, s=14)
             ax.set(xlabel="x1", ylabel="x2")
 
-        return png(draw)
+        return png(draw, self.lang)
 
     def export(self, to: str = "descend") -> str:
         """The explorer's Training export: descend code that trains the same network and prints the losses."""

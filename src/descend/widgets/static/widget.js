@@ -176,17 +176,46 @@ function follow(model, spec, mods, panel) {
   };
 }
 
-async function renderPanel(model, el, spec, f) {
+/**
+ * Answers asked for before the panel asks (`ask`): each is used once, by the first request with the
+ * same path and body (`send`); the kernel computes them while the page loads its modules and
+ * compiles plotly.js.
+ */
+function early(model) {
+  const answers = new Map();
+  const key = (path, body) => `${path} ${JSON.stringify(body ?? {})}`;
+  return {
+    ask(requests) {
+      for (const [path, body] of requests) {
+        const answer = ask(model, { path, body: body ?? {} });
+        answer.catch(() => {}); // a refusal is shown when the panel asks for it
+        answers.set(key(path, body), answer);
+      }
+    },
+    send(path, body) {
+      const answer = answers.get(key(path, body));
+      answers.delete(key(path, body));
+      return answer || ask(model, { path, body: body ?? {} });
+    },
+  };
+}
+
+async function renderPanel(model, el, spec, f, asked) {
   const load = moduleCopy(f.modules);
   const [api, state, i18n, controls, race, panel] = await Promise.all(
     ["api.js", "state.js", "i18n.js", "controls.js", "race.js", spec.module].map(load));
   const mods = { api, state, i18n, controls, race };
   widgets += 1;
   controls.idPrefix(`descend-${widgets}-`);
-  api.setTransport((path, body) => ask(model, { path, body: body ?? {} }).catch((err) => {
+  state.useStore(traitStore(model, spec, mods));
+  // the landscape's grid and runs asked for now, with the bodies its modules will send
+  const settled = state.get().runs.every((r) => Number.isFinite(r.lr) || r.hp.line_search); // else checkState fills lrs in
+  if (spec.module === "landscape.js" && settled) {
+    asked.ask([["surface", { problem: race.problemSpec(), points: race.RESOLUTION }], ["run", race.runBody()]]);
+  }
+  api.setTransport((path, body) => asked.send(path, body).catch((err) => {
     throw new api.ApiError(err.message, 400, err.body);
   }));
-  state.useStore(traitStore(model, spec, mods));
   const root = document.createElement("div");
   root.innerHTML = f.sections[model.get("panel")];
   root.firstElementChild.hidden = false;
@@ -242,10 +271,15 @@ async function renderTraining(model, el, f) {
 
 async function render({ model, el }) {
   el.classList.add("descend-widget");
+  el.dataset.renderAt = String(performance.timeOrigin + performance.now()); // for bench/widgets.py
   try {
-    const [f] = await Promise.all([frontEnd(model), model.get("lang") === "ja" ? japaneseFont(model) : null]);
     const spec = PANELS[model.get("panel")];
-    if (spec) await renderPanel(model, el, spec, f); else await renderTraining(model, el, f);
+    const files = frontEnd(model);
+    const asked = early(model);
+    if (spec) asked.ask([["problems"], ["optimizers"]]); // catalog.js's two lists, answered after the files
+    const [f] = await Promise.all([files, model.get("lang") === "ja" ? japaneseFont(model) : null]);
+    el.dataset.filesAt = String(performance.timeOrigin + performance.now());
+    if (spec) await renderPanel(model, el, spec, f, asked); else await renderTraining(model, el, f);
   } catch (err) {
     el.textContent = String((err && err.message) || err);
   }
