@@ -101,10 +101,18 @@ function thresholdLabel(c) {
            yanchor: "bottom", showarrow: false, font: { color: RED }, bgcolor: "rgba(255,255,255,0.8)" };
 }
 
+/** Whether the numbers on the plot span more than a decade: its log axis is then labelled at 1, 2, 5 only. */
+function wide(c) {
+  const all = points.value.concat(c.threshold === null || c.threshold === undefined ? [] : [c.threshold])
+    .filter((v) => v > 0);
+  return all.length > 0 && Math.max(...all) > 10 * Math.min(...all);
+}
+
 function drawSharpness(c) {
   const n = points.step.length;
-  const key = [c.compare, c.rule, t("sharpness")].join("|");
   const hasThreshold = c.threshold !== null && c.threshold !== undefined;
+  const decades = wide(c);
+  const key = [c.compare, c.rule, t("sharpness"), decades].join("|");
   if (key === drawnKey && shown > 0 && n > shown) {
     // only the new points travel to the plot; the threshold's line is stretched to the last one
     window.Plotly.extendTraces(els.sharp, { x: [points.step.slice(shown)], y: [points.value.slice(shown)] }, [0]);
@@ -119,7 +127,7 @@ function drawSharpness(c) {
     if (hasThreshold) traces.push(thresholdTrace(c));
     window.Plotly.react(els.sharp, traces, withToolbar({
       margin: { l: 55, r: 10, t: 20, b: 40 }, xaxis: { title: { text: t("updates_axis") }, zeroline: false },
-      yaxis: { type: "log", title: { text: t(c.compare) }, exponentformat: "power", dtick: "D2" },
+      yaxis: { type: "log", title: { text: t(c.compare) }, exponentformat: "power", ...(decades ? { dtick: "D2" } : {}) },
       annotations: hasThreshold ? [thresholdLabel(c)] : [], showlegend: false,
     }), CONFIG);
     drawnKey = key;
