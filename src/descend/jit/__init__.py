@@ -224,7 +224,8 @@ def _ready_now(problem, args) -> bool:
     X = args["X"]
     k = ready.key(problem, args["fun"], args["grad"], args["opt"], X, args["history"])
     kwargs = {a: args[a] for a in _DISPATCH_ARGS}
-    return ready.take(ready.prepare_job(dispatch, kwargs), k, X.shape[0] * args["steps"])
+    work = X.shape[0] * args["steps"] * (ready.USER_CALL_COST if problem is None else 1)
+    return ready.take(ready.prepare_job(dispatch, kwargs), k, work)
 
 
 _DISPATCH_ARGS = ("f", "fun", "grad", "optimizer", "opt", "X", "lr", "steps", "gtol", "max_growth", "history",
