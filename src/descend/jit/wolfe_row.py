@@ -45,8 +45,14 @@ def f_at(a, x, d, pid, P, xp, tmp):
 
 
 def dot(a, b, tmp):
-    """``np.add.reduce(a * b)``: the products, then NumPy's pairwise sum."""
+    """``np.add.reduce(a * b)``: the products, then NumPy's pairwise sum (below 8 terms a plain
+    loop from 0.0, written out here: no call on the few numbers of a small problem)."""
     n = a.shape[0]
+    if n < 8:
+        res = 0.0
+        for j in range(n):
+            res += a[j] * b[j]  # no fused multiply-add: numba leaves fmul and fadd apart
+        return res
     for j in range(n):
         tmp[j] = a[j] * b[j]
     return pairwise(tmp, 0, n)  # noqa: F821
