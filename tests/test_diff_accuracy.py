@@ -106,17 +106,42 @@ def _rel(H, exact):
     return float(np.max(np.abs(H - exact)) / np.max(np.abs(exact)))
 
 
-@pytest.mark.parametrize("seed, spread", [(1, 1.5), (2, 3.0), (3, 10.0)])
-def test_default_hessian_of_rosenbrock_at_n_100(seed, spread):
+#: where: the minimum, the standard start, and uniform random points in [-spread, spread]^100
+ROSEN_POINTS = [("minimum", None, None), ("start", None, None)] + [
+    ("random", seed, spread) for seed, spread in [(1, 1.5), (2, 3.0), (3, 10.0), (4, 0.1)]]
+
+
+def _rosen_point(where, seed, spread):
+    x = {"minimum": np.ones(100), "start": ROSEN.x0}.get(where)
+    return np.random.default_rng(seed).uniform(-spread, spread, 100) if x is None else x
+
+
+@pytest.mark.parametrize("where, seed, spread", ROSEN_POINTS)
+def test_default_hessian_of_rosenbrock_at_n_100(where, seed, spread):
     """The issue: richardson gave 1e-10 to 4.8e-10 at random points (rounding of f, a sum of 99
     terms, at steps too small); central (the old default) 1e-7."""
-    x = np.random.default_rng(seed).uniform(-spread, spread, 100)
+    x = _rosen_point(where, seed, spread)
     H, info = hessian(ROSEN.f, x, vectorized=True, full_output=True)
     exact = ROSEN.hessian(x)
     assert _rel(H, exact) <= 1e-10
     assert np.all(np.abs(H - exact) <= info.error)
     assert info.method == "richardson" and info.nfev == 9 * (100 * 100 + 100 + 1)
-    assert _rel(hessian(ROSEN.f, x, vectorized=True, method="central"), exact) > 1e-9
+    if where == "random" and spread >= 1:
+        assert _rel(hessian(ROSEN.f, x, vectorized=True, method="central"), exact) > 1e-9
+
+
+@pytest.mark.parametrize("spread, measured", [(30.0, 7e-10), (100.0, 7e-9)])
+def test_default_hessian_of_rosenbrock_far_out_misses_the_target(spread, measured):
+    """NOT MET: at |x| ~ 30 and 100, f is 1e10 to 1e11 and an entry of a coordinate near 1
+    (steps of 1/4 at most) is round-off: 7e-10 and 7e-9 relative (worst of 8 seeds).  A ladder
+    from 4 times the scale (13 steps, 1.44x the evaluations) got 3e-11 here but aliased
+    Rastrigin's cosine (period 1) at steps 4, 2, 1: 394.8 for 396.8 at its start.  The error
+    bar holds."""
+    x = _rosen_point("random", 4, spread)
+    H, info = hessian(ROSEN.f, x, vectorized=True, full_output=True)
+    exact = ROSEN.hessian(x)
+    assert np.all(np.abs(H - exact) <= info.error)
+    assert _rel(H, exact) <= 2 * measured
 
 
 #: f(x) = sum_k a_k g_k(w_k . x + c_k), its Hessian sum_k a_k g_k''(w_k . x + c_k) w_k w_k^T
@@ -158,8 +183,10 @@ def smooth_hessians():
 
 
 def test_default_hessian_of_random_smooth_functions(smooth_hessians):
-    """97 of these 100 within 1e-10, the median 1e-12; the other three (2e-10, 2.6e-10 and
-    6e-9, where f varies on a length of 0.05) are within 50x numdifftools' (see below)."""
+    """97 of these 100 within 1e-10, the median 2e-12; the other three (1.9e-10, 2.6e-10 and
+    6e-9: 1/(1 + u^2) with |w| up to 7, poles 0.1 away in x) are within 50x numdifftools' (see
+    below).  NOT MET for those three: the issue's 1e-10 holds where f varies on a length of
+    about 1 or more."""
     errors = np.array([_rel(H, exact) for H, exact, *_ in smooth_hessians])
     assert np.sum(errors <= 1e-10) >= 97 and np.median(errors) <= 1e-11 and np.max(errors) <= 1e-8
 
