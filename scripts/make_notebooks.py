@@ -103,11 +103,11 @@ h を小さくすると**打ち切り誤差** (前方差分では h、中心差�
 {m: float(err.best_h[m]) for m in ("forward", "central")}"""),
     ("code", PLOTS),
     ("code", """show(plot.diff_error(err))"""),
-    ("md", """**Play with it.** With a running kernel, the cell below is the explorer's derivatives panel, computed
+    ("md", f"""**Play with it.** With a running kernel, the cell below is the explorer's derivatives panel, computed
 by descend in this kernel: type another function, move the point x, and watch where each method's
-error is lowest. %s""" % TRY_EN,
-     """**動かしてみましょう.** カーネルが動いていれば、次のセルは explorer の微分パネルです (計算はこのカーネルの
-descend)。別の関数を入力し、点 x を動かして、各手法の誤差が最も小さくなる場所を見ましょう。%s""" % TRY_JA),
+error is lowest. {TRY_EN}""",
+     f"""**動かしてみましょう.** カーネルが動いていれば、次のセルは explorer の微分パネルです (計算はこのカーネルの
+descend)。別の関数を入力し、点 x を動かして、各手法の誤差が最も小さくなる場所を見ましょう。{TRY_JA}"""),
     ("code", """from descend.widgets import Derivatives, static_pictures
 
 static_pictures(True)   # the saved notebook keeps a picture of each widget for readers without a kernel
@@ -223,11 +223,11 @@ With a correct gradient, mini-batch SGD learns the 8x8 digits in a few epochs:""
 [f"{a:.1%}" for a in hist.epochs["val_accuracy"]]"""),
     ("code", PLOTS),
     ("code", """show(plot.loss_curves([hist], labels=["SGD, lr 0.5"], per="both", log=True))"""),
-    ("md", """**Play with it.** A small network on a 2-D data set, trained by `descend.train`'s layers in this
+    ("md", f"""**Play with it.** A small network on a 2-D data set, trained by `descend.train`'s layers in this
 kernel: change its `config` (hidden widths, activation, optimizer, lr), run the cell again, and read
-the numbers in `net.results`. %s""" % TRY_EN,
-     """**動かしてみましょう.** 2 次元のデータで小さなネットワークを学習させます (このカーネルの descend の層)。
-`config` (隠れ層の幅、活性化関数、最適化手法、学習率) を変えてセルを再実行し、`net.results` で数値を読みましょう。%s""" % TRY_JA),
+the numbers in `net.results`. {TRY_EN}""",
+     f"""**動かしてみましょう.** 2 次元のデータで小さなネットワークを学習させます (このカーネルの descend の層)。
+`config` (隠れ層の幅、活性化関数、最適化手法、学習率) を変えてセルを再実行し、`net.results` で数値を読みましょう。{TRY_JA}"""),
     ("code", """from descend.widgets import Training, static_pictures
 
 static_pictures(True)   # the saved notebook keeps a picture of each widget for readers without a kernel
@@ -284,12 +284,12 @@ for ax, name in zip(axes.flat, ["sgd", "momentum", "adagrad", "adam"]):
                       else {"momentum": "Momentum", "adagrad": "AdaGrad", "adam": "Adam"}[name])
 fig.tight_layout()
 show(fig)"""),
-    ("md", """**Play with it.** The same race, live: click the landscape for a new start (or drag the circle),
+    ("md", f"""**Play with it.** The same race, live: click the landscape for a new start (or drag the circle),
 move each optimizer's learning rate, replay the steps; `race_view.results` gives the runs on screen
-as descend `Result`s. %s""" % TRY_EN,
-     """**動かしてみましょう.** 同じ競争をライブで: 図をクリックすると新しい出発点になり (円はドラッグできます)、
+as descend `Result`s. {TRY_EN}""",
+     f"""**動かしてみましょう.** 同じ競争をライブで: 図をクリックすると新しい出発点になり (円はドラッグできます)、
 各手法の学習率を動かし、ステップを再生できます。`race_view.results` で画面上の実行結果を descend の `Result`
-として読めます。%s""" % TRY_JA),
+として読めます。{TRY_JA}"""),
     ("code", """from descend.widgets import Landscape, static_pictures
 
 static_pictures(True)   # the saved notebook keeps a picture of each widget for readers without a kernel
@@ -370,12 +370,12 @@ with condition number kappa, gradient descent needs about kappa times more steps
     ("code", """steps = {k: descend.minimize(problems.get("ill_conditioned", kappa=k), lr=1 / k, steps=5000, gtol=1e-6).nit
          for k in (1.0, 10.0, 100.0)}
 steps"""),
-    ("md", """**Play with it.** The lr on the elongated bowl: the final f after 100 steps against lr, and the
+    ("md", f"""**Play with it.** The lr on the elongated bowl: the final f after 100 steps against lr, and the
 bound 2/L set by the largest curvature L. Past it gradient descent diverges; well below it, it crawls
-along the flat direction. Change the grid of lrs or add an optimizer. %s""" % TRY_EN,
-     """**動かしてみましょう.** 細長いお椀での学習率: 100 ステップ後の f を学習率に対して描き、最大の曲率 L が決める
+along the flat direction. Change the grid of lrs or add an optimizer. {TRY_EN}""",
+     f"""**動かしてみましょう.** 細長いお椀での学習率: 100 ステップ後の f を学習率に対して描き、最大の曲率 L が決める
 上限 2/L を示します。それを超えると勾配降下法は発散し、ずっと下では平らな方向にゆっくりとしか進みません。
-学習率の範囲を変えたり、手法を加えたりしてみましょう。%s""" % TRY_JA),
+学習率の範囲を変えたり、手法を加えたりしてみましょう。{TRY_JA}"""),
     ("code", """from descend.widgets import LearningRate, static_pictures
 
 static_pictures(True)   # the saved notebook keeps a picture of each widget for readers without a kernel

@@ -8,7 +8,6 @@ exercises' hidden checks accept the solution and say "not answered yet" to the b
 import contextlib
 import importlib.util
 import io
-import os
 import pathlib
 import re
 import subprocess

@@ -206,7 +206,8 @@ def test_page_messages_are_answered_over_the_comm(landscape, monkeypatch):
             assert dep in modules, f"{name} imports {dep}, which the widget does not get"
     assert set(assets["data"]["sections"]) >= {"landscape", "lr", "derivatives"}
     assert 'id="land-controls"' in assets["data"]["sections"]["landscape"]
-    assert ".run-card" in assets["data"]["css"] and "Plotly" in assets["data"]["plotly"]
+    assert ".run-card" in assets["data"]["css"] and "plotly" not in assets["data"]
+    assert b"Plotly" in bytes(assets["_buffers"][0])  # plotly.js as one binary buffer, the vendored bundle
     assert run["id"] == "b" and len(run["data"]["runs"][0]["x"]) == 6
     assert refused["id"] == "c" and refused["error"].startswith("problem: must be a problem name")
 
@@ -259,3 +260,22 @@ def test_lang_is_any_language_of_the_catalogue(landscape, monkeypatch):
 def test_repr_names_the_state_without_an_address():
     w = Derivatives("sin(x)", x=0.5)
     assert repr(w) == "Derivatives(expression='sin(x)', x=0.5)"  # a saved notebook's text stays the same
+
+
+def test_the_first_page_run_goes_on_numpy_alone_then_queues_the_loops(monkeypatch):
+    import os
+
+    from descend.widgets import model
+
+    monkeypatch.setitem(model.FIRST_RUNS, "answered", False)
+    monkeypatch.delenv("DESCEND_NO_NUMBA", raising=False)
+    w = Landscape("rosenbrock", optimizers=["adam", "momentum"], steps=30)
+    msg = {"id": 1, "path": "run", "body": w.body()}
+    with model.numpy_first(msg) as after:
+        assert os.environ.get("DESCEND_NO_NUMBA") == "1"
+        first = model.answer(msg)
+    assert "DESCEND_NO_NUMBA" not in os.environ
+    after()  # the compiled loops queued on descend.jit.ready's thread
+    assert model.answer(msg) == first  # the same numbers, whichever path answers
+    with model.numpy_first(msg):
+        assert "DESCEND_NO_NUMBA" not in os.environ  # only the kernel's first runs

@@ -161,7 +161,7 @@ def test_click_and_drag_move_start_in_the_kernel(lab, lang, tmp_path):
     set from Python redraws the page's controls (the last three in English only: the same code)."""
     save = screenshots(tmp_path, REVIEW)
     path = f"widget-{lang}.ipynb"
-    with chromium("1280,900", console_log=True) as driver:
+    with chromium("1280,1240", console_log=True) as driver:  # tall enough for the results table (README's picture)
         # a workspace of its own per notebook: the other test's open tabs are not restored here
         driver.get(f"{lab['base']}/lab/workspaces/{lang}/tree/{path}?reset&token={TOKEN}")
         wait_for(driver, "window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')", 60, "the notebook")

@@ -10,16 +10,25 @@ endpoint's one line; nothing a page sends can raise in the kernel.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
+import os
 from pathlib import Path
 
 import anywidget
 import traitlets
 
 from ..errors import DescendError
-from ..serve.api import derivatives, export, landscape, learning_rate, listings, playground
+from ..serve.api import (
+    derivatives,
+    export,
+    landscape,
+    learning_rate,
+    listings,
+    playground,
+)
 from ..serve.checks import BadRequest
 from ..serve.json_out import dumps
 
@@ -65,12 +74,18 @@ def front_end() -> dict:
 
     page = (PAGE / "index.html").read_text(encoding="utf-8")
     sections = {}
-    for m in re.finditer(r'<section [^>]*data-panel="(\w+)"[^>]*>.*?</section>', page, re.S):
+    for m in re.finditer(r'<section [^>]*data-panel="(\w+)"[^>]*>.*?</section>', page, re.DOTALL):
         sections[m.group(1)] = m.group(0)
     return {"modules": {name: (PAGE / name).read_text(encoding="utf-8") for name in MODULES},
             "sections": sections,
             "css": (PAGE / "style.css").read_text(encoding="utf-8"),
             "plotly": (PAGE / "vendor" / "plotly-cartesian.min.js").read_text(encoding="utf-8")}
+
+
+@functools.lru_cache(maxsize=1)
+def plotly_bytes() -> bytes:
+    """The vendored plotly.js bundle's bytes (what :func:`front_end`'s ``plotly`` holds, as sent)."""
+    return front_end()["plotly"].encode("utf-8")
 
 
 class WidgetError(DescendError, traitlets.TraitError):
@@ -117,6 +132,30 @@ def answer(message) -> dict:
     if buffers:
         return {"id": content["id"], "data": json.loads(buffers[0])}
     return content
+
+
+#: Whether this kernel has answered a page's runs yet (:func:`numpy_first`).
+FIRST_RUNS = {"answered": False}
+
+
+@contextlib.contextmanager
+def numpy_first(message):
+    """Inside: the first runs a page asks for in this kernel (``run``, ``lr``) go on the NumPy path
+    alone, the same numbers; ``after()`` then has descend.jit.ready's thread load their compiled
+    loops.  Queued at once, that thread would load them while the first answer is computed, and
+    numba holds the GIL while it loads or compiles a loop: on a busy machine the first answer waited
+    seconds for it.  (``DESCEND_NO_NUMBA`` is set for the call only, on the kernel's one thread that
+    answers the page; a thread-local switch in descend.jit.ready would be the clean seam.)"""
+    path = message.get("path")
+    if FIRST_RUNS["answered"] or path not in ("run", "lr") or os.environ.get("DESCEND_NO_NUMBA"):
+        yield lambda: None
+        return
+    FIRST_RUNS["answered"] = True
+    os.environ["DESCEND_NO_NUMBA"] = "1"
+    try:
+        yield lambda: reply({"path": path, "body": {**(message.get("body") or {}), "steps": 1}})  # queues the loops
+    finally:
+        del os.environ["DESCEND_NO_NUMBA"]
 
 
 #: Whether a displayed widget also carries a static picture (``image/png``, drawn by descend.plot)
@@ -184,12 +223,17 @@ class Panel(anywidget.AnyWidget):
         if not isinstance(content, dict):
             return
         if content.get("asset") == "front-end":
-            self.send({"id": content.get("id"), "data": front_end()})
+            files = front_end()
+            # plotly.js (1.5 MB) as one binary buffer: no JSON escaping of it here, no JSON parsing on the page
+            self.send({"id": content.get("id"), "data": {k: v for k, v in files.items() if k != "plotly"}},
+                      buffers=[plotly_bytes()])
         elif content.get("asset") == "font-ja":
             self._send_font(content.get("id"))
         elif "path" in content:
-            reply_content, buffers = reply(content)
+            with numpy_first(content) as after:
+                reply_content, buffers = reply(content)
             self.send(reply_content, buffers=buffers)
+            after()
 
     def _send_font(self, rid):
         """The explorer's Japanese font (IPAexGothic from matplotlib-fontja) as one binary buffer, so a

@@ -38,7 +38,7 @@ function frontEnd(model) {
       if (!window.Plotly && !document.getElementById("plotly-script")) {
         const tag = document.createElement("script");
         tag.id = "plotly-script";
-        tag.src = blob(f.plotly);
+        tag.src = blob(f.buffers[0]); // plotly.js's bytes, as the kernel sent them
         document.head.append(tag);
       }
       const style = document.createElement("style");
@@ -107,6 +107,15 @@ function problemState(p) {
 const PANELS = {
   landscape: {
     module: "landscape.js",
+    // its grid and runs, asked for with the front end's files: the traits are the explorer's request
+    // bodies (race.js's runBody), so the kernel computes them while the page compiles plotly.js
+    first: (m) => {
+      const runs = m.get("optimizers") || [];
+      if (!runs.every((o) => o.lr !== undefined || o.line_search)) return []; // the page fills in lrs first
+      const run = { problem: m.get("problem"), start: m.get("start"), steps: m.get("steps"), runs };
+      if (m.get("gtol")) run.gtol = m.get("gtol");
+      return [["surface", { problem: m.get("problem"), points: 101 /* race.RESOLUTION */ }], ["run", run]];
+    },
     toState: (m) => ({ ...problemState(m.get("problem")), start: m.get("start"), steps: m.get("steps"),
                        gtol: m.get("gtol") || 0, runs: runsOf(m.get("optimizers")), view: "2d" }),
     fromState: (s, mods) => ({ problem: mods.race.problemSpec(s), start: s.start, steps: s.steps, gtol: s.gtol,
@@ -183,7 +192,8 @@ function follow(model, spec, mods, panel) {
  */
 function early(model) {
   const answers = new Map();
-  const key = (path, body) => `${path} ${JSON.stringify(body ?? {})}`;
+  const sorted = (k, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v);
+  const key = (path, body) => `${path} ${JSON.stringify(body ?? {}, sorted)}`; // the same body, whatever its keys' order
   return {
     ask(requests) {
       for (const [path, body] of requests) {
@@ -209,11 +219,13 @@ async function renderPanel(model, el, spec, f, asked) {
   controls.idPrefix(`descend-${widgets}-`);
   state.useStore(traitStore(model, spec, mods));
   // the landscape's grid and runs asked for now, with the bodies its modules will send
-  const settled = state.get().runs.every((r) => Number.isFinite(r.lr) || r.hp.line_search); // else checkState fills lrs in
-  if (spec.module === "landscape.js" && settled) {
-    asked.ask([["surface", { problem: race.problemSpec(), points: race.RESOLUTION }], ["run", race.runBody()]]);
-  }
-  api.setTransport((path, body) => asked.send(path, body).catch((err) => {
+  const stamp = (name) => { el.dataset[name] = String(performance.timeOrigin + performance.now()); };
+  stamp("modulesAt"); // these stamps: the phases bench/widgets.py reports
+  load("plotting.js").then((plotting) => plotting.ready).then(() => stamp("plotlyAt"), () => {});
+  api.setTransport((path, body) => asked.send(path, body).then((answer) => {
+    if (!el.dataset[`${path}At`]) stamp(`${path}At`);
+    return answer;
+  }, (err) => {
     throw new api.ApiError(err.message, 400, err.body);
   }));
   const root = document.createElement("div");
@@ -276,7 +288,8 @@ async function render({ model, el }) {
     const spec = PANELS[model.get("panel")];
     const files = frontEnd(model);
     const asked = early(model);
-    if (spec) asked.ask([["problems"], ["optimizers"]]); // catalog.js's two lists, answered after the files
+    // catalog.js's two lists (and a landscape's grid and runs), answered right after the files
+    if (spec) asked.ask([["problems"], ["optimizers"], ...(spec.first ? spec.first(model) : [])]);
     const [f] = await Promise.all([files, model.get("lang") === "ja" ? japaneseFont(model) : null]);
     el.dataset.filesAt = String(performance.timeOrigin + performance.now());
     if (spec) await renderPanel(model, el, spec, f, asked); else await renderTraining(model, el, f);
