@@ -87,10 +87,21 @@ def test_without_the_option_nothing_is_measured(capsys):
 @pytest.mark.parametrize("argv, words", [
     (("--sharpness", "0"), ("--sharpness", ">= 1", "0")),
     (("--sharpness", "-3"), ("--sharpness", ">= 1", "-3")),
-    (("--sharpness", "1", "--optimizer", "rmsprop"), ("stability thresholds", "SGD, Adam", "RMSProp")),
+    (("--sharpness", "1", "--optimizer", "rmsprop"), ("stability thresholds", "momentum, nesterov, adam", "rmsprop")),
 ])
 def test_bad_values_get_one_line_and_exit_2(capsys, argv, words):
     code, out, err = run(capsys, "train", "digits", "--hidden", "8", "--epochs", "1", *argv)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
     for w in words:
         assert w in err, (w, err)
+
+
+@pytest.mark.parametrize("optimizer, threshold", [("gd", 2 / 0.05), ("momentum", 3.8 / 0.05),
+                                                  ("nesterov", 3.8 / (2.8 * 0.05))])
+def test_the_sgd_family_is_measured_against_its_own_threshold(capsys, optimizer, threshold):
+    # issue 24: gd, momentum and nesterov were refused ("known for gd, SGD, Adam and AdamW")
+    code, out, err = run(capsys, "train", "digits", "--hidden", "8", "--optimizer", optimizer, "--lr", "0.05",
+                         "--batch-size", "full", "--epochs", "1", "--sharpness", "1", "--json")
+    assert code == 0, err
+    rec = json.loads(out)[0]["sharpness"]
+    assert rec["epoch"] == [1] and rec["threshold"] == [pytest.approx(threshold)] and rec["sharpness"][0] > 0

@@ -67,7 +67,7 @@ def test_errors(data):
     X, y = data
     with pytest.raises(DescendError, match="every must be an integer >= 1, got 0"):
         Sharpness(X, y, "mse", every=0)
-    with pytest.raises(DescendError, match="known for gd, SGD, Adam and AdamW"):
+    with pytest.raises(DescendError, match="known for gd, sgd, momentum, nesterov, adam and adamw .*, got rmsprop"):
         Sharpness(X, y, "mse", optimizer=optim.get("rmsprop", lr=0.01))
     with pytest.raises(DescendError, match="at least one sample"):
         Sharpness(X[:0], y[:0], "mse")

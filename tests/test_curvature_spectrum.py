@@ -93,6 +93,41 @@ def test_stability_thresholds():
     assert stability_threshold(optim.get("sgd", lr=0.1, momentum=0.9, nesterov=True)) == pytest.approx(38 / 2.8)
     assert stability_threshold(optim.get("adam", lr=0.01)) == pytest.approx(3800.0)
     assert stability_threshold(optim.get("adamw", lr=0.01, betas=(0.5, 0.9))) == pytest.approx(600.0)
+    # the SGD family by its own classes (issue 24: the playground's gd, momentum and nesterov were refused)
+    assert stability_threshold(optim.get("gd", lr=0.1)) == pytest.approx(20.0)
+    assert stability_threshold(optim.get("momentum", lr=0.1)) == pytest.approx(38.0)
+    assert stability_threshold(optim.get("momentum", lr=0.1, momentum=0.5)) == pytest.approx(30.0)
+    assert stability_threshold(optim.get("nesterov", lr=0.1)) == pytest.approx(38 / 2.8)
+    assert stability_threshold(optim.get("nesterov", lr=0.1, momentum=0.5)) == pytest.approx(15.0)
+    assert stability_threshold(optim.get("sgd", lr=0.1, momentum=0.9, dampening=0.5)) == pytest.approx(76.0)
+    assert stability_threshold(optim.get("sgd", lr=0.1, dampening=0.5)) == pytest.approx(20.0)  # no buffer
+    assert stability_threshold(optim.get("sgd", lr=0.1, momentum=0.9, dampening=1.0)) == np.inf
+    assert stability_threshold(optim.get("momentum", lr=0.1), lr=0.2) == pytest.approx(19.0)  # the lr given
+
+
+SGD_FAMILY = [("gd", {}), ("sgd", {}), ("sgd", {"momentum": 0.6, "dampening": 0.3}), ("momentum", {}),
+              ("momentum", {"momentum": 0.5}), ("nesterov", {}), ("nesterov", {"momentum": 0.3}),
+              ("book.sgd", {}), ("book.momentum", {})]
+
+
+@pytest.mark.parametrize("name, hp", SGD_FAMILY, ids=[f"{n}{hp}" for n, hp in SGD_FAMILY])
+def test_the_threshold_is_where_the_optimizer_starts_to_diverge_on_a_quadratic(name, hp):
+    # the optimizer itself on f(x) = lam x^2 / 2: it converges at 0.97 of its threshold and diverges at 1.03
+    make = optim.book.get if name.startswith("book.") else optim.get
+    threshold = stability_threshold(make(name.removeprefix("book."), lr=0.1, **hp))
+    for factor, converges in ((0.97, True), (1.03, False)):
+        opt, x, lam = make(name.removeprefix("book."), lr=0.1, **hp), {"x": np.array([1.0])}, factor * threshold
+        for _ in range(3000):
+            opt.step(x, {"x": lam * x["x"]})
+            if abs(x["x"][0]) > 1e6:  # diverged (and no overflow after it)
+                break
+        assert (abs(x["x"][0]) < 1e-3) == converges, (factor, x["x"][0])
+
+
+def test_the_book_s_nesterov_and_adam_have_no_threshold_here():
+    for name in ("nesterov", "adam"):
+        with pytest.raises(DescendError, match=f"got book.{name}"):
+            stability_threshold(optim.book.get(name, lr=0.1))
 
 
 def test_fixed_batch_is_a_seeded_subset(problem):
@@ -116,7 +151,7 @@ def test_errors(problem):
         preconditioned_sharpness(model, loss, X, y, optim.get("adam", lr=0.01))
     with pytest.raises(DescendError, match="Adam's \\(Adam, AdamW\\), got SGD"):
         preconditioned_sharpness(model, loss, X, y, optim.get("sgd", lr=0.01))
-    with pytest.raises(DescendError, match="known for gd, SGD, Adam and AdamW, got RMSProp"):
+    with pytest.raises(DescendError, match="known for gd, sgd, momentum, nesterov, adam and adamw \\(and the book's sgd and momentum\\), got rmsprop"):
         stability_threshold(optim.get("rmsprop", lr=0.01))
     with pytest.raises(DescendError, match="tol must be a finite number > 0"):
         eigenvalues(model, loss, X, y, tol=0)

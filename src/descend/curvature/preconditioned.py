@@ -4,9 +4,17 @@ On the quadratic model of the loss, an update rule is stable while the sharpness
 Hessian's largest eigenvalue ``lambda_1``) stays below a threshold set by its learning rate::
 
     gradient descent              lambda_1(H) < 2 / lr
-    heavy-ball momentum beta      lambda_1(H) < (2 + 2 beta) / lr
+    heavy-ball momentum beta      lambda_1(H) < (2 + 2 beta) / ((1 - tau) lr)   (tau: the dampening, 0 by default)
     Nesterov momentum beta        lambda_1(H) < (2 + 2 beta) / ((1 + 2 beta) lr)
     Adam (beta1)                  lambda_1(P^-1 H) < (2 + 2 beta1) / ((1 - beta1) lr)   (38 / lr at 0.9)
+
+(On one eigendirection of curvature ``lambda`` heavy ball is ``x' = x - lr b'``,
+``b' = beta b + (1 - tau) lambda x``: the iteration matrix has the characteristic polynomial
+``z^2 - (1 + beta - a) z + beta`` with ``a = (1 - tau) lr lambda``, whose roots lie in the unit
+disc while ``0 < a < 2 + 2 beta``; Nesterov's, ``d = g + beta b'``, gives
+``z^2 - (1 + beta - a (1 + beta)) z + beta (1 - a)`` with ``a = lr lambda``: ``0 < a < (2 + 2 beta) / (1 + 2 beta)``.)
+The SGD family of :mod:`descend.optim` is read by its settings: ``GD`` (``"gd"``) is SGD without
+momentum, ``Momentum`` and ``Nesterov`` are SGD with momentum 0.9 (and Nesterov's flag) by default.
 
 Adam's step is ``lr P^-1 m`` with the preconditioner ``P = (1 - beta1^t) (diag(sqrt(v_hat)) + eps)``,
 so what it sees is the preconditioned Hessian ``P^-1 H``, whose eigenvalues are those of the
@@ -33,6 +41,9 @@ from .hvp import HessianOperator
 __all__ = ["stability_threshold", "current_lr", "adam_preconditioner", "preconditioned_sharpness"]
 
 _ADAM = ("Adam", "AdamW")
+#: the SGD family by ``optimizer.name`` (gd: no momentum; momentum, nesterov: SGD with other defaults; the
+#: book's sgd and heavy-ball momentum, v = mu v - lr g, p += v, the same on a quadratic)
+_SGD_FAMILY = ("gd", "sgd", "momentum", "nesterov", "book.sgd", "book.momentum")
 
 
 def current_lr(optimizer) -> float:
@@ -48,25 +59,36 @@ def current_lr(optimizer) -> float:
 def stability_threshold(optimizer, lr=None) -> float:
     """The largest stable (preconditioned, for Adam) sharpness of ``optimizer`` at ``lr``.
 
-    ``optimizer``: an SGD, Adam or AdamW from :mod:`descend.optim` (or the string ``"gd"``
-    with ``lr``, for plain gradient descent).  See the module docstring for the formulas.
+    ``optimizer``: a GD, SGD, Momentum, Nesterov, Adam or AdamW from :mod:`descend.optim` (or
+    the string ``"gd"`` with ``lr``, for plain gradient descent).  See the module docstring for
+    the formulas.
+
+    >>> from descend import optim
+    >>> stability_threshold(optim.get("gd", lr=0.5)), stability_threshold(optim.get("momentum", lr=0.5))
+    (4.0, 7.6)
     """
-    if optimizer == "gd":
+    if isinstance(optimizer, str) and optimizer == "gd":
         if lr is None:
             raise DescendError("stability_threshold('gd') needs lr=")
         return 2.0 / float(lr)
-    name = type(optimizer).__name__
+    name = getattr(optimizer, "name", type(optimizer).__name__)
+    sgd = name in _SGD_FAMILY
+    if not sgd and name not in ("adam", "adamw"):
+        raise DescendError(f"stability thresholds are known for gd, sgd, momentum, nesterov, adam and adamw (and "
+                           f"the book's sgd and momentum), got {name}")
     lr = current_lr(optimizer) if lr is None else float(lr)
     cfg = getattr(optimizer, "config", {})
-    if name == "SGD":
-        beta = float(cfg.get("momentum", 0.0))
-        if cfg.get("nesterov"):
-            return (2 + 2 * beta) / ((1 + 2 * beta) * lr)
-        return (2 + 2 * beta) / lr
-    if name in _ADAM:
+    if not sgd:
         beta1 = float(cfg["betas"][0])
         return (2 + 2 * beta1) / ((1 - beta1) * lr)
-    raise DescendError(f"stability thresholds are known for gd, SGD, Adam and AdamW, got {name}")
+    beta = float(cfg.get("momentum", 0.0))
+    if beta == 0:  # no momentum buffer: plain gradient descent (the dampening is ignored, as in torch)
+        return 2.0 / lr
+    if cfg.get("nesterov"):  # needs dampening 0 (checked by the optimizer)
+        return (2 + 2 * beta) / ((1 + 2 * beta) * lr)
+    damped = 1 - float(cfg.get("dampening", 0.0))
+    # dampening 1: the buffer keeps only the first gradient, which decays: stable at any curvature
+    return (2 + 2 * beta) / (damped * lr) if damped > 0 else float("inf")
 
 
 def adam_preconditioner(optimizer, names) -> dict:
