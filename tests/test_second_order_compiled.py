@@ -195,3 +195,14 @@ def test_everything_works_without_numba(monkeypatch):
     assert_same(descend.minimize(p, method="cg"), expected["cg"])
     with pytest.raises(DescendError, match="DESCEND_NO_NUMBA"):
         descend.minimize(p, method="cg", compiled=True)
+
+
+def test_many_starts_on_threads_equal_the_numpy_batch(solves):
+    """300 starts: slices of the runs on threads (from 2 x RUNS_PER_THREAD), each row its single run."""
+    p = problems.get("rosenbrock")
+    X0 = np.random.default_rng(5).uniform([-2.0, -1.0], [2.0, 3.0], size=(2 * so.RUNS_PER_THREAD + 172, 2))
+    X0[7] = [1e200, 1.0]  # diverges at the start, in the middle of a slice
+    a = _both(p, X0, method="lbfgs", steps=60, history="f", gtol=1e-6)
+    assert (a.status == "converged").sum() > 200 and a.status[7] == "diverged"
+    one = descend.minimize(p, X0[250], method="lbfgs", steps=60, history="f", gtol=1e-6, compiled=True)
+    assert np.array_equal(_bits(one.x), _bits(a.x[250])) and one.nit == a.nit[250]

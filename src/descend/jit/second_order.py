@@ -6,7 +6,7 @@ once its solver is loaded, compiling in the background meanwhile; True demands i
 the NumPy path).  Each run goes through the phases of :mod:`descend.methods.driver` by the same
 names (start, converged, direction, first trial, strong-Wolfe search, Armijo fallback, classify,
 commit, record, finish) and the search is :class:`descend.linesearch.strong_wolfe._WolfeOne`'s,
-trial for trial (:mod:`descend.jit.wolfe_row`); R starts run one after the other (rows of a batch
+trial for trial (:mod:`descend.jit.wolfe_row`; the rules in :mod:`descend.jit.quasi_newton_row`); R starts run one after the other (rows of a batch
 never see each other), in slices on threads, one per core, from 2 x :data:`RUNS_PER_THREAD` runs.
 
 Bit for bit the NumPy path's numbers, because every operation is the one NumPy does:
@@ -15,7 +15,7 @@ Bit for bit the NumPy path's numbers, because every operation is the one NumPy d
   (:func:`descend.jit.kernels.pairwise`, eight accumulators below 128 numbers);
 * BFGS's ``H g`` is ``np.matmul`` of a matrix and a vector, which NumPy hands to OpenBLAS's
   ``cblas_dgemv``: the same function is called here, found by address in NumPy's own OpenBLAS
-  (:func:`blas_gemv`) and checked against ``np.matmul`` once per process;
+  (:func:`descend.jit.quasi_newton_row.blas_gemv`) and checked against ``np.matmul`` once per process;
 * the zoom's cubic takes ``x ** 3`` through NumPy's own float64 power loop (NumPy's power is
   its own SIMD code, not libm's), found by address (:func:`descend.jit.formula.ufunc_loop`) and
   checked against the NumPy zoom once per process;
@@ -38,17 +38,17 @@ import types
 
 import numpy as np
 
-from . import formula, kernels, wolfe_row
+from . import formula, kernels, quasi_newton_row, wolfe_row
+from .quasi_newton_row import (S_FALLBACKS, S_HEAD, S_SINCE, bfgs_direction, bfgs_update, cg_direction,
+                               lbfgs_direction, lbfgs_update)
 from .wolfe_row import (I_NFEV, I_NGEV, I_STATUS, ROUNDING, W_ALPHA, W_PHI, W_PHI_REACH, W_REACH, ZOOM_ITER, dot,
                         f_at, wolfe_search, wolfe_start)
 
-__all__ = ["solve", "why_not", "METHODS", "blas_gemv", "key", "zoom_trial_agrees", "RUNS_PER_THREAD"]
+__all__ = ["solve", "why_not", "METHODS", "key", "zoom_trial_agrees", "RUNS_PER_THREAD"]
 
 #: the methods compiled here, by their code in the solver
 METHODS = {"bfgs": 0, "lbfgs": 1, "cg": 2}
 
-# a run's integer state: the rule's counters and the driver's
-S_HEAD, S_COUNT, S_SKIPPED, S_UPDATES, S_SINCE, S_RESTARTS, S_FALLBACKS = range(7)
 # the options: floats (FO) and integers (IO)
 F_GTOL, F_MAX_GROWTH, F_C1, F_C2, F_AMAX = range(5)
 (O_METHOD, O_STEPS, O_M, O_QUADRATIC, O_FR, O_PERIOD, O_BRACKET_ITER, O_ZOOM_ITER, O_APPROXIMATE, O_USE_LIMIT,
@@ -57,133 +57,6 @@ F_GTOL, F_MAX_GROWTH, F_C1, F_C2, F_AMAX = range(5)
 R_NONE, R_DIVERGED_START, R_WOLFE, R_NONFINITE, R_GROWTH = range(5)
 # the status of a run (STATUS)
 ST_MAX_STEPS, ST_CONVERGED, ST_STOPPED, ST_DIVERGED = range(4)
-
-
-def blas_gemv(address, n, H, x, y):  # pragma: no cover - the intrinsic of _intrinsics() where compiled
-    """``y = H x`` (H (n, n) C-contiguous) by the ``cblas_dgemv`` at ``address``, as np.matmul calls it."""
-    raise NotImplementedError("blas_gemv runs compiled only")
-
-
-# -- the rules' directions and updates (methods.quasi_newton, methods.cg) ---------------------------
-
-def _bfgs_direction(g, d, H, st, tmp, loops):
-    n = g.shape[0]
-    blas_gemv(loops[2], n, H, g, d)  # np.matmul's cblas_dgemv
-    for j in range(n):
-        d[j] = -d[j]
-    if not dot(g, d, tmp) < 0:  # rounding in H: start again from the identity
-        for i in range(n):
-            for j in range(n):
-                H[i, j] = 1.0 if i == j else 0.0
-        st[S_UPDATES] = 0
-        for j in range(n):
-            d[j] = -g[j]
-
-
-def _bfgs_update(s, y, H, st, tmp, hy, loops):
-    ys = dot(y, s, tmp)
-    if not ys > 0:
-        st[S_SKIPPED] += 1
-        return
-    n = s.shape[0]
-    rho = 1.0 / ys
-    blas_gemv(loops[2], n, H, y, hy)
-    yhy = dot(y, hy, tmp)
-    c = rho * rho * yhy + rho
-    for i in range(n):
-        for j in range(n):
-            H[i, j] = (H[i, j] - rho * (s[i] * hy[j] + hy[i] * s[j])) + c * (s[i] * s[j])
-    st[S_UPDATES] += 1
-
-
-def _dot_row(A, r, b, tmp):
-    """``np.add.reduce(A[r] * b)`` without making the view A[r] (a view costs a reference count)."""
-    n = b.shape[0]
-    if n < 8:
-        res = 0.0
-        for j in range(n):
-            res += A[r, j] * b[j]
-        return res
-    for j in range(n):
-        tmp[j] = A[r, j] * b[j]
-    return pairwise(tmp, 0, n)  # noqa: F821
-
-
-def _lbfgs_direction(g, d, S, Y, rho, st, tmp, q, al):
-    """The two-loop recursion (``LBFGS._direction_one``)."""
-    m, n = S.shape[0], g.shape[0]
-    used, head = st[S_COUNT], st[S_HEAD]
-    for j in range(n):
-        q[j] = g[j]
-    for k in range(used):  # newest to oldest
-        slot = (head - k) % m
-        a = rho[slot] * _dot_row(S, slot, q, tmp)
-        for j in range(n):
-            q[j] = q[j] - a * Y[slot, j]
-        al[k] = a
-    gamma = 1.0
-    if used:
-        for j in range(n):
-            d[j] = Y[head, j]  # y, for its dot products (d is r only below)
-        yy = dot(d, d, tmp)
-        gamma = _dot_row(S, head, d, tmp) / (yy if yy > 0 else 1.0)
-    for j in range(n):
-        d[j] = gamma * q[j]  # r
-    for k in range(used - 1, -1, -1):  # oldest to newest
-        slot = (head - k) % m
-        b = rho[slot] * _dot_row(Y, slot, d, tmp)
-        for j in range(n):
-            d[j] = d[j] + S[slot, j] * (al[k] - b)
-    for j in range(n):
-        d[j] = -d[j]
-    if not dot(g, d, tmp) < 0:  # not a descent direction (rounding): start again from -g
-        st[S_COUNT] = 0
-        for k in range(m):
-            rho[k] = 0.0
-        for j in range(n):
-            d[j] = -g[j]
-
-
-def _lbfgs_update(s, y, S, Y, rho, st, tmp):
-    ys = dot(y, s, tmp)
-    if not ys > 0:
-        st[S_SKIPPED] += 1
-        return
-    m = S.shape[0]
-    slot = (st[S_HEAD] + 1) % m
-    S[slot, :] = s
-    Y[slot, :] = y
-    rho[slot] = 1.0 / ys
-    st[S_HEAD] = slot
-    st[S_COUNT] = min(st[S_COUNT] + 1, m)
-
-
-def _cg_direction(g, d, dprev, gprev, st, tmp, q, IO):
-    n = g.shape[0]
-    period = IO[O_PERIOD] if IO[O_PERIOD] > 0 else n
-    gg_prev = dot(gprev, gprev, tmp)
-    if IO[O_FR]:
-        beta = dot(g, g, tmp) / gg_prev
-    else:
-        for j in range(n):
-            q[j] = g[j] - gprev[j]
-        v = dot(g, q, tmp) / gg_prev
-        beta = 0.0 if 0.0 >= v else v  # np.maximum(0.0, v): a NaN v stays
-    since = st[S_SINCE]
-    fresh = since < 0 or since >= period or not np.isfinite(beta)
-    if fresh:
-        beta = 0.0
-    for j in range(n):
-        d[j] = -g[j] + beta * dprev[j]
-    uphill = not dot(g, d, tmp) < 0
-    if uphill:
-        for j in range(n):
-            d[j] = -g[j]
-    if (fresh or uphill) and since >= 0:
-        st[S_RESTARTS] += 1
-    if fresh or uphill:
-        st[S_SINCE] = 0
-    dprev[:] = d
 
 
 # -- one run: the phases of methods.driver ----------------------------------------------------------
@@ -236,18 +109,18 @@ def _record(i, k, x, f, gnorm, HX, HF, HG, IO):
 
 def _direction(method, g, d, H, S, Y, rho, dprev, gprev, st, tmp, q, al, IO, loops):
     if method == 0:
-        _bfgs_direction(g, d, H, st, tmp, loops)
+        bfgs_direction(g, d, H, st, tmp, loops)
     elif method == 1:
-        _lbfgs_direction(g, d, S, Y, rho, st, tmp, q, al)
+        lbfgs_direction(g, d, S, Y, rho, st, tmp, q, al)
     else:
-        _cg_direction(g, d, dprev, gprev, st, tmp, q, IO)
+        cg_direction(g, d, dprev, gprev, st, tmp, q, IO[O_FR], IO[O_PERIOD])
 
 
 def _update(method, s, y, gnew, H, S, Y, rho, dprev, gprev, st, tmp, hy, loops):
     if method == 0:
-        _bfgs_update(s, y, H, st, tmp, hy, loops)
+        bfgs_update(s, y, H, st, tmp, hy, loops)
     elif method == 1:
-        _lbfgs_update(s, y, S, Y, rho, st, tmp)
+        lbfgs_update(s, y, S, Y, rho, st, tmp)
     else:
         for j in range(s.shape[0]):
             gprev[j] = gnew[j] - y[j]  # the gradient the step left from
@@ -387,18 +260,18 @@ def _runs(X, pid, P, FO, IO, loops, OUT, NIT, NFEV, NGEV, STATUS, REASON, STEP, 
 
 # -- the compiled solver, and what it needs from NumPy ----------------------------------------------
 
-_FUNCTIONS = wolfe_row.FUNCTIONS + (_dot_row, _bfgs_direction, _bfgs_update, _lbfgs_direction, _lbfgs_update, _cg_direction,
-                                     _first_trial, _quadratic_trial, _armijo_fallback, _record, _direction, _update,
-                                     _advance, _classify, _start, _run, _runs)
+_FUNCTIONS = wolfe_row.FUNCTIONS + quasi_newton_row.FUNCTIONS + (
+    _first_trial, _quadratic_trial, _armijo_fallback, _record, _direction, _update, _advance, _classify, _start, _run,
+    _runs)
 _state: dict = {}
 #: the small functions inlined where they are called (numba counts references to the arrays a call
 #: passes: on a 2-D problem that costs more than the arithmetic; about 10% of a solve)
-_INLINE = frozenset(("dot", "_dot_row", "f_at", "_slope", "_armijo_fails", "_finish", "_accept", "_start_zoom",
+_INLINE = frozenset(("dot", "dot_row", "minus_or_steepest", "f_at", "_slope", "_armijo_fails", "_finish", "_accept", "_start_zoom",
                      "_nan_min", "_nan_max", "_record", "_flat_trial"))
 
 
 def _intrinsics():
-    """The compiled :func:`blas_gemv` and :func:`npow`: one call of the function at an address."""
+    """The compiled ``blas_gemv`` and ``npow``: one call of the function at an address."""
     from llvmlite import ir
     from numba.core import cgutils
     from numba.core import types as nt
@@ -481,7 +354,7 @@ def _loops() -> np.ndarray:
 
 
 def _digest(variant) -> str:
-    h = hashlib.sha1(inspect.getsource(sys.modules[__name__]).encode() + inspect.getsource(wolfe_row).encode())
+    h = hashlib.sha1(b"".join(inspect.getsource(m).encode() for m in (sys.modules[__name__], wolfe_row, quasi_newton_row)))
     h.update(variant.encode() + repr(sorted(_INLINE)).encode())
     h.update((kernels.fingerprint() if variant == "problems" else formula.fingerprint()).encode())
     return h.hexdigest()[:12]
@@ -499,7 +372,7 @@ def _solver(variant, problem=None):
         fun, grad = kernels.switch(nb)
     else:
         fun, grad, _ = formula.kernels(problem, 1)
-    ns = {k: v for module in (wolfe_row, sys.modules[__name__]) for k, v in vars(module).items()
+    ns = {k: v for module in (wolfe_row, quasi_newton_row, sys.modules[__name__]) for k, v in vars(module).items()
           if not isinstance(v, types.FunctionType)}  # the slots and constants both modules' functions read
     ns.update(__name__=__name__, np=np, math=math, FUN=fun, GRAD=grad, pairwise=kernels.jitted(kernels.pairwise, nb))
     ns["blas_gemv"], ns["npow"] = _intrinsics()
