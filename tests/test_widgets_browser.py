@@ -1,7 +1,9 @@
 """descend.widgets in a real JupyterLab: a throwaway folder, JupyterLab on 127.0.0.1 with a token,
-a notebook opened in headless Chromium and run; a click on the landscape moves ``start`` in the
-kernel, ``.results`` follow, and the contours stay drawn; a drag moves ``start`` along.  Screenshots in en and ja go to
-/tmp/widget-shots for review.
+one notebook opened in headless Chromium and run (the landscape in English and in Japanese, the lr,
+derivatives and training panels: one page and one kernel for every test); a click on the landscape
+moves ``start`` in the kernel, ``.results`` follow and the contours stay drawn; a drag of the start
+marker carries it; an lr typed in an optimizer card reaches ``optimizers``; a trait set from Python
+redraws the page.  Screenshots in en and ja go to /tmp/widget-shots for review.
 """
 
 from __future__ import annotations
@@ -23,17 +25,21 @@ pytestmark = [skip_without_browser("anywidget", extra="notebook"),
 
 TOKEN = "widget-test-token"
 REVIEW = "/tmp/widget-shots"  # a copy of every screenshot, for a person to look at
-LANGS = ("en", "ja")
+RESULTS = "{'start': w.start, 'f': [float(r.fun) for r in w.results]}"
 
 
-PANELS = ["from descend.widgets import Derivatives, LearningRate, Training\n"
-          "LearningRate('elongated_bowl', steps=50, lrs={'min': 1e-3, 'max': 1.0, 'points': 9})",
-          "Derivatives('sin(x)', x=0.5)",
-          "Training({'dataset': 'moons', 'n': 100, 'hidden': [6]})"]
+#: One notebook, one kernel, one page for every test (a page and a kernel cost ~8 s each on a busy
+#: machine): the landscape in English (w) and in Japanese (wj), then the other three panels.
+CELLS = ["from descend.widgets import Derivatives, Landscape, LearningRate, Training\n"
+         "w = Landscape('rosenbrock', steps=1000, lang='en')\nw",
+         "wj = Landscape('rosenbrock', steps=1000, lang='ja')\nwj",
+         "LearningRate('elongated_bowl', steps=50, lrs={'min': 1e-3, 'max': 1.0, 'points': 9})",
+         "Derivatives('sin(x)', x=0.5)",
+         "Training({'dataset': 'moons', 'n': 100, 'hidden': [6]})"]
+NOTEBOOK = "widgets.ipynb"
 
 
-def _notebook(lang: str, code=None) -> dict:
-    code = code or [f"from descend.widgets import Landscape\nw = Landscape('rosenbrock', steps=1000, lang={lang!r})\nw"]
+def _notebook(code) -> dict:
     return {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3",
                                                                            "display_name": "Python 3"}},
             "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "outputs": [], "execution_count": None,
@@ -50,9 +56,7 @@ def _free_port() -> int:
 def lab(tmp_path_factory):
     """JupyterLab on 127.0.0.1 over a throwaway folder (its own config, data and runtime folders)."""
     root = tmp_path_factory.mktemp("widget-lab")
-    for lang in LANGS:
-        (root / f"widget-{lang}.ipynb").write_text(json.dumps(_notebook(lang)), encoding="utf-8")
-    (root / "panels.ipynb").write_text(json.dumps(_notebook("en", PANELS)), encoding="utf-8")
+    (root / NOTEBOOK).write_text(json.dumps(_notebook(CELLS)), encoding="utf-8")
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / ".config"), "JUPYTER_RUNTIME_DIR": str(root / ".runtime"),
            "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"), "JUPYTERLAB_WORKSPACES_DIR": str(root / ".ws")}
     news = root / ".settings" / "@jupyterlab" / "apputils-extension"
@@ -121,15 +125,19 @@ def _ask(client, expr: str):
 KERNEL_READY = ("(() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
                 " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
                 " return !!(k && k.connectionStatus === 'connected' && k.status === 'idle'); })()")
-CONTOURS = "document.querySelectorAll('.descend-widget .contourlayer path').length"
+#: The widgets in the order of the cells: 0 the landscape in English, 1 in Japanese, 2 lr, 3 derivatives, 4 training.
+WIDGET = "document.querySelectorAll('.descend-widget')"
+
+
+def contours(k: int) -> str:
+    return f"{WIDGET}[{k}].querySelectorAll('.contourlayer path').length"
 
 
 #: The start marker's place on the screen (client pixels), from the upper figure's own axes.
-MARKER = ("const gd = document.querySelector('.descend-widget #land-paths'); const L = gd._fullLayout;"
+MARKER = (f"const gd = {WIDGET}[0].querySelector('#land-paths'); const L = gd._fullLayout;"
           " const r = gd.getBoundingClientRect(); const [x, y] = gd.parentElement.dataset.start.split(',').map(Number);"
           " return [r.left + L.xaxis._offset + L.xaxis.c2p(x), r.top + L.yaxis._offset + L.yaxis.c2p(y),"
           " L.yaxis._length];")
-RESULTS = "{'start': w.start, 'f': [float(r.fun) for r in w.results]}"
 
 
 def _until(client, expr, ok, seconds=15):
@@ -154,90 +162,114 @@ def _drag(driver, x, y, dy, steps=5):
     actions.perform()
 
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_click_and_drag_move_start_in_the_kernel(lab, lang, tmp_path):
-    """The explorer's own landscape panel in the cell: a click moves ``start`` in the kernel, a drag of
-    the start marker carries it, an lr typed in an optimizer card reaches ``optimizers``, and a trait
-    set from Python redraws the page's controls (the last three in English only: the same code)."""
-    save = screenshots(tmp_path, REVIEW)
-    path = f"widget-{lang}.ipynb"
+@pytest.fixture(scope="module")
+def page(lab):
+    """The notebook open in headless Chromium, every cell run, every widget drawn; and a client of its kernel."""
     with chromium("1280,1240", console_log=True) as driver:  # tall enough for the results table (README's picture)
-        # a workspace of its own per notebook: the other test's open tabs are not restored here
-        driver.get(f"{lab['base']}/lab/workspaces/{lang}/tree/{path}?reset&token={TOKEN}")
+        driver.get(f"{lab['base']}/lab/workspaces/widgets/tree/{NOTEBOOK}?reset&token={TOKEN}")
         wait_for(driver, "window.jupyterapp && document.querySelector('.jp-Notebook .jp-Cell')", 60, "the notebook")
         wait_for(driver, KERNEL_READY, 60, "the kernel connected and idle")
         driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        wait_for(driver, "document.querySelector('.descend-widget[data-drawn]')", 60, "the widget drawn")
-        wait_for(driver, CONTOURS, 10, "the contours")
-        # the explorer's controls, in the widget's language: optimizer cards with an lr slider, replay
-        assert driver.execute_script("return document.querySelectorAll('.descend-widget .run-card [data-name=lr]').length") == 3
-        assert driver.execute_script("return !!document.querySelector('.descend-widget [data-name=replay]')")
-        heading = driver.execute_script("return document.querySelector('.descend-widget h3[data-i18n=optimizers]').textContent")
-        assert bool(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", heading)) == (lang == "ja"), heading
-        client = _kernel(lab, path)
+        wait_for(driver, f"{WIDGET}.length === 5 && Array.from({WIDGET}).every((w) => w.dataset.drawn)", 90,
+                 "the five widgets drawn")
+        wait_for(driver, f"{contours(0)} && {contours(1)}", 10, "the contours")
+        client = _kernel(lab, NOTEBOOK)
         try:
-            before = _ask(client, RESULTS)
-            save(driver, f"widget-landscape-{lang}")
-            drawn = int(driver.execute_script("return document.querySelector('.descend-widget').dataset.drawn"))
-            box = driver.find_element("css selector", ".descend-widget #land-paths .nsewdrag")
-            from selenium.webdriver import ActionChains
-
-            # a quarter of the plot right and down of its centre: (1, 0) in Rosenbrock's window
-            ActionChains(driver).move_to_element_with_offset(box, box.size["width"] // 4,
-                                                             box.size["height"] // 4).click().perform()
-            after = _until(client, RESULTS, lambda v: v["start"] != before["start"])
-            assert after["start"] != before["start"], "the click did not move start in the kernel"
-            assert after["f"] != before["f"], ".results did not follow the new start"
-            wait_for(driver, f"Number(document.querySelector('.descend-widget').dataset.drawn) > {drawn}", 15,
-                     "the paths redrawn from the new start")
-            assert driver.execute_script(f"return {CONTOURS}") > 0, "the contours are gone after the click"
-            assert _ask(client, "w.error") == ""
-            save(driver, f"widget-landscape-{lang}-clicked")
-            if lang != "en":
-                return
-            # a drag of the start marker carries the start a quarter of the plot up (y + 1 in [-1, 3])
-            x, y, height = driver.execute_script(MARKER)
-            clicked = after
-            _drag(driver, x, y, height / 4)
-            after = _until(client, RESULTS, lambda v: v["start"][1] > clicked["start"][1] + 0.8)
-            assert abs(after["start"][0] - clicked["start"][0]) < 0.05 and \
-                0.8 < after["start"][1] - clicked["start"][1] < 1.2, \
-                f"the drag did not carry start up to where it was let go: {clicked['start']} -> {after['start']}"
-            assert driver.execute_script(f"return {CONTOURS}") > 0, "the contours are gone after the drag"
-            # the first card's lr typed in its box: the kernel's optimizers follow
-            driver.execute_script("const b = document.querySelector('.descend-widget .run-card[data-run=\"0\"] "
-                                  "[data-name=lr] input.value'); b.value = '0.0005'; b.dispatchEvent(new Event('change'));")
-            lr = _until(client, "w.optimizers[0].get('lr')", lambda v: v == 0.0005)
-            assert lr == 0.0005, lr
-            # and back: steps set from Python redraws the page's steps slider
-            _ask(client, "setattr(w, 'steps', 40) or w.steps")
-            wait_for(driver, "document.querySelector('.descend-widget [data-name=steps] input.value').value === '40'",
-                     15, "the steps box following w.steps")
-            wait_for(driver, "document.querySelector('.descend-widget #land-plot').dataset.runs === '3' && "
-                             "document.querySelector('.descend-widget [data-name=replay] .range').textContent.endsWith('40')",
-                     15, "the runs of 40 steps drawn")
-            save(driver, f"widget-landscape-{lang}-dragged")
+            yield driver, client
         finally:
             client.stop_channels()
         severe = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE" and "descend" in e["message"]]
         assert not severe, severe
 
 
-def test_the_other_panels_draw(lab, tmp_path):
+def _show(driver, k: int):
+    """Scroll widget ``k``'s cell to the top of the notebook (for its screenshot)."""
+    driver.execute_script(f"{WIDGET}[{k}].closest('.jp-Cell').scrollIntoView({{block: 'start'}})")
+    time.sleep(0.3)
+
+
+def test_click_and_drag_move_start_in_the_kernel(page, tmp_path):
+    """The explorer's own landscape panel in the cell: a click moves ``start`` in the kernel, a drag of
+    the start marker carries it, an lr typed in an optimizer card reaches ``optimizers``, and a trait
+    set from Python redraws the page's controls."""
+    driver, client = page
     save = screenshots(tmp_path, REVIEW)
-    with chromium("1280,1400", console_log=True) as driver:
-        driver.get(f"{lab['base']}/lab/workspaces/panels/tree/panels.ipynb?reset&token={TOKEN}")
-        wait_for(driver, KERNEL_READY, 60, "the kernel connected and idle")
-        driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        wait_for(driver, "document.querySelectorAll('.descend-widget[data-drawn]').length === 3", 60,
-                 "the lr, derivatives and training widgets drawn")
-        # the explorer's lr and derivatives panels (their controls too), the training heat map
-        shown = driver.execute_script(
-            "const q = (s) => document.querySelector('.descend-widget ' + s);"
-            "return [q('#lr-plot').dataset.curves, q('#der-plot').dataset.methods, !!q('[data-name=lrmin]'),"
-            " !!q('#der-expr'), document.querySelectorAll('.descend-widget .js-plotly-plot')[2].data.length]")
-        assert shown == ["1", "5", True, True, 1], shown  # gd's curve; 5 methods; their controls; the heat map
-        errors = driver.execute_script(
-            "return Array.from(document.querySelectorAll('.descend-widget .descend-error')).map((e) => e.textContent)")
-        assert errors == ["", "", ""], errors
-        save(driver, "widget-panels-en")
+    mine = f"{WIDGET}[0]"
+    # the explorer's controls: optimizer cards with an lr slider, replay, in English
+    assert driver.execute_script(f"return {mine}.querySelectorAll('.run-card [data-name=lr]').length") == 3
+    assert driver.execute_script(f"return !!{mine}.querySelector('[data-name=replay]')")
+    assert driver.execute_script(f"return {mine}.querySelector('h3[data-i18n=optimizers]').textContent") == "optimizers"
+    before = _ask(client, RESULTS)
+    _show(driver, 0)
+    save(driver, "widget-landscape-en")
+    drawn = int(driver.execute_script(f"return {mine}.dataset.drawn"))
+    box = driver.find_element("css selector", ".descend-widget #land-paths .nsewdrag")
+    from selenium.webdriver import ActionChains
+
+    # a quarter of the plot right and down of its centre: (1, 0) in Rosenbrock's window
+    ActionChains(driver).move_to_element_with_offset(box, box.size["width"] // 4, box.size["height"] // 4).click().perform()
+    after = _until(client, RESULTS, lambda v: v["start"] != before["start"])
+    assert after["start"] != before["start"], "the click did not move start in the kernel"
+    assert after["f"] != before["f"], ".results did not follow the new start"
+    wait_for(driver, f"Number({mine}.dataset.drawn) > {drawn}", 15, "the paths redrawn from the new start")
+    assert driver.execute_script(f"return {contours(0)}") > 0, "the contours are gone after the click"
+    assert _ask(client, "w.error") == ""
+    # a drag of the start marker carries the start a quarter of the plot up (y + 1 in [-1, 3])
+    x, y, height = driver.execute_script(MARKER)
+    clicked = after
+    _drag(driver, x, y, height / 4)
+    after = _until(client, RESULTS, lambda v: v["start"][1] > clicked["start"][1] + 0.8)
+    assert abs(after["start"][0] - clicked["start"][0]) < 0.05 and 0.8 < after["start"][1] - clicked["start"][1] < 1.2, \
+        f"the drag did not carry start up to where it was let go: {clicked['start']} -> {after['start']}"
+    assert driver.execute_script(f"return {contours(0)}") > 0, "the contours are gone after the drag"
+    # the first card's lr typed in its box: the kernel's optimizers follow
+    driver.execute_script(f"const b = {mine}.querySelector('.run-card[data-run=\"0\"] [data-name=lr] input.value');"
+                          " b.value = '0.0005'; b.dispatchEvent(new Event('change'));")
+    lr = _until(client, "w.optimizers[0].get('lr')", lambda v: v == 0.0005)
+    assert lr == 0.0005, lr
+    # and back: steps set from Python redraws the page's steps slider and the runs
+    _ask(client, "setattr(w, 'steps', 40) or w.steps")
+    wait_for(driver, f"{mine}.querySelector('[data-name=steps] input.value').value === '40'", 15,
+             "the steps box following w.steps")
+    wait_for(driver, f"{mine}.querySelector('#land-plot').dataset.runs === '3' && "
+                     f"{mine}.querySelector('[data-name=replay] .range').textContent.endsWith('40')",
+             15, "the runs of 40 steps drawn")
+    save(driver, "widget-landscape-en-dragged")
+
+
+def test_the_landscape_in_japanese(page, tmp_path):
+    """The same panel with lang='ja': the catalogue's Japanese labels, and a click moves ``wj.start``."""
+    driver, client = page
+    save = screenshots(tmp_path, REVIEW)
+    mine = f"{WIDGET}[1]"
+    heading = driver.execute_script(f"return {mine}.querySelector('h3[data-i18n=optimizers]').textContent")
+    assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", heading), heading
+    status = driver.execute_script(f"return {mine}.querySelector('#land-status').textContent")
+    assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", status), status  # the results table's words too
+    _show(driver, 1)
+    save(driver, "widget-landscape-ja")
+    before = _ask(client, "wj.start")
+    box = driver.find_elements("css selector", ".descend-widget #land-paths .nsewdrag")[1]
+    from selenium.webdriver import ActionChains
+
+    ActionChains(driver).move_to_element_with_offset(box, -box.size["width"] // 4, -box.size["height"] // 4).click().perform()
+    after = _until(client, "wj.start", lambda v: v != before)
+    assert after != before and after[0] < 0 < after[1] - 1.5, after  # (-1, 2): left and up of the centre
+    assert driver.execute_script(f"return {contours(1)}") > 0
+    assert _ask(client, "wj.error") == ""
+
+
+def test_the_other_panels_draw(page, tmp_path):
+    """The explorer's lr and derivatives panels (their controls too) and the training heat map."""
+    driver, _ = page
+    save = screenshots(tmp_path, REVIEW)
+    shown = driver.execute_script(
+        f"const w = {WIDGET}; return [w[2].querySelector('#lr-plot').dataset.curves,"
+        " w[3].querySelector('#der-plot').dataset.methods, !!w[2].querySelector('[data-name=lrmin]'),"
+        " !!w[3].querySelector('#der-expr'), w[4].querySelector('.js-plotly-plot').data.length]")
+    assert shown == ["1", "5", True, True, 1], shown  # gd's curve; 5 methods; their controls; the heat map
+    errors = driver.execute_script(
+        f"return Array.from({WIDGET}).map((w) => w.querySelector(':scope > .descend-error').textContent)")
+    assert errors == ["", "", "", "", ""], errors
+    _show(driver, 2)
+    save(driver, "widget-panels-en")
