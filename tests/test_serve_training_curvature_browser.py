@@ -4,7 +4,8 @@ Start training full batch, let it run: the sharpness plot and the loss slice red
 trains, through a switch to Japanese; pause; then in each language and at 1280 and 600 px: the sharpness is drawn with its
 stability threshold 2/η as a labelled dashed line (the frames' numbers), the slice is drawn
 from the initial weights (α = 0) to the current ones (α = 1), no "loading…" is left, the
-plots fit the window and no plotly toolbar covers a legend, and the console has no error.
+plots fit the window and no plotly toolbar covers a legend, every axis title of the panel's three plots
+(the loss curves too) is drawn with the Japanese font first, and the console has no error.
 Screenshots are saved under the test's tmp folder (and copied to /tmp/explorer-shots/).
 
 Needs the Debian packages chromium and chromium-driver, selenium and the ``serve`` extra;
@@ -28,6 +29,11 @@ LR = 0.5  # full-batch gradient descent: 2/η = 4
 STATUS = "document.getElementById('train-status').dataset"
 SHARP = "document.getElementById('train-sharpness')"
 SLICE = "document.getElementById('train-slice')"
+LOSS = "document.getElementById('train-loss')"
+#: the axis titles of the Training panel's three plots with their computed fonts (style.css: Japanese first in every
+#: plot's SVG text, as in plotly's tester; the loss plot's titles drew as boxes where only the curvature plots had it)
+TITLES = (f"return [{LOSS}, {SHARP}, {SLICE}].flatMap(g => Array.from(g.querySelectorAll('.g-xtitle text, .g-ytitle text'))"
+          ".map(e => [e.textContent, getComputedStyle(e).fontFamily]))")
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +77,19 @@ def check(driver, shots, name: str, lang: str, width: int):
         assert 200 < plot["w"] and plot["right"] <= page_width, f"{name}: a plot does not fit ({plot}, {page_width})"
         for box in legends:
             assert bar is None or bar["w"] == 0 or not overlaps(bar, box), f"{name}: the toolbar covers a label"
+    titles = driver.execute_script(TITLES)
+    assert len(titles) == 6, titles
+    for text, family in titles:
+        assert family.startswith('"descend-ja"') or family.startswith("descend-ja"), (name, text, family)
+        if lang == "ja":
+            assert driver.execute_script("return document.fonts.check('16px descend-ja', arguments[0])", text), text
     driver.execute_script("document.getElementById('train-curvature').scrollIntoView()")
     time.sleep(0.2)
     shots(driver, name)
+    if width < 760:  # the loss plot too, where the page has narrowed past its break
+        driver.execute_script(f"{LOSS}.scrollIntoView()")
+        time.sleep(0.2)
+        shots(driver, name.replace("curvature", "loss"))
 
 
 def switch(driver, lang: str):
