@@ -33,7 +33,7 @@ RESULTS = "{'start': w.start, 'f': [float(r.fun) for r in w.results]}"
 CELLS = ["from descend.widgets import Derivatives, Landscape, LearningRate, Training\n"
          "w = Landscape('rosenbrock', steps=1000, lang='en')\nw",
          "wj = Landscape('rosenbrock', steps=1000, lang='ja')\nwj",
-         "LearningRate('elongated_bowl', steps=50, lrs={'min': 1e-3, 'max': 1.0, 'points': 9})",
+         "lr = LearningRate('elongated_bowl', steps=50, lrs={'min': 1e-3, 'max': 1.0, 'points': 9})\nlr",
          "Derivatives('sin(x)', x=0.5)",
          "Training({'dataset': 'moons', 'n': 100, 'hidden': [6]})"]
 NOTEBOOK = "widgets.ipynb"
@@ -260,8 +260,9 @@ def test_the_landscape_in_japanese(page, tmp_path):
 
 
 def test_the_other_panels_draw(page, tmp_path):
-    """The explorer's lr and derivatives panels (their controls too) and the training heat map."""
-    driver, _ = page
+    """The explorer's lr and derivatives panels (their controls too) and the training heat map; a
+    click on an lr curve comes back to Python as ``picked``."""
+    driver, client = page
     save = screenshots(tmp_path, REVIEW)
     shown = driver.execute_script(
         f"const w = {WIDGET}; return [w[2].querySelector('#lr-plot').dataset.curves,"
@@ -273,3 +274,14 @@ def test_the_other_panels_draw(page, tmp_path):
     assert errors == ["", "", "", "", ""], errors
     _show(driver, 2)
     save(driver, "widget-panels-en")
+    # a click on the lr curve's fifth point (lr = 10**-1.5): Python reads it in lr.picked
+    x, y = driver.execute_script(
+        f"const p = {WIDGET}[2].querySelectorAll('#lr-plot .scatterlayer .trace .points path')[4].getBoundingClientRect();"
+        " return [p.left + p.width / 2, p.top + p.height / 2]")
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    actions = ActionBuilder(driver)
+    actions.pointer_action.move_to_location(int(x), int(y)).pause(0.2).click()
+    actions.perform()
+    picked = _until(client, "lr.picked", lambda v: v is not None)
+    assert picked == {"optimizer": "gd", "lr": 0.03162}, picked
