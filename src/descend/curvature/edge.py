@@ -11,7 +11,7 @@ curvature exceeds ``2 / lr``.  Cohen et al. (2021) found what it does on a netwo
 
 :func:`gradient_descent` runs plain full-batch gradient descent, ``theta <- theta - lr grad L``,
 written out, measuring the sharpness every ``every`` steps (Lanczos, warm-started from the last
-top eigenvector, so a measurement costs a handful of Hessian-vector products);
+top eigenvector: a measurement costs about ten Hessian-vector products, Lanczos's minimum);
 :func:`edge_of_stability` does it on the bundled digits (a tanh MLP, MSE loss against one-hot
 targets) at two learning rates and sums up each run in numbers the tour and the tests read.
 

@@ -1,7 +1,7 @@
 """The playground's curvature: the sharpness against its stability threshold, and a loss slice.
 
 Every number comes from :mod:`descend.curvature` at the session's current weights, on the
-whole training set (the playground's networks are small: a measurement is a few Lanczos steps):
+whole training set (the playground's networks are small: a measurement is about ten Lanczos steps):
 
 - :func:`sharpness_frame`: the sharpness (the largest eigenvalue of the Hessian of the training
   loss, :func:`descend.curvature.eigenvalues` seeded with the session's seed), for Adam and AdamW
