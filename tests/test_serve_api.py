@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import pathlib
 import os
 import signal
 import socket
@@ -886,3 +887,15 @@ def test_import_descend_does_not_load_the_web_stack():
             "for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_every_endpoint_is_written_in_the_contract():
+    """CONTRIBUTING's panel recipe: a new route goes into serve/API.md (its heading names it)."""
+    from descend.serve import app as app_module
+
+    contract = (pathlib.Path(app_module.__file__).with_name("API.md")).read_text(encoding="utf-8")
+    routes = [r for r in create_app(token=TOKEN).app.routes if getattr(r, "path", "").startswith("/api/")]
+    assert len(routes) >= 11
+    for route in routes:
+        for method in route.methods - {"HEAD"}:
+            assert f"`{method} {route.path}" in contract, f"{method} {route.path} is not in serve/API.md"
