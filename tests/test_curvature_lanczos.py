@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from descend import curvature, nn
 from descend.curvature import eigen
 from descend.training.callbacks import Sharpness
-
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
 #: the tolerance of the Sharpness callback and of ``descend train --sharpness`` (eigenvalues' own is 1e-4)
 CALLBACK_TOL = 1e-3

@@ -80,7 +80,7 @@ def check(driver, shots, name: str, lang: str, width: int):
     titles = driver.execute_script(TITLES)
     assert len(titles) == 6, titles
     for text, family in titles:
-        assert family.startswith('"descend-ja"') or family.startswith("descend-ja"), (name, text, family)
+        assert family.startswith(('"descend-ja"', "descend-ja")), (name, text, family)
         if lang == "ja":
             assert driver.execute_script("return document.fonts.check('16px descend-ja', arguments[0])", text), text
     driver.execute_script("document.getElementById('train-curvature').scrollIntoView()")
