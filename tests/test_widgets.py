@@ -279,3 +279,10 @@ def test_the_first_page_run_goes_on_numpy_alone_then_queues_the_loops(monkeypatc
     assert model.answer(msg) == first  # the same numbers, whichever path answers
     with model.numpy_first(msg):
         assert "DESCEND_NO_NUMBA" not in os.environ  # only the kernel's first runs
+
+
+def test_a_formula_refused_from_the_page_is_the_explorers_friendly_line_in_the_widgets_language():
+    for lang, words in (("en", "not a formula"), ("ja", "式")):
+        w = Landscape("rosenbrock", steps=10, lang=lang)
+        w.set_state({"problem": {"expression": "x+"}})
+        assert words in w.error and w.problem == "rosenbrock", w.error

@@ -235,6 +235,12 @@ def test_click_and_drag_move_start_in_the_kernel(page, tmp_path):
                      f"{mine}.querySelector('[data-name=replay] .range').textContent.endsWith('40')",
              15, "the runs of 40 steps drawn")
     save(driver, "widget-landscape-en-dragged")
+    # a formula the explorer refuses, typed in the page: one friendly line, the kernel's problem kept
+    driver.execute_script(f"{mine}.querySelector('#land-expr').value = 'x+'; {mine}.querySelector('#land-expr-draw').click()")
+    error = _until(client, "w.error", lambda v: v != "")
+    assert "formula" in error and _ask(client, "w.problem") == "rosenbrock", error
+    wait_for(driver, f"{mine}.querySelector(':scope > .descend-error').textContent.includes('formula')", 10,
+             "the refusal in one line on the page")
 
 
 def test_the_landscape_in_japanese(page, tmp_path):
@@ -270,8 +276,8 @@ def test_the_other_panels_draw(page, tmp_path):
         " !!w[3].querySelector('#der-expr'), w[4].querySelector('.js-plotly-plot').data.length]")
     assert shown == ["1", "5", True, True, 1], shown  # gd's curve; 5 methods; their controls; the heat map
     errors = driver.execute_script(
-        f"return Array.from({WIDGET}).map((w) => w.querySelector(':scope > .descend-error').textContent)")
-    assert errors == ["", "", "", "", ""], errors
+        f"return Array.from({WIDGET}).slice(1).map((w) => w.querySelector(':scope > .descend-error').textContent)")
+    assert errors == ["", "", "", ""], errors  # (the first widget's line: the formula refused above)
     _show(driver, 2)
     save(driver, "widget-panels-en")
     # a click on the lr curve's fifth point (lr = 10**-1.5): Python reads it in lr.picked

@@ -102,7 +102,9 @@ def checked(fn, body):
     except WidgetError:
         raise
     except (BadRequest, DescendError) as exc:
-        raise WidgetError(str(exc)) from None
+        error = WidgetError(str(exc))
+        error.extra = dict(getattr(exc, "extra", None) or {})  # a refused formula's line in each language
+        raise error from None
 
 
 def reply(message) -> tuple[dict, list]:
@@ -272,7 +274,8 @@ class Panel(anywidget.AnyWidget):
         try:
             super().set_state(sync_data)
         except traitlets.TraitError as exc:
-            self.error = str(exc).splitlines()[0]
+            worded = (getattr(exc, "extra", None) or {}).get("formula_error") or {}
+            self.error = worded.get(self.lang) or str(exc).splitlines()[0]  # a formula: the page's friendly line
             self.send_state(list(sync_data))  # the page draws the kernel's values again
         except Exception as exc:  # noqa: BLE001 - never a kernel traceback from a page event
             log.warning("widget update refused: %s", exc, exc_info=True)

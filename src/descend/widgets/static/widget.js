@@ -210,7 +210,7 @@ function early(model) {
   };
 }
 
-async function renderPanel(model, el, spec, f, asked) {
+async function renderPanel(model, el, spec, f, asked, on, undo) {
   const load = moduleCopy(f.modules);
   const [api, state, i18n, controls, race, panel] = await Promise.all(
     ["api.js", "state.js", "i18n.js", "controls.js", "race.js", spec.module].map(load));
@@ -237,22 +237,24 @@ async function renderPanel(model, el, spec, f, asked) {
   i18n.mount({ messages: model.get("catalogue"), root: el });
   i18n.setLanguage(model.get("lang"));
   const showError = () => { line.textContent = model.get("error") || ""; };
-  model.on("change:error", showError);
-  model.on("change:lang", async () => {
+  on("change:error", showError);
+  on("change:lang", async () => {
     if (model.get("lang") === "ja") await japaneseFont(model);
     i18n.setLanguage(model.get("lang"));
     panel.relabel();
   });
   const onTraits = follow(model, spec, mods, panel);
-  for (const name of Object.keys(spec.fromState(state.get(), mods))) model.on(`change:${name}`, onTraits);
+  for (const name of Object.keys(spec.fromState(state.get(), mods))) on(`change:${name}`, onTraits);
   // each drawing with something on it counts (the browser tests and the bench wait for it)
-  new MutationObserver(() => {
+  const observer = new MutationObserver(() => {
     if (spec.drawn(root)) el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1);
-  }).observe(root, { attributes: true, subtree: true, attributeFilter: ["data-draws", "data-curves", "data-methods"] });
+  });
+  observer.observe(root, { attributes: true, subtree: true, attributeFilter: ["data-draws", "data-curves", "data-methods"] });
+  undo.push(() => observer.disconnect());
   await spec.init(panel, root, model, mods);
 }
 
-async function renderTraining(model, el, f) {
+async function renderTraining(model, el, f, on) {
   // the training playground's own module (playground.js) looks its elements up in the page: until it
   // takes a root element, its decision boundary is drawn here from the same endpoints
   const load = moduleCopy(f.modules);
@@ -277,12 +279,15 @@ async function renderTraining(model, el, f) {
       line.textContent = err.message;
     }
   }
-  model.on("change", refresh);
+  on("change", refresh);
   refresh();
 }
 
 async function render({ model, el }) {
   el.classList.add("descend-widget");
+  // what this view listens to, let go when the view is removed (the model may outlive it)
+  const undo = [];
+  const on = (event, fn) => { model.on(event, fn); undo.push(() => model.off(event, fn)); };
   el.dataset.renderAt = String(performance.timeOrigin + performance.now()); // for bench/widgets.py
   try {
     const spec = PANELS[model.get("panel")];
@@ -292,10 +297,11 @@ async function render({ model, el }) {
     if (spec) asked.ask([["problems"], ["optimizers"], ...(spec.first ? spec.first(model) : [])]);
     const [f] = await Promise.all([files, model.get("lang") === "ja" ? japaneseFont(model) : null]);
     el.dataset.filesAt = String(performance.timeOrigin + performance.now());
-    if (spec) await renderPanel(model, el, spec, f, asked); else await renderTraining(model, el, f);
+    if (spec) await renderPanel(model, el, spec, f, asked, on, undo); else await renderTraining(model, el, f, on);
   } catch (err) {
     el.textContent = String((err && err.message) || err);
   }
+  return () => { for (const fn of undo) fn(); };
 }
 
 export default { render };
