@@ -188,8 +188,8 @@ SCIPY_METHOD = {"bfgs": "BFGS", "lbfgs": "L-BFGS-B", "cg": "CG"}
 
 def single_solves(rounds):
     """One solve per contender per round, alternating; medians and the per-round ratio."""
-    print("| case | descend | scipy | descend / scipy | nit (descend, scipy) |")
-    print("|---|---:|---:|---:|---:|")
+    print("| case | descend | scipy | descend / scipy | nit (descend, scipy) | evaluations f + grad (descend, scipy) |")
+    print("|---|---:|---:|---:|---:|---:|")
     for n in (2, 10, 100):
         p = problems.get("rosenbrock", n=n)
         for method, theirs_name in SCIPY_METHOD.items():
@@ -213,7 +213,7 @@ def single_solves(rounds):
                 b.append(time.perf_counter() - t1)
             ratio = statistics.median([x / y for x, y in zip(a, b)])
             print(f"| {method} n = {n} | {statistics.median(a) * 1e3:.2f} ms | {statistics.median(b) * 1e3:.2f} ms | "
-                  f"{ratio:.1f}x | {r.nit}, {s.nit} |", flush=True)
+                  f"{ratio:.2f}x | {r.nit}, {s.nit} | {r.nfev + r.ngev}, {s.nfev + s.njev} |", flush=True)
 
 
 def main():

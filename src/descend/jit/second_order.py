@@ -264,10 +264,11 @@ _FUNCTIONS = wolfe_row.FUNCTIONS + quasi_newton_row.FUNCTIONS + (
     _first_trial, _quadratic_trial, _armijo_fallback, _record, _direction, _update, _advance, _classify, _start, _run,
     _runs)
 _state: dict = {}
-#: the small functions inlined where they are called (numba counts references to the arrays a call
-#: passes: on a 2-D problem that costs more than the arithmetic; about 10% of a solve)
-_INLINE = frozenset(("dot", "dot_row", "minus_or_steepest", "f_at", "_slope", "_armijo_fails", "_finish", "_accept", "_start_zoom",
-                     "_nan_min", "_nan_max", "_record", "_flat_trial"))
+#: compiled as calls of their own; every other function is inlined where it is called (numba counts
+#: references to each array a call passes, atomically: on a 2-D problem that costs more than the
+#: arithmetic, and more again where two threads count the same shared arrays; inlining these three
+#: as well made the compile take minutes)
+_CALLED = frozenset(("_runs", "_run", "wolfe_search"))
 
 
 def _intrinsics():
@@ -355,7 +356,7 @@ def _loops() -> np.ndarray:
 
 def _digest(variant) -> str:
     h = hashlib.sha1(b"".join(inspect.getsource(m).encode() for m in (sys.modules[__name__], wolfe_row, quasi_newton_row)))
-    h.update(variant.encode() + repr(sorted(_INLINE)).encode())
+    h.update(variant.encode() + repr(sorted(_CALLED)).encode())
     h.update((kernels.fingerprint() if variant == "problems" else formula.fingerprint()).encode())
     return h.hexdigest()[:12]
 
@@ -382,7 +383,7 @@ def _solver(variant, problem=None):
     for fn in _FUNCTIONS:
         copy = types.FunctionType(fn.__code__, ns, fn.__name__)  # numba caches it beside fn's own module
         copy.__qualname__ = f"{fn.__name__.lstrip('_')}_{variant}_{tag}"  # one cache entry per variant
-        ns[fn.__name__] = (inline if fn.__name__ in _INLINE else jit)(copy)
+        ns[fn.__name__] = (jit if fn.__name__ in _CALLED else inline)(copy)
     _state[variant] = ns
     return ns
 

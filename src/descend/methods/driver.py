@@ -273,11 +273,12 @@ def finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched):
     with np.errstate(all="ignore"):
         measure = _measure(rule, runs, np.arange(R))
     messages = []
+    same = dict(gtol=gtol, max_growth=max_growth or float("nan"), method=rule.name,
+                constraint=repr(getattr(rule, "constraint", None)))  # the numbers every run's message shares
+    converged_key, max_steps_key = getattr(rule, "message_keys", ("method_converged", "method_max_steps"))
     for i in range(R):
-        numbers = dict(grad_norm=runs.gnorm[i], gtol=gtol, nit=int(runs.nit[i]), f0=runs.F0[i], fun=runs.F[i],
-                       max_growth=max_growth or float("nan"), method=rule.name, measure=measure[i],
-                       constraint=repr(getattr(rule, "constraint", None)))
-        converged_key, max_steps_key = getattr(rule, "message_keys", ("method_converged", "method_max_steps"))
+        numbers = dict(same, grad_norm=runs.gnorm[i], nit=int(runs.nit[i]), f0=runs.F0[i], fun=runs.F[i],
+                       measure=measure[i])
         if runs.status[i] == "converged":
             key = converged_key
         elif runs.reason[i] is not None:
