@@ -78,10 +78,32 @@ def test_the_lines_reach_every_way_a_search_ends():
 def test_a_single_solve_is_row_i_of_a_batch(method, name, n):
     p = problems.get(name, n=n) if n != 2 else problems.get(name)
     X0 = np.asarray(p.x0, dtype=float) + np.array([[0.0], [0.3], [-0.2]]) * np.ones(n)
-    batch = descend.minimize(p, X0, method=method, steps=300, gtol=1e-10)
+    # the NumPy path's two ways (tests/test_second_order_compiled.py compares the compiled solver with both)
+    batch = descend.minimize(p, X0, method=method, steps=300, gtol=1e-10, compiled=False)
     for i in range(3):
-        one = descend.minimize(p, X0[i], method=method, steps=300, gtol=1e-10)
+        one = descend.minimize(p, X0[i], method=method, steps=300, gtol=1e-10, compiled=False)
         np.testing.assert_array_equal(batch.x[i], one.x)
         assert (batch.nit[i], batch.nfev[i], batch.ngev[i], batch.status[i]) == (one.nit, one.nfev, one.ngev,
                                                                                  one.status)
         np.testing.assert_array_equal(batch.history.f[: len(one.history), i], one.history.f)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 7, 8, 12])
+def test_lbfgs_of_a_python_function_is_row_i_of_a_batch(n):
+    """One run's two-loop recursion on Python floats (below 8 variables) or on its vectors gives the
+    batch's numbers: a user's f and gradient, called one point at a time."""
+    scale = np.linspace(1.0, 30.0, n)
+
+    def f(x):
+        return float(np.sum(scale * (x - 1.0) ** 2) + np.sum(np.sin(3.0 * x)))
+
+    def grad(x):
+        return 2.0 * scale * (x - 1.0) + 3.0 * np.cos(3.0 * x)
+
+    X0 = np.random.default_rng(n).normal(size=(3, n)) * 2.0
+    for m in (10, 2):
+        batch = descend.minimize(f, X0, grad=grad, method="lbfgs", m=m, steps=200, gtol=1e-12)
+        for i in range(3):
+            one = descend.minimize(f, X0[i], grad=grad, method="lbfgs", m=m, steps=200, gtol=1e-12)
+            np.testing.assert_array_equal(batch.x[i], one.x)
+            assert (batch.nit[i], batch.nfev[i], batch.message[i]) == (one.nit, one.nfev, one.message)
