@@ -85,7 +85,7 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
     or projected gradient descent with ``constraint=`` (``method=None``, step ``lr``); x0 is then
     projected onto the set first.  ``compiled``: bfgs, lbfgs and cg on a registered problem or a
     typed formula run compiled where they can (:mod:`descend.methods.compiled`)."""
-    from ..problems import Problem
+    from ..problems.problem import Problem, check_run_memory
     from .driver import run
 
     if constraint is not None:
@@ -139,6 +139,7 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
     elif hess is not None or hessp is not None:
         raise DescendError(f"method {rule.name!r} uses no Hessian; hess= and hessp= are for newton and "
                            f"damped_newton")
+    check_run_memory(rule.name, R, n, m=options.get("m"), hessp=source is not None and source.kind == "hessp")
     if compiled is not False and constraint is None:
         from .compiled import dispatch
 

@@ -17,11 +17,54 @@ import numpy as np
 from ..errors import DescendError, check_finite_array, unknown_name
 
 __all__ = ["Problem", "get", "names", "register", "readonly", "check_window", "check_memory", "memory_limit",
-           "BYTES_PER_DIMENSION"]
+           "BYTES_PER_DIMENSION", "PROBLEM_BYTES_PER_DIMENSION", "RUN_BYTES_PER_DIMENSION", "DENSE_MATRICES",
+           "run_memory", "check_run_memory"]
 
-#: What a run of dimension n keeps, per coordinate: about a dozen float64 vectors (the point, the
-#: start, the gradient, the optimizer's state, the best point...), so 8 * 12 bytes per dimension.
+# What a size needs, measured (tracemalloc peaks, and peak RSS where LAPACK's own work arrays
+# count, which tracemalloc does not see) on rosenbrock, the largest of the problems with an n
+# (sphere, rastrigin, ackley and styblinski_tang take 16-24 bytes per dimension less), n = 1e5,
+# 5 steps, history=False, on 2026-12-07.  tests/test_run_memory.py checks that they bound the
+# peaks measured again.
+
+#: A problem of dimension n keeps 32 bytes per coordinate (x0, its domain, its minimizer) and
+#: takes 72 while it is built.
+PROBLEM_BYTES_PER_DIMENSION = 32
+
+#: Per coordinate and run, the peak of each method's run: the point, the new point, the gradient
+#: and f's temporaries (96 bytes for gd), and 8 bytes per vector of the optimizer's state
+#: (adam's two moments: 112).  gd's 120 is the line searches' (96 with a fixed lr).  lbfgs's
+#: is ``128 + 16 m`` (its m pairs (s, y): 288 at m = 10).  Newton-type methods add their dense
+#: matrices (:data:`DENSE_MATRICES`).  An optimizer that is not listed is counted as the
+#: largest listed first-order one.
+RUN_BYTES_PER_DIMENSION = {
+    "gd": 120, "sgd": 96, "momentum": 104, "nesterov": 104, "adagrad": 104, "adadelta": 112, "rmsprop": 104,
+    "adam": 112, "adamw": 112, "nadam": 112, "radam": 112, "adamax": 112, "lion": 104, "rprop": 112,
+    "asgd": 104, "adafactor": 104, "sgd_schedule_free": 128, "adamw_schedule_free": 152, "adopt": 112,
+    "ademamix": 120, "prodigy": 144, "lamb": 128, "soap": 136, "cg": 144, "lbfgs": 128,
+    "newton": 96, "damped_newton": 120, "bfgs": 120, "steepest_descent": 120,
+}
+_LBFGS_BYTES_PER_PAIR = 16  # s and y, 8 bytes each per coordinate
+
+#: The smallest run's bytes per coordinate (gd with a fixed lr): what :func:`get` checks a
+#: problem's n against, beside the problem's own :data:`PROBLEM_BYTES_PER_DIMENSION`.
 BYTES_PER_DIMENSION = 96
+
+#: Dense n x n float64 matrices a method holds at its peak, per run (peak RSS at n = 3000, the
+#: problem's analytic Hessian, which itself takes 2 while it is built): bfgs 5.0 (the inverse
+#: Hessian estimate and the temporaries of its update), newton 3.3 (4.8 when H is built from
+#: ``hessp``), damped_newton 4.3 (the Hessian, its eigenvalues' and the solve's copies, the
+#: shifted matrix), steepest_descent (the quadratic line search) 2.0, the second-derivative
+#: test of :func:`descend.critical_point` 6.2 (the Hessian, ``eigh``'s copy, work and
+#: eigenvectors).  damped_newton with ``hessp`` alone is Newton-CG: products only, none.
+DENSE_MATRICES = {"bfgs": 6, "newton": 5, "damped_newton": 6, "steepest_descent": 3, "critical_point": 7}
+_DENSE_WHY = {"bfgs": "the inverse-Hessian estimate and its update", "newton": "the Hessian and its solve",
+              "damped_newton": "the Hessian, its eigenvalues and the shifted solve",
+              "steepest_descent": "the Hessian of the quadratic line search",
+              "critical_point": "the Hessian, its eigenvectors and eigh's work"}
+
+#: Registered problems that build dense n x n matrices themselves, as a function of their
+#: parameters (peak RSS at n = 3000): ill_conditioned's H and Q take 5.2, 7.2 rotated (QR).
+DENSE_PROBLEMS = {"ill_conditioned": lambda params: 8 if params.get("rotate") else 6}
 
 
 def memory_limit() -> int:
@@ -47,6 +90,42 @@ def check_memory(nbytes: float, what: str, hint: str = "") -> None:
     if nbytes > limit:
         raise DescendError(f"{what} needs {_gib(nbytes)} of memory, more than the {_gib(limit)} allowed (half of "
                            f"this machine's memory){'; ' + hint if hint else ''}")
+
+
+def run_memory(name: str, runs: int, n: int, *, steps: int = 0, history=False, m: int | None = None,
+               hessp: bool = False) -> tuple[float, int]:
+    """Bytes that ``runs`` runs of method or optimizer ``name`` on n coordinates need at their peak,
+    and the dense n x n matrices among them per run (:data:`RUN_BYTES_PER_DIMENSION`,
+    :data:`DENSE_MATRICES`): ``history=True`` keeps every iterate, 16 bytes per coordinate and
+    step (the list and the stacked copy); ``m``, lbfgs's pairs (default 10); ``hessp``,
+    damped_newton runs as Newton-CG (no dense matrix)."""
+    name = str(name).lower()
+    per = RUN_BYTES_PER_DIMENSION.get(name, max(v for k, v in RUN_BYTES_PER_DIMENSION.items() if k != "lbfgs"))
+    if name == "lbfgs":
+        per += _LBFGS_BYTES_PER_PAIR * (10 if m is None else int(m))
+    if history is True:
+        per += 16 * (int(steps) + 1)
+    dense = 0 if (hessp and name == "damped_newton") else DENSE_MATRICES.get(name, 0)
+    return float(runs) * (float(n) * per + 8.0 * dense * float(n) ** 2), dense
+
+
+def check_run_memory(name: str, runs: int, n: int, *, steps: int = 0, history=False, m: int | None = None,
+                     hessp: bool = False) -> None:
+    """Refuse, before anything is allocated, a run that needs more than :func:`memory_limit`
+    (:func:`run_memory`): the message names the method, n, the bytes and what to use instead."""
+    nbytes, dense = run_memory(name, runs, n, steps=steps, history=history, m=m, hessp=hessp)
+    if nbytes <= memory_limit():
+        return
+    name = str(name).lower()
+    of = f"{runs} runs of " if runs != 1 else ""
+    if dense:
+        what = (f"{of}{name} with n = {n} ({dense} dense {n} x {n} matrices: {_DENSE_WHY[name]})")
+        hint = ("lbfgs or cg need O(n m) memory (method='lbfgs' or 'cg'; --method lbfgs)" if name != "critical_point"
+                else "the second-derivative test needs the whole Hessian; a smaller n, or hessian_vector_product")
+    else:
+        what = f"{of}{name} with n = {n}{f' and {steps} steps kept in the history' if history is True else ''}"
+        hint = "history='f' or False keeps no iterates" if history is True else ""
+    check_memory(nbytes, what, hint)
 
 
 # --------------------------------------------------------------------------- the Problem type
@@ -337,7 +416,10 @@ def get(name: str, **params) -> Problem:
                            f"valid: {', '.join(valid) if valid else '(none)'}")
     n = params.get("n")
     if isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0:
-        check_memory(float(n) * BYTES_PER_DIMENSION, f"problem {name!r} with n = {n}",
-                     f"a run keeps about {BYTES_PER_DIMENSION} bytes per dimension")
+        per = PROBLEM_BYTES_PER_DIMENSION + BYTES_PER_DIMENSION
+        dense = DENSE_PROBLEMS[name](params) if name in DENSE_PROBLEMS else 0
+        check_memory(float(n) * per + 8.0 * dense * float(n) ** 2,
+                     f"problem {name!r} with n = {n}" + (f" ({dense} dense {n} x {n} matrices)" if dense else ""),
+                     f"the problem and the smallest run keep about {per} bytes per dimension")
     return factory(**params)
 
