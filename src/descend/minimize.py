@@ -21,6 +21,7 @@ from . import first_order
 from . import linesearch as _ls
 from .errors import DescendError, check_nonnegative_int, check_positive
 from .objective import Objective, check_options, check_x0, resolve_problem
+from .problems.problem import check_run_memory
 from .result import History, Result
 
 __all__ = ["minimize", "Result", "History"]
@@ -192,6 +193,7 @@ def minimize(f, x0=None, *, grad=None, optimizer="gd", lr=0.01, steps=100, gtol=
         raise DescendError("line_search works with optimizer='gd' only (it picks the step along -grad)")
     opt = None if ls is not None else _make_optimizer(optimizer, lr, hyperparameters)
     name = "gd" if ls is not None else _optimizer_name(opt, optimizer)
+    check_run_memory(name, R, n, steps=steps, history=history if not gtol else False)  # without gtol every step runs
     notes: dict = {}  # why a typed formula the compiled path would take stays here (Result.extra)
     res = _jit.dispatch(compiled, f, fun, grad, optimizer, opt, X, lr, steps, gtol, max_growth, history, ls,
                         callback, vectorized, scalar=scalar, batched=batched, name=name, notes=notes)
