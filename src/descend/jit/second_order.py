@@ -188,20 +188,33 @@ def _start(i, x, g, pid, P, FO, tmp, NFEV, NGEV, F0):
     return f, np.sqrt(dot(g, g, tmp)), limit
 
 
+def _workspace(n, m, method):
+    """One thread's arrays for its runs (allocated once, not per run): 12 vectors, BFGS's H, L-BFGS's
+    pairs, the integer state, the Wolfe search's slots."""
+    H = np.empty((n, n)) if method == 0 else np.empty((1, 1))
+    return (np.empty((12, n)), H, np.empty((m, n)), np.empty((m, n)), np.empty(m), np.empty(m),
+            np.empty(7, dtype=np.int64), np.empty(25), np.empty(12, dtype=np.int64))
+
+
 def _run(i, X, pid, P, FO, IO, loops, OUT, NIT, NFEV, NGEV, STATUS, REASON, STEP, WHAT, FBAD, WST, REACH, PHIR,
-         FALLBACKS, END, HX, HF, HG, HA):
+         FALLBACKS, END, HX, HF, HG, HA, V, H, S, Y, rho, al, st, w, wi):
     """Run i from X[i] (left there at its end); its numbers into the outputs (OUT: f, |g|, f0)."""
     n = X.shape[1]
     method, m = IO[O_METHOD], max(IO[O_M], 1)
-    x, g, d, xn, gw = X[i], np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    xp, tmp, q, hy, al = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(m)
-    sv, yv = np.empty(n), np.empty(n)
-    H = np.eye(n) if method == 0 else np.empty((1, 1))
-    S, Y, rho = np.zeros((m, n)), np.zeros((m, n)), np.zeros(m)
-    dprev, gprev = np.zeros(n), np.zeros(n)
-    st = np.zeros(7, dtype=np.int64)
+    x = X[i]
+    g, d, xn, gw, xp, tmp, q, hy, sv, yv, dprev, gprev = (V[0], V[1], V[2], V[3], V[4], V[5], V[6], V[7], V[8],
+                                                          V[9], V[10], V[11])
+    if method == 0:
+        for r in range(n):
+            for c in range(n):
+                H[r, c] = 1.0 if r == c else 0.0
+    S[:, :] = 0.0
+    Y[:, :] = 0.0
+    rho[:] = 0.0
+    dprev[:] = 0.0
+    gprev[:] = 0.0
+    st[:] = 0
     st[S_HEAD], st[S_SINCE] = m - 1, -1
-    w, wi = np.empty(25), np.zeros(12, dtype=np.int64)
     f, gnorm, limit = _start(i, x, g, pid, P, FO, tmp, NFEV, NGEV, OUT[2])
     f_old = f + gnorm / 2  # scipy's guess of a previous f, for the first Wolfe trial step
     _record(i, 0, x, f, gnorm, HX, HF, HG, IO)
@@ -251,9 +264,10 @@ def _runs(X, pid, P, FO, IO, loops, OUT, NIT, NFEV, NGEV, STATUS, REASON, STEP, 
           FALLBACKS, END, HX, HF, HG, HA, i0, i1):
     """Runs i0 to i1 - 1, one after the other; the last loop iteration any of them took."""
     last = 0
+    V, H, S, Y, rho, al, st, w, wi = _workspace(X.shape[1], max(IO[O_M], 1), IO[O_METHOD])
     for i in range(i0, i1):
         _run(i, X, pid, P, FO, IO, loops, OUT, NIT, NFEV, NGEV, STATUS, REASON, STEP, WHAT, FBAD, WST, REACH,
-             PHIR, FALLBACKS, END, HX, HF, HG, HA)
+             PHIR, FALLBACKS, END, HX, HF, HG, HA, V, H, S, Y, rho, al, st, w, wi)
         last = max(last, END[i])
     return last
 
@@ -261,8 +275,8 @@ def _runs(X, pid, P, FO, IO, loops, OUT, NIT, NFEV, NGEV, STATUS, REASON, STEP, 
 # -- the compiled solver, and what it needs from NumPy ----------------------------------------------
 
 _FUNCTIONS = wolfe_row.FUNCTIONS + quasi_newton_row.FUNCTIONS + (
-    _first_trial, _quadratic_trial, _armijo_fallback, _record, _direction, _update, _advance, _classify, _start, _run,
-    _runs)
+    _first_trial, _quadratic_trial, _armijo_fallback, _record, _direction, _update, _advance, _classify, _start,
+    _workspace, _run, _runs)
 _state: dict = {}
 #: compiled as calls of their own; every other function is inlined where it is called (numba counts
 #: references to each array a call passes, atomically: on a 2-D problem that costs more than the
