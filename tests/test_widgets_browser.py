@@ -103,20 +103,23 @@ def _kernel(lab, path: str):
 
 
 def _ask(client, expr: str):
-    """The JSON value of ``expr`` evaluated in the notebook's kernel."""
+    """The JSON value of ``expr`` evaluated in the notebook's kernel (only this request's own messages:
+    the kernel's iopub also carries the page's comm traffic and the notebook's own cells)."""
     out = []
-    client.execute(f"import json as _j; print(_j.dumps({expr}))",
-                   store_history=False)
+    asked = client.execute(f"import json as _j; print(_j.dumps({expr}))", store_history=False)
     end = time.time() + 20
     while time.time() < end:
         msg = client.get_iopub_msg(timeout=20)
+        mine = msg.get("parent_header", {}).get("msg_id") == asked
+        if msg["msg_type"] == "stream" and msg["content"]["name"] == "stderr":  # a page event's warning in the log
+            raise AssertionError(f"the kernel wrote to stderr: {msg['content']['text'][:2000]}")
+        if not mine:
+            continue
         if msg["msg_type"] == "stream":
-            if msg["content"]["name"] == "stderr":  # a page event's warning in the kernel's log
-                raise AssertionError(f"the kernel wrote to stderr: {msg['content']['text'][:2000]}")
             out.append(msg["content"]["text"])
         if msg["msg_type"] == "error":
             raise AssertionError("\n".join(msg["content"]["traceback"]))
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle" and out:
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             return json.loads("".join(out))
     raise AssertionError(f"no answer from the kernel for {expr}")
 
@@ -235,10 +238,13 @@ def test_click_and_drag_move_start_in_the_kernel(page, tmp_path):
                      f"{mine}.querySelector('[data-name=replay] .range').textContent.endsWith('40')",
              15, "the runs of 40 steps drawn")
     save(driver, "widget-landscape-en-dragged")
+    # another problem set from Python: the page draws its landscape, the problem's own start
+    _ask(client, "setattr(w, 'problem', 'himmelblau') or w.problem")
+    wait_for(driver, f"{mine}.querySelector('#land-plot').dataset.problem === 'himmelblau'", 15, "himmelblau drawn")
     # a formula the explorer refuses, typed in the page: one friendly line, the kernel's problem kept
     driver.execute_script(f"{mine}.querySelector('#land-expr').value = 'x+'; {mine}.querySelector('#land-expr-draw').click()")
     error = _until(client, "w.error", lambda v: v != "")
-    assert "formula" in error and _ask(client, "w.problem") == "rosenbrock", error
+    assert "formula" in error and _ask(client, "w.problem") == "himmelblau", error
     wait_for(driver, f"{mine}.querySelector(':scope > .descend-error').textContent.includes('formula')", 10,
              "the refusal in one line on the page")
 
@@ -263,6 +269,10 @@ def test_the_landscape_in_japanese(page, tmp_path):
     assert after != before and after[0] < 0 < after[1] - 1.5, after  # (-1, 2): left and up of the centre
     assert driver.execute_script(f"return {contours(1)}") > 0
     assert _ask(client, "wj.error") == ""
+    # the language set from Python: the panel relabels itself
+    _ask(client, "setattr(wj, 'lang', 'en') or wj.lang")
+    wait_for(driver, f"{mine}.querySelector('h3[data-i18n=optimizers]').textContent === 'optimizers'", 10,
+             "the labels in English")
 
 
 def test_the_other_panels_draw(page, tmp_path):
