@@ -117,7 +117,7 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, method, h
 
         if method.lower() not in optim.names():  # unknown names: the library's message lists both kinds
             how = f"{line_search or 'its default'} line search" if method.lower() != "newton" else "full steps"
-            kwargs = dict(method=method, steps=steps, gtol=gtol, line_search=line_search, **parse_hp(hp))
+            kwargs = dict(method=method, steps=steps, gtol=gtol, line_search=line_search, history=False, **parse_hp(hp))
             if optimizer != "gd":
                 kwargs["optimizer"] = optimizer  # the library refuses the pair with its own message
             res = minimize(f, start, vectorized=True, **kwargs) if numerical else minimize(p, start, **kwargs)
@@ -131,7 +131,9 @@ def minimize_cmd(problem, x0, lr, steps, gtol, line_search, optimizer, method, h
         lr, how = default_lr(p, start)
     else:
         how = f"lr={lr:g}"
-    kwargs = dict(lr=lr, steps=steps, gtol=gtol, line_search=line_search, optimizer=optimizer, **parse_hp(hp))
+    # history=False: the table shows no iterates, and keeping them costs 8 bytes per coordinate and step
+    kwargs = dict(lr=lr, steps=steps, gtol=gtol, line_search=line_search, optimizer=optimizer, history=False,
+                  **parse_hp(hp))
     res = minimize(f, start, vectorized=True, **kwargs) if numerical else minimize(p, start, **kwargs)
     _print_result(res, p, how, as_json)
 

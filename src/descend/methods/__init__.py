@@ -139,7 +139,7 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
     elif hess is not None or hessp is not None:
         raise DescendError(f"method {rule.name!r} uses no Hessian; hess= and hessp= are for newton and "
                            f"damped_newton")
-    check_run_memory(rule.name, R, n, m=options.get("m"), hessp=source is not None and source.kind == "hessp")
+    check_run_memory(method or rule.name, R, n, m=options.get("m"), hessp=source is not None and source.kind == "hessp")
     if compiled is not False and constraint is None:
         from .compiled import dispatch
 

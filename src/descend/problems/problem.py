@@ -44,6 +44,8 @@ RUN_BYTES_PER_DIMENSION = {
     "newton": 96, "damped_newton": 120, "bfgs": 120, "steepest_descent": 120,
 }
 _LBFGS_BYTES_PER_PAIR = 16  # s and y, 8 bytes each per coordinate
+#: And per run whatever its size: Python objects, the counts and statuses (about 12 KiB measured).
+RUN_BYTES = 2 ** 20
 
 #: The smallest run's bytes per coordinate (gd with a fixed lr): what :func:`get` checks a
 #: problem's n against, beside the problem's own :data:`PROBLEM_BYTES_PER_DIMENSION`.
@@ -79,7 +81,10 @@ def memory_limit() -> int:
 
 
 def _gib(nbytes: float) -> str:
-    return f"{nbytes / 2 ** 30:.3g} GiB" if nbytes >= 2 ** 30 else f"{nbytes / 2 ** 20:.3g} MiB"
+    for unit, size in (("TiB", 2 ** 40), ("GiB", 2 ** 30)):
+        if nbytes >= size:
+            return f"{nbytes / size:.3g} {unit}"
+    return f"{nbytes / 2 ** 20:.3g} MiB"
 
 
 def check_memory(nbytes: float, what: str, hint: str = "") -> None:
@@ -97,7 +102,8 @@ def run_memory(name: str, runs: int, n: int, *, steps: int = 0, history=False, m
     """Bytes that ``runs`` runs of method or optimizer ``name`` on n coordinates need at their peak,
     and the dense n x n matrices among them per run (:data:`RUN_BYTES_PER_DIMENSION`,
     :data:`DENSE_MATRICES`): ``history=True`` keeps every iterate, 16 bytes per coordinate and
-    step (the list and the stacked copy); ``m``, lbfgs's pairs (default 10); ``hessp``,
+    step (the list and the stacked copy; the caller counts it where every step runs, without
+    gtol); ``m``, lbfgs's pairs (default 10); ``hessp``,
     damped_newton runs as Newton-CG (no dense matrix)."""
     name = str(name).lower()
     per = RUN_BYTES_PER_DIMENSION.get(name, max(v for k, v in RUN_BYTES_PER_DIMENSION.items() if k != "lbfgs"))
@@ -106,7 +112,7 @@ def run_memory(name: str, runs: int, n: int, *, steps: int = 0, history=False, m
     if history is True:
         per += 16 * (int(steps) + 1)
     dense = 0 if (hessp and name == "damped_newton") else DENSE_MATRICES.get(name, 0)
-    return float(runs) * (float(n) * per + 8.0 * dense * float(n) ** 2), dense
+    return float(runs) * (RUN_BYTES + float(n) * per + 8.0 * dense * float(n) ** 2), dense
 
 
 def check_run_memory(name: str, runs: int, n: int, *, steps: int = 0, history=False, m: int | None = None,
@@ -124,7 +130,9 @@ def check_run_memory(name: str, runs: int, n: int, *, steps: int = 0, history=Fa
                 else "the second-derivative test needs the whole Hessian; a smaller n, or hessian_vector_product")
     else:
         what = f"{of}{name} with n = {n}{f' and {steps} steps kept in the history' if history is True else ''}"
-        hint = "history='f' or False keeps no iterates" if history is True else ""
+        hint = "history='f' or False keeps no iterates" if history is True else (
+            f"lbfgs keeps {_LBFGS_BYTES_PER_PAIR} bytes per coordinate for each of its m = {10 if m is None else m} "
+            f"pairs: a smaller m" if name == "lbfgs" else "")
     check_memory(nbytes, what, hint)
 
 
