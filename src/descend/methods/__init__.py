@@ -16,6 +16,10 @@ damped_newton is Newton-CG (the direction from truncated conjugate gradient on
 ``H d = -g``, products only, as scipy's Newton-CG) and newton builds H from n products.
 Many runs at once work as for the first-order driver: x0 of shape (R, n); Newton
 solves the R systems with one ``np.linalg.solve`` on the (R, n, n) stack.
+
+cg, bfgs and lbfgs on a registered problem or a typed formula run compiled where numba is
+installed (:mod:`descend.methods.compiled`, :mod:`descend.jit.second_order`): the same numbers,
+counts, messages and history, under minimize's ``compiled`` policy.
 """
 
 from __future__ import annotations
