@@ -164,9 +164,13 @@ def array(a, kind: str = "value", lang: str | None = None, *, threshold: int = 6
         return number(a.item(), kind, lang)
     if a.ndim > 1:
         return "[" + ", ".join(array(row, kind, lang, threshold=threshold) for row in a) + "]"
+    half = threshold // 2
+    if len(a) > threshold and half > 0:  # only the shown ends: formatting all 2e6 entries took 31 s
+        ends = [number(v, kind, lang, nan="nan") for v in np.concatenate([a[:half], a[-half:]]).tolist()]
+        return "[" + ", ".join(ends[:half] + ["..."] + ends[half:]) + "]"
     items = [number(v, kind, lang, nan="nan") for v in a.tolist()]
-    if len(items) > threshold:
-        items = items[:threshold // 2] + ["..."] + items[-(threshold // 2):]
+    if len(items) > threshold:  # a threshold below 2 (no end shown on the left): as it always was
+        items = items[:half] + ["..."] + items[-half:]
     return "[" + ", ".join(items) + "]"
 
 
