@@ -206,3 +206,14 @@ def test_many_starts_on_threads_equal_the_numpy_batch(solves):
     assert (a.status == "converged").sum() > 200 and a.status[7] == "diverged"
     one = descend.minimize(p, X0[250], method="lbfgs", steps=60, history="f", gtol=1e-6, compiled=True)
     assert np.array_equal(_bits(one.x), _bits(a.x[250])) and one.nit == a.nit[250]
+
+
+@pytest.mark.parametrize("keep", [True, "f"])
+def test_a_history_longer_than_its_first_allocation(keep, solves, monkeypatch):
+    """Runs that go on past the history rows allocated first are run again with room for all."""
+    monkeypatch.setattr(so, "HISTORY_ROWS", 5)
+    p = problems.get("rosenbrock")
+    _both(p, method="bfgs", steps=500, history=keep)
+    _both(p, _starts(p, np.random.default_rng(2)), method="cg", steps=500, history=keep)
+    _both(p, method="lbfgs", steps=4, history=keep)  # every step taken, fewer than the rows
+    assert len(solves) == 3

@@ -100,6 +100,8 @@ def _armijo_fallback(alpha1, f, dphi0, x, d, pid, P, xp, tmp):
 
 
 def _record(i, k, x, f, gnorm, HX, HF, HG, IO):
+    if k >= HF.shape[1]:  # past the rows allocated: solve() runs again with room for all
+        return
     if IO[O_KEEP_X]:
         HX[i, k, :] = x
     if IO[O_KEEP_F]:
@@ -236,7 +238,7 @@ def _run(i, X, pid, P, FO, IO, loops, OUT, NIT, NFEV, NGEV, STATUS, REASON, STEP
             REACH[i], PHIR[i] = w[W_REACH], w[W_PHI_REACH]
             _record(i, k + 1, x, f, gnorm, HX, HF, HG, IO)
             break
-        if IO[O_KEEP_F]:
+        if IO[O_KEEP_F] and k < HA.shape[1]:
             HA[i, k] = alpha
         for j in range(n):  # -- classify and commit
             xn[j] = x[j] + alpha * d[j]
@@ -487,6 +489,32 @@ def _chunks(R):
     return [(R * j // k, R * (j + 1) // k) for j in range(k)]
 
 
+#: history rows allocated at first (a run that goes on past them is run again with room for all)
+HISTORY_ROWS = 256
+
+
+def _advance(ns, X, pid, P, FO, IO, keep_x, keep_f, rows):
+    """Every run through the compiled solver, the history with ``rows`` + 1 rows: (the runs' numbers,
+    the last iteration any run took, HX, HF, HG, HA)."""
+    R, n = X.shape
+    out = dict(OUT=np.empty((3, R)), NIT=np.zeros(R, np.int64), NFEV=np.zeros(R, np.int64),
+               NGEV=np.zeros(R, np.int64), STATUS=np.zeros(R, np.int64), REASON=np.zeros(R, np.int64),
+               STEP=np.zeros(R, np.int64), WHAT=np.zeros(R, np.int64), FBAD=np.full(R, np.nan),
+               WST=np.zeros(R, np.int64), REACH=np.zeros(R), PHIR=np.zeros(R), FALLBACKS=np.zeros(R, np.int64),
+               END=np.zeros(R, np.int64))
+    HX = np.empty((R, rows + 1, n)) if keep_x else np.empty((1, 1, 1))
+    HF = np.empty((R, rows + 1)) if keep_f else np.empty((1, 1))
+    HG = np.empty((R, rows + 1)) if keep_f else np.empty((1, 1))
+    HA = np.full((R, rows + 1), np.nan) if keep_f else np.full((1, 1), np.nan)
+    args = (X, pid, P, FO, IO, _loops(), *out.values(), HX, HF, HG, HA)
+    chunks = _chunks(R)
+    if len(chunks) == 1:
+        last = int(ns["_runs"](*args, 0, R))
+    else:  # the solver releases the GIL: slices of the runs on threads, each run on one
+        last = int(max(_pool().map(lambda c: ns["_runs"](*args, *c), chunks)))
+    return out, last, HX, HF, HG, HA
+
+
 def solve(problem, X, method, *, m, quadratic_start, fr, restart, ls, steps, gtol, max_growth, keep):
     """Run ``method`` compiled from every row of X (R, n), in place; the runs' numbers as arrays
     (see :func:`_run`), or None where the solver is not available."""
@@ -505,21 +533,12 @@ def solve(problem, X, method, *, m, quadratic_start, fr, restart, ls, steps, gto
                    ls.approximate, max_growth is not None, ls.amax is not None, keep is True, bool(keep)],
                   dtype=np.int64)
     keep_x, keep_f = keep is True, bool(keep)
-    out = dict(OUT=np.empty((3, R)), NIT=np.zeros(R, np.int64), NFEV=np.zeros(R, np.int64),
-               NGEV=np.zeros(R, np.int64), STATUS=np.zeros(R, np.int64), REASON=np.zeros(R, np.int64),
-               STEP=np.zeros(R, np.int64), WHAT=np.zeros(R, np.int64), FBAD=np.full(R, np.nan),
-               WST=np.zeros(R, np.int64), REACH=np.zeros(R), PHIR=np.zeros(R), FALLBACKS=np.zeros(R, np.int64),
-               END=np.zeros(R, np.int64))
-    HX = np.empty((R, steps + 1, n)) if keep_x else np.empty((1, 1, 1))
-    HF = np.empty((R, steps + 1)) if keep_f else np.empty((1, 1))
-    HG = np.empty((R, steps + 1)) if keep_f else np.empty((1, 1))
-    HA = np.full((R, steps + 1), np.nan) if keep_f else np.full((1, 1), np.nan)
-    args = (X, pid, P, FO, IO, _loops(), *out.values(), HX, HF, HG, HA)
-    chunks = _chunks(R)
-    if len(chunks) == 1:
-        last = int(ns["_runs"](*args, 0, R))
-    else:  # the solver releases the GIL: slices of the runs on threads, each run on one
-        last = int(max(_pool().map(lambda c: ns["_runs"](*args, *c), chunks)))
+    rows = min(steps, HISTORY_ROWS) if keep else steps  # runs usually converge long before steps
+    X0 = X.copy() if rows < steps else None
+    out, last, HX, HF, HG, HA = _advance(ns, X, pid, P, FO, IO, keep_x, keep_f, rows)
+    if X0 is not None and last > rows:  # a run went on past the history allocated: again, with room
+        X[:] = X0
+        out, last, HX, HF, HG, HA = _advance(ns, X, pid, P, FO, IO, keep_x, keep_f, last)
     out["last"] = last
     if keep:
         for i in range(R):  # a run that ended early repeats its last values
