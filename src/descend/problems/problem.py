@@ -44,7 +44,8 @@ RUN_BYTES_PER_DIMENSION = {
     "newton": 96, "damped_newton": 120, "bfgs": 120, "steepest_descent": 120,
 }
 _LBFGS_BYTES_PER_PAIR = 16  # s and y, 8 bytes each per coordinate
-#: And per run whatever its size: Python objects, the counts and statuses (about 12 KiB measured).
+#: And per call whatever its size: Python objects (about 12 KiB measured for one run; R runs as
+#: one array share them, and their counts and statuses are 8 bytes each).
 RUN_BYTES = 2 ** 20
 
 #: The smallest run's bytes per coordinate (gd with a fixed lr): what :func:`get` checks a
@@ -112,7 +113,7 @@ def run_memory(name: str, runs: int, n: int, *, steps: int = 0, history=False, m
     if history is True:
         per += 16 * (int(steps) + 1)
     dense = 0 if (hessp and name == "damped_newton") else DENSE_MATRICES.get(name, 0)
-    return float(runs) * (RUN_BYTES + float(n) * per + 8.0 * dense * float(n) ** 2), dense
+    return RUN_BYTES + float(runs) * (float(n) * per + 8.0 * dense * float(n) ** 2), dense
 
 
 def check_run_memory(name: str, runs: int, n: int, *, steps: int = 0, history=False, m: int | None = None,
