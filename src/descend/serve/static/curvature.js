@@ -34,7 +34,10 @@ function figure(id, titleKey, extra) {
   return { box, title, plot, note, hint };
 }
 
-/** Build the two figures after `anchor` (the panel's status line). */
+/**
+ * Build the two figures after `anchor` (the panel's status line), wherever it is: the page, or a
+ * notebook widget's element (this module keeps its elements, it looks none up in the document).
+ */
 export function create(anchor) {
   const row = document.createElement("div");
   row.className = "two train-curvature";

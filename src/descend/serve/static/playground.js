@@ -21,11 +21,16 @@ let frames = []; // arrival times of the last frames, for frames/s
 let generation = 0; // a new configuration makes frames of an older session stale
 let lastFrame = null;
 
+/**
+ * The training request of the state on screen. A notebook widget's state may carry what the panel
+ * has no control for: `thp`, the optimizer's hyperparameters (dropped when the optimizer changes),
+ * and `textra`, other settings of the request (test_fraction, curvature_every); the page has neither.
+ */
 function config() {
   const s = state.get();
   const batch = s.batch === "one" ? 1 : s.batch === "full" ? null : s.k;
-  return { dataset: s.data, n: s.n, noise: s.noise, hidden: s.layers, activation: s.act, optimizer: s.topt,
-           lr: s.tlr, batch_size: batch, seed: s.seed, grid: 50 };
+  return { ...(s.textra || {}), ...(s.thp || {}), dataset: s.data, n: s.n, noise: s.noise, hidden: s.layers,
+           activation: s.act, optimizer: s.topt, lr: s.tlr, batch_size: batch, seed: s.seed, grid: 50 };
 }
 
 /** The training request (what export sends too). */
@@ -344,7 +349,11 @@ function buildControls(optimizers) {
   const act = select({ key: "activation", name: "activation", value: s.act, options: info.activations.map((a) => [a, a]),
                        onChange: (v) => change({ act: v }) });
   const opt = select({ key: "optimizer", name: "train-optimizer", value: s.topt, options: optimizers.map((o) => [o.name, o.name]),
-                       onChange: (v) => { change({ topt: v, tlr: catalog.optimizer(v).lr.default }); buildControls(optimizers); } });
+                       onChange: (v) => {
+                         // another optimizer: its own default lr, and none of the last one's hyperparameters
+                         change({ topt: v, tlr: catalog.optimizer(v).lr.default, ...(s.thp ? { thp: {} } : {}) });
+                         buildControls(optimizers);
+                       } });
   const spec = catalog.optimizer(s.topt) || optimizers[0];
   const lr = slider({ key: "lr", min: spec.lr.min, max: spec.lr.max, value: s.tlr, log: true, name: "train-lr",
                       onChange: (v) => change({ tlr: v }) });
@@ -379,11 +388,15 @@ function buildToolbar() {
   apply(els.toolbar);
 }
 
-export async function init() {
+/**
+ * Start the panel in `root` (the page, or a notebook widget's element holding its section of
+ * index.html): its `#train-*` elements are looked up there.
+ */
+export async function init({ root = document } = {}) {
   await ready;
-  els = { controls: document.getElementById("train-controls"), toolbar: document.getElementById("train-toolbar"),
-          boundary: document.getElementById("train-boundary"), loss: document.getElementById("train-loss"),
-          status: document.getElementById("train-status") };
+  const find = (id) => root.querySelector(`#${id}`);
+  els = { controls: find("train-controls"), toolbar: find("train-toolbar"), boundary: find("train-boundary"),
+          loss: find("train-loss"), status: find("train-status") };
   curvature.create(els.status);
   const [data, optimizers] = await Promise.all([call("datasets"), catalog.loadOptimizers()]);
   info = data;
