@@ -282,9 +282,9 @@ _FUNCTIONS = wolfe_row.FUNCTIONS + quasi_newton_row.FUNCTIONS + (
 _state: dict = {}
 #: compiled as calls of their own; every other function is inlined where it is called (numba counts
 #: references to each array a call passes, atomically: on a 2-D problem that costs more than the
-#: arithmetic, and more again where two threads count the same shared arrays; inlining these three
-#: as well made the compile take minutes)
-_CALLED = frozenset(("_runs", "_run", "wolfe_search"))
+#: arithmetic, and more again where two threads count the same shared arrays; inlining the run
+#: into the loop over runs as well made the compile take minutes)
+_CALLED = frozenset(("_runs", "_run"))
 
 
 def _intrinsics():
