@@ -130,3 +130,11 @@ def test_a_large_size_within_memory_is_allowed(small_machine):
     with pytest.raises(DescendError, match=r"problem 'rosenbrock' with n = 20000000 needs 2.38 GiB"):
         problems.get("rosenbrock", n=2 * 10 ** 7)
     assert problems.get("rosenbrock", n=10 ** 6).dim == 10 ** 6
+
+
+def test_a_problems_analytic_hessian_is_checked_before_it_is_built(small_machine):
+    p = problems.get("rosenbrock", n=20_000)
+    with pytest.raises(DescendError, match=r"the Hessian of 'rosenbrock' at n = 20000 \(dense 20000 x 20000\) "
+                                           r"needs 5.96 GiB"):
+        p.hessian(p.x0)
+    assert problems.get("rosenbrock", n=100).hessian(np.zeros((3, 100))).shape == (3, 100, 100)

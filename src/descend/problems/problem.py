@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import math
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -165,6 +166,10 @@ class _PointFunction:
             raise DescendError(f"{self.problem} is a function of {self.dim} variable"
                                f"{'s' if self.dim != 1 else ''}: x must have shape ({self.dim},) "
                                f"or (m, {self.dim}), got shape {x.shape}")
+        if self.kind == "hessian":  # the analytic Hessian builds (n, n) per point: 2.0 of them at its peak (n = 3000)
+            check_memory(16.0 * math.prod(x.shape[:-1]) * float(self.dim) ** 2,
+                         f"the Hessian of {self.problem!r} at n = {self.dim} (dense {self.dim} x {self.dim})",
+                         "hessian_vector_product needs O(n)")
         out = self.fn(x)
         if scalar and self.kind == "grad":
             return out.reshape(())[()]
