@@ -276,10 +276,12 @@ def finish(runs, hist, rule, ls, hess, gtol, max_growth, scalar, batched):
     same = dict(gtol=gtol, max_growth=max_growth or float("nan"), method=rule.name,
                 constraint=repr(getattr(rule, "constraint", None)))  # the numbers every run's message shares
     converged_key, max_steps_key = getattr(rule, "message_keys", ("method_converged", "method_max_steps"))
+    # as Python numbers (every message formats them with a format spec: the same text as NumPy's)
+    gnorm, nit, f0, fun, meas = (np.asarray(a).tolist() for a in (runs.gnorm, runs.nit, runs.F0, runs.F, measure))
+    statuses = runs.status.tolist()
     for i in range(R):
-        numbers = dict(same, grad_norm=runs.gnorm[i], nit=int(runs.nit[i]), f0=runs.F0[i], fun=runs.F[i],
-                       measure=measure[i])
-        if runs.status[i] == "converged":
+        numbers = dict(same, grad_norm=gnorm[i], nit=int(nit[i]), f0=f0[i], fun=fun[i], measure=meas[i])
+        if statuses[i] == "converged":
             key = converged_key
         elif runs.reason[i] is not None:
             key, extra = runs.reason[i]
