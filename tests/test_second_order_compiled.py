@@ -27,19 +27,24 @@ def _bits(a):
     return a.view(np.int64) if a.dtype == np.float64 else a
 
 
+def _fields(r) -> dict:
+    """A Result's numbers and words, its history's arrays among them (None where not kept)."""
+    out = {k: getattr(r, k) for k in ("x", "fun", "grad_norm", "nit", "nfev", "ngev", "status", "success", "message",
+                                      "optimizer")}
+    if r.history is not None:
+        out.update({f"history.{k}": getattr(r.history, k) for k in ("x", "f", "grad_norm", "lr")})
+    return out
+
+
 def assert_same(a, b, where=""):
-    for k in ("x", "fun", "grad_norm", "nit", "nfev", "ngev", "status", "success", "message", "optimizer"):
-        va, vb = np.asarray(getattr(a, k)), np.asarray(getattr(b, k))
+    fa, fb = _fields(a), _fields(b)
+    assert fa.keys() == fb.keys() and repr(a.extra) == repr(b.extra), where
+    for k, va in fa.items():
+        vb = fb[k]
+        assert (va is None) == (vb is None), f"{where}: {k}"
+        va, vb = np.asarray(va), np.asarray(vb)
         assert va.shape == vb.shape and va.dtype == vb.dtype, f"{where}: {k}"
         assert np.array_equal(_bits(va), _bits(vb)), f"{where}: {k} differs: {va!r} vs {vb!r}"
-    assert repr(a.extra) == repr(b.extra), where
-    assert (a.history is None) == (b.history is None), where
-    if a.history is not None:
-        for k in ("x", "f", "grad_norm", "lr"):
-            va, vb = getattr(a.history, k), getattr(b.history, k)
-            assert (va is None) == (vb is None), f"{where}: history.{k}"
-            if va is not None:
-                assert va.shape == vb.shape and np.array_equal(_bits(va), _bits(vb)), f"{where}: history.{k}"
 
 
 @pytest.fixture
