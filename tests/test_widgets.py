@@ -286,3 +286,51 @@ def test_a_formula_refused_from_the_page_is_the_explorers_friendly_line_in_the_w
         w = Landscape("rosenbrock", steps=10, lang=lang)
         w.set_state({"problem": {"expression": "x+"}})
         assert words in w.error and w.problem == "rosenbrock", w.error
+
+
+def test_training_runs_the_explorers_playground_panel_with_the_kernels_defaults():
+    from descend.serve.api.playground import Session, parse_config
+    from descend.serve.app import STATIC as page
+    from descend.widgets.model import front_end
+
+    files = front_end()
+    for name in ("playground.js", "curvature.js"):  # the explorer's Training panel, byte for byte
+        assert files["modules"][name] == (page / name).read_text(encoding="utf-8"), name
+    assert 'id="train-controls"' in files["sections"]["training"]
+    assert "export async function init({ root = document } = {})" in files["modules"]["playground.js"]
+    w = Training({"dataset": "moons", "n": 80, "hidden": [4], "momentum": 0.8, "optimizer": "momentum",
+                  "test_fraction": 0.25}, epochs=2)
+    # what the page shows for a key the config leaves out: the playground's default, not the page's
+    assert w._defaults == {k: v for k, v in parse_config({"dataset": "moons"}).items() if k in w._defaults}
+    assert w._defaults["optimizer"] == "sgd" and w._defaults["batch_size"] == 10
+    # the page writes the whole config back (every control, the hyperparameters and test_fraction it
+    # carries): the same training as the config it was given
+    full = {**w._defaults, **w.config, "batch_size": 10}
+    w.set_state({"config": full})
+    assert w.error == "" and w.config == full
+    partial = Session(parse_config({"dataset": "moons", "n": 80, "hidden": [4], "momentum": 0.8,
+                                    "optimizer": "momentum", "test_fraction": 0.25}))
+    partial.advance(2 * partial.n_batches)
+    assert w.results["test_loss"] == partial.frame()["test_loss"]
+    # a refused config from the page: one line, the kernel's config kept
+    w.set_state({"config": {**full, "lr": -1}})
+    assert w.error.startswith("lr: must be") and w.config == full
+
+
+def test_the_training_page_requests_go_to_the_kernels_sessions():
+    from descend.widgets import model
+
+    w = Training({"dataset": "moons", "n": 60, "hidden": [4]})
+    started = model.answer({"id": 1, "path": "train/start", "body": {**w._defaults, **w.config, "grid": 10}})
+    session = started["data"]["session"]  # kept in the kernel's bounded store (model.SESSIONS)
+    stepped = model.answer({"id": 2, "path": "train/step", "body": {"session": session, "updates": 3, "measure": True}})
+    assert stepped["data"]["frame"]["step"] == 3 and stepped["data"]["frame"]["curvature"]
+    assert model.answer({"id": 3, "path": "train/stop", "body": {"session": session}})["id"] == 3
+
+
+def test_the_lr_widget_has_its_own_hint_in_each_language():
+    w = LearningRate("elongated_bowl", steps=10, lrs={"min": 1e-3, "max": 1.0, "points": 3})
+    for lang in ("en", "ja"):
+        hint = w.catalogue[lang]["lr_hint_widget"]
+        assert ".picked" in hint and hint != w.catalogue[lang]["lr_hint"]
+    assert "landscape" not in w.catalogue["en"]["lr_hint_widget"]

@@ -35,7 +35,7 @@ CELLS = ["from descend.widgets import Derivatives, Landscape, LearningRate, Trai
          "wj = Landscape('rosenbrock', steps=1000, lang='ja')\nwj",
          "lr = LearningRate('elongated_bowl', steps=50, lrs={'min': 1e-3, 'max': 1.0, 'points': 9})\nlr",
          "Derivatives('sin(x)', x=0.5)",
-         "Training({'dataset': 'moons', 'n': 100, 'hidden': [6]})"]
+         "tr = Training({'dataset': 'moons', 'n': 100, 'hidden': [6]})\ntr"]
 NOTEBOOK = "widgets.ipynb"
 
 
@@ -276,18 +276,20 @@ def test_the_landscape_in_japanese(page, tmp_path):
 
 
 def test_the_other_panels_draw(page, tmp_path):
-    """The explorer's lr and derivatives panels (their controls too) and the training heat map; a
-    click on an lr curve comes back to Python as ``picked``."""
+    """The explorer's lr and derivatives panels (their controls too) and the training panel's first
+    frame; the lr widget's own hint; a click on an lr curve comes back to Python as ``picked``."""
     driver, client = page
     save = screenshots(tmp_path, REVIEW)
     shown = driver.execute_script(
         f"const w = {WIDGET}; return [w[2].querySelector('#lr-plot').dataset.curves,"
         " w[3].querySelector('#der-plot').dataset.methods, !!w[2].querySelector('[data-name=lrmin]'),"
-        " !!w[3].querySelector('#der-expr'), w[4].querySelector('.js-plotly-plot').data.length]")
-    assert shown == ["1", "5", True, True, 1], shown  # gd's curve; 5 methods; their controls; the heat map
+        " !!w[3].querySelector('#der-expr'), !!w[4].querySelector('#train-boundary').dataset.picture]")
+    assert shown == ["1", "5", True, True, True], shown  # gd's curve; 5 methods; their controls; the first frame
     errors = driver.execute_script(
         f"return Array.from({WIDGET}).slice(1).map((w) => w.querySelector(':scope > .descend-error').textContent)")
     assert errors == ["", "", "", ""], errors  # (the first widget's line: the formula refused above)
+    hint = driver.execute_script(f"return {WIDGET}[2].querySelector('p.hint').textContent")
+    assert ".picked" in hint and "into the landscape" not in hint, hint  # here a click sets .picked
     _show(driver, 2)
     save(driver, "widget-panels-en")
     # a click on the lr curve's fifth point (lr = 10**-1.5): Python reads it in lr.picked
@@ -301,3 +303,44 @@ def test_the_other_panels_draw(page, tmp_path):
     actions.perform()
     picked = _until(client, "lr.picked", lambda v: v is not None)
     assert picked == {"optimizer": "gd", "lr": 0.03162}, picked
+
+
+def test_the_training_panel_trains_in_the_kernel(page, tmp_path):
+    """The explorer's own Training panel in the cell: the playground's defaults for what ``config``
+    leaves out, play trains through the comm (the loss plot and the sharpness plot drawn in the widget),
+    a setting changed on the page reaches ``config``, an lr set from Python reaches the page's lr box,
+    and the panel relabels itself in Japanese."""
+    driver, client = page
+    save = screenshots(tmp_path, REVIEW)
+    mine = f"{WIDGET}[4]"
+    sel = f"{mine}.querySelector('[data-name=train-optimizer] select').value"
+    assert driver.execute_script(f"return [{sel}, {mine}.querySelector('[data-name=train-lr] input.value').value]") \
+        == ["sgd", "0.03"]  # the kernel's playground defaults (the explorer page starts on adam)
+    driver.execute_script(f"{mine}.querySelector('#train-play').click()")
+    wait_for(driver, f"Number({mine}.querySelector('#train-status').dataset.step) >= 40 && "
+                     f"Number({mine}.querySelector('#train-sharpness').dataset.points) >= 3", 20,
+             "training frames with their sharpness")
+    driver.execute_script(f"{mine}.querySelector('#train-play').click()")  # pause
+    drawn = driver.execute_script(
+        f"const w = {mine}; return [w.querySelector('#train-loss').data[0].x.length,"
+        " w.querySelectorAll('#train-sharpness .scatterlayer .trace').length,"
+        " w.querySelectorAll('#train-slice .scatterlayer .trace').length, w.querySelector('#train-sharpness').dataset.rule]")
+    assert drawn[0] >= 5 and drawn[1] == 2 and drawn[2] == 2 and drawn[3] == "gd", drawn  # sgd's 2/η line
+    _show(driver, 4)
+    save(driver, "widget-training-en")
+    # the page's seed: the kernel's config follows (and stays a config the playground takes)
+    driver.execute_script(f"const b = {mine}.querySelector('[data-name=seed] input');"
+                          " b.value = '7'; b.dispatchEvent(new Event('change'));")
+    seed = _until(client, "tr.config.get('seed')", lambda v: v == 7)
+    assert seed == 7 and _ask(client, "tr.error") == "", seed
+    # an lr set from Python: the page's lr box follows
+    _ask(client, "setattr(tr, 'config', {**tr.config, 'lr': 0.05}) or tr.config['lr']")
+    wait_for(driver, f"{mine}.querySelector('[data-name=train-lr] input.value').value === '0.05'", 10,
+             "the lr box following tr.config")
+    _ask(client, "setattr(tr, 'lang', 'ja') or tr.lang")
+    wait_for(driver, f"/[\\u3040-\\u30ff\\u4e00-\\u9fff]/.test({mine}.querySelector('#train-curvature h3').textContent)",
+             10, "the sharpness plot's title in Japanese")
+    driver.execute_script(f"{mine}.querySelector('#train-play').click()")  # the new lr's run, a few frames of it
+    wait_for(driver, f"Number({mine}.querySelector('#train-status').dataset.step) >= 20", 15, "frames at lr 0.05")
+    driver.execute_script(f"{mine}.querySelector('#train-play').click()")
+    save(driver, "widget-training-ja")

@@ -58,6 +58,8 @@ EXPLORER = {
     "explorer.iterations": _m("steps taken", "ステップ数"),
     "explorer.lr_title": _m("final loss against the learning rate", "学習率と最終の損失"),
     "explorer.lr_hint": _m("the landscape's problem, start, steps and optimizers: one batched run per optimizer over a log grid of η; × marks a diverged run; the dashed line is 2/L from descend.lr_find. Click a point to load that η into the landscape.", "地形と同じ問題・初期値・ステップ数・最適化手法で、最適化手法ごとに η の対数グリッドを一括実行。× は発散、破線は descend.lr_find の 2/L。点をクリックするとその η を地形に読み込みます。"),
+    # the LearningRate notebook widget's hint: there a click sets the widget's .picked (no landscape beside it)
+    "explorer.lr_hint_widget": _m("the problem, start, steps and optimizers of this widget: one batched run per optimizer over a log grid of η; × marks a diverged run; the dashed line is 2/L from descend.lr_find. Click a point: Python reads that optimizer and η in this widget's .picked.", "このウィジェットの問題・初期値・ステップ数・最適化手法で、最適化手法ごとに η の対数グリッドを一括実行。× は発散、破線は descend.lr_find の 2/L。点をクリックすると、その最適化手法と η を Python 側でウィジェットの .picked として読めます。"),
     "explorer.lr_min": _m("smallest η", "η の最小値"),
     "explorer.lr_max": _m("largest η", "η の最大値"),
     "explorer.lr_points": _m("grid points", "グリッドの点数"),

@@ -60,7 +60,7 @@ ROUTES = {
 
 #: The explorer's modules a widget runs (serve/static): its panels and what they import.
 MODULES = ("api.js", "plotting.js", "i18n.js", "state.js", "controls.js", "catalog.js", "race.js", "internals.js",
-           "landscape.js", "lrpanel.js", "derivatives.js")
+           "landscape.js", "lrpanel.js", "derivatives.js", "curvature.js", "playground.js")
 
 
 @functools.lru_cache(maxsize=1)

@@ -325,9 +325,12 @@ class Training(Panel):
 
     config = traitlets.Any({"dataset": "moons"}).tag(sync=True)
     epochs = traitlets.Any(5).tag(sync=True)
+    #: The playground's defaults for what ``config`` leaves out (the page shows them, as the kernel trains them).
+    _defaults = traitlets.Dict().tag(sync=True)
 
     def __init__(self, config=None, epochs=5, lang="en", **kwargs):
-        super().__init__(panel="training", config=config or {"dataset": "moons"}, epochs=epochs, lang=lang, **kwargs)
+        super().__init__(panel="training", config=config or {"dataset": "moons"}, epochs=epochs, lang=lang,
+                         _defaults=_training_defaults(), **kwargs)
 
     @traitlets.validate("config")
     def _check_config(self, proposal):
@@ -369,6 +372,13 @@ class Training(Panel):
     def export(self, to: str = "descend") -> str:
         """The explorer's Training export: descend code that trains the same network and prints the losses."""
         return _export({"kind": "train", "epochs": self.epochs, **self.config}, to)
+
+
+def _training_defaults() -> dict:
+    """What :func:`~descend.serve.api.playground.parse_config` fills in for the keys the Training
+    panel has controls for (the page's own defaults differ: spirals, Adam)."""
+    cfg = parse_config({"dataset": "moons"})
+    return {k: cfg[k] for k in ("n", "noise", "hidden", "activation", "optimizer", "lr", "batch_size", "seed")}
 
 
 def _export(body: dict, to: str) -> str | None:

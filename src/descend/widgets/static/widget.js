@@ -1,5 +1,5 @@
 // descend's notebook widgets: the explorer's own front end in a cell. Its ES modules (serve/static:
-// landscape.js, lrpanel.js, derivatives.js and what they import), each panel's section of its
+// landscape.js, lrpanel.js, derivatives.js, playground.js and what they import), each panel's section of its
 // index.html, its style.css and its vendored plotly.js come from the kernel once per page (no CDN,
 // no build step). Each widget runs its own copy of the modules (a module keeps its panel's state),
 // through three seams: api.js's requests go over the widget's comm (setTransport), the state lives
@@ -104,6 +104,29 @@ function problemState(p) {
     : { problem: "expression", expr: p.expression, window: p.window ?? null };
 }
 
+/** The playground's settings in its request that the Training panel has no control for (the rest: hyperparameters). */
+const TRAIN_OTHER = ["test_fraction", "curvature_every"];
+const TRAIN_CONTROLS = ["dataset", "n", "noise", "hidden", "activation", "optimizer", "lr", "batch_size", "seed", "grid"];
+
+/**
+ * The Training widget's config trait as the panel's state keys, on top of the kernel's defaults
+ * (`_defaults`: the playground's own, not the explorer page's); what the panel has no control for
+ * goes in `thp` (the optimizer's hyperparameters) and `textra` (other settings), which its request sends.
+ */
+function trainingState(m) {
+  const given = m.get("config") || {};
+  const c = { ...m.get("_defaults"), ...given };
+  const bs = c.batch_size;
+  const batch = bs === null ? "full" : bs === 1 ? "one" : "k";
+  const thp = {};
+  const textra = {};
+  for (const [k, v] of Object.entries(given)) {
+    if (TRAIN_OTHER.includes(k)) textra[k] = v; else if (!TRAIN_CONTROLS.includes(k)) thp[k] = v;
+  }
+  return { data: c.dataset, n: c.n, noise: c.noise, layers: c.hidden, act: c.activation, topt: c.optimizer, tlr: c.lr,
+           batch, ...(batch === "k" ? { k: bs } : {}), seed: c.seed, thp, textra };
+}
+
 const PANELS = {
   landscape: {
     module: "landscape.js",
@@ -133,6 +156,8 @@ const PANELS = {
     fromState: (s, mods) => ({ problem: mods.race.problemSpec(s), start: s.start, steps: s.steps,
                                optimizers: s.runs.map((r) => ({ optimizer: r.optimizer, ...r.hp })),
                                lrs: { min: s.lrmin, max: s.lrmax, points: s.lrn } }),
+    // a click on a curve sets `picked` here (the explorer's hint says it loads the landscape)
+    section: (root) => { root.querySelector('[data-i18n="lr_hint"]').dataset.i18n = "lr_hint_widget"; },
     // a click on a curve: Python reads the run's optimizer and that lr in `picked`
     init: (mod, root, model, mods) => mod.init({ root, onPick: (i, lr) => {
       model.set("picked", { optimizer: mods.state.get().runs[i].optimizer, lr });
@@ -147,6 +172,17 @@ const PANELS = {
     fromState: (s) => ({ expression: s.dexpr, x: s.dx, methods: s.dmethods, h: s.dh, relative: s.drelative }),
     init: (mod, root) => mod.init({ root }),
     drawn: (root) => Boolean(root.querySelector("#der-plot").dataset.methods),
+  },
+  training: {
+    module: "playground.js",
+    first: () => [["datasets"]],
+    toState: trainingState,
+    // the page's state as the config trait (what playground.js's request sends, less its grid)
+    fromState: (s) => ({ config: { ...s.textra, ...s.thp, dataset: s.data, n: s.n, noise: s.noise, hidden: s.layers,
+                                   activation: s.act, optimizer: s.topt, lr: s.tlr,
+                                   batch_size: s.batch === "one" ? 1 : s.batch === "full" ? null : s.k, seed: s.seed } }),
+    init: (mod, root) => mod.init({ root }),
+    drawn: (root) => Boolean(root.querySelector("#train-boundary").dataset.picture), // a frame on screen
   },
 };
 
@@ -223,7 +259,8 @@ async function renderPanel(model, el, spec, f, asked, on, undo) {
   stamp("modulesAt"); // these stamps: the phases bench/widgets.py reports
   load("plotting.js").then((plotting) => plotting.ready).then(() => stamp("plotlyAt"), () => {});
   api.setTransport((path, body) => asked.send(path, body).then((answer) => {
-    if (!el.dataset[`${path}At`]) stamp(`${path}At`);
+    const name = `${path.replace(/\W/g, "")}At`; // runAt, surfaceAt...; trainstartAt (a data-* name has no "/")
+    if (!el.dataset[name]) stamp(name);
     return answer;
   }, (err) => {
     throw new api.ApiError(err.message, 400, err.body);
@@ -231,6 +268,7 @@ async function renderPanel(model, el, spec, f, asked, on, undo) {
   const root = document.createElement("div");
   root.innerHTML = f.sections[model.get("panel")];
   root.firstElementChild.hidden = false;
+  if (spec.section) spec.section(root);
   const line = document.createElement("div");
   line.className = "descend-error";
   el.replaceChildren(root, line);
@@ -249,38 +287,9 @@ async function renderPanel(model, el, spec, f, asked, on, undo) {
   const observer = new MutationObserver(() => {
     if (spec.drawn(root)) el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1);
   });
-  observer.observe(root, { attributes: true, subtree: true, attributeFilter: ["data-draws", "data-curves", "data-methods"] });
+  observer.observe(root, { attributes: true, subtree: true, attributeFilter: ["data-draws", "data-curves", "data-methods", "data-picture"] });
   undo.push(() => observer.disconnect());
   await spec.init(panel, root, model, mods);
-}
-
-async function renderTraining(model, el, f, on) {
-  // the training playground's own module (playground.js) looks its elements up in the page: until it
-  // takes a root element, its decision boundary is drawn here from the same endpoints
-  const load = moduleCopy(f.modules);
-  const plotting = await load("plotting.js");
-  await plotting.ready;
-  const plot = document.createElement("div");
-  const line = document.createElement("div");
-  line.className = "descend-error";
-  el.replaceChildren(plot, line);
-  const call = (path, body) => ask(model, { path, body });
-  async function refresh() {
-    try {
-      const d = await call("train/start", model.get("config"));
-      const step = await call("train/step", { session: d.session, updates: 200 });
-      await call("train/stop", { session: d.session });
-      const g = step.frame.grid;
-      window.Plotly.react(plot, [{ type: "heatmap", x: g.x, y: g.y, z: g.z, colorscale: "RdBu", showscale: false }],
-                          plotting.withToolbar({ height: 360 }), plotting.CONFIG);
-      line.textContent = model.get("error") || "";
-      el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1);
-    } catch (err) {
-      line.textContent = err.message;
-    }
-  }
-  on("change", refresh);
-  refresh();
 }
 
 async function render({ model, el }) {
@@ -291,13 +300,14 @@ async function render({ model, el }) {
   el.dataset.renderAt = String(performance.timeOrigin + performance.now()); // for bench/widgets.py
   try {
     const spec = PANELS[model.get("panel")];
+    if (!spec) throw new Error(`no panel named ${model.get("panel")}`);
     const files = frontEnd(model);
     const asked = early(model);
     // catalog.js's two lists (and a landscape's grid and runs), answered right after the files
-    if (spec) asked.ask([["problems"], ["optimizers"], ...(spec.first ? spec.first(model) : [])]);
+    asked.ask([["problems"], ["optimizers"], ...(spec.first ? spec.first(model) : [])]);
     const [f] = await Promise.all([files, model.get("lang") === "ja" ? japaneseFont(model) : null]);
     el.dataset.filesAt = String(performance.timeOrigin + performance.now());
-    if (spec) await renderPanel(model, el, spec, f, asked, on, undo); else await renderTraining(model, el, f, on);
+    await renderPanel(model, el, spec, f, asked, on, undo);
   } catch (err) {
     el.textContent = String((err && err.message) || err);
   }
