@@ -222,3 +222,18 @@ def test_a_history_longer_than_its_first_allocation(keep, solves, monkeypatch):
     _both(p, _starts(p, np.random.default_rng(2)), method="cg", steps=500, history=keep)
     _both(p, method="lbfgs", steps=4, history=keep)  # every step taken, fewer than the rows
     assert len(solves) == 3
+
+
+def test_a_formula_the_evaluator_refuses_says_so(solves):
+    """An exponent that depends on a variable, with several runs: the NumPy path, and Result.extra says why."""
+    p = problems.from_expression("x**(1 + y**2) + y**2", x0=[1.5, 0.5])
+    X0 = np.array([[1.5, 0.5], [2.0, -0.3]])
+    res = descend.minimize(p, X0, method="lbfgs", steps=30)
+    assert "exponent depends on a variable" in res.extra["compiled"] and not solves
+    expected = descend.minimize(p, X0, method="lbfgs", steps=30, compiled=False)
+    assert "compiled" not in expected.extra
+    assert np.array_equal(_bits(res.x), _bits(expected.x)) and list(res.message) == list(expected.message)
+    with pytest.raises(DescendError, match="exponent depends on a variable"):
+        descend.minimize(p, X0, method="lbfgs", steps=30, compiled=True)
+    _both(p, X0[0], method="lbfgs", steps=30)  # one run: taken
+    assert solves

@@ -44,7 +44,7 @@ from .quasi_newton_row import (S_FALLBACKS, S_HEAD, S_SINCE, bfgs_direction, bfg
 from .wolfe_row import (I_NFEV, I_NGEV, I_STATUS, ROUNDING, W_ALPHA, W_PHI, W_PHI_REACH, W_REACH, ZOOM_ITER, dot,
                         f_at, wolfe_search, wolfe_start)
 
-__all__ = ["solve", "why_not", "METHODS", "key", "zoom_trial_agrees", "RUNS_PER_THREAD"]
+__all__ = ["solve", "why_not", "formula_refused", "METHODS", "key", "zoom_trial_agrees", "RUNS_PER_THREAD"]
 
 #: the methods compiled here, by their code in the solver
 METHODS = {"bfgs": 0, "lbfgs": 1, "cg": 2}
@@ -432,6 +432,11 @@ def key(problem, method, X) -> tuple:
     """What selects a compiled solver (for :mod:`descend.jit.ready`): the evaluator it calls."""
     what = "formula" if formula.program_of(problem) is not None else "problems"
     return ("second_order", what, method == "bfgs")
+
+
+def formula_refused(problem, X) -> bool:
+    """Whether ``problem`` is a typed formula that the compiled evaluator refuses from the starts X."""
+    return formula.program_of(problem) is not None and bool(formula.why_not(problem, X))
 
 
 def why_not(problem, X, method) -> str:

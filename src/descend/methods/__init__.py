@@ -144,14 +144,17 @@ def minimize_method(f, x0=None, *, method, grad=None, hess=None, hessp=None, ste
         raise DescendError(f"method {rule.name!r} uses no Hessian; hess= and hessp= are for newton and "
                            f"damped_newton")
     check_run_memory(method or rule.name, R, n, m=options.get("m"), hessp=source is not None and source.kind == "hessp")
+    notes: dict = {}  # why a typed formula the compiled solver would take stays here (Result.extra)
     if compiled is not False and constraint is None:
         from .compiled import dispatch
 
         res = dispatch(compiled, f, grad, X, rule, ls, steps=steps, gtol=gtol, max_growth=max_growth,
-                       history=history, callback=callback, scalar=scalar, batched=batched)
+                       history=history, callback=callback, scalar=scalar, batched=batched, notes=notes)
         if res is not None:  # bit for bit the numbers of run() below
             return res
     elif compiled is True:
         raise DescendError("compiled=True, but a constraint runs on the NumPy path")
-    return run(obj, X, rule, ls, source, steps=steps, gtol=gtol, callback=callback, max_growth=max_growth,
-               keep=history, scalar=scalar, batched=batched)
+    res = run(obj, X, rule, ls, source, steps=steps, gtol=gtol, callback=callback, max_growth=max_growth,
+              keep=history, scalar=scalar, batched=batched)
+    res.extra.update(notes)
+    return res

@@ -50,8 +50,11 @@ def _options(rule):
                 fr=getattr(rule, "beta", "") == "fr", restart=getattr(rule, "restart", None))
 
 
-def dispatch(compiled, f, grad, X, rule, ls, *, steps, gtol, max_growth, history, callback, scalar, batched):
-    """The compiled Result, or None for the NumPy path (see the module docstring)."""
+def dispatch(compiled, f, grad, X, rule, ls, *, steps, gtol, max_growth, history, callback, scalar, batched,
+             notes=None):
+    """The compiled Result, or None for the NumPy path (see the module docstring); a typed formula the
+    compiled evaluator refuses puts the reason in ``notes["compiled"]``, for the NumPy path's
+    ``Result.extra``."""
     from .. import jit
 
     if compiled is False or (compiled is None and jit.numpy_preferred()):
@@ -78,6 +81,8 @@ def dispatch(compiled, f, grad, X, rule, ls, *, steps, gtol, max_growth, history
     if why:
         if compiled:
             raise DescendError(f"compiled=True, but the compiled path cannot be taken: {why}")
+        if notes is not None and jit.available() and so.formula_refused(f, X):
+            notes["compiled"] = f"the typed formula ran on the NumPy path: {why}"
         return None
     X = np.array(X, dtype=np.float64, copy=True, order="C")
     out = so.solve(f, X, rule.name, ls=ls, steps=steps, gtol=gtol, max_growth=max_growth, keep=history,
