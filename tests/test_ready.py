@@ -43,6 +43,7 @@ def test_the_constants_mirror_the_loops():
 
 def test_a_new_configuration_answers_on_numpy_then_runs_compiled(monkeypatch):
     monkeypatch.delenv("DESCEND_JIT_WAIT", raising=False)
+    assert descend.jit.wait_ready(300)  # what earlier tests queued (a second-order solver's load) runs first
     calls = _count_by_thread(monkeypatch)
     p = problems.get("beale")  # a configuration no other test of this file asks for
     kw = dict(optimizer="nadam", lr=0.003, weight_decay=0.01, steps=40, history="f")
