@@ -242,7 +242,7 @@ def test_click_and_drag_move_start_in_the_kernel(page, tmp_path):
     _ask(client, "setattr(w, 'problem', 'himmelblau') or w.problem")
     wait_for(driver, f"{mine}.querySelector('#land-plot').dataset.problem === 'himmelblau'", 15, "himmelblau drawn")
     # a formula the explorer refuses, typed in the page: one friendly line, the kernel's problem kept
-    driver.execute_script(f"{mine}.querySelector('#land-expr').value = 'x+'; {mine}.querySelector('#land-expr-draw').click()")
+    driver.execute_script(f"{mine}.querySelector('[id$=land-expr]').value = 'x+'; {mine}.querySelector('#land-expr-draw').click()")
     error = _until(client, "w.error", lambda v: v != "")
     assert "formula" in error and _ask(client, "w.problem") == "himmelblau", error
     wait_for(driver, f"{mine}.querySelector(':scope > .descend-error').textContent.includes('formula')", 10,
@@ -258,6 +258,11 @@ def test_the_landscape_in_japanese(page, tmp_path):
     assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", heading), heading
     status = driver.execute_script(f"return {mine}.querySelector('#land-status').textContent")
     assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", status), status  # the results table's words too
+    # each widget's formula box has its own id, its label pointing at it (not at the first widget's box)
+    ids = driver.execute_script(f"return Array.from({WIDGET}).slice(0, 2).map((w) => {{"
+                                " const l = w.querySelector('label[for$=land-expr]');"
+                                " return [l.htmlFor, w.contains(document.getElementById(l.htmlFor))]; })")
+    assert ids[0][0] != ids[1][0] and all(inside for _, inside in ids), ids
     _show(driver, 1)
     save(driver, "widget-landscape-ja")
     before = _ask(client, "wj.start")
@@ -283,7 +288,7 @@ def test_the_other_panels_draw(page, tmp_path):
     shown = driver.execute_script(
         f"const w = {WIDGET}; return [w[2].querySelector('#lr-plot').dataset.curves,"
         " w[3].querySelector('#der-plot').dataset.methods, !!w[2].querySelector('[data-name=lrmin]'),"
-        " !!w[3].querySelector('#der-expr'), !!w[4].querySelector('#train-boundary').dataset.picture]")
+        " !!w[3].querySelector('[id$=der-expr]'), !!w[4].querySelector('#train-boundary').dataset.picture]")
     assert shown == ["1", "5", True, True, True], shown  # gd's curve; 5 methods; their controls; the first frame
     errors = driver.execute_script(
         f"return Array.from({WIDGET}).slice(1).map((w) => w.querySelector(':scope > .descend-error').textContent)")

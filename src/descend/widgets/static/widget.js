@@ -1,14 +1,13 @@
 // descend's notebook widgets: the explorer's own front end in a cell. Its ES modules (serve/static:
-// landscape.js, lrpanel.js, derivatives.js, playground.js and what they import), each panel's section of its
-// index.html, its style.css and its vendored plotly.js come from the kernel once per page (no CDN,
-// no build step). Each widget runs its own copy of the modules (a module keeps its panel's state),
+// landscape.js, lrpanel.js, derivatives.js, playground.js and what they import), each panel's
+// section of its index.html, its style.css and its vendored plotly.js come from the kernel once per
+// page (no CDN, no build step). Each widget runs its own copy of the modules (a module keeps its panel's state),
 // through three seams: api.js's requests go over the widget's comm (setTransport), the state lives
 // in the widget's traits instead of the address (state.useStore), and the labels come from the
 // widget's catalogue, applied under its element (i18n.mount). The kernel answers every request
 // with the explorer's endpoint functions.
 
 let files = null; // the promise of the front end's files, asked for once per page
-let widgets = 0; // widgets drawn on this page (each one's control ids get their own prefix)
 
 function ask(model, message) {
   // one request over the comm: the kernel answers {id, json: true} + the JSON bytes, {id, data} or {id, error}
@@ -246,13 +245,38 @@ function early(model) {
   };
 }
 
+/**
+ * Each label's control gets this widget's own id (`prefix` + its id): a fixed id such as the formula
+ * box's #land-expr repeats when several widgets share a page, and its label then points at the first
+ * widget's box. The modules keep their elements (they look none of these up by id), and a control
+ * built again (another language, a trait set from Python) is renamed again. Returns the observer.
+ */
+function ownIds(root, prefix) {
+  const rename = () => {
+    for (const label of root.querySelectorAll("label[for]")) {
+      if (label.htmlFor.startsWith(prefix)) continue; // controls.js's own ids already have it (idPrefix)
+      const control = root.querySelector(`#${CSS.escape(label.htmlFor)}`);
+      if (!control) continue;
+      control.id = `${prefix}${control.id}`;
+      label.htmlFor = control.id;
+    }
+  };
+  const observer = new MutationObserver(rename);
+  for (const aside of root.querySelectorAll("aside.controls")) observer.observe(aside, { childList: true, subtree: true });
+  return observer;
+}
+
 async function renderPanel(model, el, spec, f, asked, on, undo) {
   const load = moduleCopy(f.modules);
   const [api, state, i18n, controls, race, panel] = await Promise.all(
     ["api.js", "state.js", "i18n.js", "controls.js", "race.js", spec.module].map(load));
   const mods = { api, state, i18n, controls, race };
-  widgets += 1;
-  controls.idPrefix(`descend-${widgets}-`);
+  // widgets drawn on this page, counted on the page itself: this module may be a fresh copy per
+  // widget (its own variables would give every widget the prefix descend-1-)
+  const counted = document.documentElement.dataset;
+  counted.descendWidgets = String(Number(counted.descendWidgets || 0) + 1);
+  const prefix = `descend-${counted.descendWidgets}-`;
+  controls.idPrefix(prefix);
   state.useStore(traitStore(model, spec, mods));
   // the landscape's grid and runs asked for now, with the bodies its modules will send
   const stamp = (name) => { el.dataset[name] = String(performance.timeOrigin + performance.now()); };
@@ -288,7 +312,8 @@ async function renderPanel(model, el, spec, f, asked, on, undo) {
     if (spec.drawn(root)) el.dataset.drawn = String(Number(el.dataset.drawn || 0) + 1);
   });
   observer.observe(root, { attributes: true, subtree: true, attributeFilter: ["data-draws", "data-curves", "data-methods", "data-picture"] });
-  undo.push(() => observer.disconnect());
+  const renamer = ownIds(root, prefix);
+  undo.push(() => observer.disconnect(), () => renamer.disconnect());
   await spec.init(panel, root, model, mods);
 }
 
