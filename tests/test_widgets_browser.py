@@ -3,7 +3,8 @@ one notebook opened in headless Chromium and run (the landscape in English and i
 derivatives and training panels: one page and one kernel for every test); a click on the landscape
 moves ``start`` in the kernel, ``.results`` follow and the contours stay drawn; a drag of the start
 marker carries it; an lr typed in an optimizer card reaches ``optimizers``; a trait set from Python
-redraws the page.  Screenshots in en and ja go to /tmp/widget-shots for review.
+redraws the page; the explorer's Training panel trains through the comm, its loss and sharpness
+plots drawn in the widget.  Screenshots in en and ja go to /tmp/widget-shots for review.
 """
 
 from __future__ import annotations
@@ -293,6 +294,9 @@ def test_the_other_panels_draw(page, tmp_path):
     errors = driver.execute_script(
         f"return Array.from({WIDGET}).slice(1).map((w) => w.querySelector(':scope > .descend-error').textContent)")
     assert errors == ["", "", "", ""], errors  # (the first widget's line: the formula refused above)
+    styles = driver.execute_script("return Array.from(document.head.querySelectorAll('style'))"
+                                   ".filter((s) => s.textContent.includes('.descend-widget .run-card')).length")
+    assert styles == 1, styles  # the front end's files came once for the five widgets
     hint = driver.execute_script(f"return {WIDGET}[2].querySelector('p.hint').textContent")
     assert ".picked" in hint and "into the landscape" not in hint, hint  # here a click sets .picked
     _show(driver, 2)

@@ -7,7 +7,9 @@
 // widget's catalogue, applied under its element (i18n.mount). The kernel answers every request
 // with the explorer's endpoint functions.
 
-let files = null; // the promise of the front end's files, asked for once per page
+// What the widgets of one page share, kept on the page: anywidget may load this module afresh for
+// each widget, whose own variables would then ask for the files (1.5 MB of plotly.js) every time.
+const shared = (window.descendWidgets ??= { files: null, japanese: null, count: 0 });
 
 function ask(model, message) {
   // one request over the comm: the kernel answers {id, json: true} + the JSON bytes, {id, data} or {id, error}
@@ -32,8 +34,8 @@ const blob = (text, type = "text/javascript") => URL.createObjectURL(new Blob([t
  * explorer's page loads it: a classic script with the id plotting.js waits for).
  */
 function frontEnd(model) {
-  if (!files) {
-    files = ask(model, { asset: "front-end" }).then((f) => {
+  if (!shared.files) {
+    shared.files = ask(model, { asset: "front-end" }).then((f) => {
       if (!window.Plotly && !document.getElementById("plotly-script")) {
         const tag = document.createElement("script");
         tag.id = "plotly-script";
@@ -45,9 +47,9 @@ function frontEnd(model) {
       document.head.append(style);
       return f;
     });
-    files.catch(() => { files = null; });
+    shared.files.catch(() => { shared.files = null; });
   }
-  return files;
+  return shared.files;
 }
 
 /** The explorer's stylesheet with every rule under `scope` (its page rules, body and :root, on the widget). */
@@ -80,17 +82,15 @@ function moduleCopy(sources) {
   return (name) => import(/* webpackIgnore: true */ url(name));
 }
 
-let japanese = null; // a promise, once the Japanese font is asked for
-
 /** The explorer's Japanese font, from the kernel, once per page (a machine may have none). */
 function japaneseFont(model) {
-  if (!japanese) {
-    japanese = ask(model, { asset: "font-ja" }).then(async (data) => {
+  if (!shared.japanese) {
+    shared.japanese = ask(model, { asset: "font-ja" }).then(async (data) => {
       const face = new FontFace(data.name, data.buffers[0].buffer ?? data.buffers[0]);
       document.fonts.add(await face.load());
-    }).catch(() => { japanese = null; });
+    }).catch(() => { shared.japanese = null; });
   }
-  return japanese;
+  return shared.japanese;
 }
 
 // ---- each panel: which module, which section of index.html, its traits <-> the explorer's state ----
@@ -271,11 +271,8 @@ async function renderPanel(model, el, spec, f, asked, on, undo) {
   const [api, state, i18n, controls, race, panel] = await Promise.all(
     ["api.js", "state.js", "i18n.js", "controls.js", "race.js", spec.module].map(load));
   const mods = { api, state, i18n, controls, race };
-  // widgets drawn on this page, counted on the page itself: this module may be a fresh copy per
-  // widget (its own variables would give every widget the prefix descend-1-)
-  const counted = document.documentElement.dataset;
-  counted.descendWidgets = String(Number(counted.descendWidgets || 0) + 1);
-  const prefix = `descend-${counted.descendWidgets}-`;
+  shared.count += 1; // counted on the page (a count of this module's own gave every widget descend-1-)
+  const prefix = `descend-${shared.count}-`;
   controls.idPrefix(prefix);
   state.useStore(traitStore(model, spec, mods));
   // the landscape's grid and runs asked for now, with the bodies its modules will send
