@@ -312,6 +312,11 @@ class Derivatives(Panel):
 class Training(Panel):
     """The training playground: a small network on a 2-D data set, trained by descend in the kernel.
 
+    The explorer's own Training panel (play, one step, reset; the decision boundary, the losses, the
+    sharpness against 2/η and the loss along the line from the initial weights); its frames come
+    from the kernel's playground sessions.  A setting changed on the page writes the whole
+    ``config`` (every control's value); a key ``config`` leaves out shows the playground's default.
+
     Parameters
     ----------
     config : dict
