@@ -5,7 +5,9 @@ trains, through a switch to Japanese; pause; then in each language and at 1280 a
 stability threshold 2/η as a labelled dashed line (the frames' numbers), the slice is drawn
 from the initial weights (α = 0) to the current ones (α = 1), no "loading…" is left, the
 plots fit the window and no plotly toolbar covers a legend, every axis title of the panel's three plots
-(the loss curves too) is drawn with the Japanese font first, and the console has no error.
+(the loss curves too) is drawn with the Japanese font first, every legend entry and annotation shows its whole
+text (in Japanese too, on a page opened in Japanese whose font arrives after plotly.js), a log axis labelled at
+1, 2, 5 reads 0.5 as "0.5", and the console has no error.
 Screenshots are saved under the test's tmp folder (and copied to /tmp/explorer-shots/).
 
 Needs the Debian packages chromium and chromium-driver, selenium and the ``serve`` extra;
@@ -34,6 +36,47 @@ LOSS = "document.getElementById('train-loss')"
 #: plot's SVG text, as in plotly's tester; the loss plot's titles drew as boxes where only the curvature plots had it)
 TITLES = (f"return [{LOSS}, {SHARP}, {SLICE}].flatMap(g => Array.from(g.querySelectorAll('.g-xtitle text, .g-ytitle text'))"
           ".map(e => [e.textContent, getComputedStyle(e).fontFamily]))")
+
+
+#: each legend entry of the loss plot ([its text, where its text ends, where the next entry of its row starts or the
+#: legend's box ends]) and each annotation ([its text, its text's width, its box's width]): plotly keeps the size it
+#: measured for a label for good, so a Japanese one measured before the font had arrived was cut off ("訓練デー")
+FITS = (f"const g = {LOSS}; const bg = g.querySelector('.legend rect.bg');"
+        " const at = (e) => e.transform.baseVal.consolidate().matrix;"
+        " const rows = Array.from(g.querySelectorAll('.legend .traces')).map(e => { const x = e.querySelector('text.legendtext');"
+        " return [x.textContent, at(e).e + Number(x.getAttribute('x')) + x.getComputedTextLength(), at(e).e, at(e).f]; });"
+        " const legend = rows.map(([text, end, , y], i) => { const next = rows.slice(i + 1).find(r => r[3] === y);"
+        " return [text, end, next ? next[2] : bg.getBBox().width]; });"
+        f" const notes = Array.from({SHARP}.querySelectorAll('.annotation')).map(a => [a.querySelector('text').textContent,"
+        " a.querySelector('text').getComputedTextLength(), a.querySelector('rect.bg').getBBox().width]);"
+        " return [legend, notes];")
+#: the tick labels of the curvature plots' log axes labelled at 1, 2, 5 of each decade: [the tick's value, its label]
+TICKS = ("return Array.from(arguments[0].querySelectorAll('.ytick text')).map(e => [Math.pow(10, e.__data__.x), e.textContent])")
+
+
+def fits(driver, name: str):
+    """Every label of the loss plot's legend and of the sharpness plot's annotation shows its whole text."""
+    legend, notes = driver.execute_script(FITS)
+    assert len(legend) == 2 and notes, (name, legend, notes)
+    for text, end, room in legend:
+        assert end <= room + 1, f"{name}: the legend's {text!r} is cut off or covered (ends at {end}, room to {room})"
+    for text, width, box in notes:
+        assert width <= box, f"{name}: the annotation {text!r} ({width} px) is wider than its box ({box} px)"
+
+
+def decade_ticks(driver, name: str):
+    """A 1-2-5 log axis reads 0.05, 0.1, 0.2, 0.5, 1, 2 (plotly's own labels were "5" for 0.5)."""
+    for plot in (SHARP, SLICE):
+        gd = driver.execute_script(f"return {plot}")
+        if driver.execute_script("return arguments[0].layout.yaxis.dtick", gd) != "D2":
+            continue  # within a decade: plotly's own labels
+        for value, label in driver.execute_script(TICKS, gd):
+            assert float(label) == pytest.approx(value, rel=1e-9), (name, plot, value, label)
+    slice_ = driver.execute_script(f"return {SLICE}")
+    driver.execute_script("return Plotly.relayout(arguments[0], {'yaxis.range': [-1.5, 0.5]})", slice_)
+    labels = [label for _, label in driver.execute_script(TICKS, slice_)]
+    driver.execute_script("return Plotly.relayout(arguments[0], {'yaxis.autorange': true})", slice_)
+    assert labels == ["0.05", "0.1", "0.2", "0.5", "1", "2"], (name, labels)
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +120,8 @@ def check(driver, shots, name: str, lang: str, width: int):
         assert 200 < plot["w"] and plot["right"] <= page_width, f"{name}: a plot does not fit ({plot}, {page_width})"
         for box in legends:
             assert bar is None or bar["w"] == 0 or not overlaps(bar, box), f"{name}: the toolbar covers a label"
+    fits(driver, name)
+    decade_ticks(driver, name)
     titles = driver.execute_script(TITLES)
     assert len(titles) == 6, titles
     for text, family in titles:
@@ -100,8 +145,25 @@ def switch(driver, lang: str):
              what=f"the slice in {lang}")
 
 
+def opened_in_japanese_on_a_slower_line(driver, server):
+    """The page opened in Japanese where the font (6 MB) arrives after plotly.js (1.5 MB), at 5 MB/s: the loss
+    plot's legend was measured in a fallback font and cut its labels off; the plots now wait for the font."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 5,
+                                                                 "downloadThroughput": 5_000_000, "uploadThroughput": 5_000_000})
+    try:
+        driver.get(f"{server}/?token={TOKEN}#tab=training&lang=ja&data=moons&n=200&layers=8,8&topt=sgd&tlr={LR}&batch=full")
+        wait_for(driver, f"{STATUS}.step === '0' && {LOSS}.querySelectorAll('.legend .traces').length === 2",
+                 what="the first frame in Japanese")
+        fits(driver, "training-loss-ja-first")
+    finally:
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                                     "downloadThroughput": -1, "uploadThroughput": -1})
+
+
 def test_a_learner_watches_the_sharpness_reach_for_2_over_eta(shots):
     with explorer(TOKEN) as server, chromium("1280,1000", console_log=True) as driver:
+        opened_in_japanese_on_a_slower_line(driver, server)
         driver.get(f"{server}/?token={TOKEN}#tab=training&lang=en&data=moons&n=200&noise=0.1&layers=8,8&act=tanh"
                    f"&topt=sgd&tlr={LR}&batch=full&seed=1&speed=10")
         wait_for(driver, f"{STATUS}.step === '0' && {SHARP}.dataset.points === '1'", what="the first frame")

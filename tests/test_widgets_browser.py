@@ -353,3 +353,15 @@ def test_the_training_panel_trains_in_the_kernel(page, tmp_path):
     wait_for(driver, f"Number({mine}.querySelector('#train-status').dataset.step) >= 20", 15, "frames at lr 0.05")
     driver.execute_script(f"{mine}.querySelector('#train-play').click()")
     save(driver, "widget-training-ja")
+    # each Japanese label of the loss plot's legend is shown whole: plotly's tester, on the page outside every
+    # widget, measures it in the widget's font (the stylesheet's tester rule was scoped to the widget: a fallback)
+    legend = driver.execute_script(
+        "const g = arguments[0].querySelector('#train-loss'); const at = (e) => e.transform.baseVal.consolidate().matrix;"
+        " const rows = Array.from(g.querySelectorAll('.legend .traces')).map(e => { const x = e.querySelector('text.legendtext');"
+        " return [x.textContent, at(e).e + Number(x.getAttribute('x')) + x.getComputedTextLength(), at(e).e, at(e).f]; });"
+        " const width = g.querySelector('.legend rect.bg').getBBox().width;"
+        " return rows.map(([text, end, , y], i) => { const next = rows.slice(i + 1).find(r => r[3] === y);"
+        " return [text, end, next ? next[2] : width]; });", driver.execute_script(f"return {mine}"))
+    assert len(legend) == 2 and all(re.search("[\u30a0-\u30ff]", text) for text, _, _ in legend), legend
+    for text, end, room in legend:
+        assert end <= room + 1, f"the legend's {text!r} is cut off or covered (ends at {end}, room to {room})"

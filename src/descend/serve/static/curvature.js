@@ -104,6 +104,13 @@ function thresholdLabel(c) {
            yanchor: "bottom", showarrow: false, font: { color: RED }, bgcolor: "rgba(255,255,255,0.8)" };
 }
 
+/**
+ * A log axis labelled at 1, 2, 5 of each decade, each label the whole number ("0.5", "0.05", "20"): plotly's own
+ * labels for these ticks are the digit alone ("5" for 0.5, and for 50), smaller, for an axis labelled 10^k
+ * between them (d3's "~g": 1e-7 and 1e+6 from there on, as exponents).
+ */
+const DECADES = Object.freeze({ dtick: "D2", tickformat: "~g" });
+
 /** Whether the numbers on the plot span more than a decade: its log axis is then labelled at 1, 2, 5 only. */
 function wide(c) {
   const all = points.value.concat(c.threshold === null || c.threshold === undefined ? [] : [c.threshold])
@@ -130,7 +137,7 @@ function drawSharpness(c) {
     if (hasThreshold) traces.push(thresholdTrace(c));
     window.Plotly.react(els.sharp, traces, withToolbar({
       margin: { l: 55, r: 10, t: 20, b: 40 }, xaxis: { title: { text: t("updates_axis") }, zeroline: false },
-      yaxis: { type: "log", title: { text: t(c.compare) }, exponentformat: "power", ...(decades ? { dtick: "D2" } : {}) },
+      yaxis: { type: "log", title: { text: t(c.compare) }, exponentformat: "power", ...(decades ? DECADES : {}) },
       annotations: hasThreshold ? [thresholdLabel(c)] : [], showlegend: false,
     }), CONFIG);
     drawnKey = key;
@@ -158,7 +165,7 @@ function drawSlice(s) {
   // no line yet: the axis of α alone, and the note below says why
   window.Plotly.react(els.slice, traces, withToolbar({
     margin: { l: 55, r: 10, t: 20, b: 40 }, xaxis: { title: { text: t("slice_axis") }, range: [-0.55, 1.55], zeroline: false },
-    yaxis: { type: "log", title: { text: t("loss") }, exponentformat: "power", dtick: "D2", visible: drawn },
+    yaxis: { type: "log", title: { text: t("loss") }, exponentformat: "power", ...DECADES, visible: drawn },
   }), CONFIG);
   els.slice.dataset.step = String(s.step);
   els.slice.dataset.points = String(s.alphas ? s.alphas.length : 0);

@@ -4,7 +4,26 @@
 // compiles in a third of the full bundle's time; `full()` loads the full bundle (the plotly
 // wheel's /vendor/plotly.min.js, 4.8 MB) the first time a 3-D view is asked for.
 
-export const ready = new Promise((resolve, reject) => {
+// The page's Japanese web font (style.css's @font-face "descend-ja", /vendor/ipaexg.ttf, 6 MB) is asked for as the
+// page starts, and on a page in Japanese `ready` waits for it (FONT_WAIT ms at most: a page whose font never comes
+// still draws). plotly measures each label once, in its hidden tester, and keeps that size for the same text and
+// style for good (Drawing.savedBBoxes): a Japanese label measured before the font had arrived kept a fallback
+// font's width, and a legend sized for it cut its text off ("訓練デー", its second entry over its first). Every
+// panel draws its first figure after `ready`, so none is measured before the font; a page in English waits for
+// nothing, and a later switch to Japanese finds the font loaded (asked for at the start). A notebook widget loads
+// the font itself before it draws in Japanese (widget.js): where the document has no face of that name, as in
+// JupyterLab, this resolves at once.
+const FONT_WAIT = 10000;
+const japanese = document.fonts && document.fonts.load
+  ? document.fonts.load('12px "descend-ja"', "日本語の訓練データ").catch(() => [])
+  : Promise.resolve([]);
+
+function fontFirst() {
+  if (document.documentElement.lang !== "ja") return null;
+  return Promise.race([japanese, new Promise((resolve) => { setTimeout(resolve, FONT_WAIT); })]);
+}
+
+const plotly = new Promise((resolve, reject) => {
   if (window.Plotly) { resolve(window.Plotly); return; }
   const tag = document.getElementById("plotly-script");
   const done = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error("plotly.js did not load")));
@@ -14,6 +33,9 @@ export const ready = new Promise((resolve, reject) => {
   }
   window.addEventListener("load", done);
 });
+
+/** plotly.js, once it has run (and, on a page in Japanese, once the Japanese font has arrived: see above). */
+export const ready = plotly.then(async (p) => { await fontFirst(); return p; });
 
 /** How every figure of the page is drawn: no plotly logo, only the toolbar buttons a learner uses. */
 export const CONFIG = Object.freeze({

@@ -52,12 +52,19 @@ function frontEnd(model) {
   return shared.files;
 }
 
-/** The explorer's stylesheet with every rule under `scope` (its page rules, body and :root, on the widget). */
+/**
+ * The explorer's stylesheet with every rule under `scope` (its page rules, body and :root, on the widget),
+ * but plotly's tester's: plotly measures every label in one hidden SVG of the page's (#js-plotly-tester, on
+ * document.body, outside every widget), which must have the font stack the widget's plots draw in (Japanese
+ * first): under `scope` it matched nothing, Japanese was measured in a fallback font and a legend sized for it
+ * cut its labels off.
+ */
 function scoped(css, scope) {
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(css);
   const select = (text) => text.split(",").map((part) => {
     const s = part.trim();
+    if (/^#js-plotly-tester\b/.test(s)) return s;
     return /^(:root|html|body)\b/.test(s) ? s.replace(/^(:root|html|body)/, scope) : `${scope} ${s}`;
   }).join(", ");
   const rules = (list) => Array.from(list).map((rule) => {
@@ -82,11 +89,25 @@ function moduleCopy(sources) {
   return (name) => import(/* webpackIgnore: true */ url(name));
 }
 
-/** The explorer's Japanese font, from the kernel, once per page (a machine may have none). */
-function japaneseFont(model) {
+/** The unicode-range of the stylesheet's @font-face (the Japanese font's: CJK only), or "" where it has none. */
+function fontRange(css) {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(css);
+  const face = Array.from(sheet.cssRules).find((rule) => rule instanceof CSSFontFaceRule);
+  return face ? face.style.getPropertyValue("unicode-range") : "";
+}
+
+/**
+ * The explorer's Japanese font, from the kernel, once per page (a machine may have none), loaded before
+ * anything is drawn in Japanese (plotly measures a label once and keeps its size). It covers what the
+ * explorer's @font-face covers (CJK only): the tester's stack, now the page's, leaves the Latin text of
+ * every plot of the page to plotly's own fonts, as before.
+ */
+function japaneseFont(model, files) {
   if (!shared.japanese) {
-    shared.japanese = ask(model, { asset: "font-ja" }).then(async (data) => {
-      const face = new FontFace(data.name, data.buffers[0].buffer ?? data.buffers[0]);
+    shared.japanese = Promise.all([ask(model, { asset: "font-ja" }), files]).then(async ([data, f]) => {
+      const range = fontRange(f.css);
+      const face = new FontFace(data.name, data.buffers[0].buffer ?? data.buffers[0], range ? { unicodeRange: range } : {});
       document.fonts.add(await face.load());
     }).catch(() => { shared.japanese = null; });
   }
@@ -298,7 +319,7 @@ async function renderPanel(model, el, spec, f, asked, on, undo) {
   const showError = () => { line.textContent = model.get("error") || ""; };
   on("change:error", showError);
   on("change:lang", async () => {
-    if (model.get("lang") === "ja") await japaneseFont(model);
+    if (model.get("lang") === "ja") await japaneseFont(model, frontEnd(model));
     i18n.setLanguage(model.get("lang"));
     panel.relabel();
   });
@@ -327,7 +348,7 @@ async function render({ model, el }) {
     const asked = early(model);
     // catalog.js's two lists (and a landscape's grid and runs), answered right after the files
     asked.ask([["problems"], ["optimizers"], ...(spec.first ? spec.first(model) : [])]);
-    const [f] = await Promise.all([files, model.get("lang") === "ja" ? japaneseFont(model) : null]);
+    const [f] = await Promise.all([files, model.get("lang") === "ja" ? japaneseFont(model, files) : null]);
     el.dataset.filesAt = String(performance.timeOrigin + performance.now());
     await renderPanel(model, el, spec, f, asked, on, undo);
   } catch (err) {
