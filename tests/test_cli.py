@@ -7,7 +7,6 @@ import sys
 
 import pytest
 
-from descend.cli import main
 from helpers import run_cli as run
 
 
@@ -115,29 +114,33 @@ def test_train_batch_sizes_side_by_side(capsys):
 
 def test_train_checkpoint_and_resume(capsys, tmp_path):
     ck = tmp_path / "run.npz"
-    assert main(["train", "xor", "--epochs", "2", "--checkpoint", str(ck), "--json"]) == 0
-    first = json.loads(capsys.readouterr().out)[0]
+    code, out, _ = run(capsys, "train", "xor", "--epochs", "2", "--checkpoint", str(ck), "--json")
+    assert code == 0
+    first = json.loads(out)[0]
     assert ck.exists()
-    assert main(["train", "xor", "--epochs", "3", "--checkpoint", str(ck), "--resume", "--json"]) == 0
-    resumed = json.loads(capsys.readouterr().out)[0]
+    code, out, _ = run(capsys, "train", "xor", "--epochs", "3", "--checkpoint", str(ck), "--resume", "--json")
+    assert code == 0
+    resumed = json.loads(out)[0]
     assert resumed["epochs"]["epoch"] == [1, 2, 3]
     assert resumed["epochs"]["loss"][:2] == first["epochs"]["loss"]
 
 
 def test_sweep_lr_find_benchmark_and_report(capsys, tmp_path):
     db = tmp_path / "s.db"
-    assert main(["sweep", "sphere", "--optimizer", "gd,adam", "--lr", "1e-3:1e-1:3", "--steps", "50",
-                 "--store", str(db), "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    code, out, _ = run(capsys, "sweep", "sphere", "--optimizer", "gd,adam", "--lr", "1e-3:1e-1:3", "--steps", "50",
+                       "--store", str(db), "--json")
+    assert code == 0
+    rows = json.loads(out)
     assert len(rows) == 6 and db.exists()
-    assert main(["report", str(db), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["runs"] == 6
-    assert main(["lr-find", "ill_conditioned", "--steps", "100", "--json"]) == 0
-    found = json.loads(capsys.readouterr().out)
+    code, out, _ = run(capsys, "report", str(db), "--json")
+    assert code == 0 and json.loads(out)["runs"] == 6
+    code, out, _ = run(capsys, "lr-find", "ill_conditioned", "--steps", "100", "--json")
+    assert code == 0
+    found = json.loads(out)
     assert found["suggestion"] < found["curvature"]["stable_lr"]
-    assert main(["benchmark", "sphere", "--optimizers", "gd,adam", "--budget", "100", "--starts", "3",
-                 "--seeds", "1", "--json"]) == 0
-    assert {r["optimizer"] for r in json.loads(capsys.readouterr().out)} == {"gd", "adam"}
+    code, out, _ = run(capsys, "benchmark", "sphere", "--optimizers", "gd,adam", "--budget", "100", "--starts", "3",
+                       "--seeds", "1", "--json")
+    assert code == 0 and {r["optimizer"] for r in json.loads(out)} == {"gd", "adam"}
 
 
 def test_installed_entry_point_exits_2_without_traceback():
@@ -150,8 +153,7 @@ def test_installed_entry_point_exits_2_without_traceback():
 
 def test_compare_writes_plot_and_gif(capsys, tmp_path):
     png, gif = tmp_path / "race.png", tmp_path / "race.gif"
-    code = main(["compare", "elongated_bowl", "--optimizers", "sgd,momentum", "--steps", "30",
-                 "--plot", str(png), "--gif", str(gif)])
-    out = capsys.readouterr().out
+    code, out, _ = run(capsys, "compare", "elongated_bowl", "--optimizers", "sgd,momentum", "--steps", "30",
+                       "--plot", str(png), "--gif", str(gif))
     assert code == 0 and f"wrote {png}" in out and f"wrote {gif}" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and gif.read_bytes()[:6] in (b"GIF89a", b"GIF87a")

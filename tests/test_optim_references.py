@@ -18,6 +18,7 @@ import pytest
 
 from descend import optim
 from descend.errors import DescendError
+from helpers import run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "optim_references.npz"
 DATA = np.load(FIXTURE, allow_pickle=False)
@@ -374,16 +375,16 @@ def test_every_optimizer_has_a_group_and_a_reference():
 
 
 def test_cli_optimizers_lists_them_grouped_with_their_reference(capsys):
-    from descend.cli import main
-    assert main(["optimizers", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    code, out, _ = run_cli(capsys, "optimizers", "--json")
+    assert code == 0
+    rows = json.loads(out)
     by_name = {r["name"]: r for r in rows}
     assert by_name["muon"]["group"] == "torch.optim" and by_name["muon"]["reference"].startswith("torch.optim.Muon")
     assert by_name["adamw_schedule_free"]["group"] == "modern"
     assert by_name["book.adam"]["hyperparameters"]["eps"] == 1e-7
     assert len(rows) == len(optim.names()) + len(optim.closure_names()) + len(optim.book.names())
-    assert main(["optimizers"]) == 0
-    out = capsys.readouterr().out
+    code, out, _ = run_cli(capsys, "optimizers")
+    assert code == 0
     assert "pytorch_optimizer.ADOPT" in out and "book.nesterov" in out
 
 
