@@ -514,7 +514,7 @@ def test_hessian(method):
     np.testing.assert_allclose(H, mixed_hess(x), atol=tol)
     n = 3
     expected_nfev = {"central": 2 * n * n + 1, "forward": n + n * (n + 1) // 2 + 1, "complex": 2 * n * n + 1,
-                         "richardson": 9 * (n * n + n + 1)}
+                         "richardson": 13 * (n * n + n + 1)}
     assert counting.calls == info.nfev == expected_nfev[method]
     Hv = hessian(mixed, x, method=method, vectorized=True)
     np.testing.assert_allclose(Hv, H, rtol=1e-12, atol=1e-14)
