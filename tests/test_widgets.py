@@ -263,22 +263,20 @@ def test_repr_names_the_state_without_an_address():
 
 
 def test_the_first_page_run_goes_on_numpy_alone_then_queues_the_loops(monkeypatch):
-    import os
-
+    from descend import jit
     from descend.widgets import model
 
     monkeypatch.setitem(model.FIRST_RUNS, "answered", False)
-    monkeypatch.delenv("DESCEND_NO_NUMBA", raising=False)
     w = Landscape("rosenbrock", optimizers=["adam", "momentum"], steps=30)
     msg = {"id": 1, "path": "run", "body": w.body()}
     with model.numpy_first(msg) as after:
-        assert os.environ.get("DESCEND_NO_NUMBA") == "1"
+        assert jit.numpy_preferred()
         first = model.answer(msg)
-    assert "DESCEND_NO_NUMBA" not in os.environ
+    assert not jit.numpy_preferred()
     after()  # the compiled loops queued on descend.jit.ready's thread
     assert model.answer(msg) == first  # the same numbers, whichever path answers
     with model.numpy_first(msg):
-        assert "DESCEND_NO_NUMBA" not in os.environ  # only the kernel's first runs
+        assert not jit.numpy_preferred()  # only the kernel's first runs
 
 
 def test_a_formula_refused_from_the_page_is_the_explorers_friendly_line_in_the_widgets_language():

@@ -14,12 +14,12 @@ import contextlib
 import functools
 import json
 import logging
-import os
 from pathlib import Path
 
 import anywidget
 import traitlets
 
+from .. import jit
 from ..errors import DescendError
 from ..serve.api import (
     derivatives,
@@ -143,21 +143,17 @@ FIRST_RUNS = {"answered": False}
 @contextlib.contextmanager
 def numpy_first(message):
     """Inside: the first runs a page asks for in this kernel (``run``, ``lr``) go on the NumPy path
-    alone, the same numbers; ``after()`` then has descend.jit.ready's thread load their compiled
-    loops.  Queued at once, that thread would load them while the first answer is computed, and
-    numba holds the GIL while it loads or compiles a loop: on a busy machine the first answer waited
-    seconds for it.  (``DESCEND_NO_NUMBA`` is set for the call only, on the kernel's one thread that
-    answers the page; a thread-local switch in descend.jit.ready would be the clean seam.)"""
+    alone, the same numbers (:func:`descend.jit.prefer_numpy`, for this thread); ``after()`` then
+    has descend.jit.ready's thread load their compiled loops.  Queued at once, that thread would
+    load them while the first answer is computed, and numba holds the GIL while it loads or
+    compiles a loop: on a busy machine the first answer waited seconds for it."""
     path = message.get("path")
-    if FIRST_RUNS["answered"] or path not in ("run", "lr") or os.environ.get("DESCEND_NO_NUMBA"):
+    if FIRST_RUNS["answered"] or path not in ("run", "lr"):
         yield lambda: None
         return
     FIRST_RUNS["answered"] = True
-    os.environ["DESCEND_NO_NUMBA"] = "1"
-    try:
+    with jit.prefer_numpy():
         yield lambda: reply({"path": path, "body": {**(message.get("body") or {}), "steps": 1}})  # queues the loops
-    finally:
-        del os.environ["DESCEND_NO_NUMBA"]
 
 
 #: Whether a displayed widget also carries a static picture (``image/png``, drawn by descend.plot)
